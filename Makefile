@@ -1,0 +1,51 @@
+# Every target bootstraps .venv itself; on a fresh machine only python3 (>= 3.10) and make are needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint typecheck pytest bench docs dist data clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime environment for the demo: the package plus matplotlib for the HTML plots.
+$(VENV)/.demo-installed: $(BIN)/activate pyproject.toml
+	$(PIP) install -e ".[plot]"
+	touch $@
+
+# Development environment: every optional extra the test-suite exercises.
+$(VENV)/.dev-installed: $(BIN)/activate pyproject.toml
+	$(PIP) install -e ".[dev,dask,docs,progress]" build twine
+	touch $@ $(VENV)/.demo-installed
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/touchpoint demo
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev-installed
+	$(PY) -m pytest -q
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.dev-installed
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+docs: $(VENV)/.dev-installed
+	$(BIN)/mkdocs build --strict
+
+dist: $(VENV)/.dev-installed
+	rm -rf dist && $(PY) -m build && $(BIN)/twine check dist/*
+
+data: $(VENV)/.demo-installed
+	$(PY) -m touchpoint.datasets._generator
+
+clean:
+	rm -rf $(VENV) dist site .mypy_cache .ruff_cache .pytest_cache

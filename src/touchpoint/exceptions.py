@@ -1,0 +1,51 @@
+"""Exceptions and warnings raised by touchpoint.
+
+Every error subclasses :class:`TouchpointError` and also the matching built-in
+(``ValueError`` or ``KeyError``), so callers can catch either.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DroppedRowsWarning",
+    "StatisticalWarning",
+    "TouchpointError",
+    "TouchpointWarning",
+    "UnknownStageError",
+    "UnknownTouchpointError",
+    "ValidationError",
+]
+
+
+class TouchpointError(Exception):
+    """Base class of every error raised by touchpoint."""
+
+
+class ValidationError(TouchpointError, ValueError):
+    """Input data is malformed: the message names the column, row and value."""
+
+
+class UnknownTouchpointError(TouchpointError, KeyError):
+    """A touchpoint name that the journey or event log does not know."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownStageError(TouchpointError, KeyError):
+    """A stage name that the journey does not know."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class TouchpointWarning(UserWarning):
+    """Base class of touchpoint's warnings."""
+
+
+class DroppedRowsWarning(TouchpointWarning):
+    """Rows were dropped during validation (``on_error="drop"``); see ``log.validation``."""
+
+
+class StatisticalWarning(TouchpointWarning, RuntimeWarning):
+    """A statistic may be unreliable (tiny samples, sparse cells, non-convergence)."""

@@ -1,0 +1,242 @@
+"""A small columnar table: survey answers in, result tables out.
+
+:class:`Table` holds named numpy columns of equal length. It is what
+:func:`touchpoint.datasets.load_sample` returns for survey answers and what
+breakdowns and attribution return as results; ``.to_frame()`` hands it to
+pandas or polars, ``_repr_html_`` renders it in a notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._columns import as_array
+from touchpoint.exceptions import ValidationError
+
+__all__ = ["Table"]
+
+
+class Table:
+    """Named columns of equal length (numpy arrays), in order.
+
+    Parameters
+    ----------
+    columns : mapping of str to array-like
+        The columns.
+    title : str
+        Optional caption used by the reprs.
+
+    Examples
+    --------
+    >>> t = Table({"touchpoint": ["ad", "store"], "csat": [4.2, 3.9]})
+    >>> t
+    Table(2 rows: touchpoint, csat)
+    >>> t["csat"].tolist(), t.row(1)
+    ([4.2, 3.9], {'touchpoint': 'store', 'csat': 3.9})
+    >>> print(t.to_text())
+    touchpoint  csat
+    ad           4.2
+    store        3.9
+    """
+
+    def __init__(self, columns: Mapping[str, Any], *, title: str = "") -> None:
+        cols = {str(k): as_array(v) for k, v in columns.items()}
+        lengths = {k: len(v) for k, v in cols.items()}
+        if len(set(lengths.values())) > 1:
+            msg = f"columns must have equal lengths (got {lengths})."
+            raise ValidationError(msg)
+        self._columns = cols
+        self.title = title
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]], *, title: str = "") -> Table:
+        """Build a table from mappings; a key missing from a record gives None."""
+        recs = list(records)
+        keys: dict[str, None] = {}
+        for r in recs:
+            keys.update(dict.fromkeys(r))
+        return cls({k: [r.get(k) for r in recs] for k in keys}, title=title)
+
+    @classmethod
+    def from_frame(cls, frame: Any, *, title: str = "") -> Table:
+        """Build a table from a pandas or polars DataFrame or a pyarrow Table."""
+        from touchpoint.events import _frame_column, _frame_columns
+
+        return cls(
+            {str(c): _frame_column(frame, str(c)) for c in _frame_columns(frame)}, title=title
+        )
+
+    @classmethod
+    def read_csv(cls, path: str | os.PathLike[str], *, numeric: Sequence[str] = ()) -> Table:
+        """Read a CSV (or ``.csv.gz``) file; ``numeric`` columns are parsed as floats.
+
+        An empty field in a numeric column becomes NaN (a skipped answer); any
+        other non-number raises an error naming the column, line and value.
+        """
+        from touchpoint.io import read_table_columns
+
+        cols: dict[str, NDArray[Any]] = dict(read_table_columns(path))
+        for name in numeric:
+            if name not in cols:
+                msg = f"{os.fspath(path)!r}: unknown column {name!r}; the file has {list(cols)}."
+                raise ValidationError(msg)
+            raw = cols[name]
+            out = np.full(len(raw), np.nan)
+            for i, v in enumerate(raw.tolist()):
+                if v == "":
+                    continue
+                try:
+                    out[i] = float(v)
+                except ValueError:
+                    msg = f"column {name!r}, row {i} (file line {i + 2}): not a number {v!r}."
+                    raise ValidationError(msg) from None
+            cols[name] = out
+        return cls(cols, title=os.path.basename(os.fspath(path)))
+
+    # -- access -------------------------------------------------------------
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names, in order."""
+        return tuple(self._columns)
+
+    def __len__(self) -> int:
+        return len(next(iter(self._columns.values()))) if self._columns else 0
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    @overload
+    def __getitem__(self, key: str) -> NDArray[Any]: ...
+    @overload
+    def __getitem__(self, key: NDArray[np.bool_] | NDArray[np.int64]) -> Table: ...
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            try:
+                return self._columns[key]
+            except KeyError:
+                msg = f"unknown column {key!r}; the table has {list(self._columns)}."
+                raise ValidationError(msg) from None
+        return Table({k: v[key] for k, v in self._columns.items()}, title=self.title)
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Row ``i`` as a dict of Python values."""
+        return {k: _py(v[i]) for k, v in self._columns.items()}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.to_records())
+
+    def with_column(self, name: str, values: Any) -> Table:
+        """A new table with column ``name`` added or replaced."""
+        cols = dict(self._columns)
+        cols[name] = as_array(values)
+        return Table(cols, title=self.title)
+
+    def sort(self, by: str, *, descending: bool = False) -> Table:
+        """A new table sorted by one column (stable)."""
+        order = np.argsort(self[by], kind="stable")
+        return self[order[::-1] if descending else order]
+
+    def head(self, n: int = 10) -> Table:
+        """The first ``n`` rows."""
+        return self[np.arange(min(n, len(self)))]
+
+    # -- export -------------------------------------------------------------
+    def to_records(self) -> list[dict[str, Any]]:
+        """Rows as a list of dicts of Python values."""
+        return [self.row(i) for i in range(len(self))]
+
+    def to_dict(self) -> dict[str, NDArray[Any]]:
+        """Columns as a dict of numpy arrays."""
+        return dict(self._columns)
+
+    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
+        """The table as a pandas (default) or polars DataFrame."""
+        if backend == "pandas":
+            import pandas as pd
+
+            return pd.DataFrame(dict(self._columns.items()))
+        if backend == "polars":
+            import polars as pl
+
+            return pl.DataFrame(
+                {k: (v.tolist() if v.dtype == object else v) for k, v in self._columns.items()}
+            )
+        msg = f"'backend' must be 'pandas' or 'polars' (got {backend!r})."  # type: ignore[unreachable]
+        raise ValidationError(msg)
+
+    def to_text(self, max_rows: int = 30) -> str:
+        """A plain-text rendering (numbers right-aligned)."""
+        return format_text(self.columns, [list(r.values()) for r in self.head(max_rows)])
+
+    def to_html(self, max_rows: int = 200) -> str:
+        """An HTML table; every value is escaped."""
+        return format_html(
+            self.columns, [list(r.values()) for r in self.head(max_rows)], caption=self.title
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        title = f"{self.title!r}, " if self.title else ""
+        return f"Table({title}{len(self)} rows: {', '.join(self.columns)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return self.columns == other.columns and all(
+            np.array_equal(self[c], other[c]) for c in self.columns
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def format_cell(v: Any) -> str:
+    """Format one value for text/HTML tables."""
+    v = _py(v)
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if np.isnan(v):
+            return ""
+        return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else f"{v:,.3f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def format_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Format rows as an aligned plain-text table."""
+    cells = [[format_cell(v) for v in r] for r in rows]
+    numeric = [
+        all(isinstance(_py(r[j]), int | float) for r in rows) if rows else False
+        for j in range(len(headers))
+    ]
+    widths = [max([len(h)] + [len(c[j]) for c in cells]) for j, h in enumerate(headers)]
+
+    def line(vals: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(vals, widths, numeric, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(list(headers)), *(line(c) for c in cells)])
+
+
+def format_html(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, caption: str = "") -> str:
+    """Format rows as an HTML table, escaping every header and value."""
+    esc = html.escape
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    head = "".join(f"<th>{esc(str(h))}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(format_cell(v))}</td>" for v in r) + "</tr>" for r in rows
+    )
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
