@@ -101,6 +101,13 @@ def factorize(values: NDArray[Any]) -> Coded:
             np.not_equal(values[1:], values[:-1], out=change[1:])
             codes = np.cumsum(change, dtype=np.int64) - 1
             return Coded(codes, values[change], none, none)
+        lo, hi = (int(values.min()), int(values.max())) if n else (0, -1)
+        if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
+            shifted = values - lo if lo else values
+            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+            return Coded(remap[shifted], uniques, none, none)
         uniques, inv = np.unique(values, return_inverse=True)
         return Coded(inv.astype(np.int64), uniques, none, none)
     if kind == "f":

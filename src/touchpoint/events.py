@@ -77,9 +77,15 @@ class ValidationReport:
 
     Examples
     --------
-    >>> log = EventLog.from_records(
-    ...     [{"id": 1, "tp": "ad", "t": 0}, {"id": 1, "tp": "", "t": 1}],
-    ...     journey="id", touchpoint="tp", time="t", on_error="drop")  # doctest: +SKIP
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     log = EventLog.from_records(
+    ...         [{"id": 1, "tp": "ad", "t": 0}, {"id": 1, "tp": "", "t": 1},
+    ...          {"id": 1, "tp": "ad", "t": 0}], journey="id", touchpoint="tp", time="t",
+    ...         on_error="drop")
+    >>> print(log.validation)
+    3 rows, 1 kept, 2 dropped (empty_string: 1, duplicate: 1)
     """
 
     n_input: int

@@ -116,21 +116,22 @@ def read_csv(
 
     Examples
     --------
-    >>> import tempfile, os
-    >>> d = tempfile.mkdtemp()
-    >>> p = os.path.join(d, "events.csv")
-    >>> _ = open(p, "w").write("journey_id,touchpoint,timestamp\\n1,ad,2026-01-01T10:00\\n"
-    ...                        "1,buy,2026-01-01T11:00\\n2,ad,\\n")
+    >>> import pathlib, tempfile, warnings
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = p.write_text("journey_id,touchpoint,timestamp\\n1,ad,2026-01-01T10:00\\n"
+    ...                  "1,buy,2026-01-01T11:00\\n2,ad,\\n")
     >>> read_csv(p)
     Traceback (most recent call last):
     ...
     touchpoint.exceptions.ValidationError: column 'timestamp', row 2 (file line 4): empty \
 string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True):
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
     ...     log = read_csv(p, on_error="drop")
-    >>> log.validation
-    ValidationReport(n_input=3, n_kept=2, counts={'empty_string': 1}, examples=(...))
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    dropped 1 of 3 rows: ...
+    >>> log.validation.counts
+    {'empty_string': 1}
     """
     names = column_roles(journey, touchpoint, time, outcome, extra)
     columns = _read_with_engine(path, delimiter, engine)
