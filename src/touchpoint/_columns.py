@@ -216,13 +216,14 @@ def parse_time(values: NDArray[Any]) -> ParsedTime:
     if kind == "f":
         out = values.astype(np.float64)
         return ParsedTime(out, np.isnan(out), none, ~np.isfinite(out) & ~np.isnan(out))
-    if kind in "US":
-        # fast path: every value an ISO 8601 string without a zone
+    first = values[0] if n else None
+    if kind in "USO" and isinstance(first, str) and len(first) >= 10 and first[4] == "-":
+        # fast path: every value an ISO 8601 date(time) string without a zone
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
                 out = values.astype("datetime64[ns]")
-            except (ValueError, TypeError, DeprecationWarning, UserWarning):
+            except (ValueError, TypeError, OverflowError, DeprecationWarning, UserWarning):
                 pass
             else:
                 if not np.isnat(out).any():

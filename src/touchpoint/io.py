@@ -91,7 +91,7 @@ def read_csv(
     conversions: Iterable[str] = (),
     on_error: OnError = "raise",
     delimiter: str = ",",
-    engine: Engine = "python",
+    engine: Engine = "auto",
 ) -> EventLog:
     """Read an event log from a CSV file (``.csv`` or ``.csv.gz``).
 
@@ -110,9 +110,11 @@ def read_csv(
         As in :meth:`EventLog.from_arrays`.
     delimiter : str
         Field separator.
-    engine : {"python", "auto", "pyarrow", "polars"}
-        ``"python"`` uses only the standard library; ``"auto"`` picks pyarrow,
-        then polars, when installed. Errors name the file line either way.
+    engine : {"auto", "python", "pyarrow", "polars"}
+        ``"python"`` uses only the standard library; ``"auto"`` (default)
+        picks pyarrow, then polars, when installed, else the standard library.
+        Every engine reads all fields as text and touchpoint parses them, so
+        the result is the same whichever is used. Errors name the file line.
 
     Examples
     --------
@@ -172,7 +174,16 @@ def _read_with_engine(
             if not os.path.exists(path):
                 msg = f"no such file: {os.fspath(path)!r}."
                 raise ValidationError(msg)
-            opts = pacsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False)
+            import pyarrow as pa
+
+            with _open_text(path) as fh:
+                header = next(csv.reader(fh, delimiter=delimiter), [])
+            # every column as text, so both engines parse values identically
+            opts = pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            )
             table = pacsv.read_csv(
                 os.fspath(path),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter),
