@@ -9,6 +9,8 @@ Run: python benchmarks/bench_eventlog.py [--sizes 1000000 10000000]
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -43,6 +45,20 @@ def best_of(fn, repeat: int = 3) -> tuple[float, object]:
     return best, out
 
 
+def import_time(repeat: int = 5) -> float:
+    """Best wall time of ``import touchpoint`` in a fresh interpreter (target < 0.3 s)."""
+    code = "import time; t = time.perf_counter(); import touchpoint; print(time.perf_counter() - t)"
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(repeat)
+    ]
+    return min(runs)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -74,6 +90,7 @@ def main() -> None:
                 f"{log.nbytes() / n:>9.1f}"
             )
     del names
+    print(f"\nimport touchpoint: {import_time():.3f} s (best of 5, target < 0.3 s)")
 
 
 if __name__ == "__main__":
