@@ -24,8 +24,8 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/touchpoint demo
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
