@@ -441,3 +441,51 @@ def test_small_config_generates(tmp_path):
     assert len(set(s.events["customer_id"])) == 500
     t = s.events["timestamp"].astype("datetime64[m]")
     assert t.max() < np.datetime64(cfg.start) + np.timedelta64(28, "D")
+
+
+# -- the documentation matches the data -----------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "sample-data.md"
+
+
+def _doc_table(first_header: str) -> list[list[str]]:
+    """Rows of the markdown table whose first header cell is ``first_header``."""
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(f"| {first_header} |"))
+    rows = []
+    for ln in lines[start + 2 :]:
+        if not ln.startswith("|"):
+            break
+        rows.append([c.strip() for c in ln.strip("|").split("|")])
+    return rows
+
+
+def test_doc_touchpoint_table_matches_data(sample, raw_events):
+    rows = _doc_table("touchpoint")
+    counts = dict(zip(*np.unique(raw_events["touchpoint"], return_counts=True), strict=True))
+    assert [r[0].strip("`") for r in rows] == [t.name for t in sample.journey.touchpoints]
+    for r in rows:
+        t = sample.journey.touchpoint(r[0].strip("`"))
+        assert [r[1], r[2], r[3]] == [t.stage, t.channel, t.kind]
+        assert (r[4] == "yes") == t.key
+        assert (r[5] == "yes") == t.attributes["surveyed"]
+        assert (r[6] == "yes") == t.attributes["ces"]
+        assert int(r[7].replace(",", "")) == counts[t.name]
+        assert r[8] == t.attributes["description"]
+
+
+def test_doc_dropoff_table_matches_data(raw_events):
+    rows = {r[0]: r for r in _doc_table("group")}
+    cart, followed = _cart_followed_by_checkout(raw_events)
+    mobile = raw_events["device"][cart] == "mobile"
+    in_weeks = np.isin(raw_events["week"][cart], gen.DROP_WEEKS)
+    for label, m in [
+        ("mobile, weeks 8-10", mobile & in_weeks),
+        ("mobile, other weeks", mobile & ~in_weeks),
+        ("desktop + tablet, weeks 8-10", ~mobile & in_weeks),
+        ("desktop + tablet, other weeks", ~mobile & ~in_weeks),
+    ]:
+        r = rows[label]
+        assert int(r[1].replace(",", "")) == m.sum()
+        assert int(r[2].replace(",", "")) == followed[m].sum()
+        assert r[3] == f"{100 * followed[m].mean():.1f}%"
