@@ -395,9 +395,24 @@ def _cut(x: FloatArray, cuts: Sequence[float]) -> IntArray:
 # --------------------------------------------------------------------------
 
 
-def build_journey(cfg: SampleConfig | None = None) -> Journey:
-    """The designed journey: seven lifecycle stages, :data:`TOUCHPOINTS` and transitions."""
-    del cfg
+def build_journey() -> Journey:
+    """The designed journey: seven lifecycle stages, :data:`TOUCHPOINTS` and transitions.
+
+    Returns
+    -------
+    Journey
+        Every touchpoint with its stage, channel, kind, ``key`` flag and
+        ``attributes`` (``description``, ``surveyed``, ``ces``, ``purchase``);
+        one transition (``count=1``) per pair in :data:`DESIGNED_TRANSITIONS`.
+
+    Examples
+    --------
+    >>> j = build_journey()
+    >>> j
+    Journey(name='Lumen Home (touchpoint sample brand)', stages=7, touchpoints=19, transitions=25)
+    >>> [t.name for t in j.touchpoints_in("purchase")]
+    ['add_to_cart', 'checkout_web', 'checkout_store']
+    """
     j = Journey(stages=CUSTOMER_LIFECYCLE, name="Lumen Home (touchpoint sample brand)")
     for t in TOUCHPOINTS:
         j.add_touchpoint(
@@ -509,7 +524,29 @@ def draw_pre_purchase(st: State) -> None:
 
 
 def cart_checkout_rate(cfg: SampleConfig, device: IntArray, minutes: IntArray) -> FloatArray:
-    """P(checkout_web | add_to_cart) per cart: the planted drop for mobile in DROP_WEEKS."""
+    """P(checkout_web | add_to_cart) per cart: the planted drop for mobile in DROP_WEEKS.
+
+    Parameters
+    ----------
+    cfg : SampleConfig
+        Gives the device codes.
+    device : array of int
+        Device code of each cart's customer (index into ``cfg.devices``).
+    minutes : array of int
+        Minute of each ``add_to_cart`` since ``cfg.start``.
+
+    Returns
+    -------
+    array of float
+        :data:`DROP_RATE` for mobile carts in :data:`DROP_WEEKS`, else
+        :data:`DROP_BASE_RATE`.
+
+    Examples
+    --------
+    >>> week = 7 * 24 * 60
+    >>> cart_checkout_rate(SampleConfig(), np.array([0, 0, 1]), np.array([6, 7, 7]) * week)
+    array([0.6, 0.4, 0.6])
+    """
     seg_col, seg_value = DROP_SEGMENT
     if seg_col != "device":  # pragma: no cover - guard for future edits of the constants
         msg = f"DROP_SEGMENT must be a device segment (got {DROP_SEGMENT!r})."
@@ -761,10 +798,30 @@ def _numbers(values: FloatArray, fmt: str) -> list[str]:
 
 
 def generate(cfg: SampleConfig | None = None) -> GeneratedSample:
-    """Draw the whole sample (deterministic for a given ``cfg``)."""
+    """Draw the whole sample (deterministic for a given ``cfg``).
+
+    Parameters
+    ----------
+    cfg : SampleConfig, optional
+        Sizes, seed and probabilities; the default is the shipped sample.
+
+    Returns
+    -------
+    GeneratedSample
+        ``events`` and ``surveys`` as dicts of string columns (as written to
+        the CSV files) and the designed ``journey``.
+
+    Examples
+    --------
+    >>> s = generate(SampleConfig(n_customers=200, seed=1))
+    >>> list(s.events)
+    ['customer_id', 'timestamp', 'touchpoint', 'revenue', 'device', 'region']
+    >>> len(set(s.events["customer_id"]))
+    200
+    """
     cfg = cfg or SampleConfig()
     rng = np.random.default_rng(cfg.seed)
-    journey = build_journey(cfg)
+    journey = build_journey()
     st = State(rng=rng, cfg=cfg, events=_Events(rng))
     for part in PARTS:
         part(st)
@@ -823,7 +880,29 @@ def _write_csv_gz(path: Path, columns: dict[str, NDArray[Any]]) -> None:
 
 
 def write_sample(directory: str | os.PathLike[str], cfg: SampleConfig | None = None) -> list[Path]:
-    """Generate the sample and write the three files into ``directory``."""
+    """Generate the sample and write the three files into ``directory``.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Created if missing; ``events.csv.gz``, ``surveys.csv.gz`` and
+        ``journey.json`` are overwritten.
+    cfg : SampleConfig, optional
+        As in :func:`generate`.
+
+    Returns
+    -------
+    list of Path
+        The written files. The gzip headers carry no time stamp and no file
+        name, so the same ``cfg`` always gives the same bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = write_sample(tempfile.mkdtemp(), SampleConfig(n_customers=100))
+    >>> [p.name for p in paths]
+    ['events.csv.gz', 'surveys.csv.gz', 'journey.json']
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     sample = generate(cfg)
