@@ -187,6 +187,10 @@ def test_survey_table(sample, raw_surveys):
     assert len(set(ids[journey_row])) == journey_row.sum() == len(set(ids))
     assert 3_000 <= journey_row.sum() <= 8_000
     assert len(raw_surveys["customer_id"]) == len(s)
+    # all answers were received within the 12 weeks
+    t = raw_surveys["timestamp"].astype("datetime64[m]")
+    assert t.min() >= START
+    assert t.max() < START + np.timedelta64(12 * 7, "D")
 
 
 def test_survey_touchpoints_match_the_design(sample):
@@ -217,6 +221,7 @@ def test_surveyed_touchpoints_were_experienced(raw_events, raw_surveys):
             strict=True,
         )
     )
+    last_event = dict(zip(raw_events["customer_id"], raw_events["time"], strict=True))
     for c, t, when, dev, reg in zip(
         raw_surveys["customer_id"],
         raw_surveys["touchpoint"],
@@ -228,6 +233,8 @@ def test_surveyed_touchpoints_were_experienced(raw_events, raw_surveys):
         assert segs[c] == (dev, reg)
         if t:
             assert first_time[c, t] < when
+        else:  # the journey-level NPS comes after the customer's last event
+            assert last_event[c] < when
 
 
 # -- files: size and determinism ---------------------------------------------

@@ -720,7 +720,11 @@ def _finalise(st: State) -> _Log:
 
 
 def draw_surveys(st: State, log: _Log) -> dict[str, Any]:
-    """Touchpoint CSAT/CES rows and one journey-level NPS row per surveyed customer."""
+    """Touchpoint CSAT/CES rows and one journey-level NPS row per surveyed customer.
+
+    Answers that would arrive after the window's end are not in the data; nor
+    are the touchpoint answers of customers whose NPS answer would.
+    """
     rng, cfg, n = st.rng, st.cfg, st.n
     p_surveyed = np.where(st.bought, cfg.p_surveyed_buyer, cfg.p_surveyed_non_buyer)
     surveyed = rng.random(n) < p_surveyed
@@ -751,7 +755,13 @@ def draw_surveys(st: State, log: _Log) -> dict[str, Any]:
     customer = np.concatenate([log.customer[idx], who])
     tpcode = np.concatenate([log.touchpoint[idx], np.full(len(who), -1)])
     minute = np.concatenate([t_survey, t_nps])
+    # only answers received within the window are in the data, and only of
+    # customers whose NPS answer arrived (one NPS row per surveyed customer)
+    answered_nps = np.zeros(n, dtype=bool)
+    answered_nps[who[t_nps < cfg.end_minute]] = True
+    received = (minute < cfg.end_minute) & answered_nps[customer]
     order = np.lexsort((tpcode, minute, customer))
+    order = order[received[order]]
     none = np.full(len(who), np.nan)
     return {
         "customer": customer[order],
