@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from touchpoint import stages
+from touchpoint import datasets, stages
 from touchpoint._version import __version__
 from touchpoint.events import EventLog, Paths, ValidationIssue, ValidationReport
 from touchpoint.exceptions import (
@@ -48,6 +48,7 @@ __all__ = [
     "ValidationIssue",
     "ValidationReport",
     "__version__",
+    "datasets",
     "read_csv",
     "read_journey",
     "stages",

@@ -8,7 +8,6 @@ seed (``make data`` regenerates them) and shipped gzip-compressed. See
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 import attrs
@@ -41,6 +40,8 @@ class SampleData:
 
 def sample_path(name: str) -> str:
     """Filesystem path of a bundled file (``events.csv.gz``, ``surveys.csv.gz``, ``journey.json``)."""
+    from importlib import resources  # lazily: keeps `import touchpoint` light
+
     return str(resources.files("touchpoint.datasets").joinpath("data", name))
 
 
