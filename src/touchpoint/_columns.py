@@ -294,6 +294,13 @@ def parse_outcome(values: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np
     kind = values.dtype.kind
     if kind in "biuf":
         return values.astype(np.float64), np.zeros(n, dtype=bool)
+    if kind in "USO" and n and isinstance(values[0], str):
+        # fast path: all numbers or empty strings (a CSV revenue column)
+        try:
+            text = values.astype(str)
+            return np.where(text == "", "nan", text).astype(np.float64), np.zeros(n, dtype=bool)
+        except ValueError:
+            pass
     out = np.full(n, np.nan)
     bad = np.zeros(n, dtype=bool)
     for i, v in enumerate(values.tolist()):
