@@ -215,11 +215,11 @@ def section_transitions(ctx: ReportContext) -> Section:
     k = log.n_touchpoints
     pair = a.astype(np.int64) * k + b
     counts = np.bincount(pair, minlength=k * k)
-    out_tot = np.bincount(a, minlength=k)
+    events_of = np.bincount(log.touchpoint, minlength=k)  # the rest of them ended the journey
     top = np.argsort(-counts, kind="stable")[: ctx.top]
     names = log.touchpoint_names
     rows = [
-        [names[c // k], names[c % k], int(counts[c]), _pct(counts[c] / max(out_tot[c // k], 1))]
+        [names[c // k], names[c % k], int(counts[c]), _pct(counts[c] / max(events_of[c // k], 1))]
         for c in top.tolist()
         if counts[c] > 0
     ]
@@ -227,6 +227,8 @@ def section_transitions(ctx: ReportContext) -> Section:
         "Busiest transitions",
         ["from", "to", "count", "share of from"],
         rows,
+        note="share of from: the share of all events at 'from' that moved on to 'to' "
+        "(journeys that ended at 'from' count in the denominator).",
     )
 
 
