@@ -29,6 +29,8 @@ __all__ = [
     "benjamini_hochberg",
     "normal_quantile",
     "proportion_ci",
+    "t_quantile",
+    "two_sided_pvalue",
 ]
 
 ProportionMethod = Literal["wilson", "jeffreys", "agresti_coull", "exact"]
@@ -72,6 +74,39 @@ def normal_quantile(p: float | NDArray[np.float64]) -> Any:
     from scipy.special import ndtri
 
     return ndtri(p)
+
+
+def t_quantile(df: float | NDArray[np.float64], p: float) -> Any:
+    """Student t quantile (inverse CDF) with ``df`` degrees of freedom (vectorised).
+
+    Examples
+    --------
+    >>> round(float(t_quantile(10, 0.975)), 4)
+    2.2281
+    """
+    from scipy.special import stdtrit
+
+    return stdtrit(np.asarray(df, dtype=np.float64), p)
+
+
+def two_sided_pvalue(
+    statistic: float | NDArray[np.float64], df: float | NDArray[np.float64] | None = None
+) -> Any:
+    """Two-sided p-value of a z statistic (``df=None``) or a t statistic (vectorised).
+
+    Examples
+    --------
+    >>> round(float(two_sided_pvalue(1.959963984540054)), 4)
+    0.05
+    >>> round(float(two_sided_pvalue(2.2281388519649385, df=10)), 4)
+    0.05
+    """
+    from scipy.special import ndtr, stdtr
+
+    a = -np.abs(np.asarray(statistic, dtype=np.float64))
+    if df is None:
+        return 2.0 * ndtr(a)
+    return 2.0 * stdtr(np.asarray(df, dtype=np.float64), a)
 
 
 def proportion_ci(
