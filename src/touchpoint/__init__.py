@@ -16,6 +16,8 @@ Examples
 from __future__ import annotations
 
 from touchpoint import datasets, stages
+from touchpoint._cx_groups import Consistency, breakdown, consistency
+from touchpoint._operational import RepeatRate, ResponseTimes, repeat_rate, response_times
 from touchpoint._version import __version__
 from touchpoint.events import EventLog, Paths, ValidationIssue, ValidationReport
 from touchpoint.exceptions import (
@@ -28,14 +30,33 @@ from touchpoint.exceptions import (
     ValidationError,
 )
 from touchpoint.io import read_csv, read_journey
+from touchpoint.metrics import (
+    CESResult,
+    Comparison,
+    CSATResult,
+    NPSResult,
+    ces,
+    compare_ces,
+    compare_csat,
+    compare_nps,
+    csat,
+    nps,
+)
 from touchpoint.model import Journey, Stage, Touchpoint
 from touchpoint.table import Table
 
 __all__ = [
+    "CESResult",
+    "CSATResult",
+    "Comparison",
+    "Consistency",
     "DroppedRowsWarning",
     "EventLog",
     "Journey",
+    "NPSResult",
     "Paths",
+    "RepeatRate",
+    "ResponseTimes",
     "Stage",
     "StatisticalWarning",
     "Table",
@@ -48,8 +69,18 @@ __all__ = [
     "ValidationIssue",
     "ValidationReport",
     "__version__",
+    "breakdown",
+    "ces",
+    "compare_ces",
+    "compare_csat",
+    "compare_nps",
+    "consistency",
+    "csat",
     "datasets",
+    "nps",
     "read_csv",
     "read_journey",
+    "repeat_rate",
+    "response_times",
     "stages",
 ]

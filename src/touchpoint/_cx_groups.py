@@ -1,0 +1,657 @@
+"""CX metrics per group: breakdowns with multiple-testing control, channel consistency.
+
+:func:`breakdown` gives a metric per touchpoint, stage or any column (and per
+week or month), each group tested against the rest of its period and, with
+periods, against its own previous period; p-values are adjusted with
+Benjamini-Hochberg. :func:`consistency` asks, per stage, whether the
+experience differs between channels.
+
+References
+----------
+Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate:
+a practical and powerful approach to multiple testing. JRSS B 57(1), 289-300.
+
+Kruskal, W. H. and Wallis, W. A. (1952). Use of ranks in one-criterion
+variance analysis. JASA 47(260), 583-621.
+
+Tomczak, M. and Tomczak, E. (2014). The need to report effect size estimates
+revisited. Trends in Sport Sciences 21(1), 19-25 (epsilon-squared for H).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._columns import factorize, parse_time
+from touchpoint._stats import (
+    benjamini_hochberg,
+    check_confidence,
+    proportion_ci,
+    two_sided_pvalue,
+)
+from touchpoint.exceptions import ValidationError
+from touchpoint.metrics import (
+    _CES_VERSIONS,
+    Moments,
+    _check_scale,
+    as_scores,
+    as_weights,
+    mean_interval,
+    nps_adjusted,
+    nps_interval,
+    two_proportion_z,
+    welch,
+)
+from touchpoint.table import Table
+
+if TYPE_CHECKING:
+    from touchpoint.model import Journey
+
+__all__ = ["Consistency", "breakdown", "consistency"]
+
+Metric = Literal["nps", "csat", "ces"]
+FloatArray = NDArray[np.float64]
+
+_SCALES: dict[str, tuple[float, float]] = {
+    "nps": (0.0, 10.0),
+    "csat": (1.0, 5.0),
+    "ces": _CES_VERSIONS[2][0],
+}
+_BANDS: dict[str, tuple[float, float]] = {"csat": (4.0, 5.0), "ces": _CES_VERSIONS[2][1]}
+
+
+def as_table(responses: Any) -> Table:
+    """A :class:`Table` from a Table, a mapping of columns or a pandas/polars frame."""
+    if isinstance(responses, Table):
+        return responses
+    if isinstance(responses, Mapping):
+        return Table(responses)
+    return Table.from_frame(responses)
+
+
+def _metric_values(
+    table: Table, metric: str, column: str | None
+) -> tuple[FloatArray, tuple[float, float]]:
+    if metric not in _SCALES:
+        msg = f"`metric` must be 'nps', 'csat' or 'ces' (got {metric!r})."
+        raise ValidationError(msg)
+    col = column or metric
+    if col not in table:
+        msg = f"the responses have no {col!r} column; they have {list(table.columns)}."
+        raise ValidationError(msg)
+    x = as_scores(table[col], col)
+    _check_scale(x, _SCALES[metric], col, integer=metric == "nps")
+    return x, _SCALES[metric]
+
+
+def group_labels(table: Table, by: str, journey: Journey | None) -> NDArray[Any]:
+    """Per row, the group of ``by``; "stage"/"channel" come from the journey when given."""
+    if by in ("stage", "channel") and journey is not None and "touchpoint" in table:
+        names = table["touchpoint"]
+        lookup: dict[Any, Any] = {}
+        for name in set(names.tolist()):
+            if isinstance(name, str) and name in journey:
+                t = journey.touchpoint(name)
+                lookup[name] = t.stage if by == "stage" else t.channel
+        own = table.to_dict().get(by)
+        out = np.empty(len(names), dtype=object)
+        for i, name in enumerate(names.tolist()):
+            v = lookup.get(name)
+            out[i] = v if v is not None else (None if own is None else own[i])
+        return out
+    if by not in table:
+        msg = f"the responses have no {by!r} column; they have {list(table.columns)}."
+        raise ValidationError(msg)
+    return table[by]
+
+
+def _stage_order(journey: Journey | None) -> dict[str, int]:
+    return {} if journey is None else {s.name: s.order for s in journey.stages}
+
+
+def _sorted_groups(uniques: NDArray[Any], by: str, journey: Journey | None) -> NDArray[np.int64]:
+    order = _stage_order(journey) if by == "stage" else {}
+    keys = [(order.get(str(u), 10**6), str(u)) for u in uniques.tolist()]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+
+
+def period_labels(table: Table, period: str, time: str) -> NDArray[Any]:
+    """Per row, the week (Monday, ``YYYY-MM-DD``) or month (``YYYY-MM``) of ``time``."""
+    if period not in ("week", "month"):
+        msg = f"`period` must be 'week', 'month' or None (got {period!r})."
+        raise ValidationError(msg)
+    if time not in table:
+        msg = (
+            f"the responses have no {time!r} column for `period`; they have {list(table.columns)}."
+        )
+        raise ValidationError(msg)
+    parsed = parse_time(table[time])
+    if parsed.values.dtype.kind != "M":
+        msg = f"column {time!r} must hold dates or datetimes for `period` (got numbers)."
+        raise ValidationError(msg)
+    bad = parsed.bad | parsed.empty
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = f"column {time!r}, row {i}: cannot parse {table[time][i]!r} as a date."
+        raise ValidationError(msg)
+    out = np.empty(len(table), dtype=object)
+    ok = ~np.isnat(parsed.values)
+    if period == "month":
+        lab = parsed.values[ok].astype("datetime64[M]").astype(str)
+    else:
+        days = parsed.values[ok].astype("datetime64[D]").astype(np.int64)
+        monday = days - (days + 3) % 7  # 1970-01-01 was a Thursday
+        lab = monday.astype("datetime64[D]").astype(str)
+    out[ok] = lab
+    out[~ok] = None
+    return out
+
+
+@attrs.frozen(kw_only=True)
+class _CellStats:
+    """Metric per cell (vectorised): score, interval, and what the tests need."""
+
+    n: FloatArray
+    effective_n: FloatArray
+    score: FloatArray
+    low: FloatArray
+    high: FloatArray
+    test_centre: FloatArray
+    test_se: FloatArray
+    share: FloatArray  # share satisfied/promoters (for tests of proportions)
+    extra: dict[str, FloatArray]
+
+
+def _cell_stats(
+    metric: str,
+    x: FloatArray,
+    w: FloatArray | None,
+    codes: NDArray[np.int64],
+    k: int,
+    *,
+    confidence_level: float,
+) -> _CellStats:
+    if metric == "nps":
+        is_p, is_d = x >= 9, x <= 6
+        y = is_p.astype(np.float64) - is_d
+        mom = Moments.grouped(y, w, codes, k)
+        return _nps_cells(mom, Moments.grouped(np.abs(y), w, codes, k), confidence_level)
+    if metric == "csat":
+        s = ((x >= _BANDS["csat"][0]) & (x <= _BANDS["csat"][1])).astype(np.float64)
+        rating = Moments.grouped(x, w, codes, k).mean
+        return _share_cells(Moments.grouped(s, w, codes, k), confidence_level, rating)
+    return _mean_cells(Moments.grouped(x, w, codes, k), confidence_level)
+
+
+def _nps_cells(mom: Moments, absmom: Moments, c: float) -> _CellStats:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m, a = mom.mean, absmom.swv / absmom.sw
+    pp, pd = (a + m) / 2, (a - m) / 2
+    neff = mom.effective_n
+    se = mom.se(ddof=False)
+    lo, hi = nps_interval(pp, pd, neff, se, confidence_level=c, method="adjusted_wald")
+    centre, se_adj = nps_adjusted(pp, pd, neff)
+    return _CellStats(
+        n=mom.n,
+        effective_n=neff,
+        score=100 * m,
+        low=lo,
+        high=hi,
+        test_centre=centre,
+        test_se=se_adj,
+        share=pp,
+        extra={"promoters": pp, "detractors": pd},
+    )
+
+
+def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
+    share = mom.mean
+    neff = mom.effective_n
+    lo, hi = proportion_ci(np.nan_to_num(share) * neff, neff, c, "wilson")
+    return _CellStats(
+        n=mom.n,
+        effective_n=neff,
+        score=100 * share,
+        low=100 * lo,
+        high=100 * hi,
+        test_centre=share,
+        test_se=mom.se(ddof=False),
+        share=share,
+        extra={"mean_rating": rating},
+    )
+
+
+def _mean_cells(mom: Moments, c: float) -> _CellStats:
+    se = mom.se(ddof=True)
+    lo, hi = mean_interval(mom.mean, se, mom.effective_n, c)
+    return _CellStats(
+        n=mom.n,
+        effective_n=mom.effective_n,
+        score=mom.mean,
+        low=lo,
+        high=hi,
+        test_centre=mom.mean,
+        test_se=se,
+        share=mom.mean,
+        extra={},
+    )
+
+
+def _test(metric: str, a: _CellStats, ia: Any, b: _CellStats, ib: Any) -> FloatArray:
+    """Two-sided p-values of cell ``a[ia]`` against cell ``b[ib]`` (independent samples)."""
+    if metric == "csat":
+        _, p = two_proportion_z(a.share[ia], a.effective_n[ia], b.share[ib], b.effective_n[ib])
+    elif metric == "nps":
+        se = np.hypot(a.test_se[ia], b.test_se[ib])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, (a.test_centre[ia] - b.test_centre[ib]) / se, 0.0)
+        p = two_sided_pvalue(z)
+    else:
+        _, _, _, p = welch(
+            (a.test_centre[ia], a.test_se[ia], a.effective_n[ia]),
+            (b.test_centre[ib], b.test_se[ib], b.effective_n[ib]),
+        )
+    out = np.asarray(p, dtype=np.float64)
+    bad = (a.n[ia] < 2) | (b.n[ib] < 2) | ~np.isfinite(out)
+    return np.where(bad, np.nan, out)
+
+
+def breakdown(
+    responses: Any,
+    metric: Metric = "nps",
+    by: str = "touchpoint",
+    period: Literal["week", "month"] | None = None,
+    *,
+    column: str | None = None,
+    weights: str | None = None,
+    journey: Journey | None = None,
+    time: str = "timestamp",
+    alpha: float = 0.05,
+    confidence_level: float = 0.95,
+) -> Table:
+    """A CX metric per group (and per period), each group tested against the rest.
+
+    Parameters
+    ----------
+    responses : Table, mapping of columns, or pandas/polars DataFrame
+        Survey answers, one row per answer (e.g. the sample's ``surveys``).
+    metric : {"nps", "csat", "ces"}
+        NPS (0-10, bands 9-10/0-6, adjusted-Wald intervals), CSAT (1-5,
+        share 4-5, Wilson) or CES 2.0 (1-7, mean, t-interval). Rows with no
+        answer for the metric are skipped.
+    by : str
+        ``"touchpoint"``, ``"stage"``, ``"channel"`` or any column. With a
+        ``journey``, stage and channel are looked up from each row's
+        touchpoint (falling back to the table's own column).
+    period : {"week", "month"}, optional
+        Also split by the week (starting Monday) or month of ``time``; each
+        group's change from its previous period is then tested too.
+    column : str, optional
+        The answer column (defaults to the metric's name).
+    weights : str, optional
+        Column of survey weights.
+    journey : Journey, optional
+        The design that maps touchpoints to stages/channels.
+    alpha : float
+        False discovery rate for the ``significant`` flags (Benjamini-Hochberg
+        over all groups of the table; separately for period changes).
+
+    Returns
+    -------
+    Table
+        Columns ``group``, (``period``), ``n``, ``score``, ``ci_low``,
+        ``ci_high``, (metric parts), ``rest_score``, ``difference``,
+        ``pvalue``, ``qvalue``, ``significant`` and, with periods,
+        ``change``, ``change_pvalue``, ``change_qvalue``,
+        ``change_significant``. Groups with no answers are left out.
+
+    Examples
+    --------
+    >>> t = breakdown({"touchpoint": ["web"] * 50 + ["store"] * 50,
+    ...                "csat": [5] * 45 + [2] * 5 + [5] * 25 + [2] * 25}, metric="csat")
+    >>> [(r["group"], r["score"], r["significant"]) for r in t.to_records()]
+    [('store', 50.0, True), ('web', 90.0, True)]
+    """
+    check_confidence(confidence_level)
+    table = as_table(responses)
+    x, _ = _metric_values(table, metric, column)
+    w = as_weights(table[weights], len(table), weights) if weights else None
+    labels = group_labels(table, by, journey)
+    g = factorize(np.asarray(labels) if labels.dtype != object else labels)
+    keep = (g.codes >= 0) & ~np.isnan(x)
+    if period is not None:
+        per = factorize(period_labels(table, period, time))
+        keep &= per.codes >= 0
+        p_order = np.argsort(per.uniques.astype(str), kind="stable")
+        p_rank = np.empty(len(p_order), dtype=np.int64)
+        p_rank[p_order] = np.arange(len(p_order))
+        pcodes = p_rank[per.codes[keep]]
+        p_names = per.uniques[p_order]
+    else:
+        pcodes = np.zeros(int(keep.sum()), dtype=np.int64)
+        p_names = np.array([None], dtype=object)
+    n_groups, n_periods = len(g.uniques), len(p_names)
+    g_order = _sorted_groups(g.uniques, by, journey)
+    g_rank = np.empty(n_groups, dtype=np.int64)
+    g_rank[g_order] = np.arange(n_groups)
+    gcodes = g_rank[g.codes[keep]]
+    g_names = g.uniques[g_order]
+    xs, ws = x[keep], (None if w is None else w[keep])
+    cells = gcodes * n_periods + pcodes
+    k = n_groups * n_periods
+    st = _cell_stats(metric, xs, ws, cells, k, confidence_level=confidence_level)
+    # the rest of each cell's period = period total - cell
+    if metric == "nps":
+        y = (xs >= 9).astype(np.float64) - (xs <= 6)
+        mom = Moments.grouped(y, ws, cells, k)
+        amom = Moments.grouped(np.abs(y), ws, cells, k)
+        per_tot = Moments.grouped(y, ws, pcodes, n_periods)
+        per_atot = Moments.grouped(np.abs(y), ws, pcodes, n_periods)
+        pidx = np.arange(k) % n_periods
+        rest = _nps_cells(
+            _take(per_tot, pidx) - mom, _take(per_atot, pidx) - amom, confidence_level
+        )
+    else:
+        v = (
+            ((xs >= _BANDS["csat"][0]) & (xs <= _BANDS["csat"][1])).astype(np.float64)
+            if metric == "csat"
+            else xs
+        )
+        mom = Moments.grouped(v, ws, cells, k)
+        per_tot = Moments.grouped(v, ws, pcodes, n_periods)
+        pidx = np.arange(k) % n_periods
+        rmom = _take(per_tot, pidx) - mom
+        rest = (
+            _share_cells(
+                rmom,
+                confidence_level,
+                _take(Moments.grouped(xs, ws, pcodes, n_periods), pidx).mean,
+            )
+            if metric == "csat"
+            else _mean_cells(rmom, confidence_level)
+        )
+    idx = np.arange(k)
+    p_rest = _test(metric, st, idx, rest, idx)
+    present = st.n > 0
+    cols: dict[str, Any] = {"group": g_names[idx // n_periods]}
+    if period is not None:
+        cols["period"] = p_names[idx % n_periods]
+    cols.update(
+        {
+            "n": st.n.astype(np.int64),
+            "score": st.score,
+            "ci_low": st.low,
+            "ci_high": st.high,
+            **st.extra,
+            "rest_score": rest.score,
+            "difference": st.score - rest.score,
+            "pvalue": p_rest,
+        }
+    )
+    if period is not None:
+        prev = idx - 1
+        has_prev = (idx % n_periods > 0) & present
+        has_prev[has_prev] &= st.n[prev[has_prev]] > 0
+        change = np.full(k, np.nan)
+        change[has_prev] = st.score[has_prev] - st.score[prev[has_prev]]
+        p_change = np.full(k, np.nan)
+        p_change[has_prev] = _test(metric, st, idx[has_prev], st, prev[has_prev])
+        cols["change"] = change
+        cols["change_pvalue"] = p_change
+    out = {name: np.asarray(v)[present] for name, v in cols.items()}
+    out["qvalue"] = benjamini_hochberg(out["pvalue"])
+    out["significant"] = np.nan_to_num(out["qvalue"], nan=1.0) < alpha
+    if period is not None:
+        out["change_qvalue"] = benjamini_hochberg(out["change_pvalue"])
+        out["change_significant"] = np.nan_to_num(out["change_qvalue"], nan=1.0) < alpha
+    title = f"{metric.upper()} by {by}" + (f" and {period}" if period else "")
+    return Table(out, title=title)
+
+
+def _take(mom: Moments, idx: NDArray[np.int64]) -> Moments:
+    return Moments(**{f.name: getattr(mom, f.name)[idx] for f in attrs.fields(Moments)})
+
+
+# ----------------------------------------------------------------------------- consistency
+@attrs.frozen(kw_only=True)
+class Consistency:
+    """Does each stage feel the same on every channel?
+
+    Attributes
+    ----------
+    table : Table
+        One row per stage: answers, channels compared, test, statistic, df,
+        p-value, BH q-value, effect size (Cramér's V for chi-square,
+        epsilon-squared for Kruskal-Wallis), ``consistent`` and the channels
+        that stand out.
+    detail : Table
+        One row per stage and channel: n, score, difference from the rest of
+        the stage, p-value, q-value and ``stands_out``.
+    """
+
+    table: Table
+    detail: Table
+    metric: str
+    across: str
+    within: str
+
+    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
+        """The per-stage table as a DataFrame."""
+        return self.table.to_frame(backend)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The per-stage table as records."""
+        return self.table.to_records()
+
+    def to_text(self) -> str:
+        """Plain-text rendering of the per-stage table."""
+        return self.table.to_text()
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html() + self.detail.to_html()
+
+    def __repr__(self) -> str:
+        recs = self.table.to_records()
+        bad = [r[self.within] for r in recs if not r["consistent"]]
+        return (
+            f"Consistency({self.metric.upper()} across {self.across} within {self.within}: "
+            f"{len(recs) - len(bad)} of {len(recs)} consistent"
+            + (f"; differs in {', '.join(map(str, bad))}" if bad else "")
+            + ")"
+        )
+
+
+def _chi2(counts: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    """Pearson chi-square of independence on a k x c table: (stat, df, p, Cramér's V)."""
+    from scipy.special import chdtrc
+
+    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
+    r, c = counts.shape
+    if r < 2 or c < 2:
+        return 0.0, 0.0, 1.0, 0.0
+    n = counts.sum()
+    exp = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / n
+    stat = float(((counts - exp) ** 2 / exp).sum())
+    df = float((r - 1) * (c - 1))
+    v = float(np.sqrt(stat / (n * (min(r, c) - 1))))
+    return stat, df, float(chdtrc(df, stat)), v
+
+
+def consistency(
+    responses: Any,
+    metric: Metric = "csat",
+    across: str = "channel",
+    within: str = "stage",
+    *,
+    column: str | None = None,
+    journey: Journey | None = None,
+    alpha: float = 0.05,
+    min_answers: int = 5,
+) -> Consistency:
+    """Test, per stage, whether a CX metric differs between channels.
+
+    Proportions use a chi-square test of independence (CSAT: satisfied or
+    not; NPS: detractor/passive/promoter) with Cramér's V; CES answers use
+    Kruskal-Wallis with epsilon-squared ``H / (n - 1)``. A channel *stands
+    out* when its answers differ from the rest of the stage (two-proportion
+    z for CSAT, z on NPS, Mann-Whitney U for CES) after Benjamini-Hochberg
+    over all stage-channel cells; stages are *consistent* when the
+    omnibus q-value is at least ``alpha``.
+
+    Parameters
+    ----------
+    responses : Table, mapping or DataFrame
+        Survey answers.
+    metric : {"csat", "nps", "ces"}
+    across, within : str
+        Columns (or "stage"/"channel" looked up in ``journey``).
+    min_answers : int
+        Channels with fewer answers in a stage are left out of its test.
+
+    Examples
+    --------
+    >>> res = consistency({"stage": ["buy"] * 80, "channel": ["web"] * 40 + ["app"] * 40,
+    ...                    "csat": [5] * 36 + [1] * 4 + [5] * 16 + [1] * 24})
+    >>> res.to_records()[0]["consistent"], res.to_records()[0]["stands_out"]
+    (False, 'web, app')
+    """
+    table = as_table(responses)
+    x, _ = _metric_values(table, metric, column)
+    within_lab = factorize(_obj(group_labels(table, within, journey)))
+    across_lab = factorize(_obj(group_labels(table, across, journey)))
+    keep = (within_lab.codes >= 0) & (across_lab.codes >= 0) & ~np.isnan(x)
+    w_order = _sorted_groups(within_lab.uniques, within, journey)
+    rows: list[dict[str, Any]] = []
+    detail: list[dict[str, Any]] = []
+    for s in w_order.tolist():
+        sel = keep & (within_lab.codes == s)
+        xs, cs = x[sel], across_lab.codes[sel]
+        counts = np.bincount(cs, minlength=len(across_lab.uniques))
+        chans = [c for c in np.argsort(-counts, kind="stable").tolist() if counts[c] >= min_answers]
+        if len(chans) < 2:
+            continue
+        in_ch = np.isin(cs, chans)
+        xs, cs = xs[in_ch], cs[in_ch]
+        stat, df, p, eff, test = _omnibus(metric, xs, cs, chans)
+        stage_name = within_lab.uniques[s]
+        rows.append(
+            {
+                within: stage_name,
+                "n": len(xs),
+                "channels": len(chans),
+                "test": test,
+                "statistic": stat,
+                "df": df,
+                "pvalue": p,
+                "effect_size": eff,
+            }
+        )
+        for c in chans:
+            mine = cs == c
+            score, rest_score, pc = _versus_rest(metric, xs[mine], xs[~mine])
+            detail.append(
+                {
+                    within: stage_name,
+                    across: across_lab.uniques[c],
+                    "n": int(mine.sum()),
+                    "score": score,
+                    "difference": score - rest_score,
+                    "pvalue": pc,
+                }
+            )
+    cols_main = (within, "n", "channels", "test", "statistic", "df", "pvalue", "effect_size")
+    cols_detail = (within, across, "n", "score", "difference", "pvalue")
+    main_t = _records_table(rows, cols_main)
+    det_t = _records_table(detail, cols_detail)
+    q = benjamini_hochberg(main_t["pvalue"].astype(np.float64))
+    qd = benjamini_hochberg(det_t["pvalue"].astype(np.float64))
+    stands = np.nan_to_num(qd, nan=1.0) < alpha
+    det_t = det_t.with_column("qvalue", qd).with_column("stands_out", stands)
+    out_names = []
+    for r in rows:
+        m = (det_t[within] == r[within]) & stands
+        out_names.append(", ".join(str(v) for v in det_t[across][m].tolist()))
+    main_t = (
+        main_t.with_column("qvalue", q)
+        .with_column("consistent", ~(np.nan_to_num(q, nan=1.0) < alpha))
+        .with_column("stands_out", np.array(out_names, dtype=object))
+    )
+    main_t.title = f"{metric.upper()} consistency across {across} within {within}"
+    det_t.title = f"{metric.upper()} by {within} and {across}"
+    return Consistency(table=main_t, detail=det_t, metric=metric, across=across, within=within)
+
+
+def _obj(values: NDArray[Any]) -> NDArray[Any]:
+    return values if values.dtype == object else values.astype(object)
+
+
+def _records_table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> Table:
+    out: dict[str, Any] = {}
+    for c in cols:
+        vals = [r[c] for r in rows]
+        arr = np.empty(len(vals), dtype=object)
+        arr[:] = vals
+        if vals and all(isinstance(v, int | float | np.number) for v in vals):
+            arr = np.asarray(vals, dtype=np.float64 if c not in ("n", "channels") else np.int64)
+        elif not vals and c in ("statistic", "df", "pvalue", "effect_size", "score", "difference"):
+            arr = np.empty(0, dtype=np.float64)
+        out[c] = arr
+    return Table(out)
+
+
+def _omnibus(
+    metric: str, xs: FloatArray, cs: NDArray[np.int64], chans: list[int]
+) -> tuple[float, float, float, float, str]:
+    if metric == "ces":
+        from scipy.stats import kruskal
+
+        groups = [xs[cs == c] for c in chans]
+        if np.ptp(xs) == 0:
+            return 0.0, float(len(chans) - 1), 1.0, 0.0, "Kruskal-Wallis"
+        res = kruskal(*groups)
+        h = float(res.statistic)
+        return h, float(len(chans) - 1), float(res.pvalue), h / (len(xs) - 1), "Kruskal-Wallis"
+    cat = (
+        ((xs >= _BANDS["csat"][0]) & (xs <= _BANDS["csat"][1])).astype(np.int64)
+        if metric == "csat"
+        else (xs >= 7).astype(np.int64) + (xs >= 9)
+    )
+    ncat = 2 if metric == "csat" else 3
+    remap = {c: i for i, c in enumerate(chans)}
+    rows = np.array([remap[c] for c in cs.tolist()], dtype=np.int64)
+    counts = np.bincount(rows * ncat + cat, minlength=len(chans) * ncat).reshape(len(chans), ncat)
+    stat, df, p, v = _chi2(counts.astype(np.float64))
+    return stat, df, p, v, "chi-square"
+
+
+def _versus_rest(metric: str, a: FloatArray, b: FloatArray) -> tuple[float, float, float]:
+    """(score of a, score of b, two-sided p of a vs b)."""
+    if metric == "csat":
+        lo, hi = _BANDS["csat"]
+        pa, pb = np.mean((a >= lo) & (a <= hi)), np.mean((b >= lo) & (b <= hi))
+        _, p = two_proportion_z(
+            np.array([pa]), np.array([float(len(a))]), np.array([pb]), np.array([float(len(b))])
+        )
+        return 100 * float(pa), 100 * float(pb), float(p[0])
+    if metric == "nps":
+        sa = 100 * float(np.mean(a >= 9) - np.mean(a <= 6))
+        sb = 100 * float(np.mean(b >= 9) - np.mean(b <= 6))
+        ca, sea = nps_adjusted(
+            np.array([np.mean(a >= 9)]), np.array([np.mean(a <= 6)]), np.array([float(len(a))])
+        )
+        cb, seb = nps_adjusted(
+            np.array([np.mean(b >= 9)]), np.array([np.mean(b <= 6)]), np.array([float(len(b))])
+        )
+        z = (ca - cb) / np.hypot(sea, seb)
+        return float(sa), float(sb), float(two_sided_pvalue(z)[0])
+    from scipy.stats import mannwhitneyu
+
+    if np.ptp(np.concatenate([a, b])) == 0:
+        return float(a.mean()), float(b.mean()), 1.0
+    pv = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return float(a.mean()), float(b.mean()), pv
