@@ -130,7 +130,10 @@ def proportion_ci(
         Wilson score; Jeffreys (Beta(1/2, 1/2) prior, equal tails);
         Agresti-Coull ("add z^2/2 successes and failures"); exact =
         Clopper-Pearson. The same definitions as statsmodels'
-        ``proportion_confint`` (``"beta"`` there is ``"exact"`` here).
+        ``proportion_confint`` (``"beta"`` there is ``"exact"`` here), except
+        that Jeffreys uses Brown, Cai & DasGupta's (2001) boundary fix: the
+        lower limit is 0 when ``successes == 0`` and the upper 1 when
+        ``successes == n``.
 
     Examples
     --------

@@ -108,27 +108,27 @@ def as_weights(weights: Any, n: int, name: str = "weights") -> FloatArray | None
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        msg = f"`{name}` at position {i}: weights must be finite and non-negative (got {w[i]!r})."
+        msg = f"`{name}` at position {i}: weights must be finite and non-negative (got {float(w[i])!r})."
         raise ValidationError(msg)
     return w
 
 
 def _check_scale(x: FloatArray, scale: tuple[float, float], name: str, integer: bool) -> None:
     lo, hi = scale
-    if x.size == 0:
+    if x.size == 0 or bool(np.isnan(x).all()):
         return
     xmin, xmax = float(np.nanmin(x)), float(np.nanmax(x))
     if xmin < lo or xmax > hi:
         bad = np.flatnonzero((x < lo) | (x > hi))
         i = int(bad[0])
-        msg = f"`{name}` at position {i}: {x[i]!r} is outside the scale {lo:g}-{hi:g}."
+        msg = f"`{name}` at position {i}: {float(x[i])!r} is outside the scale {lo:g}-{hi:g}."
         raise ValidationError(msg)
     if integer:
         frac = x != np.floor(x)
         frac &= ~np.isnan(x)
         if frac.any():
             i = int(np.flatnonzero(frac)[0])
-            msg = f"`{name}` at position {i}: {x[i]!r} is not a whole number on the {lo:g}-{hi:g} scale."
+            msg = f"`{name}` at position {i}: {float(x[i])!r} is not a whole number on the {lo:g}-{hi:g} scale."
             raise ValidationError(msg)
 
 
@@ -433,7 +433,7 @@ class NPSResult:
             msg = f"`n_resamples` must be a positive integer (got {n_resamples!r})."
             raise ValidationError(msg)
         rng = np.random.default_rng(seed)
-        shares = np.array([self.detractors, self.passives, self.promoters])
+        shares = np.clip([self.detractors, self.passives, self.promoters], 0.0, 1.0)
         if method == "bootstrap":
             if self._y is not None and self._w is not None:
                 draws = 100 * _bootstrap_means(self._y, self._w, n_resamples, seed)
@@ -524,7 +524,7 @@ def nps(
             n_missing=n_missing,
             effective_n=float(n),
             promoters=pp,
-            passives=1 - pp - pd,
+            passives=(n - n_p - n_d) / n,
             detractors=pd,
             se=100 * se,
             bands=(det, pro),
@@ -534,13 +534,14 @@ def nps(
     sw = float(mom.sw[0])
     pp = float(np.dot(w, is_p)) / sw
     pd = float(np.dot(w, is_d)) / sw
+    pa = float(np.dot(w, ~(is_p | is_d))) / sw
     return NPSResult(
         score=100 * (pp - pd),
         n=n,
         n_missing=n_missing,
         effective_n=float(mom.effective_n[0]),
         promoters=pp,
-        passives=max(1 - pp - pd, 0.0),
+        passives=pa,
         detractors=pd,
         se=100 * float(mom.se(ddof=False)[0]),
         bands=(det, pro),
