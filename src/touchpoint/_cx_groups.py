@@ -574,7 +574,8 @@ def consistency(
     det_t = det_t.with_column("qvalue", qd).with_column("stands_out", stands)
     out_names = []
     for r in rows:
-        m = (det_t[within] == r[within]) & stands
+        m = np.flatnonzero((det_t[within] == r[within]) & stands)
+        m = m[np.argsort(qd[m], kind="stable")]  # the clearest first
         out_names.append(", ".join(str(v) for v in det_t[across][m].tolist()))
     main_t = (
         main_t.with_column("qvalue", q)

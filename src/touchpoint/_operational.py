@@ -387,7 +387,7 @@ def repeat_rate(
     gap = np.full(len(pos), np.inf)
     gap[has2] = tc[nxt[has2]] - tc[pos[has2]]
     w = None if window is None else _duration(window, "window")
-    repeat = gap <= (np.inf if w is None else w)
+    repeat = has2 & (gap <= (np.inf if w is None else w))
     eligible = np.ones(len(pos), dtype=bool)
     if w is not None and censor and log.n_events:
         eligible = tc[pos] + w <= float(t.max())

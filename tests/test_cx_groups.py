@@ -1,0 +1,231 @@
+"""breakdown() and consistency(): per-group metrics checked against one-group computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import touchpoint as tp
+from touchpoint._stats import benjamini_hochberg
+from touchpoint.exceptions import ValidationError
+
+
+def survey(n: int = 1200, seed: int = 0) -> tp.Table:
+    rng = np.random.default_rng(seed)
+    tps = np.array(["ad", "web", "store", "call"], dtype=object)
+    tpi = rng.integers(0, 4, n)
+    nps = rng.choice(np.arange(11), size=n, p=np.r_[np.full(7, 0.03), [0.1, 0.2], [0.24, 0.25]])
+    nps = np.where(tpi == 3, np.clip(nps - 4, 0, 10), nps).astype(float)  # call centre is worse
+    csat = rng.integers(1, 6, n).astype(float)
+    csat = np.where(tpi == 2, np.clip(csat + 1, 1, 5), csat)  # the store is better
+    ces = rng.integers(1, 8, n).astype(float)
+    nps[rng.random(n) < 0.1] = np.nan
+    csat[rng.random(n) < 0.1] = np.nan
+    days = rng.integers(0, 60, n)
+    ts = (np.datetime64("2026-01-01") + days.astype("timedelta64[D]")).astype("datetime64[s]")
+    return tp.Table(
+        {
+            "touchpoint": tps[tpi],
+            "channel": np.array(["digital", "digital", "store", "phone"], dtype=object)[tpi],
+            "timestamp": ts.astype(str).astype(object),
+            "nps": nps,
+            "csat": csat,
+            "ces": ces,
+            "weight": rng.uniform(0.5, 2, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("metric", ["nps", "csat", "ces"])
+def test_breakdown_matches_one_group_metrics(metric):
+    t = survey()
+    res = tp.breakdown(t, metric=metric, by="touchpoint")
+    assert list(res["group"]) == sorted(set(t["touchpoint"]))
+    fn = {"nps": tp.nps, "csat": tp.csat, "ces": tp.ces}[metric]
+    cmp = {"nps": tp.compare_nps, "csat": tp.compare_csat, "ces": tp.compare_ces}[metric]
+    pvals = []
+    for row in res.to_records():
+        mine = t["touchpoint"] == row["group"]
+        r = fn(t[metric][mine])
+        assert row["n"] == r.n
+        assert row["score"] == pytest.approx(r.score)
+        ci = r.confidence_interval()
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
+        c = cmp(t[metric][mine], t[metric][~mine])
+        assert row["difference"] == pytest.approx(c.difference)
+        assert row["pvalue"] == pytest.approx(c.pvalue, rel=1e-9)
+        pvals.append(c.pvalue)
+    np.testing.assert_allclose(res["qvalue"], benjamini_hochberg(pvals))
+    assert res.title == f"{metric.upper()} by touchpoint"
+
+
+def test_breakdown_flags_planted_differences():
+    t = survey(4000, seed=1)
+    nps_t = {r["group"]: r for r in tp.breakdown(t, "nps").to_records()}
+    assert nps_t["call"]["significant"]
+    assert nps_t["call"]["difference"] < 0
+    csat_t = {r["group"]: r for r in tp.breakdown(t, "csat").to_records()}
+    assert csat_t["store"]["significant"]
+    assert csat_t["store"]["difference"] > 0
+    ces_t = tp.breakdown(t, "ces")
+    assert not ces_t["significant"].any()
+
+
+def test_breakdown_weights_match_weighted_metric():
+    t = survey()
+    res = tp.breakdown(t, "nps", weights="weight")
+    row = res.to_records()[0]
+    mine = t["touchpoint"] == row["group"]
+    r = tp.nps(t["nps"][mine], weights=t["weight"][mine])
+    assert row["score"] == pytest.approx(r.score)
+    assert row["ci_low"] == pytest.approx(r.confidence_interval().low)
+
+
+def test_breakdown_by_stage_via_journey_and_column():
+    t = survey()
+    j = tp.Journey(
+        stages=["awareness", "purchase", "service"],
+        touchpoints=[
+            tp.Touchpoint("ad", stage="awareness", channel="digital"),
+            tp.Touchpoint("web", stage="purchase", channel="digital"),
+            tp.Touchpoint("store", stage="purchase", channel="store"),
+            tp.Touchpoint("call", stage="service", channel="phone"),
+        ],
+    )
+    res = tp.breakdown(t, "csat", by="stage", journey=j)
+    assert list(res["group"]) == ["awareness", "purchase", "service"]  # stage order
+    purchase = np.isin(t["touchpoint"], ["web", "store"])
+    assert res["score"][1] == pytest.approx(tp.csat(t["csat"][purchase]).score)
+    # the table's own column works without a journey
+    t2 = t.with_column("stage", np.where(purchase, "purchase", "other").astype(object))
+    res2 = tp.breakdown(t2, "csat", by="stage")
+    assert res2["score"][list(res2["group"]).index("purchase")] == pytest.approx(res["score"][1])
+    with pytest.raises(ValidationError, match="no 'stage' column"):
+        tp.breakdown(t, "csat", by="stage")
+
+
+def test_breakdown_periods_and_changes():
+    t = survey(3000, seed=2)
+    res = tp.breakdown(t, "csat", period="month")
+    assert set(res["period"]) == {"2026-01", "2026-02", "2026-03"}
+    months = np.array([s[:7] for s in t["timestamp"]])
+    rec = [r for r in res.to_records() if r["group"] == "web"]
+    for r in rec:
+        sel = (t["touchpoint"] == "web") & (months == r["period"])
+        assert r["score"] == pytest.approx(tp.csat(t["csat"][sel]).score)
+    assert np.isnan(rec[0]["change"])
+    a = (t["touchpoint"] == "web") & (months == rec[1]["period"])
+    b = (t["touchpoint"] == "web") & (months == rec[0]["period"])
+    c = tp.compare_csat(t["csat"][a], t["csat"][b])
+    assert rec[1]["change"] == pytest.approx(c.difference)
+    assert rec[1]["change_pvalue"] == pytest.approx(c.pvalue)
+    weekly = tp.breakdown(t, "nps", period="week")
+    # weeks start on Monday: 2026-01-01 is a Thursday, its week starts 2025-12-29
+    assert min(weekly["period"]) == "2025-12-29"
+    assert {"change_qvalue", "change_significant"} <= set(weekly.columns)
+
+
+def test_breakdown_accepts_frames_and_exports():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    t = survey(300)
+    ref = tp.breakdown(t, "ces")
+    df = t.to_frame()
+    for frame in (df, pl.from_pandas(df)):
+        res = tp.breakdown(frame, "ces")
+        np.testing.assert_allclose(res["score"], ref["score"])
+    assert isinstance(ref.to_frame(), pd.DataFrame)
+    assert ref.to_records()[0]["group"] == "ad"
+    assert "<table>" in ref._repr_html_()
+
+
+def test_breakdown_errors():
+    t = survey(50)
+    with pytest.raises(ValidationError, match="metric"):
+        tp.breakdown(t, "foo")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="period"):
+        tp.breakdown(t, "nps", period="day")  # type: ignore[arg-type]
+    bad = t.with_column("csat", np.r_[[7.0], t["csat"][1:]])
+    with pytest.raises(ValidationError, match=r"position 0: 7\.0 is outside"):
+        tp.breakdown(bad, "csat")
+
+
+# --------------------------------------------------------------------------- consistency
+def channel_survey(seed: int = 3) -> tp.Table:
+    rng = np.random.default_rng(seed)
+    n = 3000
+    stage = rng.choice(["consider", "buy", "service"], n).astype(object)
+    channel = rng.choice(["web", "app", "store"], n).astype(object)
+    csat = rng.integers(1, 6, n).astype(float)
+    worse = (stage == "buy") & (channel == "app")
+    csat[worse] = np.clip(csat[worse] - 2, 1, 5)
+    ces = rng.integers(1, 8, n).astype(float)
+    slow = (stage == "service") & (channel == "store")
+    ces[slow] = np.clip(ces[slow] - 3, 1, 7)
+    nps = rng.integers(0, 11, n).astype(float)
+    return tp.Table({"stage": stage, "channel": channel, "csat": csat, "ces": ces, "nps": nps})
+
+
+def test_consistency_chi_square_matches_scipy():
+    from scipy import stats
+
+    t = channel_survey()
+    res = tp.consistency(t, metric="csat")
+    recs = {r["stage"]: r for r in res.to_records()}
+    for stage, r in recs.items():
+        sel = t["stage"] == stage
+        sat = t["csat"][sel] >= 4
+        ch = t["channel"][sel]
+        table = np.array([[np.sum(sat & (ch == c)), np.sum(~sat & (ch == c))] for c in set(ch)])
+        chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
+        assert r["statistic"] == pytest.approx(chi2)
+        assert r["pvalue"] == pytest.approx(p)
+        assert r["df"] == dof
+        assert r["effect_size"] == pytest.approx(np.sqrt(chi2 / table.sum()))  # Cramér's V, 2 cols
+    assert not recs["buy"]["consistent"]
+    assert recs["buy"]["stands_out"].startswith("app")
+    assert recs["consider"]["consistent"]
+    assert recs["service"]["consistent"]
+    assert "buy" in repr(res)
+    det = res.detail
+    app_buy = (det["stage"] == "buy") & (det["channel"] == "app")
+    assert det["stands_out"][app_buy].all()
+
+
+def test_consistency_kruskal_matches_scipy():
+    from scipy import stats
+
+    t = channel_survey()
+    res = tp.consistency(t, metric="ces")
+    recs = {r["stage"]: r for r in res.to_records()}
+    sel = t["stage"] == "service"
+    groups = [t["ces"][sel & (t["channel"] == c)] for c in ("web", "app", "store")]
+    ref = stats.kruskal(*groups)
+    assert recs["service"]["statistic"] == pytest.approx(ref.statistic)
+    assert recs["service"]["pvalue"] == pytest.approx(ref.pvalue)
+    assert recs["service"]["effect_size"] == pytest.approx(ref.statistic / (sel.sum() - 1))
+    assert recs["service"]["test"] == "Kruskal-Wallis"
+    assert not recs["service"]["consistent"]
+    assert "store" in recs["service"]["stands_out"]
+    nps_res = tp.consistency(t, metric="nps")
+    assert nps_res.table["test"][0] == "chi-square"
+    assert nps_res.table["df"][0] == 4  # 3 channels x 3 NPS groups
+
+
+def test_consistency_uses_journey_lookup():
+    t = tp.Table(
+        {
+            "touchpoint": np.array(["web_buy", "app_buy"] * 50, dtype=object),
+            "csat": np.array([5.0, 1.0] * 50),
+        }
+    )
+    j = tp.Journey(
+        stages=["buy"],
+        touchpoints=[
+            tp.Touchpoint("web_buy", stage="buy", channel="web"),
+            tp.Touchpoint("app_buy", stage="buy", channel="app"),
+        ],
+    )
+    res = tp.consistency(t, journey=j)
+    assert res.to_records()[0]["consistent"] is False
+    assert "<table>" in res._repr_html_()
