@@ -232,11 +232,19 @@ def section_transitions(ctx: ReportContext) -> Section:
     )
 
 
+def section_cx(ctx: ReportContext) -> Section | None:
+    """CX metrics from the survey answers (see :mod:`touchpoint._report_cx`)."""
+    from touchpoint._report_cx import section_cx as build
+
+    return build(ctx)
+
+
 #: Section builders, in report order. Analysis modules add theirs here.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
     section_paths,
     section_transitions,
+    section_cx,
 ]
 
 
