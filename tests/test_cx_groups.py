@@ -229,3 +229,27 @@ def test_consistency_uses_journey_lookup():
     res = tp.consistency(t, journey=j)
     assert res.to_records()[0]["consistent"] is False
     assert "<table>" in res._repr_html_()
+
+
+def test_sample_data_integration():
+    """The bundled sample: planted findings show up (purchase inconsistent across channels)."""
+    log, surveys, journey = tp.datasets.load_sample()
+    overall = tp.nps(surveys["nps"])
+    assert overall.n == np.count_nonzero(~np.isnan(surveys["nps"]))
+    assert overall.n_missing > 0
+    by_stage = tp.breakdown(surveys, "csat", by="stage", journey=journey)
+    assert list(by_stage["group"]) == [
+        s.name for s in journey.stages if s.name in set(by_stage["group"])
+    ]
+    by_tp = {r["group"]: r for r in tp.breakdown(surveys, "csat", journey=journey).to_records()}
+    assert by_tp["checkout_store"]["significant"]
+    assert by_tp["checkout_store"]["difference"] < 0
+    cons = {r["stage"]: r for r in tp.consistency(surveys, "csat", journey=journey).to_records()}
+    assert not cons["purchase"]["consistent"]
+    monthly = tp.breakdown(surveys, "nps", by="device", period="month")
+    assert len(set(monthly["period"])) >= 2
+    support = ["support_email", "support_phone", "support_chat"]
+    rt = tp.response_times(log, request=support, response="support_reply")
+    assert rt.n > 0
+    assert rt.median > 0
+    assert 0 < tp.repeat_rate(log, window=30 * 86400).rate < 1

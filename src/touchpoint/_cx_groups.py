@@ -403,12 +403,15 @@ def breakdown(
         p_change[has_prev] = _test(metric, st, idx[has_prev], st, prev[has_prev])
         cols["change"] = change
         cols["change_pvalue"] = p_change
-    out = {name: np.asarray(v)[present] for name, v in cols.items()}
-    out["qvalue"] = benjamini_hochberg(out["pvalue"])
-    out["significant"] = np.nan_to_num(out["qvalue"], nan=1.0) < alpha
-    if period is not None:
-        out["change_qvalue"] = benjamini_hochberg(out["change_pvalue"])
-        out["change_significant"] = np.nan_to_num(out["change_qvalue"], nan=1.0) < alpha
+    sel = {name: np.asarray(v)[present] for name, v in cols.items()}
+    out: dict[str, Any] = {}
+    for name, v in sel.items():
+        out[name] = v
+        if name in ("pvalue", "change_pvalue"):
+            q = benjamini_hochberg(v)
+            prefix = name[: -len("pvalue")]
+            out[prefix + "qvalue"] = q
+            out[prefix + "significant"] = np.nan_to_num(q, nan=1.0) < alpha
     title = f"{metric.upper()} by {by}" + (f" and {period}" if period else "")
     return Table(out, title=title)
 

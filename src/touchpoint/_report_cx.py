@@ -25,7 +25,9 @@ def _has_answers(surveys: Table, name: str) -> bool:
     col = surveys[name]
     if col.dtype.kind in "biuf":
         return bool(np.any(~np.isnan(col.astype(np.float64))))
-    return any(v is not None and v == v and v != "" for v in col.tolist())
+    from touchpoint._columns import _is_missing
+
+    return any(not _is_missing(v) and v != "" for v in col.tolist())
 
 
 def section_cx(ctx: ReportContext) -> Section | None:
@@ -41,12 +43,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
     if not present:
         return None
     fns: dict[str, Any] = {"nps": nps, "csat": csat, "ces": ces}
-    lines: list[str] = []
-    for m in present:
-        try:
-            lines.append(repr(fns[m](surveys[m])))
-        except TouchpointError as exc:  # a malformed column is reported, not fatal
-            lines.append(f"{m.upper()}: not computed ({exc})")
+    lines = [_overall(m, fns[m], surveys) for m in present]
     notes = [
         "NPS: adjusted-Wald interval (Rocks 2016); CSAT: share 4-5 of 1-5, Wilson interval; "
         "CES 2.0: mean of 1-7, t-interval. Groups are tested against the rest; "
@@ -81,6 +78,13 @@ def section_cx(ctx: ReportContext) -> Section | None:
         text="\n\n".join(parts_text),
         html="".join(parts_html),
     )
+
+
+def _overall(metric: str, fn: Any, surveys: Table) -> str:
+    try:
+        return repr(fn(surveys[metric]))
+    except TouchpointError as exc:  # a malformed column is reported, not fatal
+        return f"{metric.upper()}: not computed ({exc})"
 
 
 def _fmt(metric: str, v: float) -> str:
@@ -118,7 +122,7 @@ def _per_touchpoint(
 
     names.sort(key=lambda n: (order.get(stage_channel(n)[0], 10**6), n))
     rows: list[list[Any]] = []
-    weak: list[tuple[float, str]] = []
+    weak: dict[str, list[tuple[float, str]]] = {}
     for name in names:
         stage, channel = stage_channel(name)
         row: list[Any] = [name, stage, channel]
@@ -134,11 +138,11 @@ def _per_touchpoint(
                 better = r["difference"] > 0
                 flag = "higher" if better else "lower"
                 if not better:
-                    weak.append(
+                    weak.setdefault(name, []).append(
                         (
                             float(r["qvalue"]),
-                            f"{name} ({m.upper()} {_fmt(m, r['score'])} vs "
-                            f"{_fmt(m, r['rest_score'])} elsewhere, q={r['qvalue']:.2g})",
+                            f"{m.upper()} {_fmt(m, r['score'])} vs "
+                            f"{_fmt(m, r['rest_score'])} elsewhere, q={r['qvalue']:.2g}",
                         )
                     )
             row += [
@@ -148,10 +152,9 @@ def _per_touchpoint(
                 flag,
             ]
         rows.append(row)
-    weak.sort()
-    return rows[: max(ctx.top, 1) * 3], [w for _, w in weak[: ctx.top]] or [
-        "none is significantly below the rest"
-    ]
+    ranked = sorted(weak.items(), key=lambda kv: (min(q for q, _ in kv[1]), kv[0]))
+    lines = [f"{name} ({'; '.join(t for _, t in parts)})" for name, parts in ranked[: ctx.top]]
+    return rows[: max(ctx.top, 1) * 3], lines or ["none is significantly below the rest"]
 
 
 def _consistency_line(
@@ -176,6 +179,4 @@ def _consistency_line(
     ]
     if not bad:
         return f"CSAT is consistent across channels in all {len(recs)} stages tested."
-    return (
-        f"CSAT differs between channels in {len(bad)} of {len(recs)} stages: " + "; ".join(bad)
-    )
+    return f"CSAT differs between channels in {len(bad)} of {len(recs)} stages: " + "; ".join(bad)
