@@ -16,8 +16,6 @@ Examples
 from __future__ import annotations
 
 from touchpoint import datasets, stages
-from touchpoint._cx_groups import Consistency, breakdown, consistency
-from touchpoint._operational import RepeatRate, ResponseTimes, repeat_rate, response_times
 from touchpoint._version import __version__
 from touchpoint.events import EventLog, Paths, ValidationIssue, ValidationReport
 from touchpoint.exceptions import (
@@ -33,14 +31,21 @@ from touchpoint.io import read_csv, read_journey
 from touchpoint.metrics import (
     CESResult,
     Comparison,
+    Consistency,
     CSATResult,
     NPSResult,
+    RepeatRate,
+    ResponseTimes,
+    breakdown,
     ces,
     compare_ces,
     compare_csat,
     compare_nps,
+    consistency,
     csat,
     nps,
+    repeat_rate,
+    response_times,
 )
 from touchpoint.model import Journey, Stage, Touchpoint
 from touchpoint.table import Table

@@ -28,15 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._columns import factorize, parse_time
-from touchpoint._stats import (
-    benjamini_hochberg,
-    check_confidence,
-    proportion_ci,
-    two_sided_pvalue,
-)
-from touchpoint.exceptions import ValidationError
-from touchpoint.metrics import (
-    _CES_VERSIONS,
+from touchpoint._cx_core import (
     Moments,
     _check_scale,
     as_scores,
@@ -47,6 +39,14 @@ from touchpoint.metrics import (
     two_proportion_z,
     welch,
 )
+from touchpoint._scores import _CES_VERSIONS
+from touchpoint._stats import (
+    benjamini_hochberg,
+    check_confidence,
+    proportion_ci,
+    two_sided_pvalue,
+)
+from touchpoint.exceptions import ValidationError
 from touchpoint.table import Table
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._columns import factorize
+from touchpoint._cx_core import two_proportion_z
 from touchpoint._stats import (
     PROPORTION_METHODS,
     ConfidenceInterval,
@@ -27,7 +28,6 @@ from touchpoint._stats import (
     proportion_ci,
 )
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
-from touchpoint.metrics import two_proportion_z
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
