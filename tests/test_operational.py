@@ -158,3 +158,32 @@ def test_repeat_rate_needs_conversions():
     log = tp.EventLog.from_arrays([1, 1], ["a", "b"], [0.0, 1.0])
     with pytest.raises(ValidationError, match="conversion"):
         tp.repeat_rate(log)
+
+
+def test_response_times_per_period():
+    from scipy import stats
+
+    log = random_log(600, seed=5)
+    rt = tp.response_times(log, request="ticket", response="reply", target=86400, period="month")
+    per = rt.periods
+    assert per is not None
+    assert per["n"].sum() == rt.n
+    assert list(per["period"]) == sorted(per["period"])
+    assert {"median", "p90", "within_target", "change_median", "qvalue"} <= set(per.columns)
+    # recompute the second period's test by hand
+    secs = log.timestamp.astype(np.int64) / 1e9
+    months = log.timestamp.astype("datetime64[M]").astype(str)
+    waits = {m: [] for m in per["period"]}
+    for i, path in enumerate(log.paths()):
+        start, open_at = log.offsets[i], None
+        for k, name in enumerate(path):
+            if name == "ticket" and open_at is None:
+                open_at = start + k
+            elif name == "reply" and open_at is not None:
+                waits[months[open_at]].append(secs[start + k] - secs[open_at])
+                open_at = None
+    a, b = waits[per["period"][1]], waits[per["period"][0]]
+    assert per["median"][1] == pytest.approx(np.median(a))
+    assert per["pvalue"][1] == pytest.approx(stats.mannwhitneyu(a, b).pvalue)
+    with pytest.raises(ValidationError, match="datetime"):
+        tp.response_times(random_log(20, datetime=False), "ticket", "reply", period="week")

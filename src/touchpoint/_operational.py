@@ -128,6 +128,10 @@ class ResponseTimes:
         The service target, in the same units.
     within_target : float
         Share answered within ``target`` (NaN without a target).
+    periods : Table or None
+        With ``period=``: per period of the request, n, median, 90th
+        percentile, share within target, the change in median from the
+        previous period and its Mann-Whitney p-value, BH q-value and flag.
     """
 
     durations: FloatArray = attrs.field(repr=False, eq=False)
@@ -136,6 +140,7 @@ class ResponseTimes:
     unit: str
     target: float | None = None
     within_target: float = float("nan")
+    periods: Table | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def median(self) -> float:
@@ -199,6 +204,8 @@ def response_times(
     response: str | Sequence[str],
     *,
     target: Any = None,
+    period: Literal["week", "month"] | None = None,
+    alpha: float = 0.05,
 ) -> ResponseTimes:
     """Time from a request touchpoint to the next answering touchpoint in the same journey.
 
@@ -213,6 +220,10 @@ def response_times(
         count once, timed from the first.
     target : timedelta or number, optional
         Service target (seconds for datetime logs) for ``within_target``.
+    period : {"week", "month"}, optional
+        Also summarise per period of the request and flag significant changes
+        of the waiting times from the previous period (Mann-Whitney U,
+        Benjamini-Hochberg at ``alpha``). Needs a datetime log.
 
     Returns
     -------
@@ -245,11 +256,16 @@ def response_times(
     answered_req, answered_resp = req_idx[same], matched[same]
     _, first = np.unique(answered_resp, return_index=True)  # first request of each run
     t = _seconds(log)
-    durations = np.sort(t[answered_resp[first]] - t[answered_req[first]])
+    req_first = answered_req[first]
+    raw = t[answered_resp[first]] - t[req_first]
+    durations = np.sort(raw)
     n_unanswered = len(np.unique(log.journey[req_idx[~same]]))
     unit = "s" if log.is_datetime else ""
     tgt = None if target is None else _duration(target, "target")
     within = float(np.mean(durations <= tgt)) if tgt is not None and len(durations) else np.nan
+    periods = None
+    if period is not None:
+        periods = _period_waits(log, req_first, raw, tgt, period=period, alpha=alpha)
     return ResponseTimes(
         durations=durations,
         n=len(durations),
@@ -257,7 +273,51 @@ def response_times(
         unit=unit,
         target=tgt,
         within_target=within,
+        periods=periods,
     )
+
+
+def _period_waits(
+    log: EventLog,
+    req_idx: NDArray[np.int64],
+    waits: FloatArray,
+    target: float | None,
+    *,
+    period: str,
+    alpha: float,
+) -> Table:
+    from touchpoint._cx_groups import period_labels
+
+    if not log.is_datetime:
+        msg = "`period` needs a log with datetime timestamps."
+        raise ValidationError(msg)
+    labels = period_labels(Table({"t": log.timestamp[req_idx]}), period, "t").astype(str)
+    names = np.unique(labels)
+    groups = [waits[labels == p] for p in names]
+    n = np.array([len(g) for g in groups], dtype=np.int64)
+    median = np.array([np.median(g) for g in groups])
+    p90 = np.array([np.percentile(g, 90) for g in groups])
+    change = np.full(len(names), np.nan)
+    pv = np.full(len(names), np.nan)
+    if len(names) > 1:
+        from scipy.stats import mannwhitneyu
+
+        change[1:] = median[1:] - median[:-1]
+        for i in range(1, len(names)):
+            both = np.concatenate([groups[i], groups[i - 1]])
+            if len(groups[i]) and len(groups[i - 1]) and np.ptp(both) > 0:
+                pv[i] = mannwhitneyu(groups[i], groups[i - 1], alternative="two-sided").pvalue
+    q = benjamini_hochberg(pv)
+    cols: dict[str, Any] = {"period": names.astype(object), "n": n, "median": median, "p90": p90}
+    if target is not None:
+        cols["within_target"] = np.array([np.mean(g <= target) for g in groups])
+    cols |= {
+        "change_median": change,
+        "pvalue": pv,
+        "qvalue": q,
+        "significant": np.nan_to_num(q, nan=1.0) < alpha,
+    }
+    return Table(cols, title=f"Response times by {period} of the request")
 
 
 @attrs.frozen(kw_only=True)

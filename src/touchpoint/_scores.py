@@ -149,6 +149,11 @@ class NPSResult:
         msg = f"`method` must be one of {NPS_METHODS} (got {method!r})."
         raise ValidationError(msg)
 
+    @property
+    def ci(self) -> ConfidenceInterval:
+        """The default 95% interval, ``confidence_interval()``."""
+        return self.confidence_interval()
+
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval()
         return "NPS " + _fmt_ci(f"{self.score:+.1f}", f"{lo:+.1f}", f"{hi:+.1f}", 0.95, self.n)
@@ -338,6 +343,11 @@ class CSATResult:
             check_confidence(confidence_level), method, n_resamples, seed
         )
 
+    @property
+    def ci(self) -> ConfidenceInterval:
+        """The default 95% interval, ``confidence_interval()``."""
+        return self.confidence_interval()
+
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval()
         return "CSAT " + _fmt_ci(f"{self.score:.1f}%", f"{lo:.1f}%", f"{hi:.1f}%", 0.95, self.n)
@@ -478,6 +488,11 @@ class CESResult:
     ) -> ConfidenceInterval:
         """Interval for the share ``agree`` (0-1), by a proportion method."""
         return _proportion_interval(self.agree, self.effective_n, confidence_level, method)
+
+    @property
+    def ci(self) -> ConfidenceInterval:
+        """The default 95% interval, ``confidence_interval()``."""
+        return self.confidence_interval()
 
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval()
