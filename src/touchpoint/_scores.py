@@ -206,6 +206,22 @@ def nps(
     NPS +30.0 (95% CI -19.1 to +65.2, n=10)
     >>> nps([10, 9, float("nan"), 0]).n_missing
     1
+
+    Notes
+    -----
+    With ``y = +1`` for promoters, ``-1`` for detractors and 0 otherwise, NPS
+    is ``100 * mean(y)`` and the per-answer variance is
+    ``pP + pD - (pP - pD)**2`` (as in the R package ``NPS``). With weights,
+    the shares are weighted, the standard error is the linearisation
+    estimate ``sqrt(sum w**2 (y - ybar)**2) / sum w`` and the intervals use
+    Kish's effective sample size ``(sum w)**2 / sum w**2``.
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "net promoter score". The
+    American Statistician 70(4), 365-372.
+
+    Kish, L. (1965). Survey Sampling. Wiley.
     """
     sc = (float(scale[0]), float(scale[1]))
     det = _check_band(detractors, sc, "detractors")
