@@ -104,17 +104,32 @@ def as_weights(weights: Any, n: int, name: str = "weights") -> FloatArray | None
     return w
 
 
-def _check_scale(x: FloatArray, scale: tuple[float, float], name: str, integer: bool) -> None:
+def _check_scale(
+    x: FloatArray,
+    scale: tuple[float, float],
+    name: str,
+    integer: bool,
+    *,
+    answered: FloatArray | None = None,
+) -> None:
+    """Raise, naming the position in ``x``, on an answer off the scale or not whole.
+
+    ``answered`` (``x`` without NaN, when the caller has it) makes the
+    common, valid case one pass of min/max; positions are always those of ``x``.
+    """
     lo, hi = scale
-    if x.size == 0 or bool(np.isnan(x).all()):
+    vals = answered
+    if vals is None:
+        vals = x[~np.isnan(x)] if x.dtype.kind == "f" else x
+    if vals.size == 0:
         return
-    xmin, xmax = float(np.nanmin(x)), float(np.nanmax(x))
+    xmin, xmax = float(vals.min()), float(vals.max())
     if xmin < lo or xmax > hi:
         bad = np.flatnonzero((x < lo) | (x > hi))
         i = int(bad[0])
         msg = f"`{name}` at position {i}: {float(x[i])!r} is outside the scale {lo:g}-{hi:g}."
         raise ValidationError(msg)
-    if integer:
+    if integer and bool(np.any(vals != np.floor(vals))):
         frac = x != np.floor(x)
         frac &= ~np.isnan(x)
         if frac.any():
@@ -136,20 +151,21 @@ def _prepare(
     scores: Any, weights: Any, scale: tuple[float, float], integer: bool
 ) -> tuple[FloatArray, FloatArray | None, int]:
     """Validate; return (answers without NaN, their weights, n_missing)."""
-    x = as_scores(scores)
+    raw = as_array(scores)
+    whole = raw.dtype.kind in "biu"  # integer input: no NaN, no fractions to look for
+    x = as_scores(raw)
     w = as_weights(weights, len(x))
-    if len(x) and x.dtype.kind == "f":
+    n_missing = 0
+    answered = x
+    if not whole:
         missing = np.isnan(x)
         n_missing = int(np.count_nonzero(missing))
-    else:
-        missing, n_missing = None, 0
-    # positions in messages refer to the input, so check before dropping NaN
-    _check_scale(x, scale, "scores", integer)
-    if n_missing:
-        assert missing is not None
-        keep = ~missing
-        x = x[keep]
-        w = None if w is None else w[keep]
+        if n_missing:
+            answered = x[~missing]
+            w = None if w is None else w[~missing]
+    # positions in messages refer to the input
+    _check_scale(x, scale, "scores", integer and not whole, answered=answered)
+    x = answered
     if len(x) == 0:
         msg = f"`scores` has no answers ({n_missing} missing)."
         raise ValidationError(msg)

@@ -71,7 +71,7 @@ class NPSResult:
     se: float
     bands: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 6.0), (9.0, 10.0))
     weighted: bool = False
-    _y: FloatArray | None = attrs.field(default=None, repr=False, eq=False, alias="y")
+    _x: FloatArray | None = attrs.field(default=None, repr=False, eq=False, alias="x")
     _w: FloatArray | None = attrs.field(default=None, repr=False, eq=False, alias="w")
 
     @property
@@ -133,8 +133,10 @@ class NPSResult:
         rng = np.random.default_rng(seed)
         shares = np.clip([self.detractors, self.passives, self.promoters], 0.0, 1.0)
         if method == "bootstrap":
-            if self._y is not None and self._w is not None:
-                draws = 100 * _bootstrap_means(self._y, self._w, n_resamples, seed)
+            if self._x is not None and self._w is not None:
+                is_p, is_d = _nps_y(self._x, *self.bands)
+                y = is_p.astype(np.float64) - is_d
+                draws = 100 * _bootstrap_means(y, self._w, n_resamples, seed)
             else:
                 counts = rng.multinomial(self.n, shares / shares.sum(), size=n_resamples)
                 draws = 100 * (counts[:, 2] - counts[:, 0]) / self.n
@@ -248,24 +250,28 @@ def nps(
             se=100 * se,
             bands=(det, pro),
         )
-    y = is_p.astype(np.float64) - is_d
-    mom = Moments.one(y, w)
-    sw = float(mom.sw[0])
-    pp = float(np.dot(w, is_p)) / sw
-    pd = float(np.dot(w, is_d)) / sw
-    pa = float(np.dot(w, ~(is_p | is_d))) / sw
+    # weighted sums per group (0 passive, 1 promoter, 2 detractor): y is 0, +1 or -1
+    cat = is_p.view(np.int8) + 2 * is_d.view(np.int8)
+    s1 = np.bincount(cat, weights=w, minlength=3)
+    s2 = np.bincount(cat, weights=w * w, minlength=3)
+    sw, sw2 = float(s1.sum()), float(s2.sum())
+    s_p, s_d, s2_p, s2_d = float(s1[1]), float(s1[2]), float(s2[1]), float(s2[2])
+    pp, pd, pa = s_p / sw, s_d / sw, (sw - s_p - s_d) / sw
+    m = pp - pd
+    # linearisation: sum w^2 (y - m)^2 / (sum w)^2
+    lin = s2_p * (1 - m) ** 2 + s2_d * (1 + m) ** 2 + max(sw2 - s2_p - s2_d, 0.0) * m * m
     return NPSResult(
         score=100 * (pp - pd),
         n=n,
         n_missing=n_missing,
-        effective_n=float(mom.effective_n[0]),
+        effective_n=sw * sw / sw2,
         promoters=pp,
         passives=pa,
         detractors=pd,
-        se=100 * float(mom.se(ddof=False)[0]),
+        se=100 * float(np.sqrt(lin)) / sw,
         bands=(det, pro),
         weighted=True,
-        y=y,
+        x=x,
         w=w,
     )
 
