@@ -19,7 +19,8 @@ def small_surveys() -> tp.Table:
     csat[names == "<b>store</b>"] = 1.0  # clearly the weakest
     nps = np.where(names == "", rng.integers(0, 11, n), np.nan)
     csat[names == ""] = np.nan
-    return tp.Table({"touchpoint": names, "csat": csat, "nps": nps})
+    device = np.array(["mobile", "desktop"], dtype=object)[rng.integers(0, 2, n)]
+    return tp.Table({"touchpoint": names, "csat": csat, "nps": nps, "device": device})
 
 
 def test_cx_section_present_only_with_surveys():
@@ -35,6 +36,8 @@ def test_cx_section_present_only_with_surveys():
     assert "Weakest touchpoints: <b>store</b>" in sec.text
     assert "<b>store</b>" not in sec.html  # escaped
     assert "&lt;b&gt;store&lt;/b&gt;" in sec.html
+    assert "<caption>NPS by segment</caption>" in sec.html
+    assert "device   mobile" in sec.text
 
 
 def test_cli_report_with_survey_csv(tmp_path, capsys):

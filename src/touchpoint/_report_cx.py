@@ -67,6 +67,11 @@ def section_cx(ctx: ReportContext) -> Section | None:
             + "; ".join(html.escape(w) for w in weakest)
             + "</p>"
         )
+    seg_rows = _nps_segments(surveys, present, breakdown)
+    if seg_rows:
+        headers = ["segment", "group", "n", "NPS", "95% CI", "vs rest"]
+        parts_text.append(format_text(headers, seg_rows))
+        parts_html.append(format_html(headers, seg_rows, caption="NPS by segment"))
     cons = _consistency_line(surveys, present, ctx, consistency)
     if cons:
         parts_text.append(cons)
@@ -155,6 +160,38 @@ def _per_touchpoint(
     ranked = sorted(weak.items(), key=lambda kv: (min(q for q, _ in kv[1]), kv[0]))
     lines = [f"{name} ({'; '.join(t for _, t in parts)})" for name, parts in ranked[: ctx.top]]
     return rows[: max(ctx.top, 1) * 3], lines or ["none is significantly below the rest"]
+
+
+#: Segment columns the report breaks NPS down by, when the surveys have them.
+SEGMENTS = ("device", "region", "segment", "channel")
+
+
+def _nps_segments(surveys: Table, present: list[str], breakdown: Any) -> list[list[Any]]:
+    if "nps" not in present:
+        return []
+    rows: list[list[Any]] = []
+    for col in SEGMENTS:
+        if col not in surveys:
+            continue
+        try:
+            t = breakdown(surveys, metric="nps", by=col)
+        except TouchpointError:
+            continue
+        if len(t) < 2:
+            continue
+        for r in t.to_records():
+            flag = ("higher" if r["difference"] > 0 else "lower") if r["significant"] else ""
+            rows.append(
+                [
+                    col,
+                    str(r["group"]),
+                    int(r["n"]),
+                    f"{r['score']:+.1f}",
+                    f"{r['ci_low']:+.1f} to {r['ci_high']:+.1f}",
+                    flag,
+                ]
+            )
+    return rows
 
 
 def _consistency_line(
