@@ -253,3 +253,28 @@ def test_sample_data_integration():
     assert rt.n > 0
     assert rt.median > 0
     assert 0 < tp.repeat_rate(log, window=30 * 86400).rate < 1
+
+
+def test_breakdown_and_consistency_take_metric_options():
+    t = survey(800, seed=6)
+    res = tp.breakdown(t, "nps", promoters=(8, 10), detractors=(0, 5))
+    mine = t["touchpoint"] == res["group"][0]
+    r = tp.nps(t["nps"][mine], promoters=(8, 10), detractors=(0, 5))
+    assert res["score"][0] == pytest.approx(r.score)
+    assert res["ci_low"][0] == pytest.approx(r.confidence_interval().low)
+    ten = t.with_column("csat", np.clip(t["csat"] * 2, 1, 10))
+    res = tp.breakdown(ten, "csat", scale=(1, 10), satisfied=(8, 10))
+    r = tp.csat(ten["csat"][ten["touchpoint"] == res["group"][0]], scale=(1, 10), satisfied=(8, 10))
+    assert res["score"][0] == pytest.approx(r.score)
+    v1 = t.with_column("ces", np.clip(t["ces"], 1, 5))
+    res = tp.breakdown(v1, "ces", version=1)
+    r = tp.ces(v1["ces"][v1["touchpoint"] == res["group"][0]], version=1)
+    assert (res["ci_low"][0], res["ci_high"][0]) == pytest.approx(tuple(r.confidence_interval()))
+    with pytest.raises(ValidationError, match="outside the scale 1-5"):
+        tp.breakdown(t, "ces", version=1)
+    with pytest.raises(ValidationError, match=r"unknown option\(s\) \['satisfied'\]"):
+        tp.breakdown(t, "nps", satisfied=(4, 5))
+    cons = tp.consistency(
+        t.with_column("stage", np.full(len(t), "all", dtype=object)), "nps", promoters=(8, 10)
+    )
+    assert cons.table["df"][0] == 4

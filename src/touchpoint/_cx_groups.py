@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from touchpoint._columns import factorize, parse_time
 from touchpoint._cx_core import (
     Moments,
+    _check_band,
     _check_scale,
     as_scores,
     as_weights,
@@ -57,12 +58,78 @@ __all__ = ["Consistency", "breakdown", "consistency"]
 Metric = Literal["nps", "csat", "ces"]
 FloatArray = NDArray[np.float64]
 
-_SCALES: dict[str, tuple[float, float]] = {
-    "nps": (0.0, 10.0),
-    "csat": (1.0, 5.0),
-    "ces": _CES_VERSIONS[2][0],
+_OPTIONS = {
+    "nps": ("scale", "promoters", "detractors"),
+    "csat": ("scale", "satisfied"),
+    "ces": ("scale", "version", "agree"),
 }
-_BANDS: dict[str, tuple[float, float]] = {"csat": (4.0, 5.0), "ces": _CES_VERSIONS[2][1]}
+
+
+@attrs.frozen(kw_only=True)
+class MetricSpec:
+    """A metric with its scale and bands, as :func:`~touchpoint.nps` etc. take them."""
+
+    metric: str
+    scale: tuple[float, float]
+    band: tuple[float, float]  # promoters (NPS), satisfied (CSAT), agree (CES)
+    detractors: tuple[float, float] = (0.0, 6.0)
+
+    def _in(self, x: FloatArray, band: tuple[float, float]) -> NDArray[np.bool_]:
+        return (x >= band[0]) & (x <= band[1])
+
+    def value(self, x: FloatArray) -> FloatArray:
+        """What is averaged: ``y`` in {-1, 0, 1} (NPS), satisfied 0/1 (CSAT), the answer (CES)."""
+        if self.metric == "nps":
+            out: FloatArray = self._in(x, self.band).astype(np.float64) - self._in(
+                x, self.detractors
+            )
+            return out
+        if self.metric == "csat":
+            return self._in(x, self.band).astype(np.float64)
+        return x
+
+    def category(self, x: FloatArray) -> NDArray[np.int64]:
+        """Answer categories for chi-square: detractor/passive/promoter or not/satisfied."""
+        if self.metric == "nps":
+            return 1 + self.value(x).astype(np.int64)
+        return self._in(x, self.band).astype(np.int64)
+
+
+def metric_spec(metric: str, options: Mapping[str, Any]) -> MetricSpec:
+    """Validate ``metric`` and its options (``scale``, bands, CES ``version``)."""
+    if metric not in _OPTIONS:
+        msg = f"`metric` must be 'nps', 'csat' or 'ces' (got {metric!r})."
+        raise ValidationError(msg)
+    unknown = sorted(set(options) - set(_OPTIONS[metric]))
+    if unknown:
+        msg = (
+            f"unknown option(s) {unknown} for metric {metric!r}; it takes {list(_OPTIONS[metric])}."
+        )
+        raise ValidationError(msg)
+    if metric == "nps":
+        sc = _pair(options.get("scale", (0, 10)))
+        pro = _check_band(options.get("promoters", (9, 10)), sc, "promoters")
+        det = _check_band(options.get("detractors", (0, 6)), sc, "detractors")
+        if det[1] >= pro[0]:
+            msg = f"`detractors` {det!r} must lie below `promoters` {pro!r}."
+            raise ValidationError(msg)
+        return MetricSpec(metric=metric, scale=sc, band=pro, detractors=det)
+    if metric == "csat":
+        sc = _pair(options.get("scale", (1, 5)))
+        band = _check_band(options.get("satisfied", (4, 5)), sc, "satisfied")
+        return MetricSpec(metric=metric, scale=sc, band=band)
+    version = options.get("version", 2)
+    if version not in _CES_VERSIONS:
+        msg = f"`version` must be 1 or 2 (got {version!r})."
+        raise ValidationError(msg)
+    default_scale, default_agree, _ = _CES_VERSIONS[version]
+    sc = _pair(options.get("scale") or default_scale)
+    band = _check_band(options.get("agree") or default_agree, sc, "agree")
+    return MetricSpec(metric=metric, scale=sc, band=band)
+
+
+def _pair(v: Any) -> tuple[float, float]:
+    return (float(v[0]), float(v[1]))
 
 
 def as_table(responses: Any) -> Table:
@@ -74,19 +141,14 @@ def as_table(responses: Any) -> Table:
     return Table.from_frame(responses)
 
 
-def _metric_values(
-    table: Table, metric: str, column: str | None
-) -> tuple[FloatArray, tuple[float, float]]:
-    if metric not in _SCALES:
-        msg = f"`metric` must be 'nps', 'csat' or 'ces' (got {metric!r})."
-        raise ValidationError(msg)
-    col = column or metric
+def _metric_values(table: Table, spec: MetricSpec, column: str | None) -> FloatArray:
+    col = column or spec.metric
     if col not in table:
         msg = f"the responses have no {col!r} column; they have {list(table.columns)}."
         raise ValidationError(msg)
     x = as_scores(table[col], col)
-    _check_scale(x, _SCALES[metric], col, integer=metric == "nps")
-    return x, _SCALES[metric]
+    _check_scale(x, spec.scale, col, integer=spec.metric == "nps")
+    return x
 
 
 def group_labels(table: Table, by: str, journey: Journey | None) -> NDArray[Any]:
@@ -168,7 +230,7 @@ class _CellStats:
 
 
 def _cell_stats(
-    metric: str,
+    spec: MetricSpec,
     x: FloatArray,
     w: FloatArray | None,
     codes: NDArray[np.int64],
@@ -176,16 +238,14 @@ def _cell_stats(
     *,
     confidence_level: float,
 ) -> _CellStats:
-    if metric == "nps":
-        is_p, is_d = x >= 9, x <= 6
-        y = is_p.astype(np.float64) - is_d
-        mom = Moments.grouped(y, w, codes, k)
-        return _nps_cells(mom, Moments.grouped(np.abs(y), w, codes, k), confidence_level)
-    if metric == "csat":
-        s = ((x >= _BANDS["csat"][0]) & (x <= _BANDS["csat"][1])).astype(np.float64)
+    v = spec.value(x)
+    mom = Moments.grouped(v, w, codes, k)
+    if spec.metric == "nps":
+        return _nps_cells(mom, Moments.grouped(np.abs(v), w, codes, k), confidence_level)
+    if spec.metric == "csat":
         rating = Moments.grouped(x, w, codes, k).mean
-        return _share_cells(Moments.grouped(s, w, codes, k), confidence_level, rating)
-    return _mean_cells(Moments.grouped(x, w, codes, k), confidence_level)
+        return _share_cells(mom, confidence_level, rating)
+    return _mean_cells(mom, confidence_level, spec.scale)
 
 
 def _nps_cells(mom: Moments, absmom: Moments, c: float) -> _CellStats:
@@ -226,9 +286,10 @@ def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
     )
 
 
-def _mean_cells(mom: Moments, c: float) -> _CellStats:
+def _mean_cells(mom: Moments, c: float, scale: tuple[float, float]) -> _CellStats:
     se = mom.se(ddof=True)
     lo, hi = mean_interval(mom.mean, se, mom.effective_n, c)
+    lo, hi = np.clip(lo, *scale), np.clip(hi, *scale)
     return _CellStats(
         n=mom.n,
         effective_n=mom.effective_n,
@@ -273,6 +334,7 @@ def breakdown(
     time: str = "timestamp",
     alpha: float = 0.05,
     confidence_level: float = 0.95,
+    **options: Any,
 ) -> Table:
     """A CX metric per group (and per period), each group tested against the rest.
 
@@ -300,6 +362,10 @@ def breakdown(
     alpha : float
         False discovery rate for the ``significant`` flags (Benjamini-Hochberg
         over all groups of the table; separately for period changes).
+    **options
+        The metric's scale and bands, as the one-sample functions take them:
+        ``promoters``, ``detractors``, ``scale`` (NPS); ``scale``,
+        ``satisfied`` (CSAT); ``version``, ``scale``, ``agree`` (CES).
 
     Returns
     -------
@@ -318,8 +384,9 @@ def breakdown(
     [('store', 50.0, True), ('web', 90.0, True)]
     """
     check_confidence(confidence_level)
+    spec = metric_spec(metric, options)
     table = as_table(responses)
-    x, _ = _metric_values(table, metric, column)
+    x = _metric_values(table, spec, column)
     w = as_weights(table[weights], len(table), weights) if weights else None
     labels = group_labels(table, by, journey)
     g = factorize(np.asarray(labels) if labels.dtype != object else labels)
@@ -344,39 +411,23 @@ def breakdown(
     xs, ws = x[keep], (None if w is None else w[keep])
     cells = gcodes * n_periods + pcodes
     k = n_groups * n_periods
-    st = _cell_stats(metric, xs, ws, cells, k, confidence_level=confidence_level)
+    st = _cell_stats(spec, xs, ws, cells, k, confidence_level=confidence_level)
     # the rest of each cell's period = period total - cell
-    if metric == "nps":
-        y = (xs >= 9).astype(np.float64) - (xs <= 6)
-        mom = Moments.grouped(y, ws, cells, k)
-        amom = Moments.grouped(np.abs(y), ws, cells, k)
-        per_tot = Moments.grouped(y, ws, pcodes, n_periods)
-        per_atot = Moments.grouped(np.abs(y), ws, pcodes, n_periods)
-        pidx = np.arange(k) % n_periods
-        rest = _nps_cells(
-            _take(per_tot, pidx) - mom, _take(per_atot, pidx) - amom, confidence_level
-        )
+    pidx = np.arange(k) % n_periods
+
+    def rest_of(v: FloatArray) -> Moments:
+        cell = Moments.grouped(v, ws, cells, k)
+        return _take(Moments.grouped(v, ws, pcodes, n_periods), pidx) - cell
+
+    v = spec.value(xs)
+    if spec.metric == "nps":
+        rest = _nps_cells(rest_of(v), rest_of(np.abs(v)), confidence_level)
+    elif spec.metric == "csat":
+        rest = _share_cells(rest_of(v), confidence_level, rest_of(xs).mean)
     else:
-        v = (
-            ((xs >= _BANDS["csat"][0]) & (xs <= _BANDS["csat"][1])).astype(np.float64)
-            if metric == "csat"
-            else xs
-        )
-        mom = Moments.grouped(v, ws, cells, k)
-        per_tot = Moments.grouped(v, ws, pcodes, n_periods)
-        pidx = np.arange(k) % n_periods
-        rmom = _take(per_tot, pidx) - mom
-        rest = (
-            _share_cells(
-                rmom,
-                confidence_level,
-                _take(Moments.grouped(xs, ws, pcodes, n_periods), pidx).mean,
-            )
-            if metric == "csat"
-            else _mean_cells(rmom, confidence_level)
-        )
+        rest = _mean_cells(rest_of(v), confidence_level, spec.scale)
     idx = np.arange(k)
-    p_rest = _test(metric, st, idx, rest, idx)
+    p_rest = _test(spec.metric, st, idx, rest, idx)
     present = st.n > 0
     cols: dict[str, Any] = {"group": g_names[idx // n_periods]}
     if period is not None:
@@ -400,7 +451,7 @@ def breakdown(
         change = np.full(k, np.nan)
         change[has_prev] = st.score[has_prev] - st.score[prev[has_prev]]
         p_change = np.full(k, np.nan)
-        p_change[has_prev] = _test(metric, st, idx[has_prev], st, prev[has_prev])
+        p_change[has_prev] = _test(spec.metric, st, idx[has_prev], st, prev[has_prev])
         cols["change"] = change
         cols["change_pvalue"] = p_change
     sel = {name: np.asarray(v)[present] for name, v in cols.items()}
@@ -495,6 +546,7 @@ def consistency(
     journey: Journey | None = None,
     alpha: float = 0.05,
     min_answers: int = 5,
+    **options: Any,
 ) -> Consistency:
     """Test, per stage, whether a CX metric differs between channels.
 
@@ -515,6 +567,8 @@ def consistency(
         Columns (or "stage"/"channel" looked up in ``journey``).
     min_answers : int
         Channels with fewer answers in a stage are left out of its test.
+    **options
+        The metric's scale and bands (as for :func:`breakdown`).
 
     Examples
     --------
@@ -523,8 +577,9 @@ def consistency(
     >>> res.to_records()[0]["consistent"], res.to_records()[0]["stands_out"]
     (False, 'web, app')
     """
+    spec = metric_spec(metric, options)
     table = as_table(responses)
-    x, _ = _metric_values(table, metric, column)
+    x = _metric_values(table, spec, column)
     within_lab = factorize(_obj(group_labels(table, within, journey)))
     across_lab = factorize(_obj(group_labels(table, across, journey)))
     keep = (within_lab.codes >= 0) & (across_lab.codes >= 0) & ~np.isnan(x)
@@ -540,7 +595,7 @@ def consistency(
             continue
         in_ch = np.isin(cs, chans)
         xs, cs = xs[in_ch], cs[in_ch]
-        stat, df, p, eff, test = _omnibus(metric, xs, cs, chans)
+        stat, df, p, eff, test = _omnibus(spec, xs, cs, chans)
         stage_name = within_lab.uniques[s]
         rows.append(
             {
@@ -556,7 +611,7 @@ def consistency(
         )
         for c in chans:
             mine = cs == c
-            score, rest_score, pc = _versus_rest(metric, xs[mine], xs[~mine])
+            score, rest_score, pc = _versus_rest(spec, xs[mine], xs[~mine])
             detail.append(
                 {
                     within: stage_name,
@@ -609,9 +664,9 @@ def _records_table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> Table:
 
 
 def _omnibus(
-    metric: str, xs: FloatArray, cs: NDArray[np.int64], chans: list[int]
+    spec: MetricSpec, xs: FloatArray, cs: NDArray[np.int64], chans: list[int]
 ) -> tuple[float, float, float, float, str]:
-    if metric == "ces":
+    if spec.metric == "ces":
         from scipy.stats import kruskal
 
         groups = [xs[cs == c] for c in chans]
@@ -620,12 +675,8 @@ def _omnibus(
         res = kruskal(*groups)
         h = float(res.statistic)
         return h, float(len(chans) - 1), float(res.pvalue), h / (len(xs) - 1), "Kruskal-Wallis"
-    cat = (
-        ((xs >= _BANDS["csat"][0]) & (xs <= _BANDS["csat"][1])).astype(np.int64)
-        if metric == "csat"
-        else (xs >= 7).astype(np.int64) + (xs >= 9)
-    )
-    ncat = 2 if metric == "csat" else 3
+    cat = spec.category(xs)
+    ncat = 2 if spec.metric == "csat" else 3
     remap = {c: i for i, c in enumerate(chans)}
     rows = np.array([remap[c] for c in cs.tolist()], dtype=np.int64)
     counts = np.bincount(rows * ncat + cat, minlength=len(chans) * ncat).reshape(len(chans), ncat)
@@ -633,26 +684,25 @@ def _omnibus(
     return stat, df, p, v, "chi-square"
 
 
-def _versus_rest(metric: str, a: FloatArray, b: FloatArray) -> tuple[float, float, float]:
+def _versus_rest(spec: MetricSpec, a: FloatArray, b: FloatArray) -> tuple[float, float, float]:
     """(score of a, score of b, two-sided p of a vs b)."""
-    if metric == "csat":
-        lo, hi = _BANDS["csat"]
-        pa, pb = np.mean((a >= lo) & (a <= hi)), np.mean((b >= lo) & (b <= hi))
+    if spec.metric == "csat":
+        pa, pb = np.mean(spec.value(a)), np.mean(spec.value(b))
         _, p = two_proportion_z(
             np.array([pa]), np.array([float(len(a))]), np.array([pb]), np.array([float(len(b))])
         )
         return 100 * float(pa), 100 * float(pb), float(p[0])
-    if metric == "nps":
-        sa = 100 * float(np.mean(a >= 9) - np.mean(a <= 6))
-        sb = 100 * float(np.mean(b >= 9) - np.mean(b <= 6))
+    if spec.metric == "nps":
+        ya, yb = spec.value(a), spec.value(b)
         ca, sea = nps_adjusted(
-            np.array([np.mean(a >= 9)]), np.array([np.mean(a <= 6)]), np.array([float(len(a))])
+            np.array([np.mean(ya > 0)]), np.array([np.mean(ya < 0)]), np.array([float(len(a))])
         )
         cb, seb = nps_adjusted(
-            np.array([np.mean(b >= 9)]), np.array([np.mean(b <= 6)]), np.array([float(len(b))])
+            np.array([np.mean(yb > 0)]), np.array([np.mean(yb < 0)]), np.array([float(len(b))])
         )
         z = (ca - cb) / np.hypot(sea, seb)
-        return float(sa), float(sb), float(two_sided_pvalue(z)[0])
+        sa, sb = 100 * float(np.mean(ya)), 100 * float(np.mean(yb))
+        return sa, sb, float(two_sided_pvalue(z)[0])
     from scipy.stats import mannwhitneyu
 
     if np.ptp(np.concatenate([a, b])) == 0:
