@@ -32,7 +32,8 @@ def _has_answers(surveys: Table, name: str) -> bool:
 
 def section_cx(ctx: ReportContext) -> Section | None:
     """Overall NPS, CSAT and CES with 95% intervals; a per-touchpoint table; the weakest."""
-    from touchpoint._cx_groups import breakdown, consistency
+    from touchpoint._consistency import consistency
+    from touchpoint._cx_groups import breakdown
     from touchpoint.metrics import ces, csat, nps
     from touchpoint.report import Section
 

@@ -26,7 +26,8 @@ independent proportions. Statistics in Medicine 17, 873-890.
 from __future__ import annotations
 
 from touchpoint._compare import Comparison, compare_ces, compare_csat, compare_nps
-from touchpoint._cx_groups import Consistency, breakdown, consistency
+from touchpoint._consistency import Consistency, consistency
+from touchpoint._cx_groups import breakdown
 from touchpoint._operational import RepeatRate, ResponseTimes, repeat_rate, response_times
 from touchpoint._scores import CESResult, CSATResult, NPSResult, ces, csat, nps
 
