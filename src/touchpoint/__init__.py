@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from touchpoint import datasets, stages
 from touchpoint._version import __version__
+from touchpoint.attribution import Attribution, RemovalEffects, attribution, removal_effects
 from touchpoint.events import EventLog, Paths, ValidationIssue, ValidationReport
 from touchpoint.exceptions import (
     DroppedRowsWarning,
@@ -28,6 +29,17 @@ from touchpoint.exceptions import (
     ValidationError,
 )
 from touchpoint.io import read_csv, read_journey
+from touchpoint.markov import (
+    MarkovModel,
+    OrderSelection,
+    TransitionComparison,
+    TransitionCounts,
+    WhatIf,
+    compare_transitions,
+    count_transitions,
+    fit_markov,
+    select_order,
+)
 from touchpoint.metrics import (
     CESResult,
     Comparison,
@@ -51,6 +63,7 @@ from touchpoint.model import Journey, Stage, Touchpoint
 from touchpoint.table import Table
 
 __all__ = [
+    "Attribution",
     "CESResult",
     "CSATResult",
     "Comparison",
@@ -58,8 +71,11 @@ __all__ = [
     "DroppedRowsWarning",
     "EventLog",
     "Journey",
+    "MarkovModel",
     "NPSResult",
+    "OrderSelection",
     "Paths",
+    "RemovalEffects",
     "RepeatRate",
     "ResponseTimes",
     "Stage",
@@ -68,24 +84,33 @@ __all__ = [
     "Touchpoint",
     "TouchpointError",
     "TouchpointWarning",
+    "TransitionComparison",
+    "TransitionCounts",
     "UnknownStageError",
     "UnknownTouchpointError",
     "ValidationError",
     "ValidationIssue",
     "ValidationReport",
+    "WhatIf",
     "__version__",
+    "attribution",
     "breakdown",
     "ces",
     "compare_ces",
     "compare_csat",
     "compare_nps",
+    "compare_transitions",
     "consistency",
+    "count_transitions",
     "csat",
     "datasets",
+    "fit_markov",
     "nps",
     "read_csv",
     "read_journey",
+    "removal_effects",
     "repeat_rate",
     "response_times",
+    "select_order",
     "stages",
 ]
