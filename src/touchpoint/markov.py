@@ -1095,7 +1095,7 @@ def select_order(
     rng = np.random.default_rng(seed)
     test_j = rng.random(log.n_journeys) < heldout
     rows: list[dict[str, Any]] = []
-    prev_ll = prev_df = None
+    prev_ll: float | None = None
     p_prev: NDArray[np.float64] | None = None
     for k in range(1, max_order + 1):
         enc = _tr.encode(
@@ -1105,13 +1105,14 @@ def select_order(
             collapse_repeats=collapse_repeats,
             until_conversion=until_conversion,
         )
-        model = MarkovModel.from_counts(_counts_from_encoded(enc, states))
+        tc = _counts_from_encoded(enc, states)
+        model = MarkovModel.from_counts(tc)
         ll, df = model.log_likelihood, model.n_parameters
-        if prev_ll is None or prev_df is None:
+        if prev_ll is None:
             g = dfd = pv = float("nan")
         else:
             g = max(2 * (ll - prev_ll), 0.0)
-            dfd = df - prev_df
+            dfd = float(_refinement_df(tc))
             pv = float(chdtrc(dfd, g)) if dfd > 0 else float("nan")
         # held-out likelihood with back-off
         width = len(enc.alphabet) + 2
@@ -1144,7 +1145,7 @@ def select_order(
                 "heldout_loglik": held,
             }
         )
-        prev_ll, prev_df = ll, df
+        prev_ll = ll
     table = Table.from_records(rows, title="order selection")
     best_bic = int(table["order"][int(np.argmin(table["bic"]))])
     held_arr = np.asarray(table["heldout_loglik"], dtype=float)
@@ -1152,6 +1153,27 @@ def select_order(
         int(table["order"][int(np.nanargmax(held_arr))]) if np.isfinite(held_arr).any() else 1
     )
     return OrderSelection(table=table, best_bic=best_bic, best_heldout=best_held)
+
+
+def _refinement_df(tc: TransitionCounts) -> int:
+    """Degrees of freedom of the order k-1 vs k likelihood-ratio test.
+
+    The test splits into one homogeneity test per order-(k-1) context: its
+    refinements (one older symbol) against its outcomes, with
+    ``(refinements - 1) * (outcomes - 1)`` degrees of freedom counting only
+    the observed rows and columns (Anderson and Goodman 1957, with
+    structural zeros dropped).
+    """
+    radix = len(tc.alphabet) + 1
+    coarse = tc.src % radix ** (tc.order - 1)
+    width = len(tc.alphabet) + 2
+    c_src = np.unique(np.stack([coarse, tc.src]), axis=1)[0]
+    c_out = np.unique(coarse * width + tc.outcome) // width
+    _, r_c = np.unique(c_src, return_counts=True)
+    u_o, o_c = np.unique(c_out, return_counts=True)
+    u_r = np.unique(c_src)
+    o_aligned = o_c[np.searchsorted(u_o, u_r)]
+    return int(np.sum((r_c - 1) * (o_aligned - 1)))
 
 
 # ---------------------------------------------------------- segment compare
