@@ -32,9 +32,13 @@ def credit(att: tp.Attribution) -> dict[str, tuple[float, float]]:
 def test_heuristic_models_by_hand():
     log = small_log()
     c = credit(tp.attribution(log, "first_touch"))
-    assert c["ad"] == (1, 100) and c["site"] == (1, 40) and c["email"] == (0, 0)
+    assert c["ad"] == (1, 100)
+    assert c["site"] == (1, 40)
+    assert c["email"] == (0, 0)
     c = credit(tp.attribution(log, "last_touch"))
-    assert c["email"] == (1, 100) and c["site"] == (1, 40) and c["ad"] == (0, 0)
+    assert c["email"] == (1, 100)
+    assert c["site"] == (1, 40)
+    assert c["ad"] == (0, 0)
     c = credit(tp.attribution(log, "linear"))
     assert c["ad"] == pytest.approx((1 / 3, 100 / 3))
     assert c["site"] == pytest.approx((1 + 1 / 3, 40 + 100 / 3))
@@ -129,7 +133,8 @@ def test_removal_bootstrap_is_seeded_and_covers():
     m = tp.fit_markov(log)
     a = tp.removal_effects(m, n_bootstrap=30, seed=1)
     b = tp.removal_effects(m, n_bootstrap=30, seed=1)
-    assert a.replicates is not None and b.replicates is not None
+    assert a.replicates is not None
+    assert b.replicates is not None
     np.testing.assert_array_equal(a.replicates, b.replicates)
     for name, eff in zip(a.names, a.effect.tolist(), strict=True):
         ci = a.confidence_interval(name)

@@ -120,9 +120,9 @@ def encode(
     value = log.value()
     keep = np.ones(log.n_events, dtype=bool)
     conv_tp = np.zeros(log.n_events, dtype=bool)
-    for c in log.conversions:
-        if c in log.touchpoint_names:
-            conv_tp |= log.touchpoint == log.touchpoint_code(c)
+    for name in log.conversions:
+        if name in log.touchpoint_names:
+            conv_tp |= log.touchpoint == log.touchpoint_code(name)
     if until_conversion and log.n_events:
         hit = conv_tp.copy()
         if log.outcome is not None:
@@ -197,7 +197,7 @@ def count_keys(
         return nz.astype(np.int64), cnt[nz]
     uniq, inv = np.unique(keys, return_inverse=True)
     cnt = np.bincount(inv.ravel(), weights=weights, minlength=len(uniq))
-    return uniq.astype(np.int64), cnt
+    return uniq.astype(np.int64), np.asarray(cnt)
 
 
 def digits(codes: NDArray[np.int64], n_symbols: int, order: int) -> NDArray[np.int64]:

@@ -153,7 +153,7 @@ class RemovalEffects:
         if self.replicates is None:
             msg = "no bootstrap replicates: call removal_effects(..., n_bootstrap=200)."
             raise ValidationError(msg)
-        if method != "percentile":
+        if str(method) != "percentile":
             msg = f"'method' must be 'percentile' (got {method!r})."
             raise ValidationError(msg)
         conf = check_confidence(confidence_level)
@@ -341,7 +341,7 @@ def _bootstrap(
     out = np.empty((n_boot, len(masks)))
     for b in range(n_boot):
         w = np.bincount(rng.integers(0, nj, nj), minlength=nj).astype(np.float64)
-        cnt = np.bincount(edge, weights=w[enc.journey], minlength=len(keys))
+        cnt = np.bincount(edge, weights=w[enc.journey], minlength=len(keys)).astype(np.float64)
         m_b = MarkovModel.from_counts(attrs.evolve(tc, count=cnt), smoothing=model.smoothing)
         q, r = _q_r(m_b.transition_matrix, m_b.n_transient)
         base, without = _removal_probabilities(q, r, masks)
@@ -506,8 +506,8 @@ def attribution(
         weights = _event_weights(enc, log, model, half_life, position_weights)
         cj = conv[enc.event_journey].astype(np.float64)
         vj = np.where(conv, value, 0.0)[enc.event_journey]
-        conversions = np.bincount(enc.events, weights=weights * cj, minlength=k)
-        values = np.bincount(enc.events, weights=weights * vj, minlength=k)
+        conversions = np.bincount(enc.events, weights=weights * cj, minlength=k).astype(np.float64)
+        values = np.bincount(enc.events, weights=weights * vj, minlength=k).astype(np.float64)
     tot = conversions.sum()
     table = Table(
         {
@@ -544,14 +544,14 @@ def _event_weights(
     lengths = np.bincount(j, minlength=enc.n_journeys)
     starts = np.zeros(enc.n_journeys + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    pos = np.arange(n_ev) - starts[j]
-    length = lengths[j]
+    pos: NDArray[np.int64] = np.arange(n_ev) - starts[j]
+    length: NDArray[np.int64] = lengths[j]
     if model == "first_touch":
         return (pos == 0).astype(np.float64)
     if model == "last_touch":
         return (pos == length - 1).astype(np.float64)
     if model == "linear":
-        return 1.0 / length
+        return np.asarray(1.0 / length, dtype=np.float64)
     if model == "position":
         w_first, w_last = (float(x) for x in position_weights)
         if w_first < 0 or w_last < 0 or w_first + w_last > 1:

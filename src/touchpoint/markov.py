@@ -163,7 +163,9 @@ class TransitionCounts:
         width = len(alphabet) + 2
         keys = np.concatenate([a._key(), b._key()])
         uniq, inv = np.unique(keys, return_inverse=True)
-        cnt = np.bincount(inv.ravel(), weights=np.concatenate([a.count, b.count]))
+        cnt = np.bincount(inv.ravel(), weights=np.concatenate([a.count, b.count])).astype(
+            np.float64
+        )
         return TransitionCounts(
             alphabet=alphabet,
             order=self.order,
@@ -542,7 +544,7 @@ class MarkovModel:
                 np.asarray(p[:m, m + 1].todense()).ravel(),
             )
             self._cache["qr"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def _lu(self) -> Any:
         lu = self._cache.get("lu")
@@ -563,7 +565,7 @@ class MarkovModel:
             lu = self._lu()
             cached = (lu.solve(r_conv), lu.solve(r_null))
             self._cache["absorb"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def conversion_probability(
         self, state: StateLabel | None = None, *, max_steps: int | None = None
@@ -668,7 +670,7 @@ class MarkovModel:
             title="stationary distribution (restarting chain)",
         )
 
-    def to_networkx(self) -> nx.DiGraph:
+    def to_networkx(self) -> nx.DiGraph[Any]:
         """The chain as a weighted :class:`networkx.DiGraph` (edge attrs ``count``, ``probability``).
 
         Absorbing self-loops are left out. Node attribute ``kind`` is
@@ -676,7 +678,7 @@ class MarkovModel:
         """
         import networkx as nx
 
-        g = nx.DiGraph()
+        g: nx.DiGraph[Any] = nx.DiGraph()
         n = self.n_transient
         kinds = ["start"] + ["transient"] * n + ["conversion", "null"]
         for s, kind in zip(self.states, kinds, strict=True):
@@ -714,7 +716,7 @@ class MarkovModel:
         if d is None:
             d = _tr.digits(self.codes, len(self.alphabet), self.order)
             self._cache["digits"] = d
-        return d  # type: ignore[no-any-return]
+        return d
 
     def _sequence_mask(self, sequence: Sequence[str]) -> NDArray[np.bool_]:
         seq = list(sequence)
