@@ -70,9 +70,7 @@ def path_frame(log: tp.EventLog) -> Any:
     df = pd.DataFrame({"j": log.journey, "c": names[log.touchpoint]})
     paths = df.groupby("j", sort=False)["c"].agg(" > ".join)
     conv = log.converted()
-    return pd.DataFrame(
-        {"path": paths.to_numpy(), "conv": conv.astype(int), "value": log.value()}
-    )
+    return pd.DataFrame({"path": paths.to_numpy(), "conv": conv.astype(int), "value": log.value()})
 
 
 def channel_attribution(log: tp.EventLog, order: int) -> tuple[float, dict[str, float]] | None:
@@ -180,7 +178,9 @@ def side_by_side(n: int, channels: list[int], orders: list[int]) -> None:
             t_ours, re_ours = ours(log, k)
             ca = channel_attribution(log, k)
             dp = dp6_mam(log, k)
-            ca_s = f"{ca[0]:13.2f}" if ca else f"{'not installed' if k == 1 or ca is None else '':>13}"
+            ca_s = (
+                f"{ca[0]:13.2f}" if ca else f"{'not installed' if k == 1 or ca is None else '':>13}"
+            )
             ca_r = f"{ca[0] / t_ours:6.1f}" if ca else f"{'':>6}"
             ca_d = compare(re_ours, ca[1]) if ca else ""
             dp_s = f"{dp[0]:9.2f}" if dp else f"{'n/a' if k > 1 else 'not inst.':>9}"
@@ -198,7 +198,9 @@ def counting_rate(n: int) -> None:
     tp.count_transitions(log)  # warm up
     for k in (1, 2, 3):
         t, _ = timed(lambda k=k: tp.count_transitions(log, order=k))
-        print(f"counting order {k}: {log.n_events:,} events in {t:.3f} s = {log.n_events / t / 1e6:.1f} M events/s")
+        print(
+            f"counting order {k}: {log.n_events:,} events in {t:.3f} s = {log.n_events / t / 1e6:.1f} M events/s"
+        )
 
 
 def scaling(n: int, channels: list[int], orders: list[int]) -> None:
@@ -219,7 +221,9 @@ def main() -> None:
     ap.add_argument("--journeys", type=int, default=200_000)
     ap.add_argument("--channels", type=int, nargs="+", default=[10])
     ap.add_argument("--orders", type=int, nargs="+", default=[1, 3])
-    ap.add_argument("--scaling", action="store_true", help="touchpoint alone over 10/100/500 channels")
+    ap.add_argument(
+        "--scaling", action="store_true", help="touchpoint alone over 10/100/500 channels"
+    )
     args = ap.parse_args()
     if args.scaling:
         scaling(args.journeys, [10, 100, 500], [1, 2, 3])

@@ -239,12 +239,60 @@ def section_cx(ctx: ReportContext) -> Section | None:
     return build(ctx)
 
 
+def section_markov(ctx: ReportContext) -> Section | None:
+    """Markov journey model: conversion probability, attribution, largest removal effects."""
+    log = ctx.log
+    if log.outcome is None and not log.conversions:
+        return None
+    from touchpoint.attribution import attribution
+
+    att = attribution(log, "markov")
+    re = att.removal_effects
+    if re is None:  # pragma: no cover - markov always has them
+        return None
+    heur = {m: attribution(log, m).table for m in ("last_touch", "linear")}
+    col = att.table.columns[0]
+
+    def credit(table: Table, name: str) -> float:
+        hit = table[col] == name
+        return float(table["conversions"][hit][0]) if hit.any() else 0.0
+
+    rows: list[list[Any]] = []
+    for r in att.table.head(ctx.top).to_records():
+        name = r[col]
+        rows.append(
+            [
+                name,
+                round(r["conversions"], 1),
+                round(r["value"], 2),
+                _pct(r["share"]),
+                round(credit(heur["last_touch"], name), 1),
+                round(credit(heur["linear"], name), 1),
+            ]
+        )
+    top_re = re.table.head(min(5, ctx.top)).to_records()
+    largest = ", ".join(f"{r[col]} ({100 * r['removal_effect']:.1f}%)" for r in top_re)
+    note = (
+        f"Conversion probability from start (first-order Markov chain, exact): "
+        f"{_pct(re.conversion_probability)}. Largest removal effects (share of conversions "
+        f"lost if the touchpoint disappeared): {largest}. Markov credit splits "
+        f"conversions and value by removal effect; last-touch and linear shown for comparison."
+    )
+    return Section.from_table(
+        "Markov attribution",
+        [col, "conversions", "value", "share", "last touch", "linear"],
+        rows,
+        note=note,
+    )
+
+
 #: Section builders, in report order. Analysis modules add theirs here.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
     section_paths,
     section_transitions,
     section_cx,
+    section_markov,
 ]
 
 
