@@ -210,7 +210,7 @@ def scaling(n: int, channels: list[int], orders: list[int]) -> None:
         log = make_log(n, c)
         cells = []
         for k in orders:
-            t_fit, m = timed(lambda k=k: tp.fit_markov(log, order=k))
+            t_fit, m = timed(lambda k=k, log=log: tp.fit_markov(log, order=k))
             t_re, _ = timed(lambda m=m: tp.removal_effects(m))
             cells.append(f"{t_fit + t_re:7.2f} s {m.n_transient:>8,}")
         print(f"{c:>8} " + " ".join(f"{x:>18}" for x in cells), flush=True)
