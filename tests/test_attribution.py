@@ -191,3 +191,17 @@ def test_higher_order_markov_attribution_runs_and_credits_all():
         assert att.table["value"].sum() == pytest.approx(2 * conv.sum())
         assert np.all(att.table["conversions"] >= 0)
     assert math.isfinite(att.removal_effects.conversion_probability)  # type: ignore[union-attr]
+
+
+def test_sample_data_markov_section_and_unseen_symbols():
+    from touchpoint.report import ReportContext, section_markov
+
+    log, _, journey = tp.datasets.load_sample()
+    sec = section_markov(ReportContext(log=log, design=journey))
+    assert sec is not None
+    assert "Conversion probability from start" in sec.text
+    # touchpoints seen only after a conversion get no state and no credit
+    att = tp.attribution(log, "markov", by="channel", per_journey=True)
+    assert att.table["conversions"].sum() == pytest.approx(log.converted().sum())
+    assert att.per_journey is not None
+    assert att.per_journey["value"].sum() == pytest.approx(log.value()[log.converted()].sum())

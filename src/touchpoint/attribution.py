@@ -249,12 +249,15 @@ def _items(
             m = model.n_transient + 1
             pos = {s: i + 1 for i, s in enumerate(model.states[1:m])}
             masks = []
+            names = [s for s in names if s in pos]  # symbols seen only after conversions
             for s in names:
                 mask = np.zeros(m, dtype=bool)
                 mask[pos[s]] = True
                 masks.append(mask)
             return names, masks
-        return names, [model._symbol_mask([s]) for s in names]
+        masks = [model._symbol_mask([s]) for s in names]
+        seen = [i for i, mk in enumerate(masks) if mk.any()]
+        return [names[i] for i in seen], [masks[i] for i in seen]
     if by == "channel":
         if not model.channels:
             msg = (
@@ -266,7 +269,9 @@ def _items(
         for t, c in model.channels.items():
             if t in model.alphabet:
                 inv.setdefault(c, []).append(t)
-        return list(inv), [model._symbol_mask(v) for v in inv.values()]
+        masks = [model._symbol_mask(v) for v in inv.values()]
+        seen = [i for i, mk in enumerate(masks) if mk.any()]
+        return [list(inv)[i] for i in seen], [masks[i] for i in seen]
     if by == "state":
         m = model.n_transient + 1
         names = [" > ".join(s) if isinstance(s, tuple) else str(s) for s in model.states[1:m]]
@@ -535,8 +540,9 @@ def attribution(
         note = "conversions and value split by removal effect share (Anderson 2013)"
         weights = None
         if per_journey:
+            eff = dict(zip(re.names, re.effect.tolist(), strict=True))
             weights = _markov_journey_weights(
-                enc, re.effect[[re.names.index(s) for s in enc.alphabet]]
+                enc, np.array([eff.get(s, 0.0) for s in enc.alphabet])
             )
     else:
         weights = _event_weights(enc, log, model, half_life, position_weights)
