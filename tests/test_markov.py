@@ -408,3 +408,25 @@ def test_stage_states_and_errors():
     with pytest.raises(ValidationError, match="design"):
         tp.fit_markov(nodesign, states="stage")
     assert "MarkovModel(order=1" in repr(m)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_large_chain_iterative_path_matches_lu(order, monkeypatch):
+    log = random_log(21, n_journeys=150, k=4)
+    ref = tp.fit_markov(log, order=order)
+    monkeypatch.setattr(importlib.import_module("touchpoint.markov"), "DENSE_LIMIT", 0)
+    monkeypatch.setattr(importlib.import_module("touchpoint.attribution"), "DENSE_LIMIT", 0)
+    big = tp.fit_markov(log, order=order)
+    assert big.conversion_probability() == pytest.approx(ref.conversion_probability(), abs=1e-12)
+    assert big.expected_steps() == pytest.approx(ref.expected_steps(), abs=1e-10)
+    np.testing.assert_allclose(
+        big.stationary_distribution()["probability"],
+        ref.stationary_distribution()["probability"],
+        atol=1e-12,
+    )
+    assert big.conversion_probability_without(touchpoints=["t1"]) == pytest.approx(
+        ref.conversion_probability_without(touchpoints=["t1"]), abs=1e-12
+    )
+    np.testing.assert_allclose(
+        tp.removal_effects(big).effect, tp.removal_effects(ref).effect, atol=1e-11
+    )

@@ -15,8 +15,10 @@ For a single removed state ``s`` in a chain whose fundamental matrix
 x_s / N[s, s]`` (the chance of converting minus the chance of reaching ``s``
 times the chance of converting from there). For a set ``S`` of states (a
 touchpoint in a higher-order model, a channel) the same identity holds with
-``N[start, S] N[S, S]^-1 x_S`` (Woodbury). Larger chains are re-solved with a
-sparse LU per removal.
+``N[start, S] N[S, S]^-1 x_S`` (Woodbury). In larger chains (higher orders
+over many channels, whose sparse LU fills in badly) every removal is
+propagated at once from the start state until the probability mass still in
+transit, a certified bound on the error, is below 1e-13.
 
 References
 ----------
@@ -44,7 +46,7 @@ from numpy.typing import NDArray
 from touchpoint import _transitions as _tr
 from touchpoint._stats import ConfidenceInterval, check_confidence
 from touchpoint.exceptions import ValidationError
-from touchpoint.markov import DENSE_LIMIT, MarkovModel, fit_markov
+from touchpoint.markov import DENSE_LIMIT, MarkovModel, fit_markov, solve_absorbing
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -90,22 +92,17 @@ def _removal_probabilities(
             else:
                 out[i] = x[0] - n_mat[0, s] @ np.linalg.solve(n_mat[np.ix_(s, s)], x[s])
         return float(x[0]), np.clip(out, 0.0, 1.0)
-    from scipy.sparse.linalg import splu
-
-    eye = sparse.identity(m, format="csc")
-    base = float(splu(sparse.csc_matrix(eye - q)).solve(r)[0])
     q = sparse.csc_matrix(q)
-    todo = list(range(len(masks)))
-    if len(masks) > 1:
-        done, values = _propagate(q, r, masks)
-        out[done] = values[done]
-        todo = np.flatnonzero(~done).tolist()
-    for i in todo:
-        mask = masks[i]
-        keep = np.flatnonzero(~mask)
-        qk = q[keep][:, keep]
-        a = sparse.identity(len(keep), format="csc") - qk
-        out[i] = splu(sparse.csc_matrix(a)).solve(r[keep])[0]
+    base = float(solve_absorbing(q, r)[0])
+    done = np.zeros(len(masks), dtype=bool)
+    block = max(1, int(2e7 // m))  # keep the dense block under ~160 MB
+    for lo in range(0, len(masks), block):
+        d, values = _propagate(q, r, masks[lo : lo + block])
+        done[lo : lo + block] = d
+        out[lo : lo + block] = np.where(d, values, np.nan)
+    for i in np.flatnonzero(~done).tolist():
+        keep = np.flatnonzero(~masks[i])
+        out[i] = solve_absorbing(q[keep][:, keep], r[keep])[0]
     return base, np.clip(out, 0.0, 1.0)
 
 
@@ -119,7 +116,7 @@ def _propagate(
     dropped to null); conversions accumulate ``v' r``. The mass still
     transient bounds the remaining error, so the loop stops when every
     column's mass is below ``tol``: exact up to that certified bound.
-    Removals that have not converged after 10,000 steps are left to the LU.
+    Removals that have not converged after 10,000 steps are solved one by one.
     """
     m = q.shape[0]
     qt = q.T.tocsr()
@@ -323,8 +320,9 @@ def removal_effects(
     ``RE(s) = 1 - P(conv | s removed) / P(conv)`` with the transitions into
     ``s`` sent to ``(null)``. Exact: a rank-one (Sherman-Morrison) or
     Woodbury update of one dense inverse for chains up to
-    ``touchpoint.markov.DENSE_LIMIT`` transient states, a sparse LU per
-    removal above. Self-loops do not change it (they only delay absorption).
+    ``touchpoint.markov.DENSE_LIMIT`` transient states; above, all removals are
+    propagated together until the mass still in transit (a certified bound
+    on the error) is below 1e-13 (a sparse LU fills in badly there). Self-loops do not change it (they only delay absorption).
 
     Examples
     --------

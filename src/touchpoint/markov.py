@@ -558,12 +558,19 @@ class MarkovModel:
             self._cache["lu"] = lu
         return lu
 
+    def _solve(self, b: NDArray[np.float64], *, transpose: bool = False) -> NDArray[np.float64]:
+        """Solve ``(I - Q) x = b`` (or the transposed system) for the transient block."""
+        q, _, _ = self._q_r()
+        if q.shape[0] <= DENSE_LIMIT:
+            return np.asarray(self._lu().solve(b, trans="T" if transpose else "N"))
+        return solve_absorbing(q, b, transpose=transpose)
+
     def _absorb(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         cached = self._cache.get("absorb")
         if cached is None:
             _, r_conv, r_null = self._q_r()
-            lu = self._lu()
-            cached = (lu.solve(r_conv), lu.solve(r_null))
+            both = self._solve(np.stack([r_conv, r_null], axis=1))
+            cached = (both[:, 0].copy(), both[:, 1].copy())
             self._cache["absorb"] = cached
         return cached
 
@@ -596,7 +603,7 @@ class MarkovModel:
             return 0.0
         t = self._cache.get("steps")
         if t is None:
-            t = self._lu().solve(np.ones(self.n_transient + 1))
+            t = self._solve(np.ones(self.n_transient + 1))
             self._cache["steps"] = t
         return float(t[i])
 
@@ -655,14 +662,9 @@ class MarkovModel:
         normalised (Kemeny and Snell 1960, section 4.4). It is the long-run
         share of time spent in each state.
         """
-        from scipy import sparse
-        from scipy.sparse.linalg import splu
-
-        q, _, _ = self._q_r()
-        a = sparse.identity(q.shape[0], format="csc") - q
-        e = np.zeros(q.shape[0])
+        e = np.zeros(self.n_transient + 1)
         e[0] = 1.0
-        visits = splu(sparse.csc_matrix(a.T)).solve(e)
+        visits = self._solve(e, transpose=True)
         conv, null = self._absorb()
         w = np.concatenate([visits, [conv[0], null[0]]])
         return Table(
@@ -789,6 +791,8 @@ class MarkovModel:
             q = q.tocsc()
         keep = np.flatnonzero(~removed)
         qk = q[keep][:, keep]
+        if len(keep) > DENSE_LIMIT:
+            return float(solve_absorbing(qk, r[keep])[0])
         a = sparse.identity(len(keep), format="csc") - qk
         x = splu(sparse.csc_matrix(a)).solve(r[keep])
         return float(x[0])
@@ -924,6 +928,36 @@ class MarkovModel:
 
     def _repr_html_(self) -> str:
         return self.absorption_probabilities().head(30).to_html()
+
+
+def solve_absorbing(
+    q: Any, b: NDArray[np.float64], *, transpose: bool = False, tol: float = 1e-13
+) -> NDArray[np.float64]:
+    """Solve ``(I - Q) x = b`` for a substochastic ``Q`` whose chain is absorbed surely.
+
+    Sums the Neumann series ``x = sum_n Q^n b`` while tracking ``u = Q^n 1``,
+    the probability of still being transient after ``n`` steps; since
+    ``sum_{j>n} Q^j b <= Q^{n+1} x``, the error is at most ``max(u) * max|x|``
+    and the loop stops when ``max(u) < tol``. Used for large higher-order
+    chains, whose sparse LU fills in badly (their graphs are expanders); a
+    sparse LU is the fallback if 20,000 steps are not enough.
+    """
+    from scipy import sparse
+
+    op = sparse.csr_matrix(q.T if transpose else q)
+    term = np.array(b, dtype=np.float64)
+    x = term.copy()
+    u = np.ones(op.shape[0])
+    for _ in range(20_000):
+        term = op @ term
+        x += term
+        u = op @ u
+        if u.max() < tol:
+            return x
+    from scipy.sparse.linalg import splu
+
+    a = sparse.identity(op.shape[0], format="csc") - sparse.csc_matrix(op)
+    return np.asarray(splu(sparse.csc_matrix(a)).solve(np.asarray(b, dtype=np.float64)))
 
 
 def _within_steps(q: Any, r: NDArray[np.float64], i: int, max_steps: int) -> float:
