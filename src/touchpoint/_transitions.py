@@ -43,13 +43,18 @@ class EncodedJourneys:
     order: int
     src: NDArray[np.int64]
     outcome: NDArray[np.int64]
-    journey: NDArray[np.int64]  # journey index of each transition (0..n_journeys-1)
+    lengths: NDArray[np.int64]  # kept events per journey
     converted: NDArray[np.bool_]  # per kept journey
     value: NDArray[np.float64]  # per kept journey
     n_journeys: int
     events: NDArray[np.int64]  # symbol code per kept event
     event_journey: NDArray[np.int64]  # journey index per kept event
     event_index: NDArray[np.int64]  # position of each kept event in the log
+
+    @property
+    def journey(self) -> NDArray[np.int64]:
+        """Journey index of each transition (a journey of n events has n + 1)."""
+        return np.repeat(np.arange(self.n_journeys, dtype=np.int64), self.lengths + 1)
 
 
 def check_order(order: int) -> int:
@@ -171,13 +176,12 @@ def encode(
     src[first_slot] = start
     last_slot = offsets[1:] + np.arange(nj)
     outcome[last_slot] = np.where(converted, n_sym, n_sym + 1)
-    tj = np.repeat(np.arange(nj, dtype=np.int64), lengths + 1)
     return EncodedJourneys(
         alphabet=alphabet,
         order=order,
         src=src,
         outcome=outcome,
-        journey=tj,
+        lengths=lengths.astype(np.int64),
         converted=converted,
         value=value,
         n_journeys=nj,

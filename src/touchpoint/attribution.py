@@ -377,10 +377,11 @@ def _bootstrap(
     edge = np.searchsorted(keys, enc.src * width + enc.outcome)
     rng = np.random.default_rng(seed)
     nj = enc.n_journeys
+    tj = enc.journey
     out = np.empty((n_boot, len(masks)))
     for b in range(n_boot):
         w = np.bincount(rng.integers(0, nj, nj), minlength=nj).astype(np.float64)
-        cnt = np.bincount(edge, weights=w[enc.journey], minlength=len(keys)).astype(np.float64)
+        cnt = np.bincount(edge, weights=w[tj], minlength=len(keys)).astype(np.float64)
         m_b = MarkovModel.from_counts(attrs.evolve(tc, count=cnt), smoothing=model.smoothing)
         q, r = _q_r(m_b.transition_matrix, m_b.n_transient)
         base, without = _removal_probabilities(q, r, masks)
