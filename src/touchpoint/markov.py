@@ -945,13 +945,13 @@ def solve_absorbing(
     from scipy import sparse
 
     op = sparse.csr_matrix(q.T if transpose else q)
-    term = np.array(b, dtype=np.float64)
+    term: NDArray[np.float64] = np.array(b, dtype=np.float64)
     x = term.copy()
-    u = np.ones(op.shape[0])
+    u: NDArray[np.float64] = np.ones(op.shape[0])
     for _ in range(20_000):
-        term = op @ term
+        term = np.asarray(op @ term, dtype=np.float64)
         x += term
-        u = op @ u
+        u = np.asarray(op @ u, dtype=np.float64)
         if u.max() < tol:
             return x
     from scipy.sparse.linalg import splu
