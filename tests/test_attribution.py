@@ -205,3 +205,31 @@ def test_sample_data_markov_section_and_unseen_symbols():
     assert att.table["conversions"].sum() == pytest.approx(log.converted().sum())
     assert att.per_journey is not None
     assert att.per_journey["value"].sum() == pytest.approx(log.value()[log.converted()].sum())
+
+
+def test_removal_effects_max_steps():
+    log = tp.EventLog.from_arrays(
+        [1, 1, 1, 2, 2, 3],
+        ["a", "b", "c", "a", "c", "b"],
+        [0.0, 1, 2, 0, 1, 0],
+        outcome=[0, 0, 1, 0, 1, 0],
+    )
+    m = tp.fit_markov(log)
+    for steps in (2, 3, 4, 50):
+        re = tp.removal_effects(m, max_steps=steps)
+        assert re.conversion_probability == pytest.approx(m.conversion_probability(max_steps=steps))
+        # brute force: remove b by sending its inbound edges to null, count conversions within steps
+        p = m.transition_matrix.toarray()
+        ib = m._index("b")
+        p[:, -1] += p[:, ib]
+        p[:, ib] = 0
+        p[ib, :] = 0
+        p[ib, -1] = 1
+        v = np.zeros(len(p))
+        v[0] = 1
+        for _ in range(steps):
+            v = v @ p
+        assert re.without[re.names.index("b")] == pytest.approx(v[-2])
+    assert tp.removal_effects(m, max_steps=50).effect == pytest.approx(tp.removal_effects(m).effect)
+    with pytest.raises(ValidationError, match="max_steps"):
+        tp.removal_effects(m, max_steps=0)

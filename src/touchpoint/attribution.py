@@ -107,7 +107,11 @@ def _removal_probabilities(
 
 
 def _propagate(
-    q: Any, r: NDArray[np.float64], masks: list[NDArray[np.bool_]], tol: float = 1e-13
+    q: Any,
+    r: NDArray[np.float64],
+    masks: list[NDArray[np.bool_]],
+    tol: float = 1e-13,
+    steps: int | None = None,
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     """All removals at once by propagating the start distribution (large chains).
 
@@ -117,6 +121,8 @@ def _propagate(
     transient bounds the remaining error, so the loop stops when every
     column's mass is below ``tol``: exact up to that certified bound.
     Removals that have not converged after 10,000 steps are solved one by one.
+    With ``steps`` it runs exactly that many transitions (conversion within
+    ``steps``).
     """
     m = q.shape[0]
     qt = q.T.tocsr()
@@ -125,7 +131,7 @@ def _propagate(
     v[0, :] = 1.0
     conv = np.zeros(len(masks))
     alive = np.ones(len(masks), dtype=bool)
-    for _ in range(10_000):
+    for _ in range(10_000 if steps is None else steps):
         conv += r @ v
         v = qt @ v
         v[kill] = 0.0
@@ -133,6 +139,8 @@ def _propagate(
         alive = mass > tol
         if not alive.any():
             break
+    if steps is not None:
+        return np.ones(len(masks), dtype=bool), conv
     return ~alive, conv
 
 
@@ -289,6 +297,7 @@ def removal_effects(
     groups: Mapping[str, Iterable[str]] | None = None,
     n_bootstrap: int = 0,
     seed: int | None = None,
+    max_steps: int | None = None,
 ) -> RemovalEffects:
     """Exact removal effect of every touchpoint (or channel, state or group).
 
@@ -308,6 +317,10 @@ def removal_effects(
         a model from :func:`fit_markov` (it keeps its log).
     seed : int, optional
         Seed of the bootstrap.
+    max_steps : int, optional
+        Count only conversions within this many transitions from start
+        (ChannelAttribution's ``max_step``); None (default) is the exact
+        infinite-horizon chain. The bootstrap ignores it.
 
     Returns
     -------
@@ -338,7 +351,15 @@ def removal_effects(
     """
     names, masks = _items(model, by, groups)
     q, r = _q_r(model.transition_matrix, model.n_transient)
-    base, without = _removal_probabilities(q, r, masks)
+    if max_steps is not None:
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            msg = f"'max_steps' must be a positive integer or None (got {max_steps!r})."
+            raise ValidationError(msg)
+        none = np.zeros(q.shape[0], dtype=bool)
+        _, vals = _propagate(q, r, [none, *masks], steps=max_steps)
+        base, without = float(vals[0]), np.clip(vals[1:], 0.0, 1.0)
+    else:
+        base, without = _removal_probabilities(q, r, masks)
     with np.errstate(divide="ignore", invalid="ignore"):
         effect = np.where(base > 0, 1.0 - without / base, 0.0)
     tc = model.transition_counts
@@ -430,6 +451,7 @@ def attribution(
     position_weights: tuple[float, float] = (0.4, 0.4),
     collapse_repeats: bool = False,
     until_conversion: bool = True,
+    max_steps: int | None = None,
 ) -> Attribution:
     """Credit each touchpoint (or channel, stage) with conversions and value.
 
@@ -467,6 +489,8 @@ def attribution(
         Path conventions (see :func:`~touchpoint.count_transitions`): by
         default repeated touches count (``collapse_repeats=False``) and each
         converting journey is cut at its first conversion.
+    max_steps : int, optional
+        Markov only: conversions within this many transitions (default: no limit).
 
     Returns
     -------
@@ -527,7 +551,7 @@ def attribution(
             collapse_repeats=collapse_repeats,
             until_conversion=until_conversion,
         )
-        re = removal_effects(m, n_bootstrap=n_bootstrap, seed=seed)
+        re = removal_effects(m, n_bootstrap=n_bootstrap, seed=seed, max_steps=max_steps)
         share_by_sym = np.zeros(k)
         pos = {s: i for i, s in enumerate(enc.alphabet)}
         for n_, s_ in zip(re.names, re.share.tolist(), strict=True):
