@@ -233,3 +233,45 @@ def test_removal_effects_max_steps():
     assert tp.removal_effects(m, max_steps=50).effect == pytest.approx(tp.removal_effects(m).effect)
     with pytest.raises(ValidationError, match="max_steps"):
         tp.removal_effects(m, max_steps=0)
+
+
+def test_shapley_conversion_rate_equals_enumeration():
+    rng = np.random.default_rng(3)
+    names = np.array(["a", "b", "c", "d"], dtype=object)
+    n = 60
+    lengths = rng.integers(1, 4, n)
+    j = np.repeat(np.arange(n), lengths)
+    t = names[rng.integers(0, 4, len(j))]
+    conv = rng.random(n) < 0.4
+    last = np.r_[j[1:] != j[:-1], True]
+    log = tp.EventLog.from_arrays(
+        j, t, np.arange(len(j), dtype=float), outcome=np.where(last & conv[j], 3.0, 0.0)
+    )
+    sets = [frozenset(p) for p in log.paths()]
+    conv_l = log.converted().tolist()
+    rate = {}
+    for s_ in set(sets):
+        idx = [i for i, x in enumerate(sets) if x == s_]
+        rate[s_] = sum(conv_l[i] for i in idx) / len(idx)
+    players = sorted(set().union(*sets))
+
+    def v(s_):
+        return sum(r for t_, r in rate.items() if t_ <= s_)
+
+    phi = dict.fromkeys(players, 0.0)
+    perms = list(itertools.permutations(players))
+    for perm in perms:
+        have = frozenset()
+        for p in perm:
+            phi[p] += v(have | {p}) - v(have)
+            have = have | {p}
+    tot = sum(phi.values())
+    att = tp.attribution(log, "shapley", shapley_value="conversion_rate", per_journey=True)
+    c = credit(att)
+    for p in players:
+        assert c[p][0] == pytest.approx(sum(conv_l) * phi[p] / tot)
+        assert c[p][1] == pytest.approx(3 * sum(conv_l) * phi[p] / tot)
+    assert att.per_journey is not None
+    assert att.per_journey["conversions"].sum() == pytest.approx(sum(conv_l))
+    with pytest.raises(ValidationError, match="shapley_value"):
+        tp.attribution(log, "shapley", shapley_value="magic")  # type: ignore[arg-type]

@@ -452,6 +452,7 @@ def attribution(
     collapse_repeats: bool = False,
     until_conversion: bool = True,
     max_steps: int | None = None,
+    shapley_value: Literal["conversions", "conversion_rate"] = "conversions",
 ) -> Attribution:
     """Credit each touchpoint (or channel, stage) with conversions and value.
 
@@ -491,6 +492,12 @@ def attribution(
         converting journey is cut at its first conversion.
     max_steps : int, optional
         Markov only: conversions within this many transitions (default: no limit).
+    shapley_value : {"conversions", "conversion_rate"}
+        Worth of a channel set ``T`` in the Shapley game ``v(S) = sum over
+        T inside S of w(T)``: its conversions (Zhao et al. 2018, default) or
+        its conversion rate (conversions / journeys with exactly that set,
+        as in DP6's ``run_shapley``); credit is then scaled to the observed
+        conversions and value. The rate variant needs at most 62 channels.
 
     Returns
     -------
@@ -508,7 +515,9 @@ def attribution(
     ``phi_c = sum over observed channel sets T containing c of conv(T) / |T|``,
     i.e. each converting journey's credit split evenly over its distinct
     channels. It needs no enumeration of ``2^n`` coalitions, so it is exact
-    for any number of channels.
+    for any number of channels. Any game of this additive form (a sum of
+    unanimity games) has Shapley value ``sum_{T containing c} w(T) / |T|``,
+    which gives the ``"conversion_rate"`` variant over the observed sets.
 
     Examples
     --------
@@ -567,7 +576,23 @@ def attribution(
             weights = _markov_journey_weights(
                 enc, np.array([eff.get(s, 0.0) for s in enc.alphabet])
             )
+    elif model == "shapley" and shapley_value == "conversion_rate":
+        phi = _shapley_rate(enc)
+        tot_phi = phi.sum()
+        share_by_sym = phi / tot_phi if tot_phi > 0 else np.zeros(k)
+        total_c, total_v = float(conv.sum()), float(value[conv].sum())
+        conversions = total_c * share_by_sym
+        values = total_v * share_by_sym
+        unattributed = 0.0
+        note = "simplified Shapley with v(S) = sum of conversion rates of channel sets inside S"
+        weights = _markov_journey_weights(enc, phi) if per_journey else None
     else:
+        if shapley_value not in ("conversions", "conversion_rate"):
+            msg = (
+                "'shapley_value' must be 'conversions' or 'conversion_rate' "
+                f"(got {shapley_value!r})."
+            )
+            raise ValidationError(msg)
         weights = _event_weights(enc, log, model, half_life, position_weights)
         cj = conv[enc.event_journey].astype(np.float64)
         vj = np.where(conv, value, 0.0)[enc.event_journey]
@@ -650,6 +675,26 @@ def _event_weights(
         return np.where(first_of_sym, 1.0 / np.maximum(distinct[j], 1), 0.0)
     msg = f"unknown attribution model {model!r}."
     raise ValidationError(msg)
+
+
+def _shapley_rate(enc: _tr.EncodedJourneys) -> NDArray[np.float64]:
+    """phi_c = sum over observed channel sets T containing c of rate(T) / |T|."""
+    k = len(enc.alphabet)
+    if k > 62:
+        msg = f"shapley_value='conversion_rate' supports at most 62 channels (got {k})."
+        raise ValidationError(msg)
+    first = _first_occurrence(enc)
+    bits = np.zeros(enc.n_journeys, dtype=np.int64)
+    np.add.at(bits, enc.event_journey[first], np.left_shift(1, enc.events[first]))
+    has = enc.lengths > 0
+    sets, inv = np.unique(bits[has], return_inverse=True)
+    inv = inv.ravel()
+    n_t = np.bincount(inv, minlength=len(sets))
+    c_t = np.bincount(inv, weights=enc.converted[has].astype(np.float64), minlength=len(sets))
+    rate = c_t / n_t
+    members = (sets[:, None] >> np.arange(k)[None, :]) & 1
+    size = members.sum(axis=1)
+    return np.asarray((rate / np.maximum(size, 1)) @ members, dtype=np.float64)
 
 
 def _default_half_life(log: EventLog) -> Any:
