@@ -275,3 +275,16 @@ def test_shapley_conversion_rate_equals_enumeration():
     assert att.per_journey["conversions"].sum() == pytest.approx(sum(conv_l))
     with pytest.raises(ValidationError, match="shapley_value"):
         tp.attribution(log, "shapley", shapley_value="magic")  # type: ignore[arg-type]
+
+
+def test_no_value_column_without_outcome():
+    log = tp.EventLog.from_arrays([1, 1, 2], ["ad", "buy", "ad"], [0.0, 1, 0], conversions=["buy"])
+    att = tp.attribution(log, "linear", per_journey=True)
+    assert att.table.columns == ("touchpoint", "conversions", "share")
+    assert att.per_journey is not None
+    assert "value" not in att.per_journey.columns
+    assert credit_no_value(att) == {"ad": 1.0}
+
+
+def credit_no_value(att):
+    return {r["touchpoint"]: r["conversions"] for r in att.table.to_records()}

@@ -502,8 +502,8 @@ def attribution(
     Returns
     -------
     Attribution
-        ``.table`` (touchpoint, conversions, value, share; sorted by
-        conversions), ``.per_journey`` if asked, ``.removal_effects`` for
+        ``.table`` (touchpoint, conversions, value when the log has an
+        outcome, share; sorted by conversions), ``.per_journey`` if asked, ``.removal_effects`` for
         the Markov model, and ``.unattributed`` conversions of journeys with
         no touch (possible when a journey is only a conversion event).
 
@@ -599,18 +599,18 @@ def attribution(
         conversions = np.bincount(enc.events, weights=weights * cj, minlength=k).astype(np.float64)
         values = np.bincount(enc.events, weights=weights * vj, minlength=k).astype(np.float64)
     tot = conversions.sum()
-    table = Table(
-        {
-            by: np.array(enc.alphabet, dtype=object),
-            "conversions": conversions,
-            "value": values,
-            "share": conversions / tot if tot > 0 else np.zeros(k),
-        },
-        title=f"{model} attribution",
-    ).sort("conversions", descending=True)
+    cols: dict[str, Any] = {by: np.array(enc.alphabet, dtype=object), "conversions": conversions}
+    if log.outcome is not None:
+        cols["value"] = values
+    cols["share"] = conversions / tot if tot > 0 else np.zeros(k)
+    table = Table(cols, title=f"{model} attribution").sort("conversions", descending=True)
+    if by == "touchpoint" and log.conversions:  # conversion touchpoints are not credited
+        table = table[~np.isin(table[by], np.array(log.conversions, dtype=object))]
     pj = None
     if per_journey and weights is not None:
         pj = _per_journey_table(log, enc, weights, by)
+        if log.outcome is None:
+            pj = Table({c: pj[c] for c in pj.columns if c != "value"}, title=pj.title)
     return Attribution(
         model=model,
         table=table,
