@@ -176,6 +176,7 @@ def side_by_side(n: int, channels: list[int], orders: list[int]) -> None:
         log = make_log(n, c)
         for k in orders:
             t_ours, re_ours = ours(log, k)
+            print(f"{c:>8} {k:>5} {log.n_events:>10,} {t_ours:12.3f}", end="", flush=True)
             ca = channel_attribution(log, k)
             dp = dp6_mam(log, k)
             ca_s = (
@@ -186,11 +187,7 @@ def side_by_side(n: int, channels: list[int], orders: list[int]) -> None:
             dp_s = f"{dp[0]:9.2f}" if dp else f"{'n/a' if k > 1 else 'not inst.':>9}"
             dp_r = f"{dp[0] / t_ours:6.1f}" if dp else f"{'':>6}"
             dp_d = compare(re_ours, dp[1]) if dp else ""
-            print(
-                f"{c:>8} {k:>5} {log.n_events:>10,} {t_ours:12.3f} {ca_s} {ca_r} {ca_d:>11} "
-                f"{dp_s} {dp_r} {dp_d:>12}",
-                flush=True,
-            )
+            print(f" {ca_s} {ca_r} {ca_d:>11} {dp_s} {dp_r} {dp_d:>12}", flush=True)
 
 
 def counting_rate(n: int) -> None:
