@@ -47,6 +47,9 @@ def make_log(n_journeys: int, n_channels: int, seed: int = 0) -> tp.EventLog:
     return tp.EventLog.from_arrays(j, names[t], pos.astype(np.float64), outcome=value)
 
 
+PREP: dict[str, float] = {}
+
+
 def timed(fn: Any) -> tuple[float, Any]:
     t0 = time.perf_counter()
     out = fn()
@@ -80,6 +83,7 @@ def channel_attribution(log: tp.EventLog, order: int) -> tuple[float, dict[str, 
         return None
 
     def run() -> dict[str, float]:
+        t0 = time.perf_counter()
         per = path_frame(log)
         per["null"] = 1 - per["conv"]
         agg = per.groupby("path", sort=False).agg(
@@ -88,6 +92,7 @@ def channel_attribution(log: tp.EventLog, order: int) -> tuple[float, dict[str, 
             total_value=("value", "sum"),
         )
         agg = agg.reset_index()
+        PREP["ca"] = time.perf_counter() - t0
         with contextlib.redirect_stdout(io.StringIO()):
             res = markov_model(
                 agg,
@@ -168,7 +173,7 @@ def side_by_side(n: int, channels: list[int], orders: list[int]) -> None:
     print(f"== side by side: {n:,} journeys (same EventLog for every library)")
     header = (
         f"{'channels':>8} {'order':>5} {'events':>10} {'touchpoint s':>12} "
-        f"{'ChannelAttr s':>13} {'ratio':>6} {'max|dRE| CA':>11} "
+        f"{'ChannelAttr s':>13} {'(prep s)':>8} {'ratio':>6} {'max|dRE| CA':>11} "
         f"{'DP6 MAM s':>9} {'ratio':>6} {'max|dRE| DP6':>12}"
     )
     print(header)
@@ -183,11 +188,12 @@ def side_by_side(n: int, channels: list[int], orders: list[int]) -> None:
                 f"{ca[0]:13.2f}" if ca else f"{'not installed' if k == 1 or ca is None else '':>13}"
             )
             ca_r = f"{ca[0] / t_ours:6.1f}" if ca else f"{'':>6}"
+            ca_p = f"{PREP.get('ca', float('nan')):8.2f}" if ca else f"{'':>8}"
             ca_d = compare(re_ours, ca[1]) if ca else ""
             dp_s = f"{dp[0]:9.2f}" if dp else f"{'n/a' if k > 1 else 'not inst.':>9}"
             dp_r = f"{dp[0] / t_ours:6.1f}" if dp else f"{'':>6}"
             dp_d = compare(re_ours, dp[1]) if dp else ""
-            print(f" {ca_s} {ca_r} {ca_d:>11} {dp_s} {dp_r} {dp_d:>12}", flush=True)
+            print(f" {ca_s} {ca_p} {ca_r} {ca_d:>11} {dp_s} {dp_r} {dp_d:>12}", flush=True)
 
 
 def counting_rate(n: int) -> None:
