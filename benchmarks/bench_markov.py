@@ -170,6 +170,10 @@ def compare(ours_re: dict[str, float], theirs: dict[str, float]) -> str:
 
 
 def side_by_side(n: int, channels: list[int], orders: list[int]) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):  # peers print banners on import
+        for mod in ("ChannelAttribution", "mam"):
+            with contextlib.suppress(ImportError):
+                __import__(mod)
     print(f"== side by side: {n:,} journeys (same EventLog for every library)")
     header = (
         f"{'channels':>8} {'order':>5} {'events':>10} {'touchpoint s':>12} "
