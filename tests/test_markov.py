@@ -430,3 +430,12 @@ def test_large_chain_iterative_path_matches_lu(order, monkeypatch):
     np.testing.assert_allclose(
         tp.removal_effects(big).effect, tp.removal_effects(ref).effect, atol=1e-11
     )
+
+
+def test_select_order_verdict_first_order_chain():
+    # journeys simulated from a first-order chain: order 1 should be enough
+    log = random_log(30, n_journeys=40, k=3)
+    sim = tp.fit_markov(log).simulate(4000, seed=5)
+    sel = tp.select_order(sim, max_order=3)
+    assert sel.best_bic == 1
+    assert sel.verdict.startswith("order 1 is good enough")

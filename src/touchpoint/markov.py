@@ -1074,6 +1074,21 @@ class OrderSelection:
     best_bic: int
     best_heldout: int
 
+    @property
+    def verdict(self) -> str:
+        """One sentence: is a first-order journey graph good enough?"""
+        if self.best_bic == 1 and self.best_heldout == 1:
+            return "order 1 is good enough: higher orders lose on BIC and held-out likelihood"
+        if self.best_heldout == 1:
+            return (
+                f"BIC prefers order {self.best_bic} but it does not predict held-out "
+                "journeys better: order 1 is good enough for prediction"
+            )
+        return (
+            f"journeys have memory: order {self.best_heldout} predicts held-out journeys "
+            f"best (BIC prefers order {self.best_bic})"
+        )
+
     def __repr__(self) -> str:
         return (
             f"OrderSelection(orders={len(self.table)}, best_bic={self.best_bic}, "
@@ -1121,6 +1136,8 @@ def select_order(
     >>> sel = tp.select_order(log, max_order=2)
     >>> sel.table.columns[:4]
     ('order', 'states', 'parameters', 'log_likelihood')
+    >>> sel.verdict
+    'BIC prefers order 2 but it does not predict held-out journeys better: order 1 is good enough for prediction'
     """
     from scipy.special import chdtrc
 
