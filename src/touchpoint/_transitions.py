@@ -199,6 +199,12 @@ def count_keys(
         cnt = np.bincount(keys, weights=weights, minlength=space)
         nz = np.flatnonzero(cnt)
         return nz.astype(np.int64), cnt[nz]
+    if weights is None:
+        srt = np.sort(keys)
+        edge = np.flatnonzero(np.diff(srt)) + 1
+        starts = np.concatenate([[0], edge])
+        lens = np.diff(np.concatenate([starts, [len(srt)]]))
+        return srt[starts].astype(np.int64), lens
     uniq, inv = np.unique(keys, return_inverse=True)
     cnt = np.bincount(inv.ravel(), weights=weights, minlength=len(uniq))
     return uniq.astype(np.int64), np.asarray(cnt)
