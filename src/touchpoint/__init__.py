@@ -18,6 +18,8 @@ from __future__ import annotations
 from touchpoint import datasets, stages
 from touchpoint._version import __version__
 from touchpoint.attribution import Attribution, RemovalEffects, attribution, removal_effects
+from touchpoint.drivers import exit_points, key_touchpoints, relative_weights, shapley_r2
+from touchpoint.dropoffs import ChangePoint, DropOff, DropOffs, detect_dropoffs
 from touchpoint.events import EventLog, Paths, ValidationIssue, ValidationReport
 from touchpoint.exceptions import (
     DroppedRowsWarning,
@@ -28,6 +30,8 @@ from touchpoint.exceptions import (
     UnknownTouchpointError,
     ValidationError,
 )
+from touchpoint.explore import Conformance, conformance, next_steps, previous_steps
+from touchpoint.funnel import Funnel, FunnelStep, funnel
 from touchpoint.io import read_csv, read_journey
 from touchpoint.markov import (
     MarkovModel,
@@ -66,10 +70,16 @@ __all__ = [
     "Attribution",
     "CESResult",
     "CSATResult",
+    "ChangePoint",
     "Comparison",
+    "Conformance",
     "Consistency",
+    "DropOff",
+    "DropOffs",
     "DroppedRowsWarning",
     "EventLog",
+    "Funnel",
+    "FunnelStep",
     "Journey",
     "MarkovModel",
     "NPSResult",
@@ -100,17 +110,26 @@ __all__ = [
     "compare_csat",
     "compare_nps",
     "compare_transitions",
+    "conformance",
     "consistency",
     "count_transitions",
     "csat",
     "datasets",
+    "detect_dropoffs",
+    "exit_points",
     "fit_markov",
+    "funnel",
+    "key_touchpoints",
+    "next_steps",
     "nps",
+    "previous_steps",
     "read_csv",
     "read_journey",
+    "relative_weights",
     "removal_effects",
     "repeat_rate",
     "response_times",
     "select_order",
+    "shapley_r2",
     "stages",
 ]

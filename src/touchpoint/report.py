@@ -286,6 +286,27 @@ def section_markov(ctx: ReportContext) -> Section | None:
     )
 
 
+def section_funnel(ctx: ReportContext) -> Section | None:
+    """Funnel by stage (touchpoint._funnel_report)."""
+    from touchpoint._funnel_report import section_funnel as build
+
+    return build(ctx)
+
+
+def section_dropoffs(ctx: ReportContext) -> Section | None:
+    """Significant drop-offs by segment and week (touchpoint._funnel_report)."""
+    from touchpoint._funnel_report import section_dropoffs as build
+
+    return build(ctx)
+
+
+def section_key_touchpoints(ctx: ReportContext) -> Section | None:
+    """Key touchpoints (touchpoint._funnel_report)."""
+    from touchpoint._funnel_report import section_key_touchpoints as build
+
+    return build(ctx)
+
+
 #: Section builders, in report order. Analysis modules add theirs here.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
@@ -293,6 +314,9 @@ SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_transitions,
     section_cx,
     section_markov,
+    section_funnel,
+    section_dropoffs,
+    section_key_touchpoints,
 ]
 
 

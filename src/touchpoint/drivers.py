@@ -1,0 +1,530 @@
+"""Key touchpoints: where journeys exit, what drives conversion and loyalty.
+
+:func:`exit_points` finds touchpoints whose exit rate (share of their events
+that end a non-converting journey: the transition to the Markov chain's null
+state) is significantly above their stage's pooled rate. :func:`key_touchpoints`
+puts conversion impact (Markov removal effect), exits and experience impact
+(CSAT gap between converting and non-converting customers, key-driver weights
+against journey-level NPS) in one table. :func:`relative_weights` is Johnson's
+(2000) relative-weight decomposition of R^2.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from touchpoint._stats import benjamini_hochberg
+from touchpoint.exceptions import ValidationError
+from touchpoint.table import Table
+
+if TYPE_CHECKING:
+    from touchpoint.events import EventLog
+    from touchpoint.model import Journey
+
+__all__ = ["exit_points", "key_touchpoints", "relative_weights", "shapley_r2"]
+
+#: Most predictors :func:`shapley_r2` accepts (it fits all 2^p subsets).
+SHAPLEY_LIMIT = 15
+
+
+def _model_exits(
+    model: Any, design: Journey | None
+) -> tuple[list[str], NDArray[np.float64], NDArray[np.float64], list[str | None]]:
+    """Per touchpoint: transitions out and transitions to ``(null)`` of a Markov model."""
+    states = list(model.states)
+    if "(null)" not in states:
+        msg = "'model' has no '(null)' state: is it a touchpoint.markov.MarkovModel?"
+        raise ValidationError(msg)
+    counts = model.counts.tocsr()
+    out = np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
+    null = np.asarray(counts[:, states.index("(null)")].toarray()).ravel().astype(np.float64)
+    names: list[str] = []
+    index: dict[str, int] = {}
+    rows: list[int] = []
+    for i, st in enumerate(states):
+        if st in ("(start)", "(conversion)", "(null)"):
+            continue
+        label = str(st[-1]) if isinstance(st, tuple) else str(st)  # higher order: last touch
+        if label not in index:
+            index[label] = len(names)
+            names.append(label)
+        rows.append(i)
+    code = np.array(
+        [index[str(states[i][-1] if isinstance(states[i], tuple) else states[i])] for i in rows],
+        dtype=np.int64,
+    )
+    events = np.bincount(code, weights=out[rows], minlength=len(names)).astype(np.float64)
+    exits = np.bincount(code, weights=null[rows], minlength=len(names)).astype(np.float64)
+    if design is None:
+        src = getattr(model, "source", None)
+        if isinstance(src, tuple) and src:  # fit_markov keeps (log, settings)
+            src = src[0]
+        design = getattr(src, "design", None)
+    stage = [
+        design.graph.nodes[n].get("stage") if design is not None and n in design else None
+        for n in names
+    ]
+    return names, events, exits, stage
+
+
+def exit_points(
+    data: EventLog | Any, *, alpha: float = 0.05, design: Journey | None = None
+) -> Table:
+    """Touchpoints whose exit rate is above their stage's pooled exit rate.
+
+    A touchpoint's exit rate is the probability of its transition to the null
+    (drop) state: from an :class:`~touchpoint.events.EventLog`, the share of
+    its events that are the last event of a journey that did not convert; from
+    a :class:`~touchpoint.markov.MarkovModel`, ``counts[t, (null)]`` over the
+    touchpoint's outgoing transition counts (states of a higher-order model
+    are pooled by their last touchpoint). Each touchpoint is tested against
+    the other touchpoints of its stage (pooled), one-sided two-proportion
+    z-test, Benjamini-Hochberg over all touchpoints. Without a design every
+    touchpoint is in one pool.
+
+    Parameters
+    ----------
+    data : EventLog or MarkovModel
+        The journeys, or a fitted chain.
+    alpha : float
+        False discovery rate for ``significant``.
+    design : Journey, optional
+        Gives the stages (default: the log's design, or the model's log's).
+
+    Returns
+    -------
+    Table
+        ``touchpoint``, ``stage``, ``events``, ``exits``, ``exit_rate``,
+        ``stage_rate`` (the rest of the stage), ``pvalue``, ``qvalue``,
+        ``significant``; sorted by excess exit rate.
+
+    Examples
+    --------
+    >>> from touchpoint import EventLog
+    >>> log = EventLog.from_arrays([1, 1, 2, 2, 3], ["ad", "buy", "ad", "mail", "mail"],
+    ...                            [0.0, 1, 0, 1, 0], outcome=[0, 1, 0, 0, 0])
+    >>> exit_points(log)["exit_rate"].tolist()
+    [1.0, 0.0, 0.0]
+    """
+    from scipy.special import ndtr
+
+    from touchpoint.events import EventLog
+
+    if isinstance(data, EventLog):
+        log = data
+        names = list(log.touchpoint_names)
+        n_tp = log.n_touchpoints
+        events = np.bincount(log.touchpoint, minlength=n_tp).astype(np.float64)
+        last = log.offsets[1:] - 1
+        lost = ~log.converted()
+        exits = np.bincount(log.touchpoint[last[lost]], minlength=n_tp).astype(np.float64)
+        d = design if design is not None else log.design
+        stage = [d.graph.nodes[n].get("stage") if d is not None and n in d else None for n in names]
+    elif hasattr(data, "states") and hasattr(data, "counts"):
+        names, events, exits, stage = _model_exits(data, design)
+    else:
+        msg = f"'data' must be an EventLog or a MarkovModel (got {type(data).__name__})."
+        raise ValidationError(msg)
+    keys = [str(s) for s in stage]
+    uniq = sorted(set(keys))
+    code = np.array([uniq.index(k) for k in keys], dtype=np.int64)
+    st_events = np.bincount(code, weights=events, minlength=len(uniq))[code]
+    st_exits = np.bincount(code, weights=exits, minlength=len(uniq))[code]
+    n2, x2 = st_events - events, st_exits - exits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1, r2 = exits / events, x2 / n2
+        pooled = (exits + x2) / (events + n2)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / events + 1 / n2))
+        z = (r1 - r2) / se
+    testable = (events > 0) & (n2 > 0) & (se > 0)
+    p = np.where(testable, ndtr(-np.where(testable, z, 0.0)), np.nan)
+    q = benjamini_hochberg(p)
+    t = Table(
+        {
+            "touchpoint": names,
+            "stage": [None if s is None else str(s) for s in stage],
+            "events": events.astype(np.int64),
+            "exits": exits.astype(np.int64),
+            "exit_rate": r1,
+            "stage_rate": r2,
+            "pvalue": p,
+            "qvalue": q,
+            "significant": np.nan_to_num(q, nan=1.0) <= alpha,
+        },
+        title="exit points",
+    )
+    excess = np.nan_to_num(r1 - r2, nan=-np.inf)
+    return t[np.argsort(-excess, kind="stable")]
+
+
+def relative_weights(corr: ArrayLike) -> NDArray[np.float64]:
+    """Johnson's relative weights from a correlation matrix (predictors first, outcome last).
+
+    The predictors are replaced by their closest orthonormal counterparts
+    ``Z`` (``Lambda = R^{1/2}``); the outcome is regressed on ``Z``; weight
+    ``j`` is ``sum_k Lambda_jk^2 beta_k^2``. The weights sum to the model R^2.
+
+    Examples
+    --------
+    >>> r = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.3], [0.6, 0.3, 1.0]])
+    >>> relative_weights(r).round(3).tolist()  # orthogonal predictors: squared correlations
+    [0.36, 0.09]
+
+    References
+    ----------
+    Johnson, J. W. (2000). A heuristic method for estimating the relative weight
+    of predictor variables in multiple regression. Multivariate Behavioral
+    Research 35(1), 1-19.
+    """
+    r = np.asarray(corr, dtype=np.float64)
+    rxx, rxy = r[:-1, :-1], r[:-1, -1]
+    vals, vecs = np.linalg.eigh(rxx)
+    vals = np.clip(vals, 1e-9, None)
+    lam = (vecs * np.sqrt(vals)) @ vecs.T
+    beta = np.linalg.solve(lam, rxy)
+    return np.asarray((lam**2) @ (beta**2), dtype=np.float64)
+
+
+def shapley_r2(corr: ArrayLike) -> NDArray[np.float64]:
+    """Shapley decomposition of R^2 from a correlation matrix (predictors first, outcome last).
+
+    Predictor ``j`` gets the average gain in R^2 from adding it to the
+    regression, over all orders of the predictors; the shares sum to the full
+    model's R^2. Exact: R^2 of all ``2^p`` subsets (batched solves per subset
+    size), so ``p`` is limited to :data:`SHAPLEY_LIMIT`.
+
+    Examples
+    --------
+    >>> r = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.3], [0.6, 0.3, 1.0]])
+    >>> shapley_r2(r).round(3).tolist()
+    [0.36, 0.09]
+
+    References
+    ----------
+    Lipovetsky, S. and Conklin, M. (2001). Analysis of regression in game theory
+    approach. Applied Stochastic Models in Business and Industry 17, 319-330.
+    """
+    from itertools import combinations
+    from math import factorial
+
+    r = np.asarray(corr, dtype=np.float64)
+    p = r.shape[0] - 1
+    if not 1 <= p <= SHAPLEY_LIMIT:
+        msg = f"shapley_r2 needs 1 to {SHAPLEY_LIMIT} predictors (got {p}); use relative_weights."
+        raise ValidationError(msg)
+    rxx, rxy = r[:-1, :-1], r[:-1, -1]
+    r2 = np.zeros(1 << p)
+    for k in range(1, p + 1):
+        idx = np.array(list(combinations(range(p), k)), dtype=np.int64)
+        sub = rxx[idx[:, :, None], idx[:, None, :]]
+        rs = rxy[idx]
+        beta = np.linalg.solve(sub, rs[..., None])[..., 0]
+        r2[(1 << idx).sum(axis=1)] = (beta * rs).sum(axis=1)
+    masks = np.arange(1 << p)
+    size = np.zeros(1 << p, dtype=np.int64)
+    for j in range(p):
+        size += (masks >> j) & 1
+    weight = np.array([factorial(s) * factorial(p - s - 1) for s in range(p)]) / factorial(p)
+    out = np.empty(p)
+    for j in range(p):
+        without = masks[((masks >> j) & 1) == 0]
+        out[j] = (weight[size[without]] * (r2[without | (1 << j)] - r2[without])).sum()
+    return out
+
+
+def _pairwise_corr(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Weighted pairwise-complete correlations of the columns of ``x`` (NaN = missing).
+
+    ``w`` holds one weight vector per row (shape ``(B, n)``); returns ``(B, p, p)``.
+    """
+    n_obs, p = x.shape
+    m = (~np.isnan(x)).astype(np.float64)
+    xf = np.nan_to_num(x)
+
+    def pairs(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+        prod = (a[:, :, None] * b[:, None, :]).reshape(n_obs, p * p)
+        return np.asarray((w @ prod).reshape(len(w), p, p), dtype=np.float64)
+
+    n = pairs(m, m)
+    sx = pairs(m * xf, m)  # sum of x_i over rows where both i and j are present
+    sxx = pairs(m * xf**2, m)
+    sxy = pairs(m * xf, m * xf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi, mj = sx / n, np.swapaxes(sx, 1, 2) / n
+        cov = sxy / n - mi * mj
+        vi, vj = sxx / n - mi**2, np.swapaxes(sxx, 1, 2) / n - mj**2
+        c = cov / np.sqrt(vi * vj)
+    c = np.where((n >= 3) & np.isfinite(c), c, 0.0)
+    c[:, np.arange(p), np.arange(p)] = 1.0
+    vals, vecs = np.linalg.eigh(c)  # repair: nearest PSD with unit diagonal
+    bad = vals.min(axis=1) < 1e-9
+    if bad.any():
+        fixed = (vecs[bad] * np.clip(vals[bad], 1e-9, None)[:, None, :]) @ np.swapaxes(
+            vecs[bad], 1, 2
+        )
+        d = np.sqrt(np.diagonal(fixed, axis1=1, axis2=2))
+        c[bad] = fixed / d[:, :, None] / d[:, None, :]
+    return np.asarray(np.clip(c, -1.0, 1.0), dtype=np.float64)
+
+
+def key_touchpoints(
+    log: EventLog,
+    responses: Table | None = None,
+    *,
+    metric: str = "csat",
+    loyalty: str = "nps",
+    journey: str | None = None,
+    min_responses: int = 30,
+    method: Literal["relative_weights", "shapley"] = "relative_weights",
+    n_bootstrap: int = 200,
+    confidence_level: float = 0.95,
+    seed: int | None = 0,
+) -> Table:
+    """Rank touchpoints by conversion impact and experience impact, in one table.
+
+    Parameters
+    ----------
+    log : EventLog
+        The journeys (conversion from ``outcome`` or conversion touchpoints).
+    responses : Table, optional
+        Survey answers: a journey id column (``journey``, default the log's
+        journey column name), ``touchpoint``, the touchpoint ``metric`` (e.g.
+        CSAT) and, on rows with an empty touchpoint, the journey-level
+        ``loyalty`` answer (e.g. NPS 0-10).
+    metric, loyalty : str
+        Column names of the touchpoint rating and the journey-level score.
+    min_responses : int
+        Touchpoints with fewer ratings get no experience columns.
+    method : {"relative_weights", "shapley"}
+        Key-driver decomposition of R^2: Johnson's relative weights, or the exact
+        Shapley decomposition (at most :data:`SHAPLEY_LIMIT` rated touchpoints).
+    n_bootstrap : int
+        Bootstrap resamples (over respondents) for the key-driver intervals.
+    confidence_level : float
+        Level of the intervals.
+    seed : int or None
+        Bootstrap seed.
+
+    Returns
+    -------
+    Table
+        One row per touchpoint, sorted by ``removal_effect`` (else reach):
+        ``journeys`` (journeys that met it), ``conversion_with`` /
+        ``conversion_without`` (conversion of journeys with / without it),
+        ``removal_effect`` (Markov removal effect of a first-order chain
+        truncated at conversion, so 0 for touchpoints only seen after it; NaN
+        if :mod:`touchpoint.attribution` is unavailable), ``exit_rate`` and
+        ``exit_significant`` (from :func:`exit_points`), and with responses:
+        ``n_ratings``, ``<metric>_converted`` / ``<metric>_not_converted``,
+        ``<metric>_gap`` (converting minus non-converting customers) with
+        ``gap_ci_low``/``gap_ci_high``, ``gap_pvalue`` and ``gap_qvalue``
+        (Benjamini-Hochberg over touchpoints): for ``metric="csat"`` the CSAT
+        score (% satisfied, 4-5 of 1-5) and the gap in percentage points
+        (:func:`touchpoint.compare_csat`: two-proportion z-test, Newcombe
+        interval); for other metrics the mean rating and a Welch (normal)
+        interval. Then ``driver_weight`` (relative
+        weight in explaining ``loyalty``; the weights sum to R^2),
+        ``driver_share`` (of R^2) and its bootstrap ``driver_ci_low``/``driver_ci_high``.
+
+    Notes
+    -----
+    Key-driver weights use Johnson's (2000) relative weights on the
+    pairwise-complete correlations of the ratings and the loyalty score (a
+    customer rates only the touchpoints met), repaired to the nearest positive
+    semi-definite matrix when needed; they approximate the Shapley decomposition
+    of R^2 (Lipovetsky & Conklin 2001, ``method="shapley"``, exact over all
+    subsets) closely at a fraction of the cost. Intervals: percentile
+    bootstrap over respondents.
+
+    Examples
+    --------
+    >>> from touchpoint import EventLog
+    >>> log = EventLog.from_arrays([1, 1, 2, 2, 3], ["ad", "buy", "ad", "mail", "mail"],
+    ...                            [0.0, 1, 0, 1, 0], outcome=[0, 1, 0, 0, 0])
+    >>> t = key_touchpoints(log)
+    >>> sorted(zip(t["touchpoint"].tolist(), t["conversion_with"].round(2).tolist()))
+    [('ad', 0.5), ('buy', 1.0), ('mail', 0.0)]
+    """
+    if method not in ("relative_weights", "shapley"):
+        msg = f"'method' must be 'relative_weights' or 'shapley' (got {method!r})."
+        raise ValidationError(msg)
+    n_tp = log.n_touchpoints
+    names = list(log.touchpoint_names)
+    conv = log.converted()
+    # journeys containing each touchpoint
+    pair = np.unique(log.journey.astype(np.int64) * n_tp + log.touchpoint)
+    jt, tt = pair // n_tp, pair % n_tp
+    met = np.bincount(tt, minlength=n_tp).astype(np.float64)
+    met_conv = np.bincount(tt, weights=conv[jt], minlength=n_tp)
+    total_conv = conv.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cols: dict[str, Any] = {
+            "touchpoint": names,
+            "journeys": met.astype(np.int64),
+            "conversion_with": met_conv / met,
+            "conversion_without": (total_conv - met_conv) / (log.n_journeys - met),
+        }
+    removal = np.full(n_tp, np.nan)
+    try:
+        from touchpoint.attribution import removal_effects  # type: ignore[import-not-found,unused-ignore]
+        from touchpoint.markov import fit_markov  # type: ignore[import-not-found,unused-ignore]
+
+        re = removal_effects(fit_markov(log))
+        removal[:] = 0.0  # touchpoints only seen after conversion are not in the chain
+        for nm, e in zip(re.names, np.asarray(re.effect).tolist(), strict=True):
+            if nm in names:
+                removal[names.index(nm)] = e
+    except ImportError:  # the Markov modules are optional at this layer
+        pass
+    cols["removal_effect"] = removal
+    ex = exit_points(log)
+    order = {t: i for i, t in enumerate(ex["touchpoint"].tolist())}
+    idx = np.array([order[t] for t in names], dtype=np.int64)
+    cols["exit_rate"] = ex["exit_rate"][idx]
+    cols["exit_significant"] = ex["significant"][idx]
+    if responses is not None:
+        cols |= _experience(
+            log,
+            responses,
+            conv,
+            metric=metric,
+            loyalty=loyalty,
+            journey=journey or log.columns.get("journey", "journey"),
+            min_responses=min_responses,
+            method=method,
+            n_bootstrap=n_bootstrap,
+            confidence_level=confidence_level,
+            seed=seed,
+        )
+    table = Table(cols, title="key touchpoints")
+    key = np.nan_to_num(removal, nan=-np.inf) if not np.isnan(removal).all() else met
+    return table[np.argsort(-key, kind="stable")]
+
+
+def _experience(
+    log: EventLog,
+    responses: Table,
+    conv: NDArray[np.bool_],
+    *,
+    metric: str,
+    loyalty: str,
+    journey: str,
+    min_responses: int,
+    method: str,
+    n_bootstrap: int,
+    confidence_level: float,
+    seed: int | None,
+) -> dict[str, Any]:
+    from touchpoint._stats import check_confidence, normal_quantile
+
+    conf = check_confidence(confidence_level)
+    for name in (journey, "touchpoint", metric):
+        if name not in responses:
+            msg = f"'responses' needs column {name!r}; it has {list(responses.columns)}."
+            raise ValidationError(msg)
+    names = list(log.touchpoint_names)
+    n_tp = len(names)
+    ids = {v: i for i, v in enumerate(log.journey_ids.tolist())}
+    rj = np.array([ids.get(v, -1) for v in responses[journey].tolist()], dtype=np.int64)
+    code = {t: i for i, t in enumerate(names)}
+    rt = np.array([code.get(str(t), -1) for t in responses["touchpoint"].tolist()], dtype=np.int64)
+    score = np.asarray(responses[metric], dtype=np.float64)
+    ok = (rj >= 0) & (rt >= 0) & ~np.isnan(score)
+    rj, rt, score = rj[ok], rt[ok], score[ok]
+    c = conv[rj]
+    out: dict[str, Any] = {}
+    n_all = np.bincount(rt, minlength=n_tp).astype(np.float64)
+    stats = []
+    for flag in (True, False):
+        sel = c == flag
+        n = np.bincount(rt[sel], minlength=n_tp).astype(np.float64)
+        s = np.bincount(rt[sel], weights=score[sel], minlength=n_tp)
+        ss = np.bincount(rt[sel], weights=score[sel] ** 2, minlength=n_tp)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = s / n
+            var = (ss - n * mean**2) / (n - 1)
+        stats.append((n, mean, var))
+    (n1, m1, v1), (n0, m0, v0) = stats
+    enough = n_all >= min_responses
+    z = normal_quantile(0.5 + conf / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = m1 - m0
+        se = np.sqrt(v1 / n1 + v0 / n0)
+        gap_lo, gap_hi = gap - z * se, gap + z * se
+        from scipy.special import ndtr
+
+        gap_p = 2 * ndtr(-np.abs(gap / se))
+    if metric == "csat":  # CSAT proper: share satisfied (4-5 of 1-5), via touchpoint.metrics
+        from touchpoint.metrics import compare_csat, csat
+
+        for t in np.flatnonzero(enough).tolist():
+            here = rt == t
+            a, b = score[here & c], score[here & ~c]
+            m1[t] = csat(a).score if len(a) else np.nan
+            m0[t] = csat(b).score if len(b) else np.nan
+            if len(a) and len(b):
+                cmp = compare_csat(a, b)
+                gap[t], gap_p[t] = cmp.difference, cmp.pvalue
+                gap_lo[t], gap_hi[t] = cmp.confidence_interval(conf)
+            else:
+                gap[t] = gap_p[t] = gap_lo[t] = gap_hi[t] = np.nan
+    out["n_ratings"] = n_all.astype(np.int64)
+    out[f"{metric}_converted"] = np.where(enough, m1, np.nan)
+    out[f"{metric}_not_converted"] = np.where(enough, m0, np.nan)
+    out[f"{metric}_gap"] = np.where(enough, gap, np.nan)
+    out["gap_ci_low"] = np.where(enough, gap_lo, np.nan)
+    out["gap_ci_high"] = np.where(enough, gap_hi, np.nan)
+    out["gap_pvalue"] = np.where(enough, gap_p, np.nan)
+    out["gap_qvalue"] = benjamini_hochberg(out["gap_pvalue"])
+
+    weight = np.full(n_tp, np.nan)
+    share = np.full(n_tp, np.nan)
+    lo = np.full(n_tp, np.nan)
+    hi = np.full(n_tp, np.nan)
+    if loyalty in responses:
+        y_all = np.asarray(responses[loyalty], dtype=np.float64)
+        tps = responses["touchpoint"].tolist()
+        rjy = np.array([ids.get(v, -1) for v in responses[journey].tolist()], dtype=np.int64)
+        yrow = (rjy >= 0) & ~np.isnan(y_all) & np.array([t in ("", None) for t in tps])
+        resp = np.unique(rjy[yrow])
+        if len(resp) >= min_responses:
+            pos = {j: i for i, j in enumerate(resp.tolist())}
+            y = np.full(len(resp), np.nan)
+            y[[pos[j] for j in rjy[yrow].tolist()]] = y_all[yrow]
+            used = np.flatnonzero(enough)
+            col = {t: i for i, t in enumerate(used.tolist())}
+            x = np.full((len(resp), len(used)), np.nan)
+            keep = np.isin(rt, used) & np.isin(rj, resp)
+            rows = np.array([pos[j] for j in rj[keep].tolist()], dtype=np.int64)
+            cols_ = np.array([col[t] for t in rt[keep].tolist()], dtype=np.int64)
+            sums = np.zeros(x.shape)
+            cnt = np.zeros(x.shape)
+            np.add.at(sums, (rows, cols_), score[keep])
+            np.add.at(cnt, (rows, cols_), 1.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x = np.where(cnt > 0, sums / cnt, np.nan)
+            data = np.column_stack([x, y])
+            decompose = relative_weights if method == "relative_weights" else shapley_r2
+            if len(used):
+                w0 = decompose(_pairwise_corr(data, np.ones((1, len(resp))))[0])
+                rng = np.random.default_rng(seed)
+                wb = rng.multinomial(len(resp), np.full(len(resp), 1 / len(resp)), n_bootstrap)
+                boots = []
+                for start in range(0, n_bootstrap, 50):  # bounded memory
+                    for cb in _pairwise_corr(data, wb[start : start + 50].astype(np.float64)):
+                        rw = decompose(cb)
+                        boots.append(rw / rw.sum() if rw.sum() > 0 else rw)
+                weight[used] = w0
+                share[used] = w0 / w0.sum() if w0.sum() > 0 else 0.0
+                if boots:
+                    b = np.array(boots)
+                    ql, qh = np.quantile(b, [(1 - conf) / 2, 1 - (1 - conf) / 2], axis=0)
+                    lo[used], hi[used] = ql, qh
+    out["driver_weight"] = weight
+    out["driver_share"] = share
+    out["driver_ci_low"] = lo
+    out["driver_ci_high"] = hi
+    return out
