@@ -90,3 +90,16 @@ def test_python_dash_m_entry_point(events_csv):
         check=False,
     )
     assert res.stdout.startswith("touchpoint ")
+
+
+def test_report_with_conversion_touchpoints_and_no_outcome():
+    import touchpoint as tp
+    from touchpoint.report import build_report
+
+    log = tp.EventLog.from_arrays(
+        [1, 1, 2, 3, 3], ["a", "b", "a", "a", "c"], [0.0, 1.0, 0.0, 0.0, 1.0], conversions=["b"]
+    )
+    text = build_report(log).to_text()
+    assert "Markov attribution" in text
+    assert "33.3%" in text  # 1 of 3 journeys converted
+    assert "value" not in text.split("Markov attribution")[1].splitlines()[3]

@@ -257,6 +257,7 @@ def section_markov(ctx: ReportContext) -> Section | None:
         hit = table[col] == name
         return float(table["conversions"][hit][0]) if hit.any() else 0.0
 
+    has_value = "value" in att.table.columns  # only when the log has an outcome column
     rows: list[list[Any]] = []
     for r in att.table.head(ctx.top).to_records():
         name = r[col]
@@ -264,7 +265,7 @@ def section_markov(ctx: ReportContext) -> Section | None:
             [
                 name,
                 round(r["conversions"], 1),
-                round(r["value"], 2),
+                *([round(r["value"], 2)] if has_value else []),
                 _pct(r["share"]),
                 round(credit(heur["last_touch"], name), 1),
                 round(credit(heur["linear"], name), 1),
@@ -280,7 +281,7 @@ def section_markov(ctx: ReportContext) -> Section | None:
     )
     return Section.from_table(
         "Markov attribution",
-        [col, "conversions", "value", "share", "last touch", "linear"],
+        [col, "conversions", *(["value"] if has_value else []), "share", "last touch", "linear"],
         rows,
         note=note,
     )
