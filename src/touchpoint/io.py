@@ -11,8 +11,8 @@ import csv
 import gzip
 import io as _io
 import os
-from collections.abc import Iterable, Sequence
-from typing import IO, TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -79,6 +79,40 @@ def read_table_columns(
     return columns
 
 
+@overload
+def read_csv(
+    path: str | os.PathLike[str],
+    *,
+    journey: str = ...,
+    touchpoint: str = ...,
+    time: str = ...,
+    outcome: str | None = ...,
+    extra: Sequence[str] = ...,
+    design: Journey | None = ...,
+    conversions: Iterable[str] = ...,
+    on_error: OnError = ...,
+    delimiter: str = ...,
+    engine: Engine = ...,
+    chunksize: None = ...,
+    progress: bool | None = ...,
+) -> EventLog: ...
+@overload
+def read_csv(
+    path: str | os.PathLike[str],
+    *,
+    journey: str = ...,
+    touchpoint: str = ...,
+    time: str = ...,
+    outcome: str | None = ...,
+    extra: Sequence[str] = ...,
+    design: Journey | None = ...,
+    conversions: Iterable[str] = ...,
+    on_error: OnError = ...,
+    delimiter: str = ...,
+    engine: Engine = ...,
+    chunksize: int,
+    progress: bool | None = ...,
+) -> Iterator[EventLog]: ...
 def read_csv(
     path: str | os.PathLike[str],
     *,
@@ -92,7 +126,9 @@ def read_csv(
     on_error: OnError = "raise",
     delimiter: str = ",",
     engine: Engine = "auto",
-) -> EventLog:
+    chunksize: int | None = None,
+    progress: bool | None = None,
+) -> EventLog | Iterator[EventLog]:
     """Read an event log from a CSV file (``.csv`` or ``.csv.gz``).
 
     Parameters
@@ -115,6 +151,25 @@ def read_csv(
         picks pyarrow, then polars, when installed, else the standard library.
         Every engine reads all fields as text and touchpoint parses them, so
         the result is the same whichever is used. Errors name the file line.
+    chunksize : int, optional
+        Read the file in pieces of about ``chunksize`` rows and return an
+        iterator of event logs instead of one log (out-of-core reading). The
+        file must be **grouped by journey** (all rows of a journey
+        contiguous, as ``ORDER BY journey_id`` exports are): the rows of the
+        journey at the end of a piece are carried over to the next piece, so
+        no journey is ever split across two logs. A journey longer than
+        ``chunksize`` rows stays whole in one larger piece. Chunked reading
+        streams through pyarrow (``engine="auto"`` or ``"pyarrow"``) or the
+        standard library (``"python"``, and ``"polars"``, which cannot stream).
+    progress : bool, optional
+        Show a progress bar while reading in chunks (needs ``tqdm``). The
+        default shows one only when stderr is a terminal or in a notebook.
+
+    Returns
+    -------
+    EventLog, or iterator of EventLog when ``chunksize`` is given
+        Touchpoint codes are local to each chunk; combine per-chunk results
+        by touchpoint name (the count objects of the analyses do this).
 
     Examples
     --------
@@ -136,14 +191,23 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     {'empty_string': 1}
     """
     names = column_roles(journey, touchpoint, time, outcome, extra)
-    columns = _read_with_engine(path, delimiter, engine)
-    missing = [c for c in names.values() if c not in columns]
-    if missing:
-        msg = (
-            f"{os.fspath(path)!r}: unknown column {missing[0]!r}; "
-            f"the file has columns {list(columns)}."
+    if chunksize is not None:
+        if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
+            msg = f"'chunksize' must be a positive integer (got {chunksize!r})."
+            raise ValidationError(msg)
+        return _read_csv_chunks(
+            path,
+            names,
+            design=design,
+            conversions=tuple(conversions),
+            on_error=on_error,
+            delimiter=delimiter,
+            engine=engine,
+            chunksize=chunksize,
+            progress=progress,
         )
-        raise ValidationError(msg)
+    columns = _read_with_engine(path, delimiter, engine)
+    _check_file_columns(path, names, columns)
     return EventLog.from_arrays(
         columns[journey],
         columns[touchpoint],
@@ -156,6 +220,190 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
         columns=names,
         row_label=lambda i: f"row {i} (file line {i + 2})",
     )
+
+
+def _check_file_columns(
+    path: str | os.PathLike[str], names: dict[str, str], columns: Iterable[str]
+) -> None:
+    have = list(columns)
+    missing = [c for c in names.values() if c not in have]
+    if missing:
+        msg = f"{os.fspath(path)!r}: unknown column {missing[0]!r}; the file has columns {have}."
+        raise ValidationError(msg)
+
+
+def _read_csv_chunks(
+    path: str | os.PathLike[str],
+    names: dict[str, str],
+    *,
+    design: Journey | None,
+    conversions: tuple[str, ...],
+    on_error: OnError,
+    delimiter: str,
+    engine: Engine,
+    chunksize: int,
+    progress: bool | None,
+) -> Iterator[EventLog]:
+    """Validate eagerly (file, columns), then return the lazy chunk generator."""
+    from touchpoint._progress import progress_bar
+
+    if engine not in ("auto", "python", "pyarrow", "polars"):
+        msg = f"'engine' must be 'auto', 'python', 'pyarrow' or 'polars' (got {engine!r})."
+        raise ValidationError(msg)
+    if not os.path.exists(path):
+        msg = f"no such file: {os.fspath(path)!r}."
+        raise ValidationError(msg)
+    blocks = _raw_blocks(path, delimiter, engine, chunksize)
+    header = next(blocks)
+    _check_file_columns(path, names, header)
+    roles = list(names.items())
+    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
+
+    def build(cols: dict[str, np.ndarray[Any, Any]], start: int) -> EventLog:
+        return EventLog.from_arrays(
+            cols[names["journey"]],
+            cols[names["touchpoint"]],
+            cols[names["time"]],
+            cols[names["outcome"]] if "outcome" in names else None,
+            {e: cols[names[e]] for e in extra},
+            design=design,
+            conversions=conversions,
+            on_error=on_error,
+            columns=names,
+            row_label=lambda i: f"row {start + i} (file line {start + i + 2})",
+        )
+
+    def gen() -> Iterator[EventLog]:
+        carry: dict[str, np.ndarray[Any, Any]] | None = None
+        start = 0  # file row of the first row in `carry`
+        with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
+            for block in blocks:
+                cols = {name: block[name] for _, name in roles}
+                if carry is not None:
+                    cols = {k: np.concatenate([carry[k], v]) for k, v in cols.items()}
+                bar.update(len(block[names["journey"]]))
+                jid = cols[names["journey"]]
+                cut = _tail_start(jid)
+                if cut == 0:  # one journey so far: keep collecting
+                    carry = cols
+                    continue
+                carry = {k: v[cut:] for k, v in cols.items()}
+                yield build({k: v[:cut] for k, v in cols.items()}, start)
+                start += cut
+            if carry is not None and len(carry[names["journey"]]):
+                yield build(carry, start)
+
+    return gen()
+
+
+def _tail_start(jid: np.ndarray[Any, Any]) -> int:
+    """Index where the run of the last journey id at the end of ``jid`` starts."""
+    if not len(jid):
+        return 0
+    diff = np.flatnonzero(np.asarray(jid[:-1] != jid[-1], dtype=bool))
+    return int(diff[-1]) + 1 if len(diff) else 0
+
+
+def _raw_blocks(
+    path: str | os.PathLike[str], delimiter: str, engine: Engine, chunksize: int
+) -> Iterator[Any]:
+    """Yield the header (list of names), then dicts of column arrays of ``chunksize`` rows."""
+    if engine in ("auto", "pyarrow"):
+        try:
+            import pyarrow.csv as pacsv
+        except ImportError:
+            if engine == "pyarrow":
+                raise
+        else:
+            yield from _arrow_blocks(pacsv, path, delimiter, chunksize)
+            return
+    yield from _python_blocks(path, delimiter, chunksize)
+
+
+def _python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) -> Iterator[Any]:
+    with _open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            msg = f"{os.fspath(path)!r} is empty: expected a header row."
+            raise ValidationError(msg) from None
+        yield header
+        width = len(header)
+        rows: list[list[str]] = []
+        for line_no, row in enumerate(reader, start=2):
+            if len(row) != width:
+                if not row:
+                    continue
+                msg = (
+                    f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
+                    f"(header {header}), got {len(row)}: {row!r}."
+                )
+                raise ValidationError(msg)
+            rows.append(row)
+            if len(rows) == chunksize:
+                yield _columns_of(header, rows)
+                rows = []
+        if rows:
+            yield _columns_of(header, rows)
+
+
+def _columns_of(header: list[str], rows: list[list[str]]) -> dict[str, np.ndarray[Any, Any]]:
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    for i, name in enumerate(header):
+        col = np.empty(len(rows), dtype=object)
+        col[:] = [r[i] for r in rows]
+        out[name] = col
+    return out
+
+
+def _arrow_blocks(
+    pacsv: Any, path: str | os.PathLike[str], delimiter: str, chunksize: int
+) -> Iterator[Any]:
+    import pyarrow as pa
+
+    with _open_text(path) as fh:
+        header = next(csv.reader(fh, delimiter=delimiter), [])
+    # every column as text, so all engines parse values identically (as in read_csv)
+    opts = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    reader = pacsv.open_csv(
+        os.fspath(path),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        convert_options=opts,
+    )
+    names = list(reader.schema.names)
+    yield names
+    pending: list[Any] = []
+    n_pending = 0
+
+    def flush(batches: list[Any]) -> dict[str, np.ndarray[Any, Any]]:
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+        return {
+            n: np.asarray(table.column(n).to_numpy(zero_copy_only=False))
+            for n in table.column_names
+        }
+
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            msg = f"{os.fspath(path)!r} could not be read: {exc}."
+            raise ValidationError(msg) from None
+        pending.append(batch)
+        n_pending += batch.num_rows
+        while n_pending >= chunksize:
+            table = pa.Table.from_batches(pending, schema=reader.schema)
+            head, rest = table.slice(0, chunksize), table.slice(chunksize)
+            yield flush(head.to_batches())
+            pending, n_pending = rest.to_batches(), rest.num_rows
+    if n_pending:
+        yield flush(pending)
 
 
 def _read_with_engine(
