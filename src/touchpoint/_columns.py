@@ -69,6 +69,11 @@ def _narrow(arr: NDArray[Any]) -> NDArray[Any]:
             return arr.astype(np.int64)
         except OverflowError:
             return arr
+    if isinstance(first, float | np.floating) and all(
+        isinstance(v, float | np.floating | int | np.integer) and not isinstance(v, bool | np.bool_)
+        for v in arr
+    ):
+        return arr.astype(np.float64)
     return arr
 
 

@@ -763,8 +763,8 @@ class EventLog:
             out[cols.get(k, k)] = v
         return out
 
-    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
-        """The log as a pandas or polars DataFrame (that library must be installed)."""
+    def to_frame(self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas") -> Any:
+        """The log as a pandas or polars DataFrame, or a pyarrow Table (that library must be installed)."""
         data = self.to_dict()
         if backend == "pandas":
             import pandas as pd
@@ -776,7 +776,11 @@ class EventLog:
             return pl.DataFrame(
                 {k: (v.tolist() if v.dtype == object else v) for k, v in data.items()}
             )
-        msg = f"'backend' must be 'pandas' or 'polars' (got {backend!r})."  # type: ignore[unreachable]
+        if backend == "pyarrow":
+            import pyarrow as pa
+
+            return pa.table({k: (v.tolist() if v.dtype == object else v) for k, v in data.items()})
+        msg = f"'backend' must be 'pandas', 'polars' or 'pyarrow' (got {backend!r})."  # type: ignore[unreachable]
         raise ValidationError(msg)
 
     def nbytes(self) -> int:
@@ -914,7 +918,12 @@ def _frame_columns(frame: Any) -> list[Any]:
 def _frame_column(frame: Any, name: str) -> NDArray[Any]:
     mod = type(frame).__module__
     if mod.startswith("pyarrow"):
+        import pyarrow as pa
+
         col = frame.column(name)
+        if pa.types.is_dictionary(col.type):
+            # to_numpy() on a dictionary column turns nulls into a valid label; decode first
+            col = col.cast(col.type.value_type)
         return np.asarray(col.to_numpy(zero_copy_only=False) if hasattr(col, "to_numpy") else col)
     series = frame[name]
     if mod.startswith("pandas"):

@@ -155,8 +155,8 @@ class Table:
         """Columns as a dict of numpy arrays."""
         return dict(self._columns)
 
-    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
-        """The table as a pandas (default) or polars DataFrame."""
+    def to_frame(self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas") -> Any:
+        """The table as a pandas (default) or polars DataFrame, or a pyarrow Table."""
         if backend == "pandas":
             import pandas as pd
 
@@ -167,7 +167,13 @@ class Table:
             return pl.DataFrame(
                 {k: (v.tolist() if v.dtype == object else v) for k, v in self._columns.items()}
             )
-        msg = f"'backend' must be 'pandas' or 'polars' (got {backend!r})."  # type: ignore[unreachable]
+        if backend == "pyarrow":
+            import pyarrow as pa
+
+            return pa.table(
+                {k: (v.tolist() if v.dtype == object else v) for k, v in self._columns.items()}
+            )
+        msg = f"'backend' must be 'pandas', 'polars' or 'pyarrow' (got {backend!r})."  # type: ignore[unreachable]
         raise ValidationError(msg)
 
     def to_text(self, max_rows: int = 30) -> str:
