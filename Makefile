@@ -39,7 +39,7 @@ bench: $(VENV)/.dev-installed
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 docs: $(VENV)/.dev-installed
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 dist: $(VENV)/.dev-installed
 	rm -rf dist && $(PY) -m build && $(BIN)/twine check dist/*

@@ -64,3 +64,25 @@ def test_nav_pages_exist():
     nav = text[text.index("\nnav:") :]
     for page in re.findall(r":\s*([\w./-]+\.md)\s*$", nav, re.MULTILINE):
         assert (DOCS / page).is_file(), page
+
+
+def test_site_builds_strict(tmp_path):
+    """``make docs`` in the test-suite: mkdocs --strict turns every warning into an error."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    out = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "WARNING" not in out.stderr, out.stderr
+    assert (tmp_path / "site" / "reference" / "events" / "index.html").is_file()

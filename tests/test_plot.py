@@ -182,3 +182,56 @@ def test_import_is_lazy():
     code = "import sys, touchpoint.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_heatmap_follows_stage_order(journey):
+    log = tp.EventLog.from_arrays(
+        [1, 1, 1, 2, 2],
+        ["support", "site", "ad", "checkout", "search"],
+        [0.0, 1, 2, 0, 1],
+        design=journey,
+    )
+    ax = plot.transition_heatmap(log)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "ad",
+        "search",
+        "site",
+        "checkout",
+        "support",
+    ]
+
+
+def test_html_report_embeds_svg_figures(log, tmp_path):
+    from touchpoint.report import build_report
+
+    rep = build_report(log)
+    page = rep.to_html()
+    assert page.count("<svg") == 2
+    assert "<figcaption>Observed journey" in page
+    assert "Figures" not in rep.to_text()  # HTML only
+    assert plt.get_fignums() == []  # report figures never touch pyplot
+
+
+def test_html_report_without_matplotlib_has_no_figures(log, monkeypatch):
+    import importlib.util
+
+    from touchpoint.report import build_report
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real(name, *a),
+    )
+    page = build_report(log).to_html()
+    assert "<svg" not in page and "Figures" not in page
+
+
+def test_cli_demo_html_has_figures(tmp_path, capsys):
+    from touchpoint.cli import main
+
+    out = tmp_path / "r.html"
+    assert main(["demo", "--html", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<svg") >= 2
+    assert "checkout_web" in page

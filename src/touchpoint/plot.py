@@ -28,6 +28,7 @@ __all__ = [
     "figure_svg",
     "funnel_bars",
     "journey_graph",
+    "report_figures",
     "transition_heatmap",
 ]
 
@@ -320,10 +321,29 @@ def _transition_matrix(
             f"(got {type(source).__name__})."
         )
         raise ValidationError(msg)
+    design = source if isinstance(source, Journey) else getattr(source, "design", None)
+    if isinstance(design, Journey) and len(names) > 1:  # stage order reads top-down
+        order = _stage_order(design, names)
+        names = tuple(names[i] for i in order)
+        counts = counts[np.ix_(order, order)]
     if normalize:
         tot = counts.sum(axis=1, keepdims=True)
         counts = np.divide(counts, tot, out=np.zeros_like(counts), where=tot > 0)
     return names, counts
+
+
+def _stage_order(design: Journey, names: Sequence[str]) -> NDArray[np.int64]:
+    """Positions of ``names`` sorted by stage order, then by position in the design."""
+    stage_rank = {st.name: i for i, st in enumerate(design.stages)}
+    node_rank = {n: i for i, n in enumerate(design.graph.nodes)}
+    big = len(stage_rank) + 1
+
+    def key(i: int) -> tuple[int, int, int]:
+        n = names[i]
+        stage = design.graph.nodes[n].get("stage") if n in design.graph else None
+        return (stage_rank.get(stage, big) if stage else big, node_rank.get(n, len(node_rank)), i)
+
+    return np.array(sorted(range(len(names)), key=key), dtype=np.int64)
 
 
 def _table_columns(obj: Any) -> dict[str, NDArray[Any]]:
@@ -617,12 +637,49 @@ def figure_svg(ax_or_fig: Any) -> str:
     """
     import io
 
-    import matplotlib.pyplot as plt
-
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:  # a pyplot figure: release it
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     text = buf.getvalue()
     start = text.find("<svg")
     return text[start:] if start >= 0 else text
+
+
+def _new_axes(figsize: tuple[float, float]) -> Any:
+    """Axes on a figure not managed by pyplot (no GUI backend, safe in servers and CLIs)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained").subplots()
+
+
+def report_figures(ctx: Any) -> list[tuple[str, str]]:
+    """The HTML report's figures as ``(caption, inline svg)`` pairs.
+
+    Used by :func:`touchpoint.report.build_report` when matplotlib is installed.
+    """
+    from touchpoint.model import Journey
+
+    log = ctx.log
+    out: list[tuple[str, str]] = []
+    observed = Journey.from_events(log, design=ctx.design)
+    n_stages = max(len(observed.stages), 1)
+    ax = _new_axes((max(8.0, 1.9 * n_stages), 5.5))
+    journey_graph(observed, ax=ax, min_probability=0.05, title="Observed journey")
+    out.append(
+        (
+            "Observed journey: touchpoints in one column per stage; edge width is the "
+            "transition probability (edges below 5% hidden).",
+            figure_svg(ax),
+        )
+    )
+    k = log.n_touchpoints
+    ax = _new_axes((max(5.0, 0.4 * k + 3), max(4.0, 0.4 * k + 1.5)))
+    transition_heatmap(log, ax=ax)
+    out.append(
+        ("Transition probabilities between consecutive touchpoints (row: from).", figure_svg(ax))
+    )
+    return out

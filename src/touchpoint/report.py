@@ -91,7 +91,8 @@ class Report:
         """The report as terminal text."""
         out = [self.title, "=" * len(self.title)]
         for s in self.sections:
-            out += ["", s.title, "-" * len(s.title), s.text]
+            if s.text:  # HTML-only sections (figures) have no text
+                out += ["", s.title, "-" * len(s.title), s.text]
         return "\n".join(out) + "\n"
 
     def to_html(self) -> str:
@@ -119,7 +120,8 @@ _CSS = (
     "border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}"
     "td:not(:first-child){font-variant-numeric:tabular-nums}h2{border-bottom:2px solid #446;"
     "padding-bottom:.2rem}footer{color:#888;font-size:.8rem;margin-top:3rem}"
-    "img,svg{max-width:100%}"
+    "img,svg{max-width:100%;height:auto}figure{margin:1rem 0 2rem}"
+    "figcaption{color:#555;font-size:.9rem}"
 )
 
 
@@ -308,6 +310,24 @@ def section_key_touchpoints(ctx: ReportContext) -> Section | None:
     return build(ctx)
 
 
+def section_figures(ctx: ReportContext) -> Section | None:
+    """Figures (HTML only): journey graph and transition heatmap, when matplotlib is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None or ctx.log.n_events == 0:
+        return None
+    from touchpoint.plot import report_figures
+
+    figures = report_figures(ctx)
+    if not figures:
+        return None
+    body = "".join(
+        f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
+        for caption, svg in figures
+    )
+    return Section(title="Figures", text="", html=body)
+
+
 #: Section builders, in report order. Analysis modules add theirs here.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
@@ -332,7 +352,7 @@ def build_report(
     """Build the journey report for an event log (and optional survey answers)."""
     ctx = ReportContext(log=log, surveys=surveys, design=design or log.design, top=top)
     sections = []
-    for builder in SECTION_BUILDERS:
+    for builder in [*SECTION_BUILDERS, section_figures]:
         s = builder(ctx)
         if s is not None:
             sections.append(s)
