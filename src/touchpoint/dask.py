@@ -1,0 +1,550 @@
+"""Count on a Dask DataFrame, analyse locally (install ``touchpoint-journeys[dask]``).
+
+Every analysis in touchpoint reduces an event log to counts that add up:
+transition counts, funnel step counts, answer tallies. Here each partition of
+a Dask DataFrame becomes an :class:`~touchpoint.EventLog` on a worker, is
+counted there, and only the small count objects travel back to be summed.
+The result is *identical* to the in-memory analysis of the same rows.
+
+A journey must not be split across partitions. By default (``shuffle="auto"``)
+the frame is shuffled on the journey column unless the journey is already
+its index with known divisions (``ddf.set_index(journey)``); pass
+``shuffle=False`` when you know each journey lives in one partition (for
+example Parquet files written per customer range).
+
+Examples
+--------
+>>> import pandas as pd, dask.dataframe as dd
+>>> import touchpoint as tp
+>>> from touchpoint import dask as tpd
+>>> df = pd.DataFrame({"id": [1, 1, 2, 2, 3], "tp": ["ad", "buy", "ad", "site", "ad"],
+...                    "t": [0.0, 1, 0, 1, 0], "rev": [0, 9.5, 0, 0, 0]})
+>>> ddf = dd.from_pandas(df, npartitions=2)
+>>> counts = tpd.count_transitions(ddf, journey="id", touchpoint="tp", time="t",
+...                                outcome="rev", scheduler="sync")
+>>> local = tp.EventLog.from_frame(df, journey="id", touchpoint="tp", time="t", outcome="rev")
+>>> counts == tp.count_transitions(local)
+True
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import attrs
+import numpy as np
+
+from touchpoint.events import EventLog, OnError, column_roles
+from touchpoint.exceptions import DroppedRowsWarning, ValidationError
+
+if TYPE_CHECKING:
+    from touchpoint.funnel import Funnel
+    from touchpoint.markov import MarkovModel, TransitionCounts
+    from touchpoint.model import Journey
+
+__all__ = [
+    "count_transitions",
+    "expand",
+    "fit_markov",
+    "funnel",
+    "map_logs",
+    "score_counts",
+]
+
+T = TypeVar("T")
+Shuffle = Literal["auto"] | bool
+
+
+@attrs.frozen(kw_only=True)
+class _Columns:
+    journey: str
+    touchpoint: str
+    time: str
+    outcome: str | None = None
+    extra: tuple[str, ...] = ()
+    design: Journey | None = None
+    conversions: tuple[str, ...] = ()
+    on_error: OnError = "raise"
+
+    def names(self) -> dict[str, str]:
+        return column_roles(self.journey, self.touchpoint, self.time, self.outcome, self.extra)
+
+
+@attrs.frozen(kw_only=True)
+class _Part:
+    """What one partition sends back: the reduced value and its validation tally."""
+
+    value: Any
+    n_input: int
+    dropped: Mapping[str, int]
+    example: str = ""
+
+
+def _merge_parts(a: _Part, b: _Part, combine: Callable[[Any, Any], Any]) -> _Part:
+    dropped = dict(a.dropped)
+    for k, v in b.dropped.items():
+        dropped[k] = dropped.get(k, 0) + v
+    if a.value is None:
+        value = b.value
+    elif b.value is None:
+        value = a.value
+    else:
+        value = combine(a.value, b.value)
+    return _Part(
+        value=value,
+        n_input=a.n_input + b.n_input,
+        dropped=dropped,
+        example=a.example or b.example,
+    )
+
+
+def _log_of(frame: Any, cols: _Columns) -> EventLog:
+    """The EventLog of one pandas partition (validation warnings are tallied, not raised)."""
+    if cols.journey not in frame.columns and frame.index.name == cols.journey:
+        frame = frame.reset_index()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        return EventLog.from_frame(
+            frame,
+            journey=cols.journey,
+            touchpoint=cols.touchpoint,
+            time=cols.time,
+            outcome=cols.outcome,
+            extra=cols.extra,
+            design=cols.design,
+            conversions=cols.conversions,
+            on_error=cols.on_error,
+        )
+
+
+def _apply(frame: Any, fn: Callable[[EventLog], Any], cols: _Columns) -> _Part:
+    if len(frame) == 0:
+        return _Part(value=None, n_input=0, dropped={})
+    log = _log_of(frame, cols)
+    v = log.validation
+    example = v.examples[0].message() if v.examples else ""
+    return _Part(value=fn(log), n_input=v.n_input, dropped=dict(v.counts), example=example)
+
+
+def _prepare_frame(ddf: Any, journey: str, shuffle: Shuffle, scheduler: str | None) -> Any:
+    if shuffle not in ("auto", True, False):
+        msg = f"'shuffle' must be 'auto', True or False (got {shuffle!r})."
+        raise ValidationError(msg)
+    columns = list(ddf.columns)
+    index_name = getattr(ddf.index, "name", None)
+    if journey not in columns and index_name != journey:
+        msg = f"unknown column {journey!r}; the Dask DataFrame has columns {sorted(map(str, columns))}."
+        raise ValidationError(msg)
+    if shuffle is False:
+        return ddf
+    if index_name == journey and (shuffle == "auto" and ddf.known_divisions):
+        return ddf  # set_index(journey): each journey in one partition already
+    if index_name == journey:
+        ddf = ddf.reset_index()
+    # an explicit local scheduler cannot run distributed's P2P shuffle
+    method = "tasks" if scheduler is not None else None
+    return ddf.shuffle(on=journey, shuffle_method=method)
+
+
+def _tree_reduce(parts: list[Any], combine: Callable[[Any, Any], Any]) -> Any:
+    import dask
+
+    merge = dask.delayed(_merge_parts, pure=True)
+    while len(parts) > 1:
+        nxt = [
+            merge(parts[i], parts[i + 1], combine) if i + 1 < len(parts) else parts[i]
+            for i in range(0, len(parts), 2)
+        ]
+        parts = nxt
+    return parts[0]
+
+
+def map_logs(
+    ddf: Any,
+    fn: Callable[[EventLog], T],
+    *,
+    journey: str,
+    touchpoint: str,
+    time: str,
+    outcome: str | None = None,
+    extra: Sequence[str] = (),
+    design: Journey | None = None,
+    conversions: Iterable[str] = (),
+    on_error: OnError = "raise",
+    combine: Callable[[T, T], T] = operator.add,
+    shuffle: Shuffle = "auto",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> T:
+    """Apply ``fn`` to the event log of every partition and combine the results.
+
+    The building block of this module: ``fn`` turns an :class:`EventLog` into
+    something mergeable (a count object, a ``collections.Counter``, a number)
+    and ``combine`` (default ``+``) merges two of them, in a tree on the cluster.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        The events, one row per event.
+    fn : callable
+        ``EventLog -> T``; runs on the workers (must be picklable for a
+        distributed cluster: a module-level function or ``functools.partial``).
+    journey, touchpoint, time, outcome, extra, design, conversions, on_error
+        As in :meth:`EventLog.from_frame`. With ``on_error="drop"`` the rows
+        dropped in all partitions are counted and reported in one
+        :class:`~touchpoint.exceptions.DroppedRowsWarning`.
+    combine : callable
+        Merges two results; must be associative.
+    shuffle : {"auto", True, False}
+        Whether to shuffle rows so that each journey lives in one partition
+        (see the module docstring).
+    scheduler : str, optional
+        Dask scheduler (``"sync"``, ``"threads"``, ``"processes"``); default:
+        the active distributed client, else Dask's default.
+    progress : bool, optional
+        Show Dask's progress bar on stderr (default: when attached to a
+        terminal; never with a distributed client, which has its dashboard).
+
+    Returns
+    -------
+    T
+        The combined result.
+    """
+    import dask
+
+    cols = _Columns(
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        extra=tuple(extra),
+        design=design,
+        conversions=tuple(conversions),
+        on_error=on_error,
+    )
+    frame = _prepare_frame(ddf, journey, shuffle, scheduler)
+    apply = dask.delayed(_apply, pure=True)
+    parts = [apply(p, fn, cols) for p in frame.to_delayed()]
+    if not parts:
+        msg = "the Dask DataFrame has no partitions."
+        raise ValidationError(msg)
+    total = _tree_reduce(parts, combine)
+    result: _Part = _compute(total, scheduler=scheduler, progress=progress)
+    n_dropped = sum(result.dropped.values())
+    if n_dropped:
+        kinds = ", ".join(f"{k}: {v}" for k, v in result.dropped.items() if v)
+        warnings.warn(
+            f"dropped {n_dropped} of {result.n_input} rows ({kinds}); first: {result.example}.",
+            DroppedRowsWarning,
+            stacklevel=2,
+        )
+    if result.value is None:
+        msg = "the Dask DataFrame has no rows."
+        raise ValidationError(msg)
+    return result.value  # type: ignore[no-any-return]
+
+
+def _compute(obj: Any, *, scheduler: str | None, progress: bool | None) -> Any:
+    import dask
+
+    from touchpoint._progress import progress_enabled
+
+    kwargs: dict[str, Any] = {}
+    if scheduler is not None:
+        kwargs["scheduler"] = scheduler
+    client = None
+    if scheduler is None:
+        try:
+            from distributed import get_client
+
+            client = get_client()
+        except (ImportError, ValueError):
+            client = None
+    if client is None and progress_enabled(progress):
+        import sys
+
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar(out=sys.stderr):
+            return dask.compute(obj, **kwargs)[0]
+    return dask.compute(obj, **kwargs)[0]
+
+
+# ----------------------------------------------------------------- markov
+def _count_fn(log: EventLog, **kw: Any) -> TransitionCounts:
+    from touchpoint.markov import count_transitions as _count
+
+    return _count(log, **kw)
+
+
+def count_transitions(
+    ddf: Any,
+    *,
+    journey: str,
+    touchpoint: str,
+    time: str,
+    outcome: str | None = None,
+    order: int = 1,
+    states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
+    extra: Sequence[str] = (),
+    design: Journey | None = None,
+    conversions: Iterable[str] = (),
+    on_error: OnError = "raise",
+    collapse_repeats: bool = False,
+    until_conversion: bool = True,
+    shuffle: Shuffle = "auto",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> TransitionCounts:
+    """:func:`touchpoint.count_transitions` of a Dask DataFrame (merged from its partitions).
+
+    Parameters are those of :func:`map_logs` and :func:`touchpoint.count_transitions`.
+
+    Returns
+    -------
+    TransitionCounts
+        Equal to ``tp.count_transitions`` of the same rows in one EventLog.
+    """
+    import functools
+
+    from touchpoint._transitions import check_order
+
+    check_order(order)
+    fn = functools.partial(
+        _count_fn,
+        order=order,
+        states=states,
+        collapse_repeats=collapse_repeats,
+        until_conversion=until_conversion,
+    )
+    counts: TransitionCounts = map_logs(
+        ddf,
+        fn,
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        extra=extra,
+        design=design,
+        conversions=conversions,
+        on_error=on_error,
+        shuffle=shuffle,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    return _canonical(counts, design)
+
+
+def _canonical(counts: TransitionCounts, design: Journey | None) -> TransitionCounts:
+    """Counts over a deterministic alphabet: design order, then by name.
+
+    Partitions meet symbols in no particular order; sorting them makes the
+    result independent of partitioning and scheduling.
+    """
+    from touchpoint.markov import TransitionCounts
+
+    rank: dict[str, int] = {}
+    if design is not None and counts.states == "touchpoint":
+        rank = {t.name: i for i, t in enumerate(design.touchpoints)}
+    elif design is not None and counts.states == "stage":
+        rank = {st.name: i for i, st in enumerate(design.stages)}
+    alphabet = tuple(sorted(counts.alphabet, key=lambda s: (rank.get(s, len(rank)), s)))
+    if alphabet == counts.alphabet:
+        return counts
+    empty = np.empty(0, dtype=np.int64)
+    base = TransitionCounts(
+        alphabet=alphabet,
+        order=counts.order,
+        src=empty,
+        outcome=empty,
+        count=np.empty(0, dtype=np.float64),
+        n_journeys=0,
+        n_conversions=0,
+        value=0.0,
+        states=counts.states,
+    )
+    return base + counts
+
+
+def fit_markov(
+    ddf: Any,
+    *,
+    journey: str,
+    touchpoint: str,
+    time: str,
+    outcome: str | None = None,
+    order: int = 1,
+    smoothing: float = 0.0,
+    states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
+    extra: Sequence[str] = (),
+    design: Journey | None = None,
+    conversions: Iterable[str] = (),
+    on_error: OnError = "raise",
+    collapse_repeats: bool = False,
+    until_conversion: bool = True,
+    shuffle: Shuffle = "auto",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> MarkovModel:
+    """Fit a Markov journey model to a Dask DataFrame: count on the cluster, solve locally.
+
+    Returns
+    -------
+    MarkovModel
+        Equal to ``tp.fit_markov`` on the same rows in memory (same states,
+        counts, transition matrix and therefore every derived quantity).
+
+    See Also
+    --------
+    touchpoint.fit_markov, touchpoint.MarkovModel.from_counts
+    """
+    from touchpoint.markov import MarkovModel
+
+    counts = count_transitions(
+        ddf,
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        order=order,
+        states=states,
+        extra=extra,
+        design=design,
+        conversions=conversions,
+        on_error=on_error,
+        collapse_repeats=collapse_repeats,
+        until_conversion=until_conversion,
+        shuffle=shuffle,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    channels: dict[str, str] = {}
+    if design is not None:
+        for t in design.touchpoints:
+            if t.channel is not None:
+                channels[t.name] = t.channel
+    return MarkovModel.from_counts(counts, smoothing=smoothing, channels=channels)
+
+
+# ------------------------------------------------------------------ funnel
+def funnel(
+    ddf: Any,
+    steps: Sequence[Any] | None = None,
+    *,
+    journey: str,
+    touchpoint: str,
+    time: str,
+    outcome: str | None = None,
+    extra: Sequence[str] = (),
+    design: Journey | None = None,
+    conversions: Iterable[str] = (),
+    on_error: OnError = "raise",
+    window: Any = None,
+    mode: str = "ordered",
+    exclude: Iterable[str] = (),
+    optional: Iterable[int | str] = (),
+    shuffle: Shuffle = "auto",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> Funnel:
+    """:func:`touchpoint.funnel` of a Dask DataFrame, merged from per-partition counts.
+
+    Step counts (entered, reached), exits and next events are summed;
+    time-to-convert quantiles are exact (the per-journey durations of each
+    step are gathered, one number per converting journey and step).
+
+    Returns
+    -------
+    Funnel
+        Equal to ``tp.funnel`` on the same rows in memory.
+    """
+    import functools
+
+    from touchpoint import _funnel_merge as fm
+
+    fn = functools.partial(
+        fm.funnel_counts,
+        steps=None if steps is None else list(steps),
+        window=window,
+        mode=mode,
+        exclude=tuple(exclude),
+        optional=tuple(optional),
+    )
+    counts: fm.FunnelCounts = map_logs(
+        ddf,
+        fn,
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        extra=extra,
+        design=design,
+        conversions=conversions,
+        on_error=on_error,
+        shuffle=shuffle,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    return counts.to_funnel()
+
+
+# ----------------------------------------------------------------- metrics
+def score_counts(
+    ddf: Any,
+    column: str,
+    *,
+    by: str | None = None,
+    scheduler: str | None = None,
+) -> dict[Any, dict[float, int]]:
+    """Tally the answers of a score column (NPS, CSAT, CES) on the cluster.
+
+    The tally is exact and tiny (one count per distinct answer and group);
+    expand it locally to compute any metric with its interval, e.g.
+    ``tp.nps(expand(tally))``. Missing answers are counted under NaN.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        Survey answers, one row per answer.
+    column : str
+        The score column.
+    by : str, optional
+        Group column; without it the single group is ``None``.
+    scheduler : str, optional
+        As in :func:`map_logs`.
+
+    Returns
+    -------
+    dict
+        ``{group: {answer: count}}``.
+    """
+    import dask
+
+    if column not in ddf.columns or (by is not None and by not in ddf.columns):
+        missing = column if column not in ddf.columns else by
+        msg = f"unknown column {missing!r}; the Dask DataFrame has columns {sorted(map(str, ddf.columns))}."
+        raise ValidationError(msg)
+    kwargs: dict[str, Any] = {} if scheduler is None else {"scheduler": scheduler}
+    if by is None:
+        vc = ddf[column].value_counts(dropna=False)
+        series = dask.compute(vc, **kwargs)[0]
+        return {None: {float(k): int(v) for k, v in series.items()}}
+    vc = ddf.groupby([by, column], dropna=False).size()
+    series = dask.compute(vc, **kwargs)[0]
+    out: dict[Any, dict[float, int]] = {}
+    for (g, k), v in series.items():
+        out.setdefault(g, {})[float(k)] = int(v)
+    return out
+
+
+def expand(tally: Mapping[float, int]) -> Any:
+    """The answers of a tally as a float array (sorted), for the metric functions."""
+    import numpy as np
+
+    items = sorted(tally.items(), key=lambda kv: (bool(np.isnan(kv[0])), kv[0]))
+    keys = np.array([k for k, _ in items], dtype=np.float64)
+    reps = np.array([v for _, v in items], dtype=np.int64)
+    return np.repeat(keys, reps)
