@@ -1,8 +1,11 @@
 """The documentation's code runs: every ```python block of the tutorial pages.
 
 Each page runs top to bottom in one fresh namespace, in a temporary working
-directory (pages may write files), with matplotlib's Agg backend. Pages of
-reference material that only *show* code use other fences (```text, ```console).
+directory (pages may write files), with matplotlib's Agg backend. Which pages
+run: the tour, getting started, the sample-data page and the how-to guides
+(``docs/how-to/``), plus any other page that opts in with the HTML comment
+``<!-- docs-test: run -->``. Code that only *illustrates* belongs in those
+pages under another fence (```text, ```console).
 """
 
 from __future__ import annotations
@@ -14,14 +17,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+OPT_IN = "<!-- docs-test: run -->"
+CORE = {"tour.md", "getting-started.md", "sample-data.md"}
 
-#: Pages whose python blocks must run (the tour, getting started, how-to guides,
-#: and any theory page that contains runnable code).
-RUNNABLE = sorted(
-    p.relative_to(DOCS).as_posix()
-    for p in DOCS.rglob("*.md")
-    if "```python" in p.read_text(encoding="utf-8")
-)
+
+def _runs(p: Path) -> bool:
+    rel = p.relative_to(DOCS).as_posix()
+    text = p.read_text(encoding="utf-8")
+    if "```python" not in text:
+        return False
+    return rel in CORE or rel.startswith("how-to/") or OPT_IN in text
+
+
+RUNNABLE = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md") if _runs(p))
 
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 

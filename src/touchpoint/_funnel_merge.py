@@ -35,8 +35,8 @@ def _add_tallies(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
 class FunnelCounts:
     """Funnel tallies of a set of journeys; ``a + b`` is the tally of both sets."""
 
+    template: Any  # a Funnel of one partition: fields not counted here come from it
     labels: tuple[str, ...]
-    touchpoints: tuple[tuple[str, ...], ...]
     optional: tuple[bool, ...]
     entered: NDArray[np.int64]
     reached: NDArray[np.int64]
@@ -61,8 +61,8 @@ class FunnelCounts:
             msg = "cannot add funnel counts of different steps, modes or windows."
             raise ValidationError(msg)
         return FunnelCounts(
+            template=self.template,
             labels=self.labels,
-            touchpoints=self.touchpoints,
             optional=self.optional,
             entered=self.entered + other.entered,
             reached=self.reached + other.reached,
@@ -82,36 +82,29 @@ class FunnelCounts:
 
     def to_funnel(self) -> Funnel:
         """The :class:`~touchpoint.funnel.Funnel` of these counts."""
-        from touchpoint.funnel import Funnel, FunnelStep
-
         steps = []
-        for k, label in enumerate(self.labels):
+        for k, step in enumerate(self.template.steps):
             d = self.durations[k]
             q1, med, q3 = np.percentile(d, [25, 50, 75]) if len(d) else (np.nan,) * 3
-            steps.append(
-                FunnelStep(
-                    index=k,
-                    label=label,
-                    touchpoints=self.touchpoints[k],
-                    optional=self.optional[k],
-                    entered=int(self.entered[k]),
-                    reached=int(self.reached[k]),
-                    first=self.first,
-                    time_median=float(med),
-                    time_q1=float(q1),
-                    time_q3=float(q3),
-                    exits=_ranked(self.exits[k]),
-                    next_events=_ranked(self.next_events[k]),
-                )
-            )
-        return Funnel(
-            steps=tuple(steps),
-            mode=self.mode,
-            window=self.window,
-            count="journeys",
-            n_units=self.n_units,
-            time_unit=self.time_unit,
-        )
+            changes: dict[str, Any] = {
+                "entered": int(self.entered[k]),
+                "reached": int(self.reached[k]),
+                _first_field(step): self.first,
+                "time_median": float(med),
+                "time_q1": float(q1),
+                "time_q3": float(q3),
+                "exits": _ranked(self.exits[k]),
+                "next_events": _ranked(self.next_events[k]),
+            }
+            steps.append(attrs.evolve(step, **changes))
+        out: Funnel = attrs.evolve(self.template, steps=tuple(steps), n_units=self.n_units)
+        return out
+
+
+def _first_field(step: Any) -> str:
+    """Name of the field counting the units at the first step (it was renamed once)."""
+    names = {f.name for f in attrs.fields(type(step))}
+    return "first_reached" if "first_reached" in names else "first"
 
 
 def _ranked(tally: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
@@ -208,12 +201,12 @@ def funnel_counts(
             dt = np.maximum(dt, 0.0)
         durations.append(dt.astype(np.float64))
     return FunnelCounts(
+        template=f,
         labels=tuple(s.label for s in f.steps),
-        touchpoints=tuple(s.touchpoints for s in f.steps),
         optional=tuple(s.optional for s in f.steps),
         entered=np.array([s.entered for s in f.steps], dtype=np.int64),
         reached=np.array([s.reached for s in f.steps], dtype=np.int64),
-        first=f.steps[0].first if f.steps else 0,
+        first=getattr(f.steps[0], _first_field(f.steps[0])) if f.steps else 0,
         exits=tuple(dict(s.exits) for s in f.steps),
         next_events=tuple(dict(s.next_events) for s in f.steps),
         durations=tuple(durations),

@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import importlib
 import operator
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -81,6 +82,11 @@ class _Part:
     n_input: int
     dropped: Mapping[str, int]
     example: str = ""
+
+
+def _dask() -> Any:
+    """The dask module, untyped (its partial annotations do not help here)."""
+    return importlib.import_module("dask")
 
 
 def _merge_parts(a: _Part, b: _Part, combine: Callable[[Any, Any], Any]) -> _Part:
@@ -150,8 +156,7 @@ def _prepare_frame(ddf: Any, journey: str, shuffle: Shuffle, scheduler: str | No
 
 
 def _tree_reduce(parts: list[Any], combine: Callable[[Any, Any], Any]) -> Any:
-    import dask
-
+    dask = _dask()
     merge = dask.delayed(_merge_parts, pure=True)
     while len(parts) > 1:
         nxt = [
@@ -213,8 +218,7 @@ def map_logs(
     T
         The combined result.
     """
-    import dask
-
+    dask = _dask()
     cols = _Columns(
         journey=journey,
         touchpoint=touchpoint,
@@ -248,10 +252,9 @@ def map_logs(
 
 
 def _compute(obj: Any, *, scheduler: str | None, progress: bool | None) -> Any:
-    import dask
-
     from touchpoint._progress import progress_enabled
 
+    dask = _dask()
     kwargs: dict[str, Any] = {}
     if scheduler is not None:
         kwargs["scheduler"] = scheduler
@@ -266,9 +269,8 @@ def _compute(obj: Any, *, scheduler: str | None, progress: bool | None) -> Any:
     if client is None and progress_enabled(progress):
         import sys
 
-        from dask.diagnostics import ProgressBar
-
-        with ProgressBar(out=sys.stderr):
+        diagnostics: Any = importlib.import_module("dask.diagnostics")
+        with diagnostics.ProgressBar(out=sys.stderr):
             return dask.compute(obj, **kwargs)[0]
     return dask.compute(obj, **kwargs)[0]
 
@@ -521,8 +523,7 @@ def score_counts(
     dict
         ``{group: {answer: count}}``.
     """
-    import dask
-
+    dask = _dask()
     if column not in ddf.columns or (by is not None and by not in ddf.columns):
         missing = column if column not in ddf.columns else by
         msg = f"unknown column {missing!r}; the Dask DataFrame has columns {sorted(map(str, ddf.columns))}."

@@ -470,7 +470,8 @@ def breakdown(
     ax.set_xlabel(value)
     ax.set_ylabel(label)
     ax.axvline(0, color="#888", linewidth=0.8)
-    ax.set_title(title if title is not None else f"{value} by {label}")
+    default = getattr(result, "title", "") or f"{value} by {label}"
+    ax.set_title(title if title is not None else default)
     return ax
 
 
@@ -481,19 +482,19 @@ def funnel_bars(
     title: str | None = None,
     confidence_level: float = 0.95,
 ) -> Any:
-    """Funnel bars: journeys reaching each step, with the step conversion and its CI.
+    """Funnel bars: share of the first step reaching each step, with confidence intervals.
 
     Parameters
     ----------
     funnel : Funnel, Table or mapping
-        A :func:`touchpoint.funnel` result (or its table) with a ``step``
-        column and an ``entered`` (or ``count``/``reached``) column; interval
-        columns are drawn as error bars on the share of the first step.
+        A :func:`touchpoint.funnel` result (its ``reached``, ``from_first`` and
+        ``first_ci_low``/``first_ci_high`` columns are used), or any table with
+        a ``step`` column and a ``reached`` (or ``entered``/``count``) column,
+        in which case Wilson intervals are computed here.
     ax : matplotlib.axes.Axes, optional
     title : str, optional
     confidence_level : float
-        Used when the intervals are computed here (Wilson) because the result
-        carries none.
+        Level of the intervals.
 
     Returns
     -------
@@ -503,23 +504,30 @@ def funnel_bars(
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> ax = funnel_bars({"step": ["visit", "cart", "buy"], "entered": [100, 40, 10]})
+    >>> ax = funnel_bars({"step": ["visit", "cart", "buy"], "reached": [100, 40, 10]})
     >>> ax.get_title()
     'Funnel'
     """
     from touchpoint._stats import proportion_ci
 
-    cols = _table_columns(funnel)
+    table_of = getattr(funnel, "to_table", None)
+    if callable(table_of) and not isinstance(funnel, Mapping):
+        cols = table_of(confidence_level=confidence_level).to_dict()
+    else:
+        cols = _table_columns(funnel)
+    if "segment" in cols:  # a funnel by segment: the overall bars only
+        msg = "funnel_bars draws one funnel; pass funnel.segments[value] or a funnel without by=."
+        raise ValidationError(msg)
     step = _pick(cols, ("step", "name", "touchpoint"), "step")
-    count_col = _pick(cols, ("entered", "reached", "count", "journeys", "n"), "count")
+    count_col = _pick(cols, ("reached", "entered", "count", "journeys", "n"), "count")
     steps = [str(x) for x in np.asarray(cols[step]).tolist()]
     counts = np.asarray(cols[count_col], dtype=float)
     base = counts[0] if len(counts) and counts[0] > 0 else 1.0
-    share = counts / base
-    low, high = _ci_cols(cols, "share")
+    share = np.asarray(cols["from_first"], dtype=float) if "from_first" in cols else counts / base
+    low, high = _ci_cols(cols, "first")
     if low is None or high is None:
         low, high = proportion_ci(counts.astype(np.int64), int(base), confidence_level, "wilson")
-    ax = _axes(ax, (6.5, max(2.5, 0.5 * len(steps) + 1.2)))
+    ax = _axes(ax, (7.0, max(2.5, 0.5 * len(steps) + 1.2)))
     y = np.arange(len(steps))[::-1]
     ax.barh(
         y,
@@ -529,13 +537,47 @@ def funnel_bars(
         ecolor="#223",
         capsize=3,
     )
-    for yi, c, s in zip(y.tolist(), counts.tolist(), share.tolist(), strict=True):
-        ax.text(s + 0.01, yi + 0.25, f"{c:,.0f} ({100 * s:.1f}%)", va="center", fontsize=8)
+    for yi, c, sh in zip(y.tolist(), counts.tolist(), share.tolist(), strict=True):
+        ax.text(
+            min(sh, 1.0) + 0.02, yi + 0.22, f"{c:,.0f} ({100 * sh:.1f}%)", va="center", fontsize=8
+        )
     ax.set_yticks(y, labels=steps)
-    ax.set_xlim(0, 1.18)
-    ax.set_xlabel(f"share of first step (error bars: {100 * confidence_level:.0f}% CI)")
+    ax.set_xlim(0, 1.25)
+    ax.set_xlabel(f"share of the first step (error bars: {100 * confidence_level:.0f}% CI)")
     ax.set_title(title if title is not None else "Funnel")
     return ax
+
+
+def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, str]:
+    """Columns, default value column and default title for attribution-like results."""
+    if isinstance(result, Mapping) and result and all(hasattr(v, "table") for v in result.values()):
+        # {model name: Attribution}: one column of credit share per model
+        first = next(iter(result.values())).table
+        label = first.columns[0]
+        names: list[str] = []
+        for v in result.values():
+            for n in np.asarray(v.table[label]).tolist():
+                if n not in names:
+                    names.append(n)
+        cols: dict[str, NDArray[Any]] = {label: np.array(names, dtype=object)}
+        for model, v in result.items():
+            t = v.table
+            credit = "share" if "share" in t.columns else t.columns[-1]
+            lookup = dict(
+                zip(
+                    np.asarray(t[label]).tolist(),
+                    np.asarray(t[credit], dtype=float).tolist(),
+                    strict=True,
+                )
+            )
+            cols[str(model)] = np.array([lookup.get(n, 0.0) for n in names])
+        return cols, None, "Attribution by model"
+    if hasattr(result, "effect") and hasattr(result, "names") and hasattr(result, "table"):
+        return result.table.to_dict(), "removal_effect", "Removal effects"
+    if hasattr(result, "table") and hasattr(result, "model") and isinstance(result.model, str):
+        cols = result.table.to_dict()
+        return cols, ("share" if "share" in cols else None), f"Attribution ({result.model})"
+    return _table_columns(result), None, "Attribution"
 
 
 def attribution_bars(
@@ -545,21 +587,26 @@ def attribution_bars(
     value: str | None = None,
     label: str | None = None,
     title: str | None = None,
+    drop_zero: bool = True,
 ) -> Any:
     """Bars of attributed credit (or removal effect) per touchpoint or channel.
 
     Parameters
     ----------
-    result : Table, result with a table, mapping or DataFrame
-        Rows with a label column (``touchpoint``, ``channel``, ``state``) and
-        one or more numeric credit columns; several credit columns (one per
-        attribution model) are drawn as grouped bars.
+    result : Attribution, RemovalEffects, mapping or table
+        An :func:`touchpoint.attribution` result (credit share per
+        touchpoint), :func:`touchpoint.removal_effects` (removal effect, with
+        bootstrap intervals when computed), a mapping ``{model name:
+        Attribution}`` to compare models side by side, or any table with a
+        label column and numeric credit columns (several are drawn as groups).
     ax : matplotlib.axes.Axes, optional
     value : str, optional
         Draw only this numeric column.
     label : str, optional
         The label column (default: the first text column).
     title : str, optional
+    drop_zero : bool
+        Leave out rows whose credit is zero in every drawn column.
 
     Returns
     -------
@@ -574,7 +621,7 @@ def attribution_bars(
     >>> ax.get_legend() is not None
     True
     """
-    cols = _table_columns(result)
+    cols, default_value, default_title = _credit_columns(result)
     label = label or next(
         (c for c in cols if np.asarray(cols[c]).dtype.kind in "OUS"),
         None,
@@ -582,7 +629,8 @@ def attribution_bars(
     if label is None:
         msg = f"no label column among {list(cols)}; pass label=."
         raise ValidationError(msg)
-    skip = {"n", "count", "conversions"}
+    value = value or default_value
+    skip = {"n", "count", "conversions", "value", "conversion_without"}
     numeric = (
         [value]
         if value is not None
@@ -598,14 +646,21 @@ def attribution_bars(
     if not numeric:
         msg = f"no numeric credit column among {list(cols)}."
         raise ValidationError(msg)
-    labs = [str(x) for x in np.asarray(cols[label]).tolist()]
+    for c in numeric:
+        if c not in cols:
+            msg = f"unknown column {c!r}; the result has {list(cols)}."
+            raise ValidationError(msg)
+    keep = np.ones(len(np.asarray(cols[label])), dtype=bool)
+    if drop_zero:
+        keep = np.any([np.asarray(cols[c], dtype=float) != 0 for c in numeric], axis=0)
+    labs = [str(x) for x, k in zip(np.asarray(cols[label]).tolist(), keep, strict=True) if k]
     k = len(numeric)
-    ax = _axes(ax, (max(6.0, 0.6 * len(labs) * max(k, 1) + 2), 4.0))
+    ax = _axes(ax, (max(6.0, 0.5 * len(labs) * max(k, 1) + 2.5), 4.2))
     x = np.arange(len(labs))
     width = 0.8 / k
     for i, c in enumerate(numeric):
-        vals = np.asarray(cols[c], dtype=float)
-        low, high = _ci_cols(cols, c)
+        vals = np.asarray(cols[c], dtype=float)[keep]
+        low, high = _ci_cols({n: np.asarray(v)[keep] for n, v in cols.items()}, c)
         ax.bar(
             x + (i - (k - 1) / 2) * width,
             vals,
@@ -614,13 +669,13 @@ def attribution_bars(
             yerr=_errorbars(vals, low, high),
             capsize=2,
         )
-    ax.set_xticks(x, labels=labs, rotation=30 if len(labs) > 6 else 0, ha="right")
+    ax.set_xticks(x, labels=labs, rotation=35 if len(labs) > 5 else 0, ha="right")
     ax.set_xlabel(label)
     ax.set_ylabel("credit" if k > 1 else numeric[0])
     ax.axhline(0, color="#888", linewidth=0.8)
     if k > 1:
         ax.legend(fontsize=8)
-    ax.set_title(title if title is not None else "Attribution")
+    ax.set_title(title if title is not None else default_title)
     return ax
 
 
@@ -682,4 +737,71 @@ def report_figures(ctx: Any) -> list[tuple[str, str]]:
     out.append(
         ("Transition probabilities between consecutive touchpoints (row: from).", figure_svg(ax))
     )
+    design = ctx.design if ctx.design is not None else log.design
+    if design is not None and any(design.touchpoints_in(st) for st in design.stages):
+        from touchpoint.funnel import funnel
+
+        staged = log if log.design is not None else _with_design(log, design)
+        f = funnel(staged)
+        ax = _new_axes((7.5, 0.5 * len(f.steps) + 1.6))
+        funnel_bars(f, ax=ax, title="Funnel by stage")
+        out.append(
+            (
+                "Journeys reaching each stage in order, as a share of the first stage "
+                "(95% Wilson intervals).",
+                figure_svg(ax),
+            )
+        )
+    if log.outcome is not None or log.conversions:
+        from touchpoint.attribution import removal_effects
+        from touchpoint.markov import fit_markov
+
+        effects = removal_effects(fit_markov(log))
+        if len(effects.names):
+            ax = _new_axes((max(6.0, 0.5 * len(effects.names) + 2.5), 4.2))
+            attribution_bars(effects, ax=ax)
+            out.append(
+                (
+                    "Removal effects: the share of conversions lost if the touchpoint were "
+                    "removed (first-order Markov model).",
+                    figure_svg(ax),
+                )
+            )
+    surveys = ctx.surveys
+    if surveys is not None and "csat" in surveys.columns:
+        from touchpoint.metrics import breakdown as metric_breakdown
+
+        by = "channel" if "channel" in surveys.columns else "touchpoint"
+        if by in surveys.columns:
+            table = metric_breakdown(surveys, metric="csat", by=by, journey=design)
+            if len(table):
+                ax = _new_axes((7.0, 0.35 * len(table) + 1.6))
+                breakdown(table, ax=ax)
+                out.append(
+                    (
+                        f"CSAT (share answering 4-5) by {by}, with 95% Wilson intervals.",
+                        figure_svg(ax),
+                    )
+                )
     return out
+
+
+def _with_design(log: Any, design: Journey) -> Any:
+    """``log`` with ``design`` attached when every touchpoint of the log is in it."""
+    from touchpoint.events import EventLog
+
+    if not all(t in design for t in log.touchpoint_names):
+        return log
+    return EventLog(
+        journey=log.journey,
+        journey_ids=log.journey_ids,
+        touchpoint=log.touchpoint,
+        touchpoint_names=log.touchpoint_names,
+        timestamp=log.timestamp,
+        outcome=log.outcome,
+        extra=log.extra,
+        validation=log.validation,
+        design=design,
+        conversions=log.conversions,
+        columns=log.columns,
+    )
