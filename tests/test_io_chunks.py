@@ -168,3 +168,14 @@ def test_chunked_reading_shows_progress_when_forced(tmp_path, capsys):
     assert "reading" in capsys.readouterr().err
     list(tp.read_csv(p, chunksize=10, progress=False))
     assert capsys.readouterr().err == ""
+
+
+def test_report_progress_only_when_asked(capsys):
+    pytest.importorskip("tqdm")
+    from touchpoint.report import build_report
+
+    log = tp.EventLog.from_arrays([1, 1, 2], ["ad", "buy", "ad"], [0.0, 1, 0])
+    build_report(log, figures=False, progress=True)
+    assert "report" in capsys.readouterr().err
+    build_report(log, figures=False)
+    assert capsys.readouterr().err == ""

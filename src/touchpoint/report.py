@@ -348,11 +348,20 @@ def build_report(
     design: Journey | None = None,
     title: str = "Journey report",
     top: int = 10,
+    figures: bool = True,
+    progress: bool | None = None,
 ) -> Report:
-    """Build the journey report for an event log (and optional survey answers)."""
+    """Build the journey report for an event log (and optional survey answers).
+
+    ``figures=False`` leaves out the HTML figures (they need matplotlib);
+    ``progress`` shows a bar over the sections (default: only in a terminal).
+    """
+    from touchpoint._progress import track
+
     ctx = ReportContext(log=log, surveys=surveys, design=design or log.design, top=top)
+    builders = [*SECTION_BUILDERS, *([section_figures] if figures else [])]
     sections = []
-    for builder in [*SECTION_BUILDERS, section_figures]:
+    for builder in track(builders, desc="report", unit="section", enabled=progress):
         s = builder(ctx)
         if s is not None:
             sections.append(s)
