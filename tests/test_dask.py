@@ -104,12 +104,12 @@ def test_funnel_on_cluster_equals_in_memory(client, sample):
         assert got.n_units == want.n_units
         assert len(got.steps) == len(want.steps)
         for a, b in zip(got.steps, want.steps):
-            assert (a.label, a.touchpoints, a.entered, a.reached, a.first) == (
+            assert (a.label, a.touchpoints, a.entered, a.reached, a.first_reached) == (
                 b.label,
                 b.touchpoints,
                 b.entered,
                 b.reached,
-                b.first,
+                b.first_reached,
             )
             assert dict(a.exits) == dict(b.exits)
             assert dict(a.next_events) == dict(b.next_events)

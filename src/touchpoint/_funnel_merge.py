@@ -9,7 +9,7 @@ per-journey step durations (so time quantiles stay exact after merging).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
@@ -164,30 +164,35 @@ def funnel_counts(
     *,
     steps: Sequence[Any] | None,
     window: Any = None,
-    mode: str = "ordered",
+    mode: Literal["strict", "ordered", "any"] = "ordered",
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
 ) -> FunnelCounts:
-    """The mergeable funnel tallies of ``log`` (as :func:`touchpoint.funnel` counts them)."""
+    """The mergeable funnel tallies of ``log`` (as :func:`touchpoint.funnel` counts them).
+
+    Counts, exits and next events come from the public :func:`touchpoint.funnel`;
+    the per-journey step durations (for exact merged quantiles) from the
+    matching engine behind it.
+    """
     import importlib
 
-    fmod: Any = importlib.import_module("touchpoint.funnel")  # the module, not tp.funnel()
+    from touchpoint.funnel import funnel
 
     log = _with_known_steps(log, steps)
-    p = fmod._prepare(
+    exclude, optional = list(exclude), list(optional)
+    f = funnel(log, steps, window=window, mode=mode, exclude=exclude, optional=optional)
+    engine: Any = importlib.import_module("touchpoint._funnel_match")
+    p = engine._prepare(
         log,
         steps,
         window=window,
         mode=mode,
-        exclude=list(exclude),
-        optional=list(optional),
+        exclude=exclude,
+        optional=optional,
         count="journeys",
     )
-    win = fmod._duration(window, "window")
-    time_unit = "s" if log.is_datetime else ""
-    f = fmod._build(
-        p, None, log.touchpoint_names, mode=mode, window=win, count="journeys", time_unit=time_unit
-    )
+    win = f.window
+    time_unit = f.time_unit
     m = p.match
     durations = []
     for k in range(len(f.steps)):

@@ -445,7 +445,7 @@ def funnel(
     conversions: Iterable[str] = (),
     on_error: OnError = "raise",
     window: Any = None,
-    mode: str = "ordered",
+    mode: Literal["strict", "ordered", "any"] = "ordered",
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
     shuffle: Shuffle = "auto",
