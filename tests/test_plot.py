@@ -235,3 +235,63 @@ def test_cli_demo_html_has_figures(tmp_path, capsys):
     page = out.read_text(encoding="utf-8")
     assert page.count("<svg") >= 2
     assert "checkout_web" in page
+
+
+# ------------------------------------------------- the analyses' own result objects
+@pytest.fixture(scope="module")
+def sample():
+    return tp.datasets.load_sample()
+
+
+def test_funnel_bars_from_a_funnel(sample):
+    log, _, _ = sample
+    f = tp.funnel(log, ["product_page", "add_to_cart", "checkout_web"])
+    ax = plot.funnel_bars(f)
+    assert non_blank(png(ax))
+    assert {"product_page", "add_to_cart", "checkout_web"} <= texts(ax)
+    table = f.to_table()
+    shares = [p.get_width() for p in ax.patches]
+    np.testing.assert_allclose(shares, table["from_first"])
+    # error bars are the funnel's own intervals
+    seg = next(c for c in ax.containers if type(c).__name__ == "ErrorbarContainer")
+    lows = [s[0, 0] for s in seg.lines[2][0].get_segments()]
+    np.testing.assert_allclose(lows, table["first_ci_low"])
+    assert f"{table['reached'][1]:,} ({100 * table['from_first'][1]:.1f}%)" in texts(ax)
+
+
+def test_breakdown_from_a_metric_table(sample):
+    _, surveys, journey = sample
+    table = tp.breakdown(surveys, metric="csat", by="channel", journey=journey)
+    ax = plot.breakdown(table)
+    assert non_blank(png(ax))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(labels) == sorted(table["group"].tolist())
+    assert labels[0] == table["group"][np.argmin(table["score"])]  # sorted by score
+    assert table.title in texts(ax)
+
+
+def test_attribution_bars_from_results(sample):
+    log, _, _ = sample
+    effects = tp.removal_effects(tp.fit_markov(log))
+    ax = plot.attribution_bars(effects)
+    assert non_blank(png(ax))
+    assert {"Removal effects", "removal_effect"} <= texts(ax)
+    heights = sorted((p.get_height() for p in ax.patches), reverse=True)
+    np.testing.assert_allclose(heights, np.sort(effects.effect[effects.effect != 0])[::-1])
+    models = {m: tp.attribution(log, model=m) for m in ("markov", "last_touch", "linear")}
+    ax = plot.attribution_bars(models)
+    assert {"markov", "last_touch", "linear", "Attribution by model"} <= texts(ax)
+    # touchpoints no model credits (after the purchase) are left out
+    assert "app_usage" not in texts(ax)
+
+
+def test_heatmap_of_a_markov_model(sample):
+    log, _, _ = sample
+    model = tp.fit_markov(log)
+    ax = plot.transition_heatmap(model)
+    assert non_blank(png(ax))
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert "(start)" in names and "(conversion)" in names
+    m = np.asarray(ax.images[0].get_array())
+    i, j = names.index("add_to_cart"), names.index("checkout_web")
+    assert m[i, j] == pytest.approx(model.probability("add_to_cart", "checkout_web"))
