@@ -692,9 +692,13 @@ def figure_svg(ax_or_fig: Any) -> str:
     """
     import io
 
+    import matplotlib
+
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    # text stays text (searchable, small; no glyph definitions repeated per figure)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     if getattr(fig.canvas, "manager", None) is not None:  # a pyplot figure: release it
         import matplotlib.pyplot as plt
 
