@@ -12,6 +12,11 @@ its index with known divisions (``ddf.set_index(journey)``); pass
 ``shuffle=False`` when you know each journey lives in one partition (for
 example Parquet files written per customer range).
 
+Events of one journey with *equal* timestamps keep their row order in an
+EventLog; a shuffle may not preserve row order, so for results identical to
+the in-memory analysis give such events distinct times (e.g. add a sequence
+number).
+
 Examples
 --------
 >>> import pandas as pd, dask.dataframe as dd
@@ -461,7 +466,14 @@ def funnel(
     Returns
     -------
     Funnel
-        Equal to ``tp.funnel`` on the same rows in memory.
+        Equal to ``tp.funnel`` on the same rows in memory (exits and next
+        events with equal counts are listed by name).
+
+    Notes
+    -----
+    Counts journeys (``count="journeys"``); segments (``by=``) and the
+    customer/session units of :func:`touchpoint.funnel` are not available here:
+    filter the frame per segment instead.
     """
     import functools
 
