@@ -120,6 +120,35 @@ def test_funnel_on_cluster_equals_in_memory(client, sample):
             )
 
 
+def same_funnel(got, want):
+    assert got.n_units == want.n_units
+    for a, b in zip(got.steps, want.steps, strict=True):
+        assert (a.label, a.entered, a.reached, a.first_reached) == (
+            b.label,
+            b.entered,
+            b.reached,
+            b.first_reached,
+        )
+        assert dict(a.exits) == dict(b.exits)
+        np.testing.assert_allclose(a.time_median, b.time_median, rtol=1e-12)
+
+
+def test_funnel_by_segment_on_cluster(client, sample):
+    _, _, journey, frame = sample
+    ddf = dd.from_pandas(frame, npartitions=4)
+    steps = ["add_to_cart", "checkout_web"]
+    got = tpd.funnel(ddf, steps, by="device", design=journey, **COLS)
+    local = tp.EventLog.from_frame(frame, design=journey, extra=("device",), **COLS)
+    want = tp.funnel(local, steps, by="device")
+    same_funnel(got, want)
+    assert list(got.segments) == list(want.segments) == ["desktop", "mobile", "tablet"]
+    for g in want.segments:
+        same_funnel(got.segments[g], want.segments[g])
+    assert got.tests is not None and want.tests is not None
+    np.testing.assert_allclose(got.tests["statistic"], want.tests["statistic"], rtol=1e-12)
+    np.testing.assert_allclose(got.tests["qvalue"], want.tests["qvalue"], rtol=1e-12)
+
+
 def test_funnel_step_missing_from_a_partition():
     frame = pd.DataFrame(
         {

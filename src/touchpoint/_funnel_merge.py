@@ -21,7 +21,7 @@ from touchpoint.exceptions import ValidationError
 if TYPE_CHECKING:
     from touchpoint.funnel import Funnel
 
-__all__ = ["FunnelCounts", "funnel_counts"]
+__all__ = ["FunnelCounts", "SegmentedCounts", "funnel_counts", "segmented_counts"]
 
 
 def _add_tallies(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
@@ -219,4 +219,82 @@ def funnel_counts(
         mode=mode,
         window=win,
         time_unit=time_unit,
+    )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SegmentedCounts:
+    """Funnel tallies overall and per segment; ``a + b`` merges both levels."""
+
+    total: FunnelCounts
+    segments: Mapping[Any, FunnelCounts] = attrs.field(factory=dict)
+
+    def __add__(self, other: object) -> SegmentedCounts:
+        if not isinstance(other, SegmentedCounts):
+            return NotImplemented
+        segs = dict(self.segments)
+        for g, c in other.segments.items():
+            segs[g] = segs[g] + c if g in segs else c
+        return SegmentedCounts(total=self.total + other.total, segments=segs)
+
+    def to_funnel(self, by: str | None) -> Funnel:
+        """The overall funnel, with per-segment funnels and tests when ``by`` is set."""
+        from scipy.special import chdtrc
+
+        from touchpoint._stats import benjamini_hochberg
+        from touchpoint.table import Table
+
+        total = self.total.to_funnel()
+        if by is None:
+            return total
+        groups = sorted(self.segments, key=lambda v: (str(type(v)), v))
+        segs = {g: self.segments[g].to_funnel() for g in groups}
+        rows: dict[str, list[Any]] = {"step": [], "statistic": [], "dof": [], "pvalue": []}
+        for k, st in enumerate(total.steps):
+            ent = np.array([f.steps[k].entered for f in segs.values()], dtype=np.float64)
+            rea = np.array([f.steps[k].reached for f in segs.values()], dtype=np.float64)
+            stat, dof = _homogeneity(rea, ent)
+            rows["step"].append(st.label)
+            rows["statistic"].append(stat)
+            rows["dof"].append(dof)
+            rows["pvalue"].append(float(chdtrc(dof, stat)) if dof > 0 else float("nan"))
+        tests = Table(rows | {"qvalue": benjamini_hochberg(rows["pvalue"])}, title=f"by {by}")
+        out: Funnel = attrs.evolve(total, by=by, segments=segs, tests=tests)
+        return out
+
+
+def _homogeneity(reached: NDArray[np.float64], entered: NDArray[np.float64]) -> tuple[float, int]:
+    """Pearson chi-square of equal proportions across segments (those with entered > 0)."""
+    ok = entered > 0
+    k, n = reached[ok], entered[ok]
+    if len(n) < 2 or k.sum() in (0, n.sum()):
+        return float("nan"), max(len(n) - 1, 0)
+    p = k.sum() / n.sum()
+    stat = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
+    return stat, len(n) - 1
+
+
+def segmented_counts(
+    log: EventLog,
+    *,
+    by: str | None,
+    steps: Sequence[Any] | None,
+    window: Any = None,
+    mode: Literal["strict", "ordered", "any"] = "ordered",
+    exclude: Iterable[str] = (),
+    optional: Iterable[int | str] = (),
+) -> SegmentedCounts:
+    """Funnel tallies of ``log`` overall and, with ``by``, per segment."""
+    kw: dict[str, Any] = {
+        "steps": steps,
+        "window": window,
+        "mode": mode,
+        "exclude": exclude,
+        "optional": optional,
+    }
+    total = funnel_counts(log, **kw)
+    if by is None:
+        return SegmentedCounts(total=total)
+    return SegmentedCounts(
+        total=total, segments={g: funnel_counts(part, **kw) for g, part in log.split(by).items()}
     )

@@ -451,6 +451,7 @@ def funnel(
     on_error: OnError = "raise",
     window: Any = None,
     mode: Literal["strict", "ordered", "any"] = "ordered",
+    by: str | None = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
     shuffle: Shuffle = "auto",
@@ -461,7 +462,11 @@ def funnel(
 
     Step counts (entered, reached), exits and next events are summed;
     time-to-convert quantiles are exact (the per-journey durations of each
-    step are gathered, one number per converting journey and step).
+    step are gathered, one number per converting journey and step). With
+    ``by`` (a column, value at each journey's first event; list it in
+    ``extra`` unless it is ``"stage"``/``"channel"``) the per-segment funnels are
+    merged too and each step's conversion is tested across segments, as in
+    :func:`touchpoint.funnel`.
 
     Returns
     -------
@@ -471,23 +476,26 @@ def funnel(
 
     Notes
     -----
-    Counts journeys (``count="journeys"``); segments (``by=``) and the
-    customer/session units of :func:`touchpoint.funnel` are not available here:
-    filter the frame per segment instead.
+    Counts journeys (``count="journeys"``); the customer and session units of
+    :func:`touchpoint.funnel` need all of a customer's sessions in one place.
     """
     import functools
 
     from touchpoint import _funnel_merge as fm
 
+    extra = tuple(extra)
+    if by is not None and by not in extra and by not in ("stage", "channel"):
+        extra = (*extra, by)
     fn = functools.partial(
-        fm.funnel_counts,
+        fm.segmented_counts,
+        by=by,
         steps=None if steps is None else list(steps),
         window=window,
         mode=mode,
         exclude=tuple(exclude),
         optional=tuple(optional),
     )
-    counts: fm.FunnelCounts = map_logs(
+    counts: fm.SegmentedCounts = map_logs(
         ddf,
         fn,
         journey=journey,
@@ -502,7 +510,7 @@ def funnel(
         scheduler=scheduler,
         progress=progress,
     )
-    return counts.to_funnel()
+    return counts.to_funnel(by)
 
 
 # ----------------------------------------------------------------- metrics
