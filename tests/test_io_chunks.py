@@ -179,3 +179,21 @@ def test_report_progress_only_when_asked(capsys):
     assert "report" in capsys.readouterr().err
     build_report(log, figures=False)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("engine", ["python", "pyarrow"])
+def test_malformed_files_raise_validation_errors(tmp_path, engine):
+    if engine == "pyarrow":
+        pytest.importorskip("pyarrow")
+    short = tmp_path / "short.csv"
+    short.write_text("journey_id,touchpoint,timestamp\na,ad,1\nb,ad\n")
+    with pytest.raises(tp.ValidationError, match=r"expected 3 fields|Expected 3 columns"):
+        list(tp.read_csv(short, chunksize=1, engine=engine))
+    with pytest.raises(tp.ValidationError, match=r"expected 3 fields|Expected 3 columns"):
+        tp.read_csv(short, engine=engine)
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"journey_id,touchpoint,timestamp\nx,ad,1\n\xff\xfe,ad,1\n")
+    with pytest.raises(tp.ValidationError, match="not a readable UTF-8"):
+        list(tp.read_csv(binary, chunksize=1, engine=engine))
+    with pytest.raises(tp.ValidationError, match="not a readable UTF-8"):
+        tp.read_csv(binary, engine=engine)

@@ -222,6 +222,16 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     )
 
 
+def _read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
+    """The header row (empty list for an empty file)."""
+    try:
+        with _open_text(path) as fh:
+            return next(csv.reader(fh, delimiter=delimiter), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+        raise ValidationError(msg) from None
+
+
 def _check_file_columns(
     path: str | os.PathLike[str], names: dict[str, str], columns: Iterable[str]
 ) -> None:
@@ -328,22 +338,29 @@ def _python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int)
         except StopIteration:
             msg = f"{os.fspath(path)!r} is empty: expected a header row."
             raise ValidationError(msg) from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+            raise ValidationError(msg) from None
         yield header
         width = len(header)
         rows: list[list[str]] = []
-        for line_no, row in enumerate(reader, start=2):
-            if len(row) != width:
-                if not row:
-                    continue
-                msg = (
-                    f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
-                    f"(header {header}), got {len(row)}: {row!r}."
-                )
-                raise ValidationError(msg)
-            rows.append(row)
-            if len(rows) == chunksize:
-                yield _columns_of(header, rows)
-                rows = []
+        try:
+            for line_no, row in enumerate(reader, start=2):
+                if len(row) != width:
+                    if not row:
+                        continue
+                    msg = (
+                        f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
+                        f"(header {header}), got {len(row)}: {row!r}."
+                    )
+                    raise ValidationError(msg)
+                rows.append(row)
+                if len(rows) == chunksize:
+                    yield _columns_of(header, rows)
+                    rows = []
+        except (UnicodeDecodeError, csv.Error) as exc:
+            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+            raise ValidationError(msg) from None
         if rows:
             yield _columns_of(header, rows)
 
@@ -362,19 +379,22 @@ def _arrow_blocks(
 ) -> Iterator[Any]:
     import pyarrow as pa
 
-    with _open_text(path) as fh:
-        header = next(csv.reader(fh, delimiter=delimiter), [])
+    header = _read_header(path, delimiter)
     # every column as text, so all engines parse values identically (as in read_csv)
     opts = pacsv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()),
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
-    reader = pacsv.open_csv(
-        os.fspath(path),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter),
-        convert_options=opts,
-    )
+    try:
+        reader = pacsv.open_csv(
+            os.fspath(path),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=opts,
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+        raise ValidationError(msg) from None
     names = list(reader.schema.names)
     yield names
     pending: list[Any] = []
@@ -392,8 +412,8 @@ def _arrow_blocks(
             batch = reader.read_next_batch()
         except StopIteration:
             break
-        except pa.ArrowInvalid as exc:
-            msg = f"{os.fspath(path)!r} could not be read: {exc}."
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
             raise ValidationError(msg) from None
         pending.append(batch)
         n_pending += batch.num_rows
@@ -424,19 +444,22 @@ def _read_with_engine(
                 raise ValidationError(msg)
             import pyarrow as pa
 
-            with _open_text(path) as fh:
-                header = next(csv.reader(fh, delimiter=delimiter), [])
+            header = _read_header(path, delimiter)
             # every column as text, so both engines parse values identically
             opts = pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             )
-            table = pacsv.read_csv(
-                os.fspath(path),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                convert_options=opts,
-            )
+            try:
+                table = pacsv.read_csv(
+                    os.fspath(path),
+                    parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                    convert_options=opts,
+                )
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+                raise ValidationError(msg) from None
             return {
                 name: np.asarray(table.column(name).to_numpy(zero_copy_only=False))
                 for name in table.column_names
