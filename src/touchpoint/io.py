@@ -471,7 +471,11 @@ def _read_with_engine(
             if engine == "polars":
                 raise
         else:
-            df = pl.read_csv(os.fspath(path), separator=delimiter, infer_schema=False)
+            try:
+                df = pl.read_csv(os.fspath(path), separator=delimiter, infer_schema=False)
+            except pl.exceptions.ComputeError as exc:
+                msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+                raise ValidationError(msg) from None
             return {name: np.asarray(df[name].fill_null("").to_numpy()) for name in df.columns}
     return read_table_columns(path, delimiter=delimiter)
 
