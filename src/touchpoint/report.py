@@ -316,7 +316,7 @@ def section_figures(ctx: ReportContext) -> Section | None:
 
     if importlib.util.find_spec("matplotlib") is None or ctx.log.n_events == 0:
         return None
-    from touchpoint.plot import report_figures
+    from touchpoint._plot_report import report_figures
 
     figures = report_figures(ctx)
     if not figures:
