@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import numpy as np
 
-from touchpoint.events import EventLog, OnError, column_roles
+from touchpoint.events import EventLog, OnError
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
 if TYPE_CHECKING:
@@ -74,9 +74,6 @@ class _Columns:
     design: Journey | None = None
     conversions: tuple[str, ...] = ()
     on_error: OnError = "raise"
-
-    def names(self) -> dict[str, str]:
-        return column_roles(self.journey, self.touchpoint, self.time, self.outcome, self.extra)
 
 
 @attrs.frozen(kw_only=True)
@@ -131,12 +128,16 @@ def _log_of(frame: Any, cols: _Columns) -> EventLog:
         )
 
 
-def _apply(frame: Any, fn: Callable[[EventLog], Any], cols: _Columns) -> _Part:
+def _apply(frame: Any, fn: Callable[[EventLog], Any], cols: _Columns, index: int) -> _Part:
     if len(frame) == 0:
         return _Part(value=None, n_input=0, dropped={})
-    log = _log_of(frame, cols)
+    try:
+        log = _log_of(frame, cols)
+    except ValidationError as exc:  # rows are numbered within the partition
+        msg = f"partition {index}: {exc}"
+        raise ValidationError(msg) from None
     v = log.validation
-    example = v.examples[0].message() if v.examples else ""
+    example = f"partition {index}: {v.examples[0].message()}" if v.examples else ""
     return _Part(value=fn(log), n_input=v.n_input, dropped=dict(v.counts), example=example)
 
 
@@ -236,7 +237,7 @@ def map_logs(
     )
     frame = _prepare_frame(ddf, journey, shuffle, scheduler)
     apply = dask.delayed(_apply, pure=True)
-    parts = [apply(p, fn, cols) for p in frame.to_delayed()]
+    parts = [apply(p, fn, cols, i) for i, p in enumerate(frame.to_delayed())]
     if not parts:
         msg = "the Dask DataFrame has no partitions."
         raise ValidationError(msg)
