@@ -652,7 +652,7 @@ def _event_weights(
         w = np.where(length == 2, 0.5, w)
         return np.where(length == 1, 1.0, w)
     if model == "time_decay":
-        from touchpoint.events import _gap_value
+        from touchpoint._frames import _gap_value
 
         hl = _gap_value(
             half_life if half_life is not None else _default_half_life(log), log.is_datetime

@@ -9,17 +9,31 @@ integer-coded columns without a Python loop per event.
 from __future__ import annotations
 
 import html
-import itertools
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal
 
-import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._columns import as_array, factorize, parse_outcome, parse_time, time_key
+from touchpoint._frames import (
+    _check_columns,
+    _frame_column,
+    _frame_columns,
+    _gap_value,
+    _unique_in_order,
+    column_roles,
+)
+from touchpoint._paths import Paths
+from touchpoint._validation import (
+    KINDS,
+    ValidationIssue,
+    ValidationReport,
+    _compact,
+    _duplicates,
+    _is_grouped_sorted,
+)
 from touchpoint.exceptions import (
     DroppedRowsWarning,
     UnknownTouchpointError,
@@ -32,141 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["EventLog", "Paths", "ValidationIssue", "ValidationReport"]
 
 OnError = Literal["raise", "drop"]
-
-#: Validation kinds, in the order they are checked (a row counts once, under its first).
-KINDS = (
-    "missing",
-    "empty_string",
-    "unparseable_time",
-    "invalid_outcome",
-    "unknown_touchpoint",
-    "duplicate",
-)
-
-
-@attrs.frozen
-class ValidationIssue:
-    """One example of a rejected row."""
-
-    kind: str
-    column: str
-    row: int
-    value: Any
-    detail: str = ""
-
-    def message(self, row_label: Callable[[int], str] = lambda i: f"row {i}") -> str:
-        """Human-readable description naming column, row and value."""
-        what = {
-            "missing": "missing value",
-            "empty_string": "empty string",
-            "unparseable_time": "unparseable timestamp",
-            "invalid_outcome": "outcome is not a number or boolean",
-            "unknown_touchpoint": "touchpoint not in the journey design",
-            "duplicate": "duplicate row",
-        }[self.kind]
-        extra = f" ({self.detail})" if self.detail else ""
-        return f"column {self.column!r}, {row_label(self.row)}: {what} {self.value!r}{extra}"
-
-
-@attrs.frozen
-class ValidationReport:
-    """What validation found: how many rows came in, were kept, and why others went.
-
-    Every dropped row is counted under exactly one kind, so
-    ``n_input == n_kept + sum(counts.values())``.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     log = EventLog.from_records(
-    ...         [{"id": 1, "tp": "ad", "t": 0}, {"id": 1, "tp": "", "t": 1},
-    ...          {"id": 1, "tp": "ad", "t": 0}], journey="id", touchpoint="tp", time="t",
-    ...         on_error="drop")
-    >>> print(log.validation)
-    3 rows, 1 kept, 2 dropped (empty_string: 1, duplicate: 1)
-    """
-
-    n_input: int
-    n_kept: int
-    counts: Mapping[str, int] = attrs.field(factory=dict)
-    examples: tuple[ValidationIssue, ...] = ()
-
-    @property
-    def n_dropped(self) -> int:
-        """Rows that were dropped."""
-        return self.n_input - self.n_kept
-
-    def __str__(self) -> str:
-        if not self.n_dropped:
-            return f"{self.n_input} rows, all valid"
-        parts = ", ".join(f"{k}: {v}" for k, v in self.counts.items() if v)
-        return f"{self.n_input} rows, {self.n_kept} kept, {self.n_dropped} dropped ({parts})"
-
-
-class Paths(Sequence[tuple[str, ...]]):
-    """The ordered touchpoint sequence of each journey (a lazy, indexable view).
-
-    Examples
-    --------
-    >>> log = EventLog.from_records(
-    ...     [{"id": "a", "tp": "ad", "t": 2}, {"id": "a", "tp": "site", "t": 1},
-    ...      {"id": "b", "tp": "ad", "t": 0}], journey="id", touchpoint="tp", time="t")
-    >>> paths = log.paths()
-    >>> list(paths)
-    [('site', 'ad'), ('ad',)]
-    >>> paths.most_common(1)
-    [(('site', 'ad'), 1)]
-    """
-
-    def __init__(
-        self,
-        codes: NDArray[np.int32],
-        offsets: NDArray[np.int64],
-        names: tuple[str, ...],
-        journey_ids: NDArray[Any],
-    ) -> None:
-        self.codes = codes
-        self.offsets = offsets
-        self.names = names
-        self.journey_ids = journey_ids
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    @overload
-    def __getitem__(self, i: int) -> tuple[str, ...]: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[tuple[str, ...]]: ...
-    def __getitem__(self, i: int | slice) -> tuple[str, ...] | list[tuple[str, ...]]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        names = self.names
-        return tuple(names[c] for c in self.codes[self.offsets[i] : self.offsets[i + 1]].tolist())
-
-    def __iter__(self) -> Iterator[tuple[str, ...]]:
-        names = self.names
-        codes = self.codes.tolist()
-        bounds = self.offsets.tolist()
-        for a, b in itertools.pairwise(bounds):
-            yield tuple(names[c] for c in codes[a:b])
-
-    @property
-    def lengths(self) -> NDArray[np.int64]:
-        """Number of events of each journey."""
-        return np.diff(self.offsets)
-
-    def most_common(self, n: int | None = None) -> list[tuple[tuple[str, ...], int]]:
-        """The ``n`` most frequent paths with their counts."""
-        return Counter(self).most_common(n)
-
-    def __repr__(self) -> str:
-        return f"Paths(journeys={len(self)}, events={len(self.codes)})"
 
 
 class EventLog:
@@ -828,137 +707,3 @@ class EventLog:
             f"<table><thead><tr><th>touchpoint</th><th>events</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
         )
-
-
-# ---------------------------------------------------------------------- helpers
-def column_roles(
-    journey: str, touchpoint: str, time: str, outcome: str | None, extra: Iterable[str]
-) -> dict[str, str]:
-    """Map each role (journey, touchpoint, time, outcome, extras) to its column name."""
-    names = {"journey": journey, "touchpoint": touchpoint, "time": time}
-    if outcome is not None:
-        names["outcome"] = outcome
-    return names | {e: e for e in extra}
-
-
-def _is_grouped_sorted(j: NDArray[Any], t: NDArray[Any]) -> bool:
-    dj = np.diff(j)
-    if (dj < 0).any():
-        return False
-    return bool(np.all((dj > 0) | (t[1:] >= t[:-1])))
-
-
-def _duplicates(
-    j: NDArray[Any],
-    t: NDArray[Any],
-    tp_all: NDArray[np.int64],
-    out_all: NDArray[np.float64] | None,
-    idx: NDArray[np.int64] | None,
-) -> NDArray[np.int64]:
-    """Original row numbers of rows repeating an earlier row (same journey/time/touchpoint/outcome)."""
-    if len(j) < 2:
-        return np.empty(0, dtype=np.int64)
-    tie = (j[1:] == j[:-1]) & (t[1:] == t[:-1])
-    if not tie.any():
-        return np.empty(0, dtype=np.int64)
-    in_run = np.zeros(len(j), dtype=bool)
-    in_run[1:] |= tie
-    in_run[:-1] |= tie
-    pos = np.flatnonzero(in_run)
-    rows = pos if idx is None else idx[pos]
-    keys = [rows, tp_all[rows], t[pos], j[pos]]
-    if out_all is not None:
-        o = np.nan_to_num(out_all[rows], nan=-np.inf)
-        keys.insert(1, o)
-    order = np.lexsort(keys)
-    srt = [k[order] for k in keys[1:]]
-    same = np.ones(len(order) - 1, dtype=bool)
-    for k in srt:
-        same &= k[1:] == k[:-1]
-    return np.sort(rows[order][1:][same])
-
-
-def _compact(
-    codes: NDArray[np.int64], table: NDArray[Any]
-) -> tuple[NDArray[np.int64], NDArray[Any]]:
-    used = np.zeros(len(table), dtype=bool)
-    used[codes] = True
-    if used.all():
-        return codes, table
-    remap = np.cumsum(used) - 1
-    return remap[codes], table[used]
-
-
-def _unique_in_order(values: NDArray[Any]) -> list[Any]:
-    return list(dict.fromkeys(values.tolist()))
-
-
-def _check_columns(names: Mapping[str, str], available: set[str], nonempty: bool) -> None:
-    if not nonempty:
-        return
-    missing = [c for c in names.values() if c not in available]
-    if missing:
-        msg = (
-            f"unknown column {missing[0]!r}"
-            + (f" (and {missing[1:]})" if len(missing) > 1 else "")
-            + f"; the data has columns {sorted(available)}."
-        )
-        raise ValidationError(msg)
-
-
-def _frame_columns(frame: Any) -> list[Any]:
-    if hasattr(frame, "column_names"):  # pyarrow.Table
-        return list(frame.column_names)
-    if hasattr(frame, "columns"):
-        return list(frame.columns)
-    msg = f"expected a pandas or polars DataFrame or a pyarrow Table (got {type(frame).__name__})."
-    raise ValidationError(msg)
-
-
-def _frame_column(frame: Any, name: str) -> NDArray[Any]:
-    mod = type(frame).__module__
-    if mod.startswith("pyarrow"):
-        import pyarrow as pa
-
-        col = frame.column(name)
-        if pa.types.is_dictionary(col.type):
-            # to_numpy() on a dictionary column turns nulls into a valid label; decode first
-            col = col.cast(col.type.value_type)
-        return np.asarray(col.to_numpy(zero_copy_only=False) if hasattr(col, "to_numpy") else col)
-    series = frame[name]
-    if mod.startswith("pandas"):
-        dtype = series.dtype
-        if getattr(dtype, "tz", None) is not None:
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        if str(dtype) == "category":
-            series = series.astype(object)
-        if str(dtype).startswith(("string", "str")):
-            return np.asarray(series.astype(object).where(series.notna(), None).to_numpy())
-        return np.asarray(series.to_numpy())
-    if mod.startswith("polars"):
-        import polars as pl
-
-        if series.dtype in (pl.Categorical, pl.Enum):
-            series = series.cast(pl.String)
-        if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is not None:
-            series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        return np.asarray(series.to_numpy())
-    return as_array(series)
-
-
-def _gap_value(gap: Any, is_datetime: bool) -> float:
-    import datetime as dt
-
-    if isinstance(gap, dt.timedelta):
-        seconds = gap.total_seconds()
-    elif isinstance(gap, np.timedelta64):
-        seconds = gap / np.timedelta64(1, "s")
-    elif isinstance(gap, int | float) and not isinstance(gap, bool):
-        seconds = float(gap)
-    else:
-        msg = f"'gap' must be a timedelta or a number of seconds (got {gap!r})."
-        raise ValidationError(msg)
-    if seconds <= 0:
-        msg = f"'gap' must be positive (got {gap!r})."
-        raise ValidationError(msg)
-    return seconds * 1e9 if is_datetime else seconds

@@ -477,7 +477,7 @@ def funnel(
     if by is None:
         return total
     values = log.column(by)[p.units.first_event]
-    from touchpoint.events import _unique_in_order
+    from touchpoint._frames import _unique_in_order
 
     groups = sorted(_unique_in_order(values), key=lambda v: (str(type(v)), v))
     segs = {g: _build(p, values == g, names, **meta) for g in groups}

@@ -16,7 +16,8 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from touchpoint.events import EventLog, OnError, column_roles
+from touchpoint._frames import column_roles
+from touchpoint.events import EventLog, OnError
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:

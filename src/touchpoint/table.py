@@ -66,7 +66,7 @@ class Table:
     @classmethod
     def from_frame(cls, frame: Any, *, title: str = "") -> Table:
         """Build a table from a pandas or polars DataFrame or a pyarrow Table."""
-        from touchpoint.events import _frame_column, _frame_columns
+        from touchpoint._frames import _frame_column, _frame_columns
 
         return cls(
             {str(c): _frame_column(frame, str(c)) for c in _frame_columns(frame)}, title=title
