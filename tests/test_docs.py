@@ -94,3 +94,12 @@ def test_site_builds_strict(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "WARNING" not in out.stderr, out.stderr
     assert (tmp_path / "site" / "reference" / "events" / "index.html").is_file()
+
+
+def test_readme_first_look_runs(tmp_path, monkeypatch):
+    """The README's first example (the sample-data tour) runs as printed."""
+    blocks = FENCE.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert "load_sample" in blocks[0]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOUCHPOINT_PROGRESS", "0")
+    exec(compile(blocks[0], "README.md[block 0]", "exec"), {"__name__": "__readme__"})
