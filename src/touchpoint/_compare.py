@@ -17,6 +17,7 @@ from touchpoint._cx_core import (
     two_proportion_z,
     welch,
 )
+from touchpoint._results import ScalarResult
 from touchpoint._scores import (
     _CES_VERSIONS,
     CESResult,
@@ -45,7 +46,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class Comparison:
+class Comparison(ScalarResult):
     """The difference ``a - b`` between two scores, with its test.
 
     Attributes

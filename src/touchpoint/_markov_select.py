@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint import _transitions as _tr
+from touchpoint._results import TableResult
 from touchpoint._stats import benjamini_hochberg
 from touchpoint.exceptions import ValidationError
 from touchpoint.markov import (
@@ -40,7 +41,7 @@ __all__ = ["OrderSelection", "TransitionComparison", "compare_transitions", "sel
 
 # -------------------------------------------------------------- order choice
 @attrs.frozen
-class OrderSelection:
+class OrderSelection(TableResult):
     """Comparison of chain orders (see :func:`select_order`)."""
 
     table: Table
@@ -204,7 +205,7 @@ def _refinement_df(tc: TransitionCounts) -> int:
 
 # ---------------------------------------------------------- segment compare
 @attrs.frozen
-class TransitionComparison:
+class TransitionComparison(TableResult):
     """Row-by-row test of whether two segments move differently (see :func:`compare_transitions`)."""
 
     table: Table

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from touchpoint._columns import factorize
 from touchpoint._cx_core import two_proportion_z
+from touchpoint._results import ScalarResult
 from touchpoint._stats import (
     PROPORTION_METHODS,
     ConfidenceInterval,
@@ -111,7 +112,7 @@ def median_ci(sorted_values: FloatArray, confidence_level: float) -> ConfidenceI
 
 
 @attrs.frozen(kw_only=True)
-class ResponseTimes:
+class ResponseTimes(ScalarResult):
     """Waiting times between a request and the touchpoint that answers it.
 
     Attributes
@@ -321,7 +322,7 @@ def _period_waits(
 
 
 @attrs.frozen(kw_only=True)
-class RepeatRate:
+class RepeatRate(ScalarResult):
     """Share of converting customers who convert again within a window.
 
     Attributes

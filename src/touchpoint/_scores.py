@@ -24,6 +24,7 @@ from touchpoint._cx_core import (
     mean_interval,
     nps_interval,
 )
+from touchpoint._results import ScalarResult
 from touchpoint._stats import (
     ConfidenceInterval,
     check_confidence,
@@ -41,7 +42,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class NPSResult:
+class NPSResult(ScalarResult):
     """A Net Promoter Score with its parts and uncertainty.
 
     Attributes
@@ -306,7 +307,7 @@ class _MeanPart:
 
 
 @attrs.frozen(kw_only=True)
-class CSATResult:
+class CSATResult(ScalarResult):
     """Customer satisfaction: the share of satisfied answers (top-2-box).
 
     Attributes
@@ -450,7 +451,7 @@ def csat(
 
 
 @attrs.frozen(kw_only=True)
-class CESResult:
+class CESResult(ScalarResult):
     """Customer effort score: the mean answer, and the share of easy answers.
 
     Attributes

@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint import _transitions as _tr
+from touchpoint._results import TableResult
 from touchpoint._stats import ConfidenceInterval, check_confidence
 from touchpoint.exceptions import ValidationError
 from touchpoint.markov import DENSE_LIMIT, MarkovModel, fit_markov, solve_absorbing
@@ -150,7 +151,7 @@ def _q_r(p: Any, n_transient: int) -> tuple[Any, NDArray[np.float64]]:
 
 
 @attrs.frozen(eq=False)
-class RemovalEffects:
+class RemovalEffects(TableResult):
     """Exact removal effects (see :func:`removal_effects`).
 
     Attributes
@@ -412,7 +413,7 @@ def _bootstrap(
 
 # ------------------------------------------------------------- attribution
 @attrs.frozen(eq=False)
-class Attribution:
+class Attribution(TableResult):
     """Conversions and value credited to touchpoints (see :func:`attribution`)."""
 
     model: str

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint import _transitions as _tr
+from touchpoint._results import ScalarResult
 from touchpoint._stats import ConfidenceInterval, check_confidence
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.table import Table
@@ -279,7 +280,7 @@ def count_transitions(
 
 # ----------------------------------------------------------------------- model
 @attrs.frozen(eq=False)
-class WhatIf:
+class WhatIf(ScalarResult):
     """The effect of changed transition probabilities on the conversion probability."""
 
     before: float
