@@ -1042,14 +1042,13 @@ def fit_markov(
     >>> m.conversion_probability()
     0.5
     """
-    enc = _tr.encode(
+    counts = count_transitions(
         log,
         order=order,
         states=states,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
     )
-    counts = _counts_from_encoded(enc, states)
     model = MarkovModel.from_counts(counts, smoothing=smoothing, channels=_channel_map(log))
     return attrs.evolve(
         model,
