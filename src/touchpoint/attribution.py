@@ -401,7 +401,9 @@ def _bootstrap(
     nj = enc.n_journeys
     tj = enc.journey
     out = np.empty((n_boot, len(masks)))
-    for b in range(n_boot):
+    from touchpoint._progress import track
+
+    for b in track(range(n_boot), desc="bootstrap removal effects", unit="resample"):
         w = np.bincount(rng.integers(0, nj, nj), minlength=nj).astype(np.float64)
         cnt = np.bincount(edge, weights=w[tj], minlength=len(keys)).astype(np.float64)
         m_b = MarkovModel.from_counts(attrs.evolve(tc, count=cnt), smoothing=model.smoothing)
