@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
@@ -41,8 +41,36 @@ __all__ = [
 ]
 
 
-@attrs.frozen(kw_only=True)
-class NPSResult(ScalarResult):
+class _ScoreResult(ScalarResult):
+    """Mixin: the ``ci`` property and the one-line ``__repr__`` of a score result."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        score: float
+        n: int
+
+        def confidence_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval: ...
+
+    def _repr_head(self) -> tuple[str, str]:
+        """The label and the format of the score and its bounds."""
+        raise NotImplementedError
+
+    @property
+    def ci(self) -> ConfidenceInterval:
+        """The default 95% interval, ``confidence_interval()``."""
+        return self.confidence_interval()
+
+    def __repr__(self) -> str:
+        lo, hi = self.confidence_interval()
+        label, fmt = self._repr_head()
+        return f"{label} " + _fmt_ci(
+            fmt.format(self.score), fmt.format(lo), fmt.format(hi), 0.95, self.n
+        )
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class NPSResult(_ScoreResult):
     """A Net Promoter Score with its parts and uncertainty.
 
     Attributes
@@ -152,14 +180,8 @@ class NPSResult(ScalarResult):
         msg = f"`method` must be one of {NPS_METHODS} (got {method!r})."
         raise ValidationError(msg)
 
-    @property
-    def ci(self) -> ConfidenceInterval:
-        """The default 95% interval, ``confidence_interval()``."""
-        return self.confidence_interval()
-
-    def __repr__(self) -> str:
-        lo, hi = self.confidence_interval()
-        return "NPS " + _fmt_ci(f"{self.score:+.1f}", f"{lo:+.1f}", f"{hi:+.1f}", 0.95, self.n)
+    def _repr_head(self) -> tuple[str, str]:
+        return "NPS", "{:+.1f}"
 
 
 def _nps_y(x: FloatArray, detractors: tuple[float, float], promoters: tuple[float, float]) -> Any:
@@ -306,8 +328,8 @@ class _MeanPart:
         raise ValidationError(msg)
 
 
-@attrs.frozen(kw_only=True)
-class CSATResult(ScalarResult):
+@attrs.frozen(kw_only=True, repr=False)
+class CSATResult(_ScoreResult):
     """Customer satisfaction: the share of satisfied answers (top-2-box).
 
     Attributes
@@ -366,14 +388,8 @@ class CSATResult(ScalarResult):
             check_confidence(confidence_level), method, n_resamples, seed
         )
 
-    @property
-    def ci(self) -> ConfidenceInterval:
-        """The default 95% interval, ``confidence_interval()``."""
-        return self.confidence_interval()
-
-    def __repr__(self) -> str:
-        lo, hi = self.confidence_interval()
-        return "CSAT " + _fmt_ci(f"{self.score:.1f}%", f"{lo:.1f}%", f"{hi:.1f}%", 0.95, self.n)
+    def _repr_head(self) -> tuple[str, str]:
+        return "CSAT", "{:.1f}%"
 
 
 def _mean_part(
@@ -450,8 +466,8 @@ def csat(
     )
 
 
-@attrs.frozen(kw_only=True)
-class CESResult(ScalarResult):
+@attrs.frozen(kw_only=True, repr=False)
+class CESResult(_ScoreResult):
     """Customer effort score: the mean answer, and the share of easy answers.
 
     Attributes
@@ -512,16 +528,8 @@ class CESResult(ScalarResult):
         """Interval for the share ``agree`` (0-1), by a proportion method."""
         return _proportion_interval(self.agree, self.effective_n, confidence_level, method)
 
-    @property
-    def ci(self) -> ConfidenceInterval:
-        """The default 95% interval, ``confidence_interval()``."""
-        return self.confidence_interval()
-
-    def __repr__(self) -> str:
-        lo, hi = self.confidence_interval()
-        return f"CES {self.version}.0 " + _fmt_ci(
-            f"{self.score:.2f}", f"{lo:.2f}", f"{hi:.2f}", 0.95, self.n
-        )
+    def _repr_head(self) -> tuple[str, str]:
+        return f"CES {self.version}.0", "{:.2f}"
 
 
 _CES_VERSIONS = {1: ((1.0, 5.0), (1.0, 2.0), False), 2: ((1.0, 7.0), (5.0, 7.0), True)}
