@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ChangePoint", "DropOff", "DropOffs", "binomial_changepoint", "detect_dropoffs"]
 
+# The leading columns of a drop-off row (the discoveries table and the tested cells).
+_ROW_COLUMNS = ("previous", "step", "group", "period", "entered", "reached", "rate")
+
 Baseline = Literal["auto", "others", "past", "rest"]
 _BASELINES = ("auto", "others", "past", "rest")
 
@@ -145,13 +148,7 @@ class DropOffs(Sequence[DropOff]):
         cols: dict[str, list[Any]] = {
             c: []
             for c in (
-                "previous",
-                "step",
-                "group",
-                "period",
-                "entered",
-                "reached",
-                "rate",
+                *_ROW_COLUMNS,
                 "ci_low",
                 "ci_high",
                 "expected",
@@ -351,13 +348,7 @@ def detect_dropoffs(
     recs: dict[str, list[Any]] = {
         c: []
         for c in (
-            "previous",
-            "step",
-            "group",
-            "period",
-            "entered",
-            "reached",
-            "rate",
+            *_ROW_COLUMNS,
             "baseline_entered",
             "baseline_reached",
             "expected",
