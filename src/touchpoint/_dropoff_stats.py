@@ -18,6 +18,7 @@ __all__ = ["binomial_changepoint"]
 
 Alternative = Literal["less", "two-sided", "greater"]
 _ALTERNATIVES = ("less", "two-sided", "greater")
+_Floats = NDArray[np.float64]
 
 
 # ---------------------------------------------------------------------------
@@ -174,13 +175,7 @@ def binomial_changepoint(
 # ---------------------------------------------------------------------------
 # entry point
 # ---------------------------------------------------------------------------
-def _ztest(
-    x1: NDArray[np.float64],
-    n1: NDArray[np.float64],
-    x2: NDArray[np.float64],
-    n2: NDArray[np.float64],
-    alternative: str,
-) -> NDArray[np.float64]:
+def _ztest(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
     """Pooled two-proportion z-test p-values (vectorised)."""
     from scipy.special import ndtr
 
@@ -198,13 +193,7 @@ def _ztest(
     return np.where(se > 0, np.minimum(p, 1.0), 1.0).astype(np.float64)
 
 
-def _fisher(
-    x1: NDArray[np.float64],
-    n1: NDArray[np.float64],
-    x2: NDArray[np.float64],
-    n2: NDArray[np.float64],
-    alternative: str,
-) -> NDArray[np.float64]:
+def _fisher(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
     """Fisher's exact test p-values, vectorised (two-sided: doubled smaller tail)."""
     from scipy.stats import hypergeom
 
