@@ -10,7 +10,6 @@ counted as lost.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,6 +19,7 @@ from numpy.typing import NDArray
 
 from touchpoint._columns import factorize
 from touchpoint._cx_core import two_proportion_z
+from touchpoint._funnel_match import _duration
 from touchpoint._results import ScalarResult
 from touchpoint._stats import (
     PROPORTION_METHODS,
@@ -58,22 +58,6 @@ def _seconds(log: EventLog) -> FloatArray:
     if t.dtype.kind == "M":
         return t.astype("datetime64[ns]").view(np.int64) / 1e9
     return t.astype(np.float64)
-
-
-def _duration(value: Any, param: str) -> float:
-    if isinstance(value, _dt.timedelta):
-        s = value.total_seconds()
-    elif isinstance(value, np.timedelta64):
-        s = float(value / np.timedelta64(1, "s"))
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        s = float(value)
-    else:
-        msg = f"`{param}` must be a timedelta or a number of seconds (got {value!r})."
-        raise ValidationError(msg)
-    if not s > 0:
-        msg = f"`{param}` must be positive (got {value!r})."
-        raise ValidationError(msg)
-    return s
 
 
 def format_seconds(s: float, unit: str) -> str:
@@ -262,7 +246,7 @@ def response_times(
     durations = np.sort(raw)
     n_unanswered = len(np.unique(log.journey[req_idx[~same]]))
     unit = "s" if log.is_datetime else ""
-    tgt = None if target is None else _duration(target, "target")
+    tgt = _duration(target, "target")
     within = float(np.mean(durations <= tgt)) if tgt is not None and len(durations) else np.nan
     periods = None
     if period is not None:
@@ -447,7 +431,7 @@ def repeat_rate(
     has2[has2] &= cust[nxt[has2]] == cust[pos[has2]]
     gap = np.full(len(pos), np.inf)
     gap[has2] = tc[nxt[has2]] - tc[pos[has2]]
-    w = None if window is None else _duration(window, "window")
+    w = _duration(window, "window")
     repeat = has2 & (gap <= (np.inf if w is None else w))
     eligible = np.ones(len(pos), dtype=bool)
     if w is not None and censor and log.n_events:
