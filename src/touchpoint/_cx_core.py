@@ -8,7 +8,7 @@ Only ``scipy.special`` is used (lazily).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 import numpy as np
@@ -42,18 +42,10 @@ __all__ = [
 ]
 
 NPSMethod = Literal["adjusted_wald", "wald", "bootstrap", "bayes"]
-
-
-NPS_METHODS: tuple[str, ...] = ("adjusted_wald", "wald", "bootstrap", "bayes")
-
+NPS_METHODS: tuple[str, ...] = get_args(NPSMethod)
 
 MeanMethod = Literal["t", "bootstrap"]
-
-
-MEAN_METHODS: tuple[str, ...] = ("t", "bootstrap")
-
-
-ProportionMethod = Literal["wilson", "jeffreys", "agresti_coull", "exact"]
+MEAN_METHODS: tuple[str, ...] = get_args(MeanMethod)
 
 
 ADJUSTED_WALD_PSEUDO = (0.75, 1.5, 0.75)

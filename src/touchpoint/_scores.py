@@ -14,7 +14,6 @@ from touchpoint._cx_core import (
     MeanMethod,
     Moments,
     NPSMethod,
-    ProportionMethod,
     _bootstrap_means,
     _check_band,
     _fmt_ci,
@@ -25,10 +24,7 @@ from touchpoint._cx_core import (
     nps_interval,
 )
 from touchpoint._results import ScalarResult
-from touchpoint._stats import (
-    ConfidenceInterval,
-    check_confidence,
-)
+from touchpoint._stats import ConfidenceInterval, ProportionMethod, check_confidence
 from touchpoint.exceptions import ValidationError
 
 __all__ = [

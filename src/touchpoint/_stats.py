@@ -15,7 +15,7 @@ JRSS B 57(1), 289-300.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 import numpy as np
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 ProportionMethod = Literal["wilson", "jeffreys", "agresti_coull", "exact"]
-PROPORTION_METHODS: tuple[str, ...] = ("wilson", "jeffreys", "agresti_coull", "exact")
+PROPORTION_METHODS: tuple[str, ...] = get_args(ProportionMethod)
 
 
 @attrs.frozen
