@@ -154,6 +154,20 @@ def _paired(
     )
 
 
+def _results(a: Any, b: Any, kind: type, fn: Any, weights: tuple[Any, Any], **kw: Any) -> Any:
+    """The one-sample results of ``a`` and ``b`` (results of ``kind`` are used as given)."""
+    return tuple(
+        x if isinstance(x, kind) else fn(x, w, **kw) for x, w in zip((a, b), weights, strict=True)
+    )
+
+
+def _independent(metric: str, ra: Any, rb: Any, **fields: Any) -> Comparison:
+    """A comparison of two independent one-sample results ``ra - rb``."""
+    return Comparison(
+        metric=metric, difference=ra.score - rb.score, n=ra.n + rb.n, a=ra, b=rb, **fields
+    )
+
+
 def compare_nps(
     a: Any,
     b: Any,
@@ -201,8 +215,7 @@ def compare_nps(
             return out
 
         return _paired("nps", a, b, y, scale=(0, 10), integer=True, use_t=False)
-    ra = a if isinstance(a, NPSResult) else nps(a, weights_a, **bands)
-    rb = b if isinstance(b, NPSResult) else nps(b, weights_b, **bands)
+    ra, rb = _results(a, b, NPSResult, nps, (weights_a, weights_b), **bands)
     if method == "adjusted_wald":
         c_, s_ = nps_adjusted(
             np.array([ra.promoters, rb.promoters]),
@@ -223,18 +236,16 @@ def compare_nps(
         q = float(normal_quantile(1 - (1 - c) / 2))
         return max(centre - q * se, -200.0), min(centre + q * se, 200.0)
 
-    return Comparison(
-        metric="nps",
-        difference=ra.score - rb.score,
+    return _independent(
+        "nps",
+        ra,
+        rb,
         ci=ci,
         se=se,
         statistic=stat,
         pvalue=float(two_sided_pvalue(stat)),
         df=None,
         test=f"z ({method.replace('_', ' ')})",
-        n=ra.n + rb.n,
-        a=ra,
-        b=rb,
     )
 
 
@@ -269,9 +280,9 @@ def compare_csat(
 
         sc = (float(scale[0]), float(scale[1]))
         return _paired("csat", a, b, s, scale=sc, integer=False, use_t=False)
-    kw = {"scale": scale, "satisfied": satisfied}
-    ra = a if isinstance(a, CSATResult) else csat(a, weights_a, **kw)
-    rb = b if isinstance(b, CSATResult) else csat(b, weights_b, **kw)
+    ra, rb = _results(
+        a, b, CSATResult, csat, (weights_a, weights_b), scale=scale, satisfied=satisfied
+    )
     pa, pb = np.array([ra.satisfied]), np.array([rb.satisfied])
     na, nb = np.array([ra.effective_n]), np.array([rb.effective_n])
     z, p = two_proportion_z(pa, na, pb, nb)
@@ -288,17 +299,15 @@ def compare_csat(
     if interval not in ("newcombe", "wald"):
         msg = f"`interval` must be 'newcombe' or 'wald' (got {interval!r})."
         raise ValidationError(msg)
-    return Comparison(
-        metric="csat",
-        difference=ra.score - rb.score,
+    return _independent(
+        "csat",
+        ra,
+        rb,
         se=100 * se,
         statistic=float(z[0]),
         pvalue=float(p[0]),
         df=None,
         test="two-proportion z",
-        n=ra.n + rb.n,
-        a=ra,
-        b=rb,
         ci=ci,
     )
 
@@ -324,22 +333,18 @@ def compare_ces(
     if paired:
         sc = _CES_VERSIONS[version][0] if scale is None else (float(scale[0]), float(scale[1]))
         return _paired("ces", a, b, lambda x: x, scale=sc, integer=False, use_t=True)
-    kw: dict[str, Any] = {"scale": scale, "version": version}
-    ra = a if isinstance(a, CESResult) else ces(a, weights_a, **kw)
-    rb = b if isinstance(b, CESResult) else ces(b, weights_b, **kw)
+    ra, rb = _results(a, b, CESResult, ces, (weights_a, weights_b), scale=scale, version=version)
     se, t, df, p = welch(
         (np.array([ra.score]), np.array([ra.se]), np.array([ra.effective_n])),
         (np.array([rb.score]), np.array([rb.se]), np.array([rb.effective_n])),
     )
-    return Comparison(
-        metric="ces",
-        difference=ra.score - rb.score,
+    return _independent(
+        "ces",
+        ra,
+        rb,
         se=float(se[0]),
         statistic=float(t[0]),
         pvalue=float(p[0]),
         df=float(df[0]),
         test="Welch t",
-        n=ra.n + rb.n,
-        a=ra,
-        b=rb,
     )
