@@ -388,9 +388,12 @@ class CSATResult(_ScoreResult):
         return "CSAT", "{:.1f}%"
 
 
-def _mean_part(
-    x: FloatArray, w: FloatArray | None, scale: tuple[float, float]
-) -> tuple[_MeanPart, Moments]:
+def _rating(
+    scores: Any, weights: Any, scale: tuple[float, float], band: tuple[float, float]
+) -> tuple[float, float, _MeanPart, dict[str, Any]]:
+    """Share of ``scores`` in ``band`` and its se, the mean part, and the fields CSAT and CES share."""
+    x, w, n_missing = _prepare(scores, weights, scale, integer=False)
+    share, se = _share(x, w, band)
     mom = Moments.one(x, w)
     part = _MeanPart(
         scale=scale,
@@ -400,7 +403,15 @@ def _mean_part(
         x=x,
         w=w,
     )
-    return part, mom
+    common = {
+        "n": len(x),
+        "n_missing": n_missing,
+        "effective_n": part.effective_n,
+        "scale": scale,
+        "weighted": w is not None,
+        "mean_part": part,
+    }
+    return share, se, part, common
 
 
 def _share(x: FloatArray, w: FloatArray | None, band: tuple[float, float]) -> tuple[float, float]:
@@ -444,21 +455,14 @@ def csat(
     """
     sc = (float(scale[0]), float(scale[1]))
     band = _check_band(satisfied, sc, "satisfied")
-    x, w, n_missing = _prepare(scores, weights, sc, integer=False)
-    share, se = _share(x, w, band)
-    part, mom = _mean_part(x, w, sc)
+    share, se, part, common = _rating(scores, weights, sc, band)
     return CSATResult(
         score=100 * share,
-        n=len(x),
-        n_missing=n_missing,
-        effective_n=float(mom.effective_n[0]),
         satisfied=share,
         mean=part.mean,
         se=100 * se,
-        scale=sc,
         satisfied_band=band,
-        weighted=w is not None,
-        mean_part=part,
+        **common,
     )
 
 
@@ -577,20 +581,13 @@ def ces(
     default_scale, default_agree, better = _CES_VERSIONS[version]
     sc = default_scale if scale is None else (float(scale[0]), float(scale[1]))
     band = _check_band(agree if agree is not None else default_agree, sc, "agree")
-    x, w, n_missing = _prepare(scores, weights, sc, integer=False)
-    share, _ = _share(x, w, band)
-    part, mom = _mean_part(x, w, sc)
+    share, _, part, common = _rating(scores, weights, sc, band)
     return CESResult(
         score=part.mean,
-        n=len(x),
-        n_missing=n_missing,
-        effective_n=float(mom.effective_n[0]),
         agree=share,
         se=part.mean_se,
         version=version,
-        scale=sc,
         agree_band=band,
         higher_is_better=better,
-        weighted=w is not None,
-        mean_part=part,
+        **common,
     )
