@@ -262,6 +262,16 @@ def response_times(
     )
 
 
+def _period_labels(log: EventLog, idx: NDArray[np.int64], period: str) -> NDArray[Any]:
+    """The ``period`` label (week or month) of the events at ``idx`` of a datetime log."""
+    from touchpoint._cx_groups import period_labels
+
+    if not log.is_datetime:
+        msg = "`period` needs a log with datetime timestamps."
+        raise ValidationError(msg)
+    return period_labels(Table({"t": log.timestamp[idx]}), period, "t")
+
+
 def _period_waits(
     log: EventLog,
     req_idx: NDArray[np.int64],
@@ -271,12 +281,7 @@ def _period_waits(
     period: str,
     alpha: float,
 ) -> Table:
-    from touchpoint._cx_groups import period_labels
-
-    if not log.is_datetime:
-        msg = "`period` needs a log with datetime timestamps."
-        raise ValidationError(msg)
-    labels = period_labels(Table({"t": log.timestamp[req_idx]}), period, "t").astype(str)
+    labels = _period_labels(log, req_idx, period).astype(str)
     names = np.unique(labels)
     groups = [waits[labels == p] for p in names]
     n = np.array([len(g) for g in groups], dtype=np.int64)
@@ -461,12 +466,7 @@ def _period_rates(
     period: str,
     alpha: float,
 ) -> Table:
-    from touchpoint._cx_groups import period_labels
-
-    if not log.is_datetime:
-        msg = "`period` needs a log with datetime timestamps."
-        raise ValidationError(msg)
-    labels = period_labels(Table({"t": log.timestamp[first_idx]}), period, "t")
+    labels = _period_labels(log, first_idx, period)
     labels = labels[eligible]
     rep = repeat[eligible]
     names, inv = np.unique(labels.astype(str), return_inverse=True)
