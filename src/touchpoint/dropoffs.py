@@ -39,6 +39,12 @@ __all__ = ["ChangePoint", "DropOff", "DropOffs", "binomial_changepoint", "detect
 # The leading columns of a drop-off row (the discoveries table and the tested cells).
 _ROW_COLUMNS = ("previous", "step", "group", "period", "entered", "reached", "rate")
 
+
+def _row_columns(*extra: str) -> dict[str, list[Any]]:
+    """Empty lists for the columns of drop-off rows: the leading ones, then ``extra``."""
+    return {c: [] for c in (*_ROW_COLUMNS, *extra)}
+
+
 Baseline = Literal["auto", "others", "past", "rest"]
 _BASELINES = ("auto", "others", "past", "rest")
 
@@ -145,19 +151,7 @@ class DropOffs(Sequence[DropOff]):
 
     def to_table(self) -> Table:
         """The discoveries as a table."""
-        cols: dict[str, list[Any]] = {
-            c: []
-            for c in (
-                *_ROW_COLUMNS,
-                "ci_low",
-                "ci_high",
-                "expected",
-                "effect",
-                "pvalue",
-                "qvalue",
-                "start",
-            )
-        }
+        cols = _row_columns("ci_low", "ci_high", "expected", "effect", "pvalue", "qvalue", "start")
         for d in self.dropoffs:
             row = attrs.asdict(d, recurse=False)
             row["ci_low"], row["ci_high"] = d.ci.low, d.ci.high
@@ -345,17 +339,7 @@ def detect_dropoffs(
             gcode = np.where(gcode < 0, len(groups) - 1, gcode)
     G = len(groups)
 
-    recs: dict[str, list[Any]] = {
-        c: []
-        for c in (
-            *_ROW_COLUMNS,
-            "baseline_entered",
-            "baseline_reached",
-            "expected",
-            "effect",
-            "pvalue",
-        )
-    }
+    recs = _row_columns("baseline_entered", "baseline_reached", "expected", "effect", "pvalue")
     series: dict[tuple[int, int], tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     labels: list[Any] = [None]
     step_periods: dict[int, list[Any]] = {}
