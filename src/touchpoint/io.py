@@ -72,12 +72,7 @@ def read_table_columns(
         except (UnicodeDecodeError, csv.Error) as exc:
             msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
             raise ValidationError(msg) from None
-    columns: dict[str, np.ndarray[Any, Any]] = {}
-    for i, name in enumerate(header):
-        col = np.empty(len(rows), dtype=object)
-        col[:] = [r[i] for r in rows]
-        columns[name] = col
-    return columns
+    return _columns_of(header, rows)
 
 
 @overload
@@ -380,33 +375,14 @@ def _arrow_blocks(
 ) -> Iterator[Any]:
     import pyarrow as pa
 
-    header = _read_header(path, delimiter)
-    # every column as text, so all engines parse values identically (as in read_csv)
-    opts = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(header, pa.string()),
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    try:
-        reader = pacsv.open_csv(
-            os.fspath(path),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=opts,
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-        raise ValidationError(msg) from None
+    reader = _arrow_csv(pacsv.open_csv, pacsv, path, delimiter)
     names = list(reader.schema.names)
     yield names
     pending: list[Any] = []
     n_pending = 0
 
     def flush(batches: list[Any]) -> dict[str, np.ndarray[Any, Any]]:
-        table = pa.Table.from_batches(batches, schema=reader.schema)
-        return {
-            n: np.asarray(table.column(n).to_numpy(zero_copy_only=False))
-            for n in table.column_names
-        }
+        return _arrow_columns(pa.Table.from_batches(batches, schema=reader.schema))
 
     while True:
         try:
@@ -427,6 +403,35 @@ def _arrow_blocks(
         yield flush(pending)
 
 
+def _arrow_csv(open_: Any, pacsv: Any, path: str | os.PathLike[str], delimiter: str) -> Any:
+    """``pacsv.read_csv`` or ``pacsv.open_csv`` (as ``open_``) with every column as text."""
+    import pyarrow as pa
+
+    header = _read_header(path, delimiter)
+    # every column as text, so all engines parse values identically (as in read_csv)
+    opts = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        return open_(
+            os.fspath(path),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=opts,
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+        raise ValidationError(msg) from None
+
+
+def _arrow_columns(table: Any) -> dict[str, np.ndarray[Any, Any]]:
+    return {
+        name: np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+        for name in table.column_names
+    }
+
+
 def _read_with_engine(
     path: str | os.PathLike[str], delimiter: str, engine: Engine
 ) -> dict[str, np.ndarray[Any, Any]]:
@@ -443,28 +448,7 @@ def _read_with_engine(
             if not os.path.exists(path):
                 msg = f"no such file: {os.fspath(path)!r}."
                 raise ValidationError(msg)
-            import pyarrow as pa
-
-            header = _read_header(path, delimiter)
-            # every column as text, so both engines parse values identically
-            opts = pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            )
-            try:
-                table = pacsv.read_csv(
-                    os.fspath(path),
-                    parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                    convert_options=opts,
-                )
-            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-                raise ValidationError(msg) from None
-            return {
-                name: np.asarray(table.column(name).to_numpy(zero_copy_only=False))
-                for name in table.column_names
-            }
+            return _arrow_columns(_arrow_csv(pacsv.read_csv, pacsv, path, delimiter))
     if engine in ("auto", "polars"):
         try:
             import polars as pl
