@@ -24,7 +24,9 @@ def column_roles(
     return names | {e: e for e in extra}
 
 
-def _check_columns(names: Mapping[str, str], available: set[str], nonempty: bool) -> None:
+def _check_columns(
+    names: Mapping[str, str], available: set[str], nonempty: bool, where: str = "the data"
+) -> None:
     if not nonempty:
         return
     missing = [c for c in names.values() if c not in available]
@@ -32,7 +34,7 @@ def _check_columns(names: Mapping[str, str], available: set[str], nonempty: bool
         msg = (
             f"unknown column {missing[0]!r}"
             + (f" (and {missing[1:]})" if len(missing) > 1 else "")
-            + f"; the data has columns {sorted(available)}."
+            + f"; {where} has columns {sorted(available)}."
         )
         raise ValidationError(msg)
 

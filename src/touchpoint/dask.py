@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import numpy as np
 
+from touchpoint._frames import _check_columns
 from touchpoint.events import EventLog, OnError
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
@@ -115,17 +116,7 @@ def _log_of(frame: Any, cols: _Columns) -> EventLog:
         frame = frame.reset_index()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DroppedRowsWarning)
-        return EventLog.from_frame(
-            frame,
-            journey=cols.journey,
-            touchpoint=cols.touchpoint,
-            time=cols.time,
-            outcome=cols.outcome,
-            extra=cols.extra,
-            design=cols.design,
-            conversions=cols.conversions,
-            on_error=cols.on_error,
-        )
+        return EventLog.from_frame(frame, **attrs.asdict(cols, recurse=False))
 
 
 def _apply(frame: Any, fn: Callable[[EventLog], Any], cols: _Columns, index: int) -> _Part:
@@ -147,9 +138,8 @@ def _prepare_frame(ddf: Any, journey: str, shuffle: Shuffle, scheduler: str | No
         raise ValidationError(msg)
     columns = list(ddf.columns)
     index_name = getattr(ddf.index, "name", None)
-    if journey not in columns and index_name != journey:
-        msg = f"unknown column {journey!r}; the Dask DataFrame has columns {sorted(map(str, columns))}."
-        raise ValidationError(msg)
+    if index_name != journey:
+        _check_columns({"journey": journey}, set(map(str, columns)), True, "the Dask DataFrame")
     if shuffle is False:
         return ddf
     if index_name == journey and (shuffle == "auto" and ddf.known_divisions):
@@ -545,10 +535,8 @@ def score_counts(
         ``{group: {answer: count}}``.
     """
     dask = _dask()
-    if column not in ddf.columns or (by is not None and by not in ddf.columns):
-        missing = column if column not in ddf.columns else by
-        msg = f"unknown column {missing!r}; the Dask DataFrame has columns {sorted(map(str, ddf.columns))}."
-        raise ValidationError(msg)
+    names = {"column": column} if by is None else {"column": column, "by": by}
+    _check_columns(names, set(map(str, ddf.columns)), True, "the Dask DataFrame")
     kwargs: dict[str, Any] = {} if scheduler is None else {"scheduler": scheduler}
     if by is None:
         vc = ddf[column].value_counts(dropna=False)
