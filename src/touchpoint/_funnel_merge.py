@@ -15,8 +15,9 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint.events import EventLog
+from touchpoint.events import EventLog, _replace_design
 from touchpoint.exceptions import ValidationError
+from touchpoint.funnel import _homogeneity
 
 if TYPE_CHECKING:
     from touchpoint.funnel import Funnel
@@ -144,19 +145,7 @@ def _with_known_steps(log: EventLog, steps: Sequence[Any] | None) -> EventLog:
             j.add_touchpoint(t)
         for n in missing:
             j.add_touchpoint(Touchpoint(n))
-    return EventLog(
-        journey=log.journey,
-        journey_ids=log.journey_ids,
-        touchpoint=log.touchpoint,
-        touchpoint_names=log.touchpoint_names,
-        timestamp=log.timestamp,
-        outcome=log.outcome,
-        extra=log.extra,
-        validation=log.validation,
-        design=j,
-        conversions=log.conversions,
-        columns=log.columns,
-    )
+    return _replace_design(log, j)
 
 
 def funnel_counts(
@@ -261,17 +250,6 @@ class SegmentedCounts:
         tests = Table(rows | {"qvalue": benjamini_hochberg(rows["pvalue"])}, title=f"by {by}")
         out: Funnel = attrs.evolve(total, by=by, segments=segs, tests=tests)
         return out
-
-
-def _homogeneity(reached: NDArray[np.float64], entered: NDArray[np.float64]) -> tuple[float, int]:
-    """Pearson chi-square of equal proportions across segments (those with entered > 0)."""
-    ok = entered > 0
-    k, n = reached[ok], entered[ok]
-    if len(n) < 2 or k.sum() in (0, n.sum()):
-        return float("nan"), max(len(n) - 1, 0)
-    p = k.sum() / n.sum()
-    stat = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
-    return stat, len(n) - 1
 
 
 def segmented_counts(

@@ -107,20 +107,8 @@ def report_figures(ctx: Any) -> list[tuple[str, str]]:
 
 def _with_design(log: Any, design: Journey) -> Any:
     """``log`` with ``design`` attached when every touchpoint of the log is in it."""
-    from touchpoint.events import EventLog
+    from touchpoint.events import _replace_design
 
     if not all(t in design for t in log.touchpoint_names):
         return log
-    return EventLog(
-        journey=log.journey,
-        journey_ids=log.journey_ids,
-        touchpoint=log.touchpoint,
-        touchpoint_names=log.touchpoint_names,
-        timestamp=log.timestamp,
-        outcome=log.outcome,
-        extra=log.extra,
-        validation=log.validation,
-        design=design,
-        conversions=log.conversions,
-        columns=log.columns,
-    )
+    return _replace_design(log, design)

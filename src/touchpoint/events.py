@@ -707,3 +707,20 @@ class EventLog:
             f"<table><thead><tr><th>touchpoint</th><th>events</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
         )
+
+
+def _replace_design(log: EventLog, design: Journey | None) -> EventLog:
+    """``log`` with another design (same columns, validation and conversions)."""
+    return EventLog(
+        journey=log.journey,
+        journey_ids=log.journey_ids,
+        touchpoint=log.touchpoint,
+        touchpoint_names=log.touchpoint_names,
+        timestamp=log.timestamp,
+        outcome=log.outcome,
+        extra=log.extra,
+        validation=log.validation,
+        design=design,
+        conversions=log.conversions,
+        columns=log.columns,
+    )
