@@ -84,6 +84,12 @@ def _layout(journey: Journey) -> dict[str, tuple[float, float]]:
     return pos
 
 
+def _finish_graph(ax: Any, title: str | None, j: Journey) -> Any:
+    ax.set_title(title if title is not None else (j.name or "Journey"))
+    ax.set_axis_off()
+    return ax
+
+
 def journey_graph(
     journey: Any,
     *,
@@ -139,9 +145,7 @@ def journey_graph(
     pos = _layout(j)
     g = j.graph
     if not len(pos):
-        ax.set_title(title if title is not None else (j.name or "Journey"))
-        ax.set_axis_off()
-        return ax
+        return _finish_graph(ax, title, j)
     # stage bands and headers
     stage_names = {round(x): g.nodes[n].get("stage") for n, (x, _) in pos.items()}
     ys = [y for _, y in pos.values()]
@@ -206,9 +210,7 @@ def journey_graph(
             ax.text(x, y - 0.3, n, ha="center", va="top", fontsize=8, zorder=3)
     ax.set_xlim(-0.6, xy[:, 0].max() + 0.6)
     ax.set_ylim(min(ys) - 0.9, top + 0.5)
-    ax.set_title(title if title is not None else (j.name or "Journey"))
-    ax.set_axis_off()
-    return ax
+    return _finish_graph(ax, title, j)
 
 
 def transition_heatmap(
@@ -398,6 +400,37 @@ def _ci_cols(
     return None, None
 
 
+def _label_column(
+    cols: Mapping[str, NDArray[Any]], label: str | None, value: str | None, what: str
+) -> str:
+    """``label``, else the first text column other than ``value``."""
+    label = label or next(
+        (c for c in cols if c != value and np.asarray(cols[c]).dtype.kind in "OUS"),
+        None,
+    )
+    if label is None:
+        msg = f"no {what} column among {list(cols)}; pass label=."
+        raise ValidationError(msg)
+    return label
+
+
+def _barh(
+    ax: Any,
+    y: NDArray[Any],
+    values: NDArray[np.float64],
+    low: NDArray[np.float64] | None,
+    high: NDArray[np.float64] | None,
+) -> None:
+    ax.barh(
+        y,
+        values,
+        xerr=_errorbars(values, low, high),
+        color="#5b7bc0",
+        ecolor="#223",
+        capsize=3,
+    )
+
+
 def breakdown(
     result: Any,
     *,
@@ -440,13 +473,7 @@ def breakdown(
     value = value or _pick(
         cols, ("score", "nps", "csat", "ces", "mean", "rate", "value", "statistic"), "value"
     )
-    label = label or next(
-        (c for c in cols if c != value and np.asarray(cols[c]).dtype.kind in "OUS"),
-        None,
-    )
-    if label is None:
-        msg = f"no group label column among {list(cols)}; pass label=."
-        raise ValidationError(msg)
+    label = _label_column(cols, label, value, "group label")
     vals = np.asarray(cols[value], dtype=float)
     labs = [str(x) for x in np.asarray(cols[label]).tolist()]
     low, high = _ci_cols(cols, value)
@@ -457,14 +484,7 @@ def breakdown(
     high = None if high is None else high[order]
     ax = _axes(ax, (6.5, max(2.5, 0.35 * len(vals) + 1.2)))
     y = np.arange(len(vals))
-    ax.barh(
-        y,
-        vals,
-        xerr=_errorbars(vals, low, high),
-        color="#5b7bc0",
-        ecolor="#223",
-        capsize=3,
-    )
+    _barh(ax, y, vals, low, high)
     ax.set_yticks(y, labels=labs)
     ax.set_xlabel(value)
     ax.set_ylabel(label)
@@ -528,14 +548,7 @@ def funnel_bars(
         low, high = proportion_ci(counts.astype(np.int64), int(base), confidence_level, "wilson")
     ax = _axes(ax, (7.0, max(2.5, 0.5 * len(steps) + 1.2)))
     y = np.arange(len(steps))[::-1]
-    ax.barh(
-        y,
-        share,
-        xerr=_errorbars(share, low, high),
-        color="#5b7bc0",
-        ecolor="#223",
-        capsize=3,
-    )
+    _barh(ax, y, share, low, high)
     for yi, c, sh in zip(y.tolist(), counts.tolist(), share.tolist(), strict=True):
         ax.text(
             min(sh, 1.0) + 0.02, yi + 0.22, f"{c:,.0f} ({100 * sh:.1f}%)", va="center", fontsize=8
@@ -621,13 +634,7 @@ def attribution_bars(
     True
     """
     cols, default_value, default_title = _credit_columns(result)
-    label = label or next(
-        (c for c in cols if np.asarray(cols[c]).dtype.kind in "OUS"),
-        None,
-    )
-    if label is None:
-        msg = f"no label column among {list(cols)}; pass label=."
-        raise ValidationError(msg)
+    label = _label_column(cols, label, None, "label")
     value = value or default_value
     skip = {"n", "count", "conversions", "value", "conversion_without"}
     numeric = (
