@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib
 import io as _io
 import os
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
@@ -43,36 +45,9 @@ def read_table_columns(
     Uses only the standard library. Every value stays a string; empty fields
     are empty strings, so validation can count them.
     """
-    if not os.path.exists(path):
-        msg = f"no such file: {os.fspath(path)!r}."
-        raise ValidationError(msg)
-    with _open_text(path) as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            msg = f"{os.fspath(path)!r} is empty: expected a header row."
-            raise ValidationError(msg) from None
-        except (UnicodeDecodeError, csv.Error) as exc:
-            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-            raise ValidationError(msg) from None
-        width = len(header)
-        rows: list[list[str]] = []
-        try:
-            for line_no, row in enumerate(reader, start=2):
-                if len(row) != width:
-                    if not row:  # blank line
-                        continue
-                    msg = (
-                        f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
-                        f"(header {header}), got {len(row)}: {row!r}."
-                    )
-                    raise ValidationError(msg)
-                rows.append(row)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-            raise ValidationError(msg) from None
-    return _columns_of(header, rows)
+    _check_path(path)
+    header, *blocks = _python_blocks(path, delimiter, sys.maxsize)
+    return blocks[0] if blocks else _columns_of(header, [])
 
 
 @overload
@@ -204,18 +179,63 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
         )
     columns = _read_with_engine(path, delimiter, engine)
     _check_file_columns(path, names, columns)
+    return _log_of(
+        columns, names, design=design, conversions=conversions, on_error=on_error, start=0
+    )
+
+
+def _log_of(
+    cols: dict[str, np.ndarray[Any, Any]],
+    names: dict[str, str],
+    *,
+    design: Journey | None,
+    conversions: Iterable[str],
+    on_error: OnError,
+    start: int,
+) -> EventLog:
+    """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
+    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
     return EventLog.from_arrays(
-        columns[journey],
-        columns[touchpoint],
-        columns[time],
-        columns[outcome] if outcome is not None else None,
-        {e: columns[e] for e in extra},
+        cols[names["journey"]],
+        cols[names["touchpoint"]],
+        cols[names["time"]],
+        cols[names["outcome"]] if "outcome" in names else None,
+        {e: cols[names[e]] for e in extra},
         design=design,
         conversions=conversions,
         on_error=on_error,
         columns=names,
-        row_label=lambda i: f"row {i} (file line {i + 2})",
+        row_label=lambda i: f"row {start + i} (file line {start + i + 2})",
     )
+
+
+def _unreadable(path: str | os.PathLike[str], exc: Exception) -> ValidationError:
+    msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+    return ValidationError(msg)
+
+
+def _check_path(path: str | os.PathLike[str]) -> None:
+    if not os.path.exists(path):
+        msg = f"no such file: {os.fspath(path)!r}."
+        raise ValidationError(msg)
+
+
+def _check_engine(engine: Engine) -> None:
+    if engine not in ("auto", "python", "pyarrow", "polars"):
+        msg = f"'engine' must be 'auto', 'python', 'pyarrow' or 'polars' (got {engine!r})."
+        raise ValidationError(msg)
+
+
+def _engine_module(engine: Engine, name: str, module: str) -> Any:
+    """``module`` when ``engine`` is ``name`` or "auto" and it is installed, else None."""
+    if engine not in ("auto", name):
+        return None
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if engine == name:
+            raise
+        return None
 
 
 def _read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
@@ -224,8 +244,7 @@ def _read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
         with _open_text(path) as fh:
             return next(csv.reader(fh, delimiter=delimiter), [])
     except (UnicodeDecodeError, csv.Error) as exc:
-        msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-        raise ValidationError(msg) from None
+        raise _unreadable(path, exc) from None
 
 
 def _check_file_columns(
@@ -253,30 +272,16 @@ def _read_csv_chunks(
     """Validate eagerly (file, columns), then return the lazy chunk generator."""
     from touchpoint._progress import progress_bar
 
-    if engine not in ("auto", "python", "pyarrow", "polars"):
-        msg = f"'engine' must be 'auto', 'python', 'pyarrow' or 'polars' (got {engine!r})."
-        raise ValidationError(msg)
-    if not os.path.exists(path):
-        msg = f"no such file: {os.fspath(path)!r}."
-        raise ValidationError(msg)
+    _check_engine(engine)
+    _check_path(path)
     blocks = _raw_blocks(path, delimiter, engine, chunksize)
     header = next(blocks)
     _check_file_columns(path, names, header)
     roles = list(names.items())
-    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
 
     def build(cols: dict[str, np.ndarray[Any, Any]], start: int) -> EventLog:
-        return EventLog.from_arrays(
-            cols[names["journey"]],
-            cols[names["touchpoint"]],
-            cols[names["time"]],
-            cols[names["outcome"]] if "outcome" in names else None,
-            {e: cols[names[e]] for e in extra},
-            design=design,
-            conversions=conversions,
-            on_error=on_error,
-            columns=names,
-            row_label=lambda i: f"row {start + i} (file line {start + i + 2})",
+        return _log_of(
+            cols, names, design=design, conversions=conversions, on_error=on_error, start=start
         )
 
     def gen() -> Iterator[EventLog]:
@@ -314,15 +319,10 @@ def _raw_blocks(
     path: str | os.PathLike[str], delimiter: str, engine: Engine, chunksize: int
 ) -> Iterator[Any]:
     """Yield the header (list of names), then dicts of column arrays of ``chunksize`` rows."""
-    if engine in ("auto", "pyarrow"):
-        try:
-            import pyarrow.csv as pacsv
-        except ImportError:
-            if engine == "pyarrow":
-                raise
-        else:
-            yield from _arrow_blocks(pacsv, path, delimiter, chunksize)
-            return
+    pacsv = _engine_module(engine, "pyarrow", "pyarrow.csv")
+    if pacsv is not None:
+        yield from _arrow_blocks(pacsv, path, delimiter, chunksize)
+        return
     yield from _python_blocks(path, delimiter, chunksize)
 
 
@@ -335,15 +335,14 @@ def _python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int)
             msg = f"{os.fspath(path)!r} is empty: expected a header row."
             raise ValidationError(msg) from None
         except (UnicodeDecodeError, csv.Error) as exc:
-            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-            raise ValidationError(msg) from None
+            raise _unreadable(path, exc) from None
         yield header
         width = len(header)
         rows: list[list[str]] = []
         try:
             for line_no, row in enumerate(reader, start=2):
                 if len(row) != width:
-                    if not row:
+                    if not row:  # blank line
                         continue
                     msg = (
                         f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
@@ -355,8 +354,7 @@ def _python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int)
                     yield _columns_of(header, rows)
                     rows = []
         except (UnicodeDecodeError, csv.Error) as exc:
-            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-            raise ValidationError(msg) from None
+            raise _unreadable(path, exc) from None
         if rows:
             yield _columns_of(header, rows)
 
@@ -390,8 +388,7 @@ def _arrow_blocks(
         except StopIteration:
             break
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-            raise ValidationError(msg) from None
+            raise _unreadable(path, exc) from None
         pending.append(batch)
         n_pending += batch.num_rows
         while n_pending >= chunksize:
@@ -421,8 +418,7 @@ def _arrow_csv(open_: Any, pacsv: Any, path: str | os.PathLike[str], delimiter: 
             convert_options=opts,
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-        raise ValidationError(msg) from None
+        raise _unreadable(path, exc) from None
 
 
 def _arrow_columns(table: Any) -> dict[str, np.ndarray[Any, Any]]:
@@ -435,33 +431,18 @@ def _arrow_columns(table: Any) -> dict[str, np.ndarray[Any, Any]]:
 def _read_with_engine(
     path: str | os.PathLike[str], delimiter: str, engine: Engine
 ) -> dict[str, np.ndarray[Any, Any]]:
-    if engine not in ("auto", "python", "pyarrow", "polars"):
-        msg = f"'engine' must be 'auto', 'python', 'pyarrow' or 'polars' (got {engine!r})."
-        raise ValidationError(msg)
-    if engine in ("auto", "pyarrow"):
+    _check_engine(engine)
+    pacsv = _engine_module(engine, "pyarrow", "pyarrow.csv")
+    if pacsv is not None:
+        _check_path(path)
+        return _arrow_columns(_arrow_csv(pacsv.read_csv, pacsv, path, delimiter))
+    pl = _engine_module(engine, "polars", "polars")
+    if pl is not None:
         try:
-            import pyarrow.csv as pacsv
-        except ImportError:
-            if engine == "pyarrow":
-                raise
-        else:
-            if not os.path.exists(path):
-                msg = f"no such file: {os.fspath(path)!r}."
-                raise ValidationError(msg)
-            return _arrow_columns(_arrow_csv(pacsv.read_csv, pacsv, path, delimiter))
-    if engine in ("auto", "polars"):
-        try:
-            import polars as pl
-        except ImportError:
-            if engine == "polars":
-                raise
-        else:
-            try:
-                df = pl.read_csv(os.fspath(path), separator=delimiter, infer_schema=False)
-            except pl.exceptions.ComputeError as exc:
-                msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-                raise ValidationError(msg) from None
-            return {name: np.asarray(df[name].fill_null("").to_numpy()) for name in df.columns}
+            df = pl.read_csv(os.fspath(path), separator=delimiter, infer_schema=False)
+        except pl.exceptions.ComputeError as exc:
+            raise _unreadable(path, exc) from None
+        return {name: np.asarray(df[name].fill_null("").to_numpy()) for name in df.columns}
     return read_table_columns(path, delimiter=delimiter)
 
 
