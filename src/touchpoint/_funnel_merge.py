@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from touchpoint.events import EventLog, _replace_design
 from touchpoint.exceptions import ValidationError
-from touchpoint.funnel import _homogeneity
+from touchpoint.funnel import _with_segments
 
 if TYPE_CHECKING:
     from touchpoint.funnel import Funnel
@@ -228,28 +228,12 @@ class SegmentedCounts:
 
     def to_funnel(self, by: str | None) -> Funnel:
         """The overall funnel, with per-segment funnels and tests when ``by`` is set."""
-        from scipy.special import chdtrc
-
-        from touchpoint._stats import benjamini_hochberg
-        from touchpoint.table import Table
-
         total = self.total.to_funnel()
         if by is None:
             return total
         groups = sorted(self.segments, key=lambda v: (str(type(v)), v))
         segs = {g: self.segments[g].to_funnel() for g in groups}
-        rows: dict[str, list[Any]] = {"step": [], "statistic": [], "dof": [], "pvalue": []}
-        for k, st in enumerate(total.steps):
-            ent = np.array([f.steps[k].entered for f in segs.values()], dtype=np.float64)
-            rea = np.array([f.steps[k].reached for f in segs.values()], dtype=np.float64)
-            stat, dof = _homogeneity(rea, ent)
-            rows["step"].append(st.label)
-            rows["statistic"].append(stat)
-            rows["dof"].append(dof)
-            rows["pvalue"].append(float(chdtrc(dof, stat)) if dof > 0 else float("nan"))
-        tests = Table(rows | {"qvalue": benjamini_hochberg(rows["pvalue"])}, title=f"by {by}")
-        out: Funnel = attrs.evolve(total, by=by, segments=segs, tests=tests)
-        return out
+        return _with_segments(total, segs, by)
 
 
 def segmented_counts(

@@ -481,9 +481,14 @@ def funnel(
 
     groups = sorted(_unique_in_order(values), key=lambda v: (str(type(v)), v))
     segs = {g: _build(p, values == g, names, **meta) for g in groups}
-    rows: dict[str, list[Any]] = {"step": [], "statistic": [], "dof": [], "pvalue": []}
+    return _with_segments(total, segs, by)
+
+
+def _with_segments(total: Funnel, segs: dict[Any, Funnel], by: str) -> Funnel:
+    """``total`` with per-segment funnels and a homogeneity test of each step across them."""
     from scipy.special import chdtrc
 
+    rows: dict[str, list[Any]] = {"step": [], "statistic": [], "dof": [], "pvalue": []}
     for k, s in enumerate(total.steps):
         ent = np.array([f.steps[k].entered for f in segs.values()], dtype=np.float64)
         rea = np.array([f.steps[k].reached for f in segs.values()], dtype=np.float64)
