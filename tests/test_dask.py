@@ -27,7 +27,7 @@ COLS = {"journey": "customer_id", "touchpoint": "touchpoint", "time": "timestamp
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
