@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 import touchpoint as tp
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 
 
 def synthetic(n: int, seed: int = 0, *, grouped: bool) -> dict[str, np.ndarray]:
@@ -34,15 +35,6 @@ def synthetic(n: int, seed: int = 0, *, grouped: bool) -> dict[str, np.ndarray]:
         "time": ts.view("datetime64[ns]"),
         "outcome": np.where(rng.random(n) < 0.02, rng.gamma(2.0, 40.0, n), np.nan),
     }
-
-
-def best_of(fn, repeat: int = 3) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def import_time(repeat: int = 5) -> float:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import touchpoint as tp
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 
 WEEK = 7 * 86400.0
 
@@ -70,15 +71,6 @@ def pandas_ordered_funnel(log: tp.EventLog, steps: list[str]) -> list[int]:
     return counts
 
 
-def timeit(fn: Callable[[], Any], repeat: int) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--journeys", type=int, default=200_000)
@@ -109,7 +101,7 @@ def main() -> None:
     tp.funnel(simulate(100, seed=1), steps, by="device")  # warm-up: lazy scipy.special import
     print(f"{'case':<34}{'seconds':>10}{'M events/s':>12}")
     for name, fn in cases:
-        s = timeit(fn, args.repeat)
+        s = best_of(fn, args.repeat)[0]
         print(f"{name:<34}{s:>10.3f}{log.n_events / s / 1e6:>12.1f}")
     if not args.no_pandas:
         try:
@@ -117,7 +109,7 @@ def main() -> None:
         except ImportError:
             print("(pandas not installed: no reference timing)")
         else:
-            s = timeit(lambda: pandas_ordered_funnel(log, steps), args.repeat)
+            s = best_of(lambda: pandas_ordered_funnel(log, steps), args.repeat)[0]
             print(
                 f"{'pandas groupby reference, ordered':<34}{s:>10.3f}{log.n_events / s / 1e6:>12.1f}"
             )

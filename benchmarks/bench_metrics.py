@@ -10,20 +10,11 @@ Run: python benchmarks/bench_metrics.py [--sizes 1000000 10000000] [--groups 50]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import touchpoint as tp
-
-
-def best_of(fn, repeat: int = 3) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 
 
 def answers(n: int, seed: int = 0, dtype=np.int64) -> np.ndarray:
