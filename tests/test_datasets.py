@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 
 import touchpoint as tp
-from touchpoint.datasets import SampleData, load_sample, sample_path
-from touchpoint.datasets import _generator as gen
+from touchpoint.datasets import SampleData, _generator as gen, load_sample, sample_path
 from touchpoint.table import Table
 
 FILES = ("events.csv.gz", "surveys.csv.gz", "journey.json")

@@ -93,7 +93,8 @@ def test_site_builds_strict(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "WARNING" not in out.stderr, out.stderr
-    assert (tmp_path / "site" / "reference" / "events" / "index.html").is_file()
+    page = (tmp_path / "site" / "reference" / "eventlog" / "index.html").read_text(encoding="utf-8")
+    assert "EventLog" in page
 
 
 def test_readme_first_look_runs(tmp_path, monkeypatch):

@@ -13,11 +13,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import touchpoint as tp
-from touchpoint._progress import NullBar, progress_bar, progress_enabled, track
+from touchpoint._lib.progress import NullBar, progress_bar, progress_enabled, track
 
 ENGINES = ["python", "pyarrow", "auto", "polars"]
 

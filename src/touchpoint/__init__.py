@@ -1,8 +1,13 @@
 """touchpoint: customer-journey modeling with honest statistics.
 
-Touchpoints, stages and journeys (a journey *is* a networkx graph), a
+Touchpoints, stages and journeys (a :class:`Journey` is a networkx graph), a
 validated columnar event log, CX metrics with confidence intervals, Markov
 journey models, attribution and funnels.
+
+Every public name is importable from here. Only the exceptions load with the
+package; everything else loads on first use (PEP 562), from one map of public
+name to defining module, read from the imports of ``__init__.pyi`` (which type
+checkers read too), so the list of public names exists exactly once.
 
 Examples
 --------
@@ -16,14 +21,9 @@ Examples
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-# `attribution` and `funnel` are imported eagerly: their public functions share their
-# module's name, and a lazily loaded submodule would be rebound over the function.
-from touchpoint import stages
 from touchpoint._version import __version__
-from touchpoint.attribution import Attribution, RemovalEffects, attribution, removal_effects
-from touchpoint.events import EventLog, Paths, ValidationIssue, ValidationReport
 from touchpoint.exceptions import (
     DroppedRowsWarning,
     StatisticalWarning,
@@ -33,89 +33,27 @@ from touchpoint.exceptions import (
     UnknownTouchpointError,
     ValidationError,
 )
-from touchpoint.funnel import Funnel, FunnelStep, funnel
-from touchpoint.io import read_csv, read_journey
-from touchpoint.model import Journey, Stage, Touchpoint
-from touchpoint.table import Table
 
-if TYPE_CHECKING:  # the other analysis modules load on first use (PEP 562), see __getattr__
-    from touchpoint import datasets
-    from touchpoint.drivers import exit_points, key_touchpoints, relative_weights, shapley_r2
-    from touchpoint.dropoffs import ChangePoint, DropOff, DropOffs, detect_dropoffs
-    from touchpoint.explore import Conformance, conformance, next_steps, previous_steps
-    from touchpoint.markov import (
-        MarkovModel,
-        OrderSelection,
-        TransitionComparison,
-        TransitionCounts,
-        WhatIf,
-        compare_transitions,
-        count_transitions,
-        fit_markov,
-        select_order,
-    )
-    from touchpoint.metrics import (
-        CESResult,
-        Comparison,
-        Consistency,
-        CSATResult,
-        NPSResult,
-        RepeatRate,
-        ResponseTimes,
-        breakdown,
-        ces,
-        compare_ces,
-        compare_csat,
-        compare_nps,
-        consistency,
-        csat,
-        nps,
-        repeat_rate,
-        response_times,
-    )
 
-# Public names imported on first access, so that `import touchpoint` stays light.
-_LAZY: dict[str, str] = {
-    "CESResult": "touchpoint.metrics",
-    "CSATResult": "touchpoint.metrics",
-    "ChangePoint": "touchpoint.dropoffs",
-    "Comparison": "touchpoint.metrics",
-    "Conformance": "touchpoint.explore",
-    "Consistency": "touchpoint.metrics",
-    "DropOff": "touchpoint.dropoffs",
-    "DropOffs": "touchpoint.dropoffs",
-    "MarkovModel": "touchpoint.markov",
-    "NPSResult": "touchpoint.metrics",
-    "OrderSelection": "touchpoint.markov",
-    "RepeatRate": "touchpoint.metrics",
-    "ResponseTimes": "touchpoint.metrics",
-    "TransitionComparison": "touchpoint.markov",
-    "TransitionCounts": "touchpoint.markov",
-    "WhatIf": "touchpoint.markov",
-    "breakdown": "touchpoint.metrics",
-    "ces": "touchpoint.metrics",
-    "compare_ces": "touchpoint.metrics",
-    "compare_csat": "touchpoint.metrics",
-    "compare_nps": "touchpoint.metrics",
-    "compare_transitions": "touchpoint.markov",
-    "conformance": "touchpoint.explore",
-    "consistency": "touchpoint.metrics",
-    "count_transitions": "touchpoint.markov",
-    "csat": "touchpoint.metrics",
-    "datasets": "touchpoint.datasets",
-    "detect_dropoffs": "touchpoint.dropoffs",
-    "exit_points": "touchpoint.drivers",
-    "fit_markov": "touchpoint.markov",
-    "key_touchpoints": "touchpoint.drivers",
-    "next_steps": "touchpoint.explore",
-    "nps": "touchpoint.metrics",
-    "previous_steps": "touchpoint.explore",
-    "relative_weights": "touchpoint.drivers",
-    "repeat_rate": "touchpoint.metrics",
-    "response_times": "touchpoint.metrics",
-    "select_order": "touchpoint.markov",
-    "shapley_r2": "touchpoint.drivers",
-}
+def _public_map() -> dict[str, str]:
+    """Public name -> defining module, from the ``X as X`` imports of ``__init__.pyi``."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).with_name("__init__.pyi").read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            for alias in node.names:
+                if node.module == "touchpoint":  # a submodule: from touchpoint import stages
+                    out[alias.name] = f"touchpoint.{alias.name}"
+                else:
+                    out[alias.name] = node.module
+    return out
+
+
+_PUBLIC = _public_map()
+_LAZY = {name: module for name, module in _PUBLIC.items() if name not in globals()}
 
 
 def __getattr__(name: str) -> Any:
@@ -133,70 +71,16 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = [
-    "Attribution",
-    "CESResult",
-    "CSATResult",
-    "ChangePoint",
-    "Comparison",
-    "Conformance",
-    "Consistency",
-    "DropOff",
-    "DropOffs",
-    "DroppedRowsWarning",
-    "EventLog",
-    "Funnel",
-    "FunnelStep",
-    "Journey",
-    "MarkovModel",
-    "NPSResult",
-    "OrderSelection",
-    "Paths",
-    "RemovalEffects",
-    "RepeatRate",
-    "ResponseTimes",
-    "Stage",
-    "StatisticalWarning",
-    "Table",
-    "Touchpoint",
-    "TouchpointError",
-    "TouchpointWarning",
-    "TransitionComparison",
-    "TransitionCounts",
-    "UnknownStageError",
-    "UnknownTouchpointError",
-    "ValidationError",
-    "ValidationIssue",
-    "ValidationReport",
-    "WhatIf",
-    "__version__",
-    "attribution",
-    "breakdown",
-    "ces",
-    "compare_ces",
-    "compare_csat",
-    "compare_nps",
-    "compare_transitions",
-    "conformance",
-    "consistency",
-    "count_transitions",
-    "csat",
-    "datasets",
-    "detect_dropoffs",
-    "exit_points",
-    "fit_markov",
-    "funnel",
-    "key_touchpoints",
-    "next_steps",
-    "nps",
-    "previous_steps",
-    "read_csv",
-    "read_journey",
-    "relative_weights",
-    "removal_effects",
-    "repeat_rate",
-    "response_times",
-    "select_order",
-    "shapley_r2",
-    "stages",
-]
+__all__ = sorted(_PUBLIC)  # noqa: PLE0605  (the names live once, in __init__.pyi)
+
+# The eager names are re-exported through __all__ (ruff's F401 cannot see a computed one).
+_EAGER = (
+    DroppedRowsWarning,
+    StatisticalWarning,
+    TouchpointError,
+    TouchpointWarning,
+    UnknownStageError,
+    UnknownTouchpointError,
+    ValidationError,
+    __version__,
+)

@@ -84,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"touchpoint: warning: {w.message}", file=sys.stderr)
         surveys = None
         if args.surveys:
-            from touchpoint.io import read_table_columns
+            from touchpoint._lib.csv import read_table_columns
 
             header = list(read_table_columns(args.surveys))
             numeric = [c for c in ("nps", "csat", "ces") if c in header]

@@ -43,14 +43,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import numpy as np
 
-from touchpoint._frames import _check_columns
-from touchpoint.events import EventLog, OnError
+from touchpoint._lib.frames import _check_columns
+from touchpoint.core._eventlog import EventLog, OnError
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
 if TYPE_CHECKING:
-    from touchpoint.funnel import Funnel
-    from touchpoint.markov import MarkovModel, TransitionCounts
-    from touchpoint.model import Journey
+    from touchpoint.core._journey import Journey
+    from touchpoint.funnels._funnel import Funnel
+    from touchpoint.markov._model import MarkovModel, TransitionCounts
 
 __all__ = [
     "count_transitions",
@@ -248,7 +248,7 @@ def map_logs(
 
 
 def _compute(obj: Any, *, scheduler: str | None, progress: bool | None) -> Any:
-    from touchpoint._progress import progress_enabled
+    from touchpoint._lib.progress import progress_enabled
 
     dask = _dask()
     kwargs: dict[str, Any] = {}
@@ -273,7 +273,7 @@ def _compute(obj: Any, *, scheduler: str | None, progress: bool | None) -> Any:
 
 # ----------------------------------------------------------------- markov
 def _count_fn(log: EventLog, **kw: Any) -> TransitionCounts:
-    from touchpoint.markov import count_transitions as _count
+    from touchpoint.markov._model import count_transitions as _count
 
     return _count(log, **kw)
 
@@ -308,7 +308,7 @@ def count_transitions(
     """
     import functools
 
-    from touchpoint._transitions import check_order
+    from touchpoint.markov._encoding import check_order
 
     check_order(order)
     fn = functools.partial(
@@ -342,7 +342,7 @@ def _canonical(counts: TransitionCounts, design: Journey | None) -> TransitionCo
     Partitions meet symbols in no particular order; sorting them makes the
     result independent of partitioning and scheduling.
     """
-    from touchpoint.markov import TransitionCounts
+    from touchpoint.markov._model import TransitionCounts
 
     rank: dict[str, int] = {}
     if design is not None and counts.states == "touchpoint":
@@ -399,7 +399,7 @@ def fit_markov(
     --------
     touchpoint.fit_markov, touchpoint.MarkovModel.from_counts
     """
-    from touchpoint.markov import MarkovModel
+    from touchpoint.markov._model import MarkovModel
 
     counts = count_transitions(
         ddf,
@@ -472,7 +472,7 @@ def funnel(
     """
     import functools
 
-    from touchpoint import _funnel_merge as fm
+    from touchpoint.funnels import _merge as fm
 
     extra = tuple(extra)
     if by is not None and by not in extra and by not in ("stage", "channel"):

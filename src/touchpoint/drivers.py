@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from touchpoint._stats import benjamini_hochberg
+from touchpoint._lib.stats import benjamini_hochberg
 from touchpoint.exceptions import ValidationError
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
-    from touchpoint.events import EventLog
-    from touchpoint.model import Journey
+    from touchpoint.core._eventlog import EventLog
+    from touchpoint.core._journey import Journey
 
 __all__ = ["exit_points", "key_touchpoints", "relative_weights", "shapley_r2"]
 
@@ -111,7 +111,7 @@ def exit_points(
     """
     from scipy.special import ndtr
 
-    from touchpoint.events import EventLog
+    from touchpoint.core._eventlog import EventLog
 
     if isinstance(data, EventLog):
         log = data
@@ -369,8 +369,8 @@ def key_touchpoints(
         }
     removal = np.full(n_tp, np.nan)
     try:
-        from touchpoint.attribution import removal_effects  # type: ignore[import-not-found,unused-ignore]
-        from touchpoint.markov import fit_markov  # type: ignore[import-not-found,unused-ignore]
+        from touchpoint.markov._attribution import removal_effects  # type: ignore[import-not-found,unused-ignore]
+        from touchpoint.markov._model import fit_markov  # type: ignore[import-not-found,unused-ignore]
 
         re = removal_effects(fit_markov(log))
         removal[:] = 0.0  # touchpoints only seen after conversion are not in the chain
@@ -418,7 +418,7 @@ def _experience(
     confidence_level: float,
     seed: int | None,
 ) -> dict[str, Any]:
-    from touchpoint._stats import check_confidence, normal_quantile
+    from touchpoint._lib.stats import check_confidence, normal_quantile
 
     conf = check_confidence(confidence_level)
     for name in (journey, "touchpoint", metric):

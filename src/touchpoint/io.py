@@ -7,47 +7,30 @@ apply the same validation, so the result does not depend on what is installed.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import importlib
-import io as _io
 import os
-import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from touchpoint._frames import column_roles
-from touchpoint.events import EventLog, OnError
+from touchpoint._lib.csv import (
+    check_path as _check_path,
+    python_blocks as _python_blocks,
+    read_header as _read_header,
+    read_table_columns,
+    unreadable as _unreadable,
+)
+from touchpoint._lib.frames import column_roles
+from touchpoint.core._eventlog import EventLog, OnError
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
-    from touchpoint.model import Journey
+    from touchpoint.core._journey import Journey
 
 __all__ = ["read_csv", "read_journey", "read_table_columns"]
 
 Engine = Literal["auto", "python", "pyarrow", "polars"]
-
-
-def _open_text(path: str | os.PathLike[str]) -> IO[str]:
-    p = os.fspath(path)
-    if p.endswith(".gz"):
-        return _io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", newline="")
-    return open(p, encoding="utf-8", newline="")  # returned to caller
-
-
-def read_table_columns(
-    path: str | os.PathLike[str], *, delimiter: str = ","
-) -> dict[str, np.ndarray[Any, Any]]:
-    """Read a CSV file (optionally gzip-compressed) into object columns of strings.
-
-    Uses only the standard library. Every value stays a string; empty fields
-    are empty strings, so validation can count them.
-    """
-    _check_path(path)
-    header, *blocks = _python_blocks(path, delimiter, sys.maxsize)
-    return blocks[0] if blocks else _columns_of(header, [])
 
 
 @overload
@@ -209,17 +192,6 @@ def _log_of(
     )
 
 
-def _unreadable(path: str | os.PathLike[str], exc: Exception) -> ValidationError:
-    msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
-    return ValidationError(msg)
-
-
-def _check_path(path: str | os.PathLike[str]) -> None:
-    if not os.path.exists(path):
-        msg = f"no such file: {os.fspath(path)!r}."
-        raise ValidationError(msg)
-
-
 def _check_engine(engine: Engine) -> None:
     if engine not in ("auto", "python", "pyarrow", "polars"):
         msg = f"'engine' must be 'auto', 'python', 'pyarrow' or 'polars' (got {engine!r})."
@@ -236,15 +208,6 @@ def _engine_module(engine: Engine, name: str, module: str) -> Any:
         if engine == name:
             raise
         return None
-
-
-def _read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
-    """The header row (empty list for an empty file)."""
-    try:
-        with _open_text(path) as fh:
-            return next(csv.reader(fh, delimiter=delimiter), [])
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise _unreadable(path, exc) from None
 
 
 def _check_file_columns(
@@ -270,7 +233,7 @@ def _read_csv_chunks(
     progress: bool | None,
 ) -> Iterator[EventLog]:
     """Validate eagerly (file, columns), then return the lazy chunk generator."""
-    from touchpoint._progress import progress_bar
+    from touchpoint._lib.progress import progress_bar
 
     _check_engine(engine)
     _check_path(path)
@@ -324,48 +287,6 @@ def _raw_blocks(
         yield from _arrow_blocks(pacsv, path, delimiter, chunksize)
         return
     yield from _python_blocks(path, delimiter, chunksize)
-
-
-def _python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) -> Iterator[Any]:
-    with _open_text(path) as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            msg = f"{os.fspath(path)!r} is empty: expected a header row."
-            raise ValidationError(msg) from None
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise _unreadable(path, exc) from None
-        yield header
-        width = len(header)
-        rows: list[list[str]] = []
-        try:
-            for line_no, row in enumerate(reader, start=2):
-                if len(row) != width:
-                    if not row:  # blank line
-                        continue
-                    msg = (
-                        f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
-                        f"(header {header}), got {len(row)}: {row!r}."
-                    )
-                    raise ValidationError(msg)
-                rows.append(row)
-                if len(rows) == chunksize:
-                    yield _columns_of(header, rows)
-                    rows = []
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise _unreadable(path, exc) from None
-        if rows:
-            yield _columns_of(header, rows)
-
-
-def _columns_of(header: list[str], rows: list[list[str]]) -> dict[str, np.ndarray[Any, Any]]:
-    out: dict[str, np.ndarray[Any, Any]] = {}
-    for i, name in enumerate(header):
-        col = np.empty(len(rows), dtype=object)
-        col[:] = [r[i] for r in rows]
-        out[name] = col
-    return out
 
 
 def _arrow_blocks(
@@ -448,7 +369,7 @@ def _read_with_engine(
 
 def read_journey(path: str | os.PathLike[str]) -> Journey:
     """Load a :class:`~touchpoint.model.Journey` from a JSON file (plain JSON, no code)."""
-    from touchpoint.model import Journey
+    from touchpoint.core._journey import Journey
 
     with open(path, encoding="utf-8") as fh:
         return Journey.from_json(fh.read())

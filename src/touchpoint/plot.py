@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
-    from touchpoint.model import Journey
+    from touchpoint.core._journey import Journey
 
 __all__ = [
     "attribution_bars",
@@ -45,8 +45,8 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
 
 def _journey_of(obj: Any) -> Journey:
     """A Journey from a Journey, an EventLog or anything with ``to_journey``/``journey``."""
-    from touchpoint.events import EventLog
-    from touchpoint.model import Journey
+    from touchpoint.core._eventlog import EventLog
+    from touchpoint.core._journey import Journey
 
     if isinstance(obj, Journey):
         return obj
@@ -291,8 +291,8 @@ def _dense(m: Any) -> NDArray[np.float64]:
 def _transition_matrix(
     source: Any, *, normalize: bool
 ) -> tuple[tuple[str, ...], NDArray[np.float64]]:
-    from touchpoint.events import EventLog
-    from touchpoint.model import Journey
+    from touchpoint.core._eventlog import EventLog
+    from touchpoint.core._journey import Journey
 
     if isinstance(source, EventLog):
         names = source.touchpoint_names
@@ -527,7 +527,7 @@ def funnel_bars(
     >>> ax.get_title()
     'Funnel'
     """
-    from touchpoint._stats import proportion_ci
+    from touchpoint._lib.stats import proportion_ci
 
     table_of = getattr(funnel, "to_table", None)
     if callable(table_of) and not isinstance(funnel, Mapping):

@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-from touchpoint.model import Stage
+from touchpoint.core._journey import Stage
 
 __all__ = ["CUSTOMER_LIFECYCLE", "LIFECYCLE_TO_PURCHASE_PHASE", "PURCHASE_PHASES"]
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._columns import as_array
+from touchpoint._lib.columns import as_array
 from touchpoint.exceptions import ValidationError
 
 __all__ = ["Table"]
@@ -66,7 +66,7 @@ class Table:
     @classmethod
     def from_frame(cls, frame: Any, *, title: str = "") -> Table:
         """Build a table from a pandas or polars DataFrame or a pyarrow Table."""
-        from touchpoint._frames import _frame_column, _frame_columns
+        from touchpoint._lib.frames import _frame_column, _frame_columns
 
         return cls(
             {str(c): _frame_column(frame, str(c)) for c in _frame_columns(frame)}, title=title
@@ -79,7 +79,7 @@ class Table:
         An empty field in a numeric column becomes NaN (a skipped answer); any
         other non-number raises an error naming the column, line and value.
         """
-        from touchpoint.io import read_table_columns
+        from touchpoint._lib.csv import read_table_columns
 
         cols: dict[str, NDArray[Any]] = dict(read_table_columns(path))
         for name in numeric:

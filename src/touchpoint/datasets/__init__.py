@@ -12,9 +12,9 @@ from typing import Any
 
 import attrs
 
-from touchpoint.events import EventLog
+from touchpoint.core._eventlog import EventLog
+from touchpoint.core._journey import Journey
 from touchpoint.io import read_csv
-from touchpoint.model import Journey
 from touchpoint.table import Table
 
 __all__ = ["SampleData", "load_sample", "sample_path"]

@@ -43,7 +43,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint.model import Journey, Touchpoint
+from touchpoint.core._journey import Journey, Touchpoint
 from touchpoint.stages import CUSTOMER_LIFECYCLE
 
 __all__ = [

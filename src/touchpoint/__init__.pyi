@@ -1,0 +1,82 @@
+"""Type information for touchpoint's lazily loaded public names.
+
+This stub is the one list of the public API: ``touchpoint/__init__.py`` reads
+its imports at run time to build the lazy map (name -> defining module), and
+type checkers read it for the names' types.
+"""
+
+from touchpoint import datasets as datasets, stages as stages
+from touchpoint._version import __version__ as __version__
+from touchpoint.core import (
+    EventLog as EventLog,
+    Journey as Journey,
+    Paths as Paths,
+    Stage as Stage,
+    Touchpoint as Touchpoint,
+    ValidationIssue as ValidationIssue,
+    ValidationReport as ValidationReport,
+)
+from touchpoint.drivers import (
+    exit_points as exit_points,
+    key_touchpoints as key_touchpoints,
+    relative_weights as relative_weights,
+    shapley_r2 as shapley_r2,
+)
+from touchpoint.exceptions import (
+    DroppedRowsWarning as DroppedRowsWarning,
+    StatisticalWarning as StatisticalWarning,
+    TouchpointError as TouchpointError,
+    TouchpointWarning as TouchpointWarning,
+    UnknownStageError as UnknownStageError,
+    UnknownTouchpointError as UnknownTouchpointError,
+    ValidationError as ValidationError,
+)
+from touchpoint.funnels import (
+    ChangePoint as ChangePoint,
+    Conformance as Conformance,
+    DropOff as DropOff,
+    DropOffs as DropOffs,
+    Funnel as Funnel,
+    FunnelStep as FunnelStep,
+    conformance as conformance,
+    detect_dropoffs as detect_dropoffs,
+    funnel as funnel,
+    next_steps as next_steps,
+    previous_steps as previous_steps,
+)
+from touchpoint.io import read_csv as read_csv, read_journey as read_journey
+from touchpoint.markov import (
+    Attribution as Attribution,
+    MarkovModel as MarkovModel,
+    OrderSelection as OrderSelection,
+    RemovalEffects as RemovalEffects,
+    TransitionComparison as TransitionComparison,
+    TransitionCounts as TransitionCounts,
+    WhatIf as WhatIf,
+    attribution as attribution,
+    compare_transitions as compare_transitions,
+    count_transitions as count_transitions,
+    fit_markov as fit_markov,
+    removal_effects as removal_effects,
+    select_order as select_order,
+)
+from touchpoint.metrics import (
+    CESResult as CESResult,
+    Comparison as Comparison,
+    Consistency as Consistency,
+    CSATResult as CSATResult,
+    NPSResult as NPSResult,
+    RepeatRate as RepeatRate,
+    ResponseTimes as ResponseTimes,
+    breakdown as breakdown,
+    ces as ces,
+    compare_ces as compare_ces,
+    compare_csat as compare_csat,
+    compare_nps as compare_nps,
+    consistency as consistency,
+    csat as csat,
+    nps as nps,
+    repeat_rate as repeat_rate,
+    response_times as response_times,
+)
+from touchpoint.table import Table as Table

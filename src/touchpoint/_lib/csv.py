@@ -1,0 +1,112 @@
+"""The standard-library CSV reader every engine falls back to (internal).
+
+Reads a CSV file (optionally gzip-compressed) into object columns of strings,
+in blocks of rows; every value stays a string and empty fields are empty
+strings, so validation can count them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io as _io
+import os
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import numpy as np
+
+from touchpoint.exceptions import ValidationError
+
+__all__ = [
+    "check_path",
+    "columns_of",
+    "open_text",
+    "python_blocks",
+    "read_header",
+    "read_table_columns",
+    "unreadable",
+]
+
+
+def open_text(path: str | os.PathLike[str]) -> IO[str]:
+    p = os.fspath(path)
+    if p.endswith(".gz"):
+        return _io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", newline="")
+    return open(p, encoding="utf-8", newline="")  # returned to caller
+
+
+def read_table_columns(
+    path: str | os.PathLike[str], *, delimiter: str = ","
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Read a CSV file (optionally gzip-compressed) into object columns of strings.
+
+    Uses only the standard library. Every value stays a string; empty fields
+    are empty strings, so validation can count them.
+    """
+    check_path(path)
+    header, *blocks = python_blocks(path, delimiter, sys.maxsize)
+    return blocks[0] if blocks else columns_of(header, [])
+
+
+def unreadable(path: str | os.PathLike[str], exc: Exception) -> ValidationError:
+    msg = f"{os.fspath(path)!r} is not a readable UTF-8 CSV file: {exc}."
+    return ValidationError(msg)
+
+
+def check_path(path: str | os.PathLike[str]) -> None:
+    if not os.path.exists(path):
+        msg = f"no such file: {os.fspath(path)!r}."
+        raise ValidationError(msg)
+
+
+def read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
+    """The header row (empty list for an empty file)."""
+    try:
+        with open_text(path) as fh:
+            return next(csv.reader(fh, delimiter=delimiter), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise unreadable(path, exc) from None
+
+
+def python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) -> Iterator[Any]:
+    with open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            msg = f"{os.fspath(path)!r} is empty: expected a header row."
+            raise ValidationError(msg) from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise unreadable(path, exc) from None
+        yield header
+        width = len(header)
+        rows: list[list[str]] = []
+        try:
+            for line_no, row in enumerate(reader, start=2):
+                if len(row) != width:
+                    if not row:  # blank line
+                        continue
+                    msg = (
+                        f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
+                        f"(header {header}), got {len(row)}: {row!r}."
+                    )
+                    raise ValidationError(msg)
+                rows.append(row)
+                if len(rows) == chunksize:
+                    yield columns_of(header, rows)
+                    rows = []
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise unreadable(path, exc) from None
+        if rows:
+            yield columns_of(header, rows)
+
+
+def columns_of(header: list[str], rows: list[list[str]]) -> dict[str, np.ndarray[Any, Any]]:
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    for i, name in enumerate(header):
+        col = np.empty(len(rows), dtype=object)
+        col[:] = [r[i] for r in rows]
+        out[name] = col
+    return out

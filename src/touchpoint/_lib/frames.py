@@ -1,0 +1,101 @@
+"""Column naming and dataframe access shared by the EventLog constructors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.columns import as_array
+from touchpoint.exceptions import ValidationError
+
+__all__ = ["column_roles"]
+
+
+def column_roles(
+    journey: str, touchpoint: str, time: str, outcome: str | None, extra: Iterable[str]
+) -> dict[str, str]:
+    """Map each role (journey, touchpoint, time, outcome, extras) to its column name."""
+    names = {"journey": journey, "touchpoint": touchpoint, "time": time}
+    if outcome is not None:
+        names["outcome"] = outcome
+    return names | {e: e for e in extra}
+
+
+def _check_columns(
+    names: Mapping[str, str], available: set[str], nonempty: bool, where: str = "the data"
+) -> None:
+    if not nonempty:
+        return
+    missing = [c for c in names.values() if c not in available]
+    if missing:
+        msg = (
+            f"unknown column {missing[0]!r}"
+            + (f" (and {missing[1:]})" if len(missing) > 1 else "")
+            + f"; {where} has columns {sorted(available)}."
+        )
+        raise ValidationError(msg)
+
+
+def _frame_columns(frame: Any) -> list[Any]:
+    if hasattr(frame, "column_names"):  # pyarrow.Table
+        return list(frame.column_names)
+    if hasattr(frame, "columns"):
+        return list(frame.columns)
+    msg = f"expected a pandas or polars DataFrame or a pyarrow Table (got {type(frame).__name__})."
+    raise ValidationError(msg)
+
+
+def _frame_column(frame: Any, name: str) -> NDArray[Any]:
+    mod = type(frame).__module__
+    if mod.startswith("pyarrow"):
+        import pyarrow as pa
+
+        col = frame.column(name)
+        if pa.types.is_dictionary(col.type):
+            # to_numpy() on a dictionary column turns nulls into a valid label; decode first
+            col = col.cast(col.type.value_type)
+        return np.asarray(col.to_numpy(zero_copy_only=False) if hasattr(col, "to_numpy") else col)
+    series = frame[name]
+    if mod.startswith("pandas"):
+        dtype = series.dtype
+        if getattr(dtype, "tz", None) is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        if str(dtype) == "category":
+            series = series.astype(object)
+        if str(dtype).startswith(("string", "str")):
+            return np.asarray(series.astype(object).where(series.notna(), None).to_numpy())
+        return np.asarray(series.to_numpy())
+    if mod.startswith("polars"):
+        import polars as pl
+
+        if series.dtype in (pl.Categorical, pl.Enum):
+            series = series.cast(pl.String)
+        if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is not None:
+            series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return np.asarray(series.to_numpy())
+    return as_array(series)
+
+
+def _gap_value(gap: Any, is_datetime: bool) -> float:
+    import datetime as dt
+
+    if isinstance(gap, dt.timedelta):
+        seconds = gap.total_seconds()
+    elif isinstance(gap, np.timedelta64):
+        seconds = gap / np.timedelta64(1, "s")
+    elif isinstance(gap, int | float) and not isinstance(gap, bool):
+        seconds = float(gap)
+    else:
+        msg = f"'gap' must be a timedelta or a number of seconds (got {gap!r})."
+        raise ValidationError(msg)
+    if seconds <= 0:
+        msg = f"'gap' must be positive (got {gap!r})."
+        raise ValidationError(msg)
+    return seconds * 1e9 if is_datetime else seconds
+
+
+def _unique_in_order(values: NDArray[Any]) -> list[Any]:
+    return list(dict.fromkeys(values.tolist()))

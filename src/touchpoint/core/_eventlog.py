@@ -1,0 +1,726 @@
+"""The event log: one row per touchpoint event, held as numpy columns.
+
+An :class:`EventLog` is always sorted by journey, then time (ties keep their
+input order), so each journey's events are one contiguous slice
+``offsets[i]:offsets[i + 1]``. Every analysis in touchpoint works on these
+integer-coded columns without a Python loop per event.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.columns import as_array, factorize, parse_outcome, parse_time, time_key
+from touchpoint._lib.frames import (
+    _check_columns,
+    _frame_column,
+    _frame_columns,
+    _gap_value,
+    _unique_in_order,
+    column_roles,
+)
+from touchpoint.core._paths import Paths
+from touchpoint.core._validation import (
+    KINDS,
+    ValidationIssue,
+    ValidationReport,
+    _compact,
+    _duplicates,
+    _is_grouped_sorted,
+)
+from touchpoint.exceptions import (
+    DroppedRowsWarning,
+    UnknownTouchpointError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from touchpoint.core._journey import Journey
+
+__all__ = ["EventLog", "Paths", "ValidationIssue", "ValidationReport"]
+
+OnError = Literal["raise", "drop"]
+
+
+class EventLog:
+    """A validated, columnar log of touchpoint events.
+
+    Build one with :meth:`from_records`, :meth:`from_frame`, :meth:`from_arrays`
+    or :func:`touchpoint.read_csv`. Columns are read-only numpy arrays:
+
+    ``journey`` (int32 codes into ``journey_ids``), ``touchpoint`` (int32 codes
+    into ``touchpoint_names``), ``timestamp`` (datetime64[ns] or float64),
+    ``outcome`` (float64 or None: a conversion flag or value per event, NaN for
+    none) and ``extra`` (a dict of further per-event columns).
+
+    Attributes
+    ----------
+    validation : ValidationReport
+        Rows read, kept and dropped, by kind.
+    design : Journey or None
+        The designed journey the log was checked against (gives stages and channels).
+    conversions : tuple of str
+        Touchpoints whose occurrence counts as a conversion (besides ``outcome``).
+    """
+
+    __slots__ = (
+        "__dict__",
+        "columns",
+        "conversions",
+        "design",
+        "extra",
+        "journey",
+        "journey_ids",
+        "outcome",
+        "timestamp",
+        "touchpoint",
+        "touchpoint_names",
+        "validation",
+    )
+
+    def __init__(
+        self,
+        *,
+        journey: NDArray[np.int32],
+        journey_ids: NDArray[Any],
+        touchpoint: NDArray[np.int32],
+        touchpoint_names: Sequence[str],
+        timestamp: NDArray[Any],
+        outcome: NDArray[np.float64] | None = None,
+        extra: Mapping[str, NDArray[Any]] | None = None,
+        validation: ValidationReport | None = None,
+        design: Journey | None = None,
+        conversions: Iterable[str] = (),
+        columns: Mapping[str, str] | None = None,
+    ) -> None:
+        """Low-level constructor for already clean, sorted columns; prefer the ``from_*`` ones."""
+        self.journey = journey
+        self.journey_ids = journey_ids
+        self.touchpoint = touchpoint
+        self.touchpoint_names = tuple(touchpoint_names)
+        self.timestamp = timestamp
+        self.outcome = outcome
+        self.extra = dict(extra or {})
+        n = len(journey)
+        self.validation = validation or ValidationReport(n_input=n, n_kept=n)
+        self.design = design
+        self.conversions = tuple(conversions)
+        self.columns = dict(
+            columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"}
+        )
+        for arr in (journey, journey_ids, touchpoint, timestamp, outcome, *self.extra.values()):
+            if arr is not None:
+                arr.setflags(write=False)
+        unknown_conv = [c for c in self.conversions if c not in self.touchpoint_names]
+        if unknown_conv and design is not None:
+            unknown_conv = [c for c in unknown_conv if c not in design]
+        if unknown_conv:
+            msg = f"conversion touchpoint(s) {unknown_conv} never occur in the log."
+            raise UnknownTouchpointError(msg)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_arrays(
+        cls,
+        journey: Any,
+        touchpoint: Any,
+        time: Any,
+        outcome: Any = None,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        design: Journey | None = None,
+        conversions: Iterable[str] = (),
+        on_error: OnError = "raise",
+        columns: Mapping[str, str] | None = None,
+        row_label: Callable[[int], str] | None = None,
+    ) -> EventLog:
+        """Build a log from column arrays (numpy arrays, lists or series).
+
+        This is the fastest constructor: integer journey ids that arrive
+        grouped and time-sorted are neither factorised by sorting nor re-sorted.
+
+        Parameters
+        ----------
+        journey, touchpoint, time : array-like
+            One value per event. Times are datetime64, datetimes, ISO strings
+            or numbers (kept as float, e.g. seconds).
+        outcome : array-like, optional
+            Conversion flag or value per event (NaN or missing for none).
+        extra : mapping of str to array-like, optional
+            Further per-event columns to keep (segments, channels, ...).
+        design : Journey, optional
+            A designed journey: touchpoints it does not know are invalid.
+        conversions : iterable of str
+            Touchpoints that count as a conversion when reached.
+        on_error : {"raise", "drop"}
+            Raise :class:`~touchpoint.exceptions.ValidationError` at the first
+            bad row, or drop bad rows, warn and count them in ``validation``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> log = EventLog.from_arrays(np.array([7, 7, 3]), ["ad", "buy", "ad"],
+        ...                            np.array([1.0, 2.0, 0.5]))
+        >>> log
+        EventLog(events=3, journeys=2, touchpoints=2, time=float 0.5..2)
+        >>> list(log.paths())
+        [('ad',), ('ad', 'buy')]
+        """
+        if on_error not in ("raise", "drop"):
+            msg = f"'on_error' must be 'raise' or 'drop' (got {on_error!r})."
+            raise ValidationError(msg)
+        cols = dict(columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"})
+        if outcome is not None:
+            cols.setdefault("outcome", "outcome")
+        label = row_label or (lambda i: f"row {i}")
+        arrays = {"journey": as_array(journey), "touchpoint": as_array(touchpoint)}
+        arrays["time"] = as_array(time)
+        if outcome is not None:
+            arrays["outcome"] = as_array(outcome)
+        extra_arrays = {k: as_array(v) for k, v in (extra or {}).items()}
+        n = len(arrays["journey"])
+        for role, arr in [*arrays.items(), *extra_arrays.items()]:
+            if arr.ndim != 1 or len(arr) != n:
+                name = cols.get(role, role)
+                msg = f"column {name!r} has {len(arr)} values but 'journey' has {n}."
+                raise ValidationError(msg)
+
+        jc = factorize(arrays["journey"])
+        tc = factorize(arrays["touchpoint"])
+        tparsed = parse_time(arrays["time"])
+        out_vals, out_bad = (
+            parse_outcome(arrays["outcome"]) if outcome is not None else (None, None)
+        )
+        tp_names = [str(x) for x in tc.uniques.tolist()]
+
+        # masks in checking order; a row is counted under its first failing kind
+        masks: list[tuple[str, str, NDArray[np.bool_]]] = [
+            ("missing", "journey", jc.missing),
+            ("missing", "touchpoint", tc.missing),
+            ("missing", "time", tparsed.missing),
+            ("empty_string", "journey", jc.empty),
+            ("empty_string", "touchpoint", tc.empty),
+            ("empty_string", "time", tparsed.empty),
+            ("unparseable_time", "time", tparsed.bad),
+        ]
+        if out_bad is not None:
+            masks.append(("invalid_outcome", "outcome", out_bad))
+        if design is not None:
+            unknown_codes = np.array([t not in design for t in tp_names] + [False])
+            masks.append(("unknown_touchpoint", "touchpoint", unknown_codes[tc.codes]))
+        bad = np.zeros(n, dtype=bool)
+        counts = dict.fromkeys(KINDS, 0)
+        examples: list[ValidationIssue] = []
+        raw = {"outcome": arrays.get("outcome"), **arrays}
+        for kind, role, mask in masks:
+            new = mask & ~bad
+            k = int(new.sum())
+            if k:
+                counts[kind] += k
+                row = int(np.argmax(new))
+                col = raw[role]
+                value = col[row] if col is not None else None
+                examples.append(ValidationIssue(kind, cols.get(role, role), row, value))
+                bad |= new
+
+        times = tparsed.values
+        jcodes = jc.codes
+        tpcodes = tc.codes
+        # sort by (journey, time); stable, so ties keep input order
+        tkey = time_key(times)
+        good = ~bad
+        idx = np.flatnonzero(good) if bad.any() else None
+        jk = jcodes if idx is None else jcodes[idx]
+        tk = tkey if idx is None else tkey[idx]
+        if len(jk) > 1 and not _is_grouped_sorted(jk, tk):
+            order = np.lexsort((tk, jk))
+            idx = order if idx is None else idx[order]
+            jk, tk = jk[order], tk[order]
+        # duplicates: same journey, time, touchpoint (and outcome) as an earlier row
+        dup_rows = _duplicates(jk, tk, tpcodes, out_vals, idx)
+        if dup_rows.size:
+            counts["duplicate"] += int(dup_rows.size)
+            first_dup = int(dup_rows.min())
+            examples.append(
+                ValidationIssue(
+                    "duplicate",
+                    cols["journey"],
+                    first_dup,
+                    arrays["journey"][first_dup],
+                    detail="same journey, touchpoint and time as an earlier row",
+                )
+            )
+            positions = np.arange(n) if idx is None else idx
+            keep = ~np.isin(positions, dup_rows)
+            idx = positions[keep]
+            bad[dup_rows] = True
+        n_bad = int(bad.sum())
+        if n_bad:
+            ordered = sorted(examples, key=lambda e: e.row)
+            if on_error == "raise":
+                more = f" ({n_bad - 1} more bad rows)" if n_bad > 1 else ""
+                msg = (
+                    f"{ordered[0].message(label)}{more}. "
+                    "Fix the data or pass on_error='drop' to drop and count bad rows."
+                )
+                raise ValidationError(msg)
+            report = ValidationReport(
+                n_input=n,
+                n_kept=n - n_bad,
+                counts={k: v for k, v in counts.items() if v},
+                examples=tuple(ordered),
+            )
+            warnings.warn(
+                f"dropped {n_bad} of {n} rows: {report}; first: {ordered[0].message(label)}. "
+                "See log.validation.",
+                DroppedRowsWarning,
+                stacklevel=2,
+            )
+        else:
+            report = ValidationReport(n_input=n, n_kept=n)
+
+        def take(a: NDArray[Any]) -> NDArray[Any]:
+            return a if idx is None else a[idx]
+
+        jcodes, tpcodes = take(jcodes), take(tpcodes)
+        jids = jc.uniques
+        names = tp_names
+        if n_bad:  # compact code tables to what survived
+            jcodes, jids = _compact(jcodes, jids)
+            tpcodes, tp_arr = _compact(tpcodes, np.array(names, dtype=object))
+            names = [str(x) for x in tp_arr.tolist()]
+        for role, arr in extra_arrays.items():
+            cols.setdefault(role, role)
+            extra_arrays[role] = take(arr)
+        return cls(
+            journey=jcodes.astype(np.int32),
+            journey_ids=jids,
+            touchpoint=tpcodes.astype(np.int32),
+            touchpoint_names=names,
+            timestamp=take(times),
+            outcome=None if out_vals is None else take(out_vals),
+            extra=extra_arrays,
+            validation=report,
+            design=design,
+            conversions=conversions,
+            columns=cols,
+        )
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        journey: str,
+        touchpoint: str,
+        time: str,
+        outcome: str | None = None,
+        extra: Sequence[str] = (),
+        design: Journey | None = None,
+        conversions: Iterable[str] = (),
+        on_error: OnError = "raise",
+    ) -> EventLog:
+        """Build a log from an iterable of mappings (dicts, CSV rows, JSON lines).
+
+        A record without one of the named keys has a missing value in that
+        row; a named column that no record has is an error.
+
+        Examples
+        --------
+        >>> log = EventLog.from_records(
+        ...     [{"customer": "c1", "touchpoint": "ad", "ts": "2026-01-05T10:00"},
+        ...      {"customer": "c1", "touchpoint": "checkout", "ts": "2026-01-05T10:30"}],
+        ...     journey="customer", touchpoint="touchpoint", time="ts")
+        >>> len(log), log.n_journeys, log.touchpoint_names
+        (2, 1, ('ad', 'checkout'))
+        >>> EventLog.from_records([{"customer": "c1", "tp": "ad", "ts": "yesterday"}],
+        ...                       journey="customer", touchpoint="tp", time="ts")
+        Traceback (most recent call last):
+        ...
+        touchpoint.exceptions.ValidationError: column 'ts', row 0: unparseable timestamp \
+'yesterday'. Fix the data or pass on_error='drop' to drop and count bad rows.
+        """
+        names = column_roles(journey, touchpoint, time, outcome, extra)
+        data: dict[str, list[Any]] = {role: [] for role in names}
+        seen: set[str] = set()
+        items = list(names.items())
+        for rec in records:
+            if not isinstance(rec, Mapping):
+                row = len(data["journey"])  # type: ignore[unreachable]
+                msg = f"row {row}: expected a mapping, got {type(rec).__name__}."
+                raise ValidationError(msg)
+            for role, col in items:
+                data[role].append(rec.get(col))
+            seen.update(rec.keys())
+        _check_columns(names, seen, bool(data["journey"]))
+        return cls.from_arrays(
+            data["journey"],
+            data["touchpoint"],
+            data["time"],
+            data["outcome"] if outcome is not None else None,
+            {e: data[e] for e in extra},
+            design=design,
+            conversions=conversions,
+            on_error=on_error,
+            columns=names,
+        )
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: Any,
+        *,
+        journey: str,
+        touchpoint: str,
+        time: str,
+        outcome: str | None = None,
+        extra: Sequence[str] = (),
+        design: Journey | None = None,
+        conversions: Iterable[str] = (),
+        on_error: OnError = "raise",
+    ) -> EventLog:
+        """Build a log from a pandas or polars DataFrame or a pyarrow Table.
+
+        None of these libraries is required; the frame is read column by
+        column through ``to_numpy``. Time-zone aware columns are converted to UTC.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"id": [1, 1, 2], "tp": ["ad", "buy", "ad"],
+        ...                    "t": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-01"])})
+        >>> EventLog.from_frame(df, journey="id", touchpoint="tp", time="t").n_journeys
+        2
+        """
+        names = column_roles(journey, touchpoint, time, outcome, extra)
+        available = [str(c) for c in _frame_columns(frame)]
+        _check_columns(names, set(available), True)
+        get = {role: _frame_column(frame, col) for role, col in names.items()}
+        return cls.from_arrays(
+            get["journey"],
+            get["touchpoint"],
+            get["time"],
+            get.get("outcome"),
+            {e: get[e] for e in extra},
+            design=design,
+            conversions=conversions,
+            on_error=on_error,
+            columns=names,
+        )
+
+    # -------------------------------------------------------------- structure
+    def __len__(self) -> int:
+        return len(self.journey)
+
+    @property
+    def n_events(self) -> int:
+        """Number of events."""
+        return len(self.journey)
+
+    @property
+    def n_journeys(self) -> int:
+        """Number of journeys."""
+        return len(self.journey_ids)
+
+    @property
+    def n_touchpoints(self) -> int:
+        """Number of distinct touchpoints."""
+        return len(self.touchpoint_names)
+
+    @property
+    def is_datetime(self) -> bool:
+        """Whether timestamps are datetime64 (else float)."""
+        return self.timestamp.dtype.kind == "M"
+
+    @property
+    def offsets(self) -> NDArray[np.int64]:
+        """Start of each journey's slice, plus the total (length ``n_journeys + 1``)."""
+        cached: NDArray[np.int64] | None = self.__dict__.get("_offsets")
+        if cached is None:
+            counts = np.bincount(self.journey, minlength=self.n_journeys)
+            cached = np.zeros(self.n_journeys + 1, dtype=np.int64)
+            np.cumsum(counts, out=cached[1:])
+            cached.setflags(write=False)
+            self.__dict__["_offsets"] = cached
+        return cached
+
+    def touchpoint_code(self, name: str) -> int:
+        """The integer code of touchpoint ``name``."""
+        try:
+            return self.touchpoint_names.index(name)
+        except ValueError:
+            known = ", ".join(repr(t) for t in self.touchpoint_names[:20])
+            msg = f"unknown touchpoint {name!r}; the log has {known}."
+            raise UnknownTouchpointError(msg) from None
+
+    def transition_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """Codes ``(a, b)`` of every pair of consecutive events within a journey."""
+        same = self.journey[1:] == self.journey[:-1]
+        return self.touchpoint[:-1][same], self.touchpoint[1:][same]
+
+    def paths(self) -> Paths:
+        """The time-ordered touchpoint sequence of every journey."""
+        return Paths(self.touchpoint, self.offsets, self.touchpoint_names, self.journey_ids)
+
+    def converted(self) -> NDArray[np.bool_]:
+        """Per journey: did it convert (positive ``outcome`` or a conversion touchpoint)?"""
+        hit = np.zeros(self.n_events, dtype=bool)
+        if self.outcome is not None:
+            hit |= np.nan_to_num(self.outcome) > 0
+        for c in self.conversions:
+            if c in self.touchpoint_names:
+                hit |= self.touchpoint == self.touchpoint_code(c)
+        return np.bincount(self.journey[hit], minlength=self.n_journeys) > 0
+
+    def value(self) -> NDArray[np.float64]:
+        """Per journey: the sum of ``outcome`` (0 when the log has no outcome)."""
+        if self.outcome is None:
+            return np.zeros(self.n_journeys)
+        return np.bincount(
+            self.journey, weights=np.nan_to_num(self.outcome), minlength=self.n_journeys
+        ).astype(np.float64)
+
+    def journey_column(self, name: str) -> NDArray[Any]:
+        """An extra column's value at each journey's first event."""
+        return self.column(name)[self.offsets[:-1]]
+
+    def column(self, name: str) -> NDArray[Any]:
+        """A per-event column by name: an extra column, or ``"stage"``/``"channel"``
+        looked up in the design."""
+        if name in self.extra:
+            return self.extra[name]
+        if name in ("stage", "channel", "kind") and self.design is not None:
+            table = self.touchpoint_attribute(name)
+            return table[self.touchpoint]
+        if name in ("journey", "touchpoint"):
+            table = (
+                self.journey_ids
+                if name == "journey"
+                else np.array(self.touchpoint_names, dtype=object)
+            )
+            codes = self.journey if name == "journey" else self.touchpoint
+            return table[codes]
+        known = sorted(self.extra) + (["stage", "channel"] if self.design is not None else [])
+        msg = f"unknown column {name!r}; this log has {known}."
+        raise ValidationError(msg)
+
+    def touchpoint_attribute(self, name: str) -> NDArray[Any]:
+        """Per touchpoint code, an attribute from the design (None where unknown)."""
+        out = np.empty(self.n_touchpoints, dtype=object)
+        for i, t in enumerate(self.touchpoint_names):
+            if self.design is not None and t in self.design:
+                out[i] = self.design.graph.nodes[t].get(name)
+        return out
+
+    # ------------------------------------------------------------- subsetting
+    def select(self, events: NDArray[np.bool_]) -> EventLog:
+        """A new log with only the events where ``events`` is True.
+
+        Touchpoint codes are kept (so models from subsets stay comparable);
+        journey codes are renumbered.
+        """
+        events = np.asarray(events, dtype=bool)
+        if events.shape != (self.n_events,):
+            msg = f"'events' mask must have shape ({self.n_events},) (got {events.shape})."
+            raise ValidationError(msg)
+        jcodes, jids = _compact(self.journey[events].astype(np.int64), self.journey_ids)
+        return EventLog(
+            journey=jcodes.astype(np.int32),
+            journey_ids=jids,
+            touchpoint=self.touchpoint[events],
+            touchpoint_names=self.touchpoint_names,
+            timestamp=self.timestamp[events],
+            outcome=None if self.outcome is None else self.outcome[events],
+            extra={k: v[events] for k, v in self.extra.items()},
+            validation=self.validation,
+            design=self.design,
+            conversions=self.conversions,
+            columns=self.columns,
+        )
+
+    def select_journeys(self, journeys: NDArray[np.bool_]) -> EventLog:
+        """A new log with only the journeys where ``journeys`` (per journey) is True."""
+        journeys = np.asarray(journeys, dtype=bool)
+        if journeys.shape != (self.n_journeys,):
+            msg = f"'journeys' mask must have shape ({self.n_journeys},) (got {journeys.shape})."
+            raise ValidationError(msg)
+        return self.select(journeys[self.journey])
+
+    def split(self, by: str) -> dict[Any, EventLog]:
+        """One log per value of a per-journey column (the value at the first event)."""
+        values = self.journey_column(by)
+        return {v: self.select_journeys(values == v) for v in _unique_in_order(values)}
+
+    def sessionize(self, gap: Any) -> EventLog:
+        """Split journeys into sessions wherever two events are more than ``gap`` apart.
+
+        The new log's journeys are sessions with ids ``"<journey>#<k>"`` (k from
+        1); the original id is kept in the extra column ``"customer"`` and the
+        session number in ``"session"``.
+
+        Parameters
+        ----------
+        gap : timedelta, numpy.timedelta64 or float
+            Largest gap inside one session; a float is in the log's time unit
+            (seconds for datetime logs).
+
+        Examples
+        --------
+        >>> log = EventLog.from_arrays(["c"] * 3, ["ad", "site", "ad"], [0.0, 10.0, 5000.0])
+        >>> s = log.sessionize(gap=1800)
+        >>> s.n_journeys, list(s.journey_ids)
+        (2, ['c#1', 'c#2'])
+        """
+        g = _gap_value(gap, self.is_datetime)
+        tk = time_key(self.timestamp)
+        new = np.ones(self.n_events, dtype=bool)
+        if self.n_events:
+            new[1:] = (self.journey[1:] != self.journey[:-1]) | (np.diff(tk) > g)
+        session_code = np.cumsum(new) - 1
+        first = np.flatnonzero(new)
+        # session number within its journey
+        jfirst = self.offsets[:-1][self.journey[first]]
+        number = np.arange(len(first)) - np.searchsorted(first, jfirst) + 1
+        ids = np.array(
+            [
+                f"{j}#{k}"
+                for j, k in zip(
+                    self.journey_ids[self.journey[first]].tolist(), number.tolist(), strict=True
+                )
+            ],
+            dtype=object,
+        )
+        extra = dict(self.extra)
+        extra["customer"] = self.journey_ids[self.journey]
+        extra["session"] = number[session_code]
+        cols = dict(self.columns)
+        cols.setdefault("customer", "customer")
+        cols.setdefault("session", "session")
+        return EventLog(
+            journey=session_code.astype(np.int32),
+            journey_ids=ids,
+            touchpoint=self.touchpoint,
+            touchpoint_names=self.touchpoint_names,
+            timestamp=self.timestamp,
+            outcome=self.outcome,
+            extra=extra,
+            validation=self.validation,
+            design=self.design,
+            conversions=self.conversions,
+            columns=cols,
+        )
+
+    def iter_chunks(self, journeys: int) -> Iterator[EventLog]:
+        """Yield logs of at most ``journeys`` whole journeys each."""
+        if journeys < 1:
+            msg = f"'journeys' must be a positive integer (got {journeys!r})."
+            raise ValidationError(msg)
+        for start in range(0, self.n_journeys, journeys):
+            stop = min(start + journeys, self.n_journeys)
+            mask = np.zeros(self.n_journeys, dtype=bool)
+            mask[start:stop] = True
+            yield self.select_journeys(mask)
+
+    # ------------------------------------------------------------------ export
+    def to_dict(self) -> dict[str, NDArray[Any]]:
+        """Columns as a dict of numpy arrays, under their original names."""
+        cols = self.columns
+        out: dict[str, NDArray[Any]] = {
+            cols["journey"]: self.journey_ids[self.journey],
+            cols["touchpoint"]: np.array(self.touchpoint_names, dtype=object)[self.touchpoint],
+            cols["time"]: self.timestamp,
+        }
+        if self.outcome is not None:
+            out[cols.get("outcome", "outcome")] = self.outcome
+        for k, v in self.extra.items():
+            out[cols.get(k, k)] = v
+        return out
+
+    def to_frame(self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas") -> Any:
+        """The log as a pandas or polars DataFrame, or a pyarrow Table (that library must be installed)."""
+        data = self.to_dict()
+        if backend == "pandas":
+            import pandas as pd
+
+            return pd.DataFrame(data)
+        if backend == "polars":
+            import polars as pl
+
+            return pl.DataFrame(
+                {k: (v.tolist() if v.dtype == object else v) for k, v in data.items()}
+            )
+        if backend == "pyarrow":
+            import pyarrow as pa
+
+            return pa.table({k: (v.tolist() if v.dtype == object else v) for k, v in data.items()})
+        msg = f"'backend' must be 'pandas', 'polars' or 'pyarrow' (got {backend!r})."  # type: ignore[unreachable]
+        raise ValidationError(msg)
+
+    def nbytes(self) -> int:
+        """Bytes held by the per-event columns and code tables."""
+        arrays = [self.journey, self.touchpoint, self.timestamp, self.journey_ids]
+        if self.outcome is not None:
+            arrays.append(self.outcome)
+        arrays.extend(self.extra.values())
+        return int(sum(a.nbytes for a in arrays))
+
+    def _time_range(self) -> str:
+        if not self.n_events:
+            return "empty"
+        lo, hi = self.timestamp.min(), self.timestamp.max()
+        if self.is_datetime:
+            return f"{np.datetime_as_string(lo, unit='D')}..{np.datetime_as_string(hi, unit='D')}"
+        return f"float {lo:g}..{hi:g}"
+
+    def __repr__(self) -> str:
+        parts = [
+            f"events={self.n_events}",
+            f"journeys={self.n_journeys}",
+            f"touchpoints={self.n_touchpoints}",
+            f"time={self._time_range()}",
+        ]
+        if self.outcome is not None:
+            parts.append("outcome=yes")
+        if self.extra:
+            parts.append(f"extra={list(self.extra)}")
+        if self.validation.n_dropped:
+            parts.append(f"dropped={self.validation.n_dropped}")
+        return f"EventLog({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        counts = np.bincount(self.touchpoint, minlength=self.n_touchpoints)
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{c}</td></tr>"
+            for n, c in sorted(
+                zip(self.touchpoint_names, counts.tolist(), strict=True), key=lambda x: -x[1]
+            )
+        )
+        return (
+            f"<div><strong>{html.escape(repr(self))}</strong>"
+            f"<p>validation: {html.escape(str(self.validation))}</p>"
+            f"<table><thead><tr><th>touchpoint</th><th>events</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>"
+        )
+
+
+def _replace_design(log: EventLog, design: Journey | None) -> EventLog:
+    """``log`` with another design (same columns, validation and conversions)."""
+    return EventLog(
+        journey=log.journey,
+        journey_ids=log.journey_ids,
+        touchpoint=log.touchpoint,
+        touchpoint_names=log.touchpoint_names,
+        timestamp=log.timestamp,
+        outcome=log.outcome,
+        extra=log.extra,
+        validation=log.validation,
+        design=design,
+        conversions=log.conversions,
+        columns=log.columns,
+    )

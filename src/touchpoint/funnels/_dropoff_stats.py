@@ -1,0 +1,209 @@
+"""Building blocks of drop-off detection: periods, change points, two-sample tests.
+
+:func:`binomial_changepoint` is public through :mod:`touchpoint.dropoffs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.time import duration as _duration
+from touchpoint.exceptions import ValidationError
+
+__all__ = ["binomial_changepoint"]
+
+Alternative = Literal["less", "two-sided", "greater"]
+_ALTERNATIVES = ("less", "two-sided", "greater")
+_Floats = NDArray[np.float64]
+
+
+# ---------------------------------------------------------------------------
+# periods
+# ---------------------------------------------------------------------------
+def _periods(
+    abs_t: NDArray[np.float64], is_datetime: bool, period: Any
+) -> tuple[NDArray[np.int64], list[Any]]:
+    """Period index (0..P-1, consecutive, gaps included) of each time, and the period labels.
+
+    ``abs_t`` is in seconds since the epoch for datetime logs, else raw time.
+    """
+    if len(abs_t) == 0:
+        return np.zeros(0, dtype=np.int64), []
+    if isinstance(period, str):
+        if not is_datetime:
+            msg = f"'period'={period!r} needs a datetime log; pass a number for float times."
+            raise ValidationError(msg)
+        days = np.floor(abs_t / 86400.0).astype(np.int64)
+        if period == "day":
+            code = days
+        elif period == "week":  # ISO weeks, starting on Monday (1970-01-01 was a Thursday)
+            code = (days + 3) // 7
+        elif period == "month":
+            code = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        else:
+            msg = f"'period' must be 'day', 'week', 'month', a timedelta or a number (got {period!r})."
+            raise ValidationError(msg)
+        lo, hi = int(code.min()), int(code.max())
+        span = np.arange(lo, hi + 1)
+        labels: list[Any]
+        if period == "day":
+            labels = [str(d) for d in span.astype("datetime64[D]")]
+        elif period == "week":
+            labels = [str(d) for d in (span * 7 - 3).astype("datetime64[D]")]
+        else:
+            labels = [str(d) for d in span.astype("datetime64[M]")]
+        return code - lo, labels
+    size = _duration(period, "period")
+    assert size is not None
+    code = np.floor(abs_t / size).astype(np.int64)
+    lo, hi = int(code.min()), int(code.max())
+    span = np.arange(lo, hi + 1)
+    if is_datetime:
+        labels = [
+            str(np.datetime64(int(s * size * 1e9), "ns").astype("datetime64[s]")) for s in span
+        ]
+    else:
+        labels = [float(s * size) for s in span]
+    return code - lo, labels
+
+
+# ---------------------------------------------------------------------------
+# change points
+# ---------------------------------------------------------------------------
+def _loglik(x: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
+    from scipy.special import xlogy
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = xlogy(x, np.where(n > 0, x / n, 1.0)) + xlogy(n - x, np.where(n > 0, 1 - x / n, 1.0))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _scan(
+    x: NDArray[np.float64], n: NDArray[np.float64], direction: str
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Best segment [a, b] for each row of ``x`` (shape (B, T)): LR statistic, a, b."""
+    B, T = x.shape
+    cx = np.concatenate([np.zeros((B, 1)), np.cumsum(x, axis=1)], axis=1)
+    cn = np.concatenate([np.zeros(1), np.cumsum(n)])
+    a, b = np.triu_indices(T)
+    full = (a == 0) & (b == T - 1)
+    a, b = a[~full], b[~full]
+    xin = cx[:, b + 1] - cx[:, a]
+    nin = (cn[b + 1] - cn[a])[None, :]
+    xtot, ntot = cx[:, -1:], cn[-1]
+    xout, nout = xtot - xin, ntot - nin
+    stat = 2 * (_loglik(xin, nin) + _loglik(xout, nout) - _loglik(xtot, np.full_like(xtot, ntot)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pin, pout = xin / nin, xout / nout
+    ok = np.broadcast_to((nin > 0) & (nout > 0), stat.shape).copy()
+    if direction == "less":
+        ok &= pin < pout
+    elif direction == "greater":
+        ok &= pin > pout
+    stat = np.where(ok, np.maximum(stat, 0.0), -np.inf)
+    best = np.argmax(stat, axis=1)
+    return stat[np.arange(B), best], a[best], b[best]
+
+
+def binomial_changepoint(
+    reached: Sequence[float] | NDArray[Any],
+    entered: Sequence[float] | NDArray[Any],
+    *,
+    direction: Alternative = "less",
+    n_resamples: int = 199,
+    seed: int | None = 0,
+) -> tuple[int, int, float, float]:
+    """Scan a binomial series for the segment of periods with a different rate.
+
+    For every segment ``[a, b]`` of consecutive periods (a one-sided change to
+    the end is the case ``b = T - 1``) the likelihood-ratio statistic of "rate
+    ``p_in`` inside, ``p_out`` outside" against "one rate" is computed from
+    cumulative sums; the largest is the estimate. Its p-value is Monte Carlo:
+    the same scan on ``n_resamples`` series drawn with the pooled rate.
+
+    Parameters
+    ----------
+    reached, entered : array-like
+        Conversions and trials per period (periods with ``entered == 0`` are
+        allowed and carry no information).
+    direction : {"less", "two-sided", "greater"}
+        Look for a segment with a lower rate (a drop), any change, or a rise.
+    n_resamples : int
+        Monte Carlo draws for the p-value (0 skips it: p-value NaN).
+    seed : int or None
+        Random seed of the draws.
+
+    Returns
+    -------
+    (start, end, statistic, pvalue)
+        Period indices of the segment (inclusive), the LR statistic and p-value.
+
+    Examples
+    --------
+    >>> n = [100] * 10
+    >>> x = [50, 52, 49, 51, 30, 28, 31, 50, 49, 51]
+    >>> start, end, stat, p = binomial_changepoint(x, n)
+    >>> start, end, round(stat, 1), p < 0.01
+    (4, 6, 37.1, True)
+    """
+    xs = np.asarray(reached, dtype=np.float64)
+    ns = np.asarray(entered, dtype=np.float64)
+    if xs.shape != ns.shape or xs.ndim != 1 or len(xs) < 2:
+        msg = "'reached' and 'entered' must be 1-d of equal length >= 2."
+        raise ValidationError(msg)
+    if direction not in _ALTERNATIVES:
+        msg = f"'direction' must be one of {_ALTERNATIVES} (got {direction!r})."
+        raise ValidationError(msg)
+    stat, a, b = _scan(xs[None, :], ns, direction)
+    s = float(stat[0])
+    if not np.isfinite(s):
+        return 0, len(xs) - 1, 0.0, 1.0
+    pval = float("nan")
+    if n_resamples > 0:
+        rng = np.random.default_rng(seed)
+        p0 = xs.sum() / ns.sum()
+        sims = rng.binomial(ns.astype(np.int64), p0, size=(n_resamples, len(ns))).astype(float)
+        null, _, _ = _scan(sims, ns, direction)
+        pval = float((1 + np.sum(null >= s - 1e-9)) / (n_resamples + 1))
+    return int(a[0]), int(b[0]), s, pval
+
+
+# ---------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------
+def _ztest(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
+    """Pooled two-proportion z-test p-values (vectorised)."""
+    from scipy.special import ndtr
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (x1 + x2) / (n1 + n2)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        z = (x1 / n1 - x2 / n2) / se
+    z = np.where(se > 0, z, 0.0)
+    if alternative == "less":
+        p = ndtr(z)
+    elif alternative == "greater":
+        p = ndtr(-z)
+    else:
+        p = 2 * ndtr(-np.abs(z))
+    return np.where(se > 0, np.minimum(p, 1.0), 1.0).astype(np.float64)
+
+
+def _fisher(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
+    """Fisher's exact test p-values, vectorised (two-sided: doubled smaller tail)."""
+    from scipy.stats import hypergeom
+
+    N, K = n1 + n2, x1 + x2
+    less = hypergeom.cdf(x1, N, K, n1)
+    greater = hypergeom.sf(x1 - 1, N, K, n1)
+    if alternative == "less":
+        p = less
+    elif alternative == "greater":
+        p = greater
+    else:
+        p = 2 * np.minimum(less, greater)
+    return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)

@@ -1,0 +1,487 @@
+"""Drop-off detection: which step conversions fell, for whom, since when, beyond chance.
+
+:func:`detect_dropoffs` counts, for every funnel step x segment x period, how
+many units entered the step and how many converted, tests each cell against a
+baseline (the other segments in the same period, or the same segment's
+earlier or other periods) with a two-proportion z-test, controls the false
+discovery rate with Benjamini-Hochberg across all tests, and for every series
+with a discovery scans the binomial series for the period the drop started.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
+from touchpoint._lib.time import duration as _duration
+from touchpoint.exceptions import ValidationError
+from touchpoint.funnels._dropoff_stats import (
+    _ALTERNATIVES,
+    Alternative,
+    _fisher,
+    _periods,
+    _ztest,
+    binomial_changepoint,
+)
+from touchpoint.funnels._match import CountUnit, Mode, StepSpec, _prepare
+from touchpoint.table import Table, format_cell, format_html, format_text
+
+if TYPE_CHECKING:
+    from touchpoint.core._eventlog import EventLog
+
+__all__ = ["ChangePoint", "DropOff", "DropOffs", "binomial_changepoint", "detect_dropoffs"]
+
+# The leading columns of a drop-off row (the discoveries table and the tested cells).
+_ROW_COLUMNS = ("previous", "step", "group", "period", "entered", "reached", "rate")
+
+
+def _row_columns(*extra: str) -> dict[str, list[Any]]:
+    """Empty lists for the columns of drop-off rows: the leading ones, then ``extra``."""
+    return {c: [] for c in (*_ROW_COLUMNS, *extra)}
+
+
+Baseline = Literal["auto", "others", "past", "rest"]
+_BASELINES = ("auto", "others", "past", "rest")
+
+
+@attrs.frozen(kw_only=True)
+class DropOff:
+    """One cell (step x group x period) whose conversion differs from its baseline.
+
+    ``rate`` is the cell's step conversion (``reached / entered``), ``expected``
+    the baseline's pooled conversion, ``effect = rate - expected`` and ``ci``
+    the Wilson interval of ``rate``. ``start`` is the period the series'
+    change began (binomial change-point scan), when the analysis has periods.
+    """
+
+    step: str
+    previous: str
+    group: Any
+    period: Any
+    rate: float
+    expected: float
+    ci: ConfidenceInterval
+    pvalue: float
+    qvalue: float
+    effect: float
+    entered: int
+    reached: int
+    start: Any = None
+
+    def confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+    ) -> ConfidenceInterval:
+        """Interval for :attr:`rate`."""
+        lo, hi = proportion_ci(self.reached, self.entered, confidence_level, method)
+        return ConfidenceInterval(float(lo), float(hi))
+
+    def __repr__(self) -> str:
+        when = "" if self.period is None else f", period={self.period}"
+        since = "" if self.start is None else f", since={self.start}"
+        return (
+            f"DropOff({self.previous} -> {self.step}, group={self.group!r}{when}: "
+            f"{100 * self.rate:.1f}% vs {100 * self.expected:.1f}% expected, "
+            f"effect={100 * self.effect:+.1f} pts, q={self.qvalue:.3g}{since})"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ChangePoint:
+    """The segment of periods where a binomial series departs from the rest.
+
+    ``start``/``end`` are period labels (``end`` is None when the change lasts
+    to the last period); ``statistic`` is the likelihood-ratio statistic of
+    "one rate inside [start, end], another outside" against "one rate", and
+    ``pvalue`` its Monte Carlo p-value under a constant rate.
+    """
+
+    step: str
+    group: Any
+    start: Any
+    end: Any
+    rate_before: float
+    rate_during: float
+    statistic: float
+    pvalue: float
+
+
+@attrs.frozen(kw_only=True)
+class DropOffs(Sequence[DropOff]):
+    """The discoveries of :func:`detect_dropoffs` (q-value <= alpha), most negative effect first.
+
+    Attributes
+    ----------
+    tests : Table
+        Every test made (one row per step x group x period), with p- and q-values.
+    changes : tuple of ChangePoint
+        Onset of the change for every step x group series with a discovery.
+    """
+
+    dropoffs: tuple[DropOff, ...]
+    tests: Table
+    changes: tuple[ChangePoint, ...]
+    alpha: float
+    baseline: str
+    period: Any
+
+    def __len__(self) -> int:
+        return len(self.dropoffs)
+
+    @overload
+    def __getitem__(self, i: int) -> DropOff: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[DropOff]: ...
+    def __getitem__(self, i: int | slice) -> DropOff | Sequence[DropOff]:
+        return self.dropoffs[i]
+
+    def __iter__(self) -> Iterator[DropOff]:
+        return iter(self.dropoffs)
+
+    @property
+    def n_tests(self) -> int:
+        """Number of tests made (the Benjamini-Hochberg family size)."""
+        return len(self.tests)
+
+    def to_table(self) -> Table:
+        """The discoveries as a table."""
+        cols = _row_columns("ci_low", "ci_high", "expected", "effect", "pvalue", "qvalue", "start")
+        for d in self.dropoffs:
+            row = attrs.asdict(d, recurse=False)
+            row["ci_low"], row["ci_high"] = d.ci.low, d.ci.high
+            for c, col in cols.items():
+                col.append(row[c])
+        return Table(cols, title="drop-offs")
+
+    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
+        """:meth:`to_table` as a DataFrame."""
+        return self.to_table().to_frame(backend)
+
+    def _rows(self) -> tuple[list[str], list[list[Any]]]:
+        headers = ["step", "group", "period", "rate", "expected", "effect", "q", "since"]
+        rows = [
+            [
+                f"{d.previous} > {d.step}",
+                d.group,
+                "" if d.period is None else d.period,
+                f"{100 * d.rate:.1f}% ({100 * d.ci.low:.1f}-{100 * d.ci.high:.1f})",
+                f"{100 * d.expected:.1f}%",
+                f"{100 * d.effect:+.1f} pts",
+                format_cell(d.qvalue),
+                "" if d.start is None else d.start,
+            ]
+            for d in self.dropoffs
+        ]
+        return headers, rows
+
+    def to_text(self) -> str:
+        """Plain-text table of the discoveries."""
+        return format_text(*self._rows())
+
+    def _repr_html_(self) -> str:
+        cap = (
+            f"{len(self)} drop-offs among {self.n_tests} tests "
+            f"(baseline {self.baseline}, FDR {self.alpha})"
+        )
+        return format_html(*self._rows(), caption=cap)
+
+    def __repr__(self) -> str:
+        return (
+            f"DropOffs({len(self)} of {self.n_tests} tests significant at FDR {self.alpha}, "
+            f"baseline={self.baseline!r})"
+        )
+
+
+def detect_dropoffs(
+    log: EventLog,
+    steps: Sequence[StepSpec] | None = None,
+    *,
+    by: str | None = None,
+    period: str | float | _dt.timedelta | None = "week",
+    baseline: Baseline = "auto",
+    alpha: float = 0.05,
+    alternative: Alternative = "less",
+    min_count: int = 20,
+    test: Literal["z", "exact"] = "z",
+    horizon: Any = "auto",
+    mode: Mode = "ordered",
+    window: Any = None,
+    exclude: Iterable[str] = (),
+    optional: Iterable[int | str] = (),
+    count: CountUnit = "journeys",
+    changepoint_resamples: int = 199,
+    seed: int | None = 0,
+) -> DropOffs:
+    """Find step conversions that fell in a segment or period, beyond chance.
+
+    Every unit (journey, customer or session) is matched against the funnel
+    ``steps`` as in :func:`touchpoint.funnel`. For every step after the first,
+    every group of ``by`` and every period, the cell's conversion (units that
+    reached the step among those that entered it, i.e. reached the previous
+    required step, dated by when they entered) is tested against a baseline.
+
+    Parameters
+    ----------
+    log : EventLog
+        The events.
+    steps : list, optional
+        Funnel steps (touchpoints, stages or sets); default the design's stages.
+    by : str, optional
+        Segment column (value at each unit's first event).
+    period : {"week", "day", "month"}, timedelta, float or None
+        Time bucket of the step entry (weeks start on Monday); None for no time split.
+    baseline : {"auto", "others", "past", "rest"}
+        What a cell is compared with: ``"others"`` the other groups in the same
+        period; ``"past"`` the same group's earlier periods; ``"rest"`` the same
+        group's other periods. ``"auto"``: ``"past"`` with periods, else ``"others"``.
+    alpha : float
+        False discovery rate (Benjamini-Hochberg over all tests).
+    alternative : {"less", "two-sided", "greater"}
+        ``"less"`` looks for drops only.
+    min_count : int
+        Cells, and baselines, with fewer entered units are not tested.
+    test : {"z", "exact"}
+        Pooled two-proportion z-test, or Fisher's exact test (conditional on
+        the margins; two-sided doubles the smaller tail), better calibrated for
+        small cells or rates near 0 or 1.
+    horizon : "auto", timedelta, float or None
+        Right-censoring guard: a conversion counts only if it happens within
+        ``horizon`` of entering the step, and units that entered less than
+        ``horizon`` before the end of the data are left out (their outcome is
+        not known yet). ``"auto"`` uses, per step, the 95th percentile of the
+        observed step times; None counts every conversion (recent periods then
+        look like drops).
+    mode, window, exclude, optional, count
+        As in :func:`touchpoint.funnel`.
+    changepoint_resamples : int
+        Monte Carlo draws for the change-point p-values.
+    seed : int or None
+        Seed for those draws.
+
+    Returns
+    -------
+    DropOffs
+        The discoveries (most negative effect first), every test in
+        ``.tests``, change points in ``.changes``.
+
+    Notes
+    -----
+    Each test is the pooled two-proportion z-test (or Fisher's exact test) of
+    the cell against its baseline (cell and baseline are disjoint). Benjamini-Hochberg controls the
+    expected share of false discoveries among discoveries at ``alpha`` for
+    independent or positively dependent tests; with no real drop, the chance
+    of any discovery is then at most about ``alpha``. For every step x group
+    with a discovery and at least three periods, :func:`binomial_changepoint`
+    scans the group's series for the segment of periods with a lower rate and
+    reports its first period as ``start``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from touchpoint import EventLog
+    >>> rng = np.random.default_rng(1)
+    >>> n = 4000
+    >>> week = rng.integers(0, 8, n)
+    >>> bought = rng.random(n) < np.where(week >= 5, 0.3, 0.6)
+    >>> j = np.repeat(np.arange(n), 1 + bought)
+    >>> tps = np.where(np.arange(len(j)) == np.searchsorted(j, j), "cart", "buy")
+    >>> t = week[j] * 7 * 86400.0 + (tps == "buy")
+    >>> found = detect_dropoffs(EventLog.from_arrays(j, tps, t), ["cart", "buy"],
+    ...                         period=7 * 86400.0)
+    >>> [d.period for d in found] == [5 * 7 * 86400.0, 6 * 7 * 86400.0, 7 * 7 * 86400.0]
+    True
+    >>> found.changes[0].start == 5 * 7 * 86400.0, found.changes[0].end
+    (True, None)
+    """
+    if baseline not in _BASELINES:
+        msg = f"'baseline' must be one of {_BASELINES} (got {baseline!r})."
+        raise ValidationError(msg)
+    if alternative not in _ALTERNATIVES:
+        msg = f"'alternative' must be one of {_ALTERNATIVES} (got {alternative!r})."
+        raise ValidationError(msg)
+    if test not in ("z", "exact"):
+        msg = f"'test' must be 'z' or 'exact' (got {test!r})."
+        raise ValidationError(msg)
+    if not 0 < alpha < 1:
+        msg = f"'alpha' must be between 0 and 1 (got {alpha!r})."
+        raise ValidationError(msg)
+    if baseline == "auto":
+        baseline = "past" if period is not None else "others"
+    if baseline in ("past", "rest") and period is None:
+        msg = f"baseline={baseline!r} compares periods; give 'period'."
+        raise ValidationError(msg)
+    if baseline == "others" and by is None:
+        msg = "baseline='others' compares groups; give 'by'."
+        raise ValidationError(msg)
+    p = _prepare(
+        log, steps, window=window, mode=mode, exclude=exclude, optional=optional, count=count
+    )
+    m = p.match
+    n_units, K = m.reached.shape
+    if by is None:
+        gcode = np.zeros(n_units, dtype=np.int64)
+        groups: list[Any] = ["all"]
+    else:
+        from touchpoint._lib.columns import factorize
+
+        values = log.column(by)[p.units.first_event]
+        fc = factorize(values)
+        gcode = fc.codes
+        groups = fc.uniques.tolist()
+        if (gcode < 0).any():
+            groups.append(None)
+            gcode = np.where(gcode < 0, len(groups) - 1, gcode)
+    G = len(groups)
+
+    recs = _row_columns("baseline_entered", "baseline_reached", "expected", "effect", "pvalue")
+    series: dict[tuple[int, int], tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+    labels: list[Any] = [None]
+    step_periods: dict[int, list[Any]] = {}
+    t_end = float(p.t.max()) if len(p.t) else 0.0
+    fixed_horizon = None if horizon in (None, "auto") else _duration(horizon, "horizon")
+    for k in range(1, K):
+        j = int(m.prev[k])
+        ent = m.reached[:, j].copy()
+        conv = m.reached[:, k].copy()
+        if horizon is not None:  # mature cohorts only, conversions within the horizon
+            delay = m.time[:, k] - m.time[:, j]
+            if fixed_horizon is None:
+                ok = conv & ent
+                h = float(np.quantile(delay[ok], 0.95)) if ok.any() else 0.0
+            else:
+                h = fixed_horizon
+            ent &= m.time[:, j] <= t_end - h
+            conv &= delay <= h
+        if not ent.any():
+            continue
+        if period is not None:
+            t_entry = m.time[ent, j]
+            abs_t = (p.origin / 1e9 + t_entry) if log.is_datetime else t_entry
+            pcode, labels = _periods(abs_t, log.is_datetime, period)
+        else:
+            pcode, labels = np.zeros(int(ent.sum()), dtype=np.int64), [None]
+        P = len(labels)
+        step_periods[k] = labels
+        cell = gcode[ent] * P + pcode
+        n = np.bincount(cell, minlength=G * P).reshape(G, P).astype(np.float64)
+        x = np.bincount(cell, weights=conv[ent], minlength=G * P).reshape(G, P).astype(np.float64)
+        if baseline == "others":
+            nb, xb = n.sum(axis=0) - n, x.sum(axis=0) - x
+        elif baseline == "past":
+            nb = np.cumsum(n, axis=1) - n
+            xb = np.cumsum(x, axis=1) - x
+        else:
+            nb, xb = n.sum(axis=1, keepdims=True) - n, x.sum(axis=1, keepdims=True) - x
+        testable = (n >= min_count) & (nb >= min_count)
+        gi, pi = np.nonzero(testable)
+        if len(gi) == 0:
+            continue
+        pv = (_ztest if test == "z" else _fisher)(
+            x[gi, pi], n[gi, pi], xb[gi, pi], nb[gi, pi], alternative
+        )
+        rate = x[gi, pi] / n[gi, pi]
+        exp = xb[gi, pi] / nb[gi, pi]
+        for i in range(len(gi)):
+            recs["previous"].append(p.steps.labels[j])
+            recs["step"].append(p.steps.labels[k])
+            recs["group"].append(groups[gi[i]])
+            recs["period"].append(labels[pi[i]])
+        recs["entered"].extend(n[gi, pi].astype(np.int64).tolist())
+        recs["reached"].extend(x[gi, pi].astype(np.int64).tolist())
+        recs["rate"].extend(rate.tolist())
+        recs["baseline_entered"].extend(nb[gi, pi].astype(np.int64).tolist())
+        recs["baseline_reached"].extend(xb[gi, pi].astype(np.int64).tolist())
+        recs["expected"].extend(exp.tolist())
+        recs["effect"].extend((rate - exp).tolist())
+        recs["pvalue"].extend(pv.tolist())
+        if period is not None:
+            for g in range(G):
+                series[(k, g)] = (x[g], n[g])
+    q = benjamini_hochberg(np.asarray(recs["pvalue"], dtype=np.float64))
+    sig = q <= alpha
+    tests = Table(recs | {"qvalue": q, "significant": sig}, title="drop-off tests")
+
+    # change points for the series with a discovery
+    changes: list[ChangePoint] = []
+    start_of: dict[tuple[str, Any], Any] = {}
+    if period is not None:
+        step_index = {lab: i for i, lab in enumerate(p.steps.labels)}
+        group_index = {g: i for i, g in enumerate(groups)}
+        done: set[tuple[int, int]] = set()
+        for i in np.flatnonzero(sig).tolist():
+            key = (step_index[recs["step"][i]], group_index[recs["group"][i]])
+            if key in done or key not in series:
+                continue
+            done.add(key)
+            xs, ns = series[key]
+            used = np.flatnonzero(ns > 0)
+            if len(used) < 3:
+                continue
+            k, g = key
+            lo, hi = int(used[0]), int(used[-1])
+            a, b, stat, pval = binomial_changepoint(
+                xs[lo : hi + 1],
+                ns[lo : hi + 1],
+                direction=alternative,
+                n_resamples=changepoint_resamples,
+                seed=seed,
+            )
+            plabels = step_periods[k]
+            a, b = a + lo, b + lo
+            inside = np.zeros(len(xs), dtype=bool)
+            inside[a : b + 1] = True
+            rate_in = xs[inside].sum() / max(ns[inside].sum(), 1)
+            rate_out = xs[~inside].sum() / max(ns[~inside].sum(), 1)
+            cp = ChangePoint(
+                step=p.steps.labels[k],
+                group=groups[g],
+                start=plabels[a],
+                end=None if b >= hi else plabels[b],
+                rate_before=float(rate_out),
+                rate_during=float(rate_in),
+                statistic=stat,
+                pvalue=pval,
+            )
+            changes.append(cp)
+            start_of[(cp.step, cp.group)] = cp.start
+    found = [
+        DropOff(
+            step=recs["step"][i],
+            previous=recs["previous"][i],
+            group=recs["group"][i],
+            period=recs["period"][i],
+            rate=recs["rate"][i],
+            expected=recs["expected"][i],
+            ci=ConfidenceInterval(
+                *(float(v) for v in proportion_ci(recs["reached"][i], recs["entered"][i]))
+            ),
+            pvalue=recs["pvalue"][i],
+            qvalue=float(q[i]),
+            effect=recs["effect"][i],
+            entered=recs["entered"][i],
+            reached=recs["reached"][i],
+            start=start_of.get((recs["step"][i], recs["group"][i])),
+        )
+        for i in np.flatnonzero(sig).tolist()
+    ]
+    if alternative == "less":
+        found.sort(key=lambda d: d.effect)
+    elif alternative == "greater":
+        found.sort(key=lambda d: -d.effect)
+    else:
+        found.sort(key=lambda d: -abs(d.effect))
+    return DropOffs(
+        dropoffs=tuple(found),
+        tests=tests,
+        changes=tuple(changes),
+        alpha=alpha,
+        baseline=baseline,
+        period=period,
+    )

@@ -1,0 +1,501 @@
+"""Funnels: how many journeys reach each step, how fast, and where the others go.
+
+:func:`funnel` matches every journey against an ordered list of steps (a
+touchpoint, a stage, or a set of touchpoints) and reports, per step, how many
+entered and reached it, conversion rates with Wilson intervals, drop-off, the
+time from the previous step, and for the journeys that dropped, where they
+exited and what they did instead. With ``by=`` it builds one funnel per segment
+and tests each step's conversion across segments (chi-square).
+
+Matching is vectorised over journeys: for each step the candidate events are
+a sorted array of positions, and every attempt finds its next match with one
+:func:`numpy.searchsorted` call, so the cost is ``O(steps x events x log events)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
+from touchpoint._lib.time import duration as _duration
+from touchpoint.exceptions import UnknownTouchpointError, ValidationError
+from touchpoint.funnels._match import (
+    CountUnit,
+    Mode,
+    StepSpec,
+    _prepare,
+    _Prepared,
+)
+from touchpoint.table import Table, format_cell
+
+if TYPE_CHECKING:
+    from touchpoint.core._eventlog import EventLog
+
+__all__ = ["END", "CountUnit", "Funnel", "FunnelStep", "Mode", "StepSpec", "funnel"]
+
+#: Label used for "the journey ended here" in exit and next-event rankings.
+END = "(end)"
+
+
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
+def _ranked(names: Sequence[str], counts: NDArray[np.int64]) -> tuple[tuple[str, int], ...]:
+    order = np.argsort(-counts, kind="stable")
+    return tuple((names[i], int(counts[i])) for i in order.tolist() if counts[i] > 0)
+
+
+@attrs.frozen(kw_only=True)
+class FunnelStep:
+    """One step of a :class:`Funnel`.
+
+    ``entered`` counts the units that reached the previous required step (all
+    units for the first step); ``reached`` those that also matched this step.
+    Times are in seconds for datetime logs, else in the log's time unit.
+    ``exits`` ranks the last touchpoint of the units that dropped at this
+    step; ``next_events`` ranks what they did right after the previous step
+    (:data:`END` when nothing).
+    """
+
+    index: int
+    label: str
+    touchpoints: tuple[str, ...]
+    optional: bool
+    entered: int
+    reached: int
+    first_reached: int
+    time_median: float
+    time_q1: float
+    time_q3: float
+    exits: tuple[tuple[str, int], ...] = ()
+    next_events: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def dropped(self) -> int:
+        """Units that entered but did not reach this step (0 for optional steps)."""
+        return 0 if self.optional else self.entered - self.reached
+
+    @property
+    def conversion(self) -> float:
+        """Conversion from the previous required step (share of ``entered``)."""
+        return self.reached / self.entered if self.entered else float("nan")
+
+    @property
+    def conversion_from_first(self) -> float:
+        """Share of the units that reached the first step."""
+        return self.reached / self.first_reached if self.first_reached else float("nan")
+
+    @property
+    def drop_rate(self) -> float:
+        """``dropped / entered``."""
+        return self.dropped / self.entered if self.entered else float("nan")
+
+    def confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+        *,
+        of: Literal["previous", "first"] = "previous",
+    ) -> ConfidenceInterval:
+        """Interval for :attr:`conversion` (``of="previous"``) or :attr:`conversion_from_first`."""
+        if of not in ("previous", "first"):
+            msg = f"'of' must be 'previous' or 'first' (got {of!r})."
+            raise ValidationError(msg)
+        n = self.entered if of == "previous" else self.first_reached
+        lo, hi = proportion_ci(self.reached, n, confidence_level, method)
+        return ConfidenceInterval(float(lo), float(hi))
+
+
+@attrs.frozen(kw_only=True)
+class Funnel:
+    """The result of :func:`funnel`.
+
+    Attributes
+    ----------
+    steps : tuple of FunnelStep
+        Per-step counts, rates, times and exits.
+    segments : mapping
+        One :class:`Funnel` per value of ``by`` (empty without ``by``).
+    tests : Table or None
+        With ``by``: per step, the chi-square test of equal conversion across
+        segments (``statistic``, ``dof``, ``pvalue``, Benjamini-Hochberg ``qvalue``).
+    """
+
+    steps: tuple[FunnelStep, ...]
+    mode: str
+    window: float | None
+    count: str
+    n_units: int
+    time_unit: str
+    by: str | None = None
+    segments: Mapping[Any, Funnel] = attrs.field(factory=dict)
+    tests: Table | None = None
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, key: int | str) -> FunnelStep:
+        if isinstance(key, str):
+            for s in self.steps:
+                if s.label == key:
+                    return s
+            msg = f"unknown step {key!r}; steps are {[s.label for s in self.steps]}."
+            raise UnknownTouchpointError(msg)
+        return self.steps[key]
+
+    def to_table(self, confidence_level: float = 0.95) -> Table:
+        """One row per step (and per segment with ``by``)."""
+        parts = [(None, self)] if not self.segments else list(self.segments.items())
+        cols: dict[str, list[Any]] = {}
+        for seg, f in parts:
+            for s in f.steps:
+                lo, hi = s.confidence_interval(confidence_level)
+                flo, fhi = s.confidence_interval(confidence_level, of="first")
+                row: dict[str, Any] = {} if seg is None else {"segment": seg}
+                row |= {
+                    "step": s.label,
+                    "optional": s.optional,
+                    "entered": s.entered,
+                    "reached": s.reached,
+                    "conversion": s.conversion,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "from_first": s.conversion_from_first,
+                    "first_ci_low": flo,
+                    "first_ci_high": fhi,
+                    "dropped": s.dropped,
+                    "drop_rate": s.drop_rate,
+                    "time_median": s.time_median,
+                    "time_q1": s.time_q1,
+                    "time_q3": s.time_q3,
+                    "top_exit": s.exits[0][0] if s.exits else "",
+                    "top_next": s.next_events[0][0] if s.next_events else "",
+                }
+                for c, v in row.items():
+                    cols.setdefault(c, []).append(v)
+        return Table(cols, title="funnel")
+
+    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
+        """:meth:`to_table` as a pandas or polars DataFrame."""
+        return self.to_table().to_frame(backend)
+
+    def exits(self, step: int | str) -> Table:
+        """Where the units that dropped at ``step`` exited (their last touchpoint), ranked."""
+        return _ranked_table(self[step].exits, "exit")
+
+    def next_events(self, step: int | str) -> Table:
+        """What the units that dropped at ``step`` did right after the previous step, ranked."""
+        return _ranked_table(self[step].next_events, "next")
+
+    def _time(self, x: float) -> str:
+        if np.isnan(x):
+            return ""
+        if self.time_unit != "s":
+            return format_cell(x)
+        for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+            if x >= size:
+                return f"{x / size:.1f} {unit}"
+        return f"{x:.0f} s"
+
+    def _rows(self) -> tuple[list[str], list[list[Any]]]:
+        headers = ["step", "entered", "reached", "conversion (95% CI)", "from first", "dropped"]
+        headers += ["median time", "top exit"]
+        rows = []
+        for s in self.steps:
+            lo, hi = s.confidence_interval()
+            rows.append(
+                [
+                    s.label + (" (optional)" if s.optional else ""),
+                    s.entered,
+                    s.reached,
+                    f"{100 * s.conversion:.1f}% ({100 * lo:.1f}-{100 * hi:.1f})"
+                    if s.entered
+                    else "",
+                    f"{100 * s.conversion_from_first:.1f}%" if s.first_reached else "",
+                    s.dropped,
+                    self._time(s.time_median),
+                    s.exits[0][0] if s.exits else "",
+                ]
+            )
+        return headers, rows
+
+    def _segment_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """Per step: each segment's conversion from the previous step, and the test."""
+        assert self.tests is not None
+        headers = ["step", *(str(g) for g in self.segments), "chi2", "p", "q"]
+        rows = []
+        for k, s in enumerate(self.steps):
+            rates = [
+                f"{100 * f.steps[k].conversion:.1f}%" if f.steps[k].entered else ""
+                for f in self.segments.values()
+            ]
+            test = self.tests.row(k)
+            rows.append(
+                [
+                    s.label,
+                    *rates,
+                    test["statistic"],
+                    test["pvalue"],
+                    test["qvalue"],
+                ]
+            )
+        return headers, rows
+
+    def to_text(self) -> str:
+        """A plain-text rendering of the steps (and the segments' conversions and tests)."""
+        from touchpoint.table import format_text
+
+        headers, rows = self._rows()
+        out = [format_text(headers, rows)]
+        if self.tests is not None:
+            out += ["", f"conversion by {self.by}:", format_text(*self._segment_rows())]
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        from touchpoint.table import format_html
+
+        headers, rows = self._rows()
+        cap = f"Funnel ({self.mode}, {self.n_units:,} {self.count})"
+        out = format_html(headers, rows, caption=cap)
+        if self.tests is not None:
+            out += format_html(*self._segment_rows(), caption=f"Conversion by {self.by}")
+        return out
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{s.label}: {s.reached}" + (f" ({100 * s.conversion:.1f}%)" if s.index else "")
+            for s in self.steps
+        )
+        seg = f", segments={len(self.segments)}" if self.segments else ""
+        return f"Funnel({self.mode}, {self.n_units} {self.count}: {parts}{seg})"
+
+    def plot(self, ax: Any = None, *, segments: bool = True, **kwargs: Any) -> Any:
+        """Horizontal bars of the units reaching each step, labelled with conversions.
+
+        With segments (``by=``), bars show each segment's share of its first step.
+        Needs matplotlib; returns the Axes.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 0.5 + 0.6 * len(self.steps)))
+        labels = [s.label for s in self.steps]
+        y = np.arange(len(labels))
+        if segments and self.segments:
+            m = len(self.segments)
+            h = 0.8 / m
+            for i, (seg, f) in enumerate(self.segments.items()):
+                vals = [s.conversion_from_first if s.first_reached else 0.0 for s in f.steps]
+                ax.barh(y + i * h - 0.4 + h / 2, vals, height=h, label=str(seg), **kwargs)
+            ax.set_xlabel("share of first step")
+            ax.legend(title=self.by)
+        else:
+            vals = [s.reached for s in self.steps]
+            bars = ax.barh(y, vals, **kwargs)
+            for b, s in zip(bars, self.steps, strict=True):
+                txt = f"{s.reached:,}" + (f"  ({100 * s.conversion:.0f}%)" if s.index else "")
+                ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + txt, va="center")
+            ax.set_xlabel(self.count)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        ax.invert_yaxis()
+        return ax
+
+
+def _ranked_table(items: tuple[tuple[str, int], ...], name: str) -> Table:
+    counts = np.array([c for _, c in items], dtype=np.int64)
+    total = counts.sum()
+    share = counts / total if total else counts.astype(np.float64)
+    return Table({"touchpoint": [t for t, _ in items], "count": counts, "share": share}, title=name)
+
+
+def _build(
+    p: _Prepared, mask: NDArray[np.bool_] | None, names: tuple[str, ...], **meta: Any
+) -> Funnel:
+    m = p.match
+    reached = m.reached if mask is None else m.reached[mask]
+    times = m.time if mask is None else m.time[mask]
+    pos = m.pos if mask is None else m.pos[mask]
+    offsets = p.units.offsets
+    ends = offsets[1:] if mask is None else offsets[1:][mask]
+    n_units = len(reached)
+    K = reached.shape[1]
+    ext = (*names, END)
+    end_code = len(names)
+    first = int(reached[:, 0].sum())
+    out = []
+    for k in range(K):
+        j = int(m.prev[k])
+        entered_mask = reached[:, j] if j >= 0 else np.ones(n_units, dtype=bool)
+        hit = reached[:, k] & entered_mask
+        dt = times[hit, k] - times[hit, j] if j >= 0 else np.empty(0)
+        if p.steps.optional[k] and j >= 0:
+            dt = np.maximum(dt, 0.0)
+        q1, med, q3 = np.percentile(dt, [25, 50, 75]) if len(dt) else (np.nan,) * 3
+        exits: tuple[tuple[str, int], ...] = ()
+        nexts: tuple[tuple[str, int], ...] = ()
+        if j >= 0 and not p.steps.optional[k]:
+            drop = entered_mask & ~reached[:, k]
+            last = p.codes[ends[drop] - 1]
+            exits = _ranked(ext, np.bincount(last, minlength=len(ext)))
+            after = pos[drop, j] + 1
+            nxt = np.where(
+                after < ends[drop], p.codes[np.minimum(after, len(p.codes) - 1)], end_code
+            )
+            nexts = _ranked(ext, np.bincount(nxt, minlength=len(ext)))
+        out.append(
+            FunnelStep(
+                index=k,
+                label=p.steps.labels[k],
+                touchpoints=p.steps.touchpoints[k],
+                optional=bool(p.steps.optional[k]),
+                entered=int(entered_mask.sum()),
+                reached=int(hit.sum()),
+                first_reached=first,
+                time_median=float(med),
+                time_q1=float(q1),
+                time_q3=float(q3),
+                exits=exits,
+                next_events=nexts,
+            )
+        )
+    return Funnel(steps=tuple(out), n_units=n_units, **meta)
+
+
+def _homogeneity(reached: NDArray[np.float64], entered: NDArray[np.float64]) -> tuple[float, int]:
+    """Pearson chi-square of equal proportions across groups (rows with entered > 0)."""
+    ok = entered > 0
+    k, n = reached[ok], entered[ok]
+    if len(n) < 2 or k.sum() in (0, n.sum()):
+        return float("nan"), max(len(n) - 1, 0)
+    p = k.sum() / n.sum()
+    stat = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
+    return stat, len(n) - 1
+
+
+def funnel(
+    log: EventLog,
+    steps: Sequence[StepSpec] | None = None,
+    *,
+    window: Any = None,
+    mode: Mode = "ordered",
+    by: str | None = None,
+    exclude: Iterable[str] = (),
+    optional: Iterable[int | str] = (),
+    count: CountUnit = "journeys",
+) -> Funnel:
+    """How many journeys reach each step, how fast, and where the others leave.
+
+    Parameters
+    ----------
+    log : EventLog
+        The events.
+    steps : list
+        Each step is a touchpoint name, a stage name of the log's design (any
+        touchpoint of that stage), or a set of touchpoint names (any of them).
+        Defaults to the design's stages in order.
+    window : timedelta or float, optional
+        Conversion window from the first step: later steps must happen within
+        it (seconds for datetime logs, else the log's time unit).
+    mode : {"ordered", "strict", "any"}
+        ``"ordered"``: the steps in order, other events allowed in between;
+        ``"strict"``: the steps as consecutive events; ``"any"``: steps in any
+        order (step ``k`` is reached once steps ``1..k`` all happened; the steps
+        must be disjoint).
+    by : str, optional
+        A column (value at each unit's first event): one funnel per segment
+        and a chi-square test of each step's conversion across segments.
+    exclude : iterable of str
+        Touchpoints that disqualify an attempt when they happen between two
+        steps (the attempt stops at the earlier step). No effect in
+        ``"strict"`` mode, where nothing happens between steps; in ``"any"``
+        mode an excluded event ends the attempt.
+    optional : iterable of int or str
+        Steps (index or label) that may be skipped. An optional step counts as
+        reached when it happens between the previous and the next required step
+        (anywhere after the previous one when the next is never reached);
+        nobody drops at an optional step, and the next step's conversion is
+        relative to the previous required step.
+    count : {"journeys", "customers", "sessions"}
+        The unit counted. ``"customers"`` merges the sessions of a customer
+        (the ``"customer"`` column from :meth:`EventLog.sessionize`, else each
+        journey is a customer); ``"sessions"`` needs the ``"session"`` column.
+
+    Returns
+    -------
+    Funnel
+
+    Notes
+    -----
+    Re-entry: a unit that starts the funnel several times (several events of
+    the first step) is counted once, by its best attempt: the one reaching the
+    deepest step (then the most optional steps, then the earliest). Each
+    attempt matches greedily (the earliest event of each step after the
+    previous one), which is optimal for ordered matching within a window.
+    Without window and exclusions only the first attempt is needed.
+
+    Conversion intervals are Wilson score intervals; the ``by`` test is
+    Pearson's chi-square for equal proportions (for two segments equal to the
+    pooled two-proportion z-test squared), with Benjamini-Hochberg q-values
+    across steps.
+
+    Examples
+    --------
+    >>> from touchpoint import EventLog
+    >>> log = EventLog.from_arrays(
+    ...     [1, 1, 1, 2, 2, 3, 3, 3],
+    ...     ["ad", "site", "buy", "ad", "site", "ad", "mail", "buy"],
+    ...     [0.0, 1.0, 2.0, 0.0, 5.0, 0.0, 1.0, 9.0])
+    >>> f = funnel(log, ["ad", "site", "buy"])
+    >>> [(s.label, s.entered, s.reached) for s in f.steps]
+    [('ad', 3, 3), ('site', 3, 2), ('buy', 2, 1)]
+    >>> f["site"].exits
+    (('buy', 1),)
+    >>> f["site"].next_events
+    (('mail', 1),)
+    >>> funnel(log, ["ad", "buy"], window=5.0)["buy"].reached
+    1
+    >>> funnel(log, ["ad", "buy"], mode="strict")["buy"].reached
+    0
+    """
+    p = _prepare(
+        log, steps, window=window, mode=mode, exclude=exclude, optional=optional, count=count
+    )
+    names = log.touchpoint_names
+    meta: dict[str, Any] = {
+        "mode": mode,
+        "window": _duration(window, "window"),
+        "count": count,
+        "time_unit": "s" if log.is_datetime else "",
+    }
+    total = _build(p, None, names, **meta)
+    if by is None:
+        return total
+    values = log.column(by)[p.units.first_event]
+    from touchpoint._lib.frames import _unique_in_order
+
+    groups = sorted(_unique_in_order(values), key=lambda v: (str(type(v)), v))
+    segs = {g: _build(p, values == g, names, **meta) for g in groups}
+    return _with_segments(total, segs, by)
+
+
+def _with_segments(total: Funnel, segs: dict[Any, Funnel], by: str) -> Funnel:
+    """``total`` with per-segment funnels and a homogeneity test of each step across them."""
+    from scipy.special import chdtrc
+
+    rows: dict[str, list[Any]] = {"step": [], "statistic": [], "dof": [], "pvalue": []}
+    for k, s in enumerate(total.steps):
+        ent = np.array([f.steps[k].entered for f in segs.values()], dtype=np.float64)
+        rea = np.array([f.steps[k].reached for f in segs.values()], dtype=np.float64)
+        stat, dof = _homogeneity(rea, ent)
+        rows["step"].append(s.label)
+        rows["statistic"].append(stat)
+        rows["dof"].append(dof)
+        rows["pvalue"].append(float(chdtrc(dof, stat)) if dof > 0 else float("nan"))
+    tests = Table(rows | {"qvalue": benjamini_hochberg(rows["pvalue"])}, title=f"by {by}")
+    return attrs.evolve(total, by=by, segments=segs, tests=tests)

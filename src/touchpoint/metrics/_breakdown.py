@@ -1,0 +1,465 @@
+"""CX metrics per group: breakdowns with multiple-testing control.
+
+:func:`breakdown` gives a metric per touchpoint, stage or any column (and per
+week or month), each group tested against the rest of its period and, with
+periods, against its own previous period; p-values are adjusted with
+Benjamini-Hochberg. The helpers here (metric specs, group and period labels)
+are shared with :func:`touchpoint.consistency`.
+
+References
+----------
+Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate:
+a practical and powerful approach to multiple testing. JRSS B 57(1), 289-300.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.columns import factorize, parse_time
+from touchpoint._lib.stats import (
+    benjamini_hochberg,
+    check_confidence,
+    proportion_ci,
+    two_sided_pvalue,
+)
+from touchpoint.exceptions import ValidationError
+from touchpoint.metrics._core import (
+    Moments,
+    _check_band,
+    _check_scale,
+    as_scores,
+    as_weights,
+    mean_interval,
+    nps_adjusted,
+    nps_interval,
+    two_proportion_z,
+    welch,
+)
+from touchpoint.metrics._scores import _CES_VERSIONS
+from touchpoint.table import Table
+
+if TYPE_CHECKING:
+    from touchpoint.core._journey import Journey
+
+__all__ = ["MetricSpec", "as_table", "breakdown", "group_labels", "metric_spec", "period_labels"]
+
+Metric = Literal["nps", "csat", "ces"]
+FloatArray = NDArray[np.float64]
+
+_OPTIONS = {
+    "nps": ("scale", "promoters", "detractors"),
+    "csat": ("scale", "satisfied"),
+    "ces": ("scale", "version", "agree"),
+}
+
+
+@attrs.frozen(kw_only=True)
+class MetricSpec:
+    """A metric with its scale and bands, as :func:`~touchpoint.nps` etc. take them."""
+
+    metric: str
+    scale: tuple[float, float]
+    band: tuple[float, float]  # promoters (NPS), satisfied (CSAT), agree (CES)
+    detractors: tuple[float, float] = (0.0, 6.0)
+
+    def _in(self, x: FloatArray, band: tuple[float, float]) -> NDArray[np.bool_]:
+        return (x >= band[0]) & (x <= band[1])
+
+    def value(self, x: FloatArray) -> FloatArray:
+        """What is averaged: ``y`` in {-1, 0, 1} (NPS), satisfied 0/1 (CSAT), the answer (CES)."""
+        if self.metric == "nps":
+            out: FloatArray = self._in(x, self.band).astype(np.float64) - self._in(
+                x, self.detractors
+            )
+            return out
+        if self.metric == "csat":
+            return self._in(x, self.band).astype(np.float64)
+        return x
+
+    def category(self, x: FloatArray) -> NDArray[np.int64]:
+        """Answer categories for chi-square: detractor/passive/promoter or not/satisfied."""
+        if self.metric == "nps":
+            return 1 + self.value(x).astype(np.int64)
+        return self._in(x, self.band).astype(np.int64)
+
+
+def metric_spec(metric: str, options: Mapping[str, Any]) -> MetricSpec:
+    """Validate ``metric`` and its options (``scale``, bands, CES ``version``)."""
+    if metric not in _OPTIONS:
+        msg = f"`metric` must be 'nps', 'csat' or 'ces' (got {metric!r})."
+        raise ValidationError(msg)
+    unknown = sorted(set(options) - set(_OPTIONS[metric]))
+    if unknown:
+        msg = (
+            f"unknown option(s) {unknown} for metric {metric!r}; it takes {list(_OPTIONS[metric])}."
+        )
+        raise ValidationError(msg)
+    if metric == "nps":
+        sc = _pair(options.get("scale", (0, 10)))
+        pro = _check_band(options.get("promoters", (9, 10)), sc, "promoters")
+        det = _check_band(options.get("detractors", (0, 6)), sc, "detractors")
+        if det[1] >= pro[0]:
+            msg = f"`detractors` {det!r} must lie below `promoters` {pro!r}."
+            raise ValidationError(msg)
+        return MetricSpec(metric=metric, scale=sc, band=pro, detractors=det)
+    if metric == "csat":
+        sc = _pair(options.get("scale", (1, 5)))
+        band = _check_band(options.get("satisfied", (4, 5)), sc, "satisfied")
+        return MetricSpec(metric=metric, scale=sc, band=band)
+    version = options.get("version", 2)
+    if version not in _CES_VERSIONS:
+        msg = f"`version` must be 1 or 2 (got {version!r})."
+        raise ValidationError(msg)
+    default_scale, default_agree, _ = _CES_VERSIONS[version]
+    sc = _pair(options.get("scale") or default_scale)
+    band = _check_band(options.get("agree") or default_agree, sc, "agree")
+    return MetricSpec(metric=metric, scale=sc, band=band)
+
+
+def _pair(v: Any) -> tuple[float, float]:
+    return (float(v[0]), float(v[1]))
+
+
+def as_table(responses: Any) -> Table:
+    """A :class:`Table` from a Table, a mapping of columns or a pandas/polars frame."""
+    if isinstance(responses, Table):
+        return responses
+    if isinstance(responses, Mapping):
+        return Table(responses)
+    return Table.from_frame(responses)
+
+
+def _metric_values(table: Table, spec: MetricSpec, column: str | None) -> FloatArray:
+    col = column or spec.metric
+    if col not in table:
+        msg = f"the responses have no {col!r} column; they have {list(table.columns)}."
+        raise ValidationError(msg)
+    x = as_scores(table[col], col)
+    _check_scale(x, spec.scale, col, integer=spec.metric == "nps")
+    return x
+
+
+def group_labels(table: Table, by: str, journey: Journey | None) -> NDArray[Any]:
+    """Per row, the group of ``by``; "stage"/"channel" come from the journey when given."""
+    if by in ("stage", "channel") and journey is not None and "touchpoint" in table:
+        names = table["touchpoint"]
+        lookup: dict[Any, Any] = {}
+        for name in set(names.tolist()):
+            if isinstance(name, str) and name in journey:
+                t = journey.touchpoint(name)
+                lookup[name] = t.stage if by == "stage" else t.channel
+        own = table.to_dict().get(by)
+        out = np.empty(len(names), dtype=object)
+        for i, name in enumerate(names.tolist()):
+            v = lookup.get(name)
+            out[i] = v if v is not None else (None if own is None else own[i])
+        return out
+    if by not in table:
+        msg = f"the responses have no {by!r} column; they have {list(table.columns)}."
+        raise ValidationError(msg)
+    return table[by]
+
+
+def _stage_order(journey: Journey | None) -> dict[str, int]:
+    return {} if journey is None else {s.name: s.order for s in journey.stages}
+
+
+def _sorted_groups(uniques: NDArray[Any], by: str, journey: Journey | None) -> NDArray[np.int64]:
+    order = _stage_order(journey) if by == "stage" else {}
+    keys = [(order.get(str(u), 10**6), str(u)) for u in uniques.tolist()]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+
+
+def period_labels(table: Table, period: str, time: str) -> NDArray[Any]:
+    """Per row, the week (Monday, ``YYYY-MM-DD``) or month (``YYYY-MM``) of ``time``."""
+    if period not in ("week", "month"):
+        msg = f"`period` must be 'week', 'month' or None (got {period!r})."
+        raise ValidationError(msg)
+    if time not in table:
+        msg = (
+            f"the responses have no {time!r} column for `period`; they have {list(table.columns)}."
+        )
+        raise ValidationError(msg)
+    parsed = parse_time(table[time])
+    if parsed.values.dtype.kind != "M":
+        msg = f"column {time!r} must hold dates or datetimes for `period` (got numbers)."
+        raise ValidationError(msg)
+    bad = parsed.bad | parsed.empty
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = f"column {time!r}, row {i}: cannot parse {table[time][i]!r} as a date."
+        raise ValidationError(msg)
+    out = np.empty(len(table), dtype=object)
+    ok = ~np.isnat(parsed.values)
+    if period == "month":
+        lab = parsed.values[ok].astype("datetime64[M]").astype(str)
+    else:
+        days = parsed.values[ok].astype("datetime64[D]").astype(np.int64)
+        monday = days - (days + 3) % 7  # 1970-01-01 was a Thursday
+        lab = monday.astype("datetime64[D]").astype(str)
+    out[ok] = lab
+    out[~ok] = None
+    return out
+
+
+@attrs.frozen(kw_only=True)
+class _CellStats:
+    """Metric per cell (vectorised): score, interval, and what the tests need."""
+
+    n: FloatArray
+    effective_n: FloatArray
+    score: FloatArray
+    low: FloatArray
+    high: FloatArray
+    test_centre: FloatArray
+    test_se: FloatArray
+    share: FloatArray  # share satisfied/promoters (for tests of proportions)
+    extra: dict[str, FloatArray]
+
+
+def _cell_stats(
+    spec: MetricSpec,
+    x: FloatArray,
+    w: FloatArray | None,
+    codes: NDArray[np.int64],
+    k: int,
+    *,
+    confidence_level: float,
+) -> _CellStats:
+    v = spec.value(x)
+    mom = Moments.grouped(v, w, codes, k)
+    if spec.metric == "nps":
+        return _nps_cells(mom, Moments.grouped(np.abs(v), w, codes, k), confidence_level)
+    if spec.metric == "csat":
+        rating = Moments.grouped(x, w, codes, k).mean
+        return _share_cells(mom, confidence_level, rating)
+    return _mean_cells(mom, confidence_level, spec.scale)
+
+
+def _nps_cells(mom: Moments, absmom: Moments, c: float) -> _CellStats:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m, a = mom.mean, absmom.swv / absmom.sw
+    pp, pd = (a + m) / 2, (a - m) / 2
+    neff = mom.effective_n
+    se = mom.se(ddof=False)
+    lo, hi = nps_interval(pp, pd, neff, se, confidence_level=c, method="adjusted_wald")
+    centre, se_adj = nps_adjusted(pp, pd, neff)
+    return _CellStats(
+        n=mom.n,
+        effective_n=neff,
+        score=100 * m,
+        low=lo,
+        high=hi,
+        test_centre=centre,
+        test_se=se_adj,
+        share=pp,
+        extra={"promoters": pp, "detractors": pd},
+    )
+
+
+def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
+    share = mom.mean
+    neff = mom.effective_n
+    lo, hi = proportion_ci(np.nan_to_num(share) * neff, neff, c, "wilson")
+    return _CellStats(
+        n=mom.n,
+        effective_n=neff,
+        score=100 * share,
+        low=100 * lo,
+        high=100 * hi,
+        test_centre=share,
+        test_se=mom.se(ddof=False),
+        share=share,
+        extra={"mean_rating": rating},
+    )
+
+
+def _mean_cells(mom: Moments, c: float, scale: tuple[float, float]) -> _CellStats:
+    se = mom.se(ddof=True)
+    lo, hi = mean_interval(mom.mean, se, mom.effective_n, c)
+    lo, hi = np.clip(lo, *scale), np.clip(hi, *scale)
+    return _CellStats(
+        n=mom.n,
+        effective_n=mom.effective_n,
+        score=mom.mean,
+        low=lo,
+        high=hi,
+        test_centre=mom.mean,
+        test_se=se,
+        share=mom.mean,
+        extra={},
+    )
+
+
+def _test(metric: str, a: _CellStats, ia: Any, b: _CellStats, ib: Any) -> FloatArray:
+    """Two-sided p-values of cell ``a[ia]`` against cell ``b[ib]`` (independent samples)."""
+    if metric == "csat":
+        _, p = two_proportion_z(a.share[ia], a.effective_n[ia], b.share[ib], b.effective_n[ib])
+    elif metric == "nps":
+        se = np.hypot(a.test_se[ia], b.test_se[ib])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, (a.test_centre[ia] - b.test_centre[ib]) / se, 0.0)
+        p = two_sided_pvalue(z)
+    else:
+        _, _, _, p = welch(
+            (a.test_centre[ia], a.test_se[ia], a.effective_n[ia]),
+            (b.test_centre[ib], b.test_se[ib], b.effective_n[ib]),
+        )
+    out = np.asarray(p, dtype=np.float64)
+    bad = (a.n[ia] < 2) | (b.n[ib] < 2) | ~np.isfinite(out)
+    return np.where(bad, np.nan, out)
+
+
+def breakdown(
+    responses: Any,
+    metric: Metric = "nps",
+    by: str = "touchpoint",
+    period: Literal["week", "month"] | None = None,
+    *,
+    column: str | None = None,
+    weights: str | None = None,
+    journey: Journey | None = None,
+    time: str = "timestamp",
+    alpha: float = 0.05,
+    confidence_level: float = 0.95,
+    **options: Any,
+) -> Table:
+    """A CX metric per group (and per period), each group tested against the rest.
+
+    Parameters
+    ----------
+    responses : Table, mapping of columns, or pandas/polars DataFrame
+        Survey answers, one row per answer (e.g. the sample's ``surveys``).
+    metric : {"nps", "csat", "ces"}
+        NPS (0-10, bands 9-10/0-6, adjusted-Wald intervals), CSAT (1-5,
+        share 4-5, Wilson) or CES 2.0 (1-7, mean, t-interval). Rows with no
+        answer for the metric are skipped.
+    by : str
+        ``"touchpoint"``, ``"stage"``, ``"channel"`` or any column. With a
+        ``journey``, stage and channel are looked up from each row's
+        touchpoint (falling back to the table's own column).
+    period : {"week", "month"}, optional
+        Also split by the week (starting Monday) or month of ``time``; each
+        group's change from its previous period is then tested too.
+    column : str, optional
+        The answer column (defaults to the metric's name).
+    weights : str, optional
+        Column of survey weights.
+    journey : Journey, optional
+        The design that maps touchpoints to stages/channels.
+    alpha : float
+        False discovery rate for the ``significant`` flags (Benjamini-Hochberg
+        over all groups of the table; separately for period changes).
+    **options
+        The metric's scale and bands, as the one-sample functions take them:
+        ``promoters``, ``detractors``, ``scale`` (NPS); ``scale``,
+        ``satisfied`` (CSAT); ``version``, ``scale``, ``agree`` (CES).
+
+    Returns
+    -------
+    Table
+        Columns ``group``, (``period``), ``n``, ``score``, ``ci_low``,
+        ``ci_high``, (metric parts), ``rest_score``, ``difference``,
+        ``pvalue``, ``qvalue``, ``significant`` and, with periods,
+        ``change``, ``change_pvalue``, ``change_qvalue``,
+        ``change_significant``. Groups with no answers are left out.
+
+    Examples
+    --------
+    >>> t = breakdown({"touchpoint": ["web"] * 50 + ["store"] * 50,
+    ...                "csat": [5] * 45 + [2] * 5 + [5] * 25 + [2] * 25}, metric="csat")
+    >>> [(r["group"], r["score"], r["significant"]) for r in t.to_records()]
+    [('store', 50.0, True), ('web', 90.0, True)]
+    """
+    check_confidence(confidence_level)
+    spec = metric_spec(metric, options)
+    table = as_table(responses)
+    x = _metric_values(table, spec, column)
+    w = as_weights(table[weights], len(table), weights) if weights else None
+    labels = group_labels(table, by, journey)
+    g = factorize(np.asarray(labels) if labels.dtype != object else labels)
+    keep = (g.codes >= 0) & ~np.isnan(x)
+    if period is not None:
+        per = factorize(period_labels(table, period, time))
+        keep &= per.codes >= 0
+        p_order = np.argsort(per.uniques.astype(str), kind="stable")
+        p_rank = np.empty(len(p_order), dtype=np.int64)
+        p_rank[p_order] = np.arange(len(p_order))
+        pcodes = p_rank[per.codes[keep]]
+        p_names = per.uniques[p_order]
+    else:
+        pcodes = np.zeros(int(keep.sum()), dtype=np.int64)
+        p_names = np.array([None], dtype=object)
+    n_groups, n_periods = len(g.uniques), len(p_names)
+    g_order = _sorted_groups(g.uniques, by, journey)
+    g_rank = np.empty(n_groups, dtype=np.int64)
+    g_rank[g_order] = np.arange(n_groups)
+    gcodes = g_rank[g.codes[keep]]
+    g_names = g.uniques[g_order]
+    xs, ws = x[keep], (None if w is None else w[keep])
+    cells = gcodes * n_periods + pcodes
+    k = n_groups * n_periods
+    st = _cell_stats(spec, xs, ws, cells, k, confidence_level=confidence_level)
+    # the rest of each cell's period = period total - cell
+    pidx = np.arange(k) % n_periods
+
+    def rest_of(v: FloatArray) -> Moments:
+        cell = Moments.grouped(v, ws, cells, k)
+        return _take(Moments.grouped(v, ws, pcodes, n_periods), pidx) - cell
+
+    v = spec.value(xs)
+    if spec.metric == "nps":
+        rest = _nps_cells(rest_of(v), rest_of(np.abs(v)), confidence_level)
+    elif spec.metric == "csat":
+        rest = _share_cells(rest_of(v), confidence_level, rest_of(xs).mean)
+    else:
+        rest = _mean_cells(rest_of(v), confidence_level, spec.scale)
+    idx = np.arange(k)
+    p_rest = _test(spec.metric, st, idx, rest, idx)
+    present = st.n > 0
+    cols: dict[str, Any] = {"group": g_names[idx // n_periods]}
+    if period is not None:
+        cols["period"] = p_names[idx % n_periods]
+    cols.update(
+        {
+            "n": st.n.astype(np.int64),
+            "score": st.score,
+            "ci_low": st.low,
+            "ci_high": st.high,
+            **st.extra,
+            "rest_score": rest.score,
+            "difference": st.score - rest.score,
+            "pvalue": p_rest,
+        }
+    )
+    if period is not None:
+        prev = idx - 1
+        has_prev = (idx % n_periods > 0) & present
+        has_prev[has_prev] &= st.n[prev[has_prev]] > 0
+        change = np.full(k, np.nan)
+        change[has_prev] = st.score[has_prev] - st.score[prev[has_prev]]
+        p_change = np.full(k, np.nan)
+        p_change[has_prev] = _test(spec.metric, st, idx[has_prev], st, prev[has_prev])
+        cols["change"] = change
+        cols["change_pvalue"] = p_change
+    sel = {name: np.asarray(v)[present] for name, v in cols.items()}
+    out: dict[str, Any] = {}
+    for name, v in sel.items():
+        out[name] = v
+        if name in ("pvalue", "change_pvalue"):
+            q = benjamini_hochberg(v)
+            prefix = name[: -len("pvalue")]
+            out[prefix + "qvalue"] = q
+            out[prefix + "significant"] = np.nan_to_num(q, nan=1.0) < alpha
+    title = f"{metric.upper()} by {by}" + (f" and {period}" if period else "")
+    return Table(out, title=title)
+
+
+def _take(mom: Moments, idx: NDArray[np.int64]) -> Moments:
+    return Moments(**{f.name: getattr(mom, f.name)[idx] for f in attrs.fields(Moments)})

@@ -1,0 +1,280 @@
+"""Does a stage feel the same on every channel? Omnibus tests with effect sizes and standouts.
+
+References
+----------
+Kruskal, W. H. and Wallis, W. A. (1952). Use of ranks in one-criterion
+variance analysis. JASA 47(260), 583-621.
+
+Tomczak, M. and Tomczak, E. (2014). The need to report effect size estimates
+revisited. Trends in Sport Sciences 21(1), 19-25 (epsilon-squared for H).
+
+Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate.
+JRSS B 57(1), 289-300.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.columns import factorize
+from touchpoint._lib.stats import benjamini_hochberg, two_sided_pvalue
+from touchpoint.metrics._breakdown import (
+    FloatArray,
+    Metric,
+    MetricSpec,
+    _metric_values,
+    _sorted_groups,
+    as_table,
+    group_labels,
+    metric_spec,
+)
+from touchpoint.metrics._core import nps_adjusted, two_proportion_z
+from touchpoint.table import Table
+
+if TYPE_CHECKING:
+    from touchpoint.core._journey import Journey
+
+__all__ = ["Consistency", "consistency"]
+
+
+@attrs.frozen(kw_only=True)
+class Consistency:
+    """Does each stage feel the same on every channel?
+
+    Attributes
+    ----------
+    table : Table
+        One row per stage: answers, channels compared, test, statistic, df,
+        p-value, BH q-value, effect size (Cramér's V for chi-square,
+        epsilon-squared for Kruskal-Wallis), ``consistent`` and the channels
+        that stand out.
+    detail : Table
+        One row per stage and channel: n, score, difference from the rest of
+        the stage, p-value, q-value and ``stands_out``.
+    """
+
+    table: Table
+    detail: Table
+    metric: str
+    across: str
+    within: str
+
+    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
+        """The per-stage table as a DataFrame."""
+        return self.table.to_frame(backend)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The per-stage table as records."""
+        return self.table.to_records()
+
+    def to_text(self) -> str:
+        """Plain-text rendering of the per-stage table."""
+        return self.table.to_text()
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html() + self.detail.to_html()
+
+    def __repr__(self) -> str:
+        recs = self.table.to_records()
+        bad = [r[self.within] for r in recs if not r["consistent"]]
+        return (
+            f"Consistency({self.metric.upper()} across {self.across} within {self.within}: "
+            f"{len(recs) - len(bad)} of {len(recs)} consistent"
+            + (f"; differs in {', '.join(map(str, bad))}" if bad else "")
+            + ")"
+        )
+
+
+def _chi2(counts: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    """Pearson chi-square of independence on a k x c table: (stat, df, p, Cramér's V)."""
+    from scipy.special import chdtrc
+
+    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
+    r, c = counts.shape
+    if r < 2 or c < 2:
+        return 0.0, 0.0, 1.0, 0.0
+    n = counts.sum()
+    exp = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / n
+    stat = float(((counts - exp) ** 2 / exp).sum())
+    df = float((r - 1) * (c - 1))
+    v = float(np.sqrt(stat / (n * (min(r, c) - 1))))
+    return stat, df, float(chdtrc(df, stat)), v
+
+
+def consistency(
+    responses: Any,
+    metric: Metric = "csat",
+    across: str = "channel",
+    within: str = "stage",
+    *,
+    column: str | None = None,
+    journey: Journey | None = None,
+    alpha: float = 0.05,
+    min_answers: int = 5,
+    **options: Any,
+) -> Consistency:
+    """Test, per stage, whether a CX metric differs between channels.
+
+    Proportions use a chi-square test of independence (CSAT: satisfied or
+    not; NPS: detractor/passive/promoter) with Cramér's V; CES answers use
+    Kruskal-Wallis with epsilon-squared ``H / (n - 1)``. A channel *stands
+    out* when its answers differ from the rest of the stage (two-proportion
+    z for CSAT, z on NPS, Mann-Whitney U for CES) after Benjamini-Hochberg
+    over all stage-channel cells; stages are *consistent* when the
+    omnibus q-value is at least ``alpha``.
+
+    Parameters
+    ----------
+    responses : Table, mapping or DataFrame
+        Survey answers.
+    metric : {"csat", "nps", "ces"}
+    across, within : str
+        Columns (or "stage"/"channel" looked up in ``journey``).
+    min_answers : int
+        Channels with fewer answers in a stage are left out of its test.
+    **options
+        The metric's scale and bands (as for :func:`breakdown`).
+
+    Examples
+    --------
+    >>> res = consistency({"stage": ["buy"] * 80, "channel": ["web"] * 40 + ["app"] * 40,
+    ...                    "csat": [5] * 36 + [1] * 4 + [5] * 16 + [1] * 24})
+    >>> res.to_records()[0]["consistent"], res.to_records()[0]["stands_out"]
+    (False, 'web, app')
+    """
+    spec = metric_spec(metric, options)
+    table = as_table(responses)
+    x = _metric_values(table, spec, column)
+    within_lab = factorize(_obj(group_labels(table, within, journey)))
+    across_lab = factorize(_obj(group_labels(table, across, journey)))
+    keep = (within_lab.codes >= 0) & (across_lab.codes >= 0) & ~np.isnan(x)
+    w_order = _sorted_groups(within_lab.uniques, within, journey)
+    rows: list[dict[str, Any]] = []
+    detail: list[dict[str, Any]] = []
+    for s in w_order.tolist():
+        sel = keep & (within_lab.codes == s)
+        xs, cs = x[sel], across_lab.codes[sel]
+        counts = np.bincount(cs, minlength=len(across_lab.uniques))
+        chans = [c for c in np.argsort(-counts, kind="stable").tolist() if counts[c] >= min_answers]
+        if len(chans) < 2:
+            continue
+        in_ch = np.isin(cs, chans)
+        xs, cs = xs[in_ch], cs[in_ch]
+        stat, df, p, eff, test = _omnibus(spec, xs, cs, chans)
+        stage_name = within_lab.uniques[s]
+        rows.append(
+            {
+                within: stage_name,
+                "n": len(xs),
+                "channels": len(chans),
+                "test": test,
+                "statistic": stat,
+                "df": df,
+                "pvalue": p,
+                "effect_size": eff,
+            }
+        )
+        for c in chans:
+            mine = cs == c
+            score, rest_score, pc = _versus_rest(spec, xs[mine], xs[~mine])
+            detail.append(
+                {
+                    within: stage_name,
+                    across: across_lab.uniques[c],
+                    "n": int(mine.sum()),
+                    "score": score,
+                    "difference": score - rest_score,
+                    "pvalue": pc,
+                }
+            )
+    cols_main = (within, "n", "channels", "test", "statistic", "df", "pvalue", "effect_size")
+    cols_detail = (within, across, "n", "score", "difference", "pvalue")
+    main_t = _records_table(rows, cols_main)
+    det_t = _records_table(detail, cols_detail)
+    q = benjamini_hochberg(main_t["pvalue"].astype(np.float64))
+    qd = benjamini_hochberg(det_t["pvalue"].astype(np.float64))
+    stands = np.nan_to_num(qd, nan=1.0) < alpha
+    det_t = det_t.with_column("qvalue", qd).with_column("stands_out", stands)
+    out_names = []
+    for r in rows:
+        m = np.flatnonzero((det_t[within] == r[within]) & stands)
+        m = m[np.argsort(qd[m], kind="stable")]  # the clearest first
+        out_names.append(", ".join(str(v) for v in det_t[across][m].tolist()))
+    main_t = (
+        main_t.with_column("qvalue", q)
+        .with_column("consistent", ~(np.nan_to_num(q, nan=1.0) < alpha))
+        .with_column("stands_out", np.array(out_names, dtype=object))
+    )
+    main_t.title = f"{metric.upper()} consistency across {across} within {within}"
+    det_t.title = f"{metric.upper()} by {within} and {across}"
+    return Consistency(table=main_t, detail=det_t, metric=metric, across=across, within=within)
+
+
+def _obj(values: NDArray[Any]) -> NDArray[Any]:
+    return values if values.dtype == object else values.astype(object)
+
+
+def _records_table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> Table:
+    out: dict[str, Any] = {}
+    for c in cols:
+        vals = [r[c] for r in rows]
+        arr = np.empty(len(vals), dtype=object)
+        arr[:] = vals
+        if vals and all(isinstance(v, int | float | np.number) for v in vals):
+            arr = np.asarray(vals, dtype=np.float64 if c not in ("n", "channels") else np.int64)
+        elif not vals and c in ("statistic", "df", "pvalue", "effect_size", "score", "difference"):
+            arr = np.empty(0, dtype=np.float64)
+        out[c] = arr
+    return Table(out)
+
+
+def _omnibus(
+    spec: MetricSpec, xs: FloatArray, cs: NDArray[np.int64], chans: list[int]
+) -> tuple[float, float, float, float, str]:
+    if spec.metric == "ces":
+        from scipy.stats import kruskal
+
+        groups = [xs[cs == c] for c in chans]
+        if np.ptp(xs) == 0:
+            return 0.0, float(len(chans) - 1), 1.0, 0.0, "Kruskal-Wallis"
+        res = kruskal(*groups)
+        h = float(res.statistic)
+        return h, float(len(chans) - 1), float(res.pvalue), h / (len(xs) - 1), "Kruskal-Wallis"
+    cat = spec.category(xs)
+    ncat = 2 if spec.metric == "csat" else 3
+    remap = {c: i for i, c in enumerate(chans)}
+    rows = np.array([remap[c] for c in cs.tolist()], dtype=np.int64)
+    counts = np.bincount(rows * ncat + cat, minlength=len(chans) * ncat).reshape(len(chans), ncat)
+    stat, df, p, v = _chi2(counts.astype(np.float64))
+    return stat, df, p, v, "chi-square"
+
+
+def _versus_rest(spec: MetricSpec, a: FloatArray, b: FloatArray) -> tuple[float, float, float]:
+    """(score of a, score of b, two-sided p of a vs b)."""
+    if spec.metric == "csat":
+        pa, pb = np.mean(spec.value(a)), np.mean(spec.value(b))
+        _, p = two_proportion_z(
+            np.array([pa]), np.array([float(len(a))]), np.array([pb]), np.array([float(len(b))])
+        )
+        return 100 * float(pa), 100 * float(pb), float(p[0])
+    if spec.metric == "nps":
+        ya, yb = spec.value(a), spec.value(b)
+        ca, sea = nps_adjusted(
+            np.array([np.mean(ya > 0)]), np.array([np.mean(ya < 0)]), np.array([float(len(a))])
+        )
+        cb, seb = nps_adjusted(
+            np.array([np.mean(yb > 0)]), np.array([np.mean(yb < 0)]), np.array([float(len(b))])
+        )
+        z = (ca - cb) / np.hypot(sea, seb)
+        sa, sb = 100 * float(np.mean(ya)), 100 * float(np.mean(yb))
+        return sa, sb, float(two_sided_pvalue(z)[0])
+    from scipy.stats import mannwhitneyu
+
+    if np.ptp(np.concatenate([a, b])) == 0:
+        return float(a.mean()), float(b.mean()), 1.0
+    pv = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return float(a.mean()), float(b.mean()), pv

@@ -1,0 +1,395 @@
+"""Building blocks of the CX metrics: input checks, weighted moments, vectorised intervals.
+
+Everything here works on numpy arrays of groups at once, so :mod:`touchpoint.metrics`
+(one sample) and :func:`touchpoint.breakdown` (many groups) share one implementation.
+Only ``scipy.special`` is used (lazily).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, get_args
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.columns import _is_missing, as_array
+from touchpoint._lib.stats import (
+    PROPORTION_METHODS,
+    ConfidenceInterval,
+    check_confidence,
+    normal_quantile,
+    proportion_ci,
+    t_quantile,
+    two_sided_pvalue,
+)
+from touchpoint.exceptions import ValidationError
+
+__all__ = [
+    "ADJUSTED_WALD_PSEUDO",
+    "MEAN_METHODS",
+    "NPS_METHODS",
+    "Moments",
+    "as_scores",
+    "as_weights",
+    "mean_interval",
+    "newcombe_interval",
+    "nps_adjusted",
+    "nps_interval",
+    "two_proportion_z",
+    "welch",
+]
+
+NPSMethod = Literal["adjusted_wald", "wald", "bootstrap", "bayes"]
+NPS_METHODS: tuple[str, ...] = get_args(NPSMethod)
+
+MeanMethod = Literal["t", "bootstrap"]
+MEAN_METHODS: tuple[str, ...] = get_args(MeanMethod)
+
+
+ADJUSTED_WALD_PSEUDO = (0.75, 1.5, 0.75)
+
+
+FloatArray = NDArray[np.float64]
+
+
+def as_scores(scores: Any, name: str = "scores") -> FloatArray:
+    """Answers as a 1-D float64 array; None/NaN/NA become NaN.
+
+    Accepts lists, tuples, numpy arrays and pandas/polars/pyarrow series.
+    """
+    arr = as_array(scores)
+    if arr.ndim != 1:
+        msg = f"`{name}` must be one-dimensional (got shape {arr.shape})."
+        raise ValidationError(msg)
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64, copy=False)
+    out = np.empty(len(arr), dtype=np.float64)
+    for i, v in enumerate(arr.tolist()):
+        if _is_missing(v) or (isinstance(v, str) and not v.strip()):
+            out[i] = np.nan
+            continue
+        try:
+            if isinstance(v, bool):
+                raise TypeError
+            out[i] = float(v)
+        except (TypeError, ValueError):
+            msg = f"`{name}` at position {i}: not a number {v!r}."
+            raise ValidationError(msg) from None
+    return out
+
+
+def as_weights(weights: Any, n: int, name: str = "weights") -> FloatArray | None:
+    """Validated non-negative finite weights of length ``n`` (or None)."""
+    if weights is None:
+        return None
+    w = as_scores(weights, name)
+    if len(w) != n:
+        msg = f"`{name}` has {len(w)} values but the scores have {n}."
+        raise ValidationError(msg)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = f"`{name}` at position {i}: weights must be finite and non-negative (got {float(w[i])!r})."
+        raise ValidationError(msg)
+    return w
+
+
+def _check_scale(
+    x: FloatArray,
+    scale: tuple[float, float],
+    name: str,
+    integer: bool,
+    *,
+    answered: FloatArray | None = None,
+) -> None:
+    """Raise, naming the position in ``x``, on an answer off the scale or not whole.
+
+    ``answered`` (``x`` without NaN, when the caller has it) makes the
+    common, valid case one pass of min/max; positions are always those of ``x``.
+    """
+    lo, hi = scale
+    vals = answered
+    if vals is None:
+        vals = x[~np.isnan(x)] if x.dtype.kind == "f" else x
+    if vals.size == 0:
+        return
+    xmin, xmax = float(vals.min()), float(vals.max())
+    if xmin < lo or xmax > hi:
+        bad = np.flatnonzero((x < lo) | (x > hi))
+        i = int(bad[0])
+        msg = f"`{name}` at position {i}: {float(x[i])!r} is outside the scale {lo:g}-{hi:g}."
+        raise ValidationError(msg)
+    if integer and bool(np.any(vals != np.floor(vals))):
+        frac = x != np.floor(x)
+        frac &= ~np.isnan(x)
+        if frac.any():
+            i = int(np.flatnonzero(frac)[0])
+            msg = f"`{name}` at position {i}: {float(x[i])!r} is not a whole number on the {lo:g}-{hi:g} scale."
+            raise ValidationError(msg)
+
+
+def _check_band(
+    band: Sequence[float], scale: tuple[float, float], name: str
+) -> tuple[float, float]:
+    if len(band) != 2 or band[0] > band[1] or band[0] < scale[0] or band[1] > scale[1]:
+        msg = f"`{name}` must be (low, high) inside the scale {scale} (got {band!r})."
+        raise ValidationError(msg)
+    return (float(band[0]), float(band[1]))
+
+
+def _prepare(
+    scores: Any, weights: Any, scale: tuple[float, float], integer: bool
+) -> tuple[FloatArray, FloatArray | None, int]:
+    """Validate; return (answers without NaN, their weights, n_missing)."""
+    raw = as_array(scores)
+    whole = raw.dtype.kind in "biu"  # integer input: no NaN, no fractions to look for
+    x = as_scores(raw)
+    w = as_weights(weights, len(x))
+    n_missing = 0
+    answered = x
+    if not whole:
+        missing = np.isnan(x)
+        n_missing = int(np.count_nonzero(missing))
+        if n_missing:
+            answered = x[~missing]
+            w = None if w is None else w[~missing]
+    # positions in messages refer to the input
+    _check_scale(x, scale, "scores", integer and not whole, answered=answered)
+    x = answered
+    if len(x) == 0:
+        msg = f"`scores` has no answers ({n_missing} missing)."
+        raise ValidationError(msg)
+    if w is not None and not float(w.sum()) > 0:
+        msg = "`weights` of the answered scores sum to zero."
+        raise ValidationError(msg)
+    return x, w, n_missing
+
+
+@attrs.frozen(kw_only=True)
+class Moments:
+    """Weighted sufficient statistics of a variable ``v`` per group (arrays).
+
+    ``n`` answers, ``sw``/``sw2`` sums of weights and squared weights,
+    ``swv``/``swv2`` weighted sums of ``v`` and ``v**2``, ``sw2v``/``sw2v2``
+    the same with squared weights (for the linearisation variance).
+    """
+
+    n: FloatArray
+    sw: FloatArray
+    sw2: FloatArray
+    swv: FloatArray
+    swv2: FloatArray
+    sw2v: FloatArray
+    sw2v2: FloatArray
+
+    @classmethod
+    def one(cls, v: FloatArray, w: FloatArray | None) -> Moments:
+        """Moments of a single sample."""
+        n = float(len(v))
+        if w is None:
+            s1, s2 = float(v.sum()), float(np.dot(v, v))
+            vals = (n, n, n, s1, s2, s1, s2)
+        else:
+            wv = w * v
+            w2 = w * w
+            vals = (
+                n,
+                float(w.sum()),
+                float(w2.sum()),
+                float(wv.sum()),
+                float(np.dot(wv, v)),
+                float(np.dot(w2, v)),
+                float(np.dot(w2 * v, v)),
+            )
+        names = [f.name for f in attrs.fields(cls)]
+        return cls(**{k: np.array([x]) for k, x in zip(names, vals, strict=True)})
+
+    @classmethod
+    def grouped(
+        cls, v: FloatArray, w: FloatArray | None, codes: NDArray[np.int64], k: int
+    ) -> Moments:
+        """Moments per group ``codes`` in ``0..k-1`` (vectorised with bincount)."""
+
+        def bc(x: FloatArray | None) -> FloatArray:
+            return np.bincount(codes, weights=x, minlength=k).astype(np.float64)
+
+        n = bc(None)
+        if w is None:
+            s1, s2 = bc(v), bc(v * v)
+            return cls(n=n, sw=n, sw2=n, swv=s1, swv2=s2, sw2v=s1, sw2v2=s2)
+        w2 = w * w
+        return cls(
+            n=n,
+            sw=bc(w),
+            sw2=bc(w2),
+            swv=bc(w * v),
+            swv2=bc(w * v * v),
+            sw2v=bc(w2 * v),
+            sw2v2=bc(w2 * v * v),
+        )
+
+    def __sub__(self, other: Moments) -> Moments:
+        return Moments(
+            **{
+                f.name: getattr(self, f.name) - getattr(other, f.name)
+                for f in attrs.fields(Moments)
+            }
+        )
+
+    def total(self) -> Moments:
+        """The moments of all groups pooled."""
+        return Moments(
+            **{f.name: np.array([getattr(self, f.name).sum()]) for f in attrs.fields(Moments)}
+        )
+
+    @property
+    def mean(self) -> FloatArray:
+        """Weighted mean of ``v``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.swv / self.sw
+
+    @property
+    def effective_n(self) -> FloatArray:
+        """Kish effective sample size ``(sum w)^2 / sum w^2``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.sw2 > 0, self.sw**2 / self.sw2, 0.0)
+
+    def se(self, *, ddof: bool) -> FloatArray:
+        """Linearisation (sandwich) standard error of the weighted mean.
+
+        ``ddof=True`` multiplies the variance by ``n / (n - 1)`` so that with
+        unit weights it is the usual ``s / sqrt(n)`` of a t-interval.
+        """
+        m = self.mean
+        num = np.maximum(self.sw2v2 - 2 * m * self.sw2v + m * m * self.sw2, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var = num / self.sw**2
+            if ddof:
+                var = var * self.n / (self.n - 1)
+        return np.sqrt(var)
+
+
+def nps_adjusted(
+    promoters: FloatArray, detractors: FloatArray, effective_n: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Adjusted-Wald NPS and standard error in points (Rocks 2016), vectorised.
+
+    Adds 0.75 detractors, 1.5 passives and 0.75 promoters to the (effective)
+    counts, as ``NPS::nps_test(test = "adjusted.wald")`` in R.
+    """
+    d0, _, p0 = ADJUSTED_WALD_PSEUDO
+    m = effective_n + sum(ADJUSTED_WALD_PSEUDO)
+    pp = (promoters * effective_n + p0) / m
+    pd = (detractors * effective_n + d0) / m
+    return 100 * (pp - pd), 100 * np.sqrt(np.maximum(pp + pd - (pp - pd) ** 2, 0.0) / m)
+
+
+def nps_interval(
+    promoters: FloatArray,
+    detractors: FloatArray,
+    effective_n: FloatArray,
+    se: FloatArray,
+    *,
+    confidence_level: float,
+    method: str,
+) -> tuple[FloatArray, FloatArray]:
+    """Vectorised adjusted-Wald or Wald NPS interval on the -100..100 scale."""
+    z = normal_quantile(1 - (1 - check_confidence(confidence_level)) / 2)
+    if method == "wald":
+        centre = 100 * (promoters - detractors)
+        half = z * 100 * se
+    elif method == "adjusted_wald":
+        centre, se_adj = nps_adjusted(promoters, detractors, effective_n)
+        half = z * se_adj
+    else:
+        msg = f"`method` must be one of {NPS_METHODS} (got {method!r})."
+        raise ValidationError(msg)
+    return np.clip(centre - half, -100, 100), np.clip(centre + half, -100, 100)
+
+
+def _percentile_ci(draws: FloatArray, confidence_level: float) -> ConfidenceInterval:
+    a = (1 - confidence_level) / 2
+    lo, hi = np.quantile(draws, [a, 1 - a])
+    return ConfidenceInterval(float(lo), float(hi))
+
+
+def _bootstrap_means(
+    v: FloatArray, w: FloatArray | None, n_resamples: int, seed: int | None
+) -> FloatArray:
+    """Weighted means of ``n_resamples`` row resamples (chunked to bound memory)."""
+    rng = np.random.default_rng(seed)
+    n = len(v)
+    out = np.empty(n_resamples)
+    chunk = max(1, 4_000_000 // max(n, 1))
+    for start in range(0, n_resamples, chunk):
+        b = min(chunk, n_resamples - start)
+        idx = rng.integers(0, n, size=(b, n))
+        if w is None:
+            out[start : start + b] = v[idx].mean(axis=1)
+        else:
+            ww = w[idx]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[start : start + b] = (ww * v[idx]).sum(axis=1) / ww.sum(axis=1)
+    return out[~np.isnan(out)]
+
+
+def _fmt_ci(score: str, lo: str, hi: str, c: float, n: int) -> str:
+    return f"{score} ({100 * c:g}% CI {lo} to {hi}, n={n:,})"
+
+
+def mean_interval(
+    mean: FloatArray, se: FloatArray, effective_n: FloatArray, confidence_level: float
+) -> tuple[FloatArray, FloatArray]:
+    """Vectorised t-interval ``mean +- t(df = n_eff - 1) * se``."""
+    c = check_confidence(confidence_level)
+    with np.errstate(invalid="ignore"):
+        q = t_quantile(np.where(effective_n > 1, effective_n - 1, np.nan), 1 - (1 - c) / 2)
+    return mean - q * se, mean + q * se
+
+
+def _proportion_interval(
+    share: float, effective_n: float, c: float, method: str
+) -> ConfidenceInterval:
+    if method not in PROPORTION_METHODS:
+        msg = f"`method` must be one of {PROPORTION_METHODS} (got {method!r})."
+        raise ValidationError(msg)
+    lo, hi = proportion_ci(share * effective_n, effective_n, c, method)  # type: ignore[arg-type]
+    return ConfidenceInterval(float(lo), float(hi))
+
+
+def newcombe_interval(
+    pa: FloatArray, na: FloatArray, pb: FloatArray, nb: FloatArray, confidence_level: float
+) -> tuple[FloatArray, FloatArray]:
+    """Newcombe (1998) hybrid score interval for ``pa - pb`` (Wilson limits), vectorised."""
+    la, ua = proportion_ci(pa * na, na, confidence_level, "wilson")
+    lb, ub = proportion_ci(pb * nb, nb, confidence_level, "wilson")
+    d = pa - pb
+    lo = d - np.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
+    hi = d + np.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+    return lo, hi
+
+
+def two_proportion_z(
+    pa: FloatArray, na: FloatArray, pb: FloatArray, nb: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Pooled two-proportion z test: (z, two-sided p), vectorised."""
+    pool = (pa * na + pb * nb) / (na + nb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(pool * (1 - pool) * (1 / na + 1 / nb))
+        z = np.where(se > 0, (pa - pb) / se, 0.0)
+    return z, two_sided_pvalue(z)
+
+
+def welch(
+    a: tuple[FloatArray, FloatArray, FloatArray], b: tuple[FloatArray, FloatArray, FloatArray]
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Welch t test from ``(mean, se, effective n)`` of two samples: (se, t, df, p)."""
+    (ma, sea, na), (mb, seb, nb) = a, b
+    va, vb = sea**2, seb**2
+    se = np.sqrt(va + vb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+        t = np.where(se > 0, (ma - mb) / se, 0.0)
+    return se, t, df, two_sided_pvalue(t, df)

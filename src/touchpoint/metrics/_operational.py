@@ -1,0 +1,497 @@
+"""Operational CX metrics from the event log: response times and returning customers.
+
+:func:`response_times` measures how long a customer waits between a request
+touchpoint (a complaint, a support ticket) and the touchpoint that answers it;
+:func:`repeat_rate` is the share of customers who convert again within a
+window of their first conversion, with customers who could not yet have
+come back (the window runs past the end of the log) left out rather than
+counted as lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from touchpoint._lib.columns import factorize
+from touchpoint._lib.stats import (
+    PROPORTION_METHODS,
+    ConfidenceInterval,
+    benjamini_hochberg,
+    check_confidence,
+    proportion_ci,
+)
+from touchpoint._lib.time import duration as _duration
+from touchpoint.core._results import ScalarResult
+from touchpoint.exceptions import UnknownTouchpointError, ValidationError
+from touchpoint.metrics._core import two_proportion_z
+from touchpoint.table import Table
+
+if TYPE_CHECKING:
+    from touchpoint.core._eventlog import EventLog
+
+__all__ = ["RepeatRate", "ResponseTimes", "repeat_rate", "response_times"]
+
+FloatArray = NDArray[np.float64]
+
+
+def _codes(log: EventLog, names: str | Sequence[str], param: str) -> list[int]:
+    items = [names] if isinstance(names, str) else list(names)
+    if not items:
+        msg = f"`{param}` must name at least one touchpoint."
+        raise ValidationError(msg)
+    unknown = [name for name in items if name not in log.touchpoint_names]
+    if unknown:
+        known = ", ".join(repr(t) for t in log.touchpoint_names[:20])
+        msg = f"`{param}`: unknown touchpoint {unknown[0]!r}; the log has {known}."
+        raise UnknownTouchpointError(msg)
+    return [log.touchpoint_code(name) for name in items]
+
+
+def _seconds(log: EventLog) -> FloatArray:
+    """Event times as float seconds (datetime logs) or the log's own units."""
+    t = log.timestamp
+    if t.dtype.kind == "M":
+        return t.astype("datetime64[ns]").view(np.int64) / 1e9
+    return t.astype(np.float64)
+
+
+def format_seconds(s: float, unit: str) -> str:
+    """A short human duration (``"45 s"``, ``"2.5 h"``, ``"3.1 d"``); plain number without unit."""
+    if unit != "s":
+        return f"{s:.3g}"
+    if not np.isfinite(s):
+        return "n/a"
+    for size, name in ((86400, "d"), (3600, "h"), (60, "min")):
+        if abs(s) >= size:
+            return f"{s / size:.3g} {name}"
+    return f"{s:.3g} s"
+
+
+def median_ci(sorted_values: FloatArray, confidence_level: float) -> ConfidenceInterval:
+    """Distribution-free interval for the median from order statistics (binomial, conservative).
+
+    Examples
+    --------
+    >>> median_ci(np.arange(1.0, 101.0), 0.95)
+    ConfidenceInterval(low=40.0, high=61.0)
+    """
+    from scipy.special import bdtr
+
+    n = len(sorted_values)
+    a = (1 - check_confidence(confidence_level)) / 2
+    if n == 0:
+        return ConfidenceInterval(float("nan"), float("nan"))
+    k = np.arange(n + 1)
+    cdf = bdtr(k, n, 0.5)  # P(B <= k)
+    ok = np.flatnonzero(cdf <= a)
+    if ok.size == 0:  # too few values for this confidence: the whole range
+        return ConfidenceInterval(float(sorted_values[0]), float(sorted_values[-1]))
+    j = int(ok[-1])  # P(B <= j) <= a: the (j+1)-th smallest is a lower bound
+    return ConfidenceInterval(float(sorted_values[j]), float(sorted_values[n - 1 - j]))
+
+
+@attrs.frozen(kw_only=True)
+class ResponseTimes(ScalarResult):
+    """Waiting times between a request and the touchpoint that answers it.
+
+    Attributes
+    ----------
+    durations : ndarray
+        Sorted waiting times, in seconds for datetime logs (``unit="s"``),
+        else in the log's time units.
+    n : int
+        Answered requests (a run of repeated requests before one answer
+        counts once, timed from its first request).
+    n_unanswered : int
+        Journeys whose last request got no answer in the log.
+    target : float or None
+        The service target, in the same units.
+    within_target : float
+        Share answered within ``target`` (NaN without a target).
+    periods : Table or None
+        With ``period=``: per period of the request, n, median, 90th
+        percentile, share within target, the change in median from the
+        previous period and its Mann-Whitney p-value, BH q-value and flag.
+    """
+
+    durations: FloatArray = attrs.field(repr=False, eq=False)
+    n: int
+    n_unanswered: int
+    unit: str
+    target: float | None = None
+    within_target: float = float("nan")
+    periods: Table | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def median(self) -> float:
+        """Median waiting time."""
+        return self.percentile(50)
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0-100) of the waiting times."""
+        if self.n == 0:
+            return float("nan")
+        return float(np.percentile(self.durations, q))
+
+    @property
+    def percentiles(self) -> dict[int, float]:
+        """The 50th, 75th, 90th and 95th percentiles."""
+        return {q: self.percentile(q) for q in (50, 75, 90, 95)}
+
+    def confidence_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
+        """Distribution-free interval for the median (order statistics)."""
+        return median_ci(self.durations, confidence_level)
+
+    def target_confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+    ) -> ConfidenceInterval:
+        """Interval for the share answered within the target."""
+        if self.target is None:
+            msg = "no `target` was given to response_times()."
+            raise ValidationError(msg)
+        k = int(np.count_nonzero(self.durations <= self.target))
+        lo, hi = proportion_ci(k, self.n, confidence_level, method)
+        return ConfidenceInterval(float(lo), float(hi))
+
+    def to_table(self) -> Table:
+        """A one-row summary table."""
+        cols: dict[str, Any] = {
+            "n": [self.n],
+            "unanswered": [self.n_unanswered],
+            **{f"p{q}": [v] for q, v in self.percentiles.items()},
+        }
+        if self.target is not None:
+            cols["within_target"] = [self.within_target]
+        return Table(cols, title="Response times")
+
+    def __repr__(self) -> str:
+        f = format_seconds
+        lo, hi = self.confidence_interval()
+        s = (
+            f"ResponseTimes(median {f(self.median, self.unit)} (95% CI {f(lo, self.unit)} to "
+            f"{f(hi, self.unit)}), p90 {f(self.percentile(90), self.unit)}"
+        )
+        if self.target is not None:
+            s += f", within {f(self.target, self.unit)}: {100 * self.within_target:.1f}%"
+        return s + f", n={self.n:,}, unanswered={self.n_unanswered:,})"
+
+
+def response_times(
+    log: EventLog,
+    request: str | Sequence[str],
+    response: str | Sequence[str],
+    *,
+    target: Any = None,
+    period: Literal["week", "month"] | None = None,
+    alpha: float = 0.05,
+) -> ResponseTimes:
+    """Time from a request touchpoint to the next answering touchpoint in the same journey.
+
+    Parameters
+    ----------
+    log : EventLog
+        Events; journeys are customers (or sessions).
+    request, response : str or sequence of str
+        Touchpoint names that ask (e.g. ``"complaint"``) and that answer
+        (e.g. ``"support_reply"``). A request is answered by the next response
+        event after it in its journey; repeated requests before that answer
+        count once, timed from the first.
+    target : timedelta or number, optional
+        Service target (seconds for datetime logs) for ``within_target``.
+    period : {"week", "month"}, optional
+        Also summarise per period of the request and flag significant changes
+        of the waiting times from the previous period (Mann-Whitney U,
+        Benjamini-Hochberg at ``alpha``). Needs a datetime log.
+
+    Returns
+    -------
+    ResponseTimes
+
+    Examples
+    --------
+    >>> from touchpoint import EventLog
+    >>> log = EventLog.from_arrays(
+    ...     [1, 1, 1, 2, 2, 3], ["ask", "ask", "reply", "ask", "reply", "ask"],
+    ...     [0.0, 5.0, 30.0, 0.0, 10.0, 0.0])
+    >>> rt = response_times(log, request="ask", response="reply", target=20)
+    >>> rt.durations.tolist(), rt.n_unanswered, rt.within_target
+    ([10.0, 30.0], 1, 0.5)
+    """
+    req = _codes(log, request, "request")
+    resp = _codes(log, response, "response")
+    if set(req) & set(resp):
+        msg = "`request` and `response` must name different touchpoints."
+        raise ValidationError(msg)
+    tp = log.touchpoint
+    req_idx = np.flatnonzero(np.isin(tp, req))
+    resp_idx = np.flatnonzero(np.isin(tp, resp))
+    j = np.searchsorted(resp_idx, req_idx, side="right")
+    has = j < len(resp_idx)
+    matched = np.full(len(req_idx), -1, dtype=np.int64)
+    matched[has] = resp_idx[j[has]]
+    same = np.zeros(len(req_idx), dtype=bool)
+    same[has] = log.journey[matched[has]] == log.journey[req_idx[has]]
+    answered_req, answered_resp = req_idx[same], matched[same]
+    _, first = np.unique(answered_resp, return_index=True)  # first request of each run
+    t = _seconds(log)
+    req_first = answered_req[first]
+    raw = t[answered_resp[first]] - t[req_first]
+    durations = np.sort(raw)
+    n_unanswered = len(np.unique(log.journey[req_idx[~same]]))
+    unit = "s" if log.is_datetime else ""
+    tgt = _duration(target, "target")
+    within = float(np.mean(durations <= tgt)) if tgt is not None and len(durations) else np.nan
+    periods = None
+    if period is not None:
+        periods = _period_waits(log, req_first, raw, tgt, period=period, alpha=alpha)
+    return ResponseTimes(
+        durations=durations,
+        n=len(durations),
+        n_unanswered=n_unanswered,
+        unit=unit,
+        target=tgt,
+        within_target=within,
+        periods=periods,
+    )
+
+
+def _period_labels(log: EventLog, idx: NDArray[np.int64], period: str) -> NDArray[Any]:
+    """The ``period`` label (week or month) of the events at ``idx`` of a datetime log."""
+    from touchpoint.metrics._breakdown import period_labels
+
+    if not log.is_datetime:
+        msg = "`period` needs a log with datetime timestamps."
+        raise ValidationError(msg)
+    return period_labels(Table({"t": log.timestamp[idx]}), period, "t")
+
+
+def _period_waits(
+    log: EventLog,
+    req_idx: NDArray[np.int64],
+    waits: FloatArray,
+    target: float | None,
+    *,
+    period: str,
+    alpha: float,
+) -> Table:
+    labels = _period_labels(log, req_idx, period).astype(str)
+    names = np.unique(labels)
+    groups = [waits[labels == p] for p in names]
+    n = np.array([len(g) for g in groups], dtype=np.int64)
+    median = np.array([np.median(g) for g in groups])
+    p90 = np.array([np.percentile(g, 90) for g in groups])
+    change = np.full(len(names), np.nan)
+    pv = np.full(len(names), np.nan)
+    if len(names) > 1:
+        from scipy.stats import mannwhitneyu
+
+        change[1:] = median[1:] - median[:-1]
+        for i in range(1, len(names)):
+            both = np.concatenate([groups[i], groups[i - 1]])
+            if len(groups[i]) and len(groups[i - 1]) and np.ptp(both) > 0:
+                pv[i] = mannwhitneyu(groups[i], groups[i - 1], alternative="two-sided").pvalue
+    q = benjamini_hochberg(pv)
+    cols: dict[str, Any] = {"period": names.astype(object), "n": n, "median": median, "p90": p90}
+    if target is not None:
+        cols["within_target"] = np.array([np.mean(g <= target) for g in groups])
+    cols |= {
+        "change_median": change,
+        "pvalue": pv,
+        "qvalue": q,
+        "significant": np.nan_to_num(q, nan=1.0) < alpha,
+    }
+    return Table(cols, title=f"Response times by {period} of the request")
+
+
+@attrs.frozen(kw_only=True)
+class RepeatRate(ScalarResult):
+    """Share of converting customers who convert again within a window.
+
+    Attributes
+    ----------
+    rate : float
+        ``repeaters / n``.
+    n : int
+        Customers with a first conversion whose window is fully observed.
+    repeaters : int
+        Of those, customers with a second conversion within the window.
+    n_censored : int
+        Customers left out because the log ends before their window does.
+    window : float or None
+        The window (seconds for datetime logs), None for "any time in the log".
+    periods : Table or None
+        With ``period=``: the rate per period of first conversion, with the
+        change from the previous period, its p-value, BH q-value and flag.
+    """
+
+    rate: float
+    n: int
+    repeaters: int
+    n_censored: int
+    window: float | None
+    unit: str
+    periods: Table | None = attrs.field(default=None, repr=False, eq=False)
+
+    def confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+    ) -> ConfidenceInterval:
+        """Interval for ``rate`` (Wilson by default)."""
+        if method not in PROPORTION_METHODS:
+            msg = f"`method` must be one of {PROPORTION_METHODS} (got {method!r})."
+            raise ValidationError(msg)
+        lo, hi = proportion_ci(self.repeaters, self.n, confidence_level, method)
+        return ConfidenceInterval(float(lo), float(hi))
+
+    def __repr__(self) -> str:
+        lo, hi = self.confidence_interval()
+        win = "" if self.window is None else f" within {format_seconds(self.window, self.unit)}"
+        return (
+            f"RepeatRate({100 * self.rate:.1f}%{win} (95% CI {100 * lo:.1f}% to "
+            f"{100 * hi:.1f}%), n={self.n:,}, censored={self.n_censored:,})"
+        )
+
+
+def repeat_rate(
+    log: EventLog,
+    conversion: str | Sequence[str] | None = None,
+    *,
+    window: Any = None,
+    customer: str | None = None,
+    censor: bool = True,
+    period: Literal["week", "month"] | None = None,
+    alpha: float = 0.05,
+) -> RepeatRate:
+    """Share of customers with a second conversion within ``window`` of their first.
+
+    Parameters
+    ----------
+    log : EventLog
+        Events; by default each journey is one customer.
+    conversion : str or sequence of str, optional
+        Touchpoints that count as a conversion; defaults to the log's
+        ``conversions`` and events with a positive ``outcome``.
+    window : timedelta or number, optional
+        How soon the second conversion must follow (seconds for datetime
+        logs); None accepts any later conversion in the log.
+    customer : str, optional
+        An extra column identifying customers when journeys are sessions.
+    censor : bool
+        Leave out customers whose first conversion is less than ``window``
+        before the end of the log (they could not yet have come back).
+    period : {"week", "month"}, optional
+        Also give the rate per period of first conversion, flagging
+        significant period-over-period changes (two-proportion z, BH at
+        ``alpha``). Needs a datetime log.
+
+    Returns
+    -------
+    RepeatRate
+
+    Examples
+    --------
+    >>> from touchpoint import EventLog
+    >>> log = EventLog.from_arrays(
+    ...     [1, 1, 1, 2, 2, 3, 3], ["buy", "visit", "buy", "buy", "visit", "visit", "buy"],
+    ...     [0.0, 5.0, 10.0, 0.0, 3.0, 0.0, 95.0])
+    >>> r = repeat_rate(log, "buy", window=20)
+    >>> r.rate, r.n, r.repeaters, r.n_censored
+    (0.5, 2, 1, 1)
+    """
+    if conversion is not None:
+        hit = np.isin(log.touchpoint, _codes(log, conversion, "conversion"))
+    else:
+        hit = np.zeros(log.n_events, dtype=bool)
+        if log.outcome is not None:
+            hit |= np.nan_to_num(log.outcome) > 0
+        if log.conversions:
+            hit |= np.isin(log.touchpoint, [log.touchpoint_code(c) for c in log.conversions])
+        if not hit.any() and log.outcome is None and not log.conversions:
+            msg = "the log has no outcome or conversions; pass `conversion=` touchpoint names."
+            raise ValidationError(msg)
+    t = _seconds(log)
+    idx = np.flatnonzero(hit)
+    if customer is None:
+        cust = log.journey[idx].astype(np.int64)
+    else:
+        cust = factorize(log.column(customer)).codes[idx]
+        ok = cust >= 0
+        idx, cust = idx[ok], cust[ok]
+    order = np.lexsort((t[idx], cust))
+    idx, cust = idx[order], cust[order]
+    tc = t[idx]
+    first = np.ones(len(cust), dtype=bool)
+    first[1:] = cust[1:] != cust[:-1]
+    pos = np.flatnonzero(first)
+    nxt = pos + 1
+    has2 = nxt < len(cust)
+    has2[has2] &= cust[nxt[has2]] == cust[pos[has2]]
+    gap = np.full(len(pos), np.inf)
+    gap[has2] = tc[nxt[has2]] - tc[pos[has2]]
+    w = _duration(window, "window")
+    repeat = has2 & (gap <= (np.inf if w is None else w))
+    eligible = np.ones(len(pos), dtype=bool)
+    if w is not None and censor and log.n_events:
+        eligible = tc[pos] + w <= float(t.max())
+    n = int(eligible.sum())
+    k = int((repeat & eligible).sum())
+    periods = None
+    if period is not None:
+        periods = _period_rates(log, idx[pos], repeat, eligible, period=period, alpha=alpha)
+    return RepeatRate(
+        rate=k / n if n else float("nan"),
+        n=n,
+        repeaters=k,
+        n_censored=int((~eligible).sum()),
+        window=w,
+        unit="s" if log.is_datetime else "",
+        periods=periods,
+    )
+
+
+def _period_rates(
+    log: EventLog,
+    first_idx: NDArray[np.int64],
+    repeat: NDArray[np.bool_],
+    eligible: NDArray[np.bool_],
+    *,
+    period: str,
+    alpha: float,
+) -> Table:
+    labels = _period_labels(log, first_idx, period)
+    labels = labels[eligible]
+    rep = repeat[eligible]
+    names, inv = np.unique(labels.astype(str), return_inverse=True)
+    n = np.bincount(inv, minlength=len(names)).astype(np.float64)
+    k = np.bincount(inv, weights=rep.astype(np.float64), minlength=len(names))
+    rate = k / n
+    lo, hi = proportion_ci(k, n)
+    change = np.full(len(names), np.nan)
+    p = np.full(len(names), np.nan)
+    if len(names) > 1:
+        change[1:] = rate[1:] - rate[:-1]
+        _, p[1:] = two_proportion_z(rate[1:], n[1:], rate[:-1], n[:-1])
+    q = benjamini_hochberg(p)
+    return Table(
+        {
+            "period": names.astype(object),
+            "n": n.astype(np.int64),
+            "repeaters": k.astype(np.int64),
+            "rate": rate,
+            "ci_low": lo,
+            "ci_high": hi,
+            "change": change,
+            "pvalue": p,
+            "qvalue": q,
+            "significant": np.nan_to_num(q, nan=1.0) < alpha,
+        },
+        title=f"Repeat rate by {period} of first conversion",
+    )

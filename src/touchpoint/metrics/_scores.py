@@ -1,0 +1,593 @@
+"""NPS, CSAT and CES results and the functions that compute them (see :mod:`touchpoint.metrics`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+
+from touchpoint._lib.stats import ConfidenceInterval, ProportionMethod, check_confidence
+from touchpoint.core._results import ScalarResult
+from touchpoint.exceptions import ValidationError
+from touchpoint.metrics._core import (
+    MEAN_METHODS,
+    NPS_METHODS,
+    FloatArray,
+    MeanMethod,
+    Moments,
+    NPSMethod,
+    _bootstrap_means,
+    _check_band,
+    _fmt_ci,
+    _percentile_ci,
+    _prepare,
+    _proportion_interval,
+    mean_interval,
+    nps_interval,
+)
+
+__all__ = [
+    "CESResult",
+    "CSATResult",
+    "NPSResult",
+    "ces",
+    "csat",
+    "nps",
+]
+
+
+class _ScoreResult(ScalarResult):
+    """Mixin: the ``ci`` property and the one-line ``__repr__`` of a score result."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        score: float
+        n: int
+
+        def confidence_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval: ...
+
+    def _repr_head(self) -> tuple[str, str]:
+        """The label and the format of the score and its bounds."""
+        raise NotImplementedError
+
+    @property
+    def ci(self) -> ConfidenceInterval:
+        """The default 95% interval, ``confidence_interval()``."""
+        return self.confidence_interval()
+
+    def __repr__(self) -> str:
+        lo, hi = self.confidence_interval()
+        label, fmt = self._repr_head()
+        return f"{label} " + _fmt_ci(
+            fmt.format(self.score), fmt.format(lo), fmt.format(hi), 0.95, self.n
+        )
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class NPSResult(_ScoreResult):
+    """A Net Promoter Score with its parts and uncertainty.
+
+    Attributes
+    ----------
+    score : float
+        NPS on the -100..100 scale: ``100 * (promoters - detractors)``.
+    n, n_missing : int
+        Answers used and answers skipped (NaN).
+    effective_n : float
+        Kish effective sample size (equals ``n`` without weights).
+    promoters, passives, detractors : float
+        Weighted shares of each group (sum to 1).
+    se : float
+        Standard error of ``score`` (linearisation on ``y`` in {-1, 0, 1};
+        without weights ``sqrt((pP + pD - (pP - pD)^2) / n)``).
+    bands : tuple
+        ``(detractors, promoters)`` ranges used; the rest are passives.
+    """
+
+    score: float
+    n: int
+    n_missing: int
+    effective_n: float
+    promoters: float
+    passives: float
+    detractors: float
+    se: float
+    bands: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 6.0), (9.0, 10.0))
+    weighted: bool = False
+    _x: FloatArray | None = attrs.field(default=None, repr=False, eq=False, alias="x")
+    _w: FloatArray | None = attrs.field(default=None, repr=False, eq=False, alias="w")
+
+    @property
+    def variance(self) -> float:
+        """Per-answer variance of ``y`` in {-1, 0, 1}: ``pP + pD - (pP - pD)^2``."""
+        d = self.promoters - self.detractors
+        return self.promoters + self.detractors - d * d
+
+    def confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: NPSMethod = "adjusted_wald",
+        *,
+        n_resamples: int = 2000,
+        seed: int | None = 0,
+        prior: float = 1.0,
+    ) -> ConfidenceInterval:
+        """Confidence interval for the NPS (on the -100..100 scale).
+
+        Parameters
+        ----------
+        confidence_level : float
+            Two-sided coverage.
+        method : {"adjusted_wald", "wald", "bootstrap", "bayes"}
+            ``"adjusted_wald"`` (Rocks 2016): add 0.75 detractors, 1.5
+            passives and 0.75 promoters (to the effective counts when
+            weighted), then a Wald interval; good coverage even for small n.
+            ``"wald"``: estimate +- z * se. ``"bootstrap"``: percentile
+            bootstrap (seeded). ``"bayes"``: equal-tailed credible interval
+            from the Dirichlet(prior + counts) posterior of the three shares
+            (Monte Carlo, seeded).
+        n_resamples : int
+            Bootstrap resamples or posterior draws.
+        seed : int or None
+            Random seed for ``"bootstrap"`` and ``"bayes"``.
+        prior : float
+            Dirichlet concentration per group for ``"bayes"``.
+
+        Examples
+        --------
+        >>> r = nps([10] * 5 + [8] * 3 + [3] * 2)
+        >>> r.confidence_interval().low < r.score < r.confidence_interval().high
+        True
+        """
+        c = check_confidence(confidence_level)
+        if method in ("adjusted_wald", "wald"):
+            lo, hi = nps_interval(
+                np.array([self.promoters]),
+                np.array([self.detractors]),
+                np.array([self.effective_n]),
+                np.array([self.se / 100]),
+                confidence_level=c,
+                method=method,
+            )
+            return ConfidenceInterval(float(lo[0]), float(hi[0]))
+        if n_resamples < 1:
+            msg = f"`n_resamples` must be a positive integer (got {n_resamples!r})."
+            raise ValidationError(msg)
+        rng = np.random.default_rng(seed)
+        shares = np.clip([self.detractors, self.passives, self.promoters], 0.0, 1.0)
+        if method == "bootstrap":
+            if self._x is not None and self._w is not None:
+                is_p, is_d = _nps_y(self._x, *self.bands)
+                y = is_p.astype(np.float64) - is_d
+                draws = 100 * _bootstrap_means(y, self._w, n_resamples, seed)
+            else:
+                counts = rng.multinomial(self.n, shares / shares.sum(), size=n_resamples)
+                draws = 100 * (counts[:, 2] - counts[:, 0]) / self.n
+            return _percentile_ci(draws, c)
+        if method == "bayes":
+            if prior <= 0:
+                msg = f"`prior` must be positive (got {prior!r})."
+                raise ValidationError(msg)
+            alpha = shares * self.effective_n + prior
+            p = rng.dirichlet(alpha, size=n_resamples)
+            return _percentile_ci(100 * (p[:, 2] - p[:, 0]), c)
+        msg = f"`method` must be one of {NPS_METHODS} (got {method!r})."
+        raise ValidationError(msg)
+
+    def _repr_head(self) -> tuple[str, str]:
+        return "NPS", "{:+.1f}"
+
+
+def _nps_y(x: FloatArray, detractors: tuple[float, float], promoters: tuple[float, float]) -> Any:
+    return (x >= promoters[0]) & (x <= promoters[1]), (x >= detractors[0]) & (x <= detractors[1])
+
+
+def nps(
+    scores: Any,
+    weights: Any = None,
+    *,
+    promoters: tuple[float, float] = (9, 10),
+    detractors: tuple[float, float] = (0, 6),
+    scale: tuple[float, float] = (0, 10),
+) -> NPSResult:
+    """Net Promoter Score of "how likely are you to recommend" answers.
+
+    Parameters
+    ----------
+    scores : array-like
+        Answers on ``scale`` (0-10): list, numpy array, pandas or polars
+        series. NaN/None are skipped and counted in ``n_missing``.
+    weights : array-like, optional
+        Non-negative survey weights (e.g. post-stratification); the result
+        then carries Kish's effective sample size.
+    promoters, detractors : (low, high)
+        Inclusive bands; the default 9-10 and 0-6 follow Reichheld. The
+        answers in neither band are passives.
+    scale : (low, high)
+        The answer scale; answers outside it, or not whole numbers, raise.
+
+    Returns
+    -------
+    NPSResult
+
+    Raises
+    ------
+    ValidationError
+        Naming the position and value of an out-of-scale or non-integer answer
+        or a negative weight.
+
+    Examples
+    --------
+    >>> r = nps([10, 9, 9, 8, 7, 7, 6, 3, 10, 10])
+    >>> r.score, r.n, r.promoters, r.detractors
+    (30.0, 10, 0.5, 0.2)
+    >>> r
+    NPS +30.0 (95% CI -19.1 to +65.2, n=10)
+    >>> nps([10, 9, float("nan"), 0]).n_missing
+    1
+
+    Notes
+    -----
+    With ``y = +1`` for promoters, ``-1`` for detractors and 0 otherwise, NPS
+    is ``100 * mean(y)`` and the per-answer variance is
+    ``pP + pD - (pP - pD)**2`` (as in the R package ``NPS``). With weights,
+    the shares are weighted, the standard error is the linearisation
+    estimate ``sqrt(sum w**2 (y - ybar)**2) / sum w`` and the intervals use
+    Kish's effective sample size ``(sum w)**2 / sum w**2``.
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "net promoter score". The
+    American Statistician 70(4), 365-372.
+
+    Kish, L. (1965). Survey Sampling. Wiley.
+    """
+    sc = (float(scale[0]), float(scale[1]))
+    det = _check_band(detractors, sc, "detractors")
+    pro = _check_band(promoters, sc, "promoters")
+    if det[1] >= pro[0]:
+        msg = f"`detractors` {detractors!r} must lie below `promoters` {promoters!r}."
+        raise ValidationError(msg)
+    x, w, n_missing = _prepare(scores, weights, sc, integer=True)
+    is_p, is_d = _nps_y(x, det, pro)
+    n = len(x)
+    if w is None:
+        n_p, n_d = int(np.count_nonzero(is_p)), int(np.count_nonzero(is_d))
+        pp, pd = n_p / n, n_d / n
+        d = pp - pd
+        se = float(np.sqrt(max(pp + pd - d * d, 0.0) / n))
+        return NPSResult(
+            score=100 * d,
+            n=n,
+            n_missing=n_missing,
+            effective_n=float(n),
+            promoters=pp,
+            passives=(n - n_p - n_d) / n,
+            detractors=pd,
+            se=100 * se,
+            bands=(det, pro),
+        )
+    # weighted sums per group (0 passive, 1 promoter, 2 detractor): y is 0, +1 or -1
+    cat = is_p.view(np.int8) + 2 * is_d.view(np.int8)
+    s1 = np.bincount(cat, weights=w, minlength=3)
+    s2 = np.bincount(cat, weights=w * w, minlength=3)
+    sw, sw2 = float(s1.sum()), float(s2.sum())
+    s_p, s_d, s2_p, s2_d = float(s1[1]), float(s1[2]), float(s2[1]), float(s2[2])
+    pp, pd, pa = s_p / sw, s_d / sw, (sw - s_p - s_d) / sw
+    m = pp - pd
+    # linearisation: sum w^2 (y - m)^2 / (sum w)^2
+    lin = s2_p * (1 - m) ** 2 + s2_d * (1 + m) ** 2 + max(sw2 - s2_p - s2_d, 0.0) * m * m
+    return NPSResult(
+        score=100 * (pp - pd),
+        n=n,
+        n_missing=n_missing,
+        effective_n=sw * sw / sw2,
+        promoters=pp,
+        passives=pa,
+        detractors=pd,
+        se=100 * float(np.sqrt(lin)) / sw,
+        bands=(det, pro),
+        weighted=True,
+        x=x,
+        w=w,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class _MeanPart:
+    """Shared machinery for results that carry a mean rating."""
+
+    mean: float
+    mean_se: float
+    effective_n: float
+    scale: tuple[float, float]
+    _x: FloatArray | None
+    _w: FloatArray | None
+
+    def interval(
+        self, c: float, method: str, n_resamples: int, seed: int | None
+    ) -> ConfidenceInterval:
+        if method == "t":
+            lo, hi = mean_interval(
+                np.array([self.mean]), np.array([self.mean_se]), np.array([self.effective_n]), c
+            )
+            lo, hi = np.clip(lo, *self.scale), np.clip(hi, *self.scale)
+            return ConfidenceInterval(float(lo[0]), float(hi[0]))
+        if method == "bootstrap":
+            if self._x is None:  # pragma: no cover - results always carry their data
+                msg = "this result carries no answers to resample."
+                raise ValidationError(msg)
+            return _percentile_ci(_bootstrap_means(self._x, self._w, n_resamples, seed), c)
+        msg = f"`method` must be one of {MEAN_METHODS} (got {method!r})."
+        raise ValidationError(msg)
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class CSATResult(_ScoreResult):
+    """Customer satisfaction: the share of satisfied answers (top-2-box).
+
+    Attributes
+    ----------
+    score : float
+        Percentage satisfied (0-100).
+    satisfied : float
+        Share satisfied (0-1), weighted when weights are given.
+    mean : float
+        Mean rating on ``scale``.
+    n, n_missing, effective_n, se :
+        Answers used, skipped, Kish effective n, standard error of ``score``.
+    """
+
+    score: float
+    n: int
+    n_missing: int
+    effective_n: float
+    satisfied: float
+    mean: float
+    se: float
+    scale: tuple[float, float] = (1.0, 5.0)
+    satisfied_band: tuple[float, float] = (4.0, 5.0)
+    weighted: bool = False
+    _mean_part: _MeanPart | None = attrs.field(
+        default=None, repr=False, eq=False, alias="mean_part"
+    )
+
+    def confidence_interval(
+        self, confidence_level: float = 0.95, method: ProportionMethod = "wilson"
+    ) -> ConfidenceInterval:
+        """Interval for ``score`` (percent): Wilson (default), Jeffreys, Agresti-Coull or exact.
+
+        With weights the share is treated as ``satisfied * effective_n``
+        successes out of ``effective_n`` (Kish).
+
+        Examples
+        --------
+        >>> csat([5, 4, 4, 3, 2, 5, 5, 4]).confidence_interval().low
+        40.9...
+        """
+        ci = _proportion_interval(self.satisfied, self.effective_n, confidence_level, method)
+        return ConfidenceInterval(100 * ci.low, 100 * ci.high)
+
+    def mean_confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: MeanMethod = "t",
+        *,
+        n_resamples: int = 2000,
+        seed: int | None = 0,
+    ) -> ConfidenceInterval:
+        """Interval for the mean rating: t-interval (default) or percentile bootstrap."""
+        assert self._mean_part is not None
+        return self._mean_part.interval(
+            check_confidence(confidence_level), method, n_resamples, seed
+        )
+
+    def _repr_head(self) -> tuple[str, str]:
+        return "CSAT", "{:.1f}%"
+
+
+def _rating(
+    scores: Any, weights: Any, scale: tuple[float, float], band: tuple[float, float]
+) -> tuple[float, float, _MeanPart, dict[str, Any]]:
+    """Share of ``scores`` in ``band`` and its se, the mean part, and the fields CSAT and CES share."""
+    x, w, n_missing = _prepare(scores, weights, scale, integer=False)
+    share, se = _share(x, w, band)
+    mom = Moments.one(x, w)
+    part = _MeanPart(
+        scale=scale,
+        mean=float(mom.mean[0]),
+        mean_se=float(mom.se(ddof=True)[0]) if len(x) > 1 else float("nan"),
+        effective_n=float(mom.effective_n[0]),
+        x=x,
+        w=w,
+    )
+    common = {
+        "n": len(x),
+        "n_missing": n_missing,
+        "effective_n": part.effective_n,
+        "scale": scale,
+        "weighted": w is not None,
+        "mean_part": part,
+    }
+    return share, se, part, common
+
+
+def _share(x: FloatArray, w: FloatArray | None, band: tuple[float, float]) -> tuple[float, float]:
+    """(share of answers in band, its linearisation se)."""
+    s = ((x >= band[0]) & (x <= band[1])).astype(np.float64)
+    mom = Moments.one(s, w)
+    return float(mom.mean[0]), float(mom.se(ddof=False)[0])
+
+
+def csat(
+    scores: Any,
+    weights: Any = None,
+    *,
+    scale: tuple[float, float] = (1, 5),
+    satisfied: tuple[float, float] = (4, 5),
+) -> CSATResult:
+    """Customer satisfaction score: the percentage of answers in the ``satisfied`` band.
+
+    Parameters
+    ----------
+    scores : array-like
+        Ratings on ``scale``; NaN/None are skipped and counted.
+    weights : array-like, optional
+        Non-negative survey weights.
+    scale : (low, high)
+        The rating scale (default 1-5); answers outside it raise.
+    satisfied : (low, high)
+        The band counted as satisfied (default 4-5, "top-2-box").
+
+    Returns
+    -------
+    CSATResult
+
+    Examples
+    --------
+    >>> r = csat([5, 4, 4, 3, 2, 5, 5, 4, 1, 5])
+    >>> r.score, r.mean
+    (70.0, 3.8)
+    >>> r
+    CSAT 70.0% (95% CI 39.7% to 89.2%, n=10)
+    """
+    sc = (float(scale[0]), float(scale[1]))
+    band = _check_band(satisfied, sc, "satisfied")
+    share, se, part, common = _rating(scores, weights, sc, band)
+    return CSATResult(
+        score=100 * share,
+        satisfied=share,
+        mean=part.mean,
+        se=100 * se,
+        satisfied_band=band,
+        **common,
+    )
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class CESResult(_ScoreResult):
+    """Customer effort score: the mean answer, and the share of easy answers.
+
+    Attributes
+    ----------
+    score : float
+        Mean answer on ``scale``.
+    agree : float
+        Share of "easy" answers: 5-7 ("agree that it was easy") on CES 2.0,
+        1-2 ("low effort") on CES 1.0.
+    higher_is_better : bool
+        True on CES 2.0 (agreement), False on CES 1.0 (effort).
+    se : float
+        Standard error of the mean (``s / sqrt(n)`` without weights).
+    """
+
+    score: float
+    n: int
+    n_missing: int
+    effective_n: float
+    agree: float
+    se: float
+    version: int = 2
+    scale: tuple[float, float] = (1.0, 7.0)
+    agree_band: tuple[float, float] = (5.0, 7.0)
+    higher_is_better: bool = True
+    weighted: bool = False
+    _mean_part: _MeanPart | None = attrs.field(
+        default=None, repr=False, eq=False, alias="mean_part"
+    )
+
+    def confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: MeanMethod = "t",
+        *,
+        n_resamples: int = 2000,
+        seed: int | None = 0,
+    ) -> ConfidenceInterval:
+        """Interval for the mean: t-interval (df = effective n - 1) or percentile bootstrap.
+
+        The t-interval is clipped to the scale (a mean cannot leave it).
+
+        Examples
+        --------
+        >>> r = ces([7, 6, 6, 5, 3, 7])
+        >>> low, high = r.confidence_interval()
+        >>> round(low, 3), round(high, 3)
+        (4.087, 7.0)
+        """
+        assert self._mean_part is not None
+        return self._mean_part.interval(
+            check_confidence(confidence_level), method, n_resamples, seed
+        )
+
+    def agree_confidence_interval(
+        self, confidence_level: float = 0.95, method: ProportionMethod = "wilson"
+    ) -> ConfidenceInterval:
+        """Interval for the share ``agree`` (0-1), by a proportion method."""
+        return _proportion_interval(self.agree, self.effective_n, confidence_level, method)
+
+    def _repr_head(self) -> tuple[str, str]:
+        return f"CES {self.version}.0", "{:.2f}"
+
+
+_CES_VERSIONS = {1: ((1.0, 5.0), (1.0, 2.0), False), 2: ((1.0, 7.0), (5.0, 7.0), True)}
+
+
+def ces(
+    scores: Any,
+    weights: Any = None,
+    *,
+    scale: tuple[float, float] | None = None,
+    version: Literal[1, 2] = 2,
+    agree: tuple[float, float] | None = None,
+) -> CESResult:
+    """Customer effort score (CES), version stated explicitly.
+
+    Parameters
+    ----------
+    scores : array-like
+        Answers; NaN/None are skipped and counted.
+    weights : array-like, optional
+        Non-negative survey weights.
+    scale : (low, high), optional
+        Defaults to the version's scale: 1-7 for CES 2.0 ("the company made
+        it easy to handle my issue": 1 strongly disagree .. 7 strongly agree;
+        higher is better), 1-5 for CES 1.0 ("how much effort did you have to
+        put forth": 1 very low .. 5 very high; higher is worse).
+    version : {1, 2}
+        Which CES; never guessed from the data.
+    agree : (low, high), optional
+        The "easy" band; defaults to 5-7 (v2) or 1-2 (v1).
+
+    Returns
+    -------
+    CESResult
+
+    Examples
+    --------
+    >>> r = ces([7, 6, 6, 5, 3, 7])
+    >>> round(r.score, 3), round(r.agree, 3)
+    (5.667, 0.833)
+    >>> r
+    CES 2.0 5.67 (95% CI 4.09 to 7.00, n=6)
+    >>> ces([1, 2, 2, 4], version=1).higher_is_better
+    False
+    """
+    if version not in _CES_VERSIONS:
+        msg = f"`version` must be 1 or 2 (got {version!r})."
+        raise ValidationError(msg)
+    default_scale, default_agree, better = _CES_VERSIONS[version]
+    sc = default_scale if scale is None else (float(scale[0]), float(scale[1]))
+    band = _check_band(agree if agree is not None else default_agree, sc, "agree")
+    share, _, part, common = _rating(scores, weights, sc, band)
+    return CESResult(
+        score=part.mean,
+        agree=share,
+        se=part.mean_se,
+        version=version,
+        agree_band=band,
+        higher_is_better=better,
+        **common,
+    )

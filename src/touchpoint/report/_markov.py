@@ -1,0 +1,61 @@
+"""The report's Markov section: conversion probability, attribution, removal effects."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from touchpoint.report._base import Section, pct
+
+if TYPE_CHECKING:
+    from touchpoint.report._base import ReportContext
+    from touchpoint.table import Table
+
+__all__ = ["section_markov"]
+
+
+def section_markov(ctx: ReportContext) -> Section | None:
+    """Markov journey model: conversion probability, attribution, largest removal effects."""
+    log = ctx.log
+    if log.outcome is None and not log.conversions:
+        return None
+    from touchpoint.markov._attribution import attribution
+
+    att = attribution(log, "markov")
+    re = att.removal_effects
+    if re is None:  # pragma: no cover - markov always has them
+        return None
+    heur = {m: attribution(log, m).table for m in ("last_touch", "linear")}
+    col = att.table.columns[0]
+
+    def credit(table: Table, name: str) -> float:
+        hit = table[col] == name
+        return float(table["conversions"][hit][0]) if hit.any() else 0.0
+
+    has_value = "value" in att.table.columns  # only when the log has an outcome column
+    rows: list[list[Any]] = []
+    for r in att.table.head(ctx.top).to_records():
+        name = r[col]
+        rows.append(
+            [
+                name,
+                round(r["conversions"], 1),
+                *([round(r["value"], 2)] if has_value else []),
+                pct(r["share"]),
+                round(credit(heur["last_touch"], name), 1),
+                round(credit(heur["linear"], name), 1),
+            ]
+        )
+    top_re = re.table.head(min(5, ctx.top)).to_records()
+    largest = ", ".join(f"{r[col]} ({100 * r['removal_effect']:.1f}%)" for r in top_re)
+    note = (
+        f"Conversion probability from start (first-order Markov chain, exact): "
+        f"{pct(re.conversion_probability)}. Largest removal effects (share of conversions "
+        f"lost if the touchpoint disappeared): {largest}. Markov credit splits "
+        f"conversions and value by removal effect; last-touch and linear shown for comparison."
+    )
+    return Section.from_table(
+        "Markov attribution",
+        [col, "conversions", *(["value"] if has_value else []), "share", "last touch", "linear"],
+        rows,
+        note=note,
+    )

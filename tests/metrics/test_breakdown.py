@@ -1,0 +1,199 @@
+"""breakdown(): per-group metrics checked against one-group computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import touchpoint as tp
+from touchpoint._lib.stats import benjamini_hochberg
+from touchpoint.exceptions import ValidationError
+
+
+def survey(n: int = 1200, seed: int = 0) -> tp.Table:
+    rng = np.random.default_rng(seed)
+    tps = np.array(["ad", "web", "store", "call"], dtype=object)
+    tpi = rng.integers(0, 4, n)
+    nps = rng.choice(np.arange(11), size=n, p=np.r_[np.full(7, 0.03), [0.1, 0.2], [0.24, 0.25]])
+    nps = np.where(tpi == 3, np.clip(nps - 4, 0, 10), nps).astype(float)  # call centre is worse
+    csat = rng.integers(1, 6, n).astype(float)
+    csat = np.where(tpi == 2, np.clip(csat + 1, 1, 5), csat)  # the store is better
+    ces = rng.integers(1, 8, n).astype(float)
+    nps[rng.random(n) < 0.1] = np.nan
+    csat[rng.random(n) < 0.1] = np.nan
+    days = rng.integers(0, 60, n)
+    ts = (np.datetime64("2026-01-01") + days.astype("timedelta64[D]")).astype("datetime64[s]")
+    return tp.Table(
+        {
+            "touchpoint": tps[tpi],
+            "channel": np.array(["digital", "digital", "store", "phone"], dtype=object)[tpi],
+            "timestamp": ts.astype(str).astype(object),
+            "nps": nps,
+            "csat": csat,
+            "ces": ces,
+            "weight": rng.uniform(0.5, 2, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("metric", ["nps", "csat", "ces"])
+def test_breakdown_matches_one_group_metrics(metric):
+    t = survey()
+    res = tp.breakdown(t, metric=metric, by="touchpoint")
+    assert list(res["group"]) == sorted(set(t["touchpoint"]))
+    fn = {"nps": tp.nps, "csat": tp.csat, "ces": tp.ces}[metric]
+    cmp = {"nps": tp.compare_nps, "csat": tp.compare_csat, "ces": tp.compare_ces}[metric]
+    pvals = []
+    for row in res.to_records():
+        mine = t["touchpoint"] == row["group"]
+        r = fn(t[metric][mine])
+        assert row["n"] == r.n
+        assert row["score"] == pytest.approx(r.score)
+        ci = r.confidence_interval()
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
+        c = cmp(t[metric][mine], t[metric][~mine])
+        assert row["difference"] == pytest.approx(c.difference)
+        assert row["pvalue"] == pytest.approx(c.pvalue, rel=1e-9)
+        pvals.append(c.pvalue)
+    np.testing.assert_allclose(res["qvalue"], benjamini_hochberg(pvals))
+    assert res.title == f"{metric.upper()} by touchpoint"
+
+
+def test_breakdown_flags_planted_differences():
+    t = survey(4000, seed=1)
+    nps_t = {r["group"]: r for r in tp.breakdown(t, "nps").to_records()}
+    assert nps_t["call"]["significant"]
+    assert nps_t["call"]["difference"] < 0
+    csat_t = {r["group"]: r for r in tp.breakdown(t, "csat").to_records()}
+    assert csat_t["store"]["significant"]
+    assert csat_t["store"]["difference"] > 0
+    ces_t = tp.breakdown(t, "ces")
+    assert not ces_t["significant"].any()
+
+
+def test_breakdown_weights_match_weighted_metric():
+    t = survey()
+    res = tp.breakdown(t, "nps", weights="weight")
+    row = res.to_records()[0]
+    mine = t["touchpoint"] == row["group"]
+    r = tp.nps(t["nps"][mine], weights=t["weight"][mine])
+    assert row["score"] == pytest.approx(r.score)
+    assert row["ci_low"] == pytest.approx(r.confidence_interval().low)
+
+
+def test_breakdown_by_stage_via_journey_and_column():
+    t = survey()
+    j = tp.Journey(
+        stages=["awareness", "purchase", "service"],
+        touchpoints=[
+            tp.Touchpoint("ad", stage="awareness", channel="digital"),
+            tp.Touchpoint("web", stage="purchase", channel="digital"),
+            tp.Touchpoint("store", stage="purchase", channel="store"),
+            tp.Touchpoint("call", stage="service", channel="phone"),
+        ],
+    )
+    res = tp.breakdown(t, "csat", by="stage", journey=j)
+    assert list(res["group"]) == ["awareness", "purchase", "service"]  # stage order
+    purchase = np.isin(t["touchpoint"], ["web", "store"])
+    assert res["score"][1] == pytest.approx(tp.csat(t["csat"][purchase]).score)
+    # the table's own column works without a journey
+    t2 = t.with_column("stage", np.where(purchase, "purchase", "other").astype(object))
+    res2 = tp.breakdown(t2, "csat", by="stage")
+    assert res2["score"][list(res2["group"]).index("purchase")] == pytest.approx(res["score"][1])
+    with pytest.raises(ValidationError, match="no 'stage' column"):
+        tp.breakdown(t, "csat", by="stage")
+
+
+def test_breakdown_periods_and_changes():
+    t = survey(3000, seed=2)
+    res = tp.breakdown(t, "csat", period="month")
+    assert set(res["period"]) == {"2026-01", "2026-02", "2026-03"}
+    months = np.array([s[:7] for s in t["timestamp"]])
+    rec = [r for r in res.to_records() if r["group"] == "web"]
+    for r in rec:
+        sel = (t["touchpoint"] == "web") & (months == r["period"])
+        assert r["score"] == pytest.approx(tp.csat(t["csat"][sel]).score)
+    assert np.isnan(rec[0]["change"])
+    a = (t["touchpoint"] == "web") & (months == rec[1]["period"])
+    b = (t["touchpoint"] == "web") & (months == rec[0]["period"])
+    c = tp.compare_csat(t["csat"][a], t["csat"][b])
+    assert rec[1]["change"] == pytest.approx(c.difference)
+    assert rec[1]["change_pvalue"] == pytest.approx(c.pvalue)
+    weekly = tp.breakdown(t, "nps", period="week")
+    # weeks start on Monday: 2026-01-01 is a Thursday, its week starts 2025-12-29
+    assert min(weekly["period"]) == "2025-12-29"
+    assert {"change_qvalue", "change_significant"} <= set(weekly.columns)
+
+
+def test_breakdown_accepts_frames_and_exports():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    t = survey(300)
+    ref = tp.breakdown(t, "ces")
+    df = t.to_frame()
+    for frame in (df, pl.from_pandas(df)):
+        res = tp.breakdown(frame, "ces")
+        np.testing.assert_allclose(res["score"], ref["score"])
+    assert isinstance(ref.to_frame(), pd.DataFrame)
+    assert ref.to_records()[0]["group"] == "ad"
+    assert "<table>" in ref._repr_html_()
+
+
+def test_breakdown_errors():
+    t = survey(50)
+    with pytest.raises(ValidationError, match="metric"):
+        tp.breakdown(t, "foo")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="period"):
+        tp.breakdown(t, "nps", period="day")  # type: ignore[arg-type]
+    bad = t.with_column("csat", np.r_[[7.0], t["csat"][1:]])
+    with pytest.raises(ValidationError, match=r"position 0: 7\.0 is outside"):
+        tp.breakdown(bad, "csat")
+
+
+def test_sample_data_integration():
+    """The bundled sample: planted findings show up (purchase inconsistent across channels)."""
+    log, surveys, journey = tp.datasets.load_sample()
+    overall = tp.nps(surveys["nps"])
+    assert overall.n == np.count_nonzero(~np.isnan(surveys["nps"]))
+    assert overall.n_missing > 0
+    by_stage = tp.breakdown(surveys, "csat", by="stage", journey=journey)
+    assert list(by_stage["group"]) == [
+        s.name for s in journey.stages if s.name in set(by_stage["group"])
+    ]
+    by_tp = {r["group"]: r for r in tp.breakdown(surveys, "csat", journey=journey).to_records()}
+    assert by_tp["checkout_store"]["significant"]
+    assert by_tp["checkout_store"]["difference"] < 0
+    cons = {r["stage"]: r for r in tp.consistency(surveys, "csat", journey=journey).to_records()}
+    assert not cons["purchase"]["consistent"]
+    monthly = tp.breakdown(surveys, "nps", by="device", period="month")
+    assert len(set(monthly["period"])) >= 2
+    support = ["support_email", "support_phone", "support_chat"]
+    rt = tp.response_times(log, request=support, response="support_reply")
+    assert rt.n > 0
+    assert rt.median > 0
+    assert 0 < tp.repeat_rate(log, window=30 * 86400).rate < 1
+
+
+def test_breakdown_and_consistency_take_metric_options():
+    t = survey(800, seed=6)
+    res = tp.breakdown(t, "nps", promoters=(8, 10), detractors=(0, 5))
+    mine = t["touchpoint"] == res["group"][0]
+    r = tp.nps(t["nps"][mine], promoters=(8, 10), detractors=(0, 5))
+    assert res["score"][0] == pytest.approx(r.score)
+    assert res["ci_low"][0] == pytest.approx(r.confidence_interval().low)
+    ten = t.with_column("csat", np.clip(t["csat"] * 2, 1, 10))
+    res = tp.breakdown(ten, "csat", scale=(1, 10), satisfied=(8, 10))
+    r = tp.csat(ten["csat"][ten["touchpoint"] == res["group"][0]], scale=(1, 10), satisfied=(8, 10))
+    assert res["score"][0] == pytest.approx(r.score)
+    v1 = t.with_column("ces", np.clip(t["ces"], 1, 5))
+    res = tp.breakdown(v1, "ces", version=1)
+    r = tp.ces(v1["ces"][v1["touchpoint"] == res["group"][0]], version=1)
+    assert (res["ci_low"][0], res["ci_high"][0]) == pytest.approx(tuple(r.confidence_interval()))
+    with pytest.raises(ValidationError, match="outside the scale 1-5"):
+        tp.breakdown(t, "ces", version=1)
+    with pytest.raises(ValidationError, match=r"unknown option\(s\) \['satisfied'\]"):
+        tp.breakdown(t, "nps", satisfied=(4, 5))
+    cons = tp.consistency(
+        t.with_column("stage", np.full(len(t), "all", dtype=object)), "nps", promoters=(8, 10)
+    )
+    assert cons.table["df"][0] == 4

@@ -1,0 +1,411 @@
+"""NPS, CSAT and CES: values pinned to outside references, coverage, invariants, input handling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import touchpoint as tp
+from touchpoint.exceptions import TouchpointError, ValidationError
+
+Z95 = 1.959963984540054
+
+
+def scores_from_counts(d: int, pa: int, p: int) -> list[int]:
+    return [3] * d + [8] * pa + [10] * p
+
+
+# --------------------------------------------------------------------------- R NPS package
+# Expected results here are from the tests of the R package `NPS` (Brendan Rocks,
+# github.com/brendan-r/NPS, tests/testthat/test_01_basics.R). There `nps_var_(x)`
+# takes counts (detractors, passives, promoters) and returns pP + pD - (pP - pD)^2.
+@pytest.mark.parametrize(
+    ("counts", "variance"),
+    [
+        ((1, 2, 3), 5 / 9),  # expect_equal(nps_var_(1:3), 5 / 9)
+        ((1, 0, 0), 0.0),
+        ((0, 1, 0), 0.0),
+        ((0, 0, 1), 0.0),
+        ((1, 0, 1), 1.0),
+        ((0, 1, 1), 0.25),
+        ((1, 1, 1), 2 / 3),
+    ],
+)
+def test_variance_matches_r_nps_package(counts, variance):
+    r = tp.nps(scores_from_counts(*counts))
+    assert r.variance == pytest.approx(variance, abs=1e-12)
+    # se = sqrt(var / n); R: nps_se_(1:3) == 0.304, nps_se_(c(1,0,1)) == 0.707, ...
+    assert r.se == pytest.approx(100 * math.sqrt(variance / sum(counts)), abs=1e-10)
+
+
+def test_r_package_scores_and_standard_errors():
+    # R: nps(c(0, 7, 7, 9, 9, 9)) == 1/3; nps_var(...) == 5/9; nps_se(...) == 0.304 (tol 0.001)
+    r = tp.nps([0, 7, 7, 9, 9, 9])
+    assert r.score == pytest.approx(100 / 3)
+    assert r.variance == pytest.approx(5 / 9)
+    assert r.se / 100 == pytest.approx(0.304, abs=0.001)
+    assert tp.nps([1, 9]).se / 100 == pytest.approx(0.707, abs=0.001)
+    assert tp.nps([7, 9]).se / 100 == pytest.approx(0.354, abs=0.001)
+    assert tp.nps([0, 7, 9]).se / 100 == pytest.approx(0.471, abs=0.001)
+    assert tp.nps([0]).score == -100
+    assert tp.nps([10]).score == 100
+    assert tp.nps([7]).score == 0
+
+
+def test_r_package_novel_break_points():
+    # R: nps(1:15, breaks = c(0, 6, 8, 15)) == 2/30; nps_var(...) == 0.8622 (tol 0.002)
+    r = tp.nps(range(1, 16), scale=(0, 15), detractors=(0, 6), promoters=(9, 15))
+    assert r.score == pytest.approx(100 * 2 / 30)
+    assert r.variance == pytest.approx(0.8622, abs=0.002)
+
+
+def test_adjusted_wald_matches_r_nps_test():
+    # R NPS::nps_test_(x, test = "adjusted.wald") (R/nps_tests.R): counts + c(0.75, 1.5, 0.75),
+    # NPS and variance from the adjusted counts, n + 3, int = nps.x +- qnorm(0.975) * se.hat.
+    # For x = c(0, 7, 7, 9, 9, 9): adjusted counts (1.75, 3.5, 3.75), n = 9.
+    nps_adj = (3.75 - 1.75) / 9
+    var_adj = (3.75 + 1.75) / 9 - nps_adj**2
+    se_adj = math.sqrt(var_adj / 9)
+    ci = tp.nps([0, 7, 7, 9, 9, 9]).confidence_interval()
+    assert ci.low == pytest.approx(100 * (nps_adj - Z95 * se_adj), rel=1e-12)
+    assert ci.high == pytest.approx(100 * (nps_adj + Z95 * se_adj), rel=1e-12)
+    # numerically: (-0.26743, 0.71187) on R's -1..1 scale
+    assert (ci.low, ci.high) == pytest.approx((-26.743, 71.187), abs=1e-3)
+
+
+def test_wald_interval_matches_r_one_sample():
+    # R NPS::nps_test(x) with test = "wald": nps.x +- z * sqrt(var.x / n.x)
+    x = [0, 3, 6, 7, 8, 8, 9, 9, 10, 10, 10, 2]
+    r = tp.nps(x)
+    ci = r.confidence_interval(method="wald")
+    assert ci.low == pytest.approx(r.score - Z95 * r.se)
+    assert ci.high == pytest.approx(r.score + Z95 * r.se)
+
+
+def test_two_sample_adjusted_wald_matches_r():
+    # R NPS::nps_test_(x, y, test = "adjusted.wald"): both samples adjusted,
+    # se.hat = sqrt(var.x / n.x + var.y / n.y), p = 2 * (1 - pnorm(|delta| / se.hat)).
+    from scipy.stats import norm
+
+    a, b = (60, 20, 20), (30, 30, 40)  # (detractors, passives, promoters)
+
+    def adj(c):
+        d, pa, p = c[0] + 0.75, c[1] + 1.5, c[2] + 0.75
+        n = d + pa + p
+        s = (p - d) / n
+        return s, (p / n + d / n - s**2) / n
+
+    (sa, va), (sb, vb) = adj(a), adj(b)
+    se = math.sqrt(va + vb)
+    res = tp.compare_nps(scores_from_counts(*a), scores_from_counts(*b))
+    assert res.difference == pytest.approx(100 * ((20 - 60) / 100 - (40 - 30) / 100))
+    assert res.se == pytest.approx(100 * se)
+    assert res.statistic == pytest.approx((sa - sb) / se)
+    assert res.pvalue == pytest.approx(2 * norm.sf(abs(sa - sb) / se))
+    ci = res.confidence_interval()
+    assert ci.low == pytest.approx(100 * (sa - sb - Z95 * se))
+    wald = tp.compare_nps(scores_from_counts(*a), scores_from_counts(*b), method="wald")
+    ra, rb = tp.nps(scores_from_counts(*a)), tp.nps(scores_from_counts(*b))
+    assert wald.se == pytest.approx(math.hypot(ra.se, rb.se))
+
+
+# --------------------------------------------------------------------------- coverage
+@pytest.mark.slow
+@pytest.mark.parametrize("true_nps", [-50, 0, 40])
+@pytest.mark.parametrize("n", [30, 100, 1000])
+def test_adjusted_wald_coverage(true_nps, n):
+    """Default 95% interval covers the true NPS in 93-97.5% of 2,000 seeded samples."""
+    shares = {-50: (0.65, 0.20, 0.15), 0: (0.35, 0.30, 0.35), 40: (0.15, 0.30, 0.55)}[true_nps]
+    rng = np.random.default_rng(1000 * n + true_nps + 50)
+    counts = rng.multinomial(n, shares, size=2000)
+    hits = 0
+    for d, pa, p in counts.tolist():
+        x = np.repeat(np.array([3, 8, 10], dtype=np.int64), [d, pa, p])
+        hits += tp.nps(x).confidence_interval().contains(true_nps)
+    coverage = hits / 2000
+    assert 0.93 <= coverage <= 0.975, coverage
+
+
+# --------------------------------------------------------------------------- properties
+score_lists = st.lists(st.integers(0, 10), min_size=1, max_size=60)
+
+
+@settings(max_examples=80, deadline=None)
+@given(score_lists)
+def test_nps_bounds_and_parts(x):
+    r = tp.nps(x)
+    assert -100 <= r.score <= 100
+    assert r.promoters + r.passives + r.detractors == pytest.approx(1)
+    for method in ("adjusted_wald", "wald", "bayes", "bootstrap"):
+        ci = r.confidence_interval(method=method, n_resamples=200)
+        assert -100 <= ci.low <= ci.high <= 100
+
+
+@settings(max_examples=80, deadline=None)
+@given(score_lists)
+def test_interval_contains_estimate(x):
+    r = tp.nps(x)
+    assert r.confidence_interval(method="wald").contains(r.score)
+    # the adjusted-Wald interval is centred on a shrunken estimate; with a single
+    # answer (n = 1) it excludes +-100, from n = 2 on it contains the estimate
+    if r.n >= 2:
+        ci = r.confidence_interval()
+        assert ci.low - 1e-9 <= r.score <= ci.high + 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(score_lists)
+def test_unit_weights_give_unweighted_answer(x):
+    a, b = tp.nps(x), tp.nps(x, weights=np.ones(len(x)))
+    assert b.score == pytest.approx(a.score, abs=1e-9)
+    assert b.se == pytest.approx(a.se, abs=1e-9)
+    assert b.effective_n == pytest.approx(a.n)
+    for m in ("adjusted_wald", "wald", "bayes"):
+        assert tuple(b.confidence_interval(method=m)) == pytest.approx(
+            tuple(a.confidence_interval(method=m)), abs=1e-9
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 10), st.floats(0.1, 10)), min_size=2, max_size=50),
+    st.floats(0.01, 1000),
+)
+def test_scaling_weights_changes_nothing(pairs, factor):
+    x = [p[0] for p in pairs]
+    w = np.array([p[1] for p in pairs])
+    a, b = tp.nps(x, weights=w), tp.nps(x, weights=w * factor)
+    assert b.score == pytest.approx(a.score, abs=1e-8)
+    assert b.se == pytest.approx(a.se, abs=1e-8)
+    assert b.effective_n == pytest.approx(a.effective_n, rel=1e-9)
+    assert tuple(b.confidence_interval()) == pytest.approx(tuple(a.confidence_interval()), abs=1e-8)
+    ca, cb = tp.csat(np.clip(x, 1, 5), weights=w), tp.csat(np.clip(x, 1, 5), weights=w * factor)
+    assert cb.score == pytest.approx(ca.score, abs=1e-8)
+    assert tuple(cb.confidence_interval()) == pytest.approx(
+        tuple(ca.confidence_interval()), abs=1e-8
+    )
+
+
+# --------------------------------------------------------------------------- weights
+def test_weighted_nps_linearisation_and_kish():
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 11, 500)
+    w = rng.uniform(0.2, 3.0, 500)
+    r = tp.nps(x, weights=w)
+    y = (x >= 9).astype(float) - (x <= 6)
+    m = np.sum(w * y) / np.sum(w)
+    assert r.score == pytest.approx(100 * m)
+    # linearisation (Taylor) variance of a ratio mean: sum w^2 (y - m)^2 / (sum w)^2
+    assert r.se == pytest.approx(100 * math.sqrt(np.sum(w**2 * (y - m) ** 2)) / np.sum(w))
+    assert r.effective_n == pytest.approx(np.sum(w) ** 2 / np.sum(w**2))  # Kish (1965)
+    # adjusted Wald on the effective counts
+    ne = r.effective_n
+    pp = (r.promoters * ne + 0.75) / (ne + 3)
+    pd = (r.detractors * ne + 0.75) / (ne + 3)
+    half = Z95 * math.sqrt((pp + pd - (pp - pd) ** 2) / (ne + 3))
+    assert r.confidence_interval().low == pytest.approx(100 * (pp - pd - half))
+    assert r.weighted
+
+
+def test_zero_weights_drop_answers():
+    a = tp.nps([10, 0, 5, 9], weights=[1, 1, 0, 1])
+    b = tp.nps([10, 0, 9])
+    assert a.score == pytest.approx(b.score)
+    assert a.effective_n == pytest.approx(3)
+
+
+# --------------------------------------------------------------------------- CSAT / CES
+def test_csat_intervals_match_statsmodels():
+    # Expected results here are from statsmodels.stats.proportion.proportion_confint
+    smp = pytest.importorskip("statsmodels.stats.proportion")
+    x = [5] * 13 + [4] * 9 + [3] * 5 + [2] * 3 + [1] * 2
+    r = tp.csat(x)
+    assert r.score == pytest.approx(100 * 22 / 32)
+    for ours, theirs in [
+        ("wilson", "wilson"),
+        ("jeffreys", "jeffreys"),
+        ("agresti_coull", "agresti_coull"),
+        ("exact", "beta"),
+    ]:
+        lo, hi = smp.proportion_confint(22, 32, alpha=0.05, method=theirs)
+        ci = r.confidence_interval(method=ours)
+        assert ci.low == pytest.approx(100 * lo, abs=1e-9)
+        assert ci.high == pytest.approx(100 * hi, abs=1e-9)
+    assert r.mean == pytest.approx(np.mean(x))
+
+
+def test_ces_t_interval_matches_scipy():
+    # Expected results from scipy.stats.t.interval(0.95, n - 1, loc=mean, scale=sem)
+    from scipy import stats
+
+    x = np.array([5, 6, 4, 7, 3, 5, 6, 6, 2, 5, 4, 6])
+    r = tp.ces(x)
+    lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    ci = r.confidence_interval()
+    assert (ci.low, ci.high) == pytest.approx((lo, hi), rel=1e-12)
+    assert r.se == pytest.approx(stats.sem(x))
+    assert r.agree == pytest.approx(np.mean(x >= 5))
+    # CSAT mean rating uses the same t-interval
+    c = tp.csat(np.clip(x, 1, 5))
+    lo, hi = stats.t.interval(
+        0.9, len(x) - 1, loc=np.clip(x, 1, 5).mean(), scale=stats.sem(np.clip(x, 1, 5))
+    )
+    assert tuple(c.mean_confidence_interval(0.9)) == pytest.approx((lo, hi), rel=1e-12)
+
+
+def test_ces_versions_are_explicit():
+    v2 = tp.ces([7, 6, 5, 2])
+    assert (v2.version, v2.scale, v2.higher_is_better, v2.agree) == (2, (1.0, 7.0), True, 0.75)
+    v1 = tp.ces([1, 2, 5, 3], version=1)
+    assert (v1.scale, v1.higher_is_better, v1.agree) == ((1.0, 5.0), False, 0.5)
+    with pytest.raises(ValidationError, match="outside the scale 1-5"):
+        tp.ces([1, 6], version=1)
+    with pytest.raises(ValidationError, match="version"):
+        tp.ces([1, 2], version=3)  # type: ignore[arg-type]
+
+
+def test_bootstrap_and_bayes_are_seeded_and_close_to_adjusted_wald():
+    rng = np.random.default_rng(5)
+    x = rng.choice([2, 8, 10], size=800, p=[0.2, 0.3, 0.5])
+    r = tp.nps(x)
+    ref = r.confidence_interval()
+    for m in ("bootstrap", "bayes"):
+        a = r.confidence_interval(method=m, seed=1)
+        assert a == r.confidence_interval(method=m, seed=1)
+        assert a.low == pytest.approx(ref.low, abs=1.5)
+        assert a.high == pytest.approx(ref.high, abs=1.5)
+    wb = tp.nps(x, weights=np.full(800, 2.0)).confidence_interval(
+        method="bootstrap", n_resamples=300
+    )
+    assert wb.low == pytest.approx(ref.low, abs=2.5)
+    c = tp.ces(np.clip(x, 1, 7))
+    t = c.confidence_interval()
+    b = c.confidence_interval(method="bootstrap", seed=2)
+    assert b.low == pytest.approx(t.low, abs=0.1)
+
+
+def test_reprs():
+    x = [10] * 90 + [8] * 50 + [2] * 60
+    assert repr(tp.nps(x)) == "NPS +15.0 (95% CI +3.1 to +26.5, n=200)"
+    assert repr(tp.csat([5, 4, 4, 3, 2, 5, 5, 4, 1, 5])).startswith("CSAT 70.0% (95% CI 39.7%")
+    assert repr(tp.ces([7, 6, 6, 5, 3, 7])).startswith("CES 2.0 5.67 (95% CI")
+
+
+# --------------------------------------------------------------------------- input
+def test_input_types_and_missing():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    base = tp.nps([10, 9, 3, 8, 7])
+    for data in (
+        [10, 9, None, 3, 8, 7],
+        np.array([10, 9, np.nan, 3, 8, 7]),
+        pd.Series([10, 9, np.nan, 3, 8, 7]),
+        pd.Series([10, 9, None, 3, 8, 7], dtype="Int64"),
+        pl.Series([10, 9, None, 3, 8, 7]),
+        (10, 9, float("nan"), 3, 8, 7),
+    ):
+        r = tp.nps(data)
+        assert (r.score, r.n, r.n_missing) == (base.score, 5, 1)
+
+
+def test_errors_name_position_and_value():
+    with pytest.raises(ValidationError, match=r"position 2: 11.0 is outside the scale 0-10"):
+        tp.nps([1, 2, 11])
+    with pytest.raises(ValidationError, match=r"position 1: 7.5 is not a whole number"):
+        tp.nps([1, 7.5])
+    with pytest.raises(TouchpointError, match=r"`weights` at position 1: .*-1.0"):
+        tp.nps([1, 2], weights=[1, -1])
+    with pytest.raises(ValidationError, match=r"position 0: 0.0 is outside the scale 1-5"):
+        tp.csat([0, 3])
+    with pytest.raises(ValidationError, match="not a number 'x'"):
+        tp.nps([1, "x"])
+    with pytest.raises(ValidationError, match="no answers"):
+        tp.nps([np.nan, None])
+    with pytest.raises(ValidationError, match="3 values but the scores have 2"):
+        tp.nps([1, 2], weights=[1, 2, 3])
+    with pytest.raises(ValidationError, match="method"):
+        tp.nps([1, 2]).confidence_interval(method="bogus")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="confidence_level"):
+        tp.nps([1, 2]).confidence_interval(1.5)
+    with pytest.raises(ValidationError, match="below"):
+        tp.nps([1, 2], detractors=(0, 8), promoters=(8, 10))
+    assert isinstance(ValidationError("x"), ValueError)
+
+
+def test_custom_bands():
+    x = [10, 9, 8, 7, 6, 5, 0]
+    r = tp.nps(x, promoters=(8, 10), detractors=(0, 5))
+    assert (r.promoters, r.detractors) == pytest.approx((3 / 7, 2 / 7))
+    assert r.bands == ((0.0, 5.0), (8.0, 10.0))
+
+
+# --------------------------------------------------------------------------- comparisons
+def test_compare_csat_matches_statsmodels():
+    sm = pytest.importorskip("statsmodels.stats.proportion")
+    a = [5] * 80 + [2] * 20
+    b = [4] * 65 + [1] * 35
+    res = tp.compare_csat(a, b)
+    z, p = sm.proportions_ztest([80, 65], [100, 100])  # pooled z test
+    assert res.statistic == pytest.approx(z)
+    assert res.pvalue == pytest.approx(p)
+    lo, hi = sm.confint_proportions_2indep(80, 100, 65, 100, method="newcomb")
+    ci = res.confidence_interval()
+    assert (ci.low, ci.high) == pytest.approx((100 * lo, 100 * hi), rel=1e-9)
+    lo, hi = sm.confint_proportions_2indep(80, 100, 65, 100, method="wald")
+    ci = tp.compare_csat(a, b, interval="wald").confidence_interval()
+    assert (ci.low, ci.high) == pytest.approx((100 * lo, 100 * hi), rel=1e-9)
+
+
+def test_compare_ces_matches_scipy_welch_and_paired():
+    from scipy import stats
+
+    rng = np.random.default_rng(9)
+    a = rng.integers(1, 8, 40).astype(float)
+    b = rng.integers(2, 8, 55).astype(float)
+    res = tp.compare_ces(a, b)
+    ref = stats.ttest_ind(a, b, equal_var=False)
+    assert res.statistic == pytest.approx(ref.statistic)
+    assert res.pvalue == pytest.approx(ref.pvalue)
+    assert res.df == pytest.approx(ref.df)
+    lo, hi = ref.confidence_interval(0.95)
+    assert tuple(res.confidence_interval()) == pytest.approx((lo, hi))
+    b2 = np.clip(a + rng.integers(-1, 3, 40), 1, 7)
+    paired = tp.compare_ces(a, b2, paired=True)
+    ref2 = stats.ttest_rel(a, b2)
+    assert paired.statistic == pytest.approx(ref2.statistic)
+    assert paired.pvalue == pytest.approx(ref2.pvalue)
+    assert paired.paired
+    assert paired.n == 40
+
+
+def test_paired_nps_and_csat():
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    before = rng.integers(0, 11, 300).astype(float)
+    after = np.clip(before + rng.integers(-1, 3, 300), 0, 10)
+    before[5] = np.nan  # the pair is dropped
+    res = tp.compare_nps(after, before, paired=True)
+    ok = ~np.isnan(before)
+    ya = (after[ok] >= 9).astype(float) - (after[ok] <= 6)
+    yb = (before[ok] >= 9).astype(float) - (before[ok] <= 6)
+    assert res.n == 299
+    assert res.difference == pytest.approx(100 * (ya.mean() - yb.mean()))
+    assert res.statistic == pytest.approx(stats.ttest_rel(ya, yb).statistic)
+    assert res.pvalue == pytest.approx(2 * stats.norm.sf(abs(res.statistic)))
+    c = tp.compare_csat(np.clip(after[ok], 1, 5), np.clip(before[ok], 1, 5), paired=True)
+    assert c.paired
+    assert c.df is None
+    with pytest.raises(ValidationError, match="equal lengths"):
+        tp.compare_nps([1, 2], [1], paired=True)
+
+
+def test_comparison_accepts_results_and_repr():
+    a, b = tp.nps([10] * 30 + [3] * 10), tp.nps([10] * 10 + [3] * 30)
+    res = tp.compare_nps(a, b)
+    assert res.a is a
+    assert res.significant()
+    assert repr(res).startswith("NPS difference +100.00 (95% CI")

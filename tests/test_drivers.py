@@ -1,0 +1,274 @@
+"""Tests for key touchpoints, exit points, relative weights and the report sections
+that use them."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+
+import numpy as np
+import pytest
+
+import touchpoint as tp
+from touchpoint import EventLog, Journey, Touchpoint
+
+DAY = 86400.0
+WEEK = 7 * DAY
+
+
+def make_log(paths, times=None, extra=None, **kw):
+    """A log from {journey: [touchpoints]} (times 0, 1, 2, ... unless given)."""
+    j, t_, tm = [], [], []
+    for jid, path in paths.items():
+        ts = times[jid] if times is not None else range(len(path))
+        for name, when in zip(path, ts, strict=True):
+            j.append(jid)
+            t_.append(name)
+            tm.append(float(when))
+    return EventLog.from_arrays(j, t_, np.array(tm), extra=extra, **kw)
+
+
+# ---------------------------------------------------------------------------
+# hand-built logs with known answers
+# ---------------------------------------------------------------------------
+PATHS = {
+    1: ["a", "b", "c"],  # straight through
+    2: ["a", "x", "b", "c"],  # other event between a and b
+    3: ["b", "a", "c"],  # out of order
+    4: ["a", "b"],  # drops before c
+    5: ["x", "a"],  # drops before b
+    6: ["c"],  # never starts
+}
+
+
+# ---------------------------------------------------------------------------
+# drop-off detection
+# ---------------------------------------------------------------------------
+def simulate(rng, *, weeks=12, groups=("desktop", "mobile", "tablet"), n=750, drop=0.0):
+    """Journeys view -> cart -> checkout, one cohort per group and week.
+
+    view -> cart converts 0.8; cart -> checkout 0.5, except in group "mobile",
+    weeks 7-9 (0-based), where it is ``0.5 - drop``.
+    """
+    G, W = len(groups), weeks
+    g = np.repeat(np.arange(G), W * n)
+    w = np.tile(np.repeat(np.arange(W), n), G)
+    cart = rng.random(len(g)) < 0.8
+    planted = (g == groups.index("mobile")) & (w >= 7) & (w <= 9)
+    checkout = cart & (rng.random(len(g)) < np.where(planted, 0.5 - drop, 0.5))
+    nev = 1 + cart + checkout
+    j = np.repeat(np.arange(len(g)), nev)
+    k = np.arange(len(j)) - np.repeat(np.cumsum(nev) - nev, nev)  # 0, 1, 2 within journey
+    start = w * WEEK + rng.random(len(g)) * 6 * DAY
+    t = start[j] + k * 60.0
+    device = np.array(groups, dtype=object)[g][j]
+    return EventLog.from_arrays(j, k, t, extra={"device": device})
+
+
+def _design():
+    j = Journey(
+        stages=tp.stages.CUSTOMER_LIFECYCLE,
+        touchpoints=[
+            Touchpoint("ad", stage="awareness"),
+            Touchpoint("site", stage="consideration"),
+            Touchpoint("reviews", stage="consideration"),
+            Touchpoint("checkout", stage="purchase"),
+            Touchpoint("onboarding", stage="usage"),
+        ],
+    )
+    for a, b in [
+        ("ad", "site"),
+        ("site", "reviews"),
+        ("reviews", "checkout"),
+        ("site", "checkout"),
+    ]:
+        j.add_transition(a, b)
+    j.add_transition("checkout", "onboarding")
+    return j
+
+
+# ---------------------------------------------------------------------------
+# key touchpoints, exits, relative weights, report sections
+# ---------------------------------------------------------------------------
+def test_relative_weights_match_shapley_r2_for_two_predictors():
+    # for two predictors the Shapley R^2 decomposition has a closed form:
+    # w1 = (R2 - r2y^2 + r1y^2) / 2 (Lipovetsky & Conklin 2001); relative weights agree
+    # closely and sum exactly to R^2.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5000, 2)) @ np.array([[1.0, 0.5], [0.0, 1.0]])
+    y = x @ np.array([1.0, 0.5]) + rng.normal(size=5000)
+    r = np.corrcoef(np.column_stack([x, y]), rowvar=False)
+    w = tp.relative_weights(r)
+    beta = np.linalg.solve(r[:2, :2], r[:2, 2])
+    r2 = float(beta @ r[:2, 2])
+    assert w.sum() == pytest.approx(r2)
+    shapley1 = (r2 - r[1, 2] ** 2 + r[0, 2] ** 2) / 2
+    assert w[0] == pytest.approx(shapley1, abs=0.02)
+
+
+def test_shapley_r2_matches_permutation_brute_force():
+    # independent reference: average over all 4! orders of the incremental R^2 of
+    # least-squares fits on the raw data (numpy lstsq with intercept)
+    rng = np.random.default_rng(5)
+    n, p = 400, 4
+    x = rng.normal(size=(n, p)) @ rng.normal(size=(p, p))
+    y = x @ np.array([1.0, -0.5, 0.2, 0.0]) + rng.normal(size=n)
+
+    def r2(cols):
+        if not cols:
+            return 0.0
+        a = np.column_stack([np.ones(n), x[:, list(cols)]])
+        resid = y - a @ np.linalg.lstsq(a, y, rcond=None)[0]
+        return 1 - resid @ resid / ((y - y.mean()) @ (y - y.mean()))
+
+    ref = np.zeros(p)
+    perms = list(itertools.permutations(range(p)))
+    for order in perms:
+        for i, j in enumerate(order):
+            ref[j] += r2(order[: i + 1]) - r2(order[:i])
+    ref /= len(perms)
+    r = np.corrcoef(np.column_stack([x, y]), rowvar=False)
+    assert tp.shapley_r2(r) == pytest.approx(ref, abs=1e-10)
+    assert tp.relative_weights(r).sum() == pytest.approx(ref.sum())
+    assert tp.relative_weights(r) == pytest.approx(ref, abs=0.05)  # an approximation
+    with pytest.raises(tp.ValidationError, match="predictors"):
+        tp.shapley_r2(np.eye(20))
+
+
+def test_exit_points_and_key_touchpoints():
+    design = _design()
+    paths = {i: ["ad", "site", "checkout"] for i in range(40)}
+    paths |= {100 + i: ["ad", "reviews"] for i in range(30)}  # reviews: an exit point
+    paths |= {200 + i: ["ad", "site"] for i in range(10)}
+    log = make_log(paths, design=design, conversions=["checkout"])
+    ex = tp.exit_points(log)
+    top = ex.to_records()[0]
+    assert top["touchpoint"] == "reviews"
+    assert top["exit_rate"] == 1.0
+    assert top["stage_rate"] == pytest.approx(10 / 50)
+    assert top["significant"]
+    kt = tp.key_touchpoints(log)
+    rows = {r["touchpoint"]: r for r in kt.to_records()}
+    assert rows["site"]["conversion_with"] == pytest.approx(40 / 50)
+    assert rows["site"]["conversion_without"] == pytest.approx(0 / 30)
+    assert rows["reviews"]["exit_significant"]
+
+
+def _exit_log():
+    design = _design()
+    paths = {i: ["ad", "site", "checkout"] for i in range(40)}
+    paths |= {100 + i: ["ad", "reviews"] for i in range(30)}
+    paths |= {200 + i: ["ad", "site"] for i in range(10)}
+    return make_log(paths, design=design, conversions=["checkout"])
+
+
+def test_exit_points_from_a_markov_like_model():
+    # a stand-in with the MarkovModel interface (states, counts, source): first-order
+    # counts of the log above, journeys absorbed at conversion
+    sparse = pytest.importorskip("scipy.sparse")
+    log = _exit_log()
+    states = ["(start)", "ad", "site", "reviews", "checkout", "(conversion)", "(null)"]
+    c = np.zeros((7, 7))
+    c[0, 1] = 80
+    c[1, 2], c[1, 3] = 50, 30
+    c[2, 4], c[2, 6] = 40, 10
+    c[3, 6] = 30
+    c[4, 5] = 40
+
+    class Model:
+        pass
+
+    m = Model()
+    m.states, m.counts, m.source = tuple(states), sparse.csr_matrix(c), log
+    from_model = tp.exit_points(m).to_records()
+    from_log = {r["touchpoint"]: r for r in tp.exit_points(log).to_records()}
+    for r in from_model:
+        if r["touchpoint"] == "checkout":  # the log counts the checkout event itself
+            continue
+        assert r["exit_rate"] == pytest.approx(from_log[r["touchpoint"]]["exit_rate"])
+        assert r["significant"] == from_log[r["touchpoint"]]["significant"]
+    with pytest.raises(tp.ValidationError, match="EventLog or a MarkovModel"):
+        tp.exit_points([1, 2])
+
+
+def test_exit_points_with_fit_markov():
+    markov = pytest.importorskip("touchpoint.markov")  # lands with the Markov module
+    log = _exit_log()
+    got = {r["touchpoint"]: r["exit_rate"] for r in tp.exit_points(markov.fit_markov(log))}
+    assert got["reviews"] == 1.0
+    assert got["site"] == pytest.approx(10 / 50)
+    attribution = importlib.import_module("touchpoint.markov._attribution")
+    re_ = attribution.removal_effects(markov.fit_markov(log))
+    kt = {r["touchpoint"]: r["removal_effect"] for r in tp.key_touchpoints(log)}
+    for name, effect in zip(re_.names, re_.effect.tolist(), strict=True):
+        assert kt[name] == pytest.approx(effect)
+
+
+def test_key_touchpoints_experience_drivers():
+    rng = np.random.default_rng(2)
+    n = 600
+    paths = {i: ["ad", "site", "support"] for i in range(n)}
+    conv = rng.random(n) < 0.5
+    j, names, t, out = [], [], [], []
+    for i in range(n):
+        for k, name in enumerate(paths[i]):
+            j.append(i)
+            names.append(name)
+            t.append(float(k))
+            out.append(1.0 if (conv[i] and k == 2) else 0.0)
+    log = EventLog.from_arrays(j, names, np.array(t), outcome=out)
+    support = rng.normal(size=n)
+    site = rng.normal(size=n)
+    nps = np.clip(np.round(6 + 2 * support + 0.2 * rng.normal(size=n)), 0, 10)
+    rows = []
+    for i in range(n):
+        rows.append({"journey": i, "touchpoint": "support", "ease": 3 + support[i] + conv[i]})
+        rows.append({"journey": i, "touchpoint": "site", "ease": 3 + site[i]})
+        rows.append({"journey": i, "touchpoint": "", "ease": np.nan, "nps": nps[i]})
+    responses = tp.Table.from_records(rows)
+    kt = tp.key_touchpoints(log, responses, metric="ease", n_bootstrap=30)
+    r = {x["touchpoint"]: x for x in kt.to_records()}
+    rating = 3 + support + conv
+    a, b = rating[conv], rating[~conv]
+    assert r["support"]["ease_gap"] == pytest.approx(a.mean() - b.mean())
+    half = 1.959964 * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    assert r["support"]["gap_ci_high"] == pytest.approx(a.mean() - b.mean() + half, rel=1e-5)
+    assert r["support"]["gap_qvalue"] < 1e-6
+    assert r["support"]["driver_share"] > 0.9
+    assert r["support"]["driver_ci_low"] <= r["support"]["driver_share"]
+    assert np.isnan(r["ad"]["driver_weight"])  # never rated
+    sh = tp.key_touchpoints(log, responses, metric="ease", method="shapley", n_bootstrap=10)
+    s2 = {x["touchpoint"]: x for x in sh.to_records()}
+    assert s2["support"]["driver_share"] == pytest.approx(r["support"]["driver_share"], abs=0.02)
+    with pytest.raises(tp.ValidationError, match="'method'"):
+        tp.key_touchpoints(log, responses, metric="ease", method="ols")
+
+
+def test_report_sections_on_simulated_log():
+    from touchpoint.report import build_report
+
+    log = simulate(np.random.default_rng(3), weeks=10, n=300, drop=0.25)
+    design = Journey(
+        stages=tp.stages.CUSTOMER_LIFECYCLE,
+        touchpoints=[
+            Touchpoint("0", stage="consideration"),
+            Touchpoint("1", stage="purchase"),
+            Touchpoint("2", stage="usage"),
+        ],
+    )
+    design.add_transition("0", "1")
+    design.add_transition("1", "2")
+    origin = np.datetime64("2026-01-05T00:00:00", "ns")
+    t = origin + (log.timestamp * 1e9).astype("timedelta64[ns]")
+    # conversion as an outcome on the checkout event (report.section_markov needs a value
+    # column: with conversions= alone it raises KeyError 'value', reported to the lead)
+    outcome = (np.array(log.touchpoint_names)[log.touchpoint] == "2").astype(float)
+    dlog = EventLog.from_arrays(
+        log.journey, log.touchpoint, t, outcome, extra=dict(log.extra), design=design
+    )
+    text = build_report(dlog).to_text()
+    assert "Funnel by stage" in text
+    assert "Drop-offs" in text
+    assert "1 > 2" in text
+    assert "device=mobile" in text
+    assert "Key touchpoints" in text
