@@ -17,15 +17,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import shapes  # noqa: E402
+import itertools
 
-import touchpoint as tp  # noqa: E402
+import shapes
+import touchpoint as tp
 
 WEEK = 7 * 86400.0
 
 
 def frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
-    return pd.DataFrame({k: v for k, v in cols.items()})
+    return pd.DataFrame(dict(cols.items()))
 
 
 def log_of(cols: dict[str, np.ndarray], **kw: object) -> tp.EventLog:
@@ -56,7 +57,7 @@ def f1_journey_flags() -> None:
     pairs: dict[tuple[str, str], int] = {}
     for j, g in df.groupby("journey", sort=False):
         seq = ["(start)", *g["touchpoint"], "(conversion)" if conv[j] else "(null)"]
-        for a, b in zip(seq[:-1], seq[1:]):
+        for a, b in itertools.pairwise(seq):
             pairs[(a, b)] = pairs.get((a, b), 0) + 1
     tot: dict[str, int] = {}
     for (a, _), c in pairs.items():
@@ -100,7 +101,9 @@ def f2_direct() -> None:
     n_conv = first_buy.size
     n_touched = touched.journey.nunique()
     per_tp = touched.groupby("touchpoint")["journey"].nunique()
-    credit = dict(zip(att.table["touchpoint"].tolist(), att.table["conversions"].tolist()))
+    credit = dict(
+        zip(att.table["touchpoint"].tolist(), att.table["conversions"].tolist(), strict=False)
+    )
     excess = max(credit.get(t, 0.0) - per_tp.get(t, 0) for t in credit)
     pj = att.per_journey["conversions"].sum() if att.per_journey is not None else float("nan")
     line(
@@ -143,7 +146,9 @@ def f4_converting_event() -> None:
     att = tp.attribution(sample.events, "markov")
     t = att.table
     conv_share = sum(
-        s for n, s in zip(t["touchpoint"].tolist(), t["share"].tolist()) if n.startswith("checkout")
+        s
+        for n, s in zip(t["touchpoint"].tolist(), t["share"].tolist(), strict=False)
+        if n.startswith("checkout")
     )
     line(
         "F4",
@@ -153,7 +158,7 @@ def f4_converting_event() -> None:
     cols = shapes.baskets(300)
     log = log_of(cols)
     t = tp.attribution(log, "markov").table
-    share = dict(zip(t["touchpoint"].tolist(), t["share"].tolist()))
+    share = dict(zip(t["touchpoint"].tolist(), t["share"].tolist(), strict=False))
     line("", f"baskets, outcome on purchase rows: purchase takes {share.get('purchase', 0):.1%}")
 
 
@@ -199,7 +204,7 @@ def f7_tz() -> None:
     first = df.assign(w=weeks_local).sort_values("time").groupby("journey")["w"].min()
     truth = first.value_counts().sort_index()
     r = tp.repeat_rate(log, "purchase", period="week")
-    got = dict(zip(r.periods["period"].tolist(), r.periods["n"].tolist()))
+    got = dict(zip(r.periods["period"].tolist(), r.periods["n"].tolist(), strict=False))
     same = {str(k.date()): int(v) for k, v in truth.items()} == {k: int(v) for k, v in got.items()}
     line(
         "F7", f"aware -05:00 Sunday evenings, week buckets (default): equal to local weeks: {same}"
@@ -208,7 +213,7 @@ def f7_tz() -> None:
         r = tp.repeat_rate(log, "purchase", period="week", tz="America/New_York")
     except TypeError:
         return
-    got = dict(zip(r.periods["period"].tolist(), r.periods["n"].tolist()))
+    got = dict(zip(r.periods["period"].tolist(), r.periods["n"].tolist(), strict=False))
     same = {str(k.date()): int(v) for k, v in truth.items()} == {k: int(v) for k, v in got.items()}
     line("", f"tz='America/New_York': equal to local weeks: {same}")
 
@@ -225,5 +230,5 @@ if __name__ == "__main__":
     ):
         try:
             f()
-        except Exception as exc:  # noqa: BLE001  (a finding script reports, it does not stop)
+        except Exception as exc:  # noqa: PERF203  (a finding script reports, it does not stop)
             line(f.__name__[:2].upper(), f"failed: {type(exc).__name__}: {exc}")

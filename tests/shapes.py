@@ -69,8 +69,7 @@ def baskets(n: int = 300, *, seed: int = 0, weeks: int = 12) -> Columns:
                 rows.append((h, camp, t, np.nan, -1))
         if rng.random() < 0.4:
             t = T0 + int(rng.integers(0, weeks * 7)) * DAY + np.timedelta64(10, "h")
-            for _ in range(int(rng.integers(1, 4))):
-                rows.append((h, "coupon", t, np.nan, -1))
+            rows.extend((h, "coupon", t, np.nan, -1) for _ in range(int(rng.integers(1, 4))))
         for _ in range(int(rng.poisson(2.0))):
             minute = int(rng.integers(0, weeks * 7 * 24 * 60))
             t = T0 + np.timedelta64(minute, "m").astype("timedelta64[ns]")
@@ -135,7 +134,7 @@ def mostly_direct(n: int = 1000, *, seed: int = 2) -> Columns:
             rows.append((h, "purchase", t_buy, float(rng.integers(10, 100))))
             for camp in ("campaign_A", "campaign_B", "mailer"):
                 if rng.random() < 0.6:
-                    rows.append((h, camp, t_buy + int(rng.integers(1, 20)) * DAY, np.nan))
+                    rows.append((h, camp, t_buy + int(rng.integers(1, 20)) * DAY, np.nan))  # noqa: PERF401
             if rng.random() < 0.5:
                 rows.append((h, "purchase", t_buy + 25 * DAY, float(rng.integers(10, 100))))
         elif u < 0.9:  # touched, then purchase
