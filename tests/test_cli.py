@@ -68,7 +68,7 @@ def test_drop_mode_reports_counts_on_stderr(tmp_path, capsys):
     p.write_text(
         "journey_id,touchpoint,timestamp\nc1,ad,2026-01-01\nc1,ad,2026-01-01\nc2,,2026-01-01\n"
     )
-    assert main(["report", str(p), "--on-error", "drop"]) == 0
+    assert main(["report", str(p), "--on-error", "drop", "--duplicates", "drop"]) == 0
     captured = capsys.readouterr()
     assert "dropped 2 of 3 rows" in captured.err
     assert "duplicate: 1" in captured.out and "empty_string: 1" in captured.out

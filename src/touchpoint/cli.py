@@ -34,6 +34,27 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--touchpoint-col", default="touchpoint", help="touchpoint column [touchpoint]")
     r.add_argument("--time-col", default="timestamp", help="timestamp column [timestamp]")
     r.add_argument("--outcome-col", help="conversion flag or value column")
+    r.add_argument(
+        "--outcome-level",
+        choices=("event", "journey"),
+        default="event",
+        help="the outcome sits on the converting event, or is a journey flag/value "
+        "repeated on each of its rows (counted once, converting at the journey's end) [event]",
+    )
+    r.add_argument(
+        "--conversions",
+        action="append",
+        default=[],
+        help="touchpoint whose occurrence is the conversion itself (not credited; "
+        "repeatable, or comma-separated)",
+    )
+    r.add_argument(
+        "--duplicates",
+        choices=("keep", "drop", "raise"),
+        default="keep",
+        help="rows with the same journey, touchpoint, time and outcome as an earlier row: "
+        "keep as real events, drop and count, or stop [keep]",
+    )
     r.add_argument("--extra", action="append", default=[], help="extra column to keep (repeatable)")
     r.add_argument(
         "--on-error",
@@ -78,7 +99,10 @@ def _run(args: argparse.Namespace) -> int:
                 outcome=args.outcome_col,
                 extra=tuple(args.extra),
                 design=design,
+                conversions=[c for arg in args.conversions for c in arg.split(",") if c],
                 on_error=args.on_error,
+                outcome_level=args.outcome_level,
+                duplicates=args.duplicates,
             )
         for w in caught:
             print(f"touchpoint: warning: {w.message}", file=sys.stderr)

@@ -44,7 +44,7 @@ import attrs
 import numpy as np
 
 from touchpoint._lib.frames import _check_columns
-from touchpoint.core._eventlog import EventLog, OnError
+from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
 if TYPE_CHECKING:
@@ -75,6 +75,8 @@ class _Columns:
     design: Journey | None = None
     conversions: tuple[str, ...] = ()
     on_error: OnError = "raise"
+    outcome_level: OutcomeLevel = "event"
+    duplicates: Duplicates = "keep"
 
 
 @attrs.frozen(kw_only=True)
@@ -175,6 +177,8 @@ def map_logs(
     design: Journey | None = None,
     conversions: Iterable[str] = (),
     on_error: OnError = "raise",
+    outcome_level: OutcomeLevel = "event",
+    duplicates: Duplicates = "keep",
     combine: Callable[[T, T], T] = operator.add,
     shuffle: Shuffle = "auto",
     scheduler: str | None = None,
@@ -193,7 +197,7 @@ def map_logs(
     fn : callable
         ``EventLog -> T``; runs on the workers (must be picklable for a
         distributed cluster: a module-level function or ``functools.partial``).
-    journey, touchpoint, time, outcome, extra, design, conversions, on_error
+    journey, touchpoint, time, outcome, extra, design, conversions, on_error, outcome_level, duplicates
         As in :meth:`EventLog.from_frame`. With ``on_error="drop"`` the rows
         dropped in all partitions are counted and reported in one
         :class:`~touchpoint.exceptions.DroppedRowsWarning`.
@@ -224,6 +228,8 @@ def map_logs(
         design=design,
         conversions=tuple(conversions),
         on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
     )
     frame = _prepare_frame(ddf, journey, shuffle, scheduler)
     apply = dask.delayed(_apply, pure=True)
@@ -291,6 +297,8 @@ def count_transitions(
     design: Journey | None = None,
     conversions: Iterable[str] = (),
     on_error: OnError = "raise",
+    outcome_level: OutcomeLevel = "event",
+    duplicates: Duplicates = "keep",
     collapse_repeats: bool = False,
     until_conversion: bool = True,
     shuffle: Shuffle = "auto",
@@ -329,6 +337,8 @@ def count_transitions(
         design=design,
         conversions=conversions,
         on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
         shuffle=shuffle,
         scheduler=scheduler,
         progress=progress,
@@ -381,6 +391,8 @@ def fit_markov(
     design: Journey | None = None,
     conversions: Iterable[str] = (),
     on_error: OnError = "raise",
+    outcome_level: OutcomeLevel = "event",
+    duplicates: Duplicates = "keep",
     collapse_repeats: bool = False,
     until_conversion: bool = True,
     shuffle: Shuffle = "auto",
@@ -413,6 +425,8 @@ def fit_markov(
         design=design,
         conversions=conversions,
         on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
         shuffle=shuffle,
@@ -440,6 +454,8 @@ def funnel(
     design: Journey | None = None,
     conversions: Iterable[str] = (),
     on_error: OnError = "raise",
+    outcome_level: OutcomeLevel = "event",
+    duplicates: Duplicates = "keep",
     window: Any = None,
     mode: Literal["strict", "ordered", "any"] = "ordered",
     by: str | None = None,
@@ -497,6 +513,8 @@ def funnel(
         design=design,
         conversions=conversions,
         on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
         shuffle=shuffle,
         scheduler=scheduler,
         progress=progress,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "DroppedRowsWarning",
+    "OutcomeLevelWarning",
     "StatisticalWarning",
     "TouchpointError",
     "TouchpointWarning",
@@ -45,6 +46,15 @@ class TouchpointWarning(UserWarning):
 
 class DroppedRowsWarning(TouchpointWarning):
     """Rows were dropped during validation (``on_error="drop"``); see ``log.validation``."""
+
+
+class OutcomeLevelWarning(TouchpointWarning):
+    """An ``outcome`` column looks journey-level under ``outcome_level="event"``.
+
+    Every event of each converting journey carries the same positive value,
+    the shape of a journey flag copied onto each row. Pass
+    ``outcome_level="journey"`` to count it once per journey.
+    """
 
 
 class StatisticalWarning(TouchpointWarning, RuntimeWarning):

@@ -22,7 +22,7 @@ from touchpoint._lib.csv import (
     unreadable as _unreadable,
 )
 from touchpoint._lib.frames import column_roles
-from touchpoint.core._eventlog import EventLog, OnError
+from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ def read_csv(
     design: Journey | None = ...,
     conversions: Iterable[str] = ...,
     on_error: OnError = ...,
+    outcome_level: OutcomeLevel = ...,
+    duplicates: Duplicates = ...,
     delimiter: str = ...,
     engine: Engine = ...,
     chunksize: None = ...,
@@ -62,6 +64,8 @@ def read_csv(
     design: Journey | None = ...,
     conversions: Iterable[str] = ...,
     on_error: OnError = ...,
+    outcome_level: OutcomeLevel = ...,
+    duplicates: Duplicates = ...,
     delimiter: str = ...,
     engine: Engine = ...,
     chunksize: int,
@@ -78,6 +82,8 @@ def read_csv(
     design: Journey | None = None,
     conversions: Iterable[str] = (),
     on_error: OnError = "raise",
+    outcome_level: OutcomeLevel = "event",
+    duplicates: Duplicates = "keep",
     delimiter: str = ",",
     engine: Engine = "auto",
     chunksize: int | None = None,
@@ -96,8 +102,11 @@ def read_csv(
         Column with a conversion flag or value per event.
     extra : sequence of str
         Further columns to keep (segments, channel, ...).
-    design, conversions, on_error
-        As in :meth:`EventLog.from_arrays`.
+    design, conversions, on_error, outcome_level, duplicates
+        As in :meth:`EventLog.from_arrays`: ``outcome_level="journey"`` for a
+        conversion flag or value repeated on each row of a journey,
+        ``duplicates`` for rows equal on journey, touchpoint, time and outcome
+        (kept as real events by default).
     delimiter : str
         Field separator.
     engine : {"auto", "python", "pyarrow", "polars"}
@@ -155,6 +164,8 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
             design=design,
             conversions=tuple(conversions),
             on_error=on_error,
+            outcome_level=outcome_level,
+            duplicates=duplicates,
             delimiter=delimiter,
             engine=engine,
             chunksize=chunksize,
@@ -163,7 +174,14 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     columns = _read_with_engine(path, delimiter, engine)
     _check_file_columns(path, names, columns)
     return _log_of(
-        columns, names, design=design, conversions=conversions, on_error=on_error, start=0
+        columns,
+        names,
+        design=design,
+        conversions=conversions,
+        on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
+        start=0,
     )
 
 
@@ -174,6 +192,8 @@ def _log_of(
     design: Journey | None,
     conversions: Iterable[str],
     on_error: OnError,
+    outcome_level: OutcomeLevel = "event",
+    duplicates: Duplicates = "keep",
     start: int,
 ) -> EventLog:
     """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
@@ -187,6 +207,8 @@ def _log_of(
         design=design,
         conversions=conversions,
         on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
         columns=names,
         row_label=lambda i: f"row {start + i} (file line {start + i + 2})",
     )
@@ -227,6 +249,8 @@ def _read_csv_chunks(
     design: Journey | None,
     conversions: tuple[str, ...],
     on_error: OnError,
+    outcome_level: OutcomeLevel,
+    duplicates: Duplicates,
     delimiter: str,
     engine: Engine,
     chunksize: int,
@@ -244,7 +268,14 @@ def _read_csv_chunks(
 
     def build(cols: dict[str, np.ndarray[Any, Any]], start: int) -> EventLog:
         return _log_of(
-            cols, names, design=design, conversions=conversions, on_error=on_error, start=start
+            cols,
+            names,
+            design=design,
+            conversions=conversions,
+            on_error=on_error,
+            outcome_level=outcome_level,
+            duplicates=duplicates,
+            start=start,
         )
 
     def gen() -> Iterator[EventLog]:

@@ -100,9 +100,17 @@ def test_invalid_outcome():
 
 def test_duplicate_rows():
     recs = [rec("a", "ad", 1.0), rec("a", "buy", 2.0), rec("a", "ad", 1.0), rec("a", "ad", 1.0)]
-    with pytest.raises(tp.ValidationError, match="column 'j', row 2: duplicate row 'a'"):
-        build(recs)
-    log, _ = build_dropping(recs)
+    kept = build(recs)  # default duplicates="keep": real events, counted as ties
+    assert list(kept.paths()) == [("ad", "ad", "ad", "buy")]
+    assert kept.validation.n_ties == 2 and kept.validation.n_dropped == 0
+    with pytest.raises(
+        tp.ValidationError,
+        match="column 'j', row 2: duplicate of an earlier row 'a' "
+        r"\(same journey, touchpoint, time and outcome as row 0\)",
+    ):
+        build(recs, duplicates="raise")
+    with pytest.warns(tp.exceptions.DroppedRowsWarning):
+        log = build(recs, duplicates="drop")  # dropped whatever on_error says
     assert log.validation.counts == {"duplicate": 2}
     assert list(log.paths()) == [("ad", "buy")]
     # same time and touchpoint but a different outcome is not a duplicate
@@ -145,9 +153,10 @@ def test_every_dropped_row_is_counted_once():
         rec("a", "ad", 1.0, o=1),
         rec("c", "buy", 2.0),
     ]
-    log, _ = build_dropping(recs, design=design, outcome="o")
+    log, _ = build_dropping(recs, design=design, outcome="o", duplicates="drop")
     v = log.validation
     assert v.n_input == 8 and v.n_kept == 2
+    assert v.dropped_value == 1.0  # the duplicate's outcome (the invalid ones have none)
     assert v.counts == {
         "missing": 1,
         "empty_string": 1,
@@ -293,8 +302,16 @@ def test_property_paths_keep_every_event_in_order(records):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", tp.DroppedRowsWarning)
         log = tp.EventLog.from_records(
-            records, journey="j", touchpoint="tp", time="time", extra=("row",), on_error="drop"
+            records,
+            journey="j",
+            touchpoint="tp",
+            time="time",
+            extra=("row",),
+            on_error="drop",
+            duplicates="drop",
         )
+    kept_all = tp.EventLog.from_records(records, journey="j", touchpoint="tp", time="time")
+    assert kept_all.n_events == len(records)  # default: ties are real events
     # independent computation: drop exact duplicates, then stable sort per journey
     seen, kept = set(), []
     for r in records:
@@ -303,6 +320,7 @@ def test_property_paths_keep_every_event_in_order(records):
             seen.add(key)
             kept.append(r)
     assert log.validation.counts.get("duplicate", 0) == len(records) - len(kept)
+    assert kept_all.validation.n_ties == len(records) - len(kept)
     assert log.n_events == len(kept)
     expected = {}
     for r in sorted(kept, key=lambda r: r["time"]):

@@ -27,6 +27,7 @@ from touchpoint._lib.frames import (
 )
 from touchpoint.core._paths import Paths
 from touchpoint.core._validation import (
+    DUPLICATE_RULE,
     KINDS,
     ValidationIssue,
     ValidationReport,
@@ -36,6 +37,7 @@ from touchpoint.core._validation import (
 )
 from touchpoint.exceptions import (
     DroppedRowsWarning,
+    OutcomeLevelWarning,
     UnknownTouchpointError,
     ValidationError,
 )
@@ -46,6 +48,10 @@ if TYPE_CHECKING:
 __all__ = ["EventLog", "Paths", "ValidationIssue", "ValidationReport"]
 
 OnError = Literal["raise", "drop"]
+OutcomeLevel = Literal["event", "journey"]
+Duplicates = Literal["keep", "drop", "raise"]
+OUTCOME_LEVELS: tuple[str, ...] = ("event", "journey")
+DUPLICATES: tuple[str, ...] = ("keep", "drop", "raise")
 
 
 class EventLog:
@@ -67,6 +73,9 @@ class EventLog:
         The designed journey the log was checked against (gives stages and channels).
     conversions : tuple of str
         Touchpoints whose occurrence counts as a conversion (besides ``outcome``).
+    outcome_level : {"event", "journey"}
+        How ``outcome`` was given. A journey-level value is stored once, on
+        the journey's last event (the journey converts at its end).
     """
 
     __slots__ = (
@@ -78,6 +87,7 @@ class EventLog:
         "journey",
         "journey_ids",
         "outcome",
+        "outcome_level",
         "timestamp",
         "touchpoint",
         "touchpoint_names",
@@ -98,6 +108,7 @@ class EventLog:
         design: Journey | None = None,
         conversions: Iterable[str] = (),
         columns: Mapping[str, str] | None = None,
+        outcome_level: OutcomeLevel = "event",
     ) -> None:
         """Low-level constructor for already clean, sorted columns; prefer the ``from_*`` ones."""
         self.journey = journey
@@ -111,6 +122,7 @@ class EventLog:
         self.validation = validation or ValidationReport(n_input=n, n_kept=n)
         self.design = design
         self.conversions = tuple(conversions)
+        self.outcome_level: OutcomeLevel = outcome_level
         self.columns = dict(
             columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"}
         )
@@ -137,6 +149,8 @@ class EventLog:
         design: Journey | None = None,
         conversions: Iterable[str] = (),
         on_error: OnError = "raise",
+        outcome_level: OutcomeLevel = "event",
+        duplicates: Duplicates = "keep",
         columns: Mapping[str, str] | None = None,
         row_label: Callable[[int], str] | None = None,
     ) -> EventLog:
@@ -155,12 +169,31 @@ class EventLog:
         extra : mapping of str to array-like, optional
             Further per-event columns to keep (segments, channels, ...).
         design : Journey, optional
-            A designed journey: touchpoints it does not know are invalid.
+            A designed journey: touchpoints it does not know are invalid
+            (conversion touchpoints excepted: they are not states).
         conversions : iterable of str
-            Touchpoints that count as a conversion when reached.
+            Touchpoints that count as a conversion when reached. They are the
+            conversion itself, never a state, and earn no attribution credit.
         on_error : {"raise", "drop"}
             Raise :class:`~touchpoint.exceptions.ValidationError` at the first
             bad row, or drop bad rows, warn and count them in ``validation``.
+        outcome_level : {"event", "journey"}
+            ``"event"`` (default): the value sits on the converting event and
+            the path to the conversion ends there. ``"journey"``: a flag or
+            value repeated on the journey's rows (the shape of an export
+            that joins a journey table onto its events); it counts once,
+            and the journey converts at its end. Rows of one journey must
+            then agree (missing values aside). Under ``"event"``, data that
+            looks journey-level (every event of each converting journey
+            carries the same positive value) warns with
+            :class:`~touchpoint.exceptions.OutcomeLevelWarning`.
+        duplicates : {"keep", "drop", "raise"}
+            Rows with the same journey, touchpoint, time and outcome as an
+            earlier row: ``"keep"`` (default) treats them as real events
+            (several items of one basket, several coupons redeemed at once)
+            and counts them in ``validation.n_ties``; ``"drop"`` drops them,
+            warns and counts them (with their outcome value) in
+            ``validation``; ``"raise"`` raises at the first one.
 
         Examples
         --------
@@ -175,6 +208,13 @@ class EventLog:
         if on_error not in ("raise", "drop"):
             msg = f"'on_error' must be 'raise' or 'drop' (got {on_error!r})."
             raise ValidationError(msg)
+        if outcome_level not in OUTCOME_LEVELS:
+            msg = f"'outcome_level' must be 'event' or 'journey' (got {outcome_level!r})."
+            raise ValidationError(msg)
+        if duplicates not in DUPLICATES:
+            msg = f"'duplicates' must be 'keep', 'drop' or 'raise' (got {duplicates!r})."
+            raise ValidationError(msg)
+        conversions = (conversions,) if isinstance(conversions, str) else tuple(conversions)
         cols = dict(columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"})
         if outcome is not None:
             cols.setdefault("outcome", "outcome")
@@ -212,7 +252,10 @@ class EventLog:
         if out_bad is not None:
             masks.append(("invalid_outcome", "outcome", out_bad))
         if design is not None:
-            unknown_codes = np.array([t not in design for t in tp_names] + [False])
+            conv_names = set(conversions)
+            unknown_codes = np.array(
+                [t not in design and t not in conv_names for t in tp_names] + [False]
+            )
             masks.append(("unknown_touchpoint", "touchpoint", unknown_codes[tc.codes]))
         bad = np.zeros(n, dtype=bool)
         counts = dict.fromkeys(KINDS, 0)
@@ -242,39 +285,54 @@ class EventLog:
             order = np.lexsort((tk, jk))
             idx = order if idx is None else idx[order]
             jk, tk = jk[order], tk[order]
-        # duplicates: same journey, time, touchpoint (and outcome) as an earlier row
-        dup_rows = _duplicates(jk, tk, tpcodes, out_vals, idx)
-        if dup_rows.size:
-            counts["duplicate"] += int(dup_rows.size)
-            first_dup = int(dup_rows.min())
-            examples.append(
-                ValidationIssue(
-                    "duplicate",
-                    cols["journey"],
-                    first_dup,
-                    arrays["journey"][first_dup],
-                    detail="same journey, touchpoint and time as an earlier row",
-                )
+        # duplicates: same journey, touchpoint, time and outcome as an earlier row
+        dup_rows, dup_of = _duplicates(jk, tk, tpcodes, out_vals, idx)
+        n_ties = 0
+        if dup_rows.size and duplicates == "keep":
+            n_ties = int(dup_rows.size)
+        elif dup_rows.size:
+            first_dup = int(dup_rows[0])
+            issue = ValidationIssue(
+                "duplicate",
+                cols["journey"],
+                first_dup,
+                arrays["journey"][first_dup],
+                detail=f"{DUPLICATE_RULE} as {label(int(dup_of[0]))}",
             )
+            if duplicates == "raise":
+                more = f" ({dup_rows.size - 1} more)" if dup_rows.size > 1 else ""
+                msg = (
+                    f"{issue.message(label)}{more}. Pass duplicates='keep' to keep them as "
+                    "real events or duplicates='drop' to drop and count them."
+                )
+                raise ValidationError(msg)
+            counts["duplicate"] += int(dup_rows.size)
+            examples.append(issue)
             positions = np.arange(n) if idx is None else idx
             keep = ~np.isin(positions, dup_rows)
             idx = positions[keep]
             bad[dup_rows] = True
         n_bad = int(bad.sum())
+        only_dups = n_bad == int(counts["duplicate"])
         if n_bad:
             ordered = sorted(examples, key=lambda e: e.row)
-            if on_error == "raise":
+            if on_error == "raise" and not only_dups:
                 more = f" ({n_bad - 1} more bad rows)" if n_bad > 1 else ""
                 msg = (
                     f"{ordered[0].message(label)}{more}. "
                     "Fix the data or pass on_error='drop' to drop and count bad rows."
                 )
                 raise ValidationError(msg)
+            dropped_value = 0.0
+            if out_vals is not None and out_bad is not None:
+                dropped_value = float(np.nansum(np.where(bad & ~out_bad, out_vals, np.nan)))
             report = ValidationReport(
                 n_input=n,
                 n_kept=n - n_bad,
                 counts={k: v for k, v in counts.items() if v},
                 examples=tuple(ordered),
+                n_ties=n_ties,
+                dropped_value=dropped_value,
             )
             warnings.warn(
                 f"dropped {n_bad} of {n} rows: {report}; first: {ordered[0].message(label)}. "
@@ -283,7 +341,7 @@ class EventLog:
                 stacklevel=2,
             )
         else:
-            report = ValidationReport(n_input=n, n_kept=n)
+            report = ValidationReport(n_input=n, n_kept=n, n_ties=n_ties)
 
         def take(a: NDArray[Any]) -> NDArray[Any]:
             return a if idx is None else a[idx]
@@ -298,18 +356,35 @@ class EventLog:
         for role, arr in extra_arrays.items():
             cols.setdefault(role, role)
             extra_arrays[role] = take(arr)
+        outcome_sorted = None if out_vals is None else take(out_vals)
+        if outcome_sorted is not None and len(jcodes):
+            rows = np.arange(n) if idx is None else idx
+            starts = np.flatnonzero(np.r_[True, jcodes[1:] != jcodes[:-1]])
+            if outcome_level == "journey":
+                outcome_sorted = _journey_level(
+                    outcome_sorted,
+                    starts,
+                    rows=rows,
+                    journey_ids=jids,
+                    raw=arrays["outcome"],
+                    column=cols["outcome"],
+                    label=label,
+                )
+            else:
+                _warn_if_journey_level(outcome_sorted, starts, jids, cols["outcome"])
         return cls(
             journey=jcodes.astype(np.int32),
             journey_ids=jids,
             touchpoint=tpcodes.astype(np.int32),
             touchpoint_names=names,
             timestamp=take(times),
-            outcome=None if out_vals is None else take(out_vals),
+            outcome=outcome_sorted,
             extra=extra_arrays,
             validation=report,
             design=design,
             conversions=conversions,
             columns=cols,
+            outcome_level=outcome_level,
         )
 
     @classmethod
@@ -325,11 +400,14 @@ class EventLog:
         design: Journey | None = None,
         conversions: Iterable[str] = (),
         on_error: OnError = "raise",
+        outcome_level: OutcomeLevel = "event",
+        duplicates: Duplicates = "keep",
     ) -> EventLog:
         """Build a log from an iterable of mappings (dicts, CSV rows, JSON lines).
 
         A record without one of the named keys has a missing value in that
-        row; a named column that no record has is an error.
+        row; a named column that no record has is an error. The other
+        parameters are those of :meth:`from_arrays`.
 
         Examples
         --------
@@ -368,6 +446,8 @@ class EventLog:
             design=design,
             conversions=conversions,
             on_error=on_error,
+            outcome_level=outcome_level,
+            duplicates=duplicates,
             columns=names,
         )
 
@@ -384,11 +464,15 @@ class EventLog:
         design: Journey | None = None,
         conversions: Iterable[str] = (),
         on_error: OnError = "raise",
+        outcome_level: OutcomeLevel = "event",
+        duplicates: Duplicates = "keep",
     ) -> EventLog:
         """Build a log from a pandas or polars DataFrame or a pyarrow Table.
 
         None of these libraries is required; the frame is read column by
-        column through ``to_numpy``. Time-zone aware columns are converted to UTC.
+        column through ``to_numpy``. Time-zone aware columns are converted to
+        UTC (period bucketing takes ``tz=`` to count in local calendar days).
+        The other parameters are those of :meth:`from_arrays`.
 
         Examples
         --------
@@ -411,6 +495,8 @@ class EventLog:
             design=design,
             conversions=conversions,
             on_error=on_error,
+            outcome_level=outcome_level,
+            duplicates=duplicates,
             columns=names,
         )
 
@@ -542,6 +628,7 @@ class EventLog:
             design=self.design,
             conversions=self.conversions,
             columns=self.columns,
+            outcome_level=self.outcome_level,
         )
 
     def select_journeys(self, journeys: NDArray[np.bool_]) -> EventLog:
@@ -614,6 +701,7 @@ class EventLog:
             design=self.design,
             conversions=self.conversions,
             columns=cols,
+            outcome_level=self.outcome_level,
         )
 
     def iter_chunks(self, journeys: int) -> Iterator[EventLog]:
@@ -723,4 +811,79 @@ def _replace_design(log: EventLog, design: Journey | None) -> EventLog:
         design=design,
         conversions=log.conversions,
         columns=log.columns,
+        outcome_level=log.outcome_level,
     )
+
+
+def _journey_level(
+    values: NDArray[np.float64],
+    starts: NDArray[np.intp],
+    *,
+    rows: NDArray[np.int64],
+    journey_ids: NDArray[Any],
+    raw: NDArray[Any],
+    column: str,
+    label: Callable[[int], str],
+) -> NDArray[np.float64]:
+    """One value per journey, moved onto its last event (NaN elsewhere).
+
+    ``values`` are sorted by journey; ``rows`` gives each value's input row.
+    Rows of a journey must agree (missing values aside).
+    """
+    lo = np.fmin.reduceat(values, starts)
+    hi = np.fmax.reduceat(values, starts)
+    clash = np.flatnonzero(lo != hi)  # NaN != NaN never: fmin/fmax skip missing values
+    clash = clash[~np.isnan(lo[clash])]
+    if clash.size:
+        k = int(clash[0])
+        stop = int(starts[k + 1]) if k + 1 < len(starts) else len(values)
+        seg = values[starts[k] : stop]
+        r_lo = int(rows[starts[k] + int(np.flatnonzero(seg == lo[k])[0])])
+        r_hi = int(rows[starts[k] + int(np.flatnonzero(seg == hi[k])[0])])
+        a, b = sorted((r_lo, r_hi))
+        jid = journey_ids[k]
+        jid = jid.item() if isinstance(jid, np.generic) else jid
+        msg = (
+            f"column {column!r}: outcome_level='journey' needs one value per journey, but "
+            f"journey {jid!r} has {raw[a]!r} ({label(a)}) and {raw[b]!r} "
+            f"({label(b)}). Use outcome_level='event' if the values belong to events."
+        )
+        raise ValidationError(msg)
+    out = np.full(len(values), np.nan)
+    last = np.r_[starts[1:], len(values)] - 1
+    out[last] = lo
+    return out
+
+
+def _warn_if_journey_level(
+    values: NDArray[np.float64],
+    starts: NDArray[np.intp],
+    journey_ids: NDArray[Any],
+    column: str,
+) -> None:
+    """Warn when every event of each converting journey carries the same positive value.
+
+    Needs at least two converting journeys of two or more events, so an
+    ordinary event-level log (one purchase among other events) never warns.
+    """
+    hi = np.fmax.reduceat(values, starts)
+    converting = hi > 0
+    if not converting.any():
+        return
+    lengths = np.diff(np.r_[starts, len(values)])
+    lo = np.minimum.reduceat(values, starts)  # NaN when any event has no value
+    same = lo == hi
+    multi = converting & (lengths > 1)
+    if int(multi.sum()) < 2 or not bool(np.all(same[converting])):
+        return
+    k = int(np.flatnonzero(multi)[0])
+    jid = journey_ids[k]
+    jid = jid.item() if isinstance(jid, np.generic) else jid
+    msg = (
+        f"column {column!r} looks journey-level: every event of each converting journey "
+        f"carries the same positive value (journey {jid!r}: {int(lengths[k])} "
+        f"events, {hi[k]:g} on each). Under outcome_level='event' each of them converts at "
+        "its first event, the rest of its path is cut and the value is summed per event; "
+        "pass outcome_level='journey' to count the value once and convert at the journey's end."
+    )
+    warnings.warn(msg, OutcomeLevelWarning, stacklevel=3)

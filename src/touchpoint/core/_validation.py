@@ -9,7 +9,10 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["KINDS", "ValidationIssue", "ValidationReport"]
+__all__ = ["DUPLICATE_RULE", "KINDS", "ValidationIssue", "ValidationReport"]
+
+#: When two rows are duplicates (``duplicates=`` of the EventLog constructors).
+DUPLICATE_RULE = "same journey, touchpoint, time and outcome"
 
 #: Validation kinds, in the order they are checked (a row counts once, under its first).
 KINDS = (
@@ -40,7 +43,7 @@ class ValidationIssue:
             "unparseable_time": "unparseable timestamp",
             "invalid_outcome": "outcome is not a number or boolean",
             "unknown_touchpoint": "touchpoint not in the journey design",
-            "duplicate": "duplicate row",
+            "duplicate": "duplicate of an earlier row",
         }[self.kind]
         extra = f" ({self.detail})" if self.detail else ""
         return f"column {self.column!r}, {row_label(self.row)}: {what} {self.value!r}{extra}"
@@ -51,7 +54,12 @@ class ValidationReport:
     """What validation found: how many rows came in, were kept, and why others went.
 
     Every dropped row is counted under exactly one kind, so
-    ``n_input == n_kept + sum(counts.values())``.
+    ``n_input == n_kept + sum(counts.values())``; ``dropped_value`` is the
+    sum of the valid ``outcome`` values of the dropped rows. ``n_ties``
+    counts the kept rows that repeat an earlier row (same journey,
+    touchpoint, time and outcome): real events under the default
+    ``duplicates="keep"`` (several items of one basket, several coupons
+    redeemed at once), reported so they are never a surprise.
 
     Examples
     --------
@@ -64,13 +72,15 @@ class ValidationReport:
     ...          {"id": 1, "tp": "ad", "t": 0}], journey="id", touchpoint="tp", time="t",
     ...         on_error="drop")
     >>> print(log.validation)
-    3 rows, 1 kept, 2 dropped (empty_string: 1, duplicate: 1)
+    3 rows, 2 kept, 1 dropped (empty_string: 1); 1 tie kept (same journey, touchpoint, time and outcome as an earlier row)
     """
 
     n_input: int
     n_kept: int
     counts: Mapping[str, int] = attrs.field(factory=dict)
     examples: tuple[ValidationIssue, ...] = ()
+    n_ties: int = 0
+    dropped_value: float = 0.0
 
     @property
     def n_dropped(self) -> int:
@@ -79,9 +89,16 @@ class ValidationReport:
 
     def __str__(self) -> str:
         if not self.n_dropped:
-            return f"{self.n_input} rows, all valid"
-        parts = ", ".join(f"{k}: {v}" for k, v in self.counts.items() if v)
-        return f"{self.n_input} rows, {self.n_kept} kept, {self.n_dropped} dropped ({parts})"
+            text = f"{self.n_input} rows, all valid"
+        else:
+            parts = ", ".join(f"{k}: {v}" for k, v in self.counts.items() if v)
+            text = f"{self.n_input} rows, {self.n_kept} kept, {self.n_dropped} dropped ({parts})"
+            if self.dropped_value:
+                text += f", outcome value dropped {self.dropped_value:g}"
+        if self.n_ties:
+            ties = "tie" if self.n_ties == 1 else "ties"
+            text += f"; {self.n_ties} {ties} kept ({DUPLICATE_RULE} as an earlier row)"
+        return text
 
 
 def _is_grouped_sorted(j: NDArray[Any], t: NDArray[Any]) -> bool:
@@ -97,13 +114,17 @@ def _duplicates(
     tp_all: NDArray[np.int64],
     out_all: NDArray[np.float64] | None,
     idx: NDArray[np.int64] | None,
-) -> NDArray[np.int64]:
-    """Original row numbers of rows repeating an earlier row (same journey/time/touchpoint/outcome)."""
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Rows repeating an earlier row (:data:`DUPLICATE_RULE`) and, for each, the row it repeats.
+
+    Both as original row numbers, sorted by the repeating row.
+    """
+    none = np.empty(0, dtype=np.int64)
     if len(j) < 2:
-        return np.empty(0, dtype=np.int64)
+        return none, none
     tie = (j[1:] == j[:-1]) & (t[1:] == t[:-1])
     if not tie.any():
-        return np.empty(0, dtype=np.int64)
+        return none, none
     in_run = np.zeros(len(j), dtype=bool)
     in_run[1:] |= tie
     in_run[:-1] |= tie
@@ -118,7 +139,9 @@ def _duplicates(
     same = np.ones(len(order) - 1, dtype=bool)
     for k in srt:
         same &= k[1:] == k[:-1]
-    return np.sort(rows[order][1:][same])
+    dup, orig = rows[order][1:][same], rows[order][:-1][same]
+    by_row = np.argsort(dup, kind="stable")
+    return dup[by_row], orig[by_row]
 
 
 def _compact(
