@@ -122,7 +122,7 @@ def test_journey_design(sample):
         "support_email",
         "support_chat",
     }
-    assert {(a, b) for a, b in j.graph.edges} == set(gen.DESIGNED_TRANSITIONS)
+    assert {(a, b) for a, b in j.edges} == set(gen.DESIGNED_TRANSITIONS)
     # the JSON on disk is what Journey.to_json writes
     with open(sample_path("journey.json"), encoding="utf-8") as fh:
         assert fh.read() == j.to_json(indent=2) + "\n"

@@ -87,7 +87,7 @@ def test_journey_graph_layout_and_labels(journey):
     assert "0.75" in t  # site -> checkout = 3 / 4 (edge labels)
     # one arrow per edge, wider for likelier edges
     arrows = [p for p in ax.patches if p.__class__.__name__ == "FancyArrowPatch"]
-    assert len(arrows) == journey.graph.number_of_edges()
+    assert len(arrows) == journey.number_of_edges()
     widths = sorted(a.get_linewidth() for a in arrows)
     assert widths[-1] == pytest.approx(6.0)  # probability 1 edges at max_width
     # nodes of a stage share a column; columns follow stage order

@@ -64,8 +64,7 @@ def _model_exits(
             src = src[0]
         design = getattr(src, "design", None)
     stage = [
-        design.graph.nodes[n].get("stage") if design is not None and n in design else None
-        for n in names
+        design.nodes[n].get("stage") if design is not None and n in design else None for n in names
     ]
     return names, events, exits, stage
 
@@ -122,7 +121,7 @@ def exit_points(
         lost = ~log.converted()
         exits = np.bincount(log.touchpoint[last[lost]], minlength=n_tp).astype(np.float64)
         d = design if design is not None else log.design
-        stage = [d.graph.nodes[n].get("stage") if d is not None and n in d else None for n in names]
+        stage = [d.nodes[n].get("stage") if d is not None and n in d else None for n in names]
     elif hasattr(data, "states") and hasattr(data, "counts"):
         names, events, exits, stage = _model_exits(data, design)
     else:

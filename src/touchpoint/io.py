@@ -399,8 +399,14 @@ def _read_with_engine(
 
 
 def read_journey(path: str | os.PathLike[str]) -> Journey:
-    """Load a :class:`~touchpoint.model.Journey` from a JSON file (plain JSON, no code)."""
+    """Load a :class:`~touchpoint.Journey` from a JSON file (plain JSON, no code) or GraphML.
+
+    A path ending in ``.graphml`` is read with :meth:`Journey.from_graphml`,
+    anything else as ``touchpoint.journey/1`` JSON.
+    """
     from touchpoint.core._journey import Journey
 
+    if os.fspath(path).lower().endswith(".graphml"):
+        return Journey.from_graphml(path)
     with open(path, encoding="utf-8") as fh:
         return Journey.from_json(fh.read())

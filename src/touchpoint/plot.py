@@ -67,7 +67,7 @@ def _layout(journey: Journey) -> dict[str, tuple[float, float]]:
     order = {s.name: i for i, s in enumerate(journey.stages)}
     columns: dict[int, list[str]] = {}
     stage_col: dict[str, int] = {}
-    for name, data in journey.graph.nodes(data=True):
+    for name, data in journey.nodes(data=True):
         stage = data.get("stage")
         col = order.get(stage, len(order)) if stage is not None else len(order)
         stage_col[name] = col
@@ -143,7 +143,7 @@ def journey_graph(
     j = _journey_of(journey)
     ax = _axes(ax, (max(6.0, 2.2 * max(len(j.stages), 1)), 5.0))
     pos = _layout(j)
-    g = j.graph
+    g = j
     if not len(pos):
         return _finish_graph(ax, title, j)
     # stage bands and headers
@@ -301,10 +301,10 @@ def _transition_matrix(
         m = np.bincount(a.astype(np.int64) * k + b, minlength=k * k).reshape(k, k)
         counts = m.astype(np.float64)
     elif isinstance(source, Journey):
-        names = tuple(source.graph.nodes)
+        names = tuple(source.nodes)
         idx = {n: i for i, n in enumerate(names)}
         counts = np.zeros((len(names), len(names)))
-        for a2, b2, d in source.graph.edges(data=True):
+        for a2, b2, d in source.edges(data=True):
             counts[idx[a2], idx[b2]] = float(d.get("count", 0))
     elif hasattr(source, "states") and (
         hasattr(source, "counts") or hasattr(source, "transition_matrix")
@@ -336,12 +336,12 @@ def _transition_matrix(
 def _stage_order(design: Journey, names: Sequence[str]) -> NDArray[np.int64]:
     """Positions of ``names`` sorted by stage order, then by position in the design."""
     stage_rank = {st.name: i for i, st in enumerate(design.stages)}
-    node_rank = {n: i for i, n in enumerate(design.graph.nodes)}
+    node_rank = {n: i for i, n in enumerate(design.nodes)}
     big = len(stage_rank) + 1
 
     def key(i: int) -> tuple[int, int, int]:
         n = names[i]
-        stage = design.graph.nodes[n].get("stage") if n in design.graph else None
+        stage = design.nodes[n].get("stage") if n in design else None
         return (stage_rank.get(stage, big) if stage else big, node_rank.get(n, len(node_rank)), i)
 
     return np.array(sorted(range(len(names)), key=key), dtype=np.int64)

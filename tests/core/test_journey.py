@@ -52,14 +52,14 @@ def test_touchpoint_fields_hash_and_validation():
 
 def test_journey_is_a_graph_with_probabilities():
     j = small_journey()
-    assert isinstance(j.graph, nx.DiGraph)
-    assert j.graph.nodes["store"]["kind"] == "physical"
-    assert j.graph.edges["ad", "site"]["count"] == 3
+    assert isinstance(j, nx.DiGraph)
+    assert j.nodes["store"]["kind"] == "physical"
+    assert j.edges["ad", "site"]["count"] == 3
     assert j.probability("ad", "site") == pytest.approx(0.75)
     assert j.probability("ad", "store") == pytest.approx(0.25)
     assert j.probability("site", "ad") == 0.0
     j.add_transition("ad", "site", count=4)  # counts accumulate, probabilities renormalise
-    assert j.graph.edges["ad", "site"]["count"] == 7
+    assert j.edges["ad", "site"]["count"] == 7
     assert j.probability("ad", "site") == pytest.approx(7 / 8)
     assert [t.name for t in j.touchpoints_in("purchase")] == ["store"]
     assert j.stage_of("site") == CUSTOMER_LIFECYCLE[2]
@@ -84,9 +84,9 @@ def test_paths_and_subgraph():
     j = small_journey()
     assert j.paths() == [("ad", "site", "store"), ("ad", "store")]
     assert j.paths(cutoff=1) == [("ad", "store")]
-    sub = j.subgraph(["awareness", "consideration"])
+    sub = j.stage_subgraph(["awareness", "consideration"])
     assert [t.name for t in sub.touchpoints] == ["ad", "site"]
-    assert sub.graph.edges["ad", "site"]["count"] == 3
+    assert sub.edges["ad", "site"]["count"] == 3
     assert sub.probability("ad", "site") == 1.0  # renormalised inside the subgraph
 
 
@@ -148,7 +148,7 @@ def test_from_events_counts_match_brute_force():
         seq = [r["tp"] for r in sorted((r for r in recs if r["c"] == c), key=lambda r: r["t"])]
         for a, b in zip(seq, seq[1:]):
             expected[a, b] = expected.get((a, b), 0) + 1
-    got = {(a, b): d["count"] for a, b, d in j.graph.edges(data=True)}
+    got = {(a, b): d["count"] for a, b, d in j.edges(data=True)}
     assert got == expected
     assert j.probability("ad", "site") == pytest.approx(2 / 3)
     assert j.touchpoint("store").kind == "physical"  # design carried over

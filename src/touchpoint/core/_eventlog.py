@@ -601,7 +601,7 @@ class EventLog:
         out = np.empty(self.n_touchpoints, dtype=object)
         for i, t in enumerate(self.touchpoint_names):
             if self.design is not None and t in self.design:
-                out[i] = self.design.graph.nodes[t].get(name)
+                out[i] = self.design.nodes[t].get(name)
         return out
 
     # ------------------------------------------------------------- subsetting

@@ -286,13 +286,13 @@ def conformance(design: Journey, log: EventLog) -> Conformance:
     srank = np.full(k, -1, dtype=np.int64)
     for i, n in enumerate(names):
         if known[i]:
-            st = design.graph.nodes[n].get("stage")
+            st = design.nodes[n].get("stage")
             if st is not None:
                 srank[i] = stage_order[st]
-    has_edges = design.graph.number_of_edges() > 0
+    has_edges = design.number_of_edges() > 0
     edge = np.zeros((k, k), dtype=bool)
     if has_edges:
-        for u, v in design.graph.edges:
+        for u, v in design.edges:
             if u in names and v in names:
                 edge[names.index(u), names.index(v)] = True
     a, b = log.transition_pairs()

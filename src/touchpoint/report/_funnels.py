@@ -77,7 +77,7 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
     names = log.touchpoint_names
     edges = [
         (u, v)
-        for u, v in design.graph.edges
+        for u, v in design.edges
         if u in names and v in names and seen[names.index(u) * k + names.index(v)] >= 50
     ]
     tests: list[dict[str, Any]] = []
