@@ -13,6 +13,7 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import touchpoint as tp
 from touchpoint.exceptions import DroppedRowsWarning, OutcomeLevelWarning, ValidationError
@@ -137,6 +138,72 @@ def test_duplicates_raise_states_the_rule():
 
 
 # --------------------------------------------------- mostly-direct conversions
+def pandas_touched(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Converting households and, per touchpoint, those it touched before the first purchase."""
+    first = df[df.touchpoint == "purchase"].groupby("journey")["time"].min()
+    df = df.join(first.rename("first_buy"), on="journey")
+    touched = df[(df.touchpoint != "purchase") & (df.time < df.first_buy)]
+    return first, touched.groupby("touchpoint")["journey"].nunique()
+
+
+def test_markov_attribution_leaves_direct_conversions_unattributed():
+    cols = shapes.mostly_direct(800)
+    df = pd.DataFrame(cols)
+    first, per_tp = pandas_touched(df)
+    n_touched = (
+        df.join(first.rename("fb"), on="journey")
+        .query("touchpoint != 'purchase' and time < fb")
+        .journey.nunique()
+    )
+    log = build(cols, conversions=["purchase"])
+    att = tp.attribution(log, "markov", per_journey=True)
+    lin = tp.attribution(log, "linear")
+    assert att.unattributed == lin.unattributed == len(first) - n_touched
+    assert att.table["conversions"].sum() == pytest.approx(n_touched)
+    assert att.per_journey["conversions"].sum() == pytest.approx(n_touched)
+    assert lin.table["conversions"].sum() == pytest.approx(n_touched)
+    for name, c in zip(att.table["touchpoint"].tolist(), att.table["conversions"].tolist()):
+        assert c <= per_tp.get(name, 0) + 1e-9, name
+    assert "purchase" in att.conversion
+    re = att.removal_effects
+    assert re is not None and re.n_conversions == n_touched
+
+
+@st.composite
+def small_logs(draw: st.DrawFn) -> tp.EventLog:
+    n = draw(st.integers(1, 12))
+    j, t, tps, out = [], [], [], []
+    for i in range(n):
+        path = draw(st.lists(st.sampled_from(["a", "b", "c", "buy"]), min_size=1, max_size=5))
+        for k, name in enumerate(path):
+            j.append(i)
+            t.append(float(k))
+            tps.append(name)
+            out.append(draw(st.sampled_from([0.0, 0.0, 5.0])) if name == "buy" else 0.0)
+    conv = ["buy"] if "buy" in tps else []
+    return tp.EventLog.from_arrays(j, tps, t, outcome=out, conversions=conv)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_logs())
+def test_markov_credit_never_exceeds_the_converting_journeys_touched(log):
+    att = tp.attribution(log, "markov", per_journey=True)
+    lin = tp.attribution(log, "linear")
+    total = att.table["conversions"].sum()
+    assert total == pytest.approx(lin.table["conversions"].sum(), abs=1e-9)
+    assert att.unattributed == lin.unattributed
+    pj = att.per_journey["conversions"].sum() if att.per_journey is not None else 0.0
+    assert pj == pytest.approx(total, abs=1e-9)
+    # independent count: converting journeys with the touchpoint before their first conversion
+    touched: dict[str, int] = {}
+    for path, conv in zip(log.paths(), log.converted()):
+        if not conv:
+            continue
+        before = set(itertools.takewhile(lambda s: s != "buy", path))
+        for s in before:
+            touched[s] = touched.get(s, 0) + 1
+    for name, c in zip(att.table["touchpoint"].tolist(), att.table["conversions"].tolist()):
+        assert c <= touched.get(name, 0) + 1e-9
 
 
 # ------------------------------------------------------- campaign receipts
@@ -189,3 +256,23 @@ def test_households_with_thousands_of_events_match_pm4py():
 
 
 # ------------------------------------------------------------------ drop-offs
+
+
+def test_removal_effects_on_touched_paths_equal_the_chain_without_direct_journeys():
+    cols = shapes.mostly_direct(500)
+    log = build(cols, conversions=["purchase"])
+    re = tp.removal_effects(tp.fit_markov(log))
+    assert re.n_direct > 0 and re.direct_probability > 0
+    # second method: drop the direct journeys, then the classic 1 - P(without) / P(conv)
+    df = pd.DataFrame(cols)
+    first, _ = pandas_touched(df)
+    df = df.join(first.rename("fb"), on="journey")
+    touched = set(df[(df.touchpoint != "purchase") & ~(df.time >= df.fb)].journey)
+    keep = np.isin(log.journey_ids, sorted(touched))
+    m = tp.fit_markov(log.select_journeys(keep))
+    base = m.conversion_probability()
+    for name, e in zip(re.names, re.effect.tolist()):
+        assert e == pytest.approx(
+            1 - m.conversion_probability_without(touchpoints=[name]) / base, abs=1e-12
+        )
+    assert re.n_conversions == m.transition_counts.n_conversions

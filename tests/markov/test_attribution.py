@@ -64,10 +64,19 @@ def test_markov_attribution_splits_by_removal_effect():
     att = tp.attribution(log, "markov")
     re = att.removal_effects
     assert re is not None
-    share = dict(zip(re.names, re.share.tolist(), strict=True))
+    eff = dict(zip(re.names, re.effect.tolist(), strict=True))
     c = credit(att)
+    # by hand: each converting journey split over its own touchpoints by removal effect
+    j1 = {t: eff[t] / (eff["ad"] + eff["site"] + eff["email"]) for t in ("ad", "site", "email")}
+    expected = {t: (j1[t], 100 * j1[t]) for t in j1}
+    expected["site"] = (j1["site"] + 1, 100 * j1["site"] + 40)  # j2 is site alone
+    for name, want in expected.items():
+        assert c[name] == pytest.approx(want)
+    # ChannelAttribution's allocation stays available in the removal-effects table
+    share = dict(zip(re.names, re.share.tolist(), strict=True))
+    ca = dict(zip(re.table["touchpoint"].tolist(), re.table["conversions"].tolist()))
     for name, s in share.items():
-        assert c[name] == pytest.approx((2 * s, 140 * s))
+        assert ca[name] == pytest.approx(2 * s)
     # per journey: each converting journey's credit sums to 1 and its value
     pj = tp.attribution(log, "markov", per_journey=True).per_journey
     assert pj is not None

@@ -564,6 +564,29 @@ class EventLog:
                 hit |= self.touchpoint == self.touchpoint_code(c)
         return np.bincount(self.journey[hit], minlength=self.n_journeys) > 0
 
+    @property
+    def conversion_rule(self) -> str:
+        """Which events define a conversion, in words (shown by reports and attribution).
+
+        Examples
+        --------
+        >>> log = EventLog.from_arrays([1, 1], ["ad", "order"], [0.0, 1.0], outcome=[0, 30],
+        ...                            conversions=["order"])
+        >>> log.conversion_rule
+        "reaching 'order' (the conversion itself, never credited) or a positive 'outcome' on an event"
+        """
+        parts = []
+        if self.conversions:
+            names = ", ".join(repr(c) for c in self.conversions)
+            parts.append(f"reaching {names} (the conversion itself, never credited)")
+        if self.outcome is not None:
+            col = self.columns.get("outcome", "outcome")
+            if self.outcome_level == "journey":
+                parts.append(f"a positive {col!r} on the journey (outcome_level='journey')")
+            else:
+                parts.append(f"a positive {col!r} on an event")
+        return " or ".join(parts) if parts else "none (no outcome or conversions)"
+
     def value(self) -> NDArray[np.float64]:
         """Per journey: the sum of ``outcome`` (0 when the log has no outcome)."""
         if self.outcome is None:

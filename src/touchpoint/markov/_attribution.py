@@ -3,11 +3,24 @@
 The Markov removal effect of a touchpoint is the relative drop in the
 conversion probability when the touchpoint is removed from the journey graph,
 every transition into it going to ``(null)`` instead (Anderson 2013; the
-convention of ChannelAttribution and of DP6's marketing-attribution-models):
-``RE(s) = 1 - P(conversion | s removed) / P(conversion)``. Conversions (and
-value) are credited in proportion: ``credit(s) = total * RE(s) / sum RE``.
-Peers estimate ``P(conversion | s removed)`` by simulating journeys; here it is
-solved exactly from the absorbing-chain equations.
+convention of ChannelAttribution and of DP6's marketing-attribution-models).
+It is defined on the *touched paths*: journeys that convert with no
+touchpoint before (``(start) > (conversion)``, direct conversions) are left
+out of both probabilities, since no removal can change them,
+``RE(s) = (P(conv) - P(conv | s removed)) / (P(conv) - P(direct))``. On logs
+without direct conversions (ChannelAttribution's paths always have a
+channel) this is ChannelAttribution's ``1 - P(conv | s removed) / P(conv)``.
+
+Credit: :func:`attribution` splits each touched converting journey's
+conversion and value over the distinct touchpoints on its path in proportion
+to their removal effects, so the credit adds up to the touched conversions
+(the heuristic models' attributed total), no touchpoint gets more than the
+converting journeys it touched, and direct conversions are ``unattributed``.
+ChannelAttribution instead spreads the total over all channels by
+``RE(s) / sum RE`` (the ``conversions`` column of :class:`RemovalEffects`,
+here over the touched conversions only). Peers estimate
+``P(conversion | s removed)`` by simulating journeys; here it is solved
+exactly from the absorbing-chain equations.
 
 For a single removed state ``s`` in a chain whose fundamental matrix
 ``N = (I - Q)^-1`` is small enough to hold, the solution is a rank-one update
@@ -159,13 +172,20 @@ class RemovalEffects(TableResult):
     names : tuple of str
         What was removed, one entry per row.
     effect : numpy array
-        ``1 - without / conversion_probability``.
+        ``(conversion_probability - without) / (conversion_probability -
+        direct_probability)``: the share of the touched paths' conversion
+        probability lost without the item.
     without : numpy array
         Conversion probability with that item removed.
     conversion_probability : float
         Conversion probability of the full chain.
+    direct_probability : float
+        Probability of ``(start) > (conversion)`` (converting with no touchpoint).
     n_conversions, value : float
-        Observed conversions and their value, credited in proportion to ``effect``.
+        Observed conversions of touched journeys and their value, spread in
+        proportion to ``effect`` in the table (ChannelAttribution's allocation).
+    n_direct : int
+        Conversions with no touchpoint before (left out of the above).
     replicates : numpy array or None
         Bootstrap replicates of ``effect`` (``n_bootstrap x len(names)``).
     """
@@ -178,6 +198,8 @@ class RemovalEffects(TableResult):
     value: float
     by: str = "touchpoint"
     replicates: NDArray[np.float64] | None = attrs.field(default=None, repr=False)
+    direct_probability: float = 0.0
+    n_direct: int = 0
 
     @property
     def share(self) -> NDArray[np.float64]:
@@ -331,8 +353,12 @@ def removal_effects(
 
     Notes
     -----
-    ``RE(s) = 1 - P(conv | s removed) / P(conv)`` with the transitions into
-    ``s`` sent to ``(null)``. Exact: a rank-one (Sherman-Morrison) or
+    ``RE(s) = (P(conv) - P(conv | s removed)) / (P(conv) - P(direct))`` with
+    the transitions into ``s`` sent to ``(null)`` and ``P(direct)`` the
+    probability of ``(start) > (conversion)``: the removal effect on the
+    touched paths. Without direct conversions it is ChannelAttribution's
+    ``1 - P(conv | s removed) / P(conv)``; with them, ChannelAttribution's
+    formula would shrink every effect by the direct share. Exact: a rank-one (Sherman-Morrison) or
     Woodbury update of one dense inverse for chains up to
     ``touchpoint.markov.DENSE_LIMIT`` transient states; above, all removals are
     propagated together until the mass still in transit (a certified bound
@@ -361,8 +387,8 @@ def removal_effects(
         base, without = float(vals[0]), np.clip(vals[1:], 0.0, 1.0)
     else:
         base, without = _removal_probabilities(q, r, masks)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        effect = np.where(base > 0, 1.0 - without / base, 0.0)
+    direct = float(r[0])  # (start) > (conversion): no removal changes it
+    effect = _effect(base, direct, without)
     tc = model.transition_counts
     replicates = None
     if n_bootstrap:
@@ -375,11 +401,21 @@ def removal_effects(
         effect=effect,
         without=without,
         conversion_probability=base,
-        n_conversions=float(tc.n_conversions),
-        value=float(tc.value),
+        n_conversions=float(tc.n_conversions - tc.n_direct),
+        value=float(tc.value - tc.direct_value),
         by="group" if groups is not None else by,
         replicates=replicates,
+        direct_probability=direct,
+        n_direct=tc.n_direct,
     )
+
+
+def _effect(base: float, direct: float, without: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Removal effects on the touched paths: ``(base - without) / (base - direct)``."""
+    touched = base - direct
+    if not touched > 1e-15:
+        return np.zeros_like(without)
+    return np.clip((base - without) / touched, 0.0, 1.0)
 
 
 def _bootstrap(
@@ -409,7 +445,7 @@ def _bootstrap(
         m_b = MarkovModel.from_counts(attrs.evolve(tc, count=cnt), smoothing=model.smoothing)
         q, r = _q_r(m_b.transition_matrix, m_b.n_transient)
         base, without = _removal_probabilities(q, r, masks)
-        out[b] = 1.0 - without / base if base > 0 else np.nan
+        out[b] = _effect(base, float(r[0]), without) if base - r[0] > 1e-15 else np.nan
     return out
 
 
@@ -424,6 +460,8 @@ class Attribution(TableResult):
     removal_effects: RemovalEffects | None = attrs.field(default=None, repr=False)
     unattributed: float = 0.0
     note: str = ""
+    unattributed_value: float = 0.0
+    conversion: str = ""
 
     def __repr__(self) -> str:
         col = self.table.columns[0]
@@ -506,9 +544,12 @@ def attribution(
     -------
     Attribution
         ``.table`` (touchpoint, conversions, value when the log has an
-        outcome, share; sorted by conversions), ``.per_journey`` if asked, ``.removal_effects`` for
-        the Markov model, and ``.unattributed`` conversions of journeys with
-        no touch (possible when a journey is only a conversion event).
+        outcome, share; sorted by conversions), ``.per_journey`` if asked,
+        ``.removal_effects`` for the Markov model, ``.unattributed``
+        conversions (and ``.unattributed_value``) of journeys with no
+        touchpoint before their conversion (direct conversions, e.g. a first
+        purchase before any campaign; never spread over touchpoints) and
+        ``.conversion``, which events define a conversion.
 
     Notes
     -----
@@ -532,11 +573,14 @@ def attribution(
     email                 1     20    0.5
     site                  1     50    0.5
     ad                    0      0      0
-    >>> print(tp.attribution(log, "markov").table.to_text())
+    >>> att = tp.attribution(log, "markov")
+    >>> print(att.table.to_text())
     touchpoint  conversions  value  share
-    ad                0.857     30  0.429
-    email             0.571     20  0.286
-    site              0.571     20  0.286
+    ad                  1.2     42    0.6
+    email               0.4      8    0.2
+    site                0.4     20    0.2
+    >>> att.conversion
+    "a positive 'outcome' on an event"
     """
     if model not in ATTRIBUTION_MODELS:
         msg = f"'model' must be one of {ATTRIBUTION_MODELS} (got {model!r})."
@@ -564,21 +608,16 @@ def attribution(
             until_conversion=until_conversion,
         )
         re = removal_effects(m, n_bootstrap=n_bootstrap, seed=seed, max_steps=max_steps)
-        share_by_sym = np.zeros(k)
-        pos = {s: i for i, s in enumerate(enc.alphabet)}
-        for n_, s_ in zip(re.names, re.share.tolist(), strict=True):
-            share_by_sym[pos[n_]] = s_
-        total_c, total_v = float(conv.sum()), float(value[conv].sum())
-        conversions = total_c * share_by_sym
-        values = total_v * share_by_sym
-        unattributed = 0.0
-        note = "conversions and value split by removal effect share (Anderson 2013)"
-        weights = None
-        if per_journey:
-            eff = dict(zip(re.names, re.effect.tolist(), strict=True))
-            weights = _markov_journey_weights(
-                enc, np.array([eff.get(s, 0.0) for s in enc.alphabet])
-            )
+        eff = dict(zip(re.names, re.effect.tolist(), strict=True))
+        weights = _markov_journey_weights(enc, np.array([eff.get(s, 0.0) for s in enc.alphabet]))
+        cj = conv[enc.event_journey].astype(np.float64)
+        vj = np.where(conv, value, 0.0)[enc.event_journey]
+        conversions = np.bincount(enc.events, weights=weights * cj, minlength=k).astype(np.float64)
+        values = np.bincount(enc.events, weights=weights * vj, minlength=k).astype(np.float64)
+        note = (
+            "each touched conversion split over its journey's touchpoints by removal effect "
+            "(Anderson 2013); conversions with no touchpoint before are unattributed"
+        )
     elif model == "shapley" and shapley_value == "conversion_rate":
         phi = _shapley_rate(enc)
         tot_phi = phi.sum()
@@ -621,6 +660,8 @@ def attribution(
         removal_effects=re,
         unattributed=unattributed,
         note=note,
+        unattributed_value=float(value[conv & (lengths == 0)].sum()) if unattributed else 0.0,
+        conversion=log.conversion_rule,
     )
 
 
@@ -727,8 +768,11 @@ def _markov_journey_weights(
     first = _first_occurrence(enc)
     w = np.where(first, effect_by_sym[enc.events], 0.0)
     tot = np.bincount(enc.event_journey, weights=w, minlength=enc.n_journeys)
+    # a journey whose touchpoints all have zero effect (e.g. beyond max_steps): equal split
+    distinct = np.bincount(enc.event_journey[first], minlength=enc.n_journeys)
+    even = np.where(first, 1.0 / np.maximum(distinct[enc.event_journey], 1), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(tot[enc.event_journey] > 0, w / tot[enc.event_journey], 0.0)
+        return np.where(tot[enc.event_journey] > 0, w / tot[enc.event_journey], even)
 
 
 def _per_journey_table(

@@ -97,6 +97,9 @@ class TransitionCounts:
         Journeys counted and how many converted.
     value : float
         Total journey value (sum of ``outcome``) of the converting journeys.
+    direct_value : float
+        The part of ``value`` from journeys that converted with no touchpoint
+        before (their only transition is ``(start) > (conversion)``).
     states : str
         What the symbols are: ``"touchpoint"``, ``"stage"`` or ``"channel"``.
 
@@ -122,6 +125,14 @@ class TransitionCounts:
     n_conversions: int
     value: float
     states: str = "touchpoint"
+    direct_value: float = 0.0
+
+    @property
+    def n_direct(self) -> int:
+        """Journeys that converted with no touchpoint before (``(start) > (conversion)``)."""
+        start = (len(self.alphabet) + 1) ** self.order - 1
+        hit = (self.src == start) & (self.outcome == len(self.alphabet))
+        return round(float(self.count[hit].sum()))
 
     @property
     def n_transitions(self) -> int:
@@ -173,6 +184,7 @@ class TransitionCounts:
             n_conversions=self.n_conversions + other.n_conversions,
             value=self.value + other.value,
             states=self.states,
+            direct_value=self.direct_value + other.direct_value,
         )
 
     __radd__ = __add__
@@ -194,6 +206,7 @@ class TransitionCounts:
             and self.n_journeys == other.n_journeys
             and self.n_conversions == other.n_conversions
             and math.isclose(self.value, other.value, rel_tol=1e-9, abs_tol=1e-9)
+            and math.isclose(self.direct_value, other.direct_value, rel_tol=1e-9, abs_tol=1e-9)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -220,6 +233,7 @@ def _counts_from_encoded(enc: _tr.EncodedJourneys, states: str) -> TransitionCou
         n_conversions=int(enc.converted.sum()),
         value=float(enc.value[enc.converted].sum()),
         states=states,
+        direct_value=float(enc.value[enc.converted & (enc.lengths == 0)].sum()),
     )
 
 

@@ -51,8 +51,15 @@ def section_markov(ctx: ReportContext) -> Section | None:
         f"Conversion probability from start (first-order Markov chain, exact): "
         f"{pct(re.conversion_probability)}. Largest removal effects (share of conversions "
         f"lost if the touchpoint disappeared): {largest}. Markov credit splits "
-        f"conversions and value by removal effect; last-touch and linear shown for comparison."
+        f"each converting journey's conversion and value over its touchpoints by removal "
+        f"effect; last-touch and linear shown for comparison. A conversion is "
+        f"{log.conversion_rule}."
     )
+    if att.unattributed:
+        note += (
+            f" {att.unattributed:,.0f} conversions had no touchpoint before them "
+            "(direct) and are not credited to any touchpoint."
+        )
     return Section.from_table(
         "Markov attribution",
         [col, "conversions", *(["value"] if has_value else []), "share", "last touch", "linear"],

@@ -39,6 +39,7 @@ def section_overview(ctx: ReportContext) -> Section:
         conv = log.converted()
         k = int(conv.sum())
         lo, hi = _wilson(k, log.n_journeys)
+        lines.append(("conversion", log.conversion_rule))
         lines.append(
             (
                 "conversion rate",
