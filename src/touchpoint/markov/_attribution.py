@@ -599,6 +599,7 @@ def attribution(
     unattributed = float(np.sum(conv & (lengths == 0)))
     re: RemovalEffects | None = None
     note = ""
+    weights: NDArray[np.float64] | None
     if model == "markov":
         m = fit_markov(
             log,
