@@ -106,7 +106,7 @@ def test_event_log_shape(sample):
 
 
 def test_journey_design(sample):
-    j = sample.journey
+    j = sample.design
     assert [s.name for s in j.stages] == [s.name for s in tp.stages.CUSTOMER_LIFECYCLE]
     assert 12 <= len(j) <= 20
     # every stage has at least one touchpoint
@@ -129,7 +129,7 @@ def test_journey_design(sample):
 
 
 def test_event_touchpoints_are_in_the_design(sample, raw_events):
-    names = {t.name for t in sample.journey.touchpoints}
+    names = {t.name for t in sample.design.touchpoints}
     assert set(raw_events["touchpoint"]) == names  # all used, none unknown
     assert set(sample.events.touchpoint_names) == names
 
@@ -165,7 +165,7 @@ def test_segments_constant_per_customer(raw_events):
 
 
 def test_survey_table(sample, raw_surveys):
-    s = sample.surveys
+    s = sample.responses
     assert list(s.columns) == SURVEY_COLUMNS
     assert s["csat"].dtype == np.float64
     csat, ces, nps = s["csat"], s["ces"], s["nps"]
@@ -193,7 +193,7 @@ def test_survey_table(sample, raw_surveys):
 
 
 def test_survey_touchpoints_match_the_design(sample):
-    s, j = sample.surveys, sample.journey
+    s, j = sample.responses, sample.design
     rows = s["touchpoint"] != ""
     for name, channel, stage in set(
         zip(s["touchpoint"][rows], s["channel"][rows], s["stage"][rows], strict=True)
@@ -469,9 +469,9 @@ def _doc_table(first_header: str) -> list[list[str]]:
 def test_doc_touchpoint_table_matches_data(sample, raw_events):
     rows = _doc_table("touchpoint")
     counts = dict(zip(*np.unique(raw_events["touchpoint"], return_counts=True), strict=True))
-    assert [r[0].strip("`") for r in rows] == [t.name for t in sample.journey.touchpoints]
+    assert [r[0].strip("`") for r in rows] == [t.name for t in sample.design.touchpoints]
     for r in rows:
-        t = sample.journey.touchpoint(r[0].strip("`"))
+        t = sample.design.touchpoint(r[0].strip("`"))
         assert [r[1], r[2], r[3]] == [t.stage, t.channel, t.kind]
         assert (r[4] == "yes") == t.key
         assert (r[5] == "yes") == t.attributes["surveyed"]

@@ -226,7 +226,7 @@ def test_key_touchpoints_experience_drivers():
         rows.append({"journey": i, "touchpoint": "site", "ease": 3 + site[i]})
         rows.append({"journey": i, "touchpoint": "", "ease": np.nan, "nps": nps[i]})
     responses = tp.Table.from_records(rows)
-    kt = tp.key_touchpoints(log, responses, metric="ease", n_bootstrap=30)
+    kt = tp.key_touchpoints(log, responses, metric="ease", n_resamples=30)
     r = {x["touchpoint"]: x for x in kt.to_records()}
     rating = 3 + support + conv
     a, b = rating[conv], rating[~conv]
@@ -237,7 +237,7 @@ def test_key_touchpoints_experience_drivers():
     assert r["support"]["driver_share"] > 0.9
     assert r["support"]["driver_ci_low"] <= r["support"]["driver_share"]
     assert np.isnan(r["ad"]["driver_weight"])  # never rated
-    sh = tp.key_touchpoints(log, responses, metric="ease", method="shapley", n_bootstrap=10)
+    sh = tp.key_touchpoints(log, responses, metric="ease", method="shapley", n_resamples=10)
     s2 = {x["touchpoint"]: x for x in sh.to_records()}
     assert s2["support"]["driver_share"] == pytest.approx(r["support"]["driver_share"], abs=0.02)
     with pytest.raises(tp.ValidationError, match="'method'"):

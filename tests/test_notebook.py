@@ -44,9 +44,11 @@ def test_sample_objects_render(sample):
 @pytest.mark.parametrize(
     "make",
     [
-        pytest.param(lambda s: tp.breakdown(s.surveys, metric="nps", by="device"), id="breakdown"),
         pytest.param(
-            lambda s: tp.consistency(s.surveys, metric="csat", journey=s.journey), id="consistency"
+            lambda s: tp.breakdown(s.responses, metric="nps", by="device"), id="breakdown"
+        ),
+        pytest.param(
+            lambda s: tp.consistency(s.responses, metric="csat", design=s.design), id="consistency"
         ),
         pytest.param(lambda s: tp.funnel(s.events), id="funnel"),
         pytest.param(

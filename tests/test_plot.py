@@ -261,7 +261,7 @@ def test_funnel_bars_from_a_funnel(sample):
 
 def test_breakdown_from_a_metric_table(sample):
     _, surveys, journey = sample
-    table = tp.breakdown(surveys, metric="csat", by="channel", journey=journey)
+    table = tp.breakdown(surveys, metric="csat", by="channel", design=journey)
     ax = plot.breakdown(table)
     assert non_blank(png(ax))
     labels = [t.get_text() for t in ax.get_yticklabels()]

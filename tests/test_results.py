@@ -40,7 +40,7 @@ def test_scalar_results_to_dict_frame_and_html(sample):
         html = res._repr_html_()
         assert html.startswith("<div><strong>")
         assert "<table>" in html
-    nps = tp.nps(sample.surveys["nps"])
+    nps = tp.nps(sample.responses["nps"])
     d = nps.to_dict()
     assert d["ci_low"] == pytest.approx(nps.ci.low)
     assert d["ci_low"] < d["score"] < d["ci_high"]

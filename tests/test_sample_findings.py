@@ -93,7 +93,7 @@ def test_sample_recent_cohorts_need_the_horizon(sample):
 def test_sample_key_drivers_recover_the_planted_drivers(sample):
     from touchpoint.datasets import _generator as g
 
-    kt = tp.key_touchpoints(sample.events, sample.surveys, n_bootstrap=20)
+    kt = tp.key_touchpoints(sample.events, sample.responses, n_resamples=20)
     share = dict(zip(kt["touchpoint"].tolist(), kt["driver_share"].tolist(), strict=True))
     drivers = {t for t in g.LOYALTY_DRIVERS if g.LOYALTY_DRIVERS[t] >= 0.6}
     top = sorted((s for s in share.items() if not np.isnan(s[1])), key=lambda s: -s[1])
@@ -101,7 +101,7 @@ def test_sample_key_drivers_recover_the_planted_drivers(sample):
     exits = tp.exit_points(sample.events)
     assert exits["touchpoint"][0] == "add_to_cart"
     # CSAT gap: share satisfied (4-5) among buyers minus non-buyers, by hand
-    s = sample.surveys
+    s = sample.responses
     row = kt[kt["touchpoint"] == "product_page"].row(0)
     buyers = set(sample.events.journey_ids[sample.events.converted()].tolist())
     rated = (s["touchpoint"] == "product_page") & ~np.isnan(s["csat"])
@@ -115,7 +115,7 @@ def test_sample_key_drivers_recover_the_planted_drivers(sample):
 def test_sample_report_sections(sample):
     from touchpoint.report import build_report
 
-    text = build_report(sample.events, surveys=sample.surveys).to_text()
+    text = build_report(sample.events, responses=sample.responses).to_text()
     assert "Funnel by stage" in text
     assert re.search(r"add_to_cart > checkout_web +device=mobile +2026-02-23", text)
     assert "NPS driver share" in text

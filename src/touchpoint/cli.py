@@ -79,8 +79,8 @@ def _run(args: argparse.Namespace) -> int:
         sample = load_sample()
         rep = build_report(
             sample.events,
-            surveys=sample.surveys,
-            design=sample.journey,
+            responses=sample.responses,
+            design=sample.design,
             title="Journey report: touchpoint sample brand",
             top=args.top,
         )
@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             header = list(read_table_columns(args.surveys))
             numeric = [c for c in ("nps", "csat", "ces") if c in header]
             surveys = Table.read_csv(args.surveys, numeric=numeric)
-        rep = build_report(log, surveys=surveys, design=design, top=args.top)
+        rep = build_report(log, responses=surveys, design=design, top=args.top)
     print(rep.to_text())
     if args.html:
         rep.write_html(args.html)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg
 from touchpoint.exceptions import ValidationError
 from touchpoint.table import Table
@@ -269,6 +270,7 @@ def _pairwise_corr(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np
     return np.asarray(np.clip(c, -1.0, 1.0), dtype=np.float64)
 
 
+@deprecated_params(renamed={"n_bootstrap": "n_resamples"})
 def key_touchpoints(
     log: EventLog,
     responses: Table | None = None,
@@ -278,7 +280,7 @@ def key_touchpoints(
     journey: str | None = None,
     min_responses: int = 30,
     method: Literal["relative_weights", "shapley"] = "relative_weights",
-    n_bootstrap: int = 200,
+    n_resamples: int = 200,
     confidence_level: float = 0.95,
     seed: int | None = 0,
 ) -> Table:
@@ -300,12 +302,12 @@ def key_touchpoints(
     method : {"relative_weights", "shapley"}
         Key-driver decomposition of R^2: Johnson's relative weights, or the exact
         Shapley decomposition (at most :data:`SHAPLEY_LIMIT` rated touchpoints).
-    n_bootstrap : int
+    n_resamples : int
         Bootstrap resamples (over respondents) for the key-driver intervals.
     confidence_level : float
         Level of the intervals.
     seed : int or None
-        Bootstrap seed.
+        Bootstrap seed (default 0: the same intervals every run; None for fresh randomness).
 
     Returns
     -------
@@ -394,7 +396,7 @@ def key_touchpoints(
             journey=journey or log.columns.get("journey", "journey"),
             min_responses=min_responses,
             method=method,
-            n_bootstrap=n_bootstrap,
+            n_resamples=n_resamples,
             confidence_level=confidence_level,
             seed=seed,
         )
@@ -413,7 +415,7 @@ def _experience(
     journey: str,
     min_responses: int,
     method: str,
-    n_bootstrap: int,
+    n_resamples: int,
     confidence_level: float,
     seed: int | None,
 ) -> dict[str, Any]:
@@ -510,9 +512,9 @@ def _experience(
             if len(used):
                 w0 = decompose(_pairwise_corr(data, np.ones((1, len(resp))))[0])
                 rng = np.random.default_rng(seed)
-                wb = rng.multinomial(len(resp), np.full(len(resp), 1 / len(resp)), n_bootstrap)
+                wb = rng.multinomial(len(resp), np.full(len(resp), 1 / len(resp)), n_resamples)
                 boots = []
-                for start in range(0, n_bootstrap, 50):  # bounded memory
+                for start in range(0, n_resamples, 50):  # bounded memory
                     for cb in _pairwise_corr(data, wb[start : start + 50].astype(np.float64)):
                         rw = decompose(cb)
                         boots.append(rw / rw.sum() if rw.sum() > 0 else rw)

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.columns import as_array
+from touchpoint._lib.compat import warn_deprecated
 from touchpoint.exceptions import ValidationError
 
 __all__ = ["Table"]
@@ -31,6 +32,9 @@ class Table:
         The columns.
     title : str
         Optional caption used by the reprs.
+    renamed : mapping of str to str, optional
+        ``{old_name: new_name}`` of columns renamed in this release: the old
+        name still reads the column, with a DeprecationWarning.
 
     Examples
     --------
@@ -45,7 +49,13 @@ class Table:
     store        3.9
     """
 
-    def __init__(self, columns: Mapping[str, Any], *, title: str = "") -> None:
+    def __init__(
+        self,
+        columns: Mapping[str, Any],
+        *,
+        title: str = "",
+        renamed: Mapping[str, str] | None = None,
+    ) -> None:
         cols = {str(k): as_array(v) for k, v in columns.items()}
         lengths = {k: len(v) for k, v in cols.items()}
         if len(set(lengths.values())) > 1:
@@ -53,15 +63,22 @@ class Table:
             raise ValidationError(msg)
         self._columns = cols
         self.title = title
+        self._renamed = dict(renamed or {})
 
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], *, title: str = "") -> Table:
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        title: str = "",
+        renamed: Mapping[str, str] | None = None,
+    ) -> Table:
         """Build a table from mappings; a key missing from a record gives None."""
         recs = list(records)
         keys: dict[str, None] = {}
         for r in recs:
             keys.update(dict.fromkeys(r))
-        return cls({k: [r.get(k) for r in recs] for k in keys}, title=title)
+        return cls({k: [r.get(k) for r in recs] for k in keys}, title=title, renamed=renamed)
 
     @classmethod
     def from_frame(cls, frame: Any, *, title: str = "") -> Table:
@@ -109,7 +126,7 @@ class Table:
         return len(next(iter(self._columns.values()))) if self._columns else 0
 
     def __contains__(self, name: object) -> bool:
-        return name in self._columns
+        return name in self._columns or name in self._renamed
 
     @overload
     def __getitem__(self, key: str) -> NDArray[Any]: ...
@@ -117,12 +134,18 @@ class Table:
     def __getitem__(self, key: NDArray[np.bool_] | NDArray[np.int64]) -> Table: ...
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
+            if key not in self._columns and key in self._renamed:
+                new = self._renamed[key]
+                warn_deprecated(f"column {key!r} is now {new!r}; {key!r} goes in the next release.")
+                key = new
             try:
                 return self._columns[key]
             except KeyError:
                 msg = f"unknown column {key!r}; the table has {list(self._columns)}."
                 raise ValidationError(msg) from None
-        return Table({k: v[key] for k, v in self._columns.items()}, title=self.title)
+        return Table(
+            {k: v[key] for k, v in self._columns.items()}, title=self.title, renamed=self._renamed
+        )
 
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i`` as a dict of Python values."""
@@ -135,7 +158,7 @@ class Table:
         """A new table with column ``name`` added or replaced."""
         cols = dict(self._columns)
         cols[name] = as_array(values)
-        return Table(cols, title=self.title)
+        return Table(cols, title=self.title, renamed=self._renamed)
 
     def sort(self, by: str, *, descending: bool = False) -> Table:
         """A new table sorted by one column (stable)."""

@@ -120,9 +120,7 @@ def test_planted_drop_recall():
     found, fdp, onsets = [], [], []
     for seed in range(50):
         log = simulate(np.random.default_rng(seed), n=750, drop=0.12)
-        res = tp.detect_dropoffs(
-            log, ["0", "1", "2"], by="device", period=WEEK, changepoint_resamples=0
-        )
+        res = tp.detect_dropoffs(log, ["0", "1", "2"], by="device", period=WEEK, n_resamples=0)
         hits = {(d.step, d.group, d.period) for d in res}
         planted = {("2", "mobile", w * WEEK) for w in (7, 8, 9)}
         found.append(len(hits & planted) / 3)
@@ -152,7 +150,7 @@ def test_null_false_discovery_control(baseline, test):
             period=WEEK,
             baseline=baseline,
             test=test,
-            changepoint_resamples=0,
+            n_resamples=0,
         )
         any_found += len(res) > 0
     assert any_found / 200 <= 0.096

@@ -249,7 +249,7 @@ def test_conformance_known_answers():
         6: ["ad", "onboarding"],  # skip (two stages)
     }
     log = make_log(paths)
-    c = tp.conformance(design, log)
+    c = tp.conformance(log, design)
     assert c.n_journeys == 6
     assert c.conforming_journeys == 2
     assert c.fitness == pytest.approx(2 / 6)

@@ -350,7 +350,7 @@ def test_by_segment_chi_square_matches_scipy():
     row = f.tests.to_records()[1]
     assert row["statistic"] == pytest.approx(chi2)
     assert row["pvalue"] == pytest.approx(p)
-    assert row["dof"] == dof == 2
+    assert row["df"] == dof == 2
     assert sum(s["b"].reached for s in f.segments.values()) == f["b"].reached
     frame = f.to_table()
     assert "segment" in frame.columns

@@ -139,8 +139,8 @@ def test_removal_bootstrap_is_seeded_and_covers():
         j, t, np.arange(len(j), dtype=float), outcome=np.where(last & conv[j], 1.0, 0.0)
     )
     m = tp.fit_markov(log)
-    a = tp.removal_effects(m, n_bootstrap=30, seed=1)
-    b = tp.removal_effects(m, n_bootstrap=30, seed=1)
+    a = tp.removal_effects(m, n_resamples=30, seed=1)
+    b = tp.removal_effects(m, n_resamples=30, seed=1)
     assert a.replicates is not None
     assert b.replicates is not None
     np.testing.assert_array_equal(a.replicates, b.replicates)
@@ -152,7 +152,7 @@ def test_removal_bootstrap_is_seeded_and_covers():
         tp.removal_effects(tp.fit_markov(log)).confidence_interval("ad")
     counts_only = tp.MarkovModel.from_counts(tp.count_transitions(log))
     with pytest.raises(ValidationError, match="journeys"):
-        tp.removal_effects(counts_only, n_bootstrap=5)
+        tp.removal_effects(counts_only, n_resamples=5)
 
 
 def test_attribution_by_channel_and_errors():
@@ -167,10 +167,10 @@ def test_attribution_by_channel_and_errors():
         outcome=[0, 5, 0, 7, 0],
         design=j,
     )
-    att = tp.attribution(log, "linear", by="channel")
+    att = tp.attribution(log, "linear", states="channel")
     c = {r["channel"]: r["conversions"] for r in att.table.to_records()}
     assert c == {"paid": 1.0, "web": 1.0}
-    mk = tp.attribution(log, "markov", by="channel")
+    mk = tp.attribution(log, "markov", states="channel")
     assert set(mk.table["channel"].tolist()) == {"paid", "web"}
     assert mk.table["value"].sum() == pytest.approx(12)
     with pytest.raises(ValidationError, match="model"):
@@ -209,7 +209,7 @@ def test_sample_data_markov_section_and_unseen_symbols():
     assert sec is not None
     assert "Conversion probability from start" in sec.text
     # touchpoints seen only after a conversion get no state and no credit
-    att = tp.attribution(log, "markov", by="channel", per_journey=True)
+    att = tp.attribution(log, "markov", states="channel", per_journey=True)
     assert att.table["conversions"].sum() == pytest.approx(log.converted().sum())
     assert att.per_journey is not None
     assert att.per_journey["value"].sum() == pytest.approx(log.value()[log.converted()].sum())

@@ -144,7 +144,7 @@ def test_removal_by_state_edge_sequence_and_group():
     states, p = dense_chain(log)
     base = dense_removal(p, [])
     # by state at order 1 equals by touchpoint
-    a = tp.removal_effects(m1, by="state").effect
+    a = tp.removal_effects(m1, states="state").effect
     b = tp.removal_effects(m1).effect
     np.testing.assert_allclose(np.sort(a), np.sort(b), atol=1e-12)
     # groups = several touchpoints at once
@@ -297,13 +297,13 @@ def test_select_order_detects_second_order_dependence():
     log = tp.EventLog.from_arrays(j, t, np.tile([0.0, 1, 2], len(paths)))
     sel = tp.select_order(log, max_order=3)
     tab = sel.table
-    assert tab["lr_pvalue"][1] < 1e-10  # order 2 beats order 1
+    assert tab["pvalue"][1] < 1e-10  # order 2 beats order 1
     assert sel.best_bic == 2
     assert sel.best_heldout == 2
     # the LR statistic is chi-square: compare with scipy
     from scipy.stats import chi2
 
-    assert tab["lr_pvalue"][1] == pytest.approx(chi2.sf(tab["lr_statistic"][1], tab["lr_df"][1]))
+    assert tab["pvalue"][1] == pytest.approx(chi2.sf(tab["statistic"][1], tab["df"][1]))
 
 
 def test_compare_transitions_matches_scipy_chi2():
@@ -321,7 +321,7 @@ def test_compare_transitions_matches_scipy_chi2():
     res = chi2_contingency(
         np.array([[ta[i] for i in keep], [tb[i] for i in keep]]), correction=False
     )
-    assert row["chi2"] == pytest.approx(res.statistic)
+    assert row["statistic"] == pytest.approx(res.statistic)
     assert row["pvalue"] == pytest.approx(res.pvalue)
     assert set(cmp.table.columns) >= {"qvalue", "significant", "top_to"}
     assert len(cmp.edges) > 0
@@ -395,7 +395,7 @@ def test_stage_states_and_errors():
     assert set(m.states[1:-2]) == {"pre-purchase", "purchase"}
     mc = tp.fit_markov(log, states="channel")
     assert set(mc.states[1:-2]) == {"paid", "web"}
-    re = tp.removal_effects(tp.fit_markov(log), by="channel")
+    re = tp.removal_effects(tp.fit_markov(log), states="channel")
     assert set(re.names) == {"paid", "web"}
     with pytest.raises(UnknownTouchpointError):
         tp.fit_markov(log).probability("nope", "ad")

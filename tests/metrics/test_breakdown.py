@@ -92,7 +92,7 @@ def test_breakdown_by_stage_via_journey_and_column():
             tp.Touchpoint("call", stage="service", channel="phone"),
         ],
     )
-    res = tp.breakdown(t, "csat", by="stage", journey=j)
+    res = tp.breakdown(t, "csat", by="stage", design=j)
     assert list(res["group"]) == ["awareness", "purchase", "service"]  # stage order
     purchase = np.isin(t["touchpoint"], ["web", "store"])
     assert res["score"][1] == pytest.approx(tp.csat(t["csat"][purchase]).score)
@@ -156,14 +156,14 @@ def test_sample_data_integration():
     overall = tp.nps(surveys["nps"])
     assert overall.n == np.count_nonzero(~np.isnan(surveys["nps"]))
     assert overall.n_missing > 0
-    by_stage = tp.breakdown(surveys, "csat", by="stage", journey=journey)
+    by_stage = tp.breakdown(surveys, "csat", by="stage", design=journey)
     assert list(by_stage["group"]) == [
         s.name for s in journey.stages if s.name in set(by_stage["group"])
     ]
-    by_tp = {r["group"]: r for r in tp.breakdown(surveys, "csat", journey=journey).to_records()}
+    by_tp = {r["group"]: r for r in tp.breakdown(surveys, "csat", design=journey).to_records()}
     assert by_tp["checkout_store"]["significant"]
     assert by_tp["checkout_store"]["difference"] < 0
-    cons = {r["stage"]: r for r in tp.consistency(surveys, "csat", journey=journey).to_records()}
+    cons = {r["stage"]: r for r in tp.consistency(surveys, "csat", design=journey).to_records()}
     assert not cons["purchase"]["consistent"]
     monthly = tp.breakdown(surveys, "nps", by="device", period="month")
     assert len(set(monthly["period"])) >= 2

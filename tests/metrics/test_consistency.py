@@ -83,6 +83,6 @@ def test_consistency_uses_journey_lookup():
             tp.Touchpoint("app_buy", stage="buy", channel="app"),
         ],
     )
-    res = tp.consistency(t, journey=j)
+    res = tp.consistency(t, design=j)
     assert res.to_records()[0]["consistent"] is False
     assert "<table>" in res._repr_html_()

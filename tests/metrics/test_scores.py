@@ -355,7 +355,7 @@ def test_compare_csat_matches_statsmodels():
     ci = res.confidence_interval()
     assert (ci.low, ci.high) == pytest.approx((100 * lo, 100 * hi), rel=1e-9)
     lo, hi = sm.confint_proportions_2indep(80, 100, 65, 100, method="wald")
-    ci = tp.compare_csat(a, b, interval="wald").confidence_interval()
+    ci = tp.compare_csat(a, b, method="wald").confidence_interval()
     assert (ci.low, ci.high) == pytest.approx((100 * lo, 100 * hi), rel=1e-9)
 
 

@@ -28,8 +28,8 @@ def test_cx_section_present_only_with_surveys():
     log = tp.EventLog.from_arrays([1, 1], ["web", "store"], [0.0, 1.0])
     assert section_cx(ReportContext(log=log)) is None
     no_metrics = tp.Table({"touchpoint": ["web"], "other": [1.0]})
-    assert section_cx(ReportContext(log=log, surveys=no_metrics)) is None
-    rep = build_report(log, surveys=small_surveys())
+    assert section_cx(ReportContext(log=log, responses=no_metrics)) is None
+    rep = build_report(log, responses=small_surveys())
     sec = next(s for s in rep.sections if s.title == TITLE)
     assert "NPS " in sec.text
     assert "CSAT " in sec.text

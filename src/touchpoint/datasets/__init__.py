@@ -7,11 +7,9 @@ seed (``make data`` regenerates them) and shipped gzip-compressed. See
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import NamedTuple
 
-import attrs
-
+from touchpoint._lib.compat import warn_deprecated
 from touchpoint.core._eventlog import EventLog
 from touchpoint.core._journey import Journey
 from touchpoint.io import read_csv
@@ -23,19 +21,27 @@ __all__ = ["SampleData", "load_sample", "sample_path"]
 SURVEY_NUMERIC = ("csat", "ces", "nps")
 
 
-@attrs.frozen
-class SampleData:
-    """The sample: ``events`` (EventLog), ``surveys`` (Table) and ``journey`` (Journey).
+class SampleData(NamedTuple):
+    """The sample: ``events`` (EventLog), ``responses`` (Table) and ``design`` (Journey).
 
-    Unpacks as a tuple: ``log, surveys, journey = load_sample()``.
+    A named tuple, so it unpacks with its types: ``log, responses, design = load_sample()``.
     """
 
     events: EventLog
-    surveys: Table
-    journey: Journey
+    responses: Table
+    design: Journey
 
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.events, self.surveys, self.journey))
+    @property
+    def surveys(self) -> Table:
+        """Deprecated name of :attr:`responses`."""
+        warn_deprecated("SampleData.surveys is deprecated; use SampleData.responses.")
+        return self.responses
+
+    @property
+    def journey(self) -> Journey:
+        """Deprecated name of :attr:`design`."""
+        warn_deprecated("SampleData.journey is deprecated; use SampleData.design.")
+        return self.design
 
 
 def sample_path(name: str) -> str:
@@ -53,14 +59,14 @@ def load_sample() -> SampleData:
     SampleData
         ``events``: one row per touchpoint event (journey = customer), with
         ``revenue`` as outcome and ``device``/``region`` segments;
-        ``surveys``: CSAT (1-5) and CES (1-7) answers tied to touchpoints and
+        ``responses``: CSAT (1-5) and CES (1-7) answers tied to touchpoints and
         channels, plus one journey-level NPS (0-10) row per surveyed customer;
-        ``journey``: the designed journey (seven lifecycle stages).
+        ``design``: the designed journey (seven lifecycle stages).
 
     Examples
     --------
-    >>> log, surveys, journey = load_sample()
-    >>> log.n_journeys > 10_000, len(journey.stages)
+    >>> log, responses, design = load_sample()
+    >>> log.n_journeys > 10_000, len(design.stages)
     (True, 7)
     """
     journey = Journey.from_json(sample_path("journey.json"))
@@ -74,4 +80,4 @@ def load_sample() -> SampleData:
         design=journey,
     )
     surveys = Table.read_csv(sample_path("surveys.csv.gz"), numeric=SURVEY_NUMERIC)
-    return SampleData(events=events, surveys=surveys, journey=journey)
+    return SampleData(events=events, responses=surveys, design=journey)

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import duration as _duration
 from touchpoint.exceptions import ValidationError
@@ -199,6 +200,7 @@ class DropOffs(Sequence[DropOff]):
         )
 
 
+@deprecated_params(renamed={"changepoint_resamples": "n_resamples"})
 def detect_dropoffs(
     log: EventLog,
     steps: Sequence[StepSpec] | None = None,
@@ -216,7 +218,7 @@ def detect_dropoffs(
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
     count: CountUnit = "journeys",
-    changepoint_resamples: int = 199,
+    n_resamples: int = 199,
     seed: int | None = 0,
 ) -> DropOffs:
     """Find step conversions that fell in a segment or period, beyond chance.
@@ -260,7 +262,7 @@ def detect_dropoffs(
         look like drops).
     mode, window, exclude, optional, count
         As in :func:`touchpoint.funnel`.
-    changepoint_resamples : int
+    n_resamples : int
         Monte Carlo draws for the change-point p-values.
     seed : int or None
         Seed for those draws.
@@ -430,7 +432,7 @@ def detect_dropoffs(
                 xs[lo : hi + 1],
                 ns[lo : hi + 1],
                 direction=alternative,
-                n_resamples=changepoint_resamples,
+                n_resamples=n_resamples,
                 seed=seed,
             )
             plabels = step_periods[k]

@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.compat import deprecated_params, warn_deprecated
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.table import Table
 
@@ -123,11 +124,12 @@ def _explore(
     )
 
 
+@deprecated_params(positional=("depth",))
 def next_steps(
     log: EventLog,
     after: str | Collection[str],
-    depth: int = 3,
     *,
+    depth: int = 3,
     occurrence: Literal["first", "last", "all"] = "first",
 ) -> Table:
     """What journeys did after a touchpoint: the next ``depth`` events, ranked.
@@ -165,11 +167,12 @@ def next_steps(
     return _explore(log, after, depth=depth, occurrence=occurrence, direction=+1, name="after")
 
 
+@deprecated_params(positional=("depth",))
 def previous_steps(
     log: EventLog,
     before: str | Collection[str],
-    depth: int = 3,
     *,
+    depth: int = 3,
     occurrence: Literal["first", "last", "all"] = "first",
 ) -> Table:
     """What journeys did before a touchpoint: the previous ``depth`` events, ranked.
@@ -240,7 +243,27 @@ class Conformance:
 _KIND_NAMES = ("conforming", "off_design", "skip", "back", "unknown")
 
 
-def conformance(design: Journey, log: EventLog) -> Conformance:
+def _log_then_design(log: Any, design: Any) -> tuple[EventLog, Journey]:
+    """``(log, design)``, accepting the 0.1 order ``(design, log)`` with a warning."""
+    from touchpoint.core._eventlog import EventLog
+    from touchpoint.core._journey import Journey
+
+    if isinstance(log, Journey) and isinstance(design, EventLog):
+        warn_deprecated(
+            "conformance(design, log) is deprecated; the log comes first: conformance(log, design).",
+            stacklevel=4,
+        )
+        return design, log
+    if not isinstance(log, EventLog):
+        msg = f"conformance() needs an EventLog first (got {type(log).__name__})."
+        raise TypeError(msg)
+    if not isinstance(design, Journey):
+        msg = f"conformance() needs a designed Journey second (got {type(design).__name__})."
+        raise TypeError(msg)
+    return log, design
+
+
+def conformance(log: EventLog, design: Journey) -> Conformance:
     """Compare observed journeys with a designed journey, transition by transition.
 
     Every pair of consecutive events of a journey is classified, first match wins:
@@ -254,10 +277,12 @@ def conformance(design: Journey, log: EventLog) -> Conformance:
 
     Parameters
     ----------
-    design : Journey
-        The designed journey (stages, touchpoints and, optionally, transitions).
     log : EventLog
         The observed events.
+    design : Journey
+        The designed journey (stages, touchpoints and, optionally, transitions).
+        (Before 0.2 the arguments came the other way round; that order still
+        works for one release, with a DeprecationWarning.)
 
     Returns
     -------
@@ -272,13 +297,14 @@ def conformance(design: Journey, log: EventLog) -> Conformance:
     >>> j.add_transition("ad", "site"); j.add_transition("site", "buy")
     >>> log = EventLog.from_arrays([1, 1, 1, 2, 2, 3, 3], ["ad", "site", "buy", "ad", "buy",
     ...                            "site", "ad"], [0.0, 1, 2, 0, 1, 0, 1])
-    >>> c = conformance(j, log)
+    >>> c = conformance(log, j)
     >>> c
     Conformance(1 of 3 journeys conform, 2 of 4 transitions deviate)
     >>> c.deviations.to_records()
     [{'from': 'ad', 'to': 'buy', 'kind': 'skip', 'count': 1, 'share': 0.5},
      {'from': 'site', 'to': 'ad', 'kind': 'back', 'count': 1, 'share': 0.5}]
     """
+    log, design = _log_then_design(log, design)
     names = log.touchpoint_names
     k = len(names)
     stage_order = {s.name: rank for rank, s in enumerate(design.stages)}

@@ -123,7 +123,8 @@ class Funnel:
         One :class:`Funnel` per value of ``by`` (empty without ``by``).
     tests : Table or None
         With ``by``: per step, the chi-square test of equal conversion across
-        segments (``statistic``, ``dof``, ``pvalue``, Benjamini-Hochberg ``qvalue``).
+        segments (``statistic``, ``df``, ``pvalue``, Benjamini-Hochberg ``qvalue``; ``df``
+        was ``dof`` before 0.2).
     """
 
     steps: tuple[FunnelStep, ...]
@@ -488,14 +489,18 @@ def _with_segments(total: Funnel, segs: dict[Any, Funnel], by: str) -> Funnel:
     """``total`` with per-segment funnels and a homogeneity test of each step across them."""
     from scipy.special import chdtrc
 
-    rows: dict[str, list[Any]] = {"step": [], "statistic": [], "dof": [], "pvalue": []}
+    rows: dict[str, list[Any]] = {"step": [], "statistic": [], "df": [], "pvalue": []}
     for k, s in enumerate(total.steps):
         ent = np.array([f.steps[k].entered for f in segs.values()], dtype=np.float64)
         rea = np.array([f.steps[k].reached for f in segs.values()], dtype=np.float64)
         stat, dof = _homogeneity(rea, ent)
         rows["step"].append(s.label)
         rows["statistic"].append(stat)
-        rows["dof"].append(dof)
+        rows["df"].append(dof)
         rows["pvalue"].append(float(chdtrc(dof, stat)) if dof > 0 else float("nan"))
-    tests = Table(rows | {"qvalue": benjamini_hochberg(rows["pvalue"])}, title=f"by {by}")
+    tests = Table(
+        rows | {"qvalue": benjamini_hochberg(rows["pvalue"])},
+        title=f"by {by}",
+        renamed={"dof": "df"},
+    )
     return attrs.evolve(total, by=by, segments=segs, tests=tests)

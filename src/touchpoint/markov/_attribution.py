@@ -56,6 +56,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
@@ -187,7 +188,7 @@ class RemovalEffects(TableResult):
     n_direct : int
         Conversions with no touchpoint before (left out of the above).
     replicates : numpy array or None
-        Bootstrap replicates of ``effect`` (``n_bootstrap x len(names)``).
+        Bootstrap replicates of ``effect`` (``n_resamples x len(names)``).
     """
 
     names: tuple[str, ...]
@@ -215,7 +216,7 @@ class RemovalEffects(TableResult):
     ) -> ConfidenceInterval:
         """Percentile bootstrap interval (over journeys) of one removal effect."""
         if self.replicates is None:
-            msg = "no bootstrap replicates: call removal_effects(..., n_bootstrap=200)."
+            msg = "no bootstrap replicates: call removal_effects(..., n_resamples=200)."
             raise ValidationError(msg)
         if str(method) != "percentile":
             msg = f"'method' must be 'percentile' (got {method!r})."
@@ -289,7 +290,7 @@ def _items(
     if by == "channel":
         if not model.channels:
             msg = (
-                "by='channel' needs the touchpoint -> channel map of a journey design "
+                "states='channel' needs the touchpoint -> channel map of a journey design "
                 "(fit from a log with a design), or pass groups={channel: [touchpoints]}."
             )
             raise ValidationError(msg)
@@ -309,17 +310,18 @@ def _items(
             mask[i] = True
             masks.append(mask)
         return names, masks
-    msg = f"'by' must be 'touchpoint', 'channel' or 'state' (got {by!r})."
+    msg = f"'states' must be 'touchpoint', 'channel' or 'state' (got {by!r})."
     raise ValidationError(msg)
 
 
+@deprecated_params(renamed={"by": "states", "n_bootstrap": "n_resamples"})
 def removal_effects(
     model: MarkovModel,
     *,
-    by: Literal["touchpoint", "channel", "state"] = "touchpoint",
+    states: Literal["touchpoint", "channel", "state"] = "touchpoint",
     groups: Mapping[str, Iterable[str]] | None = None,
-    n_bootstrap: int = 0,
-    seed: int | None = None,
+    n_resamples: int = 0,
+    seed: int | None = 0,
     max_steps: int | None = None,
 ) -> RemovalEffects:
     """Exact removal effect of every touchpoint (or channel, state or group).
@@ -328,18 +330,19 @@ def removal_effects(
     ----------
     model : MarkovModel
         A fitted chain.
-    by : {"touchpoint", "channel", "state"}
+    states : {"touchpoint", "channel", "state"}
         Remove each touchpoint (in a higher-order model: every state
         containing it), each channel (all its touchpoints; needs the log's
         design) or each state.
     groups : mapping of name to touchpoints, optional
         Remove these sets instead (e.g. your own channel grouping).
-    n_bootstrap : int
+    n_resamples : int
         Bootstrap replicates over journeys (resampled with replacement, the
         model refitted each time) for percentile intervals; 0 for none. Needs
         a model from :func:`fit_markov` (it keeps its log).
-    seed : int, optional
-        Seed of the bootstrap.
+    seed : int or None
+        Seed of the bootstrap (default 0: the same intervals every run; None for fresh
+        randomness).
     max_steps : int, optional
         Count only conversions within this many transitions from start
         (ChannelAttribution's ``max_step``); None (default) is the exact
@@ -376,7 +379,7 @@ def removal_effects(
     email                  0.5               0.333  0.286        0.571  0.571
     site                   0.5               0.333  0.286        0.571  0.571
     """
-    names, masks = _items(model, by, groups)
+    names, masks = _items(model, states, groups)
     q, r = _q_r(model.transition_matrix, model.n_transient)
     if max_steps is not None:
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
@@ -391,11 +394,11 @@ def removal_effects(
     effect = _effect(base, direct, without)
     tc = model.transition_counts
     replicates = None
-    if n_bootstrap:
-        if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 0:
-            msg = f"'n_bootstrap' must be a non-negative integer (got {n_bootstrap!r})."
+    if n_resamples:
+        if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 0:
+            msg = f"'n_resamples' must be a non-negative integer (got {n_resamples!r})."
             raise ValidationError(msg)
-        replicates = _bootstrap(model, masks, n_bootstrap, seed)
+        replicates = _bootstrap(model, masks, n_resamples, seed)
     return RemovalEffects(
         names=tuple(names),
         effect=effect,
@@ -403,7 +406,7 @@ def removal_effects(
         conversion_probability=base,
         n_conversions=float(tc.n_conversions - tc.n_direct),
         value=float(tc.value - tc.direct_value),
-        by="group" if groups is not None else by,
+        by="group" if groups is not None else states,
         replicates=replicates,
         direct_probability=direct,
         n_direct=tc.n_direct,
@@ -477,17 +480,18 @@ class Attribution(TableResult):
         return self.table.to_html()
 
 
+@deprecated_params(renamed={"by": "states", "n_bootstrap": "n_resamples"})
 def attribution(
     log: EventLog,
     model: Literal[
         "markov", "first_touch", "last_touch", "linear", "time_decay", "position", "shapley"
     ] = "markov",
     *,
-    by: Literal["touchpoint", "channel", "stage"] = "touchpoint",
+    states: Literal["touchpoint", "channel", "stage"] = "touchpoint",
     order: int = 1,
     per_journey: bool = False,
-    n_bootstrap: int = 0,
-    seed: int | None = None,
+    n_resamples: int = 0,
+    seed: int | None = 0,
     half_life: Any = None,
     position_weights: tuple[float, float] = (0.4, 0.4),
     collapse_repeats: bool = False,
@@ -511,7 +515,7 @@ def attribution(
         the middle (one touch gets all, two split evenly). ``"shapley"``:
         the simplified Shapley value of Zhao et al. (2018), exact over the
         observed channel subsets (see Notes).
-    by : {"touchpoint", "channel", "stage"}
+    states : {"touchpoint", "channel", "stage"}
         What gets the credit; channels and stages come from the design (or
         an extra column), and the Markov chain is then built over them.
     order : int
@@ -521,8 +525,9 @@ def attribution(
         (``.per_journey``: journey, touchpoint, conversions, value). For the
         Markov model a journey's conversion is split over its distinct
         touchpoints in proportion to their removal effects.
-    n_bootstrap, seed
-        Bootstrap intervals for the Markov removal effects.
+    n_resamples, seed
+        Bootstrap replicates (0: none) and their seed (default 0, the same every run;
+        None for fresh randomness) for intervals of the Markov removal effects.
     half_life : timedelta, numpy.timedelta64 or float, optional
         Time-decay half-life (default 7 days; 7 units for float times).
     position_weights : (float, float)
@@ -588,7 +593,7 @@ def attribution(
     enc = _tr.encode(
         log,
         order=1,
-        states=by,
+        states=states,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
     )
@@ -604,11 +609,11 @@ def attribution(
         m = fit_markov(
             log,
             order=order,
-            states=by,
+            states=states,
             collapse_repeats=collapse_repeats,
             until_conversion=until_conversion,
         )
-        re = removal_effects(m, n_bootstrap=n_bootstrap, seed=seed, max_steps=max_steps)
+        re = removal_effects(m, n_resamples=n_resamples, seed=seed, max_steps=max_steps)
         eff = dict(zip(re.names, re.effect.tolist(), strict=True))
         weights = _markov_journey_weights(enc, np.array([eff.get(s, 0.0) for s in enc.alphabet]))
         cj = conv[enc.event_journey].astype(np.float64)
@@ -642,16 +647,19 @@ def attribution(
         conversions = np.bincount(enc.events, weights=weights * cj, minlength=k).astype(np.float64)
         values = np.bincount(enc.events, weights=weights * vj, minlength=k).astype(np.float64)
     tot = conversions.sum()
-    cols: dict[str, Any] = {by: np.array(enc.alphabet, dtype=object), "conversions": conversions}
+    cols: dict[str, Any] = {
+        states: np.array(enc.alphabet, dtype=object),
+        "conversions": conversions,
+    }
     if log.outcome is not None:
         cols["value"] = values
     cols["share"] = conversions / tot if tot > 0 else np.zeros(k)
     table = Table(cols, title=f"{model} attribution").sort("conversions", descending=True)
-    if by == "touchpoint" and log.conversions:  # conversion touchpoints are not credited
-        table = table[~np.isin(table[by], np.array(log.conversions, dtype=object))]
+    if states == "touchpoint" and log.conversions:  # conversion touchpoints are not credited
+        table = table[~np.isin(table[states], np.array(log.conversions, dtype=object))]
     pj = None
     if per_journey and weights is not None:
-        pj = _per_journey_table(log, enc, weights, by)
+        pj = _per_journey_table(log, enc, weights, states)
         if log.outcome is None:
             pj = Table({c: pj[c] for c in pj.columns if c != "value"}, title=pj.title)
     return Attribution(

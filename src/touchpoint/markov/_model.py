@@ -35,6 +35,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import ScalarResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
@@ -809,7 +810,7 @@ class MarkovModel:
         return float(x[0])
 
     # ----------------------------------------------------------- simulation
-    def simulate(self, n: int, *, seed: int | None = None, max_steps: int = 1000) -> EventLog:
+    def simulate(self, n: int, *, seed: int | None = 0, max_steps: int = 1000) -> EventLog:
         """Simulate ``n`` journeys from the chain (vectorised across journeys).
 
         Returns an :class:`~touchpoint.EventLog` with float timestamps (the
@@ -1012,12 +1013,13 @@ def _channel_map(log: EventLog) -> dict[str, str]:
     }
 
 
+@deprecated_params(positional=("order", "smoothing", "states"))
 def fit_markov(
     log: EventLog,
+    *,
     order: int = 1,
     smoothing: float = 0.0,
     states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
-    *,
     collapse_repeats: bool = False,
     until_conversion: bool = True,
 ) -> MarkovModel:

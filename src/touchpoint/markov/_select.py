@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
@@ -73,10 +74,11 @@ class OrderSelection(TableResult):
         return self.table.to_html()
 
 
+@deprecated_params(positional=("max_order",))
 def select_order(
     log: EventLog,
-    max_order: int = 4,
     *,
+    max_order: int = 4,
     states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
     heldout: float = 0.2,
     seed: int | None = 0,
@@ -99,7 +101,8 @@ def select_order(
     -------
     OrderSelection
         ``table`` has one row per order: states, parameters, log_likelihood,
-        aic, bic, lr_statistic, lr_df, lr_pvalue (order k vs k-1) and
+        aic, bic, the likelihood-ratio test of order k against k-1 (``statistic``,
+        ``df``, ``pvalue``; named ``lr_*`` before 0.2) and
         heldout_loglik (mean per held-out transition; higher is better).
 
     Examples
@@ -166,14 +169,18 @@ def select_order(
                 "log_likelihood": ll,
                 "aic": model.aic,
                 "bic": model.bic,
-                "lr_statistic": g,
-                "lr_df": dfd,
-                "lr_pvalue": pv,
+                "statistic": g,
+                "df": dfd,
+                "pvalue": pv,
                 "heldout_loglik": held,
             }
         )
         prev_ll = ll
-    table = Table.from_records(rows, title="order selection")
+    table = Table.from_records(
+        rows,
+        title="order selection",
+        renamed={"lr_statistic": "statistic", "lr_df": "df", "lr_pvalue": "pvalue"},
+    )
     best_bic = int(table["order"][int(np.argmin(table["bic"]))])
     held_arr = np.asarray(table["heldout_loglik"], dtype=float)
     best_held = (
@@ -241,7 +248,8 @@ def compare_transitions(
     -------
     TransitionComparison
         ``table`` (one row per state, sorted by p-value: state, n_a, n_b,
-        chi2, df, pvalue, qvalue, significant, top_to, p_a, p_b) and
+        statistic (chi-square; ``chi2`` before 0.2), df, pvalue, qvalue, significant,
+        top_to, p_a, p_b) and
         ``edges`` (from, to, p_a, p_b, difference, residual).
 
     Examples
@@ -302,7 +310,7 @@ def compare_transitions(
                 "state": _label_array([s])[0],
                 "n_a": int(na),
                 "n_b": int(nb),
-                "chi2": chi2,
+                "statistic": chi2,
                 "df": df,
                 "pvalue": pv,
                 "top_to": _label_array([labels[cols[top]]])[0],
@@ -329,17 +337,18 @@ def compare_transitions(
     for r, qv in zip(rows, q.tolist(), strict=True):
         r["qvalue"] = qv
         r["significant"] = qv <= alpha
-    rows.sort(key=lambda r: (r["pvalue"], -r["chi2"]))
-    order_cols = ["state", "n_a", "n_b", "chi2", "df", "pvalue", "qvalue", "significant"]
+    rows.sort(key=lambda r: (r["pvalue"], -r["statistic"]))
+    order_cols = ["state", "n_a", "n_b", "statistic", "df", "pvalue", "qvalue", "significant"]
     table = Table.from_records(
         [
             {**{c: r[c] for c in order_cols}, **{c: r[c] for c in ("top_to", "p_a", "p_b")}}
             for r in rows
         ],
         title="transition comparison",
+        renamed={"chi2": "statistic"},
     )
     edges.sort(key=lambda e: -abs(e["residual"]))
-    stat = float(sum(r["chi2"] for r in rows))
+    stat = float(sum(r["statistic"] for r in rows))
     dof = int(sum(r["df"] for r in rows))
     return TransitionComparison(
         table=table,

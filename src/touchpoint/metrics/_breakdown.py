@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.columns import factorize, parse_time
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import (
     benjamini_hochberg,
     check_confidence,
@@ -316,15 +317,16 @@ def _test(metric: str, a: _CellStats, ia: Any, b: _CellStats, ib: Any) -> FloatA
     return np.where(bad, np.nan, out)
 
 
+@deprecated_params(renamed={"journey": "design"}, positional=("by", "period"))
 def breakdown(
     responses: Any,
     metric: Metric = "nps",
+    *,
     by: str = "touchpoint",
     period: Literal["week", "month"] | None = None,
-    *,
     column: str | None = None,
     weights: str | None = None,
-    journey: Journey | None = None,
+    design: Journey | None = None,
     time: str = "timestamp",
     alpha: float = 0.05,
     confidence_level: float = 0.95,
@@ -342,7 +344,7 @@ def breakdown(
         answer for the metric are skipped.
     by : str
         ``"touchpoint"``, ``"stage"``, ``"channel"`` or any column. With a
-        ``journey``, stage and channel are looked up from each row's
+        ``design``, stage and channel are looked up from each row's
         touchpoint (falling back to the table's own column).
     period : {"week", "month"}, optional
         Also split by the week (starting Monday) or month of ``time``; each
@@ -351,7 +353,7 @@ def breakdown(
         The answer column (defaults to the metric's name).
     weights : str, optional
         Column of survey weights.
-    journey : Journey, optional
+    design : Journey, optional
         The design that maps touchpoints to stages/channels.
     alpha : float
         False discovery rate for the ``significant`` flags (Benjamini-Hochberg
@@ -382,7 +384,7 @@ def breakdown(
     table = as_table(responses)
     x = _metric_values(table, spec, column)
     w = as_weights(table[weights], len(table), weights) if weights else None
-    labels = group_labels(table, by, journey)
+    labels = group_labels(table, by, design)
     g = factorize(np.asarray(labels) if labels.dtype != object else labels)
     keep = (g.codes >= 0) & ~np.isnan(x)
     if period is not None:
@@ -397,7 +399,7 @@ def breakdown(
         pcodes = np.zeros(int(keep.sum()), dtype=np.int64)
         p_names = np.array([None], dtype=object)
     n_groups, n_periods = len(g.uniques), len(p_names)
-    g_order = _sorted_groups(g.uniques, by, journey)
+    g_order = _sorted_groups(g.uniques, by, design)
     g_rank = np.empty(n_groups, dtype=np.int64)
     g_rank[g_order] = np.arange(n_groups)
     gcodes = g_rank[g.codes[keep]]

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import (
     ConfidenceInterval,
     check_confidence,
@@ -249,12 +250,13 @@ def compare_nps(
     )
 
 
+@deprecated_params(renamed={"interval": "method"})
 def compare_csat(
     a: Any,
     b: Any,
     *,
     paired: bool = False,
-    interval: Literal["newcombe", "wald"] = "newcombe",
+    method: Literal["newcombe", "wald"] = "newcombe",
     weights_a: Any = None,
     weights_b: Any = None,
     scale: tuple[float, float] = (1, 5),
@@ -263,7 +265,7 @@ def compare_csat(
     """Test whether two CSAT shares differ (percentage points, ``a - b``).
 
     Independent samples: pooled two-proportion z test, and a Newcombe
-    (hybrid Wilson score) or Wald interval; weighted samples use effective
+    (hybrid Wilson score, ``method="newcombe"``) or Wald (``"wald"``) interval; weighted samples use effective
     counts. Paired: z test on the per-person change of the satisfied flag.
 
     Examples
@@ -289,15 +291,15 @@ def compare_csat(
     se = float(np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)[0])
 
     def ci(c: float) -> tuple[float, float]:
-        if interval == "newcombe":
+        if method == "newcombe":
             lo, hi = newcombe_interval(pa, na, pb, nb, c)
         else:
             q = normal_quantile(1 - (1 - c) / 2)
             lo, hi = pa - pb - q * se, pa - pb + q * se
         return 100 * float(lo[0]), 100 * float(hi[0])
 
-    if interval not in ("newcombe", "wald"):
-        msg = f"`interval` must be 'newcombe' or 'wald' (got {interval!r})."
+    if method not in ("newcombe", "wald"):
+        msg = f"`method` must be 'newcombe' or 'wald' (got {method!r})."
         raise ValidationError(msg)
     return _independent(
         "csat",

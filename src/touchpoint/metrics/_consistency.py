@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.columns import factorize
+from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg, two_sided_pvalue
 from touchpoint.metrics._breakdown import (
     FloatArray,
@@ -105,14 +106,15 @@ def _chi2(counts: NDArray[np.float64]) -> tuple[float, float, float, float]:
     return stat, df, float(chdtrc(df, stat)), v
 
 
+@deprecated_params(renamed={"journey": "design"}, positional=("across", "within"))
 def consistency(
     responses: Any,
     metric: Metric = "csat",
+    *,
     across: str = "channel",
     within: str = "stage",
-    *,
     column: str | None = None,
-    journey: Journey | None = None,
+    design: Journey | None = None,
     alpha: float = 0.05,
     min_answers: int = 5,
     **options: Any,
@@ -133,7 +135,7 @@ def consistency(
         Survey answers.
     metric : {"csat", "nps", "ces"}
     across, within : str
-        Columns (or "stage"/"channel" looked up in ``journey``).
+        Columns (or "stage"/"channel" looked up in ``design``).
     min_answers : int
         Channels with fewer answers in a stage are left out of its test.
     **options
@@ -149,10 +151,10 @@ def consistency(
     spec = metric_spec(metric, options)
     table = as_table(responses)
     x = _metric_values(table, spec, column)
-    within_lab = factorize(_obj(group_labels(table, within, journey)))
-    across_lab = factorize(_obj(group_labels(table, across, journey)))
+    within_lab = factorize(_obj(group_labels(table, within, design)))
+    across_lab = factorize(_obj(group_labels(table, across, design)))
     keep = (within_lab.codes >= 0) & (across_lab.codes >= 0) & ~np.isnan(x)
-    w_order = _sorted_groups(within_lab.uniques, within, journey)
+    w_order = _sorted_groups(within_lab.uniques, within, design)
     rows: list[dict[str, Any]] = []
     detail: list[dict[str, Any]] = []
     for s in w_order.tolist():

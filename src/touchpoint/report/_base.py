@@ -60,10 +60,10 @@ class Section:
 
 @attrs.frozen
 class ReportContext:
-    """What section builders get: the log, optional survey answers and design."""
+    """What section builders get: the log, optional survey answers (``responses``) and design."""
 
     log: EventLog
-    surveys: Table | None = None
+    responses: Table | None = None
     design: Journey | None = None
     top: int = 10
 

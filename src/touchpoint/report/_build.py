@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from touchpoint._lib.compat import deprecated_params
 from touchpoint.report._base import Report, ReportContext, Section
 from touchpoint.report._cx import section_cx
 from touchpoint.report._figures import section_figures
@@ -33,10 +34,11 @@ SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
 ]
 
 
+@deprecated_params(renamed={"surveys": "responses"})
 def build_report(
     log: EventLog,
     *,
-    surveys: Table | None = None,
+    responses: Table | None = None,
     design: Journey | None = None,
     title: str = "Journey report",
     top: int = 10,
@@ -50,7 +52,7 @@ def build_report(
     """
     from touchpoint._lib.progress import track
 
-    ctx = ReportContext(log=log, surveys=surveys, design=design or log.design, top=top)
+    ctx = ReportContext(log=log, responses=responses, design=design or log.design, top=top)
     builders = [*SECTION_BUILDERS, *([section_figures] if figures else [])]
     sections = []
     for builder in track(builders, desc="report", unit="section", enabled=progress):

@@ -37,7 +37,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
     from touchpoint.metrics._breakdown import breakdown
     from touchpoint.metrics._consistency import consistency
 
-    surveys = ctx.surveys
+    surveys = ctx.responses
     if surveys is None:
         return None
     present = [m for m in _METRICS if _has_answers(surveys, m)]
@@ -110,7 +110,7 @@ def _per_touchpoint(
         if m == "nps":
             continue  # NPS is asked about the whole relationship, not a touchpoint
         try:
-            t = breakdown(surveys, metric=m, by="touchpoint", journey=design)
+            t = breakdown(surveys, metric=m, by="touchpoint", design=design)
         except TouchpointError:
             continue
         for r in t.to_records():
@@ -204,7 +204,7 @@ def _consistency_line(
     if not has_cols and (ctx.design is None or "touchpoint" not in surveys):
         return ""
     try:
-        res = consistency(surveys, metric="csat", journey=ctx.design)
+        res = consistency(surveys, metric="csat", design=ctx.design)
     except TouchpointError:
         return ""
     recs = res.to_records()

@@ -89,13 +89,13 @@ def report_figures(ctx: Any) -> list[tuple[str, str]]:
                     figure_svg(ax),
                 )
             )
-    surveys = ctx.surveys
+    surveys = ctx.responses
     if surveys is not None and "csat" in surveys.columns:
         from touchpoint.metrics import breakdown as metric_breakdown
 
         by = "channel" if "channel" in surveys.columns else "touchpoint"
         if by in surveys.columns:
-            table = metric_breakdown(surveys, metric="csat", by=by, journey=design)
+            table = metric_breakdown(surveys, metric="csat", by=by, design=design)
             if len(table):
                 ax = _new_axes((7.0, 0.35 * len(table) + 1.6))
                 breakdown(table, ax=ax)

@@ -84,9 +84,7 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
     starts: dict[tuple[str, str, Any], Any] = {}
     for u, v in edges:
         for seg in segments:
-            res = detect_dropoffs(
-                log, [u, v], mode="strict", by=seg, period="week", changepoint_resamples=0
-            )
+            res = detect_dropoffs(log, [u, v], mode="strict", by=seg, period="week", n_resamples=0)
             tests.extend(row | {"segment": seg} for row in res.tests.to_records())
             for c in res.changes:
                 starts[(f"{u} > {v}", seg, c.group)] = c.start
@@ -130,14 +128,14 @@ def section_key_touchpoints(ctx: ReportContext) -> Section | None:
     log = ctx.log
     if log.n_journeys == 0 or (log.outcome is None and not log.conversions):
         return None
-    responses = ctx.surveys
+    responses = ctx.responses
     if responses is not None and (
         "touchpoint" not in responses
         or "csat" not in responses
         or log.columns.get("journey") not in responses
     ):
         responses = None
-    t = key_touchpoints(log, responses, n_bootstrap=50 if responses is not None else 0)
+    t = key_touchpoints(log, responses, n_resamples=50 if responses is not None else 0)
     cols = ["touchpoint", "journeys", "conversion_with", "removal_effect", "exit_rate"]
     headers = ["touchpoint", "journeys", "conv. with", "removal effect", "exit rate"]
     if responses is not None and "driver_share" in t:
