@@ -100,10 +100,12 @@ CASES = [
     ),
     (
         "detect_dropoffs changepoint_resamples",
-        lambda log, r: (
-            tp.detect_dropoffs(log, ["ad", "site"], period=1.0, changepoint_resamples=0).to_table()
-        ),
-        lambda log, r: tp.detect_dropoffs(log, ["ad", "site"], period=1.0, n_resamples=0).to_table(),
+        lambda log, r: tp.detect_dropoffs(
+            log, ["ad", "site"], period=1.0, changepoint_resamples=0
+        ).to_table(),
+        lambda log, r: tp.detect_dropoffs(
+            log, ["ad", "site"], period=1.0, n_resamples=0
+        ).to_table(),
         "n_resamples",
     ),
     (
