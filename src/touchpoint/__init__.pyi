@@ -6,6 +6,7 @@ type checkers read it for the names' types.
 """
 
 from touchpoint import datasets as datasets, stages as stages
+from touchpoint._lib.stats import ConfidenceInterval as ConfidenceInterval
 from touchpoint._version import __version__ as __version__
 from touchpoint.core import (
     EventLog as EventLog,

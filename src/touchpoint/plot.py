@@ -348,16 +348,12 @@ def _stage_order(design: Journey, names: Sequence[str]) -> NDArray[np.int64]:
 
 
 def _table_columns(obj: Any) -> dict[str, NDArray[Any]]:
-    """Columns of a Table, a result wrapping one, a mapping or a DataFrame."""
+    """Columns of a Table, a table result (its ``.table``), a mapping or a DataFrame."""
+    from touchpoint.core._results import TableResult
     from touchpoint.table import Table
 
-    for attr in ("table", "summary", "to_table"):
-        inner = getattr(obj, attr, None)
-        if inner is not None:
-            inner = inner() if callable(inner) and not isinstance(inner, Table) else inner
-            if isinstance(inner, Table):
-                obj = inner
-                break
+    if isinstance(obj, TableResult):
+        obj = obj.table  # type: ignore[attr-defined]  # every table result has one
     if isinstance(obj, Table):
         return obj.to_dict()
     if isinstance(obj, Mapping):
@@ -528,10 +524,10 @@ def funnel_bars(
     'Funnel'
     """
     from touchpoint._lib.stats import proportion_ci
+    from touchpoint.funnels import Funnel
 
-    table_of = getattr(funnel, "to_table", None)
-    if callable(table_of) and not isinstance(funnel, Mapping):
-        cols = table_of(confidence_level=confidence_level).to_dict()
+    if isinstance(funnel, Funnel):  # its table at the requested confidence level
+        cols = funnel.to_table(confidence_level=confidence_level).to_dict()
     else:
         cols = _table_columns(funnel)
     if "segment" in cols:  # a funnel by segment: the overall bars only
@@ -562,7 +558,14 @@ def funnel_bars(
 
 def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, str]:
     """Columns, default value column and default title for attribution-like results."""
-    if isinstance(result, Mapping) and result and all(hasattr(v, "table") for v in result.values()):
+    from touchpoint.core._results import TableResult
+    from touchpoint.markov import Attribution, RemovalEffects
+
+    if (
+        isinstance(result, Mapping)
+        and result
+        and all(isinstance(v, TableResult) for v in result.values())
+    ):
         # {model name: Attribution}: one column of credit share per model
         first = next(iter(result.values())).table
         label = first.columns[0]
@@ -584,9 +587,9 @@ def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, s
             )
             cols[str(model)] = np.array([lookup.get(n, 0.0) for n in names])
         return cols, None, "Attribution by model"
-    if hasattr(result, "effect") and hasattr(result, "names") and hasattr(result, "table"):
+    if isinstance(result, RemovalEffects):
         return result.table.to_dict(), "removal_effect", "Removal effects"
-    if hasattr(result, "table") and hasattr(result, "model") and isinstance(result.model, str):
+    if isinstance(result, Attribution):
         cols = result.table.to_dict()
         return cols, ("share" if "share" in cols else None), f"Attribution ({result.model})"
     return _table_columns(result), None, "Attribution"

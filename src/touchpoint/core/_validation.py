@@ -9,6 +9,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint.core._results import ScalarResult
+
 __all__ = ["DUPLICATE_RULE", "KINDS", "ValidationIssue", "ValidationReport"]
 
 #: When two rows are duplicates (``duplicates=`` of the EventLog constructors).
@@ -50,7 +52,7 @@ class ValidationIssue:
 
 
 @attrs.frozen
-class ValidationReport:
+class ValidationReport(ScalarResult):
     """What validation found: how many rows came in, were kept, and why others went.
 
     Every dropped row is counted under exactly one kind, so
@@ -86,6 +88,25 @@ class ValidationReport:
     def n_dropped(self) -> int:
         """Rows that were dropped."""
         return self.n_input - self.n_kept
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as a flat dict: totals, then ``dropped_<kind>`` per kind of problem."""
+        out: dict[str, Any] = {
+            "n_input": self.n_input,
+            "n_kept": self.n_kept,
+            "n_dropped": self.n_dropped,
+            "n_ties": self.n_ties,
+            "dropped_value": self.dropped_value,
+        }
+        out |= {f"dropped_{k}": int(v) for k, v in self.counts.items()}
+        return out
+
+    def __repr__(self) -> str:
+        dropped = ", ".join(f"{k}={v}" for k, v in self.counts.items() if v)
+        return (
+            f"ValidationReport(n_input={self.n_input}, n_kept={self.n_kept}, "
+            f"n_dropped={self.n_dropped}{', ' + dropped if dropped else ''}, n_ties={self.n_ties})"
+        )
 
     def __str__(self) -> str:
         if not self.n_dropped:

@@ -175,15 +175,20 @@ def binomial_changepoint(
 # ---------------------------------------------------------------------------
 # entry point
 # ---------------------------------------------------------------------------
-def _ztest(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
-    """Pooled two-proportion z-test p-values (vectorised)."""
-    from scipy.special import ndtr
-
+def _zstat(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats) -> tuple[_Floats, _Floats]:
+    """Pooled two-proportion z statistics and their standard errors (0 where se is 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled = (x1 + x2) / (n1 + n2)
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         z = (x1 / n1 - x2 / n2) / se
-    z = np.where(se > 0, z, 0.0)
+    return np.where(se > 0, z, 0.0), se
+
+
+def _ztest(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
+    """Pooled two-proportion z-test p-values (vectorised)."""
+    from scipy.special import ndtr
+
+    z, se = _zstat(x1, n1, x2, n2)
     if alternative == "less":
         p = ndtr(z)
     elif alternative == "greater":

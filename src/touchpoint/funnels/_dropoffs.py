@@ -21,12 +21,14 @@ from numpy.typing import NDArray
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import duration as _duration
+from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import ValidationError
 from touchpoint.funnels._dropoff_stats import (
     _ALTERNATIVES,
     Alternative,
     _fisher,
     _periods,
+    _zstat,
     _ztest,
     binomial_changepoint,
 )
@@ -52,12 +54,14 @@ _BASELINES = ("auto", "others", "past", "rest")
 
 
 @attrs.frozen(kw_only=True)
-class DropOff:
+class DropOff(ScalarResult):
     """One cell (step x group x period) whose conversion differs from its baseline.
 
     ``rate`` is the cell's step conversion (``reached / entered``), ``expected``
     the baseline's pooled conversion, ``effect = rate - expected`` and ``ci``
-    the Wilson interval of ``rate``. ``start`` is the period the series'
+    the Wilson interval of ``rate``. ``statistic`` is the pooled two-proportion
+    z of the cell against its baseline (``df`` is None: a normal reference; with
+    ``test="exact"`` the p-value is Fisher's, the z only describes the gap). ``start`` is the period the series'
     change began (binomial change-point scan), when the analysis has periods.
     """
 
@@ -74,6 +78,8 @@ class DropOff:
     entered: int
     reached: int
     start: Any = None
+    statistic: float = float("nan")
+    df: float | None = None
 
     def confidence_interval(
         self,
@@ -95,13 +101,14 @@ class DropOff:
 
 
 @attrs.frozen(kw_only=True)
-class ChangePoint:
+class ChangePoint(ScalarResult):
     """The segment of periods where a binomial series departs from the rest.
 
     ``start``/``end`` are period labels (``end`` is None when the change lasts
     to the last period); ``statistic`` is the likelihood-ratio statistic of
     "one rate inside [start, end], another outside" against "one rate", and
-    ``pvalue`` its Monte Carlo p-value under a constant rate.
+    ``pvalue`` its Monte Carlo p-value under a constant rate (so ``df`` is None:
+    the scan's maximum has no chi-square reference).
     """
 
     step: str
@@ -112,14 +119,22 @@ class ChangePoint:
     rate_during: float
     statistic: float
     pvalue: float
+    df: float | None = None
+
+    def __repr__(self) -> str:
+        return short_repr(
+            self, ("step", "group", "start", "end", "rate_before", "rate_during", "pvalue")
+        )
 
 
 @attrs.frozen(kw_only=True)
-class DropOffs(Sequence[DropOff]):
+class DropOffs(TableResult, Sequence[DropOff]):
     """The discoveries of :func:`detect_dropoffs` (q-value <= alpha), most negative effect first.
 
     Attributes
     ----------
+    table : Table
+        The discoveries, one row each (as :meth:`to_table`).
     tests : Table
         Every test made (one row per step x group x period), with p- and q-values.
     changes : tuple of ChangePoint
@@ -161,9 +176,10 @@ class DropOffs(Sequence[DropOff]):
                 col.append(row[c])
         return Table(cols, title="drop-offs")
 
-    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
-        """:meth:`to_table` as a DataFrame."""
-        return self.to_table().to_frame(backend)
+    @property
+    def table(self) -> Table:
+        """The discoveries, one row each."""
+        return self.to_table()
 
     def _rows(self) -> tuple[list[str], list[list[Any]]]:
         headers = ["step", "group", "period", "rate", "expected", "effect", "q", "since"]
@@ -453,6 +469,12 @@ def detect_dropoffs(
             )
             changes.append(cp)
             start_of[(cp.step, cp.group)] = cp.start
+    z, _ = _zstat(
+        *(
+            np.asarray(recs[c], dtype=np.float64)
+            for c in ("reached", "entered", "baseline_reached", "baseline_entered")
+        )
+    )
     found = [
         DropOff(
             step=recs["step"][i],
@@ -470,6 +492,7 @@ def detect_dropoffs(
             entered=recs["entered"][i],
             reached=recs["reached"][i],
             start=start_of.get((recs["step"][i], recs["group"][i])),
+            statistic=float(z[i]),
         )
         for i in np.flatnonzero(sig).tolist()
     ]

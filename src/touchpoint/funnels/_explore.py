@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.compat import deprecated_params, warn_deprecated
+from touchpoint.core._results import TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.table import Table
 
@@ -195,7 +196,7 @@ def previous_steps(
 # conformance
 # ---------------------------------------------------------------------------
 @attrs.frozen(kw_only=True)
-class Conformance:
+class Conformance(TableResult):
     """Where observed journeys leave a designed :class:`~touchpoint.model.Journey`.
 
     Attributes
@@ -212,6 +213,8 @@ class Conformance:
         and ``share`` of the source touchpoint's transitions.
     by_touchpoint : Table
         Per source touchpoint: transitions out and the count and share of each kind.
+    table : Table
+        The main table, :attr:`by_touchpoint`.
     """
 
     n_transitions: int
@@ -225,9 +228,10 @@ class Conformance:
         """Share of journeys with no deviation."""
         return self.conforming_journeys / self.n_journeys if self.n_journeys else float("nan")
 
-    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
-        """:attr:`by_touchpoint` as a DataFrame."""
-        return self.by_touchpoint.to_frame(backend)
+    @property
+    def table(self) -> Table:
+        """:attr:`by_touchpoint`, the result's main table."""
+        return self.by_touchpoint
 
     def __repr__(self) -> str:
         dev = int(self.by_touchpoint["deviating"].sum()) if len(self.by_touchpoint) else 0

@@ -15,7 +15,7 @@ a sorted array of positions, and every attempt finds its next match with one
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 import numpy as np
@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import duration as _duration
+from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.funnels._match import (
     CountUnit,
@@ -51,7 +52,7 @@ def _ranked(names: Sequence[str], counts: NDArray[np.int64]) -> tuple[tuple[str,
 
 
 @attrs.frozen(kw_only=True)
-class FunnelStep:
+class FunnelStep(IntervalResult, ScalarResult):
     """One step of a :class:`Funnel`.
 
     ``entered`` counts the units that reached the previous required step (all
@@ -74,6 +75,20 @@ class FunnelStep:
     time_q3: float
     exits: tuple[tuple[str, int], ...] = ()
     next_events: tuple[tuple[str, int], ...] = ()
+
+    _dict_properties: ClassVar[tuple[str, ...]] = (
+        "conversion",
+        "conversion_from_first",
+        "dropped",
+        "drop_rate",
+    )
+
+    def __repr__(self) -> str:
+        conv = "" if not self.entered else f" ({100 * self.conversion:.1f}%)"
+        return (
+            f"FunnelStep({self.index}, {self.label!r}: {self.reached:,} of {self.entered:,}"
+            f"{conv}, dropped={self.dropped:,})"
+        )
 
     @property
     def dropped(self) -> int:
@@ -112,11 +127,13 @@ class FunnelStep:
 
 
 @attrs.frozen(kw_only=True)
-class Funnel:
+class Funnel(TableResult):
     """The result of :func:`funnel`.
 
     Attributes
     ----------
+    table : Table
+        One row per step (and per segment with ``by``), as :meth:`to_table`.
     steps : tuple of FunnelStep
         Per-step counts, rates, times and exits.
     segments : mapping
@@ -181,9 +198,10 @@ class Funnel:
                     cols.setdefault(c, []).append(v)
         return Table(cols, title="funnel")
 
-    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
-        """:meth:`to_table` as a pandas or polars DataFrame."""
-        return self.to_table().to_frame(backend)
+    @property
+    def table(self) -> Table:
+        """One row per step (and per segment with ``by``), 95% intervals."""
+        return self.to_table()
 
     def exits(self, step: int | str) -> Table:
         """Where the units that dropped at ``step`` exited (their last touchpoint), ranked."""

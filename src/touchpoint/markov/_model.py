@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
-from touchpoint.core._results import ScalarResult
+from touchpoint.core._results import ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.markov import _encoding as _tr
 from touchpoint.table import Table
@@ -74,7 +74,7 @@ StateLabel = Any  # str for order 1 and the special states, tuple[str, ...] abov
 
 # ---------------------------------------------------------------------- counts
 @attrs.frozen(eq=False)
-class TransitionCounts:
+class TransitionCounts(TableResult):
     """Mergeable transition counts of an order-``k`` journey chain.
 
     Counts add: ``count_transitions(a) + count_transitions(b)`` is the count
@@ -139,6 +139,22 @@ class TransitionCounts:
     def n_transitions(self) -> int:
         """Total number of transitions counted."""
         return round(float(self.count.sum()))
+
+    @property
+    def table(self) -> Table:
+        """One row per distinct transition: ``from`` state, ``to`` (a symbol,
+        ``(conversion)`` or ``(null)``) and ``count``."""
+        k = len(self.alphabet)
+        start_code = (k + 1) ** self.order - 1
+        is_start = self.src == start_code
+        src = np.full(len(self.src), START, dtype=object)
+        if (~is_start).any():
+            src[~is_start] = _label_array(_labels(self.src[~is_start], self.alphabet, self.order))
+        names = np.array([*self.alphabet, CONVERSION, NULL], dtype=object)
+        return Table(
+            {"from": src, "to": names[self.outcome], "count": self.count},
+            title="transition counts",
+        )
 
     def _key(self) -> NDArray[np.int64]:
         return self.src * (len(self.alphabet) + 2) + self.outcome
@@ -312,7 +328,7 @@ class WhatIf(ScalarResult):
 
 
 @attrs.frozen(eq=False)
-class MarkovModel:
+class MarkovModel(TableResult):
     """An absorbing Markov chain of journeys (build with :func:`fit_markov`).
 
     States are ``(start)``, the transient states (touchpoints, or tuples of
@@ -343,7 +359,8 @@ class MarkovModel:
     channels: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     codes: NDArray[np.int64] = attrs.field(repr=False, factory=lambda: np.empty(0, np.int64))
     source: Any = attrs.field(default=None, repr=False)
-    _cache: dict[str, Any] = attrs.field(factory=dict, repr=False, alias="_cache")
+    # solved systems and lookups; never an argument, so attrs.evolve starts a fresh one
+    _cache: dict[str, Any] = attrs.field(init=False, factory=dict, repr=False, eq=False)
 
     # -------------------------------------------------------------- building
     @classmethod
@@ -684,6 +701,26 @@ class MarkovModel:
             title="stationary distribution (restarting chain)",
         )
 
+    @property
+    def table(self) -> Table:
+        """One row per transition with a probability: ``from``, ``to``, ``count``, ``probability``.
+
+        Absorbing self-loops are left out (as in :meth:`to_networkx`).
+        """
+        p = self.transition_matrix.tocoo()
+        keep = p.row <= self.n_transient
+        rows, cols = p.row[keep], p.col[keep]
+        labels = _label_array(self.states)
+        return Table(
+            {
+                "from": labels[rows],
+                "to": labels[cols],
+                "count": np.asarray(self.counts[rows, cols]).ravel(),
+                "probability": p.data[keep],
+            },
+            title="transitions",
+        )
+
     def to_networkx(self) -> nx.DiGraph[Any]:
         """The chain as a weighted :class:`networkx.DiGraph` (edge attrs ``count``, ``probability``).
 
@@ -921,7 +958,7 @@ class MarkovModel:
             p.data[i] = others[nz].tolist()
             done[(a, b)] = (old, new)
         new_p = sparse.csr_matrix(p.tocsr())
-        model = attrs.evolve(self, transition_matrix=new_p, _cache={})
+        model = attrs.evolve(self, transition_matrix=new_p)
         return WhatIf(
             before=self.conversion_probability(),
             after=model.conversion_probability(),
@@ -1073,5 +1110,4 @@ def fit_markov(
                 "until_conversion": until_conversion,
             },
         ),
-        _cache={},
     )

@@ -15,7 +15,7 @@ from touchpoint._lib.stats import (
     t_quantile,
     two_sided_pvalue,
 )
-from touchpoint.core._results import ScalarResult
+from touchpoint.core._results import IntervalResult, ScalarResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.metrics._core import (
     FloatArray,
@@ -47,7 +47,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class Comparison(ScalarResult):
+class Comparison(IntervalResult, ScalarResult):
     """The difference ``a - b`` between two scores, with its test.
 
     Attributes
@@ -84,8 +84,20 @@ class Comparison(ScalarResult):
     b: Any = attrs.field(default=None, repr=False)
     _ci: Any = attrs.field(default=None, repr=False, eq=False, alias="ci")
 
-    def confidence_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
-        """Interval for the difference (the method that fits the test)."""
+    def confidence_interval(
+        self, confidence_level: float = 0.95, method: str | None = None
+    ) -> ConfidenceInterval:
+        """Interval for the difference, by the method that fits the test.
+
+        ``method`` is None (or the comparison's ``test``): the interval always
+        comes from the test that was run, so it agrees with the p-value.
+        """
+        if method is not None and method != self.test:
+            msg = (
+                f"`method` must be None or {self.test!r}, the test this comparison ran "
+                f"(got {method!r})."
+            )
+            raise ValidationError(msg)
         c = check_confidence(confidence_level)
         if self._ci is not None:
             lo, hi = self._ci(c)

@@ -14,7 +14,7 @@ JRSS B 57(1), 289-300.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg, two_sided_pvalue
+from touchpoint.core._results import TableResult
 from touchpoint.metrics._breakdown import (
     FloatArray,
     Metric,
@@ -43,7 +44,7 @@ __all__ = ["Consistency", "consistency"]
 
 
 @attrs.frozen(kw_only=True)
-class Consistency:
+class Consistency(TableResult):
     """Does each stage feel the same on every channel?
 
     Attributes
@@ -63,14 +64,6 @@ class Consistency:
     metric: str
     across: str
     within: str
-
-    def to_frame(self, backend: Literal["pandas", "polars"] = "pandas") -> Any:
-        """The per-stage table as a DataFrame."""
-        return self.table.to_frame(backend)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """The per-stage table as records."""
-        return self.table.to_records()
 
     def to_text(self) -> str:
         """Plain-text rendering of the per-stage table."""

@@ -26,7 +26,7 @@ from touchpoint._lib.stats import (
     proportion_ci,
 )
 from touchpoint._lib.time import duration as _duration
-from touchpoint.core._results import ScalarResult
+from touchpoint.core._results import IntervalResult, ScalarResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.metrics._core import two_proportion_z
 from touchpoint.table import Table
@@ -96,7 +96,7 @@ def median_ci(sorted_values: FloatArray, confidence_level: float) -> ConfidenceI
 
 
 @attrs.frozen(kw_only=True)
-class ResponseTimes(ScalarResult):
+class ResponseTimes(IntervalResult, ScalarResult):
     """Waiting times between a request and the touchpoint that answers it.
 
     Attributes
@@ -143,8 +143,15 @@ class ResponseTimes(ScalarResult):
         """The 50th, 75th, 90th and 95th percentiles."""
         return {q: self.percentile(q) for q in (50, 75, 90, 95)}
 
-    def confidence_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
-        """Distribution-free interval for the median (order statistics)."""
+    def confidence_interval(
+        self,
+        confidence_level: float = 0.95,
+        method: Literal["order_statistic"] = "order_statistic",
+    ) -> ConfidenceInterval:
+        """Distribution-free interval for the median (binomial order statistics)."""
+        if str(method) != "order_statistic":
+            msg = f"`method` must be 'order_statistic' (got {method!r})."
+            raise ValidationError(msg)
         return median_ci(self.durations, confidence_level)
 
     def target_confidence_interval(
@@ -311,7 +318,7 @@ def _period_waits(
 
 
 @attrs.frozen(kw_only=True)
-class RepeatRate(ScalarResult):
+class RepeatRate(IntervalResult, ScalarResult):
     """Share of converting customers who convert again within a window.
 
     Attributes

@@ -1,0 +1,196 @@
+"""One result protocol (DESIGN.md, "Results: one protocol") for every public result class.
+
+The classes are found from ``touchpoint.__all__``: every public class except the domain
+nouns, the table itself and the exceptions is a result, and must have an example below,
+so a new result class cannot slip past the protocol.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import numpy as np
+import pytest
+
+import touchpoint as tp
+
+#: Public classes that are not results: the nouns of core, the table, an issue line.
+NOT_RESULTS = {
+    "ConfidenceInterval",
+    "EventLog",
+    "Journey",
+    "Paths",
+    "Stage",
+    "Table",
+    "Touchpoint",
+    "ValidationIssue",
+}
+
+#: Results whose main output is a table (``.table`` and ``to_records``); the others are scalar
+#: results (``to_dict``).
+TABLE_RESULTS = {
+    "Attribution",
+    "Conformance",
+    "Consistency",
+    "DropOffs",
+    "Funnel",
+    "MarkovModel",
+    "OrderSelection",
+    "RemovalEffects",
+    "TransitionComparison",
+    "TransitionCounts",
+}
+
+STEPS = ["product_page", "add_to_cart", "checkout_web"]
+
+
+def result_classes() -> dict[str, type]:
+    out = {}
+    for name in tp.__all__:
+        obj = getattr(tp, name)
+        if (
+            isinstance(obj, type)
+            and not issubclass(obj, BaseException | Warning)
+            and name not in NOT_RESULTS
+        ):
+            out[name] = obj
+    return out
+
+
+def _surveys() -> tp.Table:
+    rng = np.random.default_rng(3)
+    n = 600
+    stage = rng.choice(["consider", "buy"], n).astype(object)
+    channel = rng.choice(["web", "app", "store"], n).astype(object)
+    return tp.Table({"stage": stage, "channel": channel, "csat": rng.integers(1, 6, n) * 1.0})
+
+
+EXAMPLES: dict[str, Callable[[Any], Any]] = {
+    "NPSResult": lambda s: tp.nps(s.surveys["nps"]),
+    "CSATResult": lambda s: tp.csat(s.surveys["csat"]),
+    "CESResult": lambda s: tp.ces(s.surveys["ces"]),
+    "Comparison": lambda s: tp.compare_nps(s.surveys["nps"][:5000], s.surveys["nps"][5000:]),
+    "RepeatRate": lambda s: tp.repeat_rate(s.events),
+    "ResponseTimes": lambda s: tp.response_times(
+        s.events, request="support_phone", response="support_reply"
+    ),
+    "Consistency": lambda s: tp.consistency(_surveys(), metric="csat"),
+    "TransitionCounts": lambda s: tp.count_transitions(s.events),
+    "MarkovModel": lambda s: tp.fit_markov(s.events),
+    "WhatIf": lambda s: tp.fit_markov(s.events).what_if({("add_to_cart", "checkout_web"): 0.05}),
+    "RemovalEffects": lambda s: tp.removal_effects(tp.fit_markov(s.events)),
+    "Attribution": lambda s: tp.attribution(s.events, "linear"),
+    "OrderSelection": lambda s: tp.select_order(s.events, max_order=2),
+    "TransitionComparison": lambda s: tp.compare_transitions(
+        tp.fit_markov(s.events.select_journeys(s.events.journey_column("device") == "mobile")),
+        tp.fit_markov(s.events.select_journeys(s.events.journey_column("device") != "mobile")),
+    ),
+    "Funnel": lambda s: tp.funnel(s.events, STEPS),
+    "FunnelStep": lambda s: tp.funnel(s.events, STEPS)[1],
+    "DropOffs": lambda s: tp.detect_dropoffs(s.events, STEPS, by="device"),
+    "DropOff": lambda s: tp.detect_dropoffs(s.events, STEPS, by="device")[0],
+    "ChangePoint": lambda s: tp.detect_dropoffs(s.events, STEPS, by="device").changes[0],
+    "Conformance": lambda s: (
+        tp.conformance(s.events, s.journey)
+        if "log" in next(iter(inspect.signature(tp.conformance).parameters))
+        else tp.conformance(s.journey, s.events)
+    ),
+    "ValidationReport": lambda s: s.events.validation,
+}
+
+
+def same_records(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
+    """Equal record lists, NaN equal to NaN."""
+
+    def norm(v: Any) -> Any:
+        return "nan" if isinstance(v, float) and v != v else v
+
+    return [{k: norm(v) for k, v in r.items()} for r in a] == [
+        {k: norm(v) for k, v in r.items()} for r in b
+    ]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return tp.datasets.load_sample()
+
+
+@pytest.fixture(scope="module")
+def results(sample):
+    return {name: make(sample) for name, make in EXAMPLES.items()}
+
+
+def test_every_public_result_class_has_an_example():
+    assert set(result_classes()) == set(EXAMPLES)
+    assert set(TABLE_RESULTS) <= set(EXAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_result_protocol(name, results):
+    pd = pytest.importorskip("pandas")
+    cls = result_classes()[name]
+    res = results[name]
+    assert type(res) is cls
+    # frozen attrs
+    assert attrs.has(cls), name
+    field = next(f.name for f in attrs.fields(cls) if f.init and not f.name.startswith("_"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        setattr(res, field, None)
+    # one line, rounded
+    text = repr(res)
+    assert "\n" not in text, text
+    assert not re.search(r"\d\.\d{7,}", text), f"unrounded number in {text}"
+    assert len(text) < 400, text
+    html = res._repr_html_()
+    assert isinstance(html, str) and html.lstrip().startswith("<")
+    frame = res.to_frame()
+    assert isinstance(frame, pd.DataFrame)
+    if name in TABLE_RESULTS:
+        assert isinstance(res.table, tp.Table)
+        assert same_records(res.to_records(), res.table.to_records())
+        assert list(frame.columns) == list(res.table.columns) and len(frame) == len(res.table)
+    else:
+        d = res.to_dict()
+        assert d and all(v is None or np.isscalar(v) for v in d.values()), d
+        assert list(frame.columns) == list(d) and len(frame) == 1
+    for backend in ("polars", "pyarrow"):
+        mod = pytest.importorskip(backend)
+        other = res.to_frame(backend=backend)
+        assert other.shape[0] == frame.shape[0] and type(other).__module__.startswith(mod.__name__)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_intervals_and_tests(name, results):
+    res = results[name]
+    if hasattr(res, "confidence_interval"):
+        params = inspect.signature(res.confidence_interval).parameters
+        assert {"confidence_level", "method"} <= set(params), name
+        required = [p for p in params.values() if p.default is inspect.Parameter.empty]
+        if not required:  # one quantity: the method and the 95% shortcut
+            ci = res.confidence_interval()
+            assert isinstance(ci, tp.ConfidenceInterval) and ci.low <= ci.high
+            assert res.ci == ci
+            narrow = res.confidence_interval(confidence_level=0.8)
+            assert ci.low <= narrow.low <= narrow.high <= ci.high
+    if hasattr(res, "pvalue"):
+        for f in ("statistic", "pvalue", "df"):
+            assert hasattr(res, f), f"{name} is a test without {f!r}"
+        assert 0 <= res.pvalue <= 1
+
+
+def test_markov_cache_is_never_carried_by_evolve(results):
+    m = results["MarkovModel"]
+    before = m.conversion_probability()
+    p = m.transition_matrix.tolil()
+    row = m.states.index("add_to_cart")
+    p[row, :] = 0.0
+    p[row, m.states.index("(null)")] = 1.0
+    changed = attrs.evolve(m, transition_matrix=p.tocsr())
+    assert "_cache" not in inspect.signature(type(m)).parameters
+    # nothing reaches conversion through add_to_cart any more: the answer must move
+    assert changed.conversion_probability() < before
+    assert m.conversion_probability() == before
