@@ -70,10 +70,10 @@ def _surveys() -> tp.Table:
 
 
 EXAMPLES: dict[str, Callable[[Any], Any]] = {
-    "NPSResult": lambda s: tp.nps(s.surveys["nps"]),
-    "CSATResult": lambda s: tp.csat(s.surveys["csat"]),
-    "CESResult": lambda s: tp.ces(s.surveys["ces"]),
-    "Comparison": lambda s: tp.compare_nps(s.surveys["nps"][:5000], s.surveys["nps"][5000:]),
+    "NPSResult": lambda s: tp.nps(s.responses["nps"]),
+    "CSATResult": lambda s: tp.csat(s.responses["csat"]),
+    "CESResult": lambda s: tp.ces(s.responses["ces"]),
+    "Comparison": lambda s: tp.compare_nps(s.responses["nps"][:5000], s.responses["nps"][5000:]),
     "RepeatRate": lambda s: tp.repeat_rate(s.events),
     "ResponseTimes": lambda s: tp.response_times(
         s.events, request="support_phone", response="support_reply"
@@ -95,7 +95,7 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "DropOff": lambda s: tp.detect_dropoffs(s.events, STEPS, by="device")[0],
     "ChangePoint": lambda s: tp.detect_dropoffs(s.events, STEPS, by="device").changes[0],
     "Conformance": lambda s: (
-        tp.conformance(s.events, s.journey)
+        tp.conformance(s.events, s.design)
         if "log" in next(iter(inspect.signature(tp.conformance).parameters))
         else tp.conformance(s.journey, s.events)
     ),
