@@ -50,9 +50,7 @@ N_TOUCHPOINTS = 24
 NAMES = np.array(
     [
         f"{w}_{i:02d}"
-        for i, w in enumerate(
-            ["ad", "search", "email", "site", "app", "store", "call", "chat"] * 3
-        )
+        for i, w in enumerate(["ad", "search", "email", "site", "app", "store", "call", "chat"] * 3)
     ],
     dtype=object,
 )
@@ -147,7 +145,9 @@ def pairs_of_counts(counts: Any) -> Pairs:
     """Touchpoint -> touchpoint pairs of order-1 TransitionCounts."""
     k = len(counts.alphabet)
     out: Pairs = {}
-    for s, o, c in zip(counts.src.tolist(), counts.outcome.tolist(), counts.count.tolist()):
+    for s, o, c in zip(
+        counts.src.tolist(), counts.outcome.tolist(), counts.count.tolist(), strict=True
+    ):
         if s < k and o < k:
             out[(counts.alphabet[s], counts.alphabet[o])] = round(c)
     return out
@@ -219,7 +219,7 @@ def tool_pandas(df: Any) -> tuple[Callable[[], Any], Callable[[Any], Pairs]]:
     def pairs(r: Any) -> Pairs:
         import pandas as pd
 
-        vc = pd.Series(list(zip(r[0].tolist(), r[1].tolist()))).value_counts()
+        vc = pd.Series(list(zip(r[0].tolist(), r[1].tolist(), strict=True))).value_counts()
         return {k: int(v) for k, v in vc.items()}
 
     return run, pairs
@@ -281,7 +281,11 @@ def tool_read_parquet(path: str) -> tuple[Callable[[], Any], Callable[[Any], Pai
 
     def run() -> Any:
         return tp.read_parquet(
-            path, journey="customer_id", touchpoint="touchpoint", time="timestamp", outcome="revenue"
+            path,
+            journey="customer_id",
+            touchpoint="touchpoint",
+            time="timestamp",
+            outcome="revenue",
         )
 
     return run, lambda log: pairs_of_counts(tp.count_transitions(log))
@@ -341,9 +345,7 @@ def child(tool: str, n: int, layout: str, repeat: int, parquet: str | None) -> d
     elif tool in ("read_parquet", "pandas-parquet"):
         assert parquet is not None
         del cols
-        run, pairs = (tool_read_parquet if tool == "read_parquet" else tool_pandas_parquet)(
-            parquet
-        )
+        run, pairs = (tool_read_parquet if tool == "read_parquet" else tool_pandas_parquet)(parquet)
     elif tool.startswith("order"):
         import touchpoint as tp
 

@@ -1,9 +1,18 @@
-"""Column conversion helpers shared by the event log and the tables.
+"""Column conversion kernels shared by the event log and the tables.
 
 Each converter turns one input column into a clean numpy array plus boolean
 masks of the rows that failed, so the caller can raise or drop and count.
-Nothing here loops in Python over numeric or datetime input; object and
-string input (records, CSV) is converted with one tight loop.
+Nothing here loops in Python per value over numeric, datetime or
+arrow/pandas/polars string input: strings held by a dataframe library are
+dictionary-encoded by that library (pyarrow, pandas) and only the distinct
+values are looked at in Python. Object arrays of Python values (records, the
+standard-library CSV reader) are coded with one tight loop, or by pandas'
+hash table when pandas is installed.
+
+Times are held as int64 nanoseconds since the epoch (the values of a
+``datetime64[ns]`` array) or as numbers (int64 kept exact, or float64).
+Values a ``datetime64[ns]`` cannot hold (before 1677-09-21 or after
+2262-04-11) are never wrapped: they are flagged ``out_of_range``.
 """
 
 from __future__ import annotations
@@ -18,9 +27,36 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Coded", "as_array", "factorize", "parse_outcome", "parse_time"]
+__all__ = [
+    "Coded",
+    "Encoded",
+    "IdCollisionError",
+    "ParsedTime",
+    "as_array",
+    "as_column",
+    "aware_to_utc",
+    "factorize",
+    "order_by_journey_time",
+    "parse_outcome",
+    "parse_time",
+    "time_key",
+]
 
-_EPOCH = np.datetime64("1970-01-01T00:00:00", "ns")
+_I64_MAX = np.iinfo(np.int64).max
+_NAT = np.iinfo(np.int64).min
+#: Nanoseconds per numpy datetime unit.
+_NS_PER = {
+    "W": 7 * 86_400 * 10**9,
+    "D": 86_400 * 10**9,
+    "h": 3_600 * 10**9,
+    "m": 60 * 10**9,
+    "s": 10**9,
+    "ms": 10**6,
+    "us": 10**3,
+    "ns": 1,
+}
+#: Largest magnitude of an exact integer in float64.
+_FLOAT_EXACT = 2**53
 
 
 @attrs.frozen
@@ -36,14 +72,69 @@ class Coded:
     empty: NDArray[np.bool_]
 
 
+@attrs.frozen(eq=False)
+class Encoded:
+    """A column that its library already dictionary-encoded (arrow, pandas categorical).
+
+    ``codes`` index ``dictionary`` (``-1`` for null). The dictionary may hold
+    values that never occur, or the same value twice; :func:`factorize` cleans that.
+    """
+
+    codes: NDArray[np.int64]
+    dictionary: NDArray[Any]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def ndim(self) -> int:
+        return 1
+
+    def __getitem__(self, i: Any) -> Any:
+        c = self.codes[i]
+        if np.ndim(c):
+            return Encoded(np.asarray(c), self.dictionary)
+        return None if c < 0 else self.dictionary[c]
+
+    def to_numpy(self) -> NDArray[Any]:
+        """The values as an object array (``None`` for null)."""
+        table = np.empty(len(self.dictionary) + 1, dtype=object)
+        table[:-1] = self.dictionary
+        table[-1] = None
+        return table[self.codes]
+
+
+class IdCollisionError(ValueError):
+    """Two different id values that print the same (``1`` and ``"1"``)."""
+
+    def __init__(self, first: Any, second: Any, rows: tuple[int, int]) -> None:
+        self.values = (first, second)
+        self.rows = rows
+        super().__init__(f"{first!r} and {second!r}")
+
+
 def as_array(values: Any) -> NDArray[Any]:
     """Turn a list, tuple, numpy array or array-like (pandas/polars/arrow) into numpy."""
-    if isinstance(values, np.ndarray):
+    arr = as_column(values)
+    return arr.to_numpy() if isinstance(arr, Encoded) else arr
+
+
+def as_column(values: Any) -> NDArray[Any] | Encoded:
+    """:func:`as_array`, except that library-held strings stay encoded.
+
+    Strings held by pyarrow (pyarrow arrays, pandas' arrow-backed strings,
+    polars strings) and pandas categoricals come back as :class:`Encoded`,
+    coded by their library without a Python object per value.
+    """
+    if isinstance(values, np.ndarray | Encoded):
         return values
     if isinstance(values, list | tuple):
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
         return _narrow(arr)
+    enc = _encoded(values)
+    if enc is not None:
+        return enc
     to_numpy = getattr(values, "to_numpy", None)
     if to_numpy is not None:
         try:
@@ -51,6 +142,103 @@ def as_array(values: Any) -> NDArray[Any]:
         except TypeError:
             return np.asarray(to_numpy())
     return _narrow(np.asarray(values, dtype=object))
+
+
+def aware_to_utc(values: Any) -> tuple[Any, str | None]:
+    """A pandas/polars/pyarrow column of aware times as naive UTC, and its zone's name.
+
+    Anything else comes back as it is, with ``None``.
+    """
+    mod = type(values).__module__
+    if mod.startswith("pandas"):
+        tz = getattr(getattr(values, "dtype", None), "tz", None)
+        if tz is None:
+            return values, None
+        import pandas as pd
+
+        if isinstance(values, pd.Series):
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        else:
+            values = pd.DatetimeIndex(values).tz_convert("UTC").tz_localize(None)
+    elif mod.startswith("polars"):
+        tz = getattr(getattr(values, "dtype", None), "time_zone", None)
+        if tz is None:
+            return values, None
+        values = values.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    elif mod.startswith("pyarrow"):
+        typ: Any = getattr(values, "type", None)
+        tz = getattr(typ, "tz", None)
+        if tz is None:
+            return values, None
+        import pyarrow as pa
+
+        values = values.cast(pa.timestamp(typ.unit))  # the values are UTC already
+    else:
+        return values, None
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    return values, str(key or tz)
+
+
+def _arrow_encoded(arr: Any) -> Encoded | None:
+    """Dictionary-encode a pyarrow (Chunked)Array of strings; None for other types."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typ = arr.type
+    if pa.types.is_dictionary(typ):
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.unify_dictionaries().combine_chunks() if arr.num_chunks else arr
+            if isinstance(arr, pa.ChunkedArray):  # no chunks at all
+                arr = pa.array([], type=typ)
+        dictionary = arr.dictionary
+        indices = arr.indices
+    elif pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
+        if pa.types.is_string_view(typ):
+            arr = arr.cast(pa.large_string())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks() if arr.num_chunks else pa.array([], type=pa.string())
+        d = arr.dictionary_encode()
+        dictionary, indices = d.dictionary, d.indices
+    else:
+        return None
+    indices = indices.cast(pa.int64())
+    codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    values = np.asarray(dictionary.to_numpy(zero_copy_only=False))
+    if values.dtype != object:
+        values = values.astype(object)
+    return Encoded(codes, values)
+
+
+def _encoded(values: Any) -> Encoded | None:
+    """The :class:`Encoded` form of a library-held string column, or None."""
+    mod = type(values).__module__
+    if mod.startswith("pyarrow"):
+        if hasattr(values, "type"):
+            return _arrow_encoded(values)
+        return None
+    if mod.startswith("pandas"):
+        import pandas as pd
+
+        arr = values.array if isinstance(values, pd.Series | pd.Index) else values
+        if isinstance(arr, pd.Categorical):
+            cats = np.asarray(arr.categories.to_numpy(dtype=object))
+            return Encoded(np.asarray(arr.codes, dtype=np.int64), cats)
+        arrow = getattr(arr, "__arrow_array__", None)
+        if (
+            arrow is not None
+            and str(getattr(arr, "dtype", "")) in ("str", "string")
+            and getattr(arr.dtype, "storage", "") == "pyarrow"
+        ):
+            return _arrow_encoded(arrow())
+        return None
+    if mod.startswith("polars"):
+        import polars as pl
+
+        if values.dtype in (pl.String, pl.Categorical, pl.Enum) or isinstance(
+            values.dtype, pl.Categorical | pl.Enum
+        ):
+            return _arrow_encoded(values.to_arrow())
+    return None
 
 
 def _narrow(arr: NDArray[Any]) -> NDArray[Any]:
@@ -90,60 +278,154 @@ def _is_missing(v: object) -> bool:
     return type(v).__name__ in {"NAType", "NaTType"}
 
 
-def factorize(values: NDArray[Any]) -> Coded:
+# ------------------------------------------------------------------ factorize
+def _first_appearance(codes: NDArray[np.int64], k: int) -> NDArray[np.int64]:
+    """Per code ``0..k-1``: the first row holding it (``len(codes)`` when absent)."""
+    n = len(codes)
+    first = np.full(k + 1, n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+    return first[:k]
+
+
+def _recode_in_order(
+    codes: NDArray[np.int64], uniques: NDArray[Any]
+) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Re-code ``codes`` (``-1`` missing) so that uniques come in order of first appearance,
+    dropping uniques that never occur."""
+    k = len(uniques)
+    first = _first_appearance(np.where(codes < 0, k, codes), k)
+    present = first < len(codes)
+    rank = np.argsort(first, kind="stable")[: int(present.sum())]
+    remap = np.full(k + 1, -1, dtype=np.int64)
+    remap[rank] = np.arange(len(rank), dtype=np.int64)
+    return remap[codes], uniques[rank]
+
+
+def _check_printing(uniques: NDArray[Any], codes: NDArray[np.int64]) -> None:
+    """Raise :class:`IdCollisionError` when two distinct values print the same (``1``, ``"1"``)."""
+    if uniques.dtype != object or len(uniques) < 2:
+        return
+    seen: dict[str, int] = {}
+    for i, v in enumerate(uniques.tolist()):
+        s = str(v)
+        j = seen.setdefault(s, i)
+        if j != i:
+            rows = (int(np.argmax(codes == j)), int(np.argmax(codes == i)))
+            raise IdCollisionError(uniques[j], v, rows)
+
+
+def _factorize_dictionary(enc: Encoded) -> Coded:
+    """Factorize an :class:`Encoded` column: clean its (small) dictionary in Python."""
+    table: dict[Any, int] = {}
+    remap = np.empty(len(enc.dictionary) + 1, dtype=np.int64)
+    kind = np.zeros(len(enc.dictionary) + 1, dtype=np.int8)  # 1 missing, 2 empty
+    remap[-1], kind[-1] = -1, 1
+    for i, v in enumerate(enc.dictionary.tolist()):
+        if _is_missing(v):
+            remap[i], kind[i] = -1, 1
+        elif isinstance(v, str) and not v.strip():
+            remap[i], kind[i] = -1, 2
+        else:
+            remap[i] = table.setdefault(v, len(table))
+    uniques = np.empty(len(table), dtype=object)
+    uniques[:] = list(table)
+    codes = remap[enc.codes]
+    k = kind[enc.codes]
+    codes, uniques = _recode_in_order(codes, uniques)
+    _check_printing(uniques, codes)
+    return Coded(codes, uniques, k == 1, k == 2)
+
+
+def _factorize_int(values: NDArray[Any]) -> Coded:
+    n = len(values)
+    none = np.zeros(n, dtype=bool)
+    if n == 0:
+        return Coded(np.zeros(0, dtype=np.int64), values[:0], none, none)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    heads = values[starts]
+    if len(heads) == 1 or bool(np.all(heads[1:] > heads[:-1])):  # sorted
+        codes = np.cumsum(change, dtype=np.int64) - 1
+        return Coded(codes, heads, none, none)
+    if len(heads) < n // 2:  # runs: factorize the run heads, then repeat
+        uniq, inv = np.unique(heads, return_inverse=True)
+        run = np.cumsum(change, dtype=np.int64) - 1
+        return Coded(inv.astype(np.int64).ravel()[run], uniq, none, none)
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
+        shifted = values - lo if lo else values
+        present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+        remap = np.cumsum(present, dtype=np.int64) - 1
+        uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+        return Coded(remap[shifted], uniques, none, none)
+    uniq, inv = np.unique(values, return_inverse=True)
+    return Coded(inv.astype(np.int64).ravel(), uniq, none, none)
+
+
+def factorize(values: Any) -> Coded:
     """Factorise a column into integer codes and unique values.
 
-    Integers keep their values as uniques (sorted); strings are coded in order
-    of first appearance. ``None``/``NaN`` are missing, ``""`` is empty.
+    Integers keep their values as uniques (sorted); strings and other values
+    are coded in order of first appearance. ``None``/``NaN`` are missing,
+    ``""`` (or blank) is empty. Integral floats within int64 become integer
+    ids; other finite and infinite floats stay floats (each its own id).
+    Raises :class:`IdCollisionError` when two different values print the same
+    (``1`` and ``"1"`` in one column).
     """
+    if isinstance(values, Encoded):
+        return _factorize_dictionary(values)
     n = len(values)
     kind = values.dtype.kind
     none = np.zeros(n, dtype=bool)
     if kind in "iu":
-        if n and bool(np.all(values[1:] >= values[:-1])):
-            change = np.empty(n, dtype=bool)
-            change[:1] = True
-            np.not_equal(values[1:], values[:-1], out=change[1:])
-            codes = np.cumsum(change, dtype=np.int64) - 1
-            return Coded(codes, values[change], none, none)
-        lo, hi = (int(values.min()), int(values.max())) if n else (0, -1)
-        if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
-            shifted = values - lo if lo else values
-            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
-            remap = np.cumsum(present, dtype=np.int64) - 1
-            uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
-            return Coded(remap[shifted], uniques, none, none)
-        uniques, inv = np.unique(values, return_inverse=True)
-        return Coded(inv.astype(np.int64), uniques, none, none)
+        return _factorize_int(values)
     if kind == "f":
         missing = np.isnan(values)
         ok = values[~missing]
-        if ok.size and bool(np.all(ok == np.round(ok))):
-            uniq, inv = np.unique(ok.astype(np.int64), return_inverse=True)
+        finite = np.isfinite(ok)
+        if ok.size and bool(np.all(finite & (ok == np.round(ok)) & (np.abs(ok) < 2.0**63))):
+            inner = _factorize_int(ok.astype(np.int64))
         else:
             uniq, inv = np.unique(ok, return_inverse=True)
+            inner = Coded(inv.astype(np.int64).ravel(), uniq, none[: ok.size], none[: ok.size])
         codes = np.full(n, -1, dtype=np.int64)
-        codes[~missing] = inv
-        return Coded(codes, uniq, missing, none)
+        codes[~missing] = inner.codes
+        return Coded(codes, inner.uniques, missing, none)
     if kind == "b":
         return factorize(values.astype(np.int64))
     if kind in "US":
-        empty = values == values.dtype.type()
+        empty = np.char.str_len(np.char.strip(values)) == 0 if n else none
         uniq, first, inv = np.unique(values, return_index=True, return_inverse=True)
-        # re-code in order of first appearance, empty strings become -1
         rank = np.argsort(first, kind="stable")
         remap = np.empty(len(uniq), dtype=np.int64)
         remap[rank] = np.arange(len(uniq))
-        codes = remap[inv]
+        codes = np.where(empty, -1, remap[inv.ravel()])
         uniques = uniq[rank].astype(object)
-        if empty.any():
-            empty_code = int(remap[np.flatnonzero(uniq == values.dtype.type())[0]])
-            keep = np.arange(len(uniques)) != empty_code
-            shift = np.cumsum(keep) - 1
-            codes = np.where(empty, -1, shift[codes])
-            uniques = uniques[keep]
+        codes, uniques = _recode_in_order(codes, uniques)
         return Coded(codes.astype(np.int64), uniques, none, empty)
-    # object: one pass with a dict
+    if kind == "M":
+        return factorize(values.view(np.int64))
+    return _factorize_object(values)
+
+
+def _factorize_object(values: NDArray[Any]) -> Coded:
+    n = len(values)
+    pd: Any
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    if pd is not None and n > 1000:
+        try:
+            codes, uniq = pd.factorize(values, use_na_sentinel=True)
+        except TypeError:  # unhashable values: the generic loop says which
+            pass
+        else:
+            return _factorize_dictionary(
+                Encoded(np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object))
+            )
     table: dict[Any, int] = {}
     codes = np.empty(n, dtype=np.int64)
     missing = np.zeros(n, dtype=bool)
@@ -165,82 +447,171 @@ def factorize(values: NDArray[Any]) -> Coded:
         codes[i] = c
     uniques = np.empty(len(table), dtype=object)
     uniques[:] = list(table)
+    _check_printing(uniques, codes)
     return Coded(codes, uniques, missing, empty)
 
 
+# ----------------------------------------------------------------------- time
 @attrs.frozen
 class ParsedTime:
-    """Parsed timestamps: datetime64[ns] or float64 values plus failure masks."""
+    """Parsed timestamps plus failure masks.
+
+    ``values`` is ``datetime64[ns]`` (int64 nanoseconds; NaT where a row
+    failed), int64 (integer numbers, exact) or float64. ``out_of_range`` flags
+    times a ``datetime64[ns]`` cannot hold (and integers a float column cannot
+    hold exactly). ``time_zone`` names the zone aware input was converted
+    from (to UTC), ``None`` for naive input; ``mixed_row`` is the first row
+    whose awareness differs from the first value's (a column mixing aware and
+    naive values), else ``None``.
+    """
 
     values: NDArray[Any]
     missing: NDArray[np.bool_]
     empty: NDArray[np.bool_]
     bad: NDArray[np.bool_]
+    out_of_range: NDArray[np.bool_] = attrs.field(
+        default=attrs.Factory(lambda self: np.zeros(len(self.values), dtype=bool), takes_self=True)
+    )
+    time_zone: str | None = None
+    mixed_row: int | None = None
 
 
-def _to_datetime(v: object) -> Any:
-    if isinstance(v, _dt.datetime):
-        if v.tzinfo is not None:
-            v = v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return np.datetime64(v, "ns")
-    if isinstance(v, _dt.date):
-        return np.datetime64(v, "ns")
-    if isinstance(v, np.datetime64):
-        return v.astype("datetime64[ns]")
-    if isinstance(v, str):
-        s = v.strip()
-        try:
-            return _to_datetime(_dt.datetime.fromisoformat(s.replace("Z", "+00:00")))
-        except ValueError:
-            return None
-    ts = getattr(v, "to_datetime64", None)  # pandas.Timestamp
-    if ts is not None:
-        tz = getattr(v, "tzinfo", None)
-        if tz is not None:
-            utc: Any = v
-            return np.datetime64(utc.tz_convert("UTC").tz_localize(None).to_datetime64(), "ns")
-        return np.datetime64(ts(), "ns")
-    return None
+def datetime_to_ns(
+    values: NDArray[Any],
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """int64 nanoseconds of a datetime64 array of any unit: (ns, missing, out_of_range).
 
-
-def parse_time(values: NDArray[Any]) -> ParsedTime:
-    """Parse a timestamp column into datetime64[ns] or float64.
-
-    Accepts datetime64, numbers (seconds or any unit: kept as float), Python
-    datetimes (time zones converted to UTC) and ISO 8601 strings. The column's
-    type is decided by its first valid value; values of the other type are bad.
+    Never wraps: values outside the int64-nanosecond range are flagged (and 0).
+    Units finer than nanoseconds are floored to nanoseconds.
     """
+    unit, step = np.datetime_data(values.dtype)
+    if unit in ("Y", "M"):  # calendar units: days first (exact, always in range)
+        values = values.astype("datetime64[D]")
+        unit, step = "D", 1
+    raw = values.view(np.int64)
+    missing = raw == _NAT
+    if unit == "generic":
+        return raw.copy(), missing, np.zeros(len(raw), dtype=bool)
+    if unit not in _NS_PER:  # ps, fs, as: coarser storage, exact range
+        out = values.astype("datetime64[ns]").view(np.int64)
+        return out, missing, np.zeros(len(raw), dtype=bool)
+    factor = _NS_PER[unit] * int(step)
+    if factor == 1:
+        return raw, missing, np.zeros(len(raw), dtype=bool)
+    lim = _I64_MAX // factor
+    oor = ~missing & ((raw > lim) | (raw < -lim))
+    out = np.where(oor | missing, 0, raw) * factor
+    out[missing] = _NAT
+    out[oor] = _NAT
+    return out, missing, oor
+
+
+def _py_datetime_ns(v: _dt.datetime | _dt.date) -> tuple[int, bool]:
+    """Exact nanoseconds since the epoch (UTC for aware values), and whether v was aware."""
+    aware = isinstance(v, _dt.datetime) and v.tzinfo is not None and v.utcoffset() is not None
+    if isinstance(v, _dt.datetime):
+        if aware:
+            v = v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        delta = v - _dt.datetime(1970, 1, 1)
+    else:
+        delta = _dt.datetime(v.year, v.month, v.day) - _dt.datetime(1970, 1, 1)
+    ns = (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+    nano = getattr(v, "nanosecond", 0)  # pandas.Timestamp
+    return ns + int(nano), aware
+
+
+def _zone_name(v: Any) -> str:
+    tz = getattr(v, "tzinfo", None)
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    if key:
+        return str(key)
+    return str(tz) if tz is not None else "UTC"
+
+
+def parse_time(values: Any) -> ParsedTime:
+    """Parse a timestamp column into int64 nanoseconds (``datetime64[ns]``) or numbers.
+
+    Accepts datetime64 of any unit, numbers (kept as they are: integers stay
+    exact int64, e.g. integer nanoseconds; floats as float64), Python and
+    pandas datetimes (aware ones converted to UTC) and ISO 8601 strings. The
+    column's type is decided by its first valid value; values of the other
+    type are bad. Times outside the ``datetime64[ns]`` range are flagged in
+    ``out_of_range``, never wrapped.
+    """
+    if isinstance(values, Encoded):
+        values = values.to_numpy()
     n = len(values)
     none = np.zeros(n, dtype=bool)
     kind = values.dtype.kind
     if kind == "M":
-        out = values.astype("datetime64[ns]")
-        return ParsedTime(out, np.isnat(out), none, none)
+        ns, missing, oor = datetime_to_ns(values)
+        return ParsedTime(ns.view("datetime64[ns]"), missing, none, none, oor)
     if kind in "iu":
-        return ParsedTime(values.astype(np.float64), none, none, none)
+        if kind == "u" and n and int(values.max()) > _I64_MAX:
+            oor = values > _I64_MAX
+            return ParsedTime(np.where(oor, 0, values).astype(np.int64), none, none, none, oor)
+        return ParsedTime(values.astype(np.int64, copy=False), none, none, none)
     if kind == "f":
         out = values.astype(np.float64)
         return ParsedTime(out, np.isnan(out), none, ~np.isfinite(out) & ~np.isnan(out))
+    if kind == "b":
+        return ParsedTime(np.zeros(n), none, none, np.ones(n, dtype=bool))
     first = values[0] if n else None
     if kind in "USO" and isinstance(first, str) and len(first) >= 10 and first[4] == "-":
-        # fast path: every value an ISO 8601 date(time) string without a zone
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            try:
-                out = values.astype("datetime64[ns]")
-            except (ValueError, TypeError, OverflowError, DeprecationWarning, UserWarning):
-                pass
-            else:
-                if not np.isnat(out).any():
-                    return ParsedTime(out, none, none, none)
+        fast = _parse_iso_fast(values)
+        if fast is not None:
+            return fast
         values = values.astype(object)
+    return _parse_time_loop(values)
+
+
+#: ``datetime64[us]`` bounds of the ``datetime64[ns]`` range.
+_US_LO = -(_I64_MAX // 1000)
+_US_HI = _I64_MAX // 1000
+
+
+def _parse_iso_fast(values: NDArray[Any]) -> ParsedTime | None:
+    """Every value an ISO 8601 date(time) string without a zone: numpy parses them.
+
+    Parsed twice: at microseconds (range-safe, to find times outside the
+    nanosecond range) and at nanoseconds (exact where in range).
+    """
+    n = len(values)
+    none = np.zeros(n, dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            us = values.astype("datetime64[us]")
+        except (ValueError, TypeError, OverflowError, DeprecationWarning, UserWarning):
+            return None
+        if np.isnat(us).any():
+            return None
+        raw = us.view(np.int64)
+        oor = (raw < _US_LO) | (raw > _US_HI)
+        ok = values if not oor.any() else np.where(oor, "1970-01-01", values)
+        try:
+            ns = ok.astype("datetime64[ns]")
+        except (ValueError, TypeError, OverflowError, DeprecationWarning, UserWarning):
+            return None
+    if oor.any():
+        ns[oor] = np.datetime64("NaT")
+    return ParsedTime(ns, none, none, none, oor)
+
+
+def _parse_time_loop(values: NDArray[Any]) -> ParsedTime:
+    n = len(values)
     items: Sequence[Any] = values.tolist()
     missing = np.zeros(n, dtype=bool)
     empty = np.zeros(n, dtype=bool)
     bad = np.zeros(n, dtype=bool)
+    oor = np.zeros(n, dtype=bool)
     numeric: bool | None = None
-    num = np.full(n, np.nan)
-    dts = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    all_int = True
+    nums: list[int | float] = [0] * n
+    ns = np.full(n, _NAT, dtype=np.int64)
+    aware_first: bool | None = None
+    mixed_row: int | None = None
+    zones: set[str] = set()
     for i, v in enumerate(items):
         if _is_missing(v):
             missing[i] = True
@@ -248,16 +619,17 @@ def parse_time(values: NDArray[Any]) -> ParsedTime:
         if isinstance(v, str) and not v.strip():
             empty[i] = True
             continue
-        f = _as_float(v)
-        if f is not None:
+        num = _as_number(v)
+        if num is not None:
             if numeric is None:
                 numeric = True
-            if numeric and math.isfinite(f):
-                num[i] = f
+            if numeric and (isinstance(num, int) or math.isfinite(num)):
+                nums[i] = num
+                all_int &= isinstance(num, int)
             else:
                 bad[i] = True
             continue
-        d = _to_datetime(v)
+        d = _datetime_ns(v)
         if d is None:
             bad[i] = True
             continue
@@ -265,11 +637,99 @@ def parse_time(values: NDArray[Any]) -> ParsedTime:
             numeric = False
         if numeric:
             bad[i] = True
+            continue
+        value, aware = d
+        if aware_first is None:
+            aware_first = aware
+        elif aware != aware_first and mixed_row is None:
+            mixed_row = i
+        if aware:
+            zones.add(_zone_name(v) if not isinstance(v, str) else _offset_name(v))
+        if -_I64_MAX <= value <= _I64_MAX:
+            ns[i] = value
         else:
-            dts[i] = d
+            oor[i] = True
+    zone = None
+    if aware_first or zones:
+        zone = zones.pop() if len(zones) == 1 else "mixed offsets"
     if numeric:
-        return ParsedTime(num, missing, empty, bad)
-    return ParsedTime(dts, missing, empty, bad)
+        ok = ~(missing | empty | bad)
+        if all_int:
+            big = [i for i in np.flatnonzero(ok).tolist() if not -_I64_MAX <= nums[i] <= _I64_MAX]
+            for i in big:
+                oor[i], nums[i] = True, 0
+            out = np.array(nums, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        else:
+            for i in np.flatnonzero(ok).tolist():
+                v = nums[i]
+                if isinstance(v, int) and abs(v) > _FLOAT_EXACT:
+                    oor[i], nums[i] = True, 0  # an integer a float column cannot hold exactly
+            out = np.array(nums, dtype=np.float64)
+            out[~ok | oor] = np.nan
+        return ParsedTime(out, missing, empty, bad, oor)
+    return ParsedTime(ns.view("datetime64[ns]"), missing, empty, bad, oor, zone, mixed_row)
+
+
+def _offset_name(s: str) -> str:
+    d = _dt.datetime.fromisoformat(s.strip().replace("Z", "+00:00"))
+    off = d.utcoffset()
+    if not off:
+        return "UTC"
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _datetime_ns(v: object) -> tuple[int, bool] | None:
+    """(exact ns since the epoch, aware) of a datetime-like value, None if it is not one."""
+    if isinstance(v, _dt.datetime | _dt.date):
+        return _py_datetime_ns(v)
+    if isinstance(v, np.datetime64):
+        ns, _, oor = datetime_to_ns(np.array([v]))
+        if oor[0]:
+            return _I64_MAX + 1, False
+        return int(ns[0]), False
+    if isinstance(v, str):
+        s = v.strip()
+        try:
+            d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        base, aware = _py_datetime_ns(d)
+        return base + _extra_nanos(s), aware
+    return None
+
+
+def _extra_nanos(s: str) -> int:
+    """Nanoseconds beyond microseconds in an ISO string's fraction (fromisoformat drops them)."""
+    dot = s.find(".")
+    if dot < 0:
+        return 0
+    j = dot + 1
+    while j < len(s) and s[j].isdigit():
+        j += 1
+    frac = s[dot + 1 : j]
+    return int(frac[6:9].ljust(3, "0")) if len(frac) > 6 else 0
+
+
+def _as_number(v: object) -> int | float | None:
+    if isinstance(v, bool | np.bool_):
+        return None
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return float(v)
+    if isinstance(v, str):
+        s = v.strip()
+        try:
+            return int(s)
+        except ValueError:
+            pass
+        try:
+            return float(s)
+        except ValueError:
+            return None
+    return None
 
 
 def _as_float(v: object) -> float | None:
@@ -289,12 +749,14 @@ _TRUE = {"true", "yes", "y", "t"}
 _FALSE = {"false", "no", "n", "f"}
 
 
-def parse_outcome(values: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+def parse_outcome(values: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Parse an outcome column (conversion flag or value) into float64.
 
     Missing and empty values become NaN (no outcome on that event); booleans
     and ``true``/``false``/``yes``/``no`` become 1/0. Returns (values, bad mask).
     """
+    if isinstance(values, Encoded):
+        values = values.to_numpy()
     n = len(values)
     kind = values.dtype.kind
     if kind in "biuf":
@@ -333,7 +795,109 @@ def parse_outcome(values: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np
 
 
 def time_key(values: NDArray[Any]) -> NDArray[Any]:
-    """A sortable numeric view of a timestamp column."""
+    """A sortable numeric view of a timestamp column (int64 ns for datetimes)."""
     if values.dtype.kind == "M":
         return values.view(np.int64)
     return values
+
+
+# ----------------------------------------------------------------------- sort
+def _sortable_int(t: NDArray[Any]) -> NDArray[np.int64]:
+    """int64 keys ordered like ``t`` (ints as they are, floats by their bits)."""
+    if t.dtype.kind in "iu":
+        return t.astype(np.int64, copy=False)
+    if t.dtype.kind == "M":
+        return t.view(np.int64)
+    f = np.asarray(t, dtype=np.float64) + 0.0  # -0.0 == 0.0: one key
+    b = f.view(np.int64)
+    return b ^ ((b >> 63) & np.int64(_I64_MAX))
+
+
+def _stable_radix(key: NDArray[Any], bits: int) -> NDArray[np.int64]:
+    """Stable argsort of non-negative ints below ``2**bits`` (LSD radix, 16 bits a pass)."""
+    order: NDArray[np.int64] | None = None
+    for shift in range(0, max(bits, 1), 16):
+        part = key if order is None else key[order]
+        digit = (part >> shift).astype(np.uint16) if shift else part.astype(np.uint16)
+        o = np.argsort(digit, kind="stable")
+        order = o if order is None else order[o]
+    assert order is not None
+    return np.asarray(order, dtype=np.int64)
+
+
+def _group_order(j: NDArray[np.int64], n_groups: int) -> NDArray[np.int64] | None:
+    """A stable order that brings equal codes ``j`` together, in code order (None: already)."""
+    n = len(j)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(j[1:], j[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    heads = j[starts]
+    if bool(np.all(heads[1:] > heads[:-1])):
+        return None
+    if len(starts) <= n_groups:  # maybe grouped, groups out of order: permute the runs
+        run_order = np.argsort(heads, kind="stable")
+        sorted_heads = heads[run_order]
+        if bool(np.all(sorted_heads[1:] > sorted_heads[:-1])):  # each code in one run
+            lens = np.diff(np.append(starts, n))
+            new_starts, new_lens = starts[run_order], lens[run_order]
+            dest = np.cumsum(new_lens) - new_lens
+            out: NDArray[np.int64] = np.arange(n, dtype=np.int64)
+            out += np.repeat(new_starts - dest, new_lens)
+            return out
+    if n_groups <= 1 << 16:
+        return np.argsort(j.astype(np.uint16), kind="stable").astype(np.int64, copy=False)
+    return _stable_radix(j, int(n_groups - 1).bit_length())
+
+
+def order_by_journey_time(
+    j: NDArray[np.int64], t: NDArray[Any], n_journeys: int
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64], NDArray[Any]]:
+    """Stable order of events by (journey code, time), ties in input order.
+
+    Returns ``(order, j[order], t[order])``; ``order`` is None when the events
+    are in order already (then ``j`` and ``t`` come back as they are).
+
+    ``j`` are codes in ``0..n_journeys-1``, ``t`` int64 or float64 times (no
+    NaN). Exploits grouped input (runs are permuted, not sorted), sorts journey
+    codes by counting (radix) and times inside journeys on one packed int64
+    key ``journey << b | time - journey start``, which is sorted already between
+    journeys (so the stable sort only merges short runs); exact for any times
+    (ties at the key's resolution are re-sorted exactly).
+    """
+    n = len(j)
+    if n < 2:
+        return None, j, t
+    tk = _sortable_int(t)
+    order = _group_order(j, n_journeys)
+    jg = j if order is None else j[order]
+    tg = tk if order is None else tk[order]
+    same = jg[1:] == jg[:-1]
+    if not (same & (tg[1:] < tg[:-1])).any():
+        if order is None:
+            return None, j, t
+        return order, jg, (tg if t.dtype.kind in "iu" else t[order])
+    starts = np.flatnonzero(np.concatenate([[True], ~same]))
+    tmin = np.minimum.reduceat(tg, starts)
+    rel = tg.view(np.uint64) - np.repeat(tmin, np.diff(np.append(starts, n))).view(np.uint64)
+    jbits = max(int(n_journeys - 1).bit_length(), 1)
+    avail = 63 - jbits
+    need = int(rel.max()).bit_length()
+    shift = max(need - avail, 0)
+    if shift:
+        rel >>= np.uint64(shift)
+    rel |= jg.astype(np.uint64) << np.uint64(avail)
+    o2 = np.argsort(rel.view(np.int64), kind="stable")
+    del rel
+    jg, tg = jg[o2], tg[o2]
+    if shift:
+        wrong = (jg[1:] == jg[:-1]) & (tg[1:] < tg[:-1])
+        if wrong.any():  # ties at the key's resolution: sort those journeys exactly
+            bad_j = np.zeros(n_journeys, dtype=bool)
+            bad_j[jg[1:][wrong]] = True
+            sel = np.flatnonzero(bad_j[jg])
+            sub = np.lexsort((tg[sel], jg[sel]))
+            o2[sel] = o2[sel][sub]
+            tg[sel] = tg[sel][sub]
+    final = o2 if order is None else order[o2]
+    return final, jg, (tg if t.dtype.kind in "iu" else t[final])

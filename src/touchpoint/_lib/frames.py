@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib.columns import as_array
+from touchpoint._lib.columns import Encoded, as_array, as_column
 from touchpoint.exceptions import ValidationError
 
 __all__ = ["column_roles"]
@@ -48,12 +48,23 @@ def _frame_columns(frame: Any) -> list[Any]:
     raise ValidationError(msg)
 
 
-def _frame_column(frame: Any, name: str) -> NDArray[Any]:
+def _frame_column(frame: Any, name: str, *, encoded: bool = False) -> Any:
+    """Column ``name`` of a pandas/polars frame or pyarrow table as numpy.
+
+    With ``encoded``, string and categorical columns come back as a
+    :class:`~touchpoint._lib.columns.Encoded` (codes and dictionary, coded by
+    the frame's library: no Python object per value). Time-zone aware times
+    come back as naive UTC (see :func:`_frame_time_zone`).
+    """
     mod = type(frame).__module__
     if mod.startswith("pyarrow"):
         import pyarrow as pa
 
         col = frame.column(name)
+        if encoded:
+            enc = as_column(col)
+            if isinstance(enc, Encoded):
+                return enc
         if pa.types.is_dictionary(col.type):
             # to_numpy() on a dictionary column turns nulls into a valid label; decode first
             col = col.cast(col.type.value_type)
@@ -61,6 +72,10 @@ def _frame_column(frame: Any, name: str) -> NDArray[Any]:
     series = frame[name]
     if mod.startswith("pandas"):
         dtype = series.dtype
+        if encoded:
+            enc = as_column(series)
+            if isinstance(enc, Encoded):
+                return enc
         if getattr(dtype, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         if str(dtype) == "category":
@@ -71,12 +86,33 @@ def _frame_column(frame: Any, name: str) -> NDArray[Any]:
     if mod.startswith("polars"):
         import polars as pl
 
+        if encoded:
+            enc = as_column(series)
+            if isinstance(enc, Encoded):
+                return enc
         if series.dtype in (pl.Categorical, pl.Enum):
             series = series.cast(pl.String)
         if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is not None:
             series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         return np.asarray(series.to_numpy())
     return as_array(series)
+
+
+def _frame_time_zone(frame: Any, name: str) -> str | None:
+    """The time zone of a frame's aware datetime column (None when naive or not datetime)."""
+    mod = type(frame).__module__
+    if mod.startswith("pyarrow"):
+        tz = getattr(frame.column(name).type, "tz", None)
+    elif mod.startswith("polars"):
+        tz = getattr(frame[name].dtype, "time_zone", None)
+    elif mod.startswith("pandas"):
+        tz = getattr(frame[name].dtype, "tz", None)
+    else:
+        tz = None
+    if tz is None:
+        return None
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    return str(key or tz)
 
 
 def _gap_value(gap: Any, is_datetime: bool) -> float:

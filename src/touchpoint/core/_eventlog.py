@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib.columns import as_array, factorize, parse_outcome, parse_time, time_key
+from touchpoint._lib.columns import (
+    Coded,
+    IdCollisionError,
+    as_array,
+    as_column,
+    aware_to_utc,
+    factorize,
+    order_by_journey_time,
+    parse_outcome,
+    parse_time,
+    time_key,
+)
 from touchpoint._lib.frames import (
     _check_columns,
     _frame_column,
@@ -33,7 +44,6 @@ from touchpoint.core._validation import (
     ValidationReport,
     _compact,
     _duplicates,
-    _is_grouped_sorted,
 )
 from touchpoint.exceptions import (
     DroppedRowsWarning,
@@ -61,7 +71,9 @@ class EventLog:
     or :func:`touchpoint.read_csv`. Columns are read-only numpy arrays:
 
     ``journey`` (int32 codes into ``journey_ids``), ``touchpoint`` (int32 codes
-    into ``touchpoint_names``), ``timestamp`` (datetime64[ns] or float64),
+    into ``touchpoint_names``), ``timestamp`` (``datetime64[ns]``: int64
+    nanoseconds, UTC for time-zone aware input; or numbers: int64 kept exact,
+    float64),
     ``outcome`` (float64 or None: a conversion flag or value per event, NaN for
     none) and ``extra`` (a dict of further per-event columns).
 
@@ -76,6 +88,10 @@ class EventLog:
     outcome_level : {"event", "journey"}
         How ``outcome`` was given. A journey-level value is stored once, on
         the journey's last event (the journey converts at its end).
+    time_zone : str or None
+        The time zone that aware input times were in (they are held in UTC),
+        ``"mixed offsets"`` for ISO strings with several offsets; None for
+        naive times, which are taken as they are.
     """
 
     __slots__ = (
@@ -88,6 +104,7 @@ class EventLog:
         "journey_ids",
         "outcome",
         "outcome_level",
+        "time_zone",
         "timestamp",
         "touchpoint",
         "touchpoint_names",
@@ -109,6 +126,7 @@ class EventLog:
         conversions: Iterable[str] = (),
         columns: Mapping[str, str] | None = None,
         outcome_level: OutcomeLevel = "event",
+        time_zone: str | None = None,
     ) -> None:
         """Low-level constructor for already clean, sorted columns; prefer the ``from_*`` ones."""
         self.journey = journey
@@ -123,6 +141,7 @@ class EventLog:
         self.design = design
         self.conversions = tuple(conversions)
         self.outcome_level: OutcomeLevel = outcome_level
+        self.time_zone = time_zone
         self.columns = dict(
             columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"}
         )
@@ -219,7 +238,11 @@ class EventLog:
         if outcome is not None:
             cols.setdefault("outcome", "outcome")
         label = row_label or (lambda i: f"row {i}")
-        arrays = {"journey": as_array(journey), "touchpoint": as_array(touchpoint)}
+        arrays: dict[str, Any] = {
+            "journey": as_column(journey),
+            "touchpoint": as_column(touchpoint),
+        }
+        time, zone = aware_to_utc(time)
         arrays["time"] = as_array(time)
         if outcome is not None:
             arrays["outcome"] = as_array(outcome)
@@ -231,9 +254,18 @@ class EventLog:
                 msg = f"column {name!r} has {len(arr)} values but 'journey' has {n}."
                 raise ValidationError(msg)
 
-        jc = factorize(arrays["journey"])
-        tc = factorize(arrays["touchpoint"])
+        jc = _factorize_role(arrays, "journey", cols, label)
+        tc = _factorize_role(arrays, "touchpoint", cols, label)
         tparsed = parse_time(arrays["time"])
+        if tparsed.mixed_row is not None:
+            row = tparsed.mixed_row
+            msg = (
+                f"column {cols['time']!r}, {label(row)}: {arrays['time'][row]!r} mixes "
+                "time-zone aware and naive times in one column; make them all aware "
+                "(they are converted to UTC) or all naive."
+            )
+            raise ValidationError(msg)
+        zone = zone or tparsed.time_zone
         out_vals, out_bad = (
             parse_outcome(arrays["outcome"]) if outcome is not None else (None, None)
         )
@@ -248,6 +280,7 @@ class EventLog:
             ("empty_string", "touchpoint", tc.empty),
             ("empty_string", "time", tparsed.empty),
             ("unparseable_time", "time", tparsed.bad),
+            ("out_of_range_time", "time", tparsed.out_of_range),
         ]
         if out_bad is not None:
             masks.append(("invalid_outcome", "outcome", out_bad))
@@ -262,6 +295,8 @@ class EventLog:
         examples: list[ValidationIssue] = []
         raw = {"outcome": arrays.get("outcome"), **arrays}
         for kind, role, mask in masks:
+            if not mask.any():
+                continue
             new = mask & ~bad
             k = int(new.sum())
             if k:
@@ -281,10 +316,9 @@ class EventLog:
         idx = np.flatnonzero(good) if bad.any() else None
         jk = jcodes if idx is None else jcodes[idx]
         tk = tkey if idx is None else tkey[idx]
-        if len(jk) > 1 and not _is_grouped_sorted(jk, tk):
-            order = np.lexsort((tk, jk))
+        order, jk, tk = order_by_journey_time(jk, tk, len(jc.uniques))
+        if order is not None:
             idx = order if idx is None else idx[order]
-            jk, tk = jk[order], tk[order]
         # duplicates: same journey, touchpoint, time and outcome as an earlier row
         dup_rows, dup_of = _duplicates(jk, tk, tpcodes, out_vals, idx)
         n_ties = 0
@@ -311,6 +345,7 @@ class EventLog:
             positions = np.arange(n) if idx is None else idx
             keep = ~np.isin(positions, dup_rows)
             idx = positions[keep]
+            jk, tk = jk[keep], tk[keep]
             bad[dup_rows] = True
         n_bad = int(bad.sum())
         only_dups = n_bad == int(counts["duplicate"])
@@ -346,7 +381,7 @@ class EventLog:
         def take(a: NDArray[Any]) -> NDArray[Any]:
             return a if idx is None else a[idx]
 
-        jcodes, tpcodes = take(jcodes), take(tpcodes)
+        jcodes, tpcodes = jk, take(tpcodes)  # jk, tk: sorted already
         jids = jc.uniques
         names = tp_names
         if n_bad:  # compact code tables to what survived
@@ -377,7 +412,7 @@ class EventLog:
             journey_ids=jids,
             touchpoint=tpcodes.astype(np.int32),
             touchpoint_names=names,
-            timestamp=take(times),
+            timestamp=tk.view(times.dtype) if times.dtype.kind == "M" else tk,
             outcome=outcome_sorted,
             extra=extra_arrays,
             validation=report,
@@ -385,6 +420,7 @@ class EventLog:
             conversions=conversions,
             columns=cols,
             outcome_level=outcome_level,
+            time_zone=zone,
         )
 
     @classmethod
@@ -485,7 +521,16 @@ class EventLog:
         names = column_roles(journey, touchpoint, time, outcome, extra)
         available = [str(c) for c in _frame_columns(frame)]
         _check_columns(names, set(available), True)
-        get = {role: _frame_column(frame, col) for role, col in names.items()}
+        table = hasattr(frame, "column_names")  # pyarrow
+        get = {
+            role: (
+                # the time column as the frame holds it: its time zone is recorded
+                (frame.column(col) if table else frame[col])
+                if role == "time"
+                else _frame_column(frame, col, encoded=role in ("journey", "touchpoint"))
+            )
+            for role, col in names.items()
+        }
         return cls.from_arrays(
             get["journey"],
             get["touchpoint"],
@@ -652,6 +697,7 @@ class EventLog:
             conversions=self.conversions,
             columns=self.columns,
             outcome_level=self.outcome_level,
+            time_zone=self.time_zone,
         )
 
     def select_journeys(self, journeys: NDArray[np.bool_]) -> EventLog:
@@ -725,6 +771,7 @@ class EventLog:
             conversions=self.conversions,
             columns=cols,
             outcome_level=self.outcome_level,
+            time_zone=self.time_zone,
         )
 
     def iter_chunks(self, journeys: int) -> Iterator[EventLog]:
@@ -835,6 +882,7 @@ def _replace_design(log: EventLog, design: Journey | None) -> EventLog:
         conversions=log.conversions,
         columns=log.columns,
         outcome_level=log.outcome_level,
+        time_zone=log.time_zone,
     )
 
 
@@ -910,3 +958,20 @@ def _warn_if_journey_level(
         "pass outcome_level='journey' to count the value once and convert at the journey's end."
     )
     warnings.warn(msg, OutcomeLevelWarning, stacklevel=3)
+
+
+def _factorize_role(
+    arrays: Mapping[str, Any], role: str, cols: Mapping[str, str], label: Callable[[int], str]
+) -> Coded:
+    """Factorize an id column; two different values that print the same are an error."""
+    try:
+        return factorize(arrays[role])
+    except IdCollisionError as exc:
+        a, b = exc.values
+        ra, rb = exc.rows
+        msg = (
+            f"column {cols.get(role, role)!r}: {a!r} ({label(ra)}) and {b!r} ({label(rb)}) "
+            f"are different values that print the same, so they would be two {role}s "
+            "shown as one; give the column one type (all text or all numbers)."
+        )
+        raise ValidationError(msg) from None

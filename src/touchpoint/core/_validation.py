@@ -21,6 +21,7 @@ KINDS = (
     "missing",
     "empty_string",
     "unparseable_time",
+    "out_of_range_time",
     "invalid_outcome",
     "unknown_touchpoint",
     "duplicate",
@@ -43,6 +44,9 @@ class ValidationIssue:
             "missing": "missing value",
             "empty_string": "empty string",
             "unparseable_time": "unparseable timestamp",
+            "out_of_range_time": (
+                "timestamp outside 1677-09-21..2262-04-11, the range of int64 nanoseconds"
+            ),
             "invalid_outcome": "outcome is not a number or boolean",
             "unknown_touchpoint": "touchpoint not in the journey design",
             "duplicate": "duplicate of an earlier row",

@@ -100,6 +100,61 @@ def symbols(log: EventLog, states: str) -> tuple[NDArray[np.int64], tuple[str, .
     return codes.astype(np.int64).ravel(), tuple(str(n) for n in names.tolist())
 
 
+def _kept_events(
+    log: EventLog, codes: NDArray[np.int64], *, collapse_repeats: bool, until_conversion: bool
+) -> tuple[NDArray[np.int64] | None, NDArray[np.bool_]]:
+    """Positions of the events that are states (None: all of them), and per journey: converted.
+
+    Events at conversion touchpoints are dropped; with ``until_conversion`` so
+    are the events after a journey's first converting event; with
+    ``collapse_repeats`` the repeats in runs of one symbol.
+    """
+    n = log.n_events
+    nj = log.n_journeys
+    offsets = log.offsets
+    journey = log.journey
+    conv_tp: NDArray[np.bool_] | None = None
+    for name in log.conversions:
+        if name in log.touchpoint_names:
+            hit_tp = log.touchpoint == log.touchpoint_code(name)
+            conv_tp = hit_tp if conv_tp is None else conv_tp | hit_tp
+    hit = conv_tp
+    if log.outcome is not None:
+        pos_out = log.outcome > 0  # NaN compares False
+        hit = pos_out if hit is None else hit | pos_out
+    converted = np.zeros(nj, dtype=bool)
+    drop: NDArray[np.bool_] | None = None
+    if hit is not None:
+        hp = np.flatnonzero(hit)
+        jh = journey[hp]
+        converted[jh] = True
+        if until_conversion and hp.size:
+            first = np.ones(hp.size, dtype=bool)
+            first[1:] = jh[1:] != jh[:-1]
+            fh, fj = hp[first], jh[first]
+            cut_from = fh + 1
+            cut_to = offsets[1:][fj]
+            cuts = cut_from < cut_to
+            if cuts.any():  # events after the first converting one
+                delta = np.zeros(n + 1, dtype=np.int32)
+                np.add.at(delta, cut_from[cuts], 1)
+                np.add.at(delta, cut_to[cuts], -1)
+                drop = np.cumsum(delta[:-1]) > 0
+    if conv_tp is not None:
+        drop = conv_tp if drop is None else drop | conv_tp
+    if collapse_repeats and n:
+        idx = np.arange(n) if drop is None else np.flatnonzero(~drop)
+        kc, kj = codes[idx], journey[idx]
+        rep = np.zeros(len(idx), dtype=bool)
+        rep[1:] = (kc[1:] == kc[:-1]) & (kj[1:] == kj[:-1])
+        if rep.any():
+            drop = np.zeros(n, dtype=bool) if drop is None else drop
+            drop[idx[rep]] = True
+    if drop is None or not drop.any():
+        return None, converted
+    return np.flatnonzero(~drop), converted
+
+
 def encode(
     log: EventLog,
     *,
@@ -121,35 +176,14 @@ def encode(
     check_space(n_sym, order)
     journey = log.journey.astype(np.int64)
     nj = log.n_journeys
-    converted = log.converted()
     value = log.value()
-    keep = np.ones(log.n_events, dtype=bool)
-    conv_tp = np.zeros(log.n_events, dtype=bool)
-    for name in log.conversions:
-        if name in log.touchpoint_names:
-            conv_tp |= log.touchpoint == log.touchpoint_code(name)
-    if until_conversion and log.n_events:
-        hit = conv_tp.copy()
-        if log.outcome is not None:
-            hit |= np.nan_to_num(log.outcome) > 0
-        # first converting event of each journey (n_events where none)
-        idx = np.arange(log.n_events)
-        first = np.full(nj, log.n_events, dtype=np.int64)
-        np.minimum.at(first, journey[hit], idx[hit])
-        keep &= idx <= first[journey]
-    keep &= ~conv_tp
-    if collapse_repeats and log.n_events:
-        same = np.zeros(log.n_events, dtype=bool)
-        k_idx = np.flatnonzero(keep)
-        kc, kj = codes[k_idx], journey[k_idx]
-        rep = np.zeros(len(k_idx), dtype=bool)
-        rep[1:] = (kc[1:] == kc[:-1]) & (kj[1:] == kj[:-1])
-        same[k_idx[rep]] = True
-        keep &= ~same
-    event_index = np.flatnonzero(keep)
-    c = codes[event_index]
-    j = journey[event_index]
-    lengths = np.bincount(j, minlength=nj)
+    kept, converted = _kept_events(
+        log, codes, collapse_repeats=collapse_repeats, until_conversion=until_conversion
+    )
+    event_index = np.arange(log.n_events, dtype=np.int64) if kept is None else kept
+    c = codes if kept is None else codes[kept]
+    j = journey if kept is None else journey[kept]
+    lengths = np.diff(log.offsets) if kept is None else np.bincount(j, minlength=nj)
     offsets = np.zeros(nj + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     n_ev = len(c)
@@ -157,15 +191,16 @@ def encode(
     pad = n_sym
     start = radix**order - 1
     # context (state) code after each event: last `order` symbols, padded
-    pos = np.arange(n_ev, dtype=np.int64) - offsets[j]
     ctx = c.copy()
-    weight = 1
-    for m in range(1, order):
-        weight *= radix
-        lag = np.full(n_ev, pad, dtype=np.int64)
-        ok = pos >= m
-        lag[m:][ok[m:]] = c[:-m][ok[m:]]
-        ctx += lag * weight
+    if order > 1:
+        pos = np.arange(n_ev, dtype=np.int64) - offsets[j]
+        weight = 1
+        for m in range(1, order):
+            weight *= radix
+            lag = np.full(n_ev, pad, dtype=np.int64)
+            ok = pos >= m
+            lag[m:][ok[m:]] = c[:-m][ok[m:]]
+            ctx += lag * weight
     n_tr = n_ev + nj
     src = np.empty(n_tr, dtype=np.int64)
     outcome = np.empty(n_tr, dtype=np.int64)
@@ -189,6 +224,58 @@ def encode(
         event_journey=j,
         event_index=event_index,
     )
+
+
+def transition_keys(
+    log: EventLog,
+    *,
+    order: int = 1,
+    states: str = "touchpoint",
+    collapse_repeats: bool = False,
+    until_conversion: bool = True,
+) -> tuple[NDArray[np.int64], tuple[str, ...], NDArray[np.bool_]]:
+    """The key ``src * (K + 2) + outcome`` of every transition, the alphabet, and converted.
+
+    Gives the counts of :func:`encode` without its per-transition arrays: each
+    journey is laid out as ``order`` padding symbols, its states' symbols and
+    its end (conversion or null), and the key of the transition into position
+    ``q`` is a weighted sum of ``order + 1`` shifted slices of that layout.
+    """
+    order = check_order(order)
+    codes, alphabet = symbols(log, states)
+    n_sym = len(alphabet)
+    check_space(n_sym, order)
+    nj = log.n_journeys
+    kept, converted = _kept_events(
+        log, codes, collapse_repeats=collapse_repeats, until_conversion=until_conversion
+    )
+    if kept is None:
+        c, j, lengths = codes, log.journey, np.diff(log.offsets)
+    else:
+        c, j = codes[kept], log.journey[kept]
+        lengths = np.bincount(j, minlength=nj)
+    radix, width = n_sym + 1, n_sym + 2
+    block = order + 1  # slots per journey besides its events: padding and the end
+    m = len(c) + block * nj
+    small = (radix**order) * width < (1 << 31)
+    layout: NDArray[np.int64] = np.full(m, n_sym, dtype=np.int32 if small else np.int64)
+    pos = np.arange(len(c), dtype=np.int64)
+    pos += j.astype(np.int64) * block + order
+    layout[pos] = c
+    del pos
+    ends = np.cumsum(lengths) + np.arange(1, nj + 1, dtype=np.int64) * block - 1
+    layout[ends] = np.where(converted, n_sym, n_sym + 1)
+    # key at q: outcome layout[q] plus width * (state of the `order` symbols before q)
+    key = layout.copy()
+    weight = width
+    for lag in range(1, order + 1):
+        key[lag:] += layout[:-lag] * layout.dtype.type(weight)
+        weight *= radix
+    valid = np.ones(m, dtype=bool)
+    heads = ends - lengths - order  # first padding slot of each journey
+    for lag in range(order):
+        valid[heads + lag] = False
+    return key[valid], alphabet, converted
 
 
 def count_keys(

@@ -295,14 +295,28 @@ def count_transitions(
     >>> tp.count_transitions(log)
     TransitionCounts(order=1, states='touchpoint', symbols=2, distinct=4, transitions=5, journeys=2)
     """
-    enc = _tr.encode(
+    keys, alphabet, converted = _tr.transition_keys(
         log,
         order=order,
         states=states,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
     )
-    return _counts_from_encoded(enc, states)
+    width = len(alphabet) + 2
+    space = (len(alphabet) + 1) ** order * width
+    uniq, cnt = _tr.count_keys(keys, space)
+    value = log.value()
+    return TransitionCounts(
+        alphabet=alphabet,
+        order=order,
+        src=uniq // width,
+        outcome=uniq % width,
+        count=cnt.astype(np.float64),
+        n_journeys=log.n_journeys,
+        n_conversions=int(converted.sum()),
+        value=float(value[converted].sum()),
+        states=states,
+    )
 
 
 # ----------------------------------------------------------------------- model
