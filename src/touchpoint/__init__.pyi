@@ -45,7 +45,11 @@ from touchpoint.funnels import (
     next_steps as next_steps,
     previous_steps as previous_steps,
 )
-from touchpoint.io import read_csv as read_csv, read_journey as read_journey
+from touchpoint.io import (
+    read_csv as read_csv,
+    read_journey as read_journey,
+    read_parquet as read_parquet,
+)
 from touchpoint.markov import (
     Attribution as Attribution,
     MarkovModel as MarkovModel,

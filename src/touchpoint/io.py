@@ -28,7 +28,7 @@ from touchpoint.exceptions import ValidationError
 if TYPE_CHECKING:
     from touchpoint.core._journey import Journey
 
-__all__ = ["read_csv", "read_journey", "read_table_columns"]
+__all__ = ["read_csv", "read_journey", "read_parquet", "read_table_columns"]
 
 Engine = Literal["auto", "python", "pyarrow", "polars"]
 
@@ -410,3 +410,266 @@ def read_journey(path: str | os.PathLike[str]) -> Journey:
         return Journey.from_graphml(path)
     with open(path, encoding="utf-8") as fh:
         return Journey.from_json(fh.read())
+
+
+# -------------------------------------------------------------------- Parquet
+@overload
+def read_parquet(
+    source: Any,
+    *,
+    journey: str = ...,
+    touchpoint: str = ...,
+    time: str = ...,
+    outcome: str | None = ...,
+    extra: Sequence[str] = ...,
+    design: Journey | None = ...,
+    conversions: Iterable[str] = ...,
+    on_error: OnError = ...,
+    outcome_level: OutcomeLevel = ...,
+    duplicates: Duplicates = ...,
+    chunksize: None = ...,
+    progress: bool | None = ...,
+) -> EventLog: ...
+@overload
+def read_parquet(
+    source: Any,
+    *,
+    journey: str = ...,
+    touchpoint: str = ...,
+    time: str = ...,
+    outcome: str | None = ...,
+    extra: Sequence[str] = ...,
+    design: Journey | None = ...,
+    conversions: Iterable[str] = ...,
+    on_error: OnError = ...,
+    outcome_level: OutcomeLevel = ...,
+    duplicates: Duplicates = ...,
+    chunksize: int,
+    progress: bool | None = ...,
+) -> Iterator[EventLog]: ...
+def read_parquet(
+    source: Any,
+    *,
+    journey: str = "journey_id",
+    touchpoint: str = "touchpoint",
+    time: str = "timestamp",
+    outcome: str | None = None,
+    extra: Sequence[str] = (),
+    design: Journey | None = None,
+    conversions: Iterable[str] = (),
+    on_error: OnError = "raise",
+    outcome_level: OutcomeLevel = "event",
+    duplicates: Duplicates = "keep",
+    chunksize: int | None = None,
+    progress: bool | None = None,
+) -> EventLog | Iterator[EventLog]:
+    """Read an event log from Parquet: a file, a directory of files or a ``pyarrow.dataset``.
+
+    Needs pyarrow (``pip install "touchpoint-journeys[pandas]"``). Only the
+    named columns are read (the others are never loaded), with pyarrow's own
+    readers and string dictionary encoding, so no Python object is made per
+    event. Column roles, validation and ``chunksize=`` are those of
+    :func:`read_csv`, and the log is the one :meth:`EventLog.from_frame`
+    gives for the same rows (time zones and Parquet's own types included:
+    integer ids stay integers, timestamps keep their unit until converted to
+    int64 nanoseconds).
+
+    Parameters
+    ----------
+    source : str, path-like, list of paths or pyarrow.dataset.Dataset
+        A ``.parquet`` file, a directory of them (e.g. hive-partitioned), or a
+        dataset opened with :func:`pyarrow.dataset.dataset`.
+    journey, touchpoint, time, outcome, extra
+        Column names, as in :func:`read_csv`.
+    design, conversions, on_error, outcome_level, duplicates
+        As in :meth:`EventLog.from_arrays`. Errors name the row within the
+        dataset (counted from 0 in the dataset's order).
+    chunksize : int, optional
+        Read in pieces of about ``chunksize`` rows and return an iterator of
+        event logs. The data must be **grouped by journey** in the dataset's
+        order: the rows of the journey at the end of a piece are carried over
+        to the next one, so no journey is split; a journey that reappears in
+        a later piece raises :class:`~touchpoint.exceptions.ValidationError`
+        (it would otherwise be counted twice).
+    progress : bool, optional
+        Progress bar while reading in chunks (needs ``tqdm``), as in :func:`read_csv`.
+
+    Returns
+    -------
+    EventLog, or iterator of EventLog when ``chunksize`` is given
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "events.parquet"
+    >>> pq.write_table(pa.table({"journey_id": [1, 1, 2], "touchpoint": ["ad", "buy", "ad"],
+    ...                          "timestamp": [0.0, 1.0, 0.5], "unused": [7, 8, 9]}), p)
+    >>> read_parquet(p)
+    EventLog(events=3, journeys=2, touchpoints=2, time=float 0..1)
+    >>> [log.n_journeys for log in read_parquet(p, chunksize=2)]
+    [1, 1]
+    """
+    names = column_roles(journey, touchpoint, time, outcome, extra)
+    if chunksize is not None and (
+        isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1
+    ):
+        msg = f"'chunksize' must be a positive integer (got {chunksize!r})."
+        raise ValidationError(msg)
+    dataset, label = _parquet_dataset(source)
+    have = list(dataset.schema.names)
+    missing = [c for c in names.values() if c not in have]
+    if missing:
+        msg = f"{label}: unknown column {missing[0]!r}; the data has columns {have}."
+        raise ValidationError(msg)
+    columns = list(dict.fromkeys(names.values()))
+    opts: dict[str, Any] = {
+        "design": design,
+        "conversions": tuple(conversions),
+        "on_error": on_error,
+        "outcome_level": outcome_level,
+        "duplicates": duplicates,
+    }
+    if chunksize is None:
+        table = _arrow_read(label, lambda: dataset.to_table(columns=columns))
+        return _log_of_table(table, names, start=0, **opts)
+    return _parquet_chunks(
+        dataset,
+        label=label,
+        names=names,
+        columns=columns,
+        chunksize=chunksize,
+        progress=progress,
+        opts=opts,
+    )
+
+
+def _parquet_dataset(source: Any) -> tuple[Any, str]:
+    """The ``pyarrow.dataset.Dataset`` of ``source`` and a label for messages."""
+    try:
+        import pyarrow.dataset as ds
+    except ImportError:  # pragma: no cover - pyarrow is in the test environment
+        msg = 'read_parquet needs pyarrow: pip install "touchpoint-journeys[pandas]".'
+        raise ValidationError(msg) from None
+    if isinstance(source, ds.Dataset):
+        return source, "the dataset"
+    paths = [source] if isinstance(source, str | os.PathLike) else list(source)
+    for p in paths:
+        _check_path(p)
+    label = repr(os.fspath(paths[0])) if len(paths) == 1 else f"{len(paths)} Parquet files"
+    target = os.fspath(paths[0]) if len(paths) == 1 else [os.fspath(p) for p in paths]
+    return _arrow_read(label, lambda: ds.dataset(target, format="parquet")), label
+
+
+def _arrow_read(label: str, read: Any) -> Any:
+    import pyarrow as pa
+
+    try:
+        return read()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+        msg = f"{label} is not readable as Parquet: {exc}."
+        raise ValidationError(msg) from None
+
+
+def _log_of_table(
+    table: Any,
+    names: dict[str, str],
+    *,
+    start: int,
+    design: Journey | None,
+    conversions: tuple[str, ...],
+    on_error: OnError,
+    outcome_level: OutcomeLevel,
+    duplicates: Duplicates,
+) -> EventLog:
+    """The EventLog of a pyarrow table whose first row is row ``start`` of the dataset."""
+    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
+    col = table.column
+    return EventLog.from_arrays(
+        col(names["journey"]),
+        col(names["touchpoint"]),
+        col(names["time"]),
+        col(names["outcome"]) if "outcome" in names else None,
+        {e: col(names[e]) for e in extra},
+        design=design,
+        conversions=conversions,
+        on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
+        columns=names,
+        row_label=lambda i: f"row {start + i}",
+    )
+
+
+def _parquet_chunks(
+    dataset: Any,
+    *,
+    label: str,
+    names: dict[str, str],
+    columns: list[str],
+    chunksize: int,
+    progress: bool | None,
+    opts: dict[str, Any],
+) -> Iterator[EventLog]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from touchpoint._lib.progress import progress_bar
+
+    jname = names["journey"]
+
+    def tail_start(table: Any) -> int:
+        """Row where the run of the table's last journey id starts (0: one journey)."""
+        jcol = table.column(jname)
+        last = jcol[len(jcol) - 1]
+        if not last.is_valid:
+            differs = pc.is_valid(jcol)
+        else:
+            differs = pc.fill_null(pc.not_equal(jcol, last), True)
+        idx = np.flatnonzero(np.asarray(differs.to_numpy(zero_copy_only=False)))
+        return int(idx[-1]) + 1 if len(idx) else 0
+
+    def gen() -> Iterator[EventLog]:
+        seen: dict[Any, int] = {}
+        pending: list[Any] = []
+        n_pending = 0
+        start = 0  # dataset row of the first pending row
+
+        def emit(table: Any) -> EventLog:
+            log = _log_of_table(table, names, start=start, **opts)
+            ids = log.journey_ids.tolist()
+            for k, jid in enumerate(ids):
+                first = seen.setdefault(jid, start)
+                if first != start:
+                    row = start + int(log.offsets[k])
+                    msg = (
+                        f"{label}: journey {jid!r} reappears at row {row} or later after "
+                        f"an earlier chunk (from row {first}): with chunksize= the rows "
+                        "must be grouped by journey (sort by journey, or read without "
+                        "chunksize)."
+                    )
+                    raise ValidationError(msg)
+            return log
+
+        batches = _arrow_read(label, lambda: dataset.to_batches(columns=columns))
+        with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
+            for batch in batches:
+                if not batch.num_rows:
+                    continue
+                pending.append(batch)
+                n_pending += batch.num_rows
+                bar.update(batch.num_rows)
+                if n_pending < chunksize:
+                    continue
+                table = pa.Table.from_batches(pending)
+                cut = tail_start(table)
+                if cut == 0:  # one journey so far: keep collecting
+                    continue
+                yield emit(table.slice(0, cut))
+                start += cut
+                rest = table.slice(cut)
+                pending, n_pending = rest.to_batches(), rest.num_rows
+            if n_pending:
+                yield emit(pa.Table.from_batches(pending))
+
+    return gen()

@@ -24,7 +24,9 @@ ENGINES = ["python", "pyarrow", "polars"]
 
 # ------------------------------------------------------------------ time range
 def _old_and_far() -> np.ndarray:
-    return np.array(["2026-01-01", "1600-01-01", "2026-01-02", "3000-06-01"], dtype="datetime64[us]")
+    return np.array(
+        ["2026-01-01", "1600-01-01", "2026-01-02", "3000-06-01"], dtype="datetime64[us]"
+    )
 
 
 def test_times_outside_ns_range_raise_naming_column_row_and_value() -> None:
@@ -120,7 +122,9 @@ def test_mixed_aware_and_naive_raise_naming_column_and_row() -> None:
         {"id": 1, "tp": "a", "t": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)},
         {"id": 1, "tp": "b", "t": dt.datetime(2026, 1, 2)},
     ]
-    with pytest.raises(ValidationError, match=r"column 't', row 1: .* mixes time-zone aware and naive"):
+    with pytest.raises(
+        ValidationError, match=r"column 't', row 1: .* mixes time-zone aware and naive"
+    ):
         tp.EventLog.from_records(recs, journey="id", touchpoint="tp", time="t")
 
 
@@ -148,7 +152,9 @@ def test_aware_times_become_utc_and_the_log_says_so() -> None:
         assert log.select(np.array([True, False])).time_zone == "Europe/Berlin"
     naive = tp.EventLog.from_arrays([1], ["a"], np.array(["2026-01-01"], dtype="datetime64[s]"))
     assert naive.time_zone is None
-    text = tp.EventLog.from_arrays([1, 1], ["a", "b"], ["2026-01-01T10:00+02:00", "2026-01-01T12:00+02:00"])
+    text = tp.EventLog.from_arrays(
+        [1, 1], ["a", "b"], ["2026-01-01T10:00+02:00", "2026-01-01T12:00+02:00"]
+    )
     assert text.time_zone == "UTC+02:00"
     assert text.timestamp[0] == np.datetime64("2026-01-01T08:00", "ns")
 
@@ -157,7 +163,9 @@ def test_aware_times_become_utc_and_the_log_says_so() -> None:
 def test_one_and_text_one_in_an_id_column_raise() -> None:
     with pytest.raises(ValidationError, match=r"column 'journey': 1 \(row 0\) and '1' \(row 1\)"):
         tp.EventLog.from_arrays([1, "1"], ["a", "b"], [0.0, 1.0])
-    with pytest.raises(ValidationError, match=r"column 'touchpoint': 1 \(row 0\) and '1' \(row 2\)"):
+    with pytest.raises(
+        ValidationError, match=r"column 'touchpoint': 1 \(row 0\) and '1' \(row 2\)"
+    ):
         tp.EventLog.from_arrays(["x", "x", "x"], [1, "a", "1"], [0.0, 1.0, 2.0])
     frame = pd.DataFrame({"id": pd.Series([1, "1"], dtype=object), "tp": ["a", "b"], "t": [0, 1]})
     with pytest.raises(ValidationError, match="print the same"):
@@ -202,7 +210,9 @@ def _all_paths(cols: dict[str, np.ndarray]) -> dict[str, tp.EventLog]:
     frames = {
         "pandas-object": pdf,
         "pandas-str": pdf.assign(id=pdf["id"].astype("str"), tp=pdf["tp"].astype("str")),
-        "pandas-category": pdf.assign(id=pdf["id"].astype("category"), tp=pdf["tp"].astype("category")),
+        "pandas-category": pdf.assign(
+            id=pdf["id"].astype("category"), tp=pdf["tp"].astype("category")
+        ),
         "polars": pl.from_pandas(pdf),
         "polars-categorical": pl.from_pandas(pdf).with_columns(
             pl.col("id").cast(pl.Categorical), pl.col("tp").cast(pl.Categorical)
@@ -222,7 +232,11 @@ def _all_paths(cols: dict[str, np.ndarray]) -> dict[str, tp.EventLog]:
     out = {}
     with pytest.warns(DroppedRowsWarning):
         out["arrays"] = tp.EventLog.from_arrays(
-            cols["id"], cols["tp"], cols["t"], outcome=cols["rev"], on_error="drop",
+            cols["id"],
+            cols["tp"],
+            cols["t"],
+            outcome=cols["rev"],
+            on_error="drop",
             columns={"journey": "id", "touchpoint": "tp", "time": "t", "outcome": "rev"},
         )
     for name, frame in frames.items():
@@ -320,7 +334,12 @@ def _pandas_counts(log: tp.EventLog) -> Counter:
     ok = nxt.notna()
     table = pd.crosstab(s["touchpoint"][ok], nxt[ok])
     return Counter(
-        {(a, b): int(table.loc[a, b]) for a in table.index for b in table.columns if table.loc[a, b]}
+        {
+            (a, b): int(table.loc[a, b])
+            for a in table.index
+            for b in table.columns
+            if table.loc[a, b]
+        }
     )
 
 
@@ -344,7 +363,9 @@ def _named(counts: tp.TransitionCounts) -> Counter:
     syms = [*counts.alphabet, "(start)"]
     outs = [*counts.alphabet, "(conversion)", "(null)"]
     res: Counter = Counter()
-    for s, o, c in zip(counts.src.tolist(), counts.outcome.tolist(), counts.count.tolist(), strict=True):
+    for s, o, c in zip(
+        counts.src.tolist(), counts.outcome.tolist(), counts.count.tolist(), strict=True
+    ):
         digits = []
         for _ in range(counts.order):
             digits.append(syms[s % radix])
@@ -371,6 +392,10 @@ def test_counts_match_independent_computations(seed: int, order: int, shuffled: 
     assert _named(counts) == _reference_counts(log, order)
     if order == 1:
         pairs = Counter(
-            {(a[0], b): c for (a, b), c in _named(counts).items() if a[0] != "(start)" and b in names}
+            {
+                (a[0], b): c
+                for (a, b), c in _named(counts).items()
+                if a[0] != "(start)" and b in names
+            }
         )
         assert pairs == _pandas_counts(log)

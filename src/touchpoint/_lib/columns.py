@@ -27,6 +27,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint.exceptions import ValidationError
+
 __all__ = [
     "Coded",
     "Encoded",
@@ -104,13 +106,16 @@ class Encoded:
         return table[self.codes]
 
 
-class IdCollisionError(ValueError):
-    """Two different id values that print the same (``1`` and ``"1"``)."""
+class IdCollisionError(ValidationError):
+    """Two different values of one column that print the same (``1`` and ``"1"``)."""
 
     def __init__(self, first: Any, second: Any, rows: tuple[int, int]) -> None:
         self.values = (first, second)
         self.rows = rows
-        super().__init__(f"{first!r} and {second!r}")
+        super().__init__(
+            f"{first!r} (row {rows[0]}) and {second!r} (row {rows[1]}) are different values "
+            "that print the same; give the column one type (all text or all numbers)."
+        )
 
 
 def as_array(values: Any) -> NDArray[Any]:
@@ -813,29 +818,21 @@ def _sortable_int(t: NDArray[Any]) -> NDArray[np.int64]:
     return b ^ ((b >> 63) & np.int64(_I64_MAX))
 
 
-def _stable_radix(key: NDArray[Any], bits: int) -> NDArray[np.int64]:
-    """Stable argsort of non-negative ints below ``2**bits`` (LSD radix, 16 bits a pass)."""
-    order: NDArray[np.int64] | None = None
-    for shift in range(0, max(bits, 1), 16):
-        part = key if order is None else key[order]
-        digit = (part >> shift).astype(np.uint16) if shift else part.astype(np.uint16)
-        o = np.argsort(digit, kind="stable")
-        order = o if order is None else order[o]
-    assert order is not None
-    return np.asarray(order, dtype=np.int64)
-
-
 def _group_order(j: NDArray[np.int64], n_groups: int) -> NDArray[np.int64] | None:
-    """A stable order that brings equal codes ``j`` together, in code order (None: already)."""
+    """A stable order that brings codes ``j`` together, in code order (None: already).
+
+    Above ``2**16`` codes of ungrouped input the order is by the top 16 bits of
+    the code only (one counting-sort pass); the caller's key sort finishes it.
+    """
     n = len(j)
+    if bool(np.all(j[1:] >= j[:-1])):
+        return None
     change = np.empty(n, dtype=bool)
     change[0] = True
     np.not_equal(j[1:], j[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    heads = j[starts]
-    if bool(np.all(heads[1:] > heads[:-1])):
-        return None
-    if len(starts) <= n_groups:  # maybe grouped, groups out of order: permute the runs
+    if int(np.count_nonzero(change)) <= n_groups:  # maybe grouped: permute the runs
+        starts = np.flatnonzero(change)
+        heads = j[starts]
         run_order = np.argsort(heads, kind="stable")
         sorted_heads = heads[run_order]
         if bool(np.all(sorted_heads[1:] > sorted_heads[:-1])):  # each code in one run
@@ -847,7 +844,9 @@ def _group_order(j: NDArray[np.int64], n_groups: int) -> NDArray[np.int64] | Non
             return out
     if n_groups <= 1 << 16:
         return np.argsort(j.astype(np.uint16), kind="stable").astype(np.int64, copy=False)
-    return _stable_radix(j, int(n_groups - 1).bit_length())
+    # one counting pass on the top 16 bits; the packed-key sort after it finishes the job
+    top = (j >> (int(n_groups - 1).bit_length() - 16)).astype(np.uint16)
+    return np.argsort(top, kind="stable").astype(np.int64, copy=False)
 
 
 def order_by_journey_time(
@@ -873,13 +872,21 @@ def order_by_journey_time(
     jg = j if order is None else j[order]
     tg = tk if order is None else tk[order]
     same = jg[1:] == jg[:-1]
-    if not (same & (tg[1:] < tg[:-1])).any():
+    grouped = bool(np.all(jg[1:] >= jg[:-1]))
+    if grouped and not (same & (tg[1:] < tg[:-1])).any():
         if order is None:
             return None, j, t
         return order, jg, (tg if t.dtype.kind in "iu" else t[order])
-    starts = np.flatnonzero(np.concatenate([[True], ~same]))
-    tmin = np.minimum.reduceat(tg, starts)
-    rel = tg.view(np.uint64) - np.repeat(tmin, np.diff(np.append(starts, n))).view(np.uint64)
+    if grouped:  # each journey's start time by runs
+        starts = np.flatnonzero(np.concatenate([[True], ~same]))
+        tmin = np.minimum.reduceat(tg, starts)
+        base = np.repeat(tmin, np.diff(np.append(starts, n)))
+    else:
+        tmin = np.full(n_journeys, _I64_MAX, dtype=np.int64)
+        np.minimum.at(tmin, jg, tg)
+        base = tmin[jg]
+    rel = tg.view(np.uint64) - base.view(np.uint64)
+    del base
     jbits = max(int(n_journeys - 1).bit_length(), 1)
     avail = 63 - jbits
     need = int(rel.max()).bit_length()

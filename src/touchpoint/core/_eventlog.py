@@ -408,9 +408,9 @@ class EventLog:
             else:
                 _warn_if_journey_level(outcome_sorted, starts, jids, cols["outcome"])
         return cls(
-            journey=jcodes.astype(np.int32),
+            journey=jcodes.astype(np.int32, copy=False),
             journey_ids=jids,
-            touchpoint=tpcodes.astype(np.int32),
+            touchpoint=tpcodes.astype(np.int32, copy=False),
             touchpoint_names=names,
             timestamp=tk.view(times.dtype) if times.dtype.kind == "M" else tk,
             outcome=outcome_sorted,
