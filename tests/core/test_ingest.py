@@ -8,8 +8,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import touchpoint as tp
 from touchpoint._lib.columns import factorize, order_by_journey_time, parse_time
@@ -366,10 +365,10 @@ def _named(counts: tp.TransitionCounts) -> Counter:
     for s, o, c in zip(
         counts.src.tolist(), counts.outcome.tolist(), counts.count.tolist(), strict=True
     ):
-        digits = []
+        digits, code = [], s
         for _ in range(counts.order):
-            digits.append(syms[s % radix])
-            s //= radix
+            digits.append(syms[code % radix])
+            code //= radix
         res[(tuple(reversed(digits)), outs[o])] += round(c)
     return res
 
