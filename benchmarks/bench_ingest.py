@@ -193,11 +193,15 @@ def tool_polars(df: Any) -> tuple[Callable[[], Any], Callable[[Any], Pairs]]:
     pdf = pl.from_pandas(df)
 
     def run() -> Any:
+        # sort, then shift with a same-journey mask (faster than shift().over(journey))
         return (
             pdf.lazy()
             .sort(["customer_id", "timestamp"])
-            .with_columns(nxt=pl.col("touchpoint").shift(-1).over("customer_id"))
-            .drop_nulls("nxt")
+            .with_columns(
+                nxt=pl.col("touchpoint").shift(-1),
+                same=pl.col("customer_id") == pl.col("customer_id").shift(-1),
+            )
+            .filter(pl.col("same"))
             .group_by(["touchpoint", "nxt"])
             .len()
             .collect()

@@ -833,7 +833,10 @@ class EventLog:
             return "empty"
         lo, hi = self.timestamp.min(), self.timestamp.max()
         if self.is_datetime:
-            return f"{np.datetime_as_string(lo, unit='D')}..{np.datetime_as_string(hi, unit='D')}"
+            span = f"{np.datetime_as_string(lo, unit='D')}..{np.datetime_as_string(hi, unit='D')}"
+            return f"{span} UTC (from {self.time_zone})" if self.time_zone else span
+        if self.timestamp.dtype.kind in "iu":
+            return f"int {int(lo)}..{int(hi)}"
         return f"float {lo:g}..{hi:g}"
 
     def __repr__(self) -> str:
