@@ -17,7 +17,7 @@ $(VENV)/.demo-installed: $(BIN)/activate pyproject.toml
 
 # Development environment: every optional extra the test-suite exercises.
 $(VENV)/.dev-installed: $(BIN)/activate pyproject.toml
-	$(PIP) install -e ".[dev,dask,docs,progress]" build twine
+	$(PIP) install -e ".[dev,dask,docs,progress,interactive]" build twine
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed

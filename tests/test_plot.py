@@ -84,7 +84,7 @@ def test_journey_graph_layout_and_labels(journey):
     assert {"ad", "search", "site", "checkout", "support"} <= t  # node labels
     assert {"awareness", "consideration", "purchase", "usage"} <= t  # stage headers
     assert "shop" in t
-    assert "0.75" in t  # site -> checkout = 3 / 4 (edge labels)
+    assert "75%" in t  # site -> checkout = 3 / 4 (edge labels)
     # one arrow per edge, wider for likelier edges
     arrows = [p for p in ax.patches if p.__class__.__name__ == "FancyArrowPatch"]
     assert len(arrows) == journey.number_of_edges()
@@ -100,7 +100,8 @@ def test_journey_graph_from_log_into_given_axes(log):
     out = plot.journey_graph(log, ax=ax, min_probability=0.5)
     assert out is ax
     assert non_blank(png(ax))
-    assert {"(no stage)", "ad", "site"} <= texts(ax)
+    # no stages: columns are the typical step (median position of the events)
+    assert {"step 1", "step 2", "ad", "site"} <= texts(ax)
 
 
 def test_journey_graph_rejects_other_objects():
@@ -112,7 +113,7 @@ def test_transition_heatmap(log, journey):
     ax = plot.transition_heatmap(log)
     assert non_blank(png(ax))
     t = texts(ax)
-    assert {"ad", "site", "from", "to", "Transitions"} <= t
+    assert {"ad", "site", "touchpoint (from)", "next touchpoint (to)", "Transitions"} <= t
     # site is left twice: once to checkout, once to support; ad and search always go to site
     assert {"0.50", "1.00"} <= t
     img = ax.images[0].get_array()
@@ -141,7 +142,11 @@ def test_breakdown_from_table_sorted_with_ci():
     ax = plot.breakdown(table)
     assert non_blank(png(ax))
     assert [x.get_text() for x in ax.get_yticklabels()] == ["app", "web", "store"]
-    assert {"nps by channel", "nps", "channel"} <= texts(ax)
+    assert {
+        "NPS by channel",
+        "NPS (% promoters minus % detractors) (bars: 95% CI)",
+        "channel",
+    } <= texts(ax)
     bars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
     assert len(bars) == 1
     segments = bars[0].lines[2][0].get_segments()  # sorted: app, web, store
@@ -204,10 +209,10 @@ def test_heatmap_follows_stage_order(journey):
 def test_html_report_embeds_svg_figures(log, tmp_path):
     from touchpoint.report import build_report
 
-    rep = build_report(log)
+    rep = build_report(log, interactive=False)
     page = rep.to_html()
-    assert page.count("<svg") == 2
-    assert "<figcaption>Observed journey" in page
+    assert page.count("<svg") == 2  # journey map and transition heatmap
+    assert "<figcaption>The observed journey" in page
     assert "Figures" not in rep.to_text()  # HTML only
     assert plt.get_fignums() == []  # report figures never touch pyplot
 
@@ -275,12 +280,12 @@ def test_attribution_bars_from_results(sample):
     effects = tp.removal_effects(tp.fit_markov(log))
     ax = plot.attribution_bars(effects)
     assert non_blank(png(ax))
-    assert {"Removal effects", "removal_effect"} <= texts(ax)
-    heights = sorted((p.get_height() for p in ax.patches), reverse=True)
+    assert {"Removal effects", "conversions lost without the touchpoint"} <= texts(ax)
+    heights = sorted((p.get_width() for p in ax.patches), reverse=True)
     np.testing.assert_allclose(heights, np.sort(effects.effect[effects.effect != 0])[::-1])
     models = {m: tp.attribution(log, model=m) for m in ("markov", "last_touch", "linear")}
     ax = plot.attribution_bars(models)
-    assert {"markov", "last_touch", "linear", "Attribution by model"} <= texts(ax)
+    assert {"markov", "last touch", "linear", "Attribution by model"} <= texts(ax)
     # touchpoints no model credits (after the purchase) are left out
     assert "app_usage" not in texts(ax)
 

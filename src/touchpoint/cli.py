@@ -10,9 +10,13 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from touchpoint._version import __version__
-from touchpoint.exceptions import TouchpointError, TouchpointWarning
+from touchpoint.exceptions import TouchpointError, TouchpointWarning, ValidationError
+
+if TYPE_CHECKING:
+    from touchpoint.table import Table
 
 __all__ = ["main"]
 
@@ -55,6 +59,34 @@ def _parser() -> argparse.ArgumentParser:
         help="rows with the same journey, touchpoint, time and outcome as an earlier row: "
         "keep as real events, drop and count, or stop [keep]",
     )
+    r.add_argument(
+        "--delimiter",
+        default=",",
+        help="field separator of the CSV files, e.g. ';' or 'tab' [,]",
+    )
+    r.add_argument(
+        "--time-format",
+        help="strptime format of the time column, e.g. '%%m/%%d/%%Y %%H:%%M' [ISO 8601]",
+    )
+    r.add_argument("--title", default="Journey report", help="report title [Journey report]")
+    r.add_argument("--nps-col", default="nps", help="NPS (0-10) column of --surveys [nps]")
+    r.add_argument("--csat-col", default="csat", help="CSAT (1-5) column of --surveys [csat]")
+    r.add_argument("--ces-col", default="ces", help="CES (1-7) column of --surveys [ces]")
+    r.add_argument(
+        "--survey-touchpoint-col",
+        default="touchpoint",
+        help="touchpoint column of --surveys [touchpoint]",
+    )
+    r.add_argument(
+        "--survey-journey-col",
+        help="journey id column of --surveys [the --journey-col name]",
+    )
+    r.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars while reading and building [when stderr is a terminal]",
+    )
     r.add_argument("--extra", action="append", default=[], help="extra column to keep (repeatable)")
     r.add_argument(
         "--on-error",
@@ -67,7 +99,112 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run the report on the bundled sample data")
     d.add_argument("--html", default="touchpoint-report.html", help="HTML output path")
     d.add_argument("--top", type=int, default=10, help="rows per table [10]")
+    d.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar over the report's sections [when stderr is a terminal]",
+    )
     return p
+
+
+def _delimiter(value: str) -> str:
+    """``--delimiter``: one character; ``tab`` and ``\\t`` mean a tab."""
+    if value in ("tab", "\\t", "\t"):
+        return "\t"
+    if len(value) != 1:
+        msg = f"--delimiter must be one character, or 'tab' (got {value!r})."
+        raise ValidationError(msg)
+    return value
+
+
+#: Python keyword spellings in library messages, and the flags that set them here.
+_FLAG_OF = {
+    "on_error='drop'": "--on-error drop",
+    "on_error='raise'": "--on-error raise",
+    "on_error=": "--on-error ",
+    "outcome_level=": "--outcome-level ",
+    "conversions=": "--conversions ",
+    "duplicates=": "--duplicates ",
+    "delimiter=": "--delimiter ",
+    "time_format=": "--time-format ",
+    "design=": "--journey ",
+}
+
+
+def _flags(message: str) -> str:
+    """A library message in the command's terms: ``on_error='drop'`` -> ``--on-error drop``."""
+    import re
+
+    for py, flag in _FLAG_OF.items():
+        if py.endswith("="):
+            message = re.sub(re.escape(py) + r"'?([\w-]+)'?", flag + r"\1", message)
+        elif py.startswith("on_error"):
+            message = message.replace(py, flag)
+    return message
+
+
+def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
+    """The survey answers, their columns renamed to what the report reads."""
+    from touchpoint._lib.csv import read_table_columns
+    from touchpoint.table import Table
+
+    columns = dict(read_table_columns(args.surveys, delimiter=delimiter))
+    mapping = {
+        "nps": args.nps_col,
+        "csat": args.csat_col,
+        "ces": args.ces_col,
+        "touchpoint": args.survey_touchpoint_col,
+    }
+    journey = args.survey_journey_col or args.journey_col
+    flag_of = {
+        "nps": "--nps-col",
+        "csat": "--csat-col",
+        "ces": "--ces-col",
+        "touchpoint": "--survey-touchpoint-col",
+    }
+    out: dict[str, object] = {}
+    for role, name in mapping.items():
+        explicit = name != role
+        if name in columns:
+            out[role] = columns[name]
+        elif explicit:
+            msg = (
+                f"{flag_of[role]} {name!r}: no such column in {args.surveys!r}; "
+                f"it has {list(columns)}."
+            )
+            raise ValidationError(msg)
+    if not any(r in out for r in ("nps", "csat", "ces")):
+        msg = (
+            f"{args.surveys!r} has none of the survey columns nps, csat, ces; name yours "
+            f"with --nps-col, --csat-col or --ces-col (the file has {list(columns)})."
+        )
+        raise ValidationError(msg)
+    if journey in columns:
+        out[args.journey_col] = columns[journey]
+    for name, values in columns.items():  # segments and channels ride along
+        if name not in mapping.values() and name not in out and name != journey:
+            out[name] = values
+    for role in ("nps", "csat", "ces"):
+        if role in out:
+            out[role] = _numbers(out[role], mapping[role], args.surveys)
+    return Table(out, title=str(args.surveys))
+
+
+def _numbers(values: object, name: str, path: str) -> object:
+    import numpy as np
+
+    raw = np.asarray(values, dtype=object)
+    out = np.full(len(raw), np.nan)
+    for i, v in enumerate(raw.tolist()):
+        if v == "":
+            continue
+        try:
+            out[i] = float(v)
+        except ValueError:
+            msg = f"{path!r}, column {name!r}, row {i} (file line {i + 2}): not a number {v!r}."
+            raise ValidationError(msg) from None
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -83,12 +220,13 @@ def _run(args: argparse.Namespace) -> int:
             design=sample.design,
             title="Journey report: touchpoint sample brand",
             top=args.top,
+            progress=args.progress,
         )
     else:
         from touchpoint.io import read_csv, read_journey
-        from touchpoint.table import Table
 
         design = read_journey(args.journey) if args.journey else None
+        delimiter = _delimiter(args.delimiter)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TouchpointWarning)
             log = read_csv(
@@ -103,17 +241,25 @@ def _run(args: argparse.Namespace) -> int:
                 on_error=args.on_error,
                 outcome_level=args.outcome_level,
                 duplicates=args.duplicates,
+                delimiter=delimiter,
+                time_format=args.time_format,
+                progress=args.progress,
             )
         for w in caught:
-            print(f"touchpoint: warning: {w.message}", file=sys.stderr)
-        surveys = None
-        if args.surveys:
-            from touchpoint._lib.csv import read_table_columns
-
-            header = list(read_table_columns(args.surveys))
-            numeric = [c for c in ("nps", "csat", "ces") if c in header]
-            surveys = Table.read_csv(args.surveys, numeric=numeric)
-        rep = build_report(log, responses=surveys, design=design, top=args.top)
+            print(f"touchpoint: warning: {_flags(str(w.message))}", file=sys.stderr)
+        if log.n_events == 0:
+            kept = f" ({log.validation})" if log.validation is not None else ""
+            msg = f"no usable rows remain in {args.events!r}{kept}; nothing to report."
+            raise ValidationError(msg)
+        surveys = _read_surveys(args, delimiter) if args.surveys else None
+        rep = build_report(
+            log,
+            responses=surveys,
+            design=design,
+            top=args.top,
+            title=args.title,
+            progress=args.progress,
+        )
     print(rep.to_text())
     if args.html:
         rep.write_html(args.html)
@@ -127,5 +273,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except (TouchpointError, OSError) as exc:
-        print(f"touchpoint: error: {exc}", file=sys.stderr)
+        print(f"touchpoint: error: {_flags(str(exc))}", file=sys.stderr)
         return 2

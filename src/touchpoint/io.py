@@ -48,6 +48,7 @@ def read_csv(
     outcome_level: OutcomeLevel = ...,
     duplicates: Duplicates = ...,
     delimiter: str = ...,
+    time_format: str | None = ...,
     engine: Engine = ...,
     chunksize: None = ...,
     progress: bool | None = ...,
@@ -67,6 +68,7 @@ def read_csv(
     outcome_level: OutcomeLevel = ...,
     duplicates: Duplicates = ...,
     delimiter: str = ...,
+    time_format: str | None = ...,
     engine: Engine = ...,
     chunksize: int,
     progress: bool | None = ...,
@@ -85,6 +87,7 @@ def read_csv(
     outcome_level: OutcomeLevel = "event",
     duplicates: Duplicates = "keep",
     delimiter: str = ",",
+    time_format: str | None = None,
     engine: Engine = "auto",
     chunksize: int | None = None,
     progress: bool | None = None,
@@ -108,7 +111,12 @@ def read_csv(
         ``duplicates`` for rows equal on journey, touchpoint, time and outcome
         (kept as real events by default).
     delimiter : str
-        Field separator.
+        Field separator (``";"`` for many European exports, ``"\t"`` for TSV).
+    time_format : str, optional
+        A :func:`datetime.datetime.strptime` format for the time column, such as
+        ``"%m/%d/%Y %H:%M"`` for US dates; by default times are ISO 8601 or
+        numbers. A value that does not match is reported like any bad time
+        (column, row, value), or dropped and counted with ``on_error="drop"``.
     engine : {"auto", "python", "pyarrow", "polars"}
         ``"python"`` uses only the standard library; ``"auto"`` (default)
         picks pyarrow, then polars, when installed, else the standard library.
@@ -167,11 +175,12 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
             outcome_level=outcome_level,
             duplicates=duplicates,
             delimiter=delimiter,
+            time_format=time_format,
             engine=engine,
             chunksize=chunksize,
             progress=progress,
         )
-    columns = _read_with_engine(path, delimiter, engine)
+    columns = _read_all(path, delimiter, engine, progress)
     _check_file_columns(path, names, columns)
     return _log_of(
         columns,
@@ -182,7 +191,52 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
         outcome_level=outcome_level,
         duplicates=duplicates,
         start=0,
+        time_format=time_format,
     )
+
+
+def _read_all(
+    path: str | os.PathLike[str], delimiter: str, engine: Engine, progress: bool | None
+) -> dict[str, np.ndarray[Any, Any]]:
+    """The whole file's columns; with a progress bar, read in blocks that update it."""
+    from touchpoint._lib.progress import progress_bar, progress_enabled
+
+    if not progress_enabled(progress) or engine == "polars":
+        return _read_with_engine(path, delimiter, engine)
+    _check_engine(engine)
+    _check_path(path)
+    blocks = _raw_blocks(path, delimiter, engine, 100_000)
+    header: list[str] = next(blocks)
+    parts: list[dict[str, np.ndarray[Any, Any]]] = []
+    with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
+        for block in blocks:
+            parts.append(block)
+            bar.update(len(next(iter(block.values()))) if block else 0)
+    if not parts:
+        return {name: np.empty(0, dtype=object) for name in header}
+    return {name: np.concatenate([b[name] for b in parts]) for name in header}
+
+
+def _parse_time_format(values: np.ndarray[Any, Any], fmt: str) -> np.ndarray[Any, Any]:
+    """``values`` parsed with ``strptime(fmt)``; a value that does not match stays as it is.
+
+    Unmatched values then fail the event log's own time validation, which names
+    the column, the row and the value (or drops and counts them).
+    """
+    import datetime as dt
+
+    uniq, inverse = np.unique(values.astype(str), return_inverse=True)
+    parsed = np.empty(len(uniq), dtype=object)
+    for i, v in enumerate(uniq.tolist()):
+        try:
+            t = dt.datetime.strptime(v, fmt)
+        except ValueError:
+            parsed[i] = v
+            continue
+        if t.tzinfo is not None:
+            t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        parsed[i] = np.datetime64(t, "ns")
+    return parsed[inverse.reshape(-1)]
 
 
 def _log_of(
@@ -195,13 +249,17 @@ def _log_of(
     outcome_level: OutcomeLevel = "event",
     duplicates: Duplicates = "keep",
     start: int,
+    time_format: str | None = None,
 ) -> EventLog:
     """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
     extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
+    times = cols[names["time"]]
+    if time_format is not None:
+        times = _parse_time_format(times, time_format)
     return EventLog.from_arrays(
         cols[names["journey"]],
         cols[names["touchpoint"]],
-        cols[names["time"]],
+        times,
         cols[names["outcome"]] if "outcome" in names else None,
         {e: cols[names[e]] for e in extra},
         design=design,
@@ -252,6 +310,7 @@ def _read_csv_chunks(
     outcome_level: OutcomeLevel,
     duplicates: Duplicates,
     delimiter: str,
+    time_format: str | None,
     engine: Engine,
     chunksize: int,
     progress: bool | None,
@@ -276,6 +335,7 @@ def _read_csv_chunks(
             outcome_level=outcome_level,
             duplicates=duplicates,
             start=start,
+            time_format=time_format,
         )
 
     def gen() -> Iterator[EventLog]:

@@ -20,6 +20,9 @@ from numpy.typing import NDArray
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from touchpoint.core._eventlog import EventLog
     from touchpoint.core._journey import Journey
 
 __all__ = [
@@ -28,19 +31,30 @@ __all__ = [
     "figure_svg",
     "funnel_bars",
     "journey_graph",
+    "step_positions",
     "transition_heatmap",
 ]
 
 _UNSTAGED = "(no stage)"
+_EDGE = "#3b5ba5"
+_KEY = "#e07b39"
+_BAR = "#5b7bc0"
 
 
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
     _, new = plt.subplots(figsize=figsize, layout="constrained")
     return new
+
+
+def _words(name: str) -> str:
+    """A column name as axis-label words: ``removal_effect`` -> ``removal effect``."""
+    from touchpoint._lib.format import human_label
+
+    return human_label(name)
 
 
 def _journey_of(obj: Any) -> Journey:
@@ -62,46 +76,144 @@ def _journey_of(obj: Any) -> Journey:
     raise ValidationError(msg)
 
 
-def _layout(journey: Journey) -> dict[str, tuple[float, float]]:
-    """Columns by stage (in stage order), touchpoints spread vertically in each column."""
-    order = {s.name: i for i, s in enumerate(journey.stages)}
-    columns: dict[int, list[str]] = {}
-    stage_col: dict[str, int] = {}
-    for name, data in journey.nodes(data=True):
-        stage = data.get("stage")
-        col = order.get(stage, len(order)) if stage is not None else len(order)
-        stage_col[name] = col
-        columns.setdefault(col, [])
-        columns[col].append(name)
-    used = sorted(columns)
-    rank = {c: i for i, c in enumerate(used)}
-    pos: dict[str, tuple[float, float]] = {}
-    for c in used:
-        names = columns[c]
-        n = len(names)
-        for i, name in enumerate(names):
-            pos[name] = (float(rank[c]), (n - 1) / 2 - i)
-    return pos
+def step_positions(log: EventLog) -> dict[str, float]:
+    """Typical step of each touchpoint: the median position (0 = first) of its events.
+
+    Examples
+    --------
+    >>> import touchpoint as tp
+    >>> log = tp.EventLog.from_arrays([1, 1, 2, 2, 2], ["ad", "buy", "ad", "site", "buy"],
+    ...                               [0, 1, 0, 1, 2])
+    >>> step_positions(log)
+    {'ad': 0.0, 'buy': 1.5, 'site': 1.0}
+    """
+    j = np.asarray(log.journey)
+    n = len(j)
+    if n == 0:
+        return {}
+    start = np.r_[0, np.flatnonzero(j[1:] != j[:-1]) + 1]
+    pos = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+    tp_codes = np.asarray(log.touchpoint)
+    order = np.argsort(tp_codes, kind="stable")
+    bounds = np.searchsorted(tp_codes[order], np.arange(len(log.touchpoint_names) + 1))
+    out: dict[str, float] = {}
+    for code, name in enumerate(log.touchpoint_names):
+        sel = pos[order[bounds[code] : bounds[code + 1]]]
+        if len(sel):
+            out[name] = float(np.median(sel))
+    return out
 
 
-def _finish_graph(ax: Any, title: str | None, j: Journey) -> Any:
-    ax.set_title(title if title is not None else (j.name or "Journey"))
-    ax.set_axis_off()
-    return ax
+def _columns(j: Journey, steps: Mapping[str, float] | None) -> tuple[dict[str, int], list[str]]:
+    """Column of each node and the column headers: stages, else typical steps."""
+    import networkx as nx
+
+    g = _graph_of(j)
+    stage_order = {s.name: i for i, s in enumerate(j.stages)}
+    stage = {n: g.nodes[n].get("stage") for n in g.nodes}
+    if stage_order and any(s in stage_order for s in stage.values()):
+        big = len(stage_order)
+        rank_of = {n: stage_order.get(s, big) if s else big for n, s in stage.items()}
+        used = sorted(set(rank_of.values()))
+        col = {n: used.index(r) for n, r in rank_of.items()}
+        names = [s.name for s in j.stages]
+        return col, [names[r] if r < big else _UNSTAGED for r in used]
+    if steps is None:
+        steps = {n: float(d["step"]) for n, d in g.nodes(data=True) if "step" in d} or None
+    if steps is None:  # breadth-first layers from the touchpoints journeys enter by
+        sources = [n for n in g.nodes if all(p == n for p in g.predecessors(n))]
+        if not sources and len(g):
+            sources = [
+                max(
+                    g.nodes,
+                    key=lambda n: g.out_degree(n, weight="count") - g.in_degree(n, weight="count"),
+                )
+            ]
+        steps = {}
+        for depth, layer in enumerate(nx.bfs_layers(g, sources) if sources else []):
+            steps |= dict.fromkeys(layer, float(depth))
+    last = max(steps.values(), default=-1.0) + 1
+    layer_of = {n: round(float(steps.get(n, last))) for n in g.nodes}
+    used = sorted(set(layer_of.values()))
+    return {n: used.index(v) for n, v in layer_of.items()}, [f"step {v + 1}" for v in used]
+
+
+def _graph_of(j: Any) -> Any:
+    """The networkx graph of a Journey (the Journey itself once it is a DiGraph)."""
+    graph = getattr(j, "graph", None)
+    return j if graph is None else graph
+
+
+def _journey_layout(
+    j: Journey, steps: Mapping[str, float] | None = None
+) -> tuple[dict[str, tuple[float, float]], list[str]]:
+    """Node positions and column headers.
+
+    Columns are the stages (or typical steps), placed with
+    :func:`networkx.multipartite_layout`; within a column, touchpoints are ordered
+    by the mean row of where their traffic comes from (one barycentre pass, fewer
+    crossings) and spaced one unit apart, so nodes never overlap.
+    """
+    import networkx as nx
+
+    g = _graph_of(j)
+    col, headers = _columns(j, steps)
+    by_col: dict[int, list[str]] = {}
+    for n in g.nodes:
+        by_col.setdefault(col[n], []).append(n)
+    row: dict[str, float] = {}
+    for c in sorted(by_col):
+        names = by_col[c]
+
+        def weight(n: str) -> float:
+            return float(g.in_degree(n, weight="count") + g.out_degree(n, weight="count"))
+
+        def barycentre(n: str) -> float:
+            w = [
+                (row[p], float(g.edges[p, n].get("count", 1)))
+                for p in g.predecessors(n)
+                if p in row
+            ]
+            total = sum(x for _, x in w)
+            return sum(y * x for y, x in w) / total if total else float("inf")
+
+        names.sort(key=(lambda n: -weight(n)) if not row else barycentre)
+        span = (len(names) - 1) / 2
+        for i, n in enumerate(names):
+            row[n] = span - i
+    layered: nx.DiGraph[str] = nx.DiGraph()
+    for c in sorted(by_col):
+        layered.add_nodes_from(by_col[c], layer=c)
+    raw = nx.multipartite_layout(layered, subset_key="layer")
+    xs = sorted({round(float(p[0]), 9) for p in raw.values()})
+    pos = {n: (float(xs.index(round(float(raw[n][0]), 9))), row[n]) for n in layered}
+    return pos, headers
+
+
+def _journey_size(
+    pos: Mapping[str, tuple[float, float]], headers: Sequence[str]
+) -> tuple[float, float]:
+    """A readable figure size: 1.75 in per column, 0.62 in per row, within 15 x 11 in."""
+    rows = max((sum(1 for x, _ in pos.values() if x == c) for c in range(len(headers))), default=1)
+    return (
+        min(15.0, max(6.0, 1.75 * len(headers) + 1.0)),
+        min(11.0, max(4.0, 0.62 * rows + 2.2)),
+    )
 
 
 def journey_graph(
-    journey: Any,
+    journey: Journey | EventLog,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     min_probability: float = 0.0,
     max_width: float = 6.0,
-    node_size: float = 900.0,
     labels: bool = True,
     edge_labels: bool = False,
+    legend: bool = True,
+    steps: Mapping[str, float] | EventLog | None = None,
     title: str | None = None,
-) -> Any:
-    """Draw a journey: nodes in one column per stage, edge width by probability.
+) -> Axes:
+    """Draw a journey: one column per stage (or typical step), edge width by probability.
 
     Parameters
     ----------
@@ -109,21 +221,33 @@ def journey_graph(
         The journey graph (edges carry ``probability``); an event log is turned
         into its observed journey with :meth:`Journey.from_events`.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw into; a new figure when omitted.
+        Axes to draw into; a new figure sized to the graph when omitted.
     min_probability : float
         Hide edges with a smaller transition probability (declutters big graphs).
     max_width : float
         Line width of an edge with probability 1.
-    node_size : float
-        Marker area of the nodes (points squared).
     labels, edge_labels : bool
-        Write touchpoint names next to nodes / probabilities on edges.
+        Write touchpoint names under nodes / probabilities on the edges (at the
+        middle of each curve).
+    legend : bool
+        Explain node colours, edge widths and the repeat marker below the graph.
+    steps : mapping or EventLog, optional
+        Without stages, the column of each touchpoint: its typical step (a
+        mapping of touchpoint to step, or an event log to take the median
+        position of each touchpoint's events from). By default an event log
+        passed as ``journey`` is used, else breadth-first layers from the
+        touchpoints journeys start at.
     title : str, optional
         Axes title (default: the journey's name, or "Journey").
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    Self-loops (a touchpoint followed by itself) are not drawn as edges: the
+    share that repeats is written next to the node (``↻ 40%``).
 
     Examples
     --------
@@ -134,64 +258,89 @@ def journey_graph(
     >>> j.add_touchpoint(tp.Touchpoint("ad", stage="awareness"))
     >>> j.add_touchpoint(tp.Touchpoint("checkout", stage="purchase"))
     >>> j.add_transition("ad", "checkout", count=4)
-    >>> ax = journey_graph(j)
-    >>> ax.get_title()
-    'Journey'
+    >>> ax = journey_graph(j, edge_labels=True)
+    >>> ax.get_title(), [t.get_text() for t in ax.texts if t.get_text().endswith("%")]
+    ('Journey', ['100%'])
     """
+    from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch
 
+    from touchpoint.core._eventlog import EventLog
+
+    if steps is None and isinstance(journey, EventLog):
+        steps = journey
+    if isinstance(steps, EventLog):
+        steps = step_positions(steps)
     j = _journey_of(journey)
-    ax = _axes(ax, (max(6.0, 2.2 * max(len(j.stages), 1)), 5.0))
-    pos = _layout(j)
-    g = j
-    if not len(pos):
-        return _finish_graph(ax, title, j)
-    # stage bands and headers
-    stage_names = {round(x): g.nodes[n].get("stage") for n, (x, _) in pos.items()}
-    ys = [y for _, y in pos.values()]
-    top = max(ys) + 0.9
-    for x, stage in sorted(stage_names.items()):
-        ax.axvspan(x - 0.4, x + 0.4, color="#eef0f6" if x % 2 == 0 else "#f7f7fb", zorder=0)
-        ax.text(
-            x,
-            top,
-            stage or _UNSTAGED,
-            ha="center",
-            va="bottom",
-            fontsize=9,
-            fontweight="bold",
-            color="#334",
-        )
-    # edges
+    g = _graph_of(j)
+    pos, headers = _journey_layout(j, steps)
+    ax = _axes(ax, _journey_size(pos, headers))
+    ax.set_title(title if title is not None else (j.name or "Journey"))
+    ax.set_axis_off()
+    if not pos:
+        return ax
+    n_cols = len(headers)
+    half = max(abs(y) for _, y in pos.values())
+    top, bottom = half + 0.75, -half - 0.75
+    for x, head in enumerate(headers):
+        ax.axvspan(x - 0.45, x + 0.45, color="#eef0f6" if x % 2 == 0 else "#f7f7fb", zorder=0)
+        ax.text(x, top, head, ha="center", va="bottom", fontsize=9, fontweight="bold", color="#334")
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(bottom, top + 0.5)
+    # nodes: circles 0.42 units across, whatever the figure's size (never overlapping)
+    root: Any = ax.figure
+    root = getattr(root, "figure", root)  # a subfigure's root figure holds the size
+    box = ax.get_position()
+    width_pt = float(root.get_figwidth()) * box.width * 72
+    height_pt = float(root.get_figheight()) * box.height * 72
+    unit = min(width_pt / n_cols, height_pt / (top + 0.5 - bottom))
+    diameter = float(np.clip(0.42 * unit, 6.0, 28.0))
+    loops: dict[str, float] = {}
+    edges = []
     for a, b, d in g.edges(data=True):
         p = float(d.get("probability", 0.0))
-        if p < min_probability or p <= 0:
+        if p <= 0 or p < min_probability:
+            continue
+        if a == b:
+            loops[a] = p
             continue
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        rad = 0.25 if x1 <= x0 else 0.08
-        arrow = FancyArrowPatch(
-            (x0, y0),
-            (x1, y1),
-            arrowstyle="-|>",
-            mutation_scale=8 + 6 * p,
-            connectionstyle=f"arc3,rad={rad}",
-            linewidth=max(0.3, max_width * p),
-            color="#3b5ba5",
-            alpha=0.35 + 0.5 * p,
-            shrinkA=11,
-            shrinkB=11,
-            zorder=1,
+        rad = 0.5 if x1 == x0 else (0.3 if x1 < x0 else (0.12 if x1 - x0 > 1 else 0.05))
+        edges.append((x0, y0, x1, y1, rad, p))
+        ax.add_patch(
+            FancyArrowPatch(
+                (x0, y0),
+                (x1, y1),
+                arrowstyle="-|>",
+                mutation_scale=7 + 6 * p,
+                connectionstyle=f"arc3,rad={rad}",
+                linewidth=max(0.4, max_width * p),
+                color=_EDGE,
+                alpha=0.3 + 0.55 * p,
+                shrinkA=diameter / 2 + 1,
+                shrinkB=diameter / 2 + 1,
+                zorder=1,
+            )
         )
-        ax.add_patch(arrow)
-        if edge_labels:
+    if edge_labels and edges:
+        # arc3 curves are quadratic Beziers in display space: the label sits at t = 1/2
+        trans = ax.transData
+        for x0, y0, x1, y1, rad, p in edges:
+            (X0, Y0), (X1, Y1) = trans.transform([(x0, y0), (x1, y1)])
+            cx = (X0 + X1) / 2 + rad * (Y1 - Y0)
+            cy = (Y0 + Y1) / 2 - rad * (X1 - X0)
+            mid = (0.25 * X0 + 0.5 * cx + 0.25 * X1, 0.25 * Y0 + 0.5 * cy + 0.25 * Y1)
+            lx, ly = trans.inverted().transform(mid)
             ax.text(
-                (x0 + x1) / 2,
-                (y0 + y1) / 2 + 0.08,
-                f"{p:.2f}",
-                fontsize=7,
+                lx,
+                ly,
+                f"{100 * p:.0f}%",
+                fontsize=6.5,
                 ha="center",
-                color="#3b5ba5",
-                zorder=3,
+                va="center",
+                color=_EDGE,
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             )
     names = list(pos)
     xy = np.array([pos[n] for n in names])
@@ -199,29 +348,78 @@ def journey_graph(
     ax.scatter(
         xy[:, 0],
         xy[:, 1],
-        s=node_size,
-        c=np.where(key, "#e07b39", "#ffffff"),
+        s=diameter**2,
+        c=np.where(key, _KEY, "#ffffff"),
         edgecolors="#223",
-        linewidths=1.2,
+        linewidths=1.1,
         zorder=2,
     )
-    if labels:
-        for n, (x, y) in zip(names, xy.tolist(), strict=True):
-            ax.text(x, y - 0.3, n, ha="center", va="top", fontsize=8, zorder=3)
-    ax.set_xlim(-0.6, xy[:, 0].max() + 0.6)
-    ax.set_ylim(min(ys) - 0.9, top + 0.5)
-    return _finish_graph(ax, title, j)
+    for n, (x, y) in zip(names, xy.tolist(), strict=True):
+        if labels:
+            ax.annotate(
+                n,
+                (x, y),
+                xytext=(0, -diameter / 2 - 1.5),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=7.5,
+                zorder=5,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+            )
+        if n in loops:
+            ax.annotate(
+                f"↻ {100 * loops[n]:.0f}%",
+                (x, y),
+                xytext=(diameter / 2 + 1, diameter / 2 - 2),
+                textcoords="offset points",
+                fontsize=6.5,
+                color=_EDGE,
+                zorder=5,
+            )
+    if legend:
+        handles = [
+            Line2D([], [], marker="o", ls="", mfc="#ffffff", mec="#223", ms=8, label="touchpoint")
+        ]
+        if key.any():
+            handles.append(
+                Line2D(
+                    [], [], marker="o", ls="", mfc=_KEY, mec="#223", ms=8, label="key touchpoint"
+                )
+            )
+        handles += [
+            Line2D(
+                [],
+                [],
+                color=_EDGE,
+                lw=max(0.4, max_width * p),
+                alpha=0.3 + 0.55 * p,
+                label=f"{100 * p:.0f}% of next steps",
+            )
+            for p in (0.25, 0.5, 1.0)
+        ]
+        if loops:
+            handles.append(Line2D([], [], ls="", label="↻ share that repeats"))
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=min(len(handles), 6),
+            fontsize=7.5,
+            frameon=False,
+        )
+    return ax
 
 
 def transition_heatmap(
     source: Any,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     normalize: bool = True,
     annotate: bool | None = None,
     cmap: str = "Blues",
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """Heatmap of transition counts or probabilities (rows: from, columns: to).
 
     Parameters
@@ -250,7 +448,7 @@ def transition_heatmap(
     >>> import touchpoint as tp
     >>> log = tp.EventLog.from_arrays([1, 1, 2, 2], ["ad", "buy", "ad", "site"], [0, 1, 0, 1])
     >>> transition_heatmap(log).get_ylabel()
-    'from'
+    'touchpoint (from)'
     """
     names, matrix = _transition_matrix(source, normalize=normalize)
     k = len(names)
@@ -258,8 +456,8 @@ def transition_heatmap(
     im = ax.imshow(matrix, cmap=cmap, aspect="auto", vmin=0.0)
     ax.set_xticks(range(k), labels=list(names), rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(k), labels=list(names), fontsize=8)
-    ax.set_xlabel("to")
-    ax.set_ylabel("from")
+    ax.set_xlabel("next touchpoint (to)")
+    ax.set_ylabel("touchpoint (from)")
     if annotate is None:
         annotate = k <= 15
     if annotate and k:
@@ -277,7 +475,9 @@ def transition_heatmap(
                         fontsize=6,
                         color="white" if v > hi / 2 else "black",
                     )
-    ax.figure.colorbar(im, ax=ax, label="probability" if normalize else "count")
+    ax.figure.colorbar(
+        im, ax=ax, label="share of next steps" if normalize else "transitions", shrink=0.8
+    )
     ax.set_title(title if title is not None else "Transitions")
     return ax
 
@@ -411,7 +611,7 @@ def _label_column(
 
 
 def _barh(
-    ax: Any,
+    ax: Axes,
     y: NDArray[Any],
     values: NDArray[np.float64],
     low: NDArray[np.float64] | None,
@@ -421,21 +621,33 @@ def _barh(
         y,
         values,
         xerr=_errorbars(values, low, high),
-        color="#5b7bc0",
+        color=_BAR,
         ecolor="#223",
         capsize=3,
     )
 
 
+_METRIC_AXIS = {
+    "nps": "NPS (% promoters minus % detractors)",
+    "csat": "CSAT (% answering 4 or 5)",
+    "ces": "CES (mean answer)",
+    "score": "score",
+}
+
+
+def _ci_note(low: NDArray[np.float64] | None, level: float = 0.95) -> str:
+    return f" (bars: {100 * level:.0f}% CI)" if low is not None else ""
+
+
 def breakdown(
     result: Any,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     value: str | None = None,
     label: str | None = None,
     title: str | None = None,
     sort: bool = True,
-) -> Any:
+) -> Axes:
     """Horizontal bars of a metric per group, with confidence intervals.
 
     Parameters
@@ -482,10 +694,14 @@ def breakdown(
     y = np.arange(len(vals))
     _barh(ax, y, vals, low, high)
     ax.set_yticks(y, labels=labs)
-    ax.set_xlabel(value)
-    ax.set_ylabel(label)
+    metric = str(getattr(result, "metric", "") or value)
+    titled = str(getattr(result, "title", "") or "").split(" ", 1)[0].lower()
+    if value == "score" and titled in _METRIC_AXIS:  # breakdown tables: "CSAT by channel"
+        metric = titled
+    ax.set_xlabel(_METRIC_AXIS.get(metric.lower(), _words(metric)) + _ci_note(low))
+    ax.set_ylabel("" if label == "group" else _words(label))
     ax.axvline(0, color="#888", linewidth=0.8)
-    default = getattr(result, "title", "") or f"{value} by {label}"
+    default = getattr(result, "title", "") or f"{_words(metric)} by {_words(label)}"
     ax.set_title(title if title is not None else default)
     return ax
 
@@ -493,11 +709,16 @@ def breakdown(
 def funnel_bars(
     funnel: Any,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str | None = None,
     confidence_level: float = 0.95,
-) -> Any:
+    segments: bool = True,
+) -> Axes:
     """Funnel bars: share of the first step reaching each step, with confidence intervals.
+
+    The one funnel chart: :meth:`Funnel.plot <touchpoint.Funnel.plot>` draws this.
+    Bars are labelled with the count and the share of the first step; the axis
+    stops at 100%.
 
     Parameters
     ----------
@@ -510,6 +731,9 @@ def funnel_bars(
     title : str, optional
     confidence_level : float
         Level of the intervals.
+    segments : bool
+        For a funnel with segments (``by=``), one bar per segment and step, each
+        a share of its own segment's first step.
 
     Returns
     -------
@@ -520,17 +744,22 @@ def funnel_bars(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> ax = funnel_bars({"step": ["visit", "cart", "buy"], "reached": [100, 40, 10]})
-    >>> ax.get_title()
-    'Funnel'
+    >>> ax.get_title(), [float(x) for x in ax.get_xlim()]
+    ('Funnel', [0.0, 1.0])
     """
+    from matplotlib.ticker import PercentFormatter
+
     from touchpoint._lib.stats import proportion_ci
     from touchpoint.funnels import Funnel
 
+    seg_funnels = getattr(funnel, "segments", None)
+    if segments and isinstance(funnel, Funnel) and seg_funnels:
+        return _funnel_segments(funnel, seg_funnels, ax=ax, title=title)
     if isinstance(funnel, Funnel):  # its table at the requested confidence level
         cols = funnel.to_table(confidence_level=confidence_level).to_dict()
     else:
         cols = _table_columns(funnel)
-    if "segment" in cols:  # a funnel by segment: the overall bars only
+    if "segment" in cols:  # a funnel table by segment: the overall bars only
         msg = "funnel_bars draws one funnel; pass funnel.segments[value] or a funnel without by=."
         raise ValidationError(msg)
     step = _pick(cols, ("step", "name", "touchpoint"), "step")
@@ -542,17 +771,45 @@ def funnel_bars(
     low, high = _ci_cols(cols, "first")
     if low is None or high is None:
         low, high = proportion_ci(counts.astype(np.int64), int(base), confidence_level, "wilson")
-    ax = _axes(ax, (7.0, max(2.5, 0.5 * len(steps) + 1.2)))
+    ax = _axes(ax, (6.5, max(2.5, 0.45 * len(steps) + 1.3)))
     y = np.arange(len(steps))[::-1]
     _barh(ax, y, share, low, high)
-    for yi, c, sh in zip(y.tolist(), counts.tolist(), share.tolist(), strict=True):
-        ax.text(
-            min(sh, 1.0) + 0.02, yi + 0.22, f"{c:,.0f} ({100 * sh:.1f}%)", va="center", fontsize=8
-        )
+    for yi, c, sh, hi in zip(
+        y.tolist(), counts.tolist(), share.tolist(), high.tolist(), strict=True
+    ):
+        text = f"{c:,.0f} ({100 * sh:.1f}%)"
+        if sh >= 0.45:  # inside the bar, white on blue
+            ax.text(sh / 2, yi, text, va="center", ha="center", fontsize=8, color="white")
+        else:
+            ax.text(min(max(hi, sh) + 0.015, 0.8), yi, text, va="center", fontsize=8)
     ax.set_yticks(y, labels=steps)
-    ax.set_xlim(0, 1.25)
-    ax.set_xlabel(f"share of the first step (error bars: {100 * confidence_level:.0f}% CI)")
+    ax.set_xlim(0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"share of the first step reaching each step ({100 * confidence_level:.0f}% CI)")
     ax.set_title(title if title is not None else "Funnel")
+    return ax
+
+
+def _funnel_segments(
+    funnel: Any, seg_funnels: Mapping[Any, Any], *, ax: Axes | None, title: str | None
+) -> Axes:
+    """Grouped bars: each segment's share of its own first step, per step."""
+    from matplotlib.ticker import PercentFormatter
+
+    steps = [s.label for s in funnel.steps]
+    m = len(seg_funnels)
+    ax = _axes(ax, (6.5, max(2.5, (0.25 * m + 0.2) * len(steps) + 1.5)))
+    y = np.arange(len(steps))[::-1].astype(float)
+    h = 0.8 / m
+    for i, (seg, f) in enumerate(seg_funnels.items()):
+        vals = [s.conversion_from_first if s.first_reached else 0.0 for s in f.steps]
+        ax.barh(y + 0.4 - h / 2 - i * h, vals, height=h, label=str(seg))
+    ax.set_yticks(y, labels=steps)
+    ax.set_xlim(0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of the segment's first step reaching each step")
+    ax.legend(title=_words(str(getattr(funnel, "by", "") or "segment")), fontsize=8)
+    ax.set_title(title if title is not None else "Funnel by segment")
     return ax
 
 
@@ -598,12 +855,12 @@ def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, s
 def attribution_bars(
     result: Any,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     value: str | None = None,
     label: str | None = None,
     title: str | None = None,
     drop_zero: bool = True,
-) -> Any:
+) -> Axes:
     """Bars of attributed credit (or removal effect) per touchpoint or channel.
 
     Parameters
@@ -664,28 +921,52 @@ def attribution_bars(
         keep = np.any([np.asarray(cols[c], dtype=float) != 0 for c in numeric], axis=0)
     labs = [str(x) for x, k in zip(np.asarray(cols[label]).tolist(), keep, strict=True) if k]
     k = len(numeric)
-    ax = _axes(ax, (max(6.0, 0.5 * len(labs) * max(k, 1) + 2.5), 4.2))
-    x = np.arange(len(labs))
-    width = 0.8 / k
+    # horizontal bars: long names stay readable, and comparing many models grows
+    # the figure's height a little instead of its width (never 27 inches wide)
+    ax = _axes(ax, (7.0, min(12.0, max(2.8, (0.22 * k + 0.12) * len(labs) + 1.6))))
+    y = np.arange(len(labs))[::-1].astype(float)
+    height = 0.8 / k
     for i, c in enumerate(numeric):
         vals = np.asarray(cols[c], dtype=float)[keep]
         low, high = _ci_cols({n: np.asarray(v)[keep] for n, v in cols.items()}, c)
-        ax.bar(
-            x + (i - (k - 1) / 2) * width,
+        ax.barh(
+            y + 0.4 - height / 2 - i * height,
             vals,
-            width=width,
-            label=c,
-            yerr=_errorbars(vals, low, high),
+            height=height,
+            label=_words(c),
+            xerr=_errorbars(vals, low, high),
             capsize=2,
+            color=_BAR if k == 1 else None,
         )
-    ax.set_xticks(x, labels=labs, rotation=35 if len(labs) > 5 else 0, ha="right")
-    ax.set_xlabel(label)
-    ax.set_ylabel("credit" if k > 1 else numeric[0])
-    ax.axhline(0, color="#888", linewidth=0.8)
+    ax.set_yticks(y, labels=labs)
+    ax.set_ylabel("" if label in ("touchpoint", "channel", "state") else _words(label))
+    ax.axvline(0, color="#888", linewidth=0.8)
+    shares = all(c in ("share", "removal_effect") or k > 1 for c in numeric)
+    if (
+        shares
+        and np.nanmax(
+            np.abs(np.r_[[np.asarray(cols[c], dtype=float)[keep] for c in numeric]]), initial=0
+        )
+        <= 1
+    ):
+        from matplotlib.ticker import PercentFormatter
+
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(
+        _CREDIT_AXIS.get(numeric[0], _words(numeric[0])) if k == 1 else "share of the credit"
+    )
     if k > 1:
-        ax.legend(fontsize=8)
+        ax.legend(title="model", fontsize=8)
     ax.set_title(title if title is not None else default_title)
     return ax
+
+
+_CREDIT_AXIS = {
+    "removal_effect": "conversions lost without the touchpoint",
+    "share": "share of the credit",
+    "conversions": "conversions credited",
+    "value": "value credited",
+}
 
 
 def figure_svg(ax_or_fig: Any) -> str:

@@ -8,7 +8,6 @@ pandas or polars, ``_repr_html_`` renders it in a notebook.
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, overload
@@ -18,9 +17,10 @@ from numpy.typing import NDArray
 
 from touchpoint._lib.columns import as_array
 from touchpoint._lib.compat import warn_deprecated
+from touchpoint._lib.format import format_cell, format_html, format_text
 from touchpoint.exceptions import ValidationError
 
-__all__ = ["Table"]
+__all__ = ["Table", "format_cell", "format_html", "format_text"]
 
 
 class Table:
@@ -44,7 +44,7 @@ class Table:
     >>> t["csat"].tolist(), t.row(1)
     ([4.2, 3.9], {'touchpoint': 'store', 'csat': 3.9})
     >>> print(t.to_text())
-    touchpoint  csat
+    touchpoint  CSAT
     ad           4.2
     store        3.9
     """
@@ -200,13 +200,18 @@ class Table:
         raise ValidationError(msg)
 
     def to_text(self, max_rows: int = 30) -> str:
-        """A plain-text rendering (numbers right-aligned)."""
-        return format_text(self.columns, [list(r.values()) for r in self.head(max_rows)])
+        """A plain-text rendering: numbers right-aligned with separators, a note when cut."""
+        return format_text(
+            self.columns, [list(r.values()) for r in self.head(max_rows)], total=len(self)
+        )
 
-    def to_html(self, max_rows: int = 200) -> str:
-        """An HTML table; every value is escaped."""
+    def to_html(self, max_rows: int = 20) -> str:
+        """An HTML table (every value escaped); longer tables are cut with a note."""
         return format_html(
-            self.columns, [list(r.values()) for r in self.head(max_rows)], caption=self.title
+            self.columns,
+            [list(r.values()) for r in self.head(max_rows)],
+            caption=self.title,
+            total=len(self),
         )
 
     def _repr_html_(self) -> str:
@@ -228,44 +233,3 @@ class Table:
 
 def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def format_cell(v: Any) -> str:
-    """Format one value for text/HTML tables."""
-    v = _py(v)
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if np.isnan(v):
-            return ""
-        return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else f"{v:,.3f}".rstrip("0").rstrip(".")
-    return str(v)
-
-
-def format_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Format rows as an aligned plain-text table."""
-    cells = [[format_cell(v) for v in r] for r in rows]
-    numeric = [
-        all(isinstance(_py(r[j]), int | float) for r in rows) if rows else False
-        for j in range(len(headers))
-    ]
-    widths = [max([len(h)] + [len(c[j]) for c in cells]) for j, h in enumerate(headers)]
-
-    def line(vals: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(vals, widths, numeric, strict=True)
-        ).rstrip()
-
-    return "\n".join([line(list(headers)), *(line(c) for c in cells)])
-
-
-def format_html(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, caption: str = "") -> str:
-    """Format rows as an HTML table, escaping every header and value."""
-    esc = html.escape
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    head = "".join(f"<th>{esc(str(h))}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(format_cell(v))}</td>" for v in r) + "</tr>" for r in rows
-    )
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -91,9 +91,13 @@ class ScalarResult:
         return Table({k: [v] for k, v in self.to_dict().items()}).to_frame(backend)
 
     def _repr_html_(self) -> str:
+        from touchpoint._lib.format import format_cell, human_label
+
         rows = "".join(
-            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+            f"<tr><th>{html.escape(human_label(k))}</th>"
+            f'<td class="num">{html.escape(format_cell(v))}</td></tr>'
             for k, v in self.to_dict().items()
+            if v is not None
         )
         return f"<div><strong>{html.escape(repr(self))}</strong><table>{rows}</table></div>"
 

@@ -79,11 +79,14 @@ def section_cx(ctx: ReportContext) -> Section | None:
         parts_html.append(f"<p>{html.escape(cons)}</p>")
     parts_text.append(notes[0])
     parts_html.append(f"<p><small>{html.escape(notes[0])}</small></p>")
-    return Section(
+    from touchpoint.report._figures import csat_figure
+
+    section = Section(
         title="Customer experience (NPS, CSAT, CES)",
         text="\n\n".join(parts_text),
         html="".join(parts_html),
     )
+    return section.with_figures(csat_figure(ctx))
 
 
 def _overall(metric: str, fn: Any, surveys: Table) -> str:
@@ -154,7 +157,7 @@ def _per_touchpoint(
             row += [
                 int(r["n"]),
                 _fmt(m, r["score"]),
-                f"{_fmt(m, r['ci_low'])} to {_fmt(m, r['ci_high'])}",
+                f"{_fmt(m, r['ci_low']).rstrip('%')}–{_fmt(m, r['ci_high'])}",
                 flag,
             ]
         rows.append(row)

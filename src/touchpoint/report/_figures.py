@@ -1,133 +1,166 @@
 """The HTML report's figures (internal): drawn with :mod:`touchpoint.plot`, embedded as SVG.
 
+Each figure belongs to a section and is shown beside its table: the funnel
+chart next to the funnel table (drawn from the *same* funnel), the heatmap
+next to the transitions, the removal effects next to the attribution, CSAT by
+channel next to the CX table; the journey map has a section of its own, with
+the interactive Sankey below it when plotly is installed.
+
 Figures are drawn on ``matplotlib.figure.Figure`` objects, never through
 pyplot, so building a report needs no GUI backend and leaves no open figures.
+Every builder returns None when figures are off (``figures=False`` or no
+matplotlib).
 """
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
 
-from touchpoint.plot import (
-    attribution_bars,
-    breakdown,
-    figure_svg,
-    funnel_bars,
-    journey_graph,
-    transition_heatmap,
-)
-from touchpoint.report._base import Section
+from touchpoint.report._base import Figure, Section
 
 if TYPE_CHECKING:
-    from touchpoint.core._journey import Journey
+    from touchpoint.funnels import Funnel
     from touchpoint.report._base import ReportContext
 
-__all__ = ["report_figures", "section_figures"]
+__all__ = [
+    "csat_figure",
+    "funnel_figure",
+    "heatmap_figure",
+    "removal_figure",
+    "section_journey_map",
+]
+
+#: Width of a figure shown beside a table (inches); the page scales it to its column.
+SIDE = 6.4
 
 
 def _new_axes(figsize: tuple[float, float]) -> Any:
     """Axes on a figure not managed by pyplot (no GUI backend, safe in servers and CLIs)."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure as MplFigure
 
-    return Figure(figsize=figsize, layout="constrained").subplots()
+    return MplFigure(figsize=figsize, layout="constrained").subplots()
 
 
-def report_figures(ctx: Any) -> list[tuple[str, str]]:
-    """The HTML report's figures as ``(caption, inline svg)`` pairs.
+def _svg(ax: Any) -> str:
+    from touchpoint.plot import figure_svg
 
-    Used by :func:`touchpoint.report.build_report` when matplotlib is installed.
-    """
-    from touchpoint.core._journey import Journey
+    return figure_svg(ax)
+
+
+def section_journey_map(ctx: ReportContext) -> Section | None:
+    """The observed journey graph (by stage, or by typical step without a design)."""
+    if not ctx.figures or ctx.log.n_events == 0:
+        return None
+    from touchpoint.core import Journey
+    from touchpoint.plot import _journey_layout, _journey_size, journey_graph, step_positions
 
     log = ctx.log
-    out: list[tuple[str, str]] = []
     observed = Journey.from_events(log, design=ctx.design)
-    n_stages = max(len(observed.stages), 1)
-    ax = _new_axes((max(8.0, 1.9 * n_stages), 5.5))
-    journey_graph(observed, ax=ax, min_probability=0.05, title="Observed journey")
-    out.append(
-        (
-            "Observed journey: touchpoints in one column per stage; edge width is the "
-            "transition probability (edges below 5% hidden).",
-            figure_svg(ax),
-        )
-    )
-    k = log.n_touchpoints
-    ax = _new_axes((max(5.0, 0.4 * k + 3), max(4.0, 0.4 * k + 1.5)))
-    transition_heatmap(log, ax=ax)
-    out.append(
-        ("Transition probabilities between consecutive touchpoints (row: from).", figure_svg(ax))
-    )
-    design = ctx.design if ctx.design is not None else log.design
-    if design is not None and any(design.touchpoints_in(st) for st in design.stages):
-        from touchpoint.funnels._funnel import funnel
-
-        staged = log if log.design is not None else _with_design(log, design)
-        f = funnel(staged)
-        ax = _new_axes((7.5, 0.5 * len(f.steps) + 1.6))
-        funnel_bars(f, ax=ax, title="Funnel by stage")
-        out.append(
-            (
-                "Journeys reaching each stage in order, as a share of the first stage "
-                "(95% Wilson intervals).",
-                figure_svg(ax),
+    steps = step_positions(log)
+    ax = _new_axes(_journey_size(*_journey_layout(observed, steps)))
+    journey_graph(observed, ax=ax, min_probability=0.05, edge_labels=True, title="", steps=steps)
+    by = "stage" if ctx.design is not None and ctx.design.stages else "typical step"
+    figures = [
+        Figure(
+            caption=f"The observed journey, one column per {by}"
+            + (
+                " (the median position of a touchpoint's events in their journeys)"
+                if by == "typical step"
+                else ""
             )
+            + ". Edge width and labels: the share of a touchpoint's next steps going "
+            "there (below 5% hidden); ↻ marks the share that repeats the touchpoint.",
+            html=_svg(ax),
         )
-    if log.outcome is not None or log.conversions:
-        from touchpoint.markov._attribution import removal_effects
-        from touchpoint.markov._model import fit_markov
+    ]
+    if ctx.interactive:
+        from touchpoint.report._interactive import journey_sankey_html
 
-        effects = removal_effects(fit_markov(log))
-        if len(effects.names):
-            ax = _new_axes((max(6.0, 0.5 * len(effects.names) + 2.5), 4.2))
-            attribution_bars(effects, ax=ax)
-            out.append(
-                (
-                    "Removal effects: the share of conversions lost if the touchpoint were "
-                    "removed (first-order Markov model).",
-                    figure_svg(ax),
+        sankey = journey_sankey_html(log)
+        if sankey is not None:
+            figures.append(
+                Figure(
+                    caption="Interactive: the first five steps of every journey (repeats of a "
+                    "touchpoint collapsed) and how journeys ended. Hover for counts; drag nodes.",
+                    html=sankey,
+                    interactive=True,
                 )
             )
+    return Section(title="Journey map", text="", html="", figures=tuple(figures))
+
+
+def heatmap_figure(ctx: ReportContext) -> Figure | None:
+    """Transition probabilities between consecutive touchpoints."""
+    if not ctx.figures or ctx.log.n_events == 0:
+        return None
+    from touchpoint.plot import transition_heatmap
+
+    k = ctx.log.n_touchpoints
+    ax = _new_axes((SIDE, max(3.5, 0.3 * k + 1.8)))
+    transition_heatmap(ctx.log, ax=ax, title="")
+    return Figure(
+        caption="Transition probabilities between consecutive touchpoints (row: from, "
+        "column: to); the diagonal is a touchpoint repeating.",
+        html=_svg(ax),
+    )
+
+
+def funnel_figure(ctx: ReportContext, funnel: Funnel) -> Figure | None:
+    """The funnel chart of exactly the funnel the table shows."""
+    if not ctx.figures:
+        return None
+    from touchpoint.plot import funnel_bars
+
+    ax = _new_axes((SIDE, 0.45 * len(funnel.steps) + 1.5))
+    funnel_bars(funnel, ax=ax, title="")
+    return Figure(
+        caption="Journeys reaching each stage in order, as a share of the first stage "
+        "shown in the table (95% Wilson intervals).",
+        html=_svg(ax),
+    )
+
+
+def removal_figure(ctx: ReportContext) -> Figure | None:
+    """Removal effects of the touchpoints with any effect."""
+    if not ctx.figures:
+        return None
+    from touchpoint.plot import attribution_bars
+    from touchpoint.report._shared import removal
+
+    effects = removal(ctx)
+    if effects is None or not len(effects.table):
+        return None
+    n = int((effects.table["removal_effect"] > 0).sum())
+    ax = _new_axes((SIDE, 0.3 * max(n, 1) + 1.5))
+    attribution_bars(effects, ax=ax, title="")
+    return Figure(
+        caption="Removal effect: the share of conversions lost if the touchpoint were "
+        "removed (first-order Markov model).",
+        html=_svg(ax),
+    )
+
+
+def csat_figure(ctx: ReportContext) -> Figure | None:
+    """CSAT by channel (or touchpoint) with intervals."""
     surveys = ctx.responses
-    if surveys is not None and "csat" in surveys.columns:
-        from touchpoint.metrics import breakdown as metric_breakdown
-
-        by = "channel" if "channel" in surveys.columns else "touchpoint"
-        if by in surveys.columns:
-            table = metric_breakdown(surveys, metric="csat", by=by, design=design)
-            if len(table):
-                ax = _new_axes((7.0, 0.35 * len(table) + 1.6))
-                breakdown(table, ax=ax)
-                out.append(
-                    (
-                        f"CSAT (share answering 4-5) by {by}, with 95% Wilson intervals.",
-                        figure_svg(ax),
-                    )
-                )
-    return out
-
-
-def _with_design(log: Any, design: Journey) -> Any:
-    """``log`` with ``design`` attached when every touchpoint of the log is in it."""
-    from touchpoint.core._eventlog import _replace_design
-
-    if not all(t in design for t in log.touchpoint_names):
-        return log
-    return _replace_design(log, design)
-
-
-def section_figures(ctx: ReportContext) -> Section | None:
-    """Figures (HTML only): journey graph and transition heatmap, when matplotlib is installed."""
-    import importlib.util
-
-    if importlib.util.find_spec("matplotlib") is None or ctx.log.n_events == 0:
+    if not ctx.figures or surveys is None or "csat" not in surveys.columns:
         return None
-    figures = report_figures(ctx)
-    if not figures:
+    from touchpoint.exceptions import TouchpointError
+    from touchpoint.metrics import breakdown as metric_breakdown
+    from touchpoint.plot import breakdown
+
+    by = "channel" if "channel" in surveys.columns else "touchpoint"
+    if by not in surveys.columns:
         return None
-    body = "".join(
-        f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
-        for caption, svg in figures
+    try:
+        table = metric_breakdown(surveys, metric="csat", by=by, design=ctx.design)
+    except TouchpointError:
+        return None
+    if not len(table):
+        return None
+    ax = _new_axes((SIDE, 0.3 * len(table) + 1.5))
+    breakdown(table, ax=ax, title="")
+    return Figure(
+        caption=f"CSAT (share answering 4 or 5) by {by}, with 95% Wilson intervals.",
+        html=_svg(ax),
     )
-    return Section(title="Figures", text="", html=body)

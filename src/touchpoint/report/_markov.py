@@ -38,11 +38,11 @@ def section_markov(ctx: ReportContext) -> Section | None:
         rows.append(
             [
                 name,
-                round(r["conversions"], 1),
-                *([round(r["value"], 2)] if has_value else []),
-                pct(r["share"]),
-                round(credit(heur["last_touch"], name), 1),
-                round(credit(heur["linear"], name), 1),
+                float(r["conversions"]),
+                *([float(r["value"])] if has_value else []),
+                float(r["share"]),
+                credit(heur["last_touch"], name),
+                credit(heur["linear"], name),
             ]
         )
     top_re = re.table.head(min(5, ctx.top)).to_records()
@@ -60,9 +60,19 @@ def section_markov(ctx: ReportContext) -> Section | None:
             f" {att.unattributed:,.0f} conversions had no touchpoint before them "
             "(direct) and are not credited to any touchpoint."
         )
+    from touchpoint.report._figures import removal_figure
+
     return Section.from_table(
         "Markov attribution",
-        [col, "conversions", *(["value"] if has_value else []), "share", "last touch", "linear"],
+        [
+            col,
+            "conversions",
+            *(["value"] if has_value else []),
+            "share",
+            "last touch",
+            "linear",
+        ],
         rows,
         note=note,
+        figures=[f for f in [removal_figure(ctx)] if f is not None],
     )

@@ -1,28 +1,21 @@
-"""Report sections on the log itself: overview, top paths, busiest transitions."""
+"""Report sections on the log itself: overview, paths, transitions."""
 
 from __future__ import annotations
 
 import html
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from touchpoint._lib.stats import proportion_ci
 from touchpoint.report._base import Section, pct
+from touchpoint.report._shared import conversion, has_conversions
 from touchpoint.table import format_html, format_text
 
 if TYPE_CHECKING:
     from touchpoint.report._base import ReportContext
 
 __all__ = ["section_overview", "section_paths", "section_transitions"]
-
-
-def _wilson(successes: int, n: int) -> tuple[float, float]:
-    """The 95% Wilson interval of the overall conversion rate (NaN for no journeys)."""
-    if n == 0:
-        return (float("nan"), float("nan"))
-    lo, hi = proportion_ci(successes, n, 0.95, "wilson")
-    return (float(lo), float(hi))
 
 
 def section_overview(ctx: ReportContext) -> Section:
@@ -32,19 +25,17 @@ def section_overview(ctx: ReportContext) -> Section:
     lines = [
         ("events", f"{log.n_events:,}"),
         ("journeys", f"{log.n_journeys:,}"),
-        ("touchpoints", f"{log.n_touchpoints}"),
+        ("touchpoints", f"{log.n_touchpoints:,}"),
         ("time range", log._time_range()),
     ]
-    if log.outcome is not None or log.conversions:
-        conv = log.converted()
-        k = int(conv.sum())
-        lo, hi = _wilson(k, log.n_journeys)
+    c = conversion(ctx)
+    if c is not None:
         lines.append(("conversion", log.conversion_rule))
         lines.append(
             (
                 "conversion rate",
-                f"{pct(k / max(log.n_journeys, 1))} (95% CI {pct(lo)} to {pct(hi)}, "
-                f"{k:,} of {log.n_journeys:,} journeys)",
+                f"{pct(c.rate)} (95% CI {pct(c.low)} to {pct(c.high)}, "
+                f"{c.converted:,} of {c.journeys:,} journeys)",
             )
         )
         if log.outcome is not None:
@@ -69,51 +60,98 @@ def section_overview(ctx: ReportContext) -> Section:
     return Section(
         title="Overview",
         text=text + "\n\n" + format_text(headers, rows),
-        html=f"<table>{kv}</table>" + format_html(headers, rows),
+        html='<div class="pair"><div>'
+        f'<table class="facts"><tbody>{kv}</tbody></table></div><div>'
+        + format_html(headers, rows, caption="Touchpoints")
+        + "</div></div>",
     )
 
 
+def _collapsed_paths(ctx: ReportContext) -> list[tuple[str, ...]]:
+    """Each journey's path with consecutive repeats of one touchpoint merged."""
+    return [tuple(t for i, t in enumerate(p) if i == 0 or t != p[i - 1]) for p in ctx.log.paths()]
+
+
 def section_paths(ctx: ReportContext) -> Section:
-    """The most frequent complete paths."""
-    log = ctx.log
-    paths = log.paths()
-    conv = log.converted() if (log.outcome is not None or log.conversions) else None
-    top = paths.most_common(ctx.top)
-    rows: list[list[Any]] = []
-    if conv is not None:
-        by_path: dict[tuple[str, ...], list[int]] = {}
-        for p, c in zip(paths, conv.tolist(), strict=True):
-            acc = by_path.setdefault(p, [0, 0])
-            acc[0] += 1
-            acc[1] += c
-        for p, n in top:
-            rows.append([" > ".join(p), n, pct(n / len(paths)), pct(by_path[p][1] / n)])
-        headers = ["path", "journeys", "share", "converted"]
-    else:
-        rows = [[" > ".join(p), n, pct(n / len(paths))] for p, n in top]
-        headers = ["path", "journeys", "share"]
-    return Section.from_table(f"Top {len(rows)} paths", headers, rows)
+    """The most frequent paths and, beside them, the paths that convert most often."""
+    paths = _collapsed_paths(ctx)
+    n = len(paths)
+    counts = Counter(paths)
+    top = counts.most_common(ctx.top)
+    note = (
+        "A path is a journey's touchpoints in order; consecutive repeats of one touchpoint "
+        "count once (product_page > product_page is product_page)."
+    )
+    if not has_conversions(ctx):
+        rows = [[" > ".join(p), k, k / n] for p, k in top]
+        return Section.from_table(
+            "Paths", ["path", "journeys", "share"], rows, note=note, caption="Most frequent paths"
+        )
+    conv = np.asarray(ctx.log.converted(), dtype=bool).tolist()
+    won = Counter(p for p, c in zip(paths, conv, strict=True) if c)
+    total_won = sum(won.values())
+    rows_all = [[" > ".join(p), k, k / n, won.get(p, 0) / k] for p, k in top]
+    rows_won = [
+        [" > ".join(p), k, k / max(total_won, 1), k / counts[p]]
+        for p, k in won.most_common(ctx.top)
+    ]
+    h_all = ["path", "journeys", "share", "conversion rate"]
+    h_won = ["path", "conversions", "share of conversions", "conversion rate"]
+    text = "\n\n".join(
+        [
+            note,
+            "Most frequent paths\n" + format_text(h_all, rows_all),
+            "Paths with the most conversions\n" + format_text(h_won, rows_won),
+        ]
+    )
+    body = (
+        f'<p>{html.escape(note)}</p><div class="pair"><div>'
+        + format_html(h_all, rows_all, caption="Most frequent paths")
+        + "</div><div>"
+        + format_html(h_won, rows_won, caption="Paths with the most conversions")
+        + "</div></div>"
+    )
+    return Section(title="Paths", text=text, html=body)
 
 
 def section_transitions(ctx: ReportContext) -> Section:
-    """The busiest transitions between consecutive touchpoints."""
+    """The busiest moves between touchpoints; repeats of one touchpoint shown apart."""
+    from touchpoint.report._figures import heatmap_figure
+
     log = ctx.log
     a, b = log.transition_pairs()
     k = log.n_touchpoints
     pair = a.astype(np.int64) * k + b
     counts = np.bincount(pair, minlength=k * k)
     events_of = np.bincount(log.touchpoint, minlength=k)  # the rest of them ended the journey
-    top = np.argsort(-counts, kind="stable")[: ctx.top]
+    loops = np.arange(k) * (k + 1)
+    moves = counts.copy()
+    moves[loops] = 0
+    top = np.argsort(-moves, kind="stable")[: ctx.top]
     names = log.touchpoint_names
     rows = [
-        [names[c // k], names[c % k], int(counts[c]), pct(counts[c] / max(events_of[c // k], 1))]
+        [names[c // k], names[c % k], int(moves[c]), moves[c] / max(events_of[c // k], 1)]
         for c in top.tolist()
-        if counts[c] > 0
+        if moves[c] > 0
     ]
-    return Section.from_table(
-        "Busiest transitions",
-        ["from", "to", "count", "share of from"],
-        rows,
-        note="share of from: the share of all events at 'from' that moved on to 'to' "
-        "(journeys that ended at 'from' count in the denominator).",
+    repeats = counts[loops]
+    rep_order = np.argsort(-repeats, kind="stable")[: min(ctx.top, 5)]
+    rep_rows = [
+        [names[i], int(repeats[i]), repeats[i] / max(events_of[i], 1)]
+        for i in rep_order.tolist()
+        if repeats[i] > 0
+    ]
+    note = (
+        "Share of from: the share of all events at 'from' followed by 'to' (journeys that "
+        "ended at 'from' count in the denominator). A touchpoint followed by itself is a "
+        "repeat, listed apart."
     )
+    h_moves = ["from", "to", "transitions", "share of from"]
+    h_rep = ["touchpoint", "repeats", "share of its events"]
+    text = note + "\n\nBusiest transitions\n" + format_text(h_moves, rows)
+    body = f"<p>{html.escape(note)}</p>" + format_html(h_moves, rows, caption="Busiest transitions")
+    if rep_rows:
+        text += "\n\nRepeats\n" + format_text(h_rep, rep_rows)
+        body += format_html(h_rep, rep_rows, caption="Repeats")
+    section = Section(title="Transitions", text=text, html=body)
+    return section.with_figures(heatmap_figure(ctx))

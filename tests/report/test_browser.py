@@ -1,0 +1,175 @@
+"""The HTML report in a real browser: headless Chromium renders it and we measure.
+
+Two reports, built through the command line as a user would: the bundled
+sample (with its journey design and survey answers) and a user's own CSV with
+other column names, a semicolon delimiter and no design. Each page is opened
+at 800 and 1280 px; full-page screenshots land in the test's temporary folder
+(``pytest --basetemp=DIR`` keeps them somewhere you choose). Checked: the page
+rendered (title, sections, no script errors), nothing is wider than the
+window at 800 px, and every figure is drawn, visible and inside the page.
+
+Chromium comes from the Debian package ``chromium``; ``.ci/run`` installs it
+when it is missing and CI runs as root, and so does :func:`find_chromium`.
+Without a browser the tests fail with a message saying how to get one; they
+skip only when ``TOUCHPOINT_SKIP_BROWSER=1`` says so explicitly.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from chromium import MISSING, Browser, find_chromium
+
+pytest.importorskip("matplotlib")  # figures need the plot extra (part of the dev install)
+
+from touchpoint.cli import main
+
+# What the page reports about itself: size, overflow, figures and anything wider
+# than the window (the culprit when there is overflow).
+MEASURE = """(() => {
+  const doc = document.documentElement, w = doc.clientWidth;
+  const figures = [...document.querySelectorAll('figure')].map(f => {
+    const g = f.querySelector('svg, img, .js-plotly-plot, canvas');
+    const r = g ? g.getBoundingClientRect() : {width: 0, height: 0, left: 0, right: 0};
+    return {caption: (f.querySelector('figcaption') || {}).textContent || '',
+            kind: g ? g.tagName.toLowerCase() : 'none',
+            width: r.width, height: r.height, left: r.left, right: r.right,
+            complete: g && g.tagName === 'IMG' ? (g.complete && g.naturalWidth > 0) : true,
+            visible: g ? getComputedStyle(g).visibility !== 'hidden'
+                         && getComputedStyle(g).display !== 'none' : false};
+  });
+  const wide = [...document.body.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > w + 1
+                 && !e.closest('.scroll'))  // a table may scroll inside its own box
+    .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(
+      e.getBoundingClientRect().right));
+  return {title: document.title, h1: (document.querySelector('h1') || {}).textContent,
+          sections: document.querySelectorAll('section h2').length,
+          headings: [...document.querySelectorAll('section h2')].map(h => h.textContent),
+          text: document.body.innerText.length,
+          scrollWidth: doc.scrollWidth, clientWidth: w, wide, figures,
+          scrolling: [...document.querySelectorAll('.scroll')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1)
+            .map(e => e.closest('section').querySelector('h2').textContent),
+          errors: window.__errors || []};
+})()"""
+
+CATCH_ERRORS = "window.__errors = []; addEventListener('error', e => __errors.push(e.message));"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = find_chromium(install=True)
+    if exe is None:
+        if os.environ.get("TOUCHPOINT_SKIP_BROWSER") == "1":
+            pytest.skip("TOUCHPOINT_SKIP_BROWSER=1: browser tests skipped on request")
+        pytest.fail(MISSING, pytrace=False)
+    with Browser(exe) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where the screenshots go: ``<basetemp>/screenshots<N>/{sample,user}-{800,1280}.png``."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """The two HTML reports, built through the CLI."""
+    folder = tmp_path_factory.mktemp("reports")
+    os.environ.setdefault("TOUCHPOINT_PROGRESS", "0")
+    sample = folder / "sample.html"
+    assert main(["demo", "--html", str(sample)]) == 0
+    # a user's export: own column names, semicolons, no journey design, 1,500 customers
+    from touchpoint.datasets import sample_path
+
+    with gzip.open(sample_path("events.csv.gz"), "rt", encoding="utf-8") as fh:
+        _header, *rows = fh.read().splitlines()
+    keep = [r for r in rows if int(r.split(",", 1)[0][1:]) <= 1500]
+    user_csv = folder / "export.csv"
+    user_csv.write_text(
+        "user;ts;event;amount;device;region\n" + "\n".join(r.replace(",", ";") for r in keep),
+        encoding="utf-8",
+    )
+    user = folder / "user.html"
+    code = main(
+        [
+            "report",
+            str(user_csv),
+            "--delimiter",
+            ";",
+            "--journey-col",
+            "user",
+            "--touchpoint-col",
+            "event",
+            "--time-col",
+            "ts",
+            "--outcome-col",
+            "amount",
+            "--extra",
+            "device",
+            "--title",
+            "Export, no design",
+            "--html",
+            str(user),
+        ]
+    )
+    assert code == 0
+    return {"sample": sample, "user": user}
+
+
+def _open(browser, path: Path, width: int, shots: Path) -> dict:
+    page = browser.page(width, 900)
+    browser.send(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS}, session=page.session
+    )
+    page.goto(path.as_uri())
+    info = page.evaluate(MEASURE)
+    page.screenshot(shots / f"{path.stem}-{width}.png")
+    return info
+
+
+@pytest.mark.parametrize("name", ["sample", "user"])
+@pytest.mark.parametrize("width", [800, 1280])
+def test_report_renders_in_chromium(browser, reports, shots, name, width):
+    info = _open(browser, reports[name], width, shots)
+    assert (shots / f"{name}-{width}.png").stat().st_size > 10_000  # a real picture
+
+    # rendered: the title, the headline first, several sections, text, no script errors
+    assert info["h1"] == info["title"] != ""
+    assert info["headings"][0] == "Key findings", info["headings"]
+    assert info["sections"] >= 5, info["headings"]
+    assert info["text"] > 2_000
+    assert info["errors"] == []
+
+    # nothing wider than the window, and no table needs its own scroll bar either
+    assert info["scrollWidth"] <= info["clientWidth"], info["wide"]
+    assert info["scrolling"] == [], info["scrolling"]
+
+    # every figure drawn, with a caption, visible, inside the page
+    figures = info["figures"]
+    expected = 4 if name == "sample" else 3  # journey, heatmap, removal (+ funnel, CSAT)
+    assert len(figures) >= expected, figures
+    for f in figures:
+        assert f["kind"] in ("svg", "img", "div", "canvas"), f
+        assert f["caption"].strip(), f
+        assert f["visible"] and f["complete"], f
+        assert f["width"] >= 200 and f["height"] >= 120, f
+        assert f["left"] >= 0 and f["right"] <= info["clientWidth"] + 1, f
+
+
+def test_report_interactive_view_when_installed(browser, reports, tmp_path):
+    """With plotly installed the journey also shows as an interactive Sankey."""
+    if importlib.util.find_spec("plotly") is None:
+        pytest.skip("plotly (extra 'interactive') is not installed")
+    info = _open(browser, reports["sample"], 1280, tmp_path)
+    kinds = [f["kind"] for f in info["figures"]]
+    assert "div" in kinds, kinds  # the plotly graph div, drawn (non-zero size checked above)

@@ -1,0 +1,136 @@
+"""The report's headline and its consistency with the detailed sections.
+
+The key findings are checked against independent computations on the raw
+sample files (csv module, closed-form intervals), and the funnel's table and
+chart against each other.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+import re
+from statistics import NormalDist
+
+import pytest
+
+import touchpoint as tp
+from touchpoint.datasets import sample_path
+from touchpoint.report import build_report
+
+
+@pytest.fixture(scope="module")
+def sample_report():
+    log, surveys, journey = tp.datasets.load_sample()
+    return build_report(log, surveys=surveys, design=journey, figures=True, progress=False)
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with gzip.open(sample_path(name), "rt", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
+    # Wilson (1927) score interval, written out independently of touchpoint._lib.stats
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def _section(report, title):
+    return next(s for s in report.sections if s.title == title)
+
+
+def test_key_findings_come_first(sample_report):
+    assert sample_report.sections[0].title == "Key findings"
+    text = sample_report.to_text()
+    assert text.index("Key findings") < text.index("Overview")
+
+
+def test_conversion_finding_matches_the_raw_file(sample_report):
+    rows = _rows("events.csv.gz")
+    journeys = {r["customer_id"] for r in rows}
+    bought = {r["customer_id"] for r in rows if r["revenue"] not in ("", "0")}
+    z = NormalDist().inv_cdf(0.975)
+    lo, hi = _wilson(len(bought), len(journeys), z)
+    line = next(
+        ln for ln in _section(sample_report, "Key findings").text.splitlines() if "Conversion" in ln
+    )
+    assert f"{100 * len(bought) / len(journeys):.1f}% of {len(journeys):,} journeys" in line
+    assert f"95% CI {100 * lo:.1f}% to {100 * hi:.1f}%" in line
+
+
+def test_nps_finding_matches_the_adjusted_wald_closed_form(sample_report):
+    answers = [float(r["nps"]) for r in _rows("surveys.csv.gz") if r["nps"] != ""]
+    n = len(answers)
+    pro = sum(a >= 9 for a in answers)
+    det = sum(a <= 6 for a in answers)
+    # Rocks (2016): add 0.75 promoters, 0.75 detractors and 1.5 passives
+    pp, pd = (pro + 0.75) / (n + 3), (det + 0.75) / (n + 3)
+    se = math.sqrt((pp + pd - (pp - pd) ** 2) / (n + 3))
+    centre = 100 * (pp - pd)
+    z = NormalDist().inv_cdf(0.975)
+    line = next(
+        ln for ln in _section(sample_report, "Key findings").text.splitlines() if "NPS" in ln
+    )
+    score = 100 * (pro - det) / n
+    assert (
+        f"{score:+.1f} (95% CI {centre - 100 * z * se:+.1f} to {centre + 100 * z * se:+.1f}" in line
+    )
+    assert f"{n:,} answers" in line
+
+
+def test_biggest_dropoff_is_the_largest_loss_in_the_funnel_table(sample_report):
+    funnel_text = _section(sample_report, "Funnel by stage").text
+    reached = {}
+    for ln in funnel_text.splitlines():
+        m = re.match(r"^(\w[\w-]*)\s+([\d,]+)\s+([\d,]+)\s", ln)
+        if m:
+            reached[m[1]] = int(m[3].replace(",", ""))
+    steps = list(reached)
+    losses = {(a, b): reached[a] - reached[b] for a, b in zip(steps, steps[1:])}
+    (a, b), lost = max(losses.items(), key=lambda kv: kv[1])
+    line = next(
+        ln
+        for ln in _section(sample_report, "Key findings").text.splitlines()
+        if "Biggest drop-off" in ln
+    )
+    assert f"{a} to {b}: {lost:,} of the {reached[a]:,} journeys" in line
+
+
+def test_funnel_table_and_chart_show_the_same_steps(sample_report):
+    section = _section(sample_report, "Funnel by stage")
+    table_steps = re.findall(r"<tr><td>([\w-]+)</td>", section.html)
+    assert table_steps[0] == "awareness"
+    svg = section.figures[0].html
+    labels = [
+        s for s in re.findall(r">([\w-]+)</text>", svg) if s in table_steps or s == "pre-awareness"
+    ]
+    assert "pre-awareness" not in labels  # the chart no longer starts at a skipped stage
+    assert [s for s in table_steps if s in labels] == table_steps
+
+
+def test_removal_finding_names_the_top_touchpoints(sample_report):
+    log = tp.datasets.load_sample().events
+    effects = tp.removal_effects(tp.fit_markov(log)).table
+    top = [str(x) for x in effects[effects.columns[0]][:3].tolist()]
+    line = next(
+        ln
+        for ln in _section(sample_report, "Key findings").text.splitlines()
+        if "matter most" in ln
+    )
+    assert list(re.findall(r"(\w+) \(\d+%\)", line)) == top
+
+
+def test_design_less_report_still_leads_with_findings():
+    log = tp.EventLog.from_arrays(
+        ["a", "a", "b", "b", "c"],
+        ["ad", "buy", "ad", "site", "site"],
+        [0.0, 1.0, 0.0, 1.0, 0.0],
+        conversions=["buy"],
+    )
+    rep = build_report(log, figures=False, progress=False)
+    assert rep.sections[0].title == "Key findings"
+    assert "33.3% of 3 journeys converted" in rep.sections[0].text
