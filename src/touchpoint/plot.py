@@ -923,7 +923,7 @@ def attribution_bars(
     k = len(numeric)
     # horizontal bars: long names stay readable, and comparing many models grows
     # the figure's height a little instead of its width (never 27 inches wide)
-    ax = _axes(ax, (7.0, min(12.0, max(2.8, (0.22 * k + 0.12) * len(labs) + 1.6))))
+    ax = _axes(ax, (7.0, min(10.0, max(2.8, (0.15 * k + 0.12) * len(labs) + 1.6))))
     y = np.arange(len(labs))[::-1].astype(float)
     height = 0.8 / k
     for i, c in enumerate(numeric):
