@@ -48,6 +48,7 @@ def site(tmp_path_factory):
     )
     assert done.returncode == 0, done.stderr[-4000:]
     assert "WARNING" not in done.stderr, done.stderr[-4000:]
+    assert (out / "reference" / "eventlog" / "index.html").is_file()
     return out
 
 

@@ -4,7 +4,7 @@ A column is formatted as a whole, so its cells line up and read alike:
 
 - whole numbers get thousands separators (``25,031``);
 - decimals are fixed per column (``93,896.87`` above ``79,598.30``, never ragged);
-- columns whose header names a share (``share``, ``rate``, ``conversion``...) and
+- columns whose header names a share (``share``, ``rate``, ``removal_effect``...) and
   whose values lie in [0, 1] are shown as percentages (``17.3%``);
 - p- and q-values keep two significant digits (``3.4e-10``, ``0.016``);
 - columns with no value at all are dropped, headers get human labels
@@ -35,7 +35,7 @@ __all__ = [
 
 #: Header words that mark a column of shares in [0, 1], shown as percentages.
 _SHARE_WORDS = re.compile(
-    r"(^|[ _])(share|rate|conversion|converted|probability|prob|from first|coverage|pct|"
+    r"(^|[ _])(share|rate|conversion[ _](rate|with|without)|from[ _]first|coverage|pct|"
     r"percent|removal[ _]effect)($|[ _])",
     re.IGNORECASE,
 )

@@ -374,10 +374,10 @@ def removal_effects(
     ...                               [0.0, 1, 0, 1, 0], outcome=[0, 1, 0, 1, 0])
     >>> re = tp.removal_effects(tp.fit_markov(log))
     >>> print(re.table.to_text())
-    touchpoint  removal_effect  conversion_without  share  conversions  value
-    ad                    0.75               0.167  0.429        0.857  0.857
-    email                  0.5               0.333  0.286        0.571  0.571
-    site                   0.5               0.333  0.286        0.571  0.571
+    touchpoint  removal effect  conversion without  share  conversions  value
+    ad                   75.0%               16.7%  42.9%        0.857  0.857
+    email                50.0%               33.3%  28.6%        0.571  0.571
+    site                 50.0%               33.3%  28.6%        0.571  0.571
     """
     names, masks = _items(model, states, groups)
     q, r = _q_r(model.transition_matrix, model.n_transient)
@@ -575,15 +575,15 @@ def attribution(
     ...                               [0.0, 1, 0, 1, 0], outcome=[0, 50, 0, 20, 0])
     >>> print(tp.attribution(log, "last_touch").table.to_text())
     touchpoint  conversions  value  share
-    email                 1     20    0.5
-    site                  1     50    0.5
-    ad                    0      0      0
+    email                 1     20  50.0%
+    site                  1     50  50.0%
+    ad                    0      0   0.0%
     >>> att = tp.attribution(log, "markov")
     >>> print(att.table.to_text())
     touchpoint  conversions  value  share
-    ad                  1.2     42    0.6
-    email               0.4      8    0.2
-    site                0.4     20    0.2
+    ad                  1.2     42  60.0%
+    email               0.4      8  20.0%
+    site                0.4     20  20.0%
     >>> att.conversion
     "a positive 'outcome' on an event"
     """

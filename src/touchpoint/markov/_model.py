@@ -677,10 +677,10 @@ class MarkovModel(TableResult):
         >>> log = tp.EventLog.from_arrays([1, 1, 2], ["ad", "site", "ad"], [0.0, 1, 0],
         ...                               outcome=[0, 1, 0])
         >>> print(tp.fit_markov(log).absorption_probabilities().to_text())
-        state    conversion  null  expected_steps
+        state    conversion  null  expected steps
         (start)         0.5   0.5             2.5
         ad              0.5   0.5             1.5
-        site              1     0               1
+        site            1.0   0.0             1.0
         """
         conv, null = self._absorb()
         self.expected_steps()  # fills the cache
