@@ -139,9 +139,10 @@ def _columns(j: Journey, steps: Mapping[str, float] | None) -> tuple[dict[str, i
 
 
 def _graph_of(j: Any) -> Any:
-    """The networkx graph of a Journey (the Journey itself once it is a DiGraph)."""
-    graph = getattr(j, "graph", None)
-    return j if graph is None else graph
+    """The networkx graph of a Journey (a Journey is a networkx.DiGraph)."""
+    import networkx as nx
+
+    return j if isinstance(j, nx.Graph) else j.graph
 
 
 def _journey_layout(

@@ -23,7 +23,7 @@ from touchpoint.report import build_report
 @pytest.fixture(scope="module")
 def sample_report():
     log, surveys, journey = tp.datasets.load_sample()
-    return build_report(log, surveys=surveys, design=journey, figures=True, progress=False)
+    return build_report(log, responses=surveys, design=journey, figures=True, progress=False)
 
 
 def _rows(name: str) -> list[dict[str, str]]:

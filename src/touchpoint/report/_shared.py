@@ -195,10 +195,9 @@ def dropoff_findings(ctx: ReportContext) -> DropOffFindings | None:
         k = log.n_touchpoints
         seen = np.bincount(a.astype(np.int64) * k + b, minlength=k * k)
         names = log.touchpoint_names
-        graph: Any = getattr(design, "graph", design)  # a Journey, or its DiGraph
         edges = [
             (u, v)
-            for u, v in graph.edges
+            for u, v in design.edges
             if u in names and v in names and seen[names.index(u) * k + names.index(v)] >= 50
         ]
         tests: list[dict[str, Any]] = []
