@@ -117,7 +117,7 @@ def dense_removal(p: np.ndarray, removed: list[int]) -> float:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), order=st.integers(1, 3), dense=st.booleans())
 def test_removal_effects_match_brute_force(seed, order, dense):
-    attr = importlib.import_module("touchpoint.markov._attribution")
+    attr = importlib.import_module("touchpoint.markov._absorbing")
 
     log = random_log(seed, k=4)
     model = tp.fit_markov(log, order=order)
@@ -413,8 +413,7 @@ def test_stage_states_and_errors():
 def test_large_chain_iterative_path_matches_lu(order, monkeypatch):
     log = random_log(21, n_journeys=150, k=4)
     ref = tp.fit_markov(log, order=order)
-    monkeypatch.setattr(importlib.import_module("touchpoint.markov._model"), "DENSE_LIMIT", 0)
-    monkeypatch.setattr(importlib.import_module("touchpoint.markov._attribution"), "DENSE_LIMIT", 0)
+    monkeypatch.setattr(importlib.import_module("touchpoint.markov._absorbing"), "DENSE_LIMIT", 0)
     big = tp.fit_markov(log, order=order)
     assert big.conversion_probability() == pytest.approx(ref.conversion_probability(), abs=1e-12)
     assert big.expected_steps() == pytest.approx(ref.expected_steps(), abs=1e-10)

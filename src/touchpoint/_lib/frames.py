@@ -115,23 +115,5 @@ def _frame_time_zone(frame: Any, name: str) -> str | None:
     return str(key or tz)
 
 
-def _gap_value(gap: Any, is_datetime: bool) -> float:
-    import datetime as dt
-
-    if isinstance(gap, dt.timedelta):
-        seconds = gap.total_seconds()
-    elif isinstance(gap, np.timedelta64):
-        seconds = gap / np.timedelta64(1, "s")
-    elif isinstance(gap, int | float) and not isinstance(gap, bool):
-        seconds = float(gap)
-    else:
-        msg = f"'gap' must be a timedelta or a number of seconds (got {gap!r})."
-        raise ValidationError(msg)
-    if seconds <= 0:
-        msg = f"'gap' must be positive (got {gap!r})."
-        raise ValidationError(msg)
-    return seconds * 1e9 if is_datetime else seconds
-
-
 def _unique_in_order(values: NDArray[Any]) -> list[Any]:
     return list(dict.fromkeys(values.tolist()))

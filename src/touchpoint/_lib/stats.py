@@ -30,6 +30,7 @@ __all__ = [
     "normal_quantile",
     "proportion_ci",
     "t_quantile",
+    "two_proportion_z",
     "two_sided_pvalue",
 ]
 
@@ -203,3 +204,40 @@ def benjamini_hochberg(pvalues: ArrayLike) -> NDArray[np.float64]:
     adj[order] = np.clip(ranked, 0.0, 1.0)
     out[ok] = adj
     return out
+
+
+def two_proportion_z(
+    pa: Any,
+    na: Any,
+    pb: Any,
+    nb: Any,
+    alternative: Literal["two-sided", "less", "greater"] = "two-sided",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Pooled two-proportion z test of ``pa`` (of ``na``) against ``pb`` (of ``nb``), vectorised.
+
+    Returns ``(z, pvalue)``; where the pooled standard error is 0 (or a side is
+    empty) ``z`` is 0 and the p-value 1.
+
+    Examples
+    --------
+    >>> z, p = two_proportion_z(0.6, 100, 0.5, 100)
+    >>> round(float(z), 4), round(float(p), 4)
+    (1.4213, 0.1552)
+    >>> round(float(two_proportion_z(0.6, 100, 0.5, 100, "greater")[1]), 4)
+    0.0776
+    """
+    from scipy.special import ndtr
+
+    pa, na, pb, nb = (np.asarray(v, dtype=np.float64) for v in (pa, na, pb, nb))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pool = (pa * na + pb * nb) / (na + nb)
+        se = np.sqrt(pool * (1 - pool) * (1 / na + 1 / nb))
+        ok = se > 0
+        z = np.where(ok, (pa - pb) / se, 0.0)
+    if alternative == "less":
+        p = ndtr(z)
+    elif alternative == "greater":
+        p = ndtr(-z)
+    else:
+        p = 2.0 * ndtr(-np.abs(z))
+    return z, np.where(ok, np.minimum(p, 1.0), 1.0).astype(np.float64)

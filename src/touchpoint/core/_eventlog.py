@@ -32,10 +32,10 @@ from touchpoint._lib.frames import (
     _check_columns,
     _frame_column,
     _frame_columns,
-    _gap_value,
     _unique_in_order,
     column_roles,
 )
+from touchpoint._lib.time import required_duration
 from touchpoint.core._paths import Paths
 from touchpoint.core._validation import (
     DUPLICATE_RULE,
@@ -733,7 +733,7 @@ class EventLog:
         >>> s.n_journeys, list(s.journey_ids)
         (2, ['c#1', 'c#2'])
         """
-        g = _gap_value(gap, self.is_datetime)
+        g = required_duration(gap, "gap") * (1e9 if self.is_datetime else 1.0)  # time_key units
         tk = time_key(self.timestamp)
         new = np.ones(self.n_events, dtype=bool)
         if self.n_events:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.stats import two_proportion_z
 from touchpoint._lib.time import duration as _duration
 from touchpoint.exceptions import ValidationError
 
@@ -175,27 +176,16 @@ def binomial_changepoint(
 # ---------------------------------------------------------------------------
 # entry point
 # ---------------------------------------------------------------------------
-def _zstat(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats) -> tuple[_Floats, _Floats]:
-    """Pooled two-proportion z statistics and their standard errors (0 where se is 0)."""
+def _zstat(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats) -> _Floats:
+    """Pooled two-proportion z statistics of counts (0 where undefined)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        pooled = (x1 + x2) / (n1 + n2)
-        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        z = (x1 / n1 - x2 / n2) / se
-    return np.where(se > 0, z, 0.0), se
+        return two_proportion_z(x1 / n1, n1, x2 / n2, n2)[0]
 
 
 def _ztest(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
-    """Pooled two-proportion z-test p-values (vectorised)."""
-    from scipy.special import ndtr
-
-    z, se = _zstat(x1, n1, x2, n2)
-    if alternative == "less":
-        p = ndtr(z)
-    elif alternative == "greater":
-        p = ndtr(-z)
-    else:
-        p = 2 * ndtr(-np.abs(z))
-    return np.where(se > 0, np.minimum(p, 1.0), 1.0).astype(np.float64)
+    """Pooled two-proportion z-test p-values of counts (vectorised)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return two_proportion_z(x1 / n1, n1, x2 / n2, n2, alternative)[1]  # type: ignore[arg-type]
 
 
 def _fisher(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:

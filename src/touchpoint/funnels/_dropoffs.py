@@ -469,7 +469,7 @@ def detect_dropoffs(
             )
             changes.append(cp)
             start_of[(cp.step, cp.group)] = cp.start
-    z, _ = _zstat(
+    z = _zstat(
         *(
             np.asarray(recs[c], dtype=np.float64)
             for c in ("reached", "entered", "baseline_reached", "baseline_entered")

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
-from touchpoint._lib.time import duration as _duration
+from touchpoint._lib.time import duration as _duration, format_duration
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.funnels._match import (
@@ -32,7 +32,7 @@ from touchpoint.funnels._match import (
     _prepare,
     _Prepared,
 )
-from touchpoint.table import Table, format_cell
+from touchpoint.table import Table
 
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
@@ -212,14 +212,7 @@ class Funnel(TableResult):
         return _ranked_table(self[step].next_events, "next")
 
     def _time(self, x: float) -> str:
-        if np.isnan(x):
-            return ""
-        if self.time_unit != "s":
-            return format_cell(x)
-        for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
-            if x >= size:
-                return f"{x / size:.1f} {unit}"
-        return f"{x:.0f} s"
+        return format_duration(x, self.time_unit, missing="")
 
     def _rows(self) -> tuple[list[str], list[list[Any]]]:
         headers = ["step", "entered", "reached", "conversion (95% CI)", "from first", "dropped"]

@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib.time import duration as _duration
+from touchpoint._lib.time import duration as _duration, seconds
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 
 if TYPE_CHECKING:
@@ -157,8 +157,8 @@ def _time_seconds(log: EventLog) -> tuple[NDArray[np.float64], float]:
     if log.is_datetime:
         ns = log.timestamp.view(np.int64)
         origin = int(ns.min()) if len(ns) else 0
-        return (ns - origin).astype(np.float64) / 1e9, float(origin)
-    return log.timestamp.astype(np.float64), 0.0
+        return seconds(log.timestamp, origin=origin), float(origin)
+    return seconds(log.timestamp), 0.0
 
 
 # ---------------------------------------------------------------------------

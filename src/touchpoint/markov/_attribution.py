@@ -60,8 +60,8 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
-from touchpoint.markov import _encoding as _tr
-from touchpoint.markov._model import DENSE_LIMIT, MarkovModel, fit_markov, solve_absorbing
+from touchpoint.markov import _absorbing as _ab, _encoding as _tr
+from touchpoint.markov._model import MarkovModel, fit_markov
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -78,90 +78,6 @@ ATTRIBUTION_MODELS = (
     "position",
     "shapley",
 )
-
-
-# ------------------------------------------------------------ exact solver
-def _removal_probabilities(
-    q: Any, r: NDArray[np.float64], masks: list[NDArray[np.bool_]]
-) -> tuple[float, NDArray[np.float64]]:
-    """P(conversion from start) and, per mask of removed transient states, the same with them removed.
-
-    ``q`` is the transient block (start at index 0), ``r`` the one-step
-    conversion probabilities.
-    """
-    from scipy import sparse
-
-    m = q.shape[0]
-    out = np.empty(len(masks))
-    if m <= DENSE_LIMIT:
-        a = np.eye(m) - q.toarray()
-        n_mat = np.linalg.inv(a)
-        x = n_mat @ r
-        for i, mask in enumerate(masks):
-            s = np.flatnonzero(mask)
-            if s.size == 0:
-                out[i] = x[0]
-            elif s.size == 1:
-                j = int(s[0])
-                out[i] = x[0] - n_mat[0, j] * x[j] / n_mat[j, j]
-            else:
-                out[i] = x[0] - n_mat[0, s] @ np.linalg.solve(n_mat[np.ix_(s, s)], x[s])
-        return float(x[0]), np.clip(out, 0.0, 1.0)
-    q = sparse.csc_matrix(q)
-    base = float(solve_absorbing(q, r)[0])
-    done = np.zeros(len(masks), dtype=bool)
-    block = max(1, int(2e7 // m))  # keep the dense block under ~160 MB
-    for lo in range(0, len(masks), block):
-        d, values = _propagate(q, r, masks[lo : lo + block])
-        done[lo : lo + block] = d
-        out[lo : lo + block] = np.where(d, values, np.nan)
-    for i in np.flatnonzero(~done).tolist():
-        keep = np.flatnonzero(~masks[i])
-        out[i] = solve_absorbing(q[keep][:, keep], r[keep])[0]
-    return base, np.clip(out, 0.0, 1.0)
-
-
-def _propagate(
-    q: Any,
-    r: NDArray[np.float64],
-    masks: list[NDArray[np.bool_]],
-    tol: float = 1e-13,
-    steps: int | None = None,
-) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
-    """All removals at once by propagating the start distribution (large chains).
-
-    Column ``i`` of ``v`` is the distribution over transient states after
-    ``n`` steps with removal ``i`` applied (mass entering removed states is
-    dropped to null); conversions accumulate ``v' r``. The mass still
-    transient bounds the remaining error, so the loop stops when every
-    column's mass is below ``tol``: exact up to that certified bound.
-    Removals that have not converged after 10,000 steps are solved one by one.
-    With ``steps`` it runs exactly that many transitions (conversion within
-    ``steps``).
-    """
-    m = q.shape[0]
-    qt = q.T.tocsr()
-    kill = np.stack(masks, axis=1)
-    v = np.zeros((m, len(masks)))
-    v[0, :] = 1.0
-    conv = np.zeros(len(masks))
-    alive = np.ones(len(masks), dtype=bool)
-    for _ in range(10_000 if steps is None else steps):
-        conv += r @ v
-        v = qt @ v
-        v[kill] = 0.0
-        mass = v.sum(axis=0)
-        alive = mass > tol
-        if not alive.any():
-            break
-    if steps is not None:
-        return np.ones(len(masks), dtype=bool), conv
-    return ~alive, conv
-
-
-def _q_r(p: Any, n_transient: int) -> tuple[Any, NDArray[np.float64]]:
-    m = n_transient + 1
-    return p[:m, :m].tocsc(), np.asarray(p[:m, m].todense()).ravel()
 
 
 @attrs.frozen(eq=False)
@@ -363,7 +279,7 @@ def removal_effects(
     ``1 - P(conv | s removed) / P(conv)``; with them, ChannelAttribution's
     formula would shrink every effect by the direct share. Exact: a rank-one (Sherman-Morrison) or
     Woodbury update of one dense inverse for chains up to
-    ``touchpoint.markov.DENSE_LIMIT`` transient states; above, all removals are
+    2,500 transient states (``DENSE_LIMIT``); above, all removals are
     propagated together until the mass still in transit (a certified bound
     on the error) is below 1e-13 (a sparse LU fills in badly there). Self-loops do not change it (they only delay absorption).
 
@@ -380,16 +296,16 @@ def removal_effects(
     site                 50.0%               33.3%  28.6%        0.571  0.571
     """
     names, masks = _items(model, states, groups)
-    q, r = _q_r(model.transition_matrix, model.n_transient)
+    q, r, _ = _ab.transient_blocks(model.transition_matrix, model.n_transient)
     if max_steps is not None:
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             msg = f"'max_steps' must be a positive integer or None (got {max_steps!r})."
             raise ValidationError(msg)
         none = np.zeros(q.shape[0], dtype=bool)
-        _, vals = _propagate(q, r, [none, *masks], steps=max_steps)
+        _, vals = _ab.propagate(q, r, [none, *masks], steps=max_steps)
         base, without = float(vals[0]), np.clip(vals[1:], 0.0, 1.0)
     else:
-        base, without = _removal_probabilities(q, r, masks)
+        base, without = _ab.removal_probabilities(q, r, masks)
     direct = float(r[0])  # (start) > (conversion): no removal changes it
     effect = _effect(base, direct, without)
     tc = model.transition_counts
@@ -446,8 +362,8 @@ def _bootstrap(
         w = np.bincount(rng.integers(0, nj, nj), minlength=nj).astype(np.float64)
         cnt = np.bincount(edge, weights=w[tj], minlength=len(keys)).astype(np.float64)
         m_b = MarkovModel.from_counts(attrs.evolve(tc, count=cnt), smoothing=model.smoothing)
-        q, r = _q_r(m_b.transition_matrix, m_b.n_transient)
-        base, without = _removal_probabilities(q, r, masks)
+        q, r, _ = _ab.transient_blocks(m_b.transition_matrix, m_b.n_transient)
+        base, without = _ab.removal_probabilities(q, r, masks)
         out[b] = _effect(base, float(r[0]), without) if base - r[0] > 1e-15 else np.nan
     return out
 
@@ -705,17 +621,12 @@ def _event_weights(
         w = np.where(length == 2, 0.5, w)
         return np.where(length == 1, 1.0, w)
     if model == "time_decay":
-        from touchpoint._lib.frames import _gap_value
+        from touchpoint._lib.time import required_duration, seconds
 
-        hl = _gap_value(
-            half_life if half_life is not None else _default_half_life(log), log.is_datetime
+        hl = required_duration(
+            half_life if half_life is not None else _default_half_life(log), "half_life"
         )
-        t = log.timestamp[enc.event_index]
-        tk = (
-            t.astype("datetime64[ns]").astype(np.int64).astype(np.float64)
-            if log.is_datetime
-            else t.astype(np.float64)
-        )
+        tk = seconds(log.timestamp[enc.event_index])
         last = np.full(enc.n_journeys, -np.inf)
         np.maximum.at(last, j, tk)
         w = np.exp2(-(last[j] - tk) / hl)

@@ -39,7 +39,7 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
-from touchpoint.markov import _encoding as _tr
+from touchpoint.markov import _absorbing as _ab, _encoding as _tr
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -67,7 +67,6 @@ CONVERSION = "(conversion)"
 NULL = "(null)"
 
 #: Chains with at most this many transient states get a dense fundamental matrix.
-DENSE_LIMIT = 2500
 
 StateLabel = Any  # str for order 1 and the special states, tuple[str, ...] above
 
@@ -578,35 +577,20 @@ class MarkovModel(TableResult):
     def _q_r(self) -> tuple[Any, NDArray[np.float64], NDArray[np.float64]]:
         cached = self._cache.get("qr")
         if cached is None:
-            m = self.n_transient + 1
-            p = self.transition_matrix
-            q = p[:m, :m].tocsc()
-            cached = (
-                q,
-                np.asarray(p[:m, m].todense()).ravel(),
-                np.asarray(p[:m, m + 1].todense()).ravel(),
-            )
+            cached = _ab.transient_blocks(self.transition_matrix, self.n_transient)
             self._cache["qr"] = cached
         return cached
 
     def _lu(self) -> Any:
         lu = self._cache.get("lu")
         if lu is None:
-            from scipy import sparse
-            from scipy.sparse.linalg import splu
-
-            q, _, _ = self._q_r()
-            a = sparse.identity(q.shape[0], format="csc") - q
-            lu = splu(sparse.csc_matrix(a))
+            lu = _ab.factorize(self._q_r()[0])
             self._cache["lu"] = lu
         return lu
 
     def _solve(self, b: NDArray[np.float64], *, transpose: bool = False) -> NDArray[np.float64]:
         """Solve ``(I - Q) x = b`` (or the transposed system) for the transient block."""
-        q, _, _ = self._q_r()
-        if q.shape[0] <= DENSE_LIMIT:
-            return np.asarray(self._lu().solve(b, trans="T" if transpose else "N"))
-        return solve_absorbing(q, b, transpose=transpose)
+        return _ab.solve(self._q_r()[0], b, transpose=transpose, factor=self._lu)
 
     def _absorb(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         cached = self._cache.get("absorb")
@@ -631,8 +615,12 @@ class MarkovModel(TableResult):
         if i > self.n_transient:
             return 1.0 if self.states[i] == CONVERSION else 0.0
         if max_steps is not None:
+            if max_steps < 0:
+                msg = f"'max_steps' must be non-negative (got {max_steps!r})."
+                raise ValidationError(msg)
             q, r, _ = self._q_r()
-            return float(_within_steps(q, r, i, max_steps))
+            none = np.zeros(q.shape[0], dtype=bool)
+            return float(_ab.propagate(q, r, [none], start=i, tol=0.0, steps=max_steps)[1][0])
         return float(self._absorb()[0][i])
 
     def expected_steps(self, state: StateLabel | None = None) -> float:
@@ -820,9 +808,6 @@ class MarkovModel(TableResult):
         whose tuple contains that run of touchpoints; ``edges`` redirects one
         transition ``a > b`` to null. Solved exactly by a fresh sparse LU.
         """
-        from scipy import sparse
-        from scipy.sparse.linalg import splu
-
         m = self.n_transient + 1
         removed = np.zeros(m, dtype=bool)
         tps = list(touchpoints)
@@ -852,13 +837,7 @@ class MarkovModel(TableResult):
                     if self.states[j] == CONVERSION:
                         r[i] = 0.0
             q = q.tocsc()
-        keep = np.flatnonzero(~removed)
-        qk = q[keep][:, keep]
-        if len(keep) > DENSE_LIMIT:
-            return float(solve_absorbing(qk, r[keep])[0])
-        a = sparse.identity(len(keep), format="csc") - qk
-        x = splu(sparse.csc_matrix(a)).solve(r[keep])
-        return float(x[0])
+        return _ab.solve_without(q, r, removed)
 
     # ----------------------------------------------------------- simulation
     def simulate(self, n: int, *, seed: int | None = 0, max_steps: int = 1000) -> EventLog:
@@ -991,53 +970,6 @@ class MarkovModel(TableResult):
 
     def _repr_html_(self) -> str:
         return self.absorption_probabilities().head(30).to_html()
-
-
-def solve_absorbing(
-    q: Any, b: NDArray[np.float64], *, transpose: bool = False, tol: float = 1e-13
-) -> NDArray[np.float64]:
-    """Solve ``(I - Q) x = b`` for a substochastic ``Q`` whose chain is absorbed surely.
-
-    Sums the Neumann series ``x = sum_n Q^n b`` while tracking ``u = Q^n 1``,
-    the probability of still being transient after ``n`` steps; since
-    ``sum_{j>n} Q^j b <= Q^{n+1} x``, the error is at most ``max(u) * max|x|``
-    and the loop stops when ``max(u) < tol``. Used for large higher-order
-    chains, whose sparse LU fills in badly (their graphs are expanders); a
-    sparse LU is the fallback if 20,000 steps are not enough.
-    """
-    from scipy import sparse
-
-    op = sparse.csr_matrix(q.T if transpose else q)
-    term: NDArray[np.float64] = np.array(b, dtype=np.float64)
-    x = term.copy()
-    u: NDArray[np.float64] = np.ones(op.shape[0])
-    for _ in range(20_000):
-        term = np.asarray(op @ term, dtype=np.float64)
-        x += term
-        u = np.asarray(op @ u, dtype=np.float64)
-        if u.max() < tol:
-            return x
-    from scipy.sparse.linalg import splu
-
-    a = sparse.identity(op.shape[0], format="csc") - sparse.csc_matrix(op)
-    return np.asarray(splu(sparse.csc_matrix(a)).solve(np.asarray(b, dtype=np.float64)))
-
-
-def _within_steps(q: Any, r: NDArray[np.float64], i: int, max_steps: int) -> float:
-    """P(conversion within ``max_steps`` transitions) from transient state ``i``."""
-    if max_steps < 0:
-        msg = f"'max_steps' must be non-negative (got {max_steps!r})."
-        raise ValidationError(msg)
-    v = np.zeros(q.shape[0])
-    v[i] = 1.0
-    qt = q.T.tocsr()
-    total = 0.0
-    for _ in range(max_steps):
-        total += float(v @ r)
-        v = qt @ v
-        if not v.any():
-            break
-    return total
 
 
 def _labels(codes: NDArray[np.int64], alphabet: tuple[str, ...], order: int) -> list[StateLabel]:

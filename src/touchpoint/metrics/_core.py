@@ -22,6 +22,7 @@ from touchpoint._lib.stats import (
     normal_quantile,
     proportion_ci,
     t_quantile,
+    two_proportion_z,
     two_sided_pvalue,
 )
 from touchpoint.exceptions import ValidationError
@@ -369,17 +370,6 @@ def newcombe_interval(
     lo = d - np.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
     hi = d + np.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
     return lo, hi
-
-
-def two_proportion_z(
-    pa: FloatArray, na: FloatArray, pb: FloatArray, nb: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Pooled two-proportion z test: (z, two-sided p), vectorised."""
-    pool = (pa * na + pb * nb) / (na + nb)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(pool * (1 - pool) * (1 / na + 1 / nb))
-        z = np.where(se > 0, (pa - pb) / se, 0.0)
-    return z, two_sided_pvalue(z)
 
 
 def welch(

@@ -25,7 +25,7 @@ from touchpoint._lib.stats import (
     check_confidence,
     proportion_ci,
 )
-from touchpoint._lib.time import duration as _duration
+from touchpoint._lib.time import duration as _duration, format_duration, seconds
 from touchpoint.core._results import IntervalResult, ScalarResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.metrics._core import two_proportion_z
@@ -50,26 +50,6 @@ def _codes(log: EventLog, names: str | Sequence[str], param: str) -> list[int]:
         msg = f"`{param}`: unknown touchpoint {unknown[0]!r}; the log has {known}."
         raise UnknownTouchpointError(msg)
     return [log.touchpoint_code(name) for name in items]
-
-
-def _seconds(log: EventLog) -> FloatArray:
-    """Event times as float seconds (datetime logs) or the log's own units."""
-    t = log.timestamp
-    if t.dtype.kind == "M":
-        return t.astype("datetime64[ns]").view(np.int64) / 1e9
-    return t.astype(np.float64)
-
-
-def format_seconds(s: float, unit: str) -> str:
-    """A short human duration (``"45 s"``, ``"2.5 h"``, ``"3.1 d"``); plain number without unit."""
-    if unit != "s":
-        return f"{s:.3g}"
-    if not np.isfinite(s):
-        return "n/a"
-    for size, name in ((86400, "d"), (3600, "h"), (60, "min")):
-        if abs(s) >= size:
-            return f"{s / size:.3g} {name}"
-    return f"{s:.3g} s"
 
 
 def median_ci(sorted_values: FloatArray, confidence_level: float) -> ConfidenceInterval:
@@ -179,7 +159,7 @@ class ResponseTimes(IntervalResult, ScalarResult):
         return Table(cols, title="Response times")
 
     def __repr__(self) -> str:
-        f = format_seconds
+        f = format_duration
         lo, hi = self.confidence_interval()
         s = (
             f"ResponseTimes(median {f(self.median, self.unit)} (95% CI {f(lo, self.unit)} to "
@@ -247,7 +227,7 @@ def response_times(
     same[has] = log.journey[matched[has]] == log.journey[req_idx[has]]
     answered_req, answered_resp = req_idx[same], matched[same]
     _, first = np.unique(answered_resp, return_index=True)  # first request of each run
-    t = _seconds(log)
+    t = seconds(log.timestamp)
     req_first = answered_req[first]
     raw = t[answered_resp[first]] - t[req_first]
     durations = np.sort(raw)
@@ -360,7 +340,7 @@ class RepeatRate(IntervalResult, ScalarResult):
 
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval()
-        win = "" if self.window is None else f" within {format_seconds(self.window, self.unit)}"
+        win = "" if self.window is None else f" within {format_duration(self.window, self.unit)}"
         return (
             f"RepeatRate({100 * self.rate:.1f}%{win} (95% CI {100 * lo:.1f}% to "
             f"{100 * hi:.1f}%), n={self.n:,}, censored={self.n_censored:,})"
@@ -424,7 +404,7 @@ def repeat_rate(
         if not hit.any() and log.outcome is None and not log.conversions:
             msg = "the log has no outcome or conversions; pass `conversion=` touchpoint names."
             raise ValidationError(msg)
-    t = _seconds(log)
+    t = seconds(log.timestamp)
     idx = np.flatnonzero(hit)
     if customer is None:
         cust = log.journey[idx].astype(np.int64)

@@ -1,0 +1,192 @@
+"""The absorbing-chain algebra of the journey chain, in one place.
+
+A :class:`~touchpoint.MarkovModel`'s transition matrix orders its states
+``(start)``, the transient states, ``(conversion)``, ``(null)``. Its transient
+block ``Q`` (start included, at index 0) and one-step absorption vectors ``r``
+answer everything: conversion probabilities and expected steps solve
+``(I - Q) x = b`` (Kemeny and Snell 1960, theorem 3.3.7), stationary visits the
+transposed system, removal effects the same system with states redirected to
+``(null)``, and "conversion within n steps" propagates the start distribution
+through ``Q``.
+
+Chains up to :data:`DENSE_LIMIT` transient states are solved exactly with a
+sparse LU (removal effects with the dense fundamental matrix); larger ones,
+whose LU fills in badly (higher-order chains are expanders), with the certified
+Neumann series of :func:`solve_absorbing` and a forward propagation whose
+remaining mass bounds the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "DENSE_LIMIT",
+    "factorize",
+    "propagate",
+    "removal_probabilities",
+    "solve",
+    "solve_absorbing",
+    "solve_without",
+    "transient_blocks",
+]
+
+#: Transient states up to which chains are solved by (sparse or dense) factorisation.
+DENSE_LIMIT = 2500
+
+
+def transient_blocks(
+    p: Any, n_transient: int
+) -> tuple[Any, NDArray[np.float64], NDArray[np.float64]]:
+    """``(Q, r_conversion, r_null)`` of a transition matrix (``Q`` as CSC, start at 0)."""
+    m = n_transient + 1
+    q = p[:m, :m].tocsc()
+    return (
+        q,
+        np.asarray(p[:m, m].todense()).ravel(),
+        np.asarray(p[:m, m + 1].todense()).ravel(),
+    )
+
+
+def factorize(q: Any) -> Any:
+    """Sparse LU factorisation of ``I - Q``."""
+    from scipy import sparse
+    from scipy.sparse.linalg import splu
+
+    a = sparse.identity(q.shape[0], format="csc") - sparse.csc_matrix(q)
+    return splu(sparse.csc_matrix(a))
+
+
+def solve(
+    q: Any,
+    b: NDArray[np.float64],
+    *,
+    transpose: bool = False,
+    factor: Callable[[], Any] | None = None,
+) -> NDArray[np.float64]:
+    """Solve ``(I - Q) x = b`` (or the transposed system): LU when small, Neumann when large.
+
+    ``factor`` returns a (cached) :func:`factorize` of ``q``; without it one is made.
+    """
+    if q.shape[0] <= DENSE_LIMIT:
+        lu = factor() if factor is not None else factorize(q)
+        return np.asarray(
+            lu.solve(np.asarray(b, dtype=np.float64), trans="T" if transpose else "N")
+        )
+    return solve_absorbing(q, b, transpose=transpose)
+
+
+def solve_absorbing(
+    q: Any, b: NDArray[np.float64], *, transpose: bool = False, tol: float = 1e-13
+) -> NDArray[np.float64]:
+    """Solve ``(I - Q) x = b`` for a substochastic ``Q`` whose chain is absorbed surely.
+
+    Sums the Neumann series ``x = sum_n Q^n b`` while tracking ``u = Q^n 1``,
+    the probability of still being transient after ``n`` steps; since
+    ``sum_{j>n} Q^j b <= Q^{n+1} x``, the error is at most ``max(u) * max|x|``
+    and the loop stops when ``max(u) < tol``. Used for large higher-order
+    chains, whose sparse LU fills in badly (their graphs are expanders); a
+    sparse LU is the fallback if 20,000 steps are not enough.
+    """
+    from scipy import sparse
+
+    op = sparse.csr_matrix(q.T if transpose else q)
+    term: NDArray[np.float64] = np.array(b, dtype=np.float64)
+    x = term.copy()
+    u: NDArray[np.float64] = np.ones(op.shape[0])
+    for _ in range(20_000):
+        term = np.asarray(op @ term, dtype=np.float64)
+        x += term
+        u = np.asarray(op @ u, dtype=np.float64)
+        if u.max() < tol:
+            return x
+    return np.asarray(factorize(op).solve(np.asarray(b, dtype=np.float64)))
+
+
+def solve_without(q: Any, r: NDArray[np.float64], removed: NDArray[np.bool_]) -> float:
+    """P(conversion) from start when the ``removed`` transient states lead to ``(null)``."""
+    keep = np.flatnonzero(~removed)
+    return float(solve(q[keep][:, keep], r[keep])[0])
+
+
+def propagate(
+    q: Any,
+    r: NDArray[np.float64],
+    masks: Sequence[NDArray[np.bool_]],
+    *,
+    start: int = 0,
+    tol: float = 1e-13,
+    steps: int | None = None,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """P(conversion) for several removals at once, by propagating the start distribution.
+
+    Column ``i`` of ``v`` is the distribution over transient states after
+    ``n`` steps from ``start`` with removal ``i`` applied (mass entering
+    removed states is dropped to null); conversions accumulate ``v' r``. The
+    mass still transient bounds the remaining error, so the loop stops when
+    every column's mass is at most ``tol``: exact up to that certified bound.
+    Returns which columns converged within 10,000 steps, and the values. With
+    ``steps`` it runs at most that many transitions (conversion *within*
+    ``steps``; every column counts as done).
+    """
+    m = q.shape[0]
+    qt = q.T.tocsr()
+    kill = np.stack(list(masks), axis=1)
+    v = np.zeros((m, len(masks)))
+    v[start, :] = 1.0
+    conv = np.zeros(len(masks))
+    alive = np.ones(len(masks), dtype=bool)
+    for _ in range(10_000 if steps is None else steps):
+        conv += r @ v
+        v = qt @ v
+        v[kill] = 0.0
+        alive = v.sum(axis=0) > tol
+        if not alive.any():
+            break
+    if steps is not None:
+        return np.ones(len(masks), dtype=bool), conv
+    return ~alive, conv
+
+
+def removal_probabilities(
+    q: Any, r: NDArray[np.float64], masks: list[NDArray[np.bool_]]
+) -> tuple[float, NDArray[np.float64]]:
+    """P(conversion from start) and, per mask of removed transient states, the same with them removed.
+
+    Small chains use the fundamental matrix ``N = (I - Q)^-1``: removing a set
+    ``S`` gives ``x_0 - N[0, S] N[S, S]^-1 x[S]`` (a Schur complement), so every
+    removal costs a solve of size ``|S|``. Large chains propagate all removals
+    at once (:func:`propagate`), solving one by one the few that do not converge.
+    """
+    from scipy import sparse
+
+    m = q.shape[0]
+    out = np.empty(len(masks))
+    if m <= DENSE_LIMIT:
+        n_mat = np.linalg.inv(np.eye(m) - q.toarray())
+        x = n_mat @ r
+        for i, mask in enumerate(masks):
+            s = np.flatnonzero(mask)
+            if s.size == 0:
+                out[i] = x[0]
+            elif s.size == 1:
+                j = int(s[0])
+                out[i] = x[0] - n_mat[0, j] * x[j] / n_mat[j, j]
+            else:
+                out[i] = x[0] - n_mat[0, s] @ np.linalg.solve(n_mat[np.ix_(s, s)], x[s])
+        return float(x[0]), np.clip(out, 0.0, 1.0)
+    q = sparse.csc_matrix(q)
+    base = float(solve_absorbing(q, r)[0])
+    done = np.zeros(len(masks), dtype=bool)
+    block = max(1, int(2e7 // m))  # keep the dense block under ~160 MB
+    for lo in range(0, len(masks), block):
+        d, values = propagate(q, r, masks[lo : lo + block])
+        done[lo : lo + block] = d
+        out[lo : lo + block] = np.where(d, values, np.nan)
+    for i in np.flatnonzero(~done).tolist():
+        out[i] = solve_without(q, r, masks[i])
+    return base, np.clip(out, 0.0, 1.0)
