@@ -664,6 +664,231 @@ def dropoffs(cfg: Config) -> Iterator[Row]:
 
 
 # ---------------------------------------------------------------------------
+# Markov models with customers who differ (item 8), order selection (item 9)
+# ---------------------------------------------------------------------------
+#: two customer types: from "a" they loop, go on to "b", or leave
+MARKOV_TYPES = (
+    {"a": (0.8, 0.15, 0.05), "b": 0.6},  # P(a>a), P(a>b), P(a>leave); P(b>convert)
+    {"a": (0.1, 0.1, 0.8), "b": 0.2},
+)
+
+
+def markov_journeys(rng: np.random.Generator, journeys: int, mix: float) -> tuple[Any, np.ndarray]:
+    """Journeys a (a)* [b [convert]]; a share ``mix`` of customers is type 2."""
+    typ = (rng.random(journeys) < mix).astype(int)
+    j_ids, tps, times, outcome = [], [], [], []
+    for i in range(journeys):
+        aa, ab, _ = MARKOV_TYPES[typ[i]]["a"]
+        path = ["a"]
+        while True:
+            u = rng.random()
+            if u < aa:
+                path.append("a")
+            elif u < aa + ab:
+                path.append("b")
+                break
+            else:
+                break
+        conv = path[-1] == "b" and rng.random() < MARKOV_TYPES[typ[i]]["b"]
+        j_ids += [i] * len(path)
+        tps += path
+        times += list(range(len(path)))
+        outcome += [0] * (len(path) - 1) + [int(conv)]
+    log = tp.EventLog.from_arrays(
+        np.array(j_ids), np.array(tps), np.array(times, dtype=float), outcome=np.array(outcome)
+    )
+    return log, typ
+
+
+def markov_truth(mix: float, to: str) -> float:
+    """Pooled P(a > to): expected a>to transitions over expected transitions out of a."""
+    num = den = 0.0
+    for t, w in ((0, 1 - mix), (1, mix)):
+        aa, ab, _ = MARKOV_TYPES[t]["a"]
+        num += w * (ab if to == "b" else aa) / (1 - aa)
+        den += w / (1 - aa)
+    return num / den
+
+
+def markov(cfg: Config) -> Iterator[Row]:
+    """Transition intervals and compare_transitions when customers differ."""
+    reps = cfg.reps // 2
+    for mix, label in ((0.0, "one customer type"), (0.5, "two customer types")):
+        truth = {to: markov_truth(mix, to) for to in ("a", "b")}
+        rng = cfg.rng("markov", mix)
+        cov = dict.fromkeys(truth, 0)
+        rej = 0
+        for _ in range(reps):
+            log, _ = markov_journeys(rng, 400, mix)
+            m = tp.fit_markov(log)
+            for to, value in truth.items():
+                ci = m.confidence_interval("a", to)
+                cov[to] += bool(_cover(ci.low, ci.high, value))
+            log_b, _ = markov_journeys(rng, 400, mix)
+            c = tp.compare_transitions(m, tp.fit_markov(log_b))
+            pv = np.asarray(c.table["pvalue"], dtype=float)
+            st = list(c.table["state"])
+            rej += bool(pv[st.index("a")] < 0.05) if "a" in st else False
+        for to in truth:
+            yield Row(
+                "Markov transition interval",
+                "default",
+                f"{label}, P(a > {to})",
+                "400 journeys",
+                "coverage",
+                0.95,
+                cov[to] / reps,
+                reps,
+            )
+        yield Row(
+            "Markov comparison",
+            "compare_transitions",
+            label,
+            "400 vs 400 journeys",
+            "size",
+            0.05,
+            rej / reps,
+            reps,
+        )
+
+
+def first_order_journeys(rng: np.random.Generator, journeys: int, order: int) -> Any:
+    """Journeys over states x, y, z that end with probability 0.2 after each event.
+
+    Order 1: the next state depends on the last one; order 2: on the last two.
+    """
+    names = np.array(["x", "y", "z"])
+    j_ids: list[int] = []
+    tps: list[str] = []
+    times: list[float] = []
+    for i in range(journeys):
+        path = [int(rng.integers(3))]
+        while rng.random() >= 0.2:
+            last = path[-1]
+            if order == 1 or len(path) < 2:
+                p = np.full(3, 0.15)
+                p[(last + 1) % 3] = 0.7
+            else:
+                p = np.full(3, 0.1)
+                p[(path[-2] + 2 * last) % 3] = 0.8
+            path.append(int(rng.choice(3, p=p / p.sum())))
+        j_ids += [i] * len(path)
+        tps += names[path].tolist()
+        times += list(range(len(path)))
+    return tp.EventLog.from_arrays(
+        np.array(j_ids), np.array(tps), np.array(times, dtype=float), outcome=np.zeros(len(j_ids))
+    )
+
+
+def order_selection(cfg: Config) -> Iterator[Row]:
+    """select_order: LR test size with true order 1; which order the verdict picks."""
+    reps = 15 if not cfg.full else cfg.reps // 8
+    for journeys in (200, 1000) if cfg.full else (200,):
+        rng = cfg.rng("order", journeys)
+        rej2 = rej3 = pick1 = 0
+        pick2 = 0
+        for _ in range(reps):
+            sel = tp.select_order(first_order_journeys(rng, journeys, 1), max_order=3)
+            pv = np.asarray(sel.table["lr_pvalue"], dtype=float)
+            rej2 += bool(pv[1] < 0.05)
+            rej3 += bool(pv[2] < 0.05)
+            pick1 += sel.best_heldout == 1
+            sel2 = tp.select_order(first_order_journeys(rng, journeys, 2), max_order=3)
+            pick2 += sel2.best_heldout == 2
+        yield Row(
+            "Order selection",
+            "LR test order 2 vs 1",
+            "true order 1",
+            f"{journeys} journeys",
+            "size",
+            0.05,
+            rej2 / reps,
+            reps,
+        )
+        yield Row(
+            "Order selection",
+            "LR test order 3 vs 2",
+            "true order 1",
+            f"{journeys} journeys",
+            "size",
+            0.05,
+            rej3 / reps,
+            reps,
+        )
+        yield Row(
+            "Order selection",
+            "held-out likelihood",
+            "true order 1",
+            f"{journeys} journeys",
+            "picks the true order",
+            None,
+            pick1 / reps,
+            reps,
+        )
+        yield Row(
+            "Order selection",
+            "held-out likelihood",
+            "true order 2",
+            f"{journeys} journeys",
+            "picks the true order",
+            None,
+            pick2 / reps,
+            reps,
+        )
+
+
+# ---------------------------------------------------------------------------
+# censoring (item 10)
+# ---------------------------------------------------------------------------
+def censored_funnel_log(rng: np.random.Generator, units: int) -> tuple[Any, float]:
+    """Visits over 12 weeks; half convert eventually after an exponential delay (median 7 days)."""
+    day = 86400.0
+    start = rng.uniform(0, 84, units) * day
+    converts = rng.random(units) < 0.5
+    delay = rng.exponential(7 / math.log(2), units) * day
+    end = 84 * day
+    seen = converts & (start + delay <= end)
+    j = np.concatenate([np.arange(units), np.flatnonzero(seen)])
+    tps = np.array(["visit"] * units + ["buy"] * int(seen.sum()))
+    t = np.concatenate([start, (start + delay)[seen]])
+    order = np.lexsort((t, j))
+    return tp.EventLog.from_arrays(j[order], tps[order], t[order]), 7 * day
+
+
+def censoring(cfg: Config) -> Iterator[Row]:
+    """Funnel conversion and time to convert with a 12-week log (truth: 50%, median 7 days)."""
+    reps = max(cfg.reps // 10, 20)
+    rng = cfg.rng("censor")
+    conv, med = [], []
+    for _ in range(reps):
+        log, _ = censored_funnel_log(rng, 2000)
+        f = tp.funnel(log, ["visit", "buy"])
+        st = f.steps[1]
+        conv.append(st.conversion)
+        med.append(st.time_median / 86400.0)
+    yield Row(
+        "Funnel time to convert",
+        "conversion (eventual)",
+        "12-week log, median delay 7 days",
+        "2000 journeys",
+        "mean estimate (truth 50%)",
+        None,
+        float(np.mean(conv)),
+        reps,
+    )
+    yield Row(
+        "Funnel time to convert",
+        "median delay",
+        "12-week log, median delay 7 days",
+        "2000 journeys",
+        "mean estimate in days/100 (truth 7)",
+        None,
+        float(np.mean(med)) / 100,
+        reps,
+    )
+
+
+# ---------------------------------------------------------------------------
 # registry and page
 # ---------------------------------------------------------------------------
 EXPERIMENTS: dict[str, Callable[[Config], Iterator[Row]]] = {
@@ -675,6 +900,9 @@ EXPERIMENTS: dict[str, Callable[[Config], Iterator[Row]]] = {
     "paired": paired_tests,
     "clustered": clustered,
     "dropoffs": dropoffs,
+    "markov": markov,
+    "order_selection": order_selection,
+    "censoring": censoring,
 }
 
 
