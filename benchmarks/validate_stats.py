@@ -135,7 +135,7 @@ def multinomial_pmf(counts: np.ndarray, p: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # NPS (items 4, 5)
 # ---------------------------------------------------------------------------
-NPS_METHODS = ("adjusted_wald", "wald", "bootstrap", "bayes")
+NPS_METHODS = ("score", "adjusted_wald", "wald", "bootstrap", "bayes")
 
 
 def nps_share_grid() -> list[tuple[float, float, float]]:
@@ -150,7 +150,7 @@ def nps_enumerated(cfg: Config) -> Iterator[Row]:
     grid = nps_share_grid()
     for n in sizes:
         comps = compositions(n, 3)  # detractors, passives, promoters
-        methods = NPS_METHODS if (cfg.full or n <= 20) and n <= 100 else NPS_METHODS[:2]
+        methods = NPS_METHODS if (cfg.full or n <= 20) and n <= 100 else NPS_METHODS[:3]
         lo = {m: np.empty(len(comps)) for m in methods}
         hi = {m: np.empty(len(comps)) for m in methods}
         for i, (d, a, p) in enumerate(comps):
@@ -286,12 +286,12 @@ CES_SHAPES: dict[str, np.ndarray] = {
 
 def ces_intervals(cfg: Config) -> Iterator[Row]:
     """CES (1-7) mean intervals: exact enumeration at n=10, Monte Carlo at n=30."""
-    methods = ["t", "bootstrap"]
+    methods = ["dirichlet", "t", "bootstrap"]
     comps = compositions(10, 7)
     lo = {m: np.empty(len(comps)) for m in methods}
     hi = {m: np.empty(len(comps)) for m in methods}
     zero_width = dict.fromkeys(methods, 0)
-    enum_methods = methods if cfg.full else ["t"]
+    enum_methods = methods if cfg.full else ["dirichlet", "t"]
     for i, c in enumerate(comps):
         r = tp.ces(np.repeat(np.arange(1, 8), c))
         for m in enum_methods:
