@@ -42,8 +42,65 @@ import touchpoint as tp
 # ---------------------------------------------------------------------------
 ABS_TOL = 0.025  # 2.5 points
 
-#: (family, method) -> why it misses; such rows are labelled, never silently passed.
-KNOWN_MISSES: dict[tuple[str, str], str] = {}
+#: (family, method, shape substring) -> why it misses; such rows are labelled on the
+#: page (and the method's docstring says so), never silently passed. An empty
+#: substring matches every shape of the method.
+KNOWN_MISSES: dict[tuple[str, str, str], str] = {
+    ("NPS interval", "adjusted_wald", "worst"): (
+        "Rocks' adjusted Wald covers 89% at n=10 and 92% at n=20-50 for some mixes "
+        "(no passives, or few promoters); use the default score interval."
+    ),
+    ("NPS interval", "wald", "worst"): (
+        "the Wald interval is zero-width when every answer falls in one group; "
+        "it fails near the ends of the scale at any n below several hundred."
+    ),
+    ("NPS interval", "bootstrap", "worst"): (
+        "the percentile bootstrap is zero-width when every answer falls in one group."
+    ),
+    ("NPS interval", "bayes", "worst"): (
+        "the Dirichlet(1, 1, 1) posterior pulls small samples towards 0: it misses "
+        "true NPS near +-90 at n <= 50."
+    ),
+    ("NPS interval", "", "strong non-response"): (
+        "with 30 answers of which about 2 detractors carry weight 10, no "
+        "design-based interval holds (the linearisation variance is itself too noisy)."
+    ),
+    ("CSAT interval", "", "strong non-response"): (
+        "with 30 answers and a few heavily weighted dissatisfied ones, no "
+        "design-based interval holds (the linearisation variance is itself too noisy)."
+    ),
+    ("CSAT interval", "wilson", "worst"): (
+        "Wilson dips to 90% at n=10 for true shares within 0.01 of 0 or 1 "
+        "(Brown, Cai and DasGupta 2001); use method='exact' there."
+    ),
+    ("CSAT interval", "jeffreys", "worst"): (
+        "Jeffreys dips to 90-92% at n=10-30 for some shares (Brown, Cai and DasGupta 2001)."
+    ),
+    ("CES mean interval", "t", ""): (
+        "the t-interval misses with skewed answers (80-89% at n=10 top-heavy, 73% at "
+        "n=30 when 85% answer 7) and is zero-width when all answers are equal."
+    ),
+    ("CES mean interval", "bootstrap", ""): (
+        "the percentile bootstrap misses with skewed answers (73-92% at n=30)."
+    ),
+    ("Drop-off test", "default", ""): (
+        "the pooled z-test is liberal in the far tail for small cells at high rates "
+        "(2-3x nominal at p <= 0.001)."
+    ),
+    ("Markov transition interval", "default", "two customer types"): (
+        "binomial intervals treat every transition as independent; with customers "
+        "who differ, transitions of one journey are correlated and P(a > a) is covered "
+        "80% of the time."
+    ),
+    ("Markov comparison", "compare_transitions", "two customer types"): (
+        "the chi-square treats transitions as independent: with customers who differ "
+        "it rejects 11-15% of true nulls."
+    ),
+    ("Order selection", "LR test", ""): (
+        "the asymptotic likelihood-ratio tests are liberal when high-order contexts "
+        "are sparse; use the held-out verdict."
+    ),
+}
 
 
 @dataclass
@@ -83,7 +140,11 @@ class Row:
 
     @property
     def known(self) -> str | None:
-        return KNOWN_MISSES.get((self.family, self.method))
+        for (fam, method, shape), why in KNOWN_MISSES.items():
+            ok_method = method in ("", self.method) or self.method.startswith(method)
+            if fam == self.family and ok_method and shape in self.shape:
+                return why
+        return None
 
 
 @dataclass
@@ -95,7 +156,7 @@ class Config:
     seed: int = 20261201
 
     def __post_init__(self) -> None:
-        self.reps = 2000 if self.full else 300
+        self.reps = 2000 if self.full else 200
 
     def rng(self, *key: Any) -> np.random.Generator:
         return np.random.default_rng([self.seed, *[abs(hash(str(k))) % 2**32 for k in key]])
@@ -150,7 +211,7 @@ def nps_enumerated(cfg: Config) -> Iterator[Row]:
     grid = nps_share_grid()
     for n in sizes:
         comps = compositions(n, 3)  # detractors, passives, promoters
-        methods = NPS_METHODS if (cfg.full or n <= 20) and n <= 100 else NPS_METHODS[:3]
+        methods = NPS_METHODS if (cfg.full or n <= 10) and n <= 100 else NPS_METHODS[:3]
         lo = {m: np.empty(len(comps)) for m in methods}
         hi = {m: np.empty(len(comps)) for m in methods}
         for i, (d, a, p) in enumerate(comps):
@@ -191,59 +252,47 @@ def _nonresponse_sample(
     return cat, w
 
 
+#: (label, response rates of detractors/passives/promoters, of dissatisfied/satisfied)
+NONRESPONSE = (
+    ("moderate non-response (detractors answer 1 in 5)", (0.2, 0.45, 0.6), (0.25, 0.6)),
+    ("strong non-response (detractors answer 1 in 10)", (0.1, 0.4, 0.7), (0.15, 0.7)),
+)
+
+
 def nps_weighted(cfg: Config) -> Iterator[Row]:
     """NPS and CSAT coverage with non-response weights (weights depend on the answer)."""
     shares = np.array([0.3, 0.3, 0.4])  # detractor, passive, promoter
-    respond = np.array([0.1, 0.4, 0.7])  # detractors answer less often
     truth = 100 * (shares[2] - shares[0])
-    sizes = (30, 100, 500) if cfg.full else (30, 200)
-    for n in sizes:
-        rng = cfg.rng("nps_weighted", n)
-        reps = cfg.reps
-        hits = dict.fromkeys(NPS_METHODS, 0)
-        for _ in range(reps):
-            cat, w = _nonresponse_sample(rng, shares, respond, n)
-            r = tp.nps(np.array([3, 8, 10])[cat], weights=w)
-            for m in NPS_METHODS:
-                kw = {"n_resamples": 500} if m in ("bootstrap", "bayes") else {}
-                ci = r.confidence_interval(method=m, **kw)
-                hits[m] += bool(_cover(ci.low, ci.high, truth))
-        for m in NPS_METHODS:
-            yield Row(
-                "NPS interval",
-                m,
-                "weights depend on answer",
-                str(n),
-                "coverage",
-                0.95,
-                hits[m] / reps,
-                reps,
-            )
-    # CSAT: satisfied share 0.6, dissatisfied answer half as often
     s_shares = np.array([0.4, 0.6])
-    s_respond = np.array([0.15, 0.7])
-    for n in sizes:
-        rng = cfg.rng("csat_weighted", n)
-        reps = cfg.reps
-        methods = ("wilson", "jeffreys", "agresti_coull", "exact")
-        hits = dict.fromkeys(methods, 0)
-        for _ in range(reps):
-            cat, w = _nonresponse_sample(rng, s_shares, s_respond, n)
-            r = tp.csat(np.array([2, 5])[cat], weights=w)
+    for label, respond, s_respond in NONRESPONSE:
+        if label.startswith("moderate"):
+            sizes = (50, 200, 1000) if cfg.full else (50, 200)
+        else:
+            sizes = (30, 200) if cfg.full else (30,)
+        for n in sizes:
+            rng = cfg.rng("nps_weighted", label, n)
+            reps = cfg.reps
+            hits = dict.fromkeys(NPS_METHODS, 0)
+            for _ in range(reps):
+                cat, w = _nonresponse_sample(rng, shares, np.array(respond), n)
+                r = tp.nps(np.array([3, 8, 10])[cat], weights=w)
+                for m in NPS_METHODS:
+                    kw = {"n_resamples": 500} if m in ("bootstrap", "bayes") else {}
+                    ci = r.confidence_interval(method=m, **kw)
+                    hits[m] += bool(_cover(ci.low, ci.high, truth))
+            for m in NPS_METHODS:
+                yield Row("NPS interval", m, label, str(n), "coverage", 0.95, hits[m] / reps, reps)
+            rng = cfg.rng("csat_weighted", label, n)
+            methods = ("wilson", "jeffreys", "agresti_coull", "exact")
+            hits = dict.fromkeys(methods, 0)
+            for _ in range(reps):
+                cat, w = _nonresponse_sample(rng, s_shares, np.array(s_respond), n)
+                r = tp.csat(np.array([2, 5])[cat], weights=w)
+                for m in methods:
+                    ci = r.confidence_interval(method=m)
+                    hits[m] += bool(_cover(ci.low, ci.high, 60.0))
             for m in methods:
-                ci = r.confidence_interval(method=m)
-                hits[m] += bool(_cover(ci.low, ci.high, 60.0))
-        for m in methods:
-            yield Row(
-                "CSAT interval",
-                m,
-                "weights depend on answer",
-                str(n),
-                "coverage",
-                0.95,
-                hits[m] / reps,
-                reps,
-            )
+                yield Row("CSAT interval", m, label, str(n), "coverage", 0.95, hits[m] / reps, reps)
 
 
 def csat_enumerated(cfg: Config) -> Iterator[Row]:
@@ -332,26 +381,30 @@ def ces_intervals(cfg: Config) -> Iterator[Row]:
 
 
 def ces_two_sample(cfg: Config) -> Iterator[Row]:
-    """Size of compare_ces (independent) under the null, unequal sizes, skewed answers."""
-    reps = cfg.reps
+    """compare_ces (independent) under the null, unequal sizes, skewed answers: size and CI."""
+    reps = cfg.reps if cfg.full else cfg.reps // 2
     for name in ("top-heavy", "bimodal", "extreme top"):
         p = CES_SHAPES[name]
         for na, nb in ((10, 40), (10, 10)):
             rng = cfg.rng("ces2", name, na, nb)
-            rej = 0
+            rej = cov = 0
             for _ in range(reps):
                 a = rng.choice(np.arange(1, 8), size=na, p=p)
                 b = rng.choice(np.arange(1, 8), size=nb, p=p)
                 c = tp.compare_ces(a, b)
                 rej += bool(c.pvalue < 0.05)
+                ci = c.confidence_interval()
+                cov += bool(_cover(ci.low, ci.high, 0.0))
+            shape, size = name, f"{na} vs {nb}"
+            yield Row("CES two-sample test", "default", shape, size, "size", 0.05, rej / reps, reps)
             yield Row(
-                "CES two-sample test",
+                "CES two-sample interval",
                 "default",
-                name,
-                f"{na} vs {nb}",
-                "size",
-                0.05,
-                rej / reps,
+                shape,
+                size,
+                "coverage",
+                0.95,
+                cov / reps,
                 reps,
             )
 
@@ -933,8 +986,9 @@ def verdict(r: Row) -> str:
     return "**known miss**" if r.known else "**MISS**"
 
 
-def render_markdown(rows: list[Row]) -> str:
+def render_markdown(rows: list[Row], full: bool = True) -> str:
     """The docs page: one table per family."""
+    mode = "full mode (2,000 replications per row unless stated)" if full else "fast mode"
     out = [
         "# Validation",
         "",
@@ -948,7 +1002,9 @@ def render_markdown(rows: list[Row]) -> str:
         "level plus the tolerance; the tolerance is max(2.5 points, 3 Monte-Carlo",
         "standard errors). *reps* 0 means the figure is exact: the sampling",
         "distribution was enumerated. Rows without a nominal rate (power) are reported",
-        "for information.",
+        "for information. Methods that miss say so here and in their docstrings.",
+        "",
+        f"Generated in {mode}.",
         "",
     ]
     families: dict[str, list[Row]] = {}
@@ -993,11 +1049,12 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="more replications; write the docs page")
     ap.add_argument("--only", nargs="*", help="experiment names", choices=list(EXPERIMENTS))
     ap.add_argument("--out", default="docs/validation.md")
+    ap.add_argument("--write", action="store_true", help="write the page in fast mode too")
     args = ap.parse_args()
     rows = run(full=args.full, only=args.only, verbose=True)
     print_table(rows)
-    if args.full and not args.only:
-        Path(args.out).write_text(render_markdown(rows) + "\n", encoding="utf-8")
+    if (args.full or args.write) and not args.only:
+        Path(args.out).write_text(render_markdown(rows, args.full) + "\n", encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
 
 

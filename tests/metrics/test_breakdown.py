@@ -197,3 +197,66 @@ def test_breakdown_and_consistency_take_metric_options():
         t.with_column("stage", np.full(len(t), "all", dtype=object)), "nps", promoters=(8, 10)
     )
     assert cons.table["df"][0] == 4
+
+
+def _clustered_survey(seed: int = 4) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    who = np.repeat(np.arange(150), rng.integers(1, 6, 150))
+    u = rng.normal(size=150)[who]
+    z = u + rng.normal(size=len(who))
+    return {
+        "customer_id": np.array([f"c{i}" for i in who]),
+        "region": np.array(["n", "s", "e"])[rng.integers(0, 3, 150)][who],
+        "week": np.array(["2026-01-05", "2026-01-12"])[rng.integers(0, 2, len(who))],
+        "nps": np.clip(np.round(7 + 2 * z), 0, 10),
+        "csat": np.clip(np.round(3.5 + z), 1, 5),
+        "ces": np.clip(np.round(5 + z), 1, 7),
+    }
+
+
+@pytest.mark.parametrize("metric", ["nps", "csat", "ces"])
+def test_breakdown_clusters_match_one_group_metrics(metric):
+    # with a respondent column (found automatically), every interval and test
+    # is the cluster-robust one of the one-sample and two-sample functions
+    t = _clustered_survey()
+    res = tp.breakdown(t, metric=metric, by="region")
+    fn = {"nps": tp.nps, "csat": tp.csat, "ces": tp.ces}[metric]
+    cmp = {"nps": tp.compare_nps, "csat": tp.compare_csat, "ces": tp.compare_ces}[metric]
+    ids = t["customer_id"]
+    for row in res.to_records():
+        mine = t["region"] == row["group"]
+        r = fn(t[metric][mine], cluster=ids[mine])
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(r.ci))
+        rest = fn(t[metric][~mine], cluster=ids[~mine])
+        c = cmp(r, rest)  # CES: Welch's t on respondents' degrees of freedom
+        assert row["pvalue"] == pytest.approx(c.pvalue, rel=1e-9)
+    plain = tp.breakdown(t, metric=metric, by="region", cluster=None)
+    # treating each answer as independent gives narrower intervals
+    assert np.all(plain["ci_high"] - plain["ci_low"] < res["ci_high"] - res["ci_low"])
+
+
+def test_breakdown_cluster_rest_of_period_matches_statsmodels():
+    # the rest of a cell (other regions, same week) shares respondents across
+    # weeks; its cluster-robust se is checked against statsmodels
+    sm = pytest.importorskip("statsmodels.api")
+    t = _clustered_survey(seed=7)
+    t["timestamp"] = t["week"]
+    res = tp.breakdown(t, metric="csat", by="region", period="week", cluster="customer_id")
+    row = res.to_records()[0]
+    rest = (t["region"] != row["group"]) & (t["week"] == row["period"])
+    s = (t["csat"][rest] >= 4).astype(float)
+    fit = sm.OLS(s, np.ones(len(s))).fit(
+        cov_type="cluster", cov_kwds={"groups": t["customer_id"][rest]}
+    )
+    r = tp.csat(t["csat"][rest], cluster=t["customer_id"][rest])
+    assert r.se == pytest.approx(100 * fit.bse[0])
+    assert row["rest_score"] == pytest.approx(r.score)
+    mine = (t["region"] == row["group"]) & (t["week"] == row["period"])
+    c = tp.compare_csat(tp.csat(t["csat"][mine], cluster=t["customer_id"][mine]), r)
+    assert row["pvalue"] == pytest.approx(c.pvalue, rel=1e-9)
+
+
+def test_breakdown_cluster_column_errors():
+    t = _clustered_survey()
+    with pytest.raises(tp.ValidationError, match="'respondent'"):
+        tp.breakdown(t, metric="csat", by="region", cluster="respondent")

@@ -86,3 +86,29 @@ def test_consistency_uses_journey_lookup():
     res = tp.consistency(t, design=j)
     assert res.to_records()[0]["consistent"] is False
     assert "<table>" in res._repr_html_()
+
+
+def test_consistency_divides_by_the_design_effect_with_respondents():
+    # several answers per customer: the chi-square is divided by the stage's
+    # design effect (Rao-Scott first order), computed here independently
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(2)
+    who = np.repeat(np.arange(200), rng.integers(1, 6, 200))
+    z = rng.normal(size=200)[who] * 1.2 + rng.normal(size=len(who))
+    t = {
+        "customer_id": who,
+        "stage": np.array(["buy"] * len(who), dtype=object),
+        "channel": np.array(["web", "app", "store"], dtype=object)[rng.integers(0, 3, 200)][who],
+        "csat": np.clip(np.round(3.5 + z), 1, 5),
+    }
+    plain = tp.consistency(t, metric="csat", cluster=None).to_records()[0]
+    robust = tp.consistency(t, metric="csat").to_records()[0]  # customer_id found
+    s = (t["csat"] >= 4).astype(float)
+    fit = sm.OLS(s, np.ones(len(s))).fit(cov_type="cluster", cov_kwds={"groups": who})
+    deff = fit.bse[0] ** 2 / (s.var() / len(s))
+    assert deff > 1.5
+    assert robust["statistic"] == pytest.approx(plain["statistic"] / deff)
+    from scipy.stats import chi2
+
+    assert robust["pvalue"] == pytest.approx(chi2.sf(plain["statistic"] / deff, plain["df"]))
+    assert robust["test"] == "chi-square (Rao-Scott)"

@@ -69,7 +69,7 @@ def test_adjusted_wald_matches_r_nps_test():
     nps_adj = (3.75 - 1.75) / 9
     var_adj = (3.75 + 1.75) / 9 - nps_adj**2
     se_adj = math.sqrt(var_adj / 9)
-    ci = tp.nps([0, 7, 7, 9, 9, 9]).confidence_interval()
+    ci = tp.nps([0, 7, 7, 9, 9, 9]).confidence_interval(method="adjusted_wald")
     assert ci.low == pytest.approx(100 * (nps_adj - Z95 * se_adj), rel=1e-12)
     assert ci.high == pytest.approx(100 * (nps_adj + Z95 * se_adj), rel=1e-12)
     # numerically: (-0.26743, 0.71187) on R's -1..1 scale
@@ -201,12 +201,19 @@ def test_weighted_nps_linearisation_and_kish():
     # linearisation (Taylor) variance of a ratio mean: sum w^2 (y - m)^2 / (sum w)^2
     assert r.se == pytest.approx(100 * math.sqrt(np.sum(w**2 * (y - m) ** 2)) / np.sum(w))
     assert r.effective_n == pytest.approx(np.sum(w) ** 2 / np.sum(w**2))  # Kish (1965)
-    # adjusted Wald on the effective counts
-    ne = r.effective_n
+    # intervals run on the variance-equivalent size of the linearisation se
+    var = np.average((y - m) ** 2, weights=w)
+    ne = r.design_n
+    assert ne == pytest.approx(var / (r.se / 100) ** 2)
+    # adjusted Wald on those effective counts
     pp = (r.promoters * ne + 0.75) / (ne + 3)
     pd = (r.detractors * ne + 0.75) / (ne + 3)
     half = Z95 * math.sqrt((pp + pd - (pp - pd) ** 2) / (ne + 3))
-    assert r.confidence_interval().low == pytest.approx(100 * (pp - pd - half))
+    ci = r.confidence_interval(method="adjusted_wald")
+    assert ci.low == pytest.approx(100 * (pp - pd - half))
+    # Wald: the estimate +- z * the linearisation se
+    ci = r.confidence_interval(method="wald")
+    assert ci.low == pytest.approx(r.score - Z95 * r.se)
     assert r.weighted
 
 
@@ -244,7 +251,7 @@ def test_ces_t_interval_matches_scipy():
     x = np.array([5, 6, 4, 7, 3, 5, 6, 6, 2, 5, 4, 6])
     r = tp.ces(x)
     lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
-    ci = r.confidence_interval()
+    ci = r.confidence_interval(method="t")
     assert (ci.low, ci.high) == pytest.approx((lo, hi), rel=1e-12)
     assert r.se == pytest.approx(stats.sem(x))
     assert r.agree == pytest.approx(np.mean(x >= 5))
@@ -253,7 +260,9 @@ def test_ces_t_interval_matches_scipy():
     lo, hi = stats.t.interval(
         0.9, len(x) - 1, loc=np.clip(x, 1, 5).mean(), scale=stats.sem(np.clip(x, 1, 5))
     )
-    assert tuple(c.mean_confidence_interval(0.9)) == pytest.approx((lo, hi), rel=1e-12)
+    assert tuple(c.mean_confidence_interval(0.9, method="t")) == pytest.approx(
+        (lo, hi), rel=1e-12
+    )
 
 
 def test_ces_versions_are_explicit():
@@ -289,7 +298,7 @@ def test_bootstrap_and_bayes_are_seeded_and_close_to_adjusted_wald():
 
 def test_reprs():
     x = [10] * 90 + [8] * 50 + [2] * 60
-    assert repr(tp.nps(x)) == "NPS +15.0 (95% CI +3.1 to +26.5, n=200)"
+    assert repr(tp.nps(x)) == "NPS +15.0 (95% CI +2.8 to +26.8, n=200)"
     assert repr(tp.csat([5, 4, 4, 3, 2, 5, 5, 4, 1, 5])).startswith("CSAT 70.0% (95% CI 39.7%")
     assert repr(tp.ces([7, 6, 6, 5, 3, 7])).startswith("CES 2.0 5.67 (95% CI")
 
@@ -370,15 +379,64 @@ def test_compare_ces_matches_scipy_welch_and_paired():
     assert res.statistic == pytest.approx(ref.statistic)
     assert res.pvalue == pytest.approx(ref.pvalue)
     assert res.df == pytest.approx(ref.df)
-    lo, hi = ref.confidence_interval(0.95)
-    assert tuple(res.confidence_interval()) == pytest.approx((lo, hi))
+    # the interval: MOVER (Zou & Donner 2008) from the two Dirichlet intervals
+    (la, ua), (lb, ub) = tp.ces(a).ci, tp.ces(b).ci
+    d = a.mean() - b.mean()
+    mover = (d - np.hypot(a.mean() - la, ub - b.mean()), d + np.hypot(ua - a.mean(), b.mean() - lb))
+    assert tuple(res.confidence_interval()) == pytest.approx(mover)
     b2 = np.clip(a + rng.integers(-1, 3, 40), 1, 7)
     paired = tp.compare_ces(a, b2, paired=True)
     ref2 = stats.ttest_rel(a, b2)
     assert paired.statistic == pytest.approx(ref2.statistic)
-    assert paired.pvalue == pytest.approx(ref2.pvalue)
+    assert paired.test == "exact paired permutation"
+    mc = stats.permutation_test(  # Monte Carlo sign flips (SE about 0.003)
+        (a, b2),
+        lambda x, y, axis=-1: np.sum(x - y, axis=axis),
+        permutation_type="samples",
+        n_resamples=20_000,
+        vectorized=True,
+        random_state=1,
+    )
+    assert paired.pvalue == pytest.approx(mc.pvalue, abs=0.015)
     assert paired.paired
     assert paired.n == 40
+
+
+def test_paired_exact_tests_match_scipy_permutation():
+    # exact sign-flip test against scipy's permutation_test (all 2^10 sign patterns)
+    from scipy import stats
+
+    a = np.array([7, 6, 5, 7, 4, 6, 6, 3, 7, 5], dtype=float)
+    b = np.array([6, 6, 3, 5, 4, 7, 5, 3, 4, 5], dtype=float)
+    ref = stats.permutation_test(
+        (a, b),
+        lambda x, y, axis=-1: np.sum(x - y, axis=axis),
+        permutation_type="samples",
+        n_resamples=np.inf,
+        vectorized=True,
+    )
+    assert tp.compare_ces(a, b, paired=True).pvalue == pytest.approx(ref.pvalue)
+    # exact McNemar: 3 one-way discordant pairs of 10 -> 2 * 0.5^3 = 0.25
+    x = [5, 5, 5] + [4] * 7
+    y = [2, 2, 2] + [4] * 7
+    c = tp.compare_csat(x, y, paired=True)
+    assert c.pvalue == pytest.approx(stats.binomtest(3, 3, 0.5).pvalue)
+    assert c.test == "exact McNemar"
+    # degenerate samples: clear values, never 0 or NaN
+    assert tp.compare_csat([5, 5], [2, 2], paired=True).pvalue == pytest.approx(0.5)
+    same = tp.compare_ces([5, 6, 7], [5, 6, 7], paired=True)
+    assert same.pvalue == 1.0
+    assert tp.compare_ces([7] * 5, [6] * 5).pvalue == pytest.approx(2 / 252)
+
+
+def test_paired_csat_interval_is_tango_score():
+    # Tango's score interval for the paired difference: the same inversion as
+    # the NPS score interval with (a only, b only) discordant shares
+    x = [5] * 6 + [2] * 2 + [4] * 12
+    y = [2] * 6 + [5] * 2 + [4] * 12
+    c = tp.compare_csat(x, y, paired=True)
+    lo, hi = _score_limits_by_brute_force(6, 2, 20)
+    assert tuple(c.confidence_interval()) == pytest.approx((lo, hi), abs=0.05)
 
 
 def test_paired_nps_and_csat():
@@ -395,7 +453,9 @@ def test_paired_nps_and_csat():
     assert res.n == 299
     assert res.difference == pytest.approx(100 * (ya.mean() - yb.mean()))
     assert res.statistic == pytest.approx(stats.ttest_rel(ya, yb).statistic)
-    assert res.pvalue == pytest.approx(2 * stats.norm.sf(abs(res.statistic)))
+    assert res.test == "exact paired permutation"
+    z_p = 2 * stats.norm.sf(abs(res.statistic))  # the exact p is of the z test's order
+    assert z_p / 3 < res.pvalue < 3 * z_p
     c = tp.compare_csat(np.clip(after[ok], 1, 5), np.clip(before[ok], 1, 5), paired=True)
     assert c.paired
     assert c.df is None
@@ -409,3 +469,173 @@ def test_comparison_accepts_results_and_repr():
     assert res.a is a
     assert res.significant()
     assert repr(res).startswith("NPS difference +100.00 (95% CI")
+
+
+# --------------------------------------------------------------------------- score interval
+def _score_limits_by_brute_force(b: int, c: int, n: int, cc: float = 0.5) -> tuple[float, float]:
+    """Tango's score interval for pP - pD, inverted numerically (independent of the library).
+
+    The constrained MLE under pP - pD = theta is found by maximising the
+    trinomial likelihood on a fine grid of pD (no closed form), the statistic
+    (|d - theta| - cc / n) / sqrt(V / n) by root finding on each side.
+    """
+    from scipy.optimize import brentq
+
+    a = n - b - c
+    d = (b - c) / n
+
+    def stat(th: float) -> float:
+        lo_q, hi_q = max(0.0, -th), (1 - th) / 2
+        q = np.linspace(lo_q, hi_q, 20001)[1:-1] if hi_q > lo_q else np.array([lo_q])
+        pp, pa = q + th, 1 - 2 * q - th
+        with np.errstate(divide="ignore"):
+            ll = b * np.log(pp) + c * np.log(q) + a * np.log(pa)
+        ll = np.where(np.isfinite(ll), ll, -np.inf)
+        qq = q[int(np.argmax(ll))]
+        var = (2 * qq + th - th * th) / n
+        return max(abs(d - th) - cc / n, 0.0) / math.sqrt(var) - Z95
+
+    lo = brentq(stat, -1 + 1e-9, d - 1e-12) if stat(-1 + 1e-9) > 0 else -1.0
+    hi = brentq(stat, d + 1e-12, 1 - 1e-9) if stat(1 - 1e-9) > 0 else 1.0
+    return 100 * lo, 100 * hi
+
+
+@pytest.mark.parametrize(("b", "c", "n"), [(5, 2, 10), (12, 3, 20), (0, 0, 10), (30, 25, 60)])
+def test_score_interval_matches_a_numerical_inversion(b: int, c: int, n: int) -> None:
+    scores = [10] * b + [3] * c + [8] * (n - b - c)
+    ci = tp.nps(scores).confidence_interval()  # the default
+    lo, hi = _score_limits_by_brute_force(b, c, n)
+    assert (ci.low, ci.high) == pytest.approx((lo, hi), abs=0.05)
+
+
+def test_score_interval_covers_exactly_enumerated() -> None:
+    # exact coverage at n=10 for an absent group (no passives, 50/50): the
+    # audit's adjusted-Wald miss (89%); the score interval must hold >= 93%
+    from scipy.stats import multinomial
+
+    n = 10
+    covered = 0.0
+    for b in range(n + 1):
+        c = n - b
+        ci = tp.nps([10] * b + [3] * c).ci
+        if ci.low <= 0.0 <= ci.high:
+            covered += multinomial.pmf([c, 0, b], n, [0.5, 0.0, 0.5])
+    assert covered >= 0.93
+    aw = 0.0
+    for b in range(n + 1):
+        ci = tp.nps([10] * b + [3] * (n - b)).confidence_interval(method="adjusted_wald")
+        if ci.low <= 0.0 <= ci.high:
+            aw += multinomial.pmf([n - b, 0, b], n, [0.5, 0.0, 0.5])
+    assert aw < 0.9  # the documented miss
+
+
+# --------------------------------------------------------------------------- bounded means
+def test_dirichlet_interval_is_jeffreys_on_a_binary_scale() -> None:
+    # 0/1 answers: the Dirichlet interval with half an answer at each end is
+    # the Jeffreys interval Beta(k + 1/2, n - k + 1/2) (statsmodels "jeffreys"
+    # without the boundary fix, here k is inside)
+    from scipy.stats import beta
+
+    x = [1] * 3 + [0] * 7
+    r = tp.ces(x, scale=(0, 1), agree=(1, 1))
+    ci = r.confidence_interval()
+    assert (ci.low, ci.high) == pytest.approx(tuple(beta.ppf([0.025, 0.975], 3.5, 7.5)))
+
+
+def test_dirichlet_interval_never_zero_width() -> None:
+    for x in ([7] * 5, [1] * 3, [4] * 40):
+        ci = tp.ces(x).ci
+        assert ci.high - ci.low > 0.05
+        assert 1 <= ci.low <= ci.high <= 7
+    assert tp.ces([7] * 5).confidence_interval(method="t").low == 7.0  # the t-interval's flaw
+
+
+def test_dirichlet_interval_posterior_moments() -> None:
+    # the Beta matches the Dirichlet posterior's mean and variance of the mean
+    from scipy.stats import beta
+
+    x = np.array([7, 6, 6, 5, 3, 7, 1])
+    n = len(x)
+    a = np.bincount(x - 1, minlength=7).astype(float)
+    a[0] += 0.5
+    a[-1] += 0.5
+    a0 = a.sum()
+    vals = np.arange(1, 8)
+    mean = (a * vals).sum() / a0
+    var = ((a * vals**2).sum() / a0 - mean**2) / (a0 + 1)
+    s, v = (mean - 1) / 6, var / 36
+    k = s * (1 - s) / v - 1
+    lo, hi = 1 + 6 * beta.ppf([0.025, 0.975], s * k, (1 - s) * k)
+    ci = tp.ces(x).ci
+    assert (ci.low, ci.high) == pytest.approx((lo, hi))
+    assert n == 7
+
+
+# --------------------------------------------------------------------------- clusters
+def test_cluster_se_matches_statsmodels() -> None:
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(5)
+    who = np.repeat(np.arange(60), rng.integers(1, 5, 60))
+    u = rng.normal(size=60)[who]
+    x = np.clip(np.round(7 + 2 * u + rng.normal(size=len(who))), 0, 10)
+    r = tp.nps(x, cluster=who)
+    y = (x >= 9).astype(float) - (x <= 6)
+    fit = sm.OLS(y, np.ones(len(y))).fit(cov_type="cluster", cov_kwds={"groups": who})
+    assert r.se == pytest.approx(100 * fit.bse[0], rel=1e-10)
+    assert r.n_clusters == 60
+    assert r.design_n < r.n
+    c = tp.csat(np.clip(np.round(3 + u + rng.normal(size=len(who))), 1, 5), cluster=who)
+    s = (c._mean_part._x >= 4).astype(float)
+    fit = sm.OLS(s, np.ones(len(s))).fit(cov_type="cluster", cov_kwds={"groups": who})
+    assert c.se == pytest.approx(100 * fit.bse[0], rel=1e-10)
+    # weighted and clustered: statsmodels WLS with cluster-robust covariance
+    w = rng.uniform(0.5, 2, len(who))
+    r = tp.nps(x, weights=w, cluster=who)
+    fit = sm.WLS(y, np.ones(len(y)), weights=w).fit(
+        cov_type="cluster", cov_kwds={"groups": who}
+    )
+    assert r.se == pytest.approx(100 * fit.bse[0], rel=1e-10)
+
+
+def test_cluster_of_singletons_is_the_plain_result() -> None:
+    x = [10, 9, 3, 8, 7, 10, 2, 9]
+    a, b = tp.nps(x), tp.nps(x, cluster=list("abcdefgh"))
+    assert a.score == b.score
+    # G / (G - 1) small-sample factor only
+    assert b.se == pytest.approx(a.se * math.sqrt(8 / 7))
+
+
+def test_cluster_errors_name_the_position() -> None:
+    with pytest.raises(tp.ValidationError, match="position 1"):
+        tp.nps([10, 9], cluster=["a", None])
+    with pytest.raises(tp.ValidationError, match="3 values"):
+        tp.csat([5, 4], cluster=["a", "b", "c"])
+
+
+def test_cluster_bootstrap_resamples_respondents() -> None:
+    # two respondents with 50 identical answers each: a row bootstrap is narrow,
+    # the respondent bootstrap spans both respondents' values
+    x = [10] * 50 + [0] * 50
+    who = [1] * 50 + [2] * 50
+    rows = tp.nps(x, weights=[1.0] * 100).confidence_interval(method="bootstrap")
+    resp = tp.nps(x, cluster=who).confidence_interval(method="bootstrap")
+    assert rows.high - rows.low < 60
+    assert resp.low == -100.0
+    assert resp.high == 100.0
+
+
+def test_small_independent_ces_uses_an_exact_permutation_test():
+    # all 924 splits: the same p-value as scipy's exact permutation test of Welch's t
+    from scipy import stats
+
+    a, b = np.array([7, 6, 6, 5, 7, 6.0]), np.array([4, 5, 3, 5, 4, 6.0])
+    ref = stats.permutation_test(
+        (a, b),
+        lambda x, y, axis=-1: stats.ttest_ind(x, y, equal_var=False, axis=axis).statistic,
+        vectorized=True,
+        n_resamples=np.inf,
+    )
+    c = tp.compare_ces(a, b)
+    assert c.test == "Welch t (permutation)"
+    assert c.pvalue == pytest.approx(ref.pvalue)
+    assert c.statistic == pytest.approx(stats.ttest_ind(a, b, equal_var=False).statistic)

@@ -11,6 +11,16 @@ binomial proportion. Statistical Science 16(2), 101-133.
 
 Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate.
 JRSS B 57(1), 289-300.
+
+Tango, T. (1998). Equivalence test and confidence interval for the difference
+in proportions for the paired-sample design. Statistics in Medicine 17(8),
+891-908 (the score interval used for the NPS and paired proportions).
+
+Liang, K.-Y. and Zeger, S. L. (1986). Longitudinal data analysis using
+generalized linear models. Biometrika 73(1), 13-22 (cluster-robust variance).
+
+Pitman, E. J. G. (1937). Significance tests which may be applied to samples
+from any populations. JRSS Suppl. 4(1), 119-130 (the paired sign-flip test).
 """
 
 from __future__ import annotations
@@ -27,12 +37,20 @@ __all__ = [
     "PROPORTION_METHODS",
     "ConfidenceInterval",
     "benjamini_hochberg",
+    "bounded_mean_interval",
+    "cluster_sums",
+    "design_n",
     "normal_quantile",
+    "nps_score_interval",
     "proportion_ci",
+    "rest_cluster_sums",
+    "sign_flip_pvalue",
     "t_quantile",
     "two_proportion_z",
     "two_sided_pvalue",
 ]
+
+FloatArray = NDArray[np.float64]
 
 ProportionMethod = Literal["wilson", "jeffreys", "agresti_coull", "exact"]
 PROPORTION_METHODS: tuple[str, ...] = get_args(ProportionMethod)
@@ -241,3 +259,224 @@ def two_proportion_z(
     else:
         p = 2.0 * ndtr(-np.abs(z))
     return z, np.where(ok, np.minimum(p, 1.0), 1.0).astype(np.float64)
+
+
+#: continuity correction of the NPS score interval, in answers (half a lattice step)
+NPS_SCORE_CORRECTION = 0.5
+
+
+def nps_score_interval(
+    promoters: Any,
+    detractors: Any,
+    n: Any,
+    confidence_level: float,
+    *,
+    correction: float = NPS_SCORE_CORRECTION,
+) -> tuple[FloatArray, FloatArray]:
+    """Continuity-corrected score interval for ``pP - pD`` of a trinomial, on -100..100.
+
+    Tango's (1998) score interval for a difference of two multinomial shares:
+    ``theta`` is inside when ``(|d - theta| - correction / n) / sqrt(V(theta) / n)``
+    is below the normal quantile, with ``V(theta) = pP + pD - theta^2`` at the
+    maximum-likelihood shares under ``pP - pD = theta`` (a closed-form root).
+    ``n`` may be an effective (design-based) sample size. Vectorised (bisection).
+    """
+    from scipy.special import ndtri
+
+    pp = np.asarray(promoters, dtype=np.float64)
+    pd = np.asarray(detractors, dtype=np.float64)
+    m = np.asarray(n, dtype=np.float64)
+    pp, pd, m = np.broadcast_arrays(pp, pd, m)
+    z = float(ndtri(1 - (1 - confidence_level) / 2))
+    ok = m > 0
+    m = np.where(ok, m, 1.0)
+    b, c = pp * m, pd * m
+    d = pp - pd
+
+    def outside(th: FloatArray) -> Any:
+        bb = b + c - th * (2 * m - b + c)
+        q = (bb + np.sqrt(np.maximum(bb * bb + 8 * m * c * th * (1 - th), 0.0))) / (4 * m)
+        q = np.clip(q, np.maximum(0.0, -th), np.maximum((1 - th) / 2, 0.0))
+        var = np.maximum(2 * q + th - th * th, 0.0) / m
+        dev = np.maximum(np.abs(d - th) - correction / m, 0.0)
+        return dev * dev > z * z * var
+
+    lo_a, lo_b = np.full(d.shape, -1.0), d.copy()  # lower limit in [-1, d]
+    hi_a, hi_b = d.copy(), np.full(d.shape, 1.0)
+    for _ in range(50):
+        mid = (lo_a + lo_b) / 2
+        out = outside(mid)
+        lo_a, lo_b = np.where(out, mid, lo_a), np.where(out, lo_b, mid)
+        mid = (hi_a + hi_b) / 2
+        out = outside(mid)
+        hi_a, hi_b = np.where(out, hi_a, mid), np.where(out, mid, hi_b)
+    lo = np.where(ok, 100 * lo_b, np.nan)
+    hi = np.where(ok, 100 * hi_a, np.nan)
+    return lo, hi
+
+
+def bounded_mean_interval(
+    mean: Any,
+    var: Any,
+    n: Any,
+    scale: tuple[float, float],
+    confidence_level: float,
+    *,
+    prior: float = 1.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Interval for the mean of answers on a bounded scale (Dirichlet posterior, Beta quantiles).
+
+    The answers' distribution gets a Dirichlet posterior with ``prior / 2``
+    pseudo-answers at each end of the scale (for 0/1 answers and the default
+    prior this is the Jeffreys interval); the mean's posterior is matched by a
+    Beta on the scale with the same two moments. ``var`` is the (weighted)
+    population variance of the answers and ``n`` the (effective) sample size.
+    Never zero-width, always inside the scale.
+    """
+    from scipy.special import betaincinv
+
+    lo_s, hi_s = scale
+    width = hi_s - lo_s
+    m = (np.asarray(mean, dtype=np.float64) - lo_s) / width
+    v = np.asarray(var, dtype=np.float64) / width**2
+    k = np.asarray(n, dtype=np.float64)
+    a0 = k + prior
+    pm = (k * m + prior / 2) / a0
+    second = (k * (v + m * m) + prior / 2) / a0
+    pv = np.maximum(second - pm * pm, 0.0) / (a0 + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conc = pm * (1 - pm) / pv - 1
+        a, b = pm * conc, (1 - pm) * conc
+        alpha = 1 - confidence_level
+        lo = betaincinv(a, b, alpha / 2)
+        hi = betaincinv(a, b, 1 - alpha / 2)
+    ok = k > 0
+    return np.where(ok, lo_s + width * lo, np.nan), np.where(ok, lo_s + width * hi, np.nan)
+
+
+def cluster_sums(
+    v: FloatArray,
+    w: FloatArray | None,
+    codes: NDArray[np.int64],
+    k: int,
+    cluster: NDArray[np.int64],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per group: sums over clusters of ``A^2``, ``A B``, ``B^2`` and the number of clusters.
+
+    ``A = sum w v`` and ``B = sum w`` within each (group, cluster); the
+    sandwich variance of the group's weighted mean ``m`` is then
+    ``G / (G - 1) * (SAA - 2 m SAB + m^2 SBB) / (sum w)^2``.
+    """
+    width = int(cluster.max()) + 1 if len(cluster) else 1
+    key = codes.astype(np.int64) * width + cluster
+    uniq, inv = np.unique(key, return_inverse=True)
+    A = np.bincount(inv, weights=v if w is None else w * v, minlength=len(uniq))
+    B = np.bincount(inv, weights=w, minlength=len(uniq)).astype(np.float64)
+    g = uniq // width
+    saa = np.bincount(g, weights=A * A, minlength=k).astype(np.float64)
+    sab = np.bincount(g, weights=A * B, minlength=k).astype(np.float64)
+    sbb = np.bincount(g, weights=B * B, minlength=k).astype(np.float64)
+    G = np.bincount(g, minlength=k).astype(np.float64)
+    return saa, sab, sbb, G
+
+
+def rest_cluster_sums(
+    v: FloatArray,
+    w: FloatArray | None,
+    cells: NDArray[np.int64],
+    k: int,
+    *,
+    periods: NDArray[np.int64],
+    n_periods: int,
+    period_of_cell: NDArray[np.int64],
+    cluster: NDArray[np.int64],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Cluster sums of each cell's *rest*: the rows of its period outside the cell."""
+    width = int(cluster.max()) + 1 if len(cluster) else 1
+    wv = v if w is None else w * v
+    ww = np.ones(len(v)) if w is None else w
+    # period x cluster totals
+    pkey = periods.astype(np.int64) * width + cluster
+    pu, pinv = np.unique(pkey, return_inverse=True)
+    pA = np.bincount(pinv, weights=wv, minlength=len(pu))
+    pB = np.bincount(pinv, weights=ww, minlength=len(pu))
+    pN = np.bincount(pinv, minlength=len(pu))
+    pg = pu // width
+    p_saa = np.bincount(pg, weights=pA * pA, minlength=n_periods)
+    p_sab = np.bincount(pg, weights=pA * pB, minlength=n_periods)
+    p_sbb = np.bincount(pg, weights=pB * pB, minlength=n_periods)
+    p_G = np.bincount(pg, minlength=n_periods).astype(np.float64)
+    # cell x cluster totals, and the period x cluster totals of the same cluster
+    ckey = cells.astype(np.int64) * width + cluster
+    cu, cinv = np.unique(ckey, return_inverse=True)
+    cA = np.bincount(cinv, weights=wv, minlength=len(cu))
+    cB = np.bincount(cinv, weights=ww, minlength=len(cu))
+    cN = np.bincount(cinv, minlength=len(cu))
+    cc = cu // width
+    at = np.searchsorted(pu, period_of_cell[cc] * width + cu % width)
+    PA, PB = pA[at], pB[at]
+    rA, rB = PA - cA, PB - cB
+    # rest sums = period sums - (period pair - rest pair) over the cell's clusters
+    saa = p_saa[period_of_cell] - np.bincount(cc, weights=PA * PA - rA * rA, minlength=k)
+    sab = p_sab[period_of_cell] - np.bincount(cc, weights=PA * PB - rA * rB, minlength=k)
+    sbb = p_sbb[period_of_cell] - np.bincount(cc, weights=PB * PB - rB * rB, minlength=k)
+    gone = np.bincount(cc, weights=(pN[at] == cN).astype(np.float64), minlength=k)
+    G = p_G[period_of_cell] - gone
+    return saa.astype(np.float64), sab.astype(np.float64), sbb.astype(np.float64), G
+
+
+def sign_flip_pvalue(d: FloatArray) -> float | None:
+    """Exact two-sided p-value of the paired sign-flip (Fisher-Pitman) test on ``sum(d)``.
+
+    Every ``d_i`` keeps its size and takes either sign with probability 1/2 under
+    the null (the two answers of a pair are exchangeable). The null distribution
+    of the sum is built by convolution when the differences are whole numbers
+    (scaled by their greatest common step) and their total is at most
+    ``100_000``; otherwise None (the caller falls back to a normal test).
+    """
+    a = np.abs(np.asarray(d, dtype=np.float64))
+    a = a[a > 0]
+    if len(a) == 0:
+        return 1.0
+    whole = np.round(a)
+    if np.allclose(a, whole, atol=1e-9):
+        step = float(np.gcd.reduce(whole.astype(np.int64)))
+    else:
+        step = float(a.min())
+    units = a / step
+    r = np.round(units)
+    if not np.allclose(units, r, atol=1e-9) or r.sum() * len(r) > 20_000_000:
+        return None
+    ints = r.astype(np.int64)
+    total = int(ints.sum())
+    # distribution of sum of s_i * ints_i: track T = sum of the positive ones (0..total)
+    dist = np.zeros(total + 1)
+    dist[0] = 1.0
+    top = 0
+    for k in np.sort(ints):
+        nxt = dist.copy()
+        nxt[k : top + k + 1] += dist[: top + 1]
+        dist = nxt * 0.5
+        top += k
+    s_obs = float(np.sum(np.asarray(d, dtype=np.float64)[np.asarray(d) != 0]) / step)
+    # sum = 2T - total
+    sums = 2 * np.arange(total + 1) - total
+    p = float(dist[np.abs(sums) >= abs(s_obs) - 1e-9].sum())
+    return min(p, 1.0)
+
+
+def design_n(unit_variance: Any, se: Any, fallback: Any, cap: Any) -> FloatArray:
+    """Variance-equivalent sample size ``unit_variance / se**2`` (vectorised).
+
+    The size of a simple random sample whose textbook variance equals the
+    design-based one (linearisation with weights, cluster-robust with several
+    answers per respondent); every interval method then runs on this size. Where
+    the answers carry no variance (all equal) ``fallback`` is used (Kish's
+    effective n, or the number of respondents); never more than ``cap`` (the
+    number of answers).
+    """
+    uv = np.asarray(unit_variance, dtype=np.float64)
+    s = np.asarray(se, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.where((s > 0) & (uv > 0), uv / (s * s), np.asarray(fallback, dtype=np.float64))
+    return np.minimum(n, np.asarray(cap, dtype=np.float64)).astype(np.float64)

@@ -25,13 +25,14 @@ independent proportions. Statistics in Medicine 17, 873-890.
 
 from __future__ import annotations
 
-from touchpoint.metrics._breakdown import breakdown
+from touchpoint.metrics._breakdown import RESPONDENT_COLUMNS, breakdown
 from touchpoint.metrics._compare import Comparison, compare_ces, compare_csat, compare_nps
 from touchpoint.metrics._consistency import Consistency, consistency
 from touchpoint.metrics._operational import RepeatRate, ResponseTimes, repeat_rate, response_times
 from touchpoint.metrics._scores import CESResult, CSATResult, NPSResult, ces, csat, nps
 
 __all__ = [
+    "RESPONDENT_COLUMNS",
     "CESResult",
     "CSATResult",
     "Comparison",

@@ -27,6 +27,7 @@ from touchpoint._lib.stats import (
     benjamini_hochberg,
     check_confidence,
     proportion_ci,
+    rest_cluster_sums,
     two_sided_pvalue,
 )
 from touchpoint.exceptions import ValidationError
@@ -34,11 +35,12 @@ from touchpoint.metrics._core import (
     Moments,
     _check_band,
     _check_scale,
+    as_clusters,
     as_scores,
     as_weights,
-    mean_interval,
     nps_adjusted,
     nps_interval,
+    rating_interval,
     two_proportion_z,
     welch,
 )
@@ -48,7 +50,16 @@ from touchpoint.table import Table
 if TYPE_CHECKING:
     from touchpoint.core._journey import Journey
 
-__all__ = ["MetricSpec", "as_table", "breakdown", "group_labels", "metric_spec", "period_labels"]
+__all__ = [
+    "RESPONDENT_COLUMNS",
+    "MetricSpec",
+    "as_table",
+    "breakdown",
+    "cluster_codes",
+    "group_labels",
+    "metric_spec",
+    "period_labels",
+]
 
 Metric = Literal["nps", "csat", "ces"]
 FloatArray = NDArray[np.float64]
@@ -232,9 +243,10 @@ def _cell_stats(
     k: int,
     *,
     confidence_level: float,
+    cluster: NDArray[np.int64] | None = None,
 ) -> _CellStats:
     v = spec.value(x)
-    mom = Moments.grouped(v, w, codes, k)
+    mom = Moments.grouped(v, w, codes, k, cluster)
     if spec.metric == "nps":
         return _nps_cells(mom, Moments.grouped(np.abs(v), w, codes, k), confidence_level)
     if spec.metric == "csat":
@@ -247,9 +259,8 @@ def _nps_cells(mom: Moments, absmom: Moments, c: float) -> _CellStats:
     with np.errstate(divide="ignore", invalid="ignore"):
         m, a = mom.mean, absmom.swv / absmom.sw
     pp, pd = (a + m) / 2, (a - m) / 2
-    neff = mom.effective_n
-    se = mom.se(ddof=False)
-    lo, hi = nps_interval(pp, pd, neff, se, confidence_level=c, method="adjusted_wald")
+    neff = mom.design_n(mom.variance)
+    lo, hi = nps_interval(pp, pd, neff, mom.se(ddof=False), confidence_level=c, method="score")
     centre, se_adj = nps_adjusted(pp, pd, neff)
     return _CellStats(
         n=mom.n,
@@ -266,7 +277,7 @@ def _nps_cells(mom: Moments, absmom: Moments, c: float) -> _CellStats:
 
 def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
     share = mom.mean
-    neff = mom.effective_n
+    neff = mom.design_n(mom.variance)
     lo, hi = proportion_ci(np.nan_to_num(share) * neff, neff, c, "wilson")
     return _CellStats(
         n=mom.n,
@@ -282,17 +293,15 @@ def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
 
 
 def _mean_cells(mom: Moments, c: float, scale: tuple[float, float]) -> _CellStats:
-    se = mom.se(ddof=True)
-    lo, hi = mean_interval(mom.mean, se, mom.effective_n, c)
-    lo, hi = np.clip(lo, *scale), np.clip(hi, *scale)
+    lo, hi = rating_interval(mom, scale, c, "dirichlet")
     return _CellStats(
         n=mom.n,
-        effective_n=mom.effective_n,
+        effective_n=mom.n_clusters if mom.clustered else mom.effective_n,
         score=mom.mean,
         low=lo,
         high=hi,
         test_centre=mom.mean,
-        test_se=se,
+        test_se=mom.se(ddof=True),
         share=mom.mean,
         extra={},
     )
@@ -317,6 +326,25 @@ def _test(metric: str, a: _CellStats, ia: Any, b: _CellStats, ib: Any) -> FloatA
     return np.where(bad, np.nan, out)
 
 
+#: Respondent columns ``cluster="auto"`` looks for, in this order.
+RESPONDENT_COLUMNS = ("respondent_id", "respondent", "customer_id", "customer", "user_id")
+
+
+def cluster_codes(table: Table, cluster: str | None) -> NDArray[np.int64] | None:
+    """Respondent codes of every row from column ``cluster`` ("auto": a known respondent column)."""
+    if cluster is None:
+        return None
+    if cluster == "auto":
+        found = next((c for c in RESPONDENT_COLUMNS if c in table), None)
+        if found is None:
+            return None
+        cluster = found
+    if cluster not in table:
+        msg = f"the responses have no {cluster!r} column for `cluster`; they have {list(table.columns)}."
+        raise ValidationError(msg)
+    return as_clusters(table[cluster], len(table), cluster)
+
+
 @deprecated_params(renamed={"journey": "design"}, positional=("by", "period"))
 def breakdown(
     responses: Any,
@@ -326,6 +354,7 @@ def breakdown(
     period: Literal["week", "month"] | None = None,
     column: str | None = None,
     weights: str | None = None,
+    cluster: str | None = "auto",
     design: Journey | None = None,
     time: str = "timestamp",
     alpha: float = 0.05,
@@ -353,6 +382,13 @@ def breakdown(
         The answer column (defaults to the metric's name).
     weights : str, optional
         Column of survey weights.
+    cluster : str or None
+        Column of the respondent of each answer: intervals and tests are then
+        cluster-robust (sandwich over respondents), so several answers of one
+        customer do not count as independent. ``"auto"`` (default) uses the
+        first of :data:`RESPONDENT_COLUMNS` the responses have, if any; None
+        treats every answer as independent. A respondent with answers in both
+        a group and the rest makes that group's test conservative.
     design : Journey, optional
         The design that maps touchpoints to stages/channels.
     alpha : float
@@ -384,6 +420,7 @@ def breakdown(
     table = as_table(responses)
     x = _metric_values(table, spec, column)
     w = as_weights(table[weights], len(table), weights) if weights else None
+    cl = cluster_codes(table, cluster)
     labels = group_labels(table, by, design)
     g = factorize(np.asarray(labels) if labels.dtype != object else labels)
     keep = (g.codes >= 0) & ~np.isnan(x)
@@ -405,23 +442,30 @@ def breakdown(
     gcodes = g_rank[g.codes[keep]]
     g_names = g.uniques[g_order]
     xs, ws = x[keep], (None if w is None else w[keep])
+    cs = None if cl is None else np.unique(cl[keep], return_inverse=True)[1].astype(np.int64)
     cells = gcodes * n_periods + pcodes
     k = n_groups * n_periods
-    st = _cell_stats(spec, xs, ws, cells, k, confidence_level=confidence_level)
+    st = _cell_stats(spec, xs, ws, cells, k, confidence_level=confidence_level, cluster=cs)
     # the rest of each cell's period = period total - cell
     pidx = np.arange(k) % n_periods
 
-    def rest_of(v: FloatArray) -> Moments:
+    def rest_of(v: FloatArray, clustered: bool = False) -> Moments:
         cell = Moments.grouped(v, ws, cells, k)
-        return _take(Moments.grouped(v, ws, pcodes, n_periods), pidx) - cell
+        rest = Moments.grouped(v, ws, pcodes, n_periods).take(pidx) - cell
+        if not clustered or cs is None:
+            return rest
+        saa, sab, sbb, g = rest_cluster_sums(
+            v, ws, cells, k, periods=pcodes, n_periods=n_periods, period_of_cell=pidx, cluster=cs
+        )
+        return attrs.evolve(rest, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True)
 
     v = spec.value(xs)
     if spec.metric == "nps":
-        rest = _nps_cells(rest_of(v), rest_of(np.abs(v)), confidence_level)
+        rest = _nps_cells(rest_of(v, True), rest_of(np.abs(v)), confidence_level)
     elif spec.metric == "csat":
-        rest = _share_cells(rest_of(v), confidence_level, rest_of(xs).mean)
+        rest = _share_cells(rest_of(v, True), confidence_level, rest_of(xs).mean)
     else:
-        rest = _mean_cells(rest_of(v), confidence_level, spec.scale)
+        rest = _mean_cells(rest_of(v, True), confidence_level, spec.scale)
     idx = np.arange(k)
     p_rest = _test(spec.metric, st, idx, rest, idx)
     present = st.n > 0
@@ -461,7 +505,3 @@ def breakdown(
             out[prefix + "significant"] = np.nan_to_num(q, nan=1.0) < alpha
     title = f"{metric.upper()} by {by}" + (f" and {period}" if period else "")
     return Table(out, title=title)
-
-
-def _take(mom: Moments, idx: NDArray[np.int64]) -> Moments:
-    return Moments(**{f.name: getattr(mom, f.name)[idx] for f in attrs.fields(Moments)})

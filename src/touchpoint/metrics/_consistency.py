@@ -10,6 +10,9 @@ revisited. Trends in Sport Sciences 21(1), 19-25 (epsilon-squared for H).
 
 Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate.
 JRSS B 57(1), 289-300.
+
+Rao, J. N. K. and Scott, A. J. (1981). The analysis of categorical data from
+complex sample surveys. JASA 76(374), 221-230.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from touchpoint.metrics._breakdown import (
     _metric_values,
     _sorted_groups,
     as_table,
+    cluster_codes,
     group_labels,
     metric_spec,
 )
-from touchpoint.metrics._core import nps_adjusted, two_proportion_z
+from touchpoint.metrics._core import Moments, nps_adjusted, two_proportion_z
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -107,6 +111,7 @@ def consistency(
     across: str = "channel",
     within: str = "stage",
     column: str | None = None,
+    cluster: str | None = "auto",
     design: Journey | None = None,
     alpha: float = 0.05,
     min_answers: int = 5,
@@ -129,6 +134,14 @@ def consistency(
     metric : {"csat", "nps", "ces"}
     across, within : str
         Columns (or "stage"/"channel" looked up in ``design``).
+    cluster : str or None
+        Column of the respondent of each answer (``"auto"``: the first of
+        :data:`~touchpoint.metrics.RESPONDENT_COLUMNS` present). With several
+        answers per respondent every statistic is divided by the stage's
+        design effect (Rao and Scott 1981, first order: the cluster-robust
+        variance of the stage's mean over its simple-random-sample variance,
+        at least 1), so a customer's answers are not counted as independent.
+        This is conservative when respondents answer on several channels.
     min_answers : int
         Channels with fewer answers in a stage are left out of its test.
     **options
@@ -147,6 +160,7 @@ def consistency(
     within_lab = factorize(_obj(group_labels(table, within, design)))
     across_lab = factorize(_obj(group_labels(table, across, design)))
     keep = (within_lab.codes >= 0) & (across_lab.codes >= 0) & ~np.isnan(x)
+    cl = cluster_codes(table, cluster)
     w_order = _sorted_groups(within_lab.uniques, within, design)
     rows: list[dict[str, Any]] = []
     detail: list[dict[str, Any]] = []
@@ -159,7 +173,8 @@ def consistency(
             continue
         in_ch = np.isin(cs, chans)
         xs, cs = xs[in_ch], cs[in_ch]
-        stat, df, p, eff, test = _omnibus(spec, xs, cs, chans)
+        deff = 1.0 if cl is None else _design_effect(spec, xs, cl[sel][in_ch])
+        stat, df, p, eff, test = _omnibus(spec, xs, cs, chans, deff)
         stage_name = within_lab.uniques[s]
         rows.append(
             {
@@ -175,7 +190,7 @@ def consistency(
         )
         for c in chans:
             mine = cs == c
-            score, rest_score, pc = _versus_rest(spec, xs[mine], xs[~mine])
+            score, rest_score, pc = _versus_rest(spec, xs[mine], xs[~mine], deff)
             detail.append(
                 {
                     within: stage_name,
@@ -227,9 +242,28 @@ def _records_table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> Table:
     return Table(out)
 
 
+def _design_effect(spec: MetricSpec, xs: FloatArray, clusters: NDArray[np.int64]) -> float:
+    """Cluster-robust over simple-random-sample variance of the stage's mean (at least 1).
+
+    Of the tested quantity: the answer categories' ``y`` (NPS), the satisfied
+    flag (CSAT) or the answers' ranks (CES, Kruskal-Wallis).
+    """
+    from scipy.stats import rankdata
+
+    v = rankdata(xs) if spec.metric == "ces" else spec.value(xs)
+    g = np.unique(clusters, return_inverse=True)[1].astype(np.int64)
+    mom = Moments.one(np.asarray(v, dtype=np.float64), None, g)
+    srs = float(mom.variance[0]) / len(v)
+    if not srs > 0:
+        return 1.0
+    return max(1.0, float(mom.se(ddof=False)[0]) ** 2 / srs)
+
+
 def _omnibus(
-    spec: MetricSpec, xs: FloatArray, cs: NDArray[np.int64], chans: list[int]
+    spec: MetricSpec, xs: FloatArray, cs: NDArray[np.int64], chans: list[int], deff: float = 1.0
 ) -> tuple[float, float, float, float, str]:
+    from scipy.special import chdtrc
+
     if spec.metric == "ces":
         from scipy.stats import kruskal
 
@@ -238,31 +272,37 @@ def _omnibus(
             return 0.0, float(len(chans) - 1), 1.0, 0.0, "Kruskal-Wallis"
         res = kruskal(*groups)
         h = float(res.statistic)
-        return h, float(len(chans) - 1), float(res.pvalue), h / (len(xs) - 1), "Kruskal-Wallis"
+        df = float(len(chans) - 1)
+        p = float(res.pvalue) if deff == 1.0 else float(chdtrc(df, h / deff))
+        return h / deff, df, p, h / (len(xs) - 1), "Kruskal-Wallis"
     cat = spec.category(xs)
     ncat = 2 if spec.metric == "csat" else 3
     remap = {c: i for i, c in enumerate(chans)}
     rows = np.array([remap[c] for c in cs.tolist()], dtype=np.int64)
     counts = np.bincount(rows * ncat + cat, minlength=len(chans) * ncat).reshape(len(chans), ncat)
     stat, df, p, v = _chi2(counts.astype(np.float64))
-    return stat, df, p, v, "chi-square"
+    if deff != 1.0:
+        stat = stat / deff
+        p = float(chdtrc(df, stat)) if df > 0 else 1.0
+    return stat, df, p, v, "chi-square" if deff == 1.0 else "chi-square (Rao-Scott)"
 
 
-def _versus_rest(spec: MetricSpec, a: FloatArray, b: FloatArray) -> tuple[float, float, float]:
-    """(score of a, score of b, two-sided p of a vs b)."""
+def _versus_rest(
+    spec: MetricSpec, a: FloatArray, b: FloatArray, deff: float = 1.0
+) -> tuple[float, float, float]:
+    """(score of a, score of b, two-sided p of a vs b); sizes divided by the design effect."""
+    na, nb = len(a) / deff, len(b) / deff
     if spec.metric == "csat":
         pa, pb = np.mean(spec.value(a)), np.mean(spec.value(b))
-        _, p = two_proportion_z(
-            np.array([pa]), np.array([float(len(a))]), np.array([pb]), np.array([float(len(b))])
-        )
+        _, p = two_proportion_z(np.array([pa]), np.array([na]), np.array([pb]), np.array([nb]))
         return 100 * float(pa), 100 * float(pb), float(p[0])
     if spec.metric == "nps":
         ya, yb = spec.value(a), spec.value(b)
         ca, sea = nps_adjusted(
-            np.array([np.mean(ya > 0)]), np.array([np.mean(ya < 0)]), np.array([float(len(a))])
+            np.array([np.mean(ya > 0)]), np.array([np.mean(ya < 0)]), np.array([na])
         )
         cb, seb = nps_adjusted(
-            np.array([np.mean(yb > 0)]), np.array([np.mean(yb < 0)]), np.array([float(len(b))])
+            np.array([np.mean(yb > 0)]), np.array([np.mean(yb < 0)]), np.array([nb])
         )
         z = (ca - cb) / np.hypot(sea, seb)
         sa, sb = 100 * float(np.mean(ya)), 100 * float(np.mean(yb))
@@ -272,4 +312,9 @@ def _versus_rest(spec: MetricSpec, a: FloatArray, b: FloatArray) -> tuple[float,
     if np.ptp(np.concatenate([a, b])) == 0:
         return float(a.mean()), float(b.mean()), 1.0
     pv = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    if deff != 1.0:  # the normal score of the U test, shrunk by the design effect
+        from scipy.special import ndtri
+
+        z = float(ndtri(max(pv / 2, 1e-300))) / np.sqrt(deff)
+        pv = float(two_sided_pvalue(z))
     return float(a.mean()), float(b.mean()), pv

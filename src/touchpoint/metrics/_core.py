@@ -14,12 +14,16 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib.columns import _is_missing, as_array
+from touchpoint._lib.columns import _is_missing, as_array, factorize
 from touchpoint._lib.stats import (
     PROPORTION_METHODS,
     ConfidenceInterval,
+    bounded_mean_interval,
     check_confidence,
+    cluster_sums,
+    design_n,
     normal_quantile,
+    nps_score_interval,
     proportion_ci,
     t_quantile,
     two_proportion_z,
@@ -32,20 +36,22 @@ __all__ = [
     "MEAN_METHODS",
     "NPS_METHODS",
     "Moments",
+    "as_clusters",
     "as_scores",
     "as_weights",
     "mean_interval",
     "newcombe_interval",
     "nps_adjusted",
     "nps_interval",
+    "rating_interval",
     "two_proportion_z",
     "welch",
 ]
 
-NPSMethod = Literal["adjusted_wald", "wald", "bootstrap", "bayes"]
+NPSMethod = Literal["score", "adjusted_wald", "wald", "bootstrap", "bayes"]
 NPS_METHODS: tuple[str, ...] = get_args(NPSMethod)
 
-MeanMethod = Literal["t", "bootstrap"]
+MeanMethod = Literal["dirichlet", "t", "bootstrap"]
 MEAN_METHODS: tuple[str, ...] = get_args(MeanMethod)
 
 
@@ -97,6 +103,26 @@ def as_weights(weights: Any, n: int, name: str = "weights") -> FloatArray | None
     return w
 
 
+def as_clusters(cluster: Any, n: int, name: str = "cluster") -> NDArray[np.int64] | None:
+    """Respondent codes ``0..G-1`` of ``cluster`` (ids of any kind), or None.
+
+    Raises naming the first position with a missing or empty id.
+    """
+    if cluster is None:
+        return None
+    arr = as_array(cluster)
+    if arr.ndim != 1 or len(arr) != n:
+        msg = f"`{name}` has {len(arr)} values but the scores have {n}."
+        raise ValidationError(msg)
+    coded = factorize(arr)
+    bad = coded.codes < 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = f"`{name}` at position {i}: missing respondent id {arr[i]!r}."
+        raise ValidationError(msg)
+    return coded.codes
+
+
 def _check_scale(
     x: FloatArray,
     scale: tuple[float, float],
@@ -141,13 +167,18 @@ def _check_band(
 
 
 def _prepare(
-    scores: Any, weights: Any, scale: tuple[float, float], integer: bool
-) -> tuple[FloatArray, FloatArray | None, int]:
-    """Validate; return (answers without NaN, their weights, n_missing)."""
+    scores: Any,
+    weights: Any,
+    scale: tuple[float, float],
+    integer: bool,
+    cluster: Any = None,
+) -> tuple[FloatArray, FloatArray | None, int, NDArray[np.int64] | None]:
+    """Validate; return (answers without NaN, their weights, n_missing, respondent codes)."""
     raw = as_array(scores)
     whole = raw.dtype.kind in "biu"  # integer input: no NaN, no fractions to look for
     x = as_scores(raw)
     w = as_weights(weights, len(x))
+    g = as_clusters(cluster, len(x))
     n_missing = 0
     answered = x
     if not whole:
@@ -156,6 +187,7 @@ def _prepare(
         if n_missing:
             answered = x[~missing]
             w = None if w is None else w[~missing]
+            g = None if g is None else g[~missing]
     # positions in messages refer to the input
     _check_scale(x, scale, "scores", integer and not whole, answered=answered)
     x = answered
@@ -165,7 +197,9 @@ def _prepare(
     if w is not None and not float(w.sum()) > 0:
         msg = "`weights` of the answered scores sum to zero."
         raise ValidationError(msg)
-    return x, w, n_missing
+    if g is not None:
+        g = np.unique(g, return_inverse=True)[1].astype(np.int64)
+    return x, w, n_missing, g
 
 
 @attrs.frozen(kw_only=True)
@@ -174,7 +208,11 @@ class Moments:
 
     ``n`` answers, ``sw``/``sw2`` sums of weights and squared weights,
     ``swv``/``swv2`` weighted sums of ``v`` and ``v**2``, ``sw2v``/``sw2v2``
-    the same with squared weights (for the linearisation variance).
+    the same with squared weights (for the linearisation variance). With
+    clusters (several answers per respondent) ``c2``/``c2v``/``c2v2`` are the
+    sums over respondents of ``B^2``, ``A B`` and ``A^2`` (``A = sum w v``,
+    ``B = sum w`` within a respondent), and ``n_clusters`` counts them; without
+    clusters they equal ``sw2``/``sw2v``/``sw2v2`` and ``n``.
     """
 
     n: FloatArray
@@ -184,10 +222,24 @@ class Moments:
     swv2: FloatArray
     sw2v: FloatArray
     sw2v2: FloatArray
+    c2: FloatArray = attrs.field(default=None)
+    c2v: FloatArray = attrs.field(default=None)
+    c2v2: FloatArray = attrs.field(default=None)
+    n_clusters: FloatArray = attrs.field(default=None)
+    clustered: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        for name, src in (("c2", "sw2"), ("c2v", "sw2v"), ("c2v2", "sw2v2"), ("n_clusters", "n")):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(self, src))
 
     @classmethod
-    def one(cls, v: FloatArray, w: FloatArray | None) -> Moments:
-        """Moments of a single sample."""
+    def one(
+        cls, v: FloatArray, w: FloatArray | None, cluster: NDArray[np.int64] | None = None
+    ) -> Moments:
+        """Moments of a single sample (``cluster``: respondent codes ``0..G-1``)."""
+        if cluster is not None:
+            return cls.grouped(v, w, np.zeros(len(v), dtype=np.int64), 1, cluster)
         n = float(len(v))
         if w is None:
             s1, s2 = float(v.sum()), float(np.dot(v, v))
@@ -204,12 +256,17 @@ class Moments:
                 float(np.dot(w2, v)),
                 float(np.dot(w2 * v, v)),
             )
-        names = [f.name for f in attrs.fields(cls)]
-        return cls(**{k: np.array([x]) for k, x in zip(names, vals, strict=True)})
+        a = [np.array([x]) for x in vals]
+        return cls(n=a[0], sw=a[1], sw2=a[2], swv=a[3], swv2=a[4], sw2v=a[5], sw2v2=a[6])
 
     @classmethod
     def grouped(
-        cls, v: FloatArray, w: FloatArray | None, codes: NDArray[np.int64], k: int
+        cls,
+        v: FloatArray,
+        w: FloatArray | None,
+        codes: NDArray[np.int64],
+        k: int,
+        cluster: NDArray[np.int64] | None = None,
     ) -> Moments:
         """Moments per group ``codes`` in ``0..k-1`` (vectorised with bincount)."""
 
@@ -219,30 +276,38 @@ class Moments:
         n = bc(None)
         if w is None:
             s1, s2 = bc(v), bc(v * v)
-            return cls(n=n, sw=n, sw2=n, swv=s1, swv2=s2, sw2v=s1, sw2v2=s2)
-        w2 = w * w
-        return cls(
-            n=n,
-            sw=bc(w),
-            sw2=bc(w2),
-            swv=bc(w * v),
-            swv2=bc(w * v * v),
-            sw2v=bc(w2 * v),
-            sw2v2=bc(w2 * v * v),
-        )
+            base = cls(n=n, sw=n, sw2=n, swv=s1, swv2=s2, sw2v=s1, sw2v2=s2)
+        else:
+            w2 = w * w
+            base = cls(
+                n=n,
+                sw=bc(w),
+                sw2=bc(w2),
+                swv=bc(w * v),
+                swv2=bc(w * v * v),
+                sw2v=bc(w2 * v),
+                sw2v2=bc(w2 * v * v),
+            )
+        if cluster is None:
+            return base
+        saa, sab, sbb, g = cluster_sums(v, w, codes, k, cluster)
+        return attrs.evolve(base, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True)
 
     def __sub__(self, other: Moments) -> Moments:
+        if self.clustered or other.clustered:  # pragma: no cover - guarded by callers
+            msg = "clustered moments do not subtract; use rest_cluster_sums."
+            raise TypeError(msg)
+        names = ("n", "sw", "sw2", "swv", "swv2", "sw2v", "sw2v2")
+        return Moments(**{f: getattr(self, f) - getattr(other, f) for f in names})
+
+    def take(self, idx: NDArray[np.int64]) -> Moments:
+        """The moments of groups ``idx``."""
         return Moments(
             **{
-                f.name: getattr(self, f.name) - getattr(other, f.name)
+                f.name: (v if f.name == "clustered" else v[idx])
                 for f in attrs.fields(Moments)
+                for v in [getattr(self, f.name)]
             }
-        )
-
-    def total(self) -> Moments:
-        """The moments of all groups pooled."""
-        return Moments(
-            **{f.name: np.array([getattr(self, f.name).sum()]) for f in attrs.fields(Moments)}
         )
 
     @property
@@ -252,24 +317,45 @@ class Moments:
             return self.swv / self.sw
 
     @property
+    def variance(self) -> FloatArray:
+        """Weighted population variance of ``v`` (per answer)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = self.swv / self.sw
+            return np.maximum(self.swv2 / self.sw - m * m, 0.0)
+
+    @property
     def effective_n(self) -> FloatArray:
         """Kish effective sample size ``(sum w)^2 / sum w^2``."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.sw2 > 0, self.sw**2 / self.sw2, 0.0)
 
+    @property
+    def effective_clusters(self) -> FloatArray:
+        """Kish effective number of respondents ``(sum w)^2 / sum_g B_g^2``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.c2 > 0, self.sw**2 / self.c2, 0.0)
+
     def se(self, *, ddof: bool) -> FloatArray:
         """Linearisation (sandwich) standard error of the weighted mean.
 
-        ``ddof=True`` multiplies the variance by ``n / (n - 1)`` so that with
-        unit weights it is the usual ``s / sqrt(n)`` of a t-interval.
+        With clusters the sandwich sums over respondents (cluster-robust,
+        Liang and Zeger 1986) and carries the small-sample factor
+        ``G / (G - 1)``. ``ddof=True`` applies ``n / (n - 1)`` without clusters,
+        so that with unit weights it is the usual ``s / sqrt(n)`` of a t-interval.
         """
         m = self.mean
-        num = np.maximum(self.sw2v2 - 2 * m * self.sw2v + m * m * self.sw2, 0.0)
+        num = np.maximum(self.c2v2 - 2 * m * self.c2v + m * m * self.c2, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             var = num / self.sw**2
-            if ddof:
-                var = var * self.n / (self.n - 1)
+            if ddof or self.clustered:
+                g = self.n_clusters
+                var = var * g / (g - 1)
         return np.sqrt(var)
+
+    def design_n(self, unit_variance: FloatArray, *, ddof: bool = False) -> FloatArray:
+        """Variance-equivalent sample size of the mean (see :func:`design_n`)."""
+        fallback = self.effective_clusters if self.clustered else self.effective_n
+        return design_n(unit_variance, self.se(ddof=ddof), fallback, self.n)
 
 
 def nps_adjusted(
@@ -296,8 +382,15 @@ def nps_interval(
     confidence_level: float,
     method: str,
 ) -> tuple[FloatArray, FloatArray]:
-    """Vectorised adjusted-Wald or Wald NPS interval on the -100..100 scale."""
-    z = normal_quantile(1 - (1 - check_confidence(confidence_level)) / 2)
+    """Vectorised score, adjusted-Wald or Wald NPS interval on the -100..100 scale.
+
+    ``effective_n`` is the variance-equivalent (design) sample size; ``se`` the
+    design-based standard error of the mean of ``y`` (Wald only).
+    """
+    c = check_confidence(confidence_level)
+    if method == "score":
+        return nps_score_interval(promoters, detractors, effective_n, c)
+    z = normal_quantile(1 - (1 - c) / 2)
     if method == "wald":
         centre = 100 * (promoters - detractors)
         half = z * 100 * se
@@ -317,10 +410,26 @@ def _percentile_ci(draws: FloatArray, confidence_level: float) -> ConfidenceInte
 
 
 def _bootstrap_means(
-    v: FloatArray, w: FloatArray | None, n_resamples: int, seed: int | None
+    v: FloatArray,
+    w: FloatArray | None,
+    n_resamples: int,
+    seed: int | None,
+    cluster: NDArray[np.int64] | None = None,
 ) -> FloatArray:
-    """Weighted means of ``n_resamples`` row resamples (chunked to bound memory)."""
+    """Weighted means of ``n_resamples`` resamples of rows, or of respondents with ``cluster``.
+
+    Chunked to bound memory. Resampling respondents keeps each one's answers
+    together (the cluster bootstrap).
+    """
     rng = np.random.default_rng(seed)
+    if cluster is not None:
+        k = int(cluster.max()) + 1
+        ww = np.ones(len(v)) if w is None else w
+        tot_w = np.bincount(cluster, weights=ww, minlength=k).astype(np.float64)
+        tot_v = np.bincount(cluster, weights=ww * v, minlength=k).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = tot_v / tot_w  # each respondent's mean, resampled with their total weight
+        w = tot_w
     n = len(v)
     out = np.empty(n_resamples)
     chunk = max(1, 4_000_000 // max(n, 1))
@@ -348,6 +457,27 @@ def mean_interval(
     with np.errstate(invalid="ignore"):
         q = t_quantile(np.where(effective_n > 1, effective_n - 1, np.nan), 1 - (1 - c) / 2)
     return mean - q * se, mean + q * se
+
+
+def rating_interval(
+    mom: Moments, scale: tuple[float, float], confidence_level: float, method: str
+) -> tuple[FloatArray, FloatArray]:
+    """Vectorised interval for mean ratings: ``"dirichlet"`` (default) or ``"t"``.
+
+    Both use the design-based standard error (weights, respondents); the
+    Dirichlet interval runs on the variance-equivalent sample size.
+    """
+    c = check_confidence(confidence_level)
+    if method == "dirichlet":
+        n_star = mom.design_n(mom.variance)
+        return bounded_mean_interval(mom.mean, mom.variance, n_star, scale, c)
+    if method == "t":
+        se = mom.se(ddof=True)
+        df_n = mom.n_clusters if mom.clustered else mom.effective_n  # df = this - 1
+        lo, hi = mean_interval(mom.mean, se, df_n, c)
+        return np.clip(lo, *scale), np.clip(hi, *scale)
+    msg = f"`method` must be one of {MEAN_METHODS} (got {method!r})."
+    raise ValidationError(msg)
 
 
 def _proportion_interval(

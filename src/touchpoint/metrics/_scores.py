@@ -6,8 +6,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
-from touchpoint._lib.stats import ConfidenceInterval, ProportionMethod, check_confidence
+from touchpoint._lib.stats import (
+    ConfidenceInterval,
+    ProportionMethod,
+    check_confidence,
+    design_n,
+)
 from touchpoint.core._results import ScalarResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.metrics._core import (
@@ -23,8 +29,8 @@ from touchpoint.metrics._core import (
     _percentile_ci,
     _prepare,
     _proportion_interval,
-    mean_interval,
     nps_interval,
+    rating_interval,
 )
 
 __all__ = [
@@ -80,10 +86,13 @@ class NPSResult(_ScoreResult):
     promoters, passives, detractors : float
         Weighted shares of each group (sum to 1).
     se : float
-        Standard error of ``score`` (linearisation on ``y`` in {-1, 0, 1};
-        without weights ``sqrt((pP + pD - (pP - pD)^2) / n)``).
+        Standard error of ``score``: design-based (linearisation on ``y`` in
+        {-1, 0, 1} with weights, cluster-robust over respondents with
+        ``cluster``); without either ``sqrt((pP + pD - (pP - pD)^2) / n)``.
     bands : tuple
         ``(detractors, promoters)`` ranges used; the rest are passives.
+    n_clusters : int or None
+        Respondents, when the answers were clustered.
     """
 
     score: float
@@ -96,8 +105,11 @@ class NPSResult(_ScoreResult):
     se: float
     bands: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 6.0), (9.0, 10.0))
     weighted: bool = False
+    n_clusters: int | None = None
     _x: FloatArray | None = attrs.field(default=None, repr=False, eq=False, alias="x")
     _w: FloatArray | None = attrs.field(default=None, repr=False, eq=False, alias="w")
+    _g: NDArray[np.int64] | None = attrs.field(default=None, repr=False, eq=False, alias="g")
+    _fallback_n: float | None = attrs.field(default=None, repr=False, eq=False, alias="fallback_n")
 
     @property
     def variance(self) -> float:
@@ -105,10 +117,20 @@ class NPSResult(_ScoreResult):
         d = self.promoters - self.detractors
         return self.promoters + self.detractors - d * d
 
+    @property
+    def design_n(self) -> float:
+        """Variance-equivalent sample size ``variance / se^2`` that the intervals use.
+
+        Equals ``n`` for unweighted answers from distinct respondents; smaller
+        when weights or several answers per respondent add variance.
+        """
+        fallback = self.effective_n if self._fallback_n is None else self._fallback_n
+        return float(design_n(self.variance, self.se / 100, fallback, self.n))
+
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: NPSMethod = "adjusted_wald",
+        method: NPSMethod = "score",
         *,
         n_resamples: int = 2000,
         seed: int | None = 0,
@@ -120,14 +142,23 @@ class NPSResult(_ScoreResult):
         ----------
         confidence_level : float
             Two-sided coverage.
-        method : {"adjusted_wald", "wald", "bootstrap", "bayes"}
+        method : {"score", "adjusted_wald", "wald", "bootstrap", "bayes"}
+            ``"score"`` (default): Tango's score interval for the difference
+            of two shares of a trinomial with a continuity correction of half
+            an answer; it covers at least 94.5% (exactly computed) at every
+            n from 10 to 200 and every true mix, absent groups included.
             ``"adjusted_wald"`` (Rocks 2016): add 0.75 detractors, 1.5
-            passives and 0.75 promoters (to the effective counts when
-            weighted), then a Wald interval; good coverage even for small n.
-            ``"wald"``: estimate +- z * se. ``"bootstrap"``: percentile
-            bootstrap (seeded). ``"bayes"``: equal-tailed credible interval
-            from the Dirichlet(prior + counts) posterior of the three shares
-            (Monte Carlo, seeded).
+            passives and 0.75 promoters, then a Wald interval; covers 89% at
+            n=10 and 92% at n=20-50 for some mixes (see the Validation page).
+            ``"wald"``: estimate +- z * se; fails near the ends of the scale
+            (a sample of all passives gives a zero-width interval).
+            ``"bootstrap"``: percentile bootstrap of answers (of respondents
+            with ``cluster``); as poor as Wald at small n. ``"bayes"``:
+            equal-tailed credible interval from the Dirichlet(prior + counts)
+            posterior of the three shares (Monte Carlo, seeded); it misses
+            near the ends of the scale at small n. With weights or clusters
+            every method runs on the design-based variance (``se``, or the
+            variance-equivalent sample size :attr:`design_n`).
         n_resamples : int
             Bootstrap resamples or posterior draws.
         seed : int or None
@@ -142,11 +173,11 @@ class NPSResult(_ScoreResult):
         True
         """
         c = check_confidence(confidence_level)
-        if method in ("adjusted_wald", "wald"):
+        if method in ("score", "adjusted_wald", "wald"):
             lo, hi = nps_interval(
                 np.array([self.promoters]),
                 np.array([self.detractors]),
-                np.array([self.effective_n]),
+                np.array([self.design_n]),
                 np.array([self.se / 100]),
                 confidence_level=c,
                 method=method,
@@ -158,10 +189,10 @@ class NPSResult(_ScoreResult):
         rng = np.random.default_rng(seed)
         shares = np.clip([self.detractors, self.passives, self.promoters], 0.0, 1.0)
         if method == "bootstrap":
-            if self._x is not None and self._w is not None:
+            if self._x is not None:
                 is_p, is_d = _nps_y(self._x, *self.bands)
                 y = is_p.astype(np.float64) - is_d
-                draws = 100 * _bootstrap_means(y, self._w, n_resamples, seed)
+                draws = 100 * _bootstrap_means(y, self._w, n_resamples, seed, self._g)
             else:
                 counts = rng.multinomial(self.n, shares / shares.sum(), size=n_resamples)
                 draws = 100 * (counts[:, 2] - counts[:, 0]) / self.n
@@ -170,7 +201,7 @@ class NPSResult(_ScoreResult):
             if prior <= 0:
                 msg = f"`prior` must be positive (got {prior!r})."
                 raise ValidationError(msg)
-            alpha = shares * self.effective_n + prior
+            alpha = shares * self.design_n + prior
             p = rng.dirichlet(alpha, size=n_resamples)
             return _percentile_ci(100 * (p[:, 2] - p[:, 0]), c)
         msg = f"`method` must be one of {NPS_METHODS} (got {method!r})."
@@ -188,6 +219,7 @@ def nps(
     scores: Any,
     weights: Any = None,
     *,
+    cluster: Any = None,
     promoters: tuple[float, float] = (9, 10),
     detractors: tuple[float, float] = (0, 6),
     scale: tuple[float, float] = (0, 10),
@@ -202,6 +234,11 @@ def nps(
     weights : array-like, optional
         Non-negative survey weights (e.g. post-stratification); the result
         then carries Kish's effective sample size.
+    cluster : array-like, optional
+        The respondent of each answer (any ids), when a respondent may answer
+        more than once: the standard error is then cluster-robust (sandwich
+        over respondents), so repeated answers of one person do not count as
+        independent evidence.
     promoters, detractors : (low, high)
         Inclusive bands; the default 9-10 and 0-6 follow Reichheld. The
         answers in neither band are passives.
@@ -215,8 +252,8 @@ def nps(
     Raises
     ------
     ValidationError
-        Naming the position and value of an out-of-scale or non-integer answer
-        or a negative weight.
+        Naming the position and value of an out-of-scale or non-integer answer,
+        a negative weight or a missing respondent id.
 
     Examples
     --------
@@ -224,23 +261,31 @@ def nps(
     >>> r.score, r.n, r.promoters, r.detractors
     (30.0, 10, 0.5, 0.2)
     >>> r
-    NPS +30.0 (95% CI -19.1 to +65.2, n=10)
+    NPS +30.0 (95% CI -26.3 to +70.9, n=10)
     >>> nps([10, 9, float("nan"), 0]).n_missing
     1
+    >>> nps([10, 10, 3, 3], cluster=["ann", "ann", "bo", "bo"]).n_clusters
+    2
 
     Notes
     -----
     With ``y = +1`` for promoters, ``-1`` for detractors and 0 otherwise, NPS
     is ``100 * mean(y)`` and the per-answer variance is
     ``pP + pD - (pP - pD)**2`` (as in the R package ``NPS``). With weights,
-    the shares are weighted, the standard error is the linearisation
-    estimate ``sqrt(sum w**2 (y - ybar)**2) / sum w`` and the intervals use
-    Kish's effective sample size ``(sum w)**2 / sum w**2``.
+    the shares are weighted and the standard error is the linearisation
+    estimate ``sqrt(sum w**2 (y - ybar)**2) / sum w``; with ``cluster`` the
+    sums run over respondents (``sum_g (sum_i w (y - ybar))^2``, times
+    ``G / (G - 1)``). Intervals use the variance-equivalent sample size
+    ``variance / se**2`` (:attr:`NPSResult.design_n`).
 
     References
     ----------
     Rocks, B. (2016). Interval estimation for the "net promoter score". The
     American Statistician 70(4), 365-372.
+
+    Tango, T. (1998). Equivalence test and confidence interval for the
+    difference in proportions for the paired-sample design. Statistics in
+    Medicine 17(8), 891-908.
 
     Kish, L. (1965). Survey Sampling. Wiley.
     """
@@ -250,10 +295,10 @@ def nps(
     if det[1] >= pro[0]:
         msg = f"`detractors` {detractors!r} must lie below `promoters` {promoters!r}."
         raise ValidationError(msg)
-    x, w, n_missing = _prepare(scores, weights, sc, integer=True)
+    x, w, n_missing, g = _prepare(scores, weights, sc, integer=True, cluster=cluster)
     is_p, is_d = _nps_y(x, det, pro)
     n = len(x)
-    if w is None:
+    if w is None and g is None:
         n_p, n_d = int(np.count_nonzero(is_p)), int(np.count_nonzero(is_d))
         pp, pd = n_p / n, n_d / n
         d = pp - pd
@@ -269,29 +314,27 @@ def nps(
             se=100 * se,
             bands=(det, pro),
         )
-    # weighted sums per group (0 passive, 1 promoter, 2 detractor): y is 0, +1 or -1
-    cat = is_p.view(np.int8) + 2 * is_d.view(np.int8)
-    s1 = np.bincount(cat, weights=w, minlength=3)
-    s2 = np.bincount(cat, weights=w * w, minlength=3)
-    sw, sw2 = float(s1.sum()), float(s2.sum())
-    s_p, s_d, s2_p, s2_d = float(s1[1]), float(s1[2]), float(s2[1]), float(s2[2])
-    pp, pd, pa = s_p / sw, s_d / sw, (sw - s_p - s_d) / sw
-    m = pp - pd
-    # linearisation: sum w^2 (y - m)^2 / (sum w)^2
-    lin = s2_p * (1 - m) ** 2 + s2_d * (1 + m) ** 2 + max(sw2 - s2_p - s2_d, 0.0) * m * m
+    y = is_p.astype(np.float64) - is_d
+    mom = Moments.one(y, w, g)
+    absm = Moments.one(np.abs(y), w)
+    m, a = float(mom.mean[0]), float(absm.mean[0])
+    pp, pd = (a + m) / 2, (a - m) / 2
     return NPSResult(
-        score=100 * (pp - pd),
+        score=100 * m,
         n=n,
         n_missing=n_missing,
-        effective_n=sw * sw / sw2,
+        effective_n=float(mom.effective_n[0]),
         promoters=pp,
-        passives=pa,
+        passives=max(1.0 - a, 0.0),
         detractors=pd,
-        se=100 * float(np.sqrt(lin)) / sw,
+        se=100 * float(mom.se(ddof=False)[0]),
         bands=(det, pro),
-        weighted=True,
+        weighted=w is not None,
+        n_clusters=None if g is None else int(mom.n_clusters[0]),
         x=x,
         w=w,
+        g=g,
+        fallback_n=float(mom.effective_clusters[0]) if g is not None else None,
     )
 
 
@@ -303,23 +346,23 @@ class _MeanPart:
     mean_se: float
     effective_n: float
     scale: tuple[float, float]
+    _mom: Moments
     _x: FloatArray | None
     _w: FloatArray | None
+    _g: NDArray[np.int64] | None = None
 
     def interval(
         self, c: float, method: str, n_resamples: int, seed: int | None
     ) -> ConfidenceInterval:
-        if method == "t":
-            lo, hi = mean_interval(
-                np.array([self.mean]), np.array([self.mean_se]), np.array([self.effective_n]), c
-            )
-            lo, hi = np.clip(lo, *self.scale), np.clip(hi, *self.scale)
+        if method in ("dirichlet", "t"):
+            lo, hi = rating_interval(self._mom, self.scale, c, method)
             return ConfidenceInterval(float(lo[0]), float(hi[0]))
         if method == "bootstrap":
             if self._x is None:  # pragma: no cover - results always carry their data
                 msg = "this result carries no answers to resample."
                 raise ValidationError(msg)
-            return _percentile_ci(_bootstrap_means(self._x, self._w, n_resamples, seed), c)
+            draws = _bootstrap_means(self._x, self._w, n_resamples, seed, self._g)
+            return _percentile_ci(draws, c)
         msg = f"`method` must be one of {MEAN_METHODS} (got {method!r})."
         raise ValidationError(msg)
 
@@ -337,7 +380,10 @@ class CSATResult(_ScoreResult):
     mean : float
         Mean rating on ``scale``.
     n, n_missing, effective_n, se :
-        Answers used, skipped, Kish effective n, standard error of ``score``.
+        Answers used, skipped, Kish effective n, standard error of ``score``
+        (design-based with weights or ``cluster``).
+    n_clusters : int or None
+        Respondents, when the answers were clustered.
     """
 
     score: float
@@ -350,35 +396,50 @@ class CSATResult(_ScoreResult):
     scale: tuple[float, float] = (1.0, 5.0)
     satisfied_band: tuple[float, float] = (4.0, 5.0)
     weighted: bool = False
+    n_clusters: int | None = None
     _mean_part: _MeanPart | None = attrs.field(
         default=None, repr=False, eq=False, alias="mean_part"
     )
+    _fallback_n: float | None = attrs.field(default=None, repr=False, eq=False, alias="fallback_n")
+
+    @property
+    def design_n(self) -> float:
+        """Variance-equivalent sample size ``s (1 - s) / se^2`` that the intervals use."""
+        s = self.satisfied
+        fallback = self.effective_n if self._fallback_n is None else self._fallback_n
+        return float(design_n(s * (1 - s), self.se / 100, fallback, self.n))
 
     def confidence_interval(
         self, confidence_level: float = 0.95, method: ProportionMethod = "wilson"
     ) -> ConfidenceInterval:
         """Interval for ``score`` (percent): Wilson (default), Jeffreys, Agresti-Coull or exact.
 
-        With weights the share is treated as ``satisfied * effective_n``
-        successes out of ``effective_n`` (Kish).
+        With weights or clusters the share is treated as ``satisfied * design_n``
+        successes out of :attr:`design_n`, the variance-equivalent sample size
+        of the design-based standard error. At n=10 Wilson and Jeffreys cover
+        about 90% when the true share is within 0.01 of 0 or 1 (Brown, Cai and
+        DasGupta 2001); ``"exact"`` (Clopper-Pearson) never covers less than 95%.
 
         Examples
         --------
         >>> csat([5, 4, 4, 3, 2, 5, 5, 4]).confidence_interval().low
         40.9...
         """
-        ci = _proportion_interval(self.satisfied, self.effective_n, confidence_level, method)
+        ci = _proportion_interval(self.satisfied, self.design_n, confidence_level, method)
         return ConfidenceInterval(100 * ci.low, 100 * ci.high)
 
     def mean_confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: MeanMethod = "t",
+        method: MeanMethod = "dirichlet",
         *,
         n_resamples: int = 2000,
         seed: int | None = 0,
     ) -> ConfidenceInterval:
-        """Interval for the mean rating: t-interval (default) or percentile bootstrap."""
+        """Interval for the mean rating: ``"dirichlet"`` (default), ``"t"`` or ``"bootstrap"``.
+
+        See :meth:`CESResult.confidence_interval` for the methods.
+        """
         assert self._mean_part is not None
         return self._mean_part.interval(
             check_confidence(confidence_level), method, n_resamples, seed
@@ -389,19 +450,27 @@ class CSATResult(_ScoreResult):
 
 
 def _rating(
-    scores: Any, weights: Any, scale: tuple[float, float], band: tuple[float, float]
+    scores: Any,
+    weights: Any,
+    scale: tuple[float, float],
+    band: tuple[float, float],
+    cluster: Any = None,
 ) -> tuple[float, float, _MeanPart, dict[str, Any]]:
     """Share of ``scores`` in ``band`` and its se, the mean part, and the fields CSAT and CES share."""
-    x, w, n_missing = _prepare(scores, weights, scale, integer=False)
-    share, se = _share(x, w, band)
-    mom = Moments.one(x, w)
+    x, w, n_missing, g = _prepare(scores, weights, scale, integer=False, cluster=cluster)
+    s = ((x >= band[0]) & (x <= band[1])).astype(np.float64)
+    smom = Moments.one(s, w, g)
+    share, se = float(smom.mean[0]), float(smom.se(ddof=False)[0])
+    mom = Moments.one(x, w, g)
     part = _MeanPart(
         scale=scale,
         mean=float(mom.mean[0]),
         mean_se=float(mom.se(ddof=True)[0]) if len(x) > 1 else float("nan"),
         effective_n=float(mom.effective_n[0]),
+        mom=mom,
         x=x,
         w=w,
+        g=g,
     )
     common = {
         "n": len(x),
@@ -409,22 +478,18 @@ def _rating(
         "effective_n": part.effective_n,
         "scale": scale,
         "weighted": w is not None,
+        "n_clusters": None if g is None else int(mom.n_clusters[0]),
         "mean_part": part,
+        "fallback_n": None if g is None else float(mom.effective_clusters[0]),
     }
     return share, se, part, common
-
-
-def _share(x: FloatArray, w: FloatArray | None, band: tuple[float, float]) -> tuple[float, float]:
-    """(share of answers in band, its linearisation se)."""
-    s = ((x >= band[0]) & (x <= band[1])).astype(np.float64)
-    mom = Moments.one(s, w)
-    return float(mom.mean[0]), float(mom.se(ddof=False)[0])
 
 
 def csat(
     scores: Any,
     weights: Any = None,
     *,
+    cluster: Any = None,
     scale: tuple[float, float] = (1, 5),
     satisfied: tuple[float, float] = (4, 5),
 ) -> CSATResult:
@@ -436,6 +501,9 @@ def csat(
         Ratings on ``scale``; NaN/None are skipped and counted.
     weights : array-like, optional
         Non-negative survey weights.
+    cluster : array-like, optional
+        The respondent of each answer, when respondents answer more than once:
+        standard errors and intervals become cluster-robust over respondents.
     scale : (low, high)
         The rating scale (default 1-5); answers outside it raise.
     satisfied : (low, high)
@@ -455,7 +523,7 @@ def csat(
     """
     sc = (float(scale[0]), float(scale[1]))
     band = _check_band(satisfied, sc, "satisfied")
-    share, se, part, common = _rating(scores, weights, sc, band)
+    share, se, part, common = _rating(scores, weights, sc, band, cluster)
     return CSATResult(
         score=100 * share,
         satisfied=share,
@@ -494,28 +562,49 @@ class CESResult(_ScoreResult):
     agree_band: tuple[float, float] = (5.0, 7.0)
     higher_is_better: bool = True
     weighted: bool = False
+    n_clusters: int | None = None
     _mean_part: _MeanPart | None = attrs.field(
         default=None, repr=False, eq=False, alias="mean_part"
     )
+    _fallback_n: float | None = attrs.field(default=None, repr=False, eq=False, alias="fallback_n")
+
+    @property
+    def design_n(self) -> float:
+        """Variance-equivalent sample size of the mean that the intervals use."""
+        assert self._mean_part is not None
+        mom = self._mean_part._mom
+        return float(mom.design_n(mom.variance)[0])
 
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: MeanMethod = "t",
+        method: MeanMethod = "dirichlet",
         *,
         n_resamples: int = 2000,
         seed: int | None = 0,
     ) -> ConfidenceInterval:
-        """Interval for the mean: t-interval (df = effective n - 1) or percentile bootstrap.
+        """Interval for the mean answer.
 
-        The t-interval is clipped to the scale (a mean cannot leave it).
+        ``"dirichlet"`` (default): the answers' distribution gets a Dirichlet
+        posterior with half a pseudo-answer at each end of the scale (the
+        Jeffreys interval on a 0/1 scale) and the mean's posterior is matched
+        by a Beta on the scale; it covers 94-98% at n=10 and n=30 for
+        symmetric, top-heavy and bimodal answers and is never zero-width.
+        ``"t"``: t-interval (df = effective n - 1) clipped to the scale; it
+        covers only 80-89% at n=10 for top-heavy answers and is zero-width
+        when all answers are equal. ``"bootstrap"``: percentile bootstrap
+        (of respondents with ``cluster``), which covers 75-90% for top-heavy
+        answers at n=30. All use the design-based standard error with
+        weights or clusters.
 
         Examples
         --------
         >>> r = ces([7, 6, 6, 5, 3, 7])
         >>> low, high = r.confidence_interval()
         >>> round(low, 3), round(high, 3)
-        (4.087, 7.0)
+        (4.039, 6.485)
+        >>> ces([7] * 5).confidence_interval().low < 7
+        True
         """
         assert self._mean_part is not None
         return self._mean_part.interval(
@@ -526,7 +615,14 @@ class CESResult(_ScoreResult):
         self, confidence_level: float = 0.95, method: ProportionMethod = "wilson"
     ) -> ConfidenceInterval:
         """Interval for the share ``agree`` (0-1), by a proportion method."""
-        return _proportion_interval(self.agree, self.effective_n, confidence_level, method)
+        assert self._mean_part is not None
+        x, w, g = self._mean_part._x, self._mean_part._w, self._mean_part._g
+        n = self.effective_n
+        if x is not None and (w is not None or g is not None):
+            s = ((x >= self.agree_band[0]) & (x <= self.agree_band[1])).astype(np.float64)
+            mom = Moments.one(s, w, g)
+            n = float(mom.design_n(mom.variance)[0])
+        return _proportion_interval(self.agree, n, confidence_level, method)
 
     def _repr_head(self) -> tuple[str, str]:
         return f"CES {self.version}.0", "{:.2f}"
@@ -539,6 +635,7 @@ def ces(
     scores: Any,
     weights: Any = None,
     *,
+    cluster: Any = None,
     scale: tuple[float, float] | None = None,
     version: Literal[1, 2] = 2,
     agree: tuple[float, float] | None = None,
@@ -551,6 +648,9 @@ def ces(
         Answers; NaN/None are skipped and counted.
     weights : array-like, optional
         Non-negative survey weights.
+    cluster : array-like, optional
+        The respondent of each answer, when respondents answer more than once:
+        standard errors and intervals become cluster-robust over respondents.
     scale : (low, high), optional
         Defaults to the version's scale: 1-7 for CES 2.0 ("the company made
         it easy to handle my issue": 1 strongly disagree .. 7 strongly agree;
@@ -571,7 +671,7 @@ def ces(
     >>> round(r.score, 3), round(r.agree, 3)
     (5.667, 0.833)
     >>> r
-    CES 2.0 5.67 (95% CI 4.09 to 7.00, n=6)
+    CES 2.0 5.67 (95% CI 4.04 to 6.49, n=6)
     >>> ces([1, 2, 2, 4], version=1).higher_is_better
     False
     """
@@ -581,7 +681,7 @@ def ces(
     default_scale, default_agree, better = _CES_VERSIONS[version]
     sc = default_scale if scale is None else (float(scale[0]), float(scale[1]))
     band = _check_band(agree if agree is not None else default_agree, sc, "agree")
-    share, _, part, common = _rating(scores, weights, sc, band)
+    share, _, part, common = _rating(scores, weights, sc, band, cluster)
     return CESResult(
         score=part.mean,
         agree=share,
