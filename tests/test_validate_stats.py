@@ -91,9 +91,7 @@ def test_enumeration_matches_statsmodels() -> None:
     comps = vs.compositions(n, 2)  # (not satisfied, satisfied)
     pr = vs.multinomial_pmf(comps, np.array([1 - p, p]))
     cis = [tp.csat(np.repeat([2, 5], c)).ci for c in comps]
-    got = float(
-        np.sum(pr * vs._cover([c.low for c in cis], [c.high for c in cis], 100 * p))
-    )
+    got = float(np.sum(pr * vs._cover([c.low for c in cis], [c.high for c in cis], 100 * p)))
     assert got == pytest.approx(expected, abs=1e-12)
 
 

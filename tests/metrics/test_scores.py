@@ -260,9 +260,7 @@ def test_ces_t_interval_matches_scipy():
     lo, hi = stats.t.interval(
         0.9, len(x) - 1, loc=np.clip(x, 1, 5).mean(), scale=stats.sem(np.clip(x, 1, 5))
     )
-    assert tuple(c.mean_confidence_interval(0.9, method="t")) == pytest.approx(
-        (lo, hi), rel=1e-12
-    )
+    assert tuple(c.mean_confidence_interval(0.9, method="t")) == pytest.approx((lo, hi), rel=1e-12)
 
 
 def test_ces_versions_are_explicit():
@@ -591,9 +589,7 @@ def test_cluster_se_matches_statsmodels() -> None:
     # weighted and clustered: statsmodels WLS with cluster-robust covariance
     w = rng.uniform(0.5, 2, len(who))
     r = tp.nps(x, weights=w, cluster=who)
-    fit = sm.WLS(y, np.ones(len(y)), weights=w).fit(
-        cov_type="cluster", cov_kwds={"groups": who}
-    )
+    fit = sm.WLS(y, np.ones(len(y)), weights=w).fit(cov_type="cluster", cov_kwds={"groups": who})
     assert r.se == pytest.approx(100 * fit.bse[0], rel=1e-10)
 
 
