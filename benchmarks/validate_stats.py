@@ -83,10 +83,6 @@ KNOWN_MISSES: dict[tuple[str, str, str], str] = {
     ("CES mean interval", "bootstrap", ""): (
         "the percentile bootstrap misses with skewed answers (73-92% at n=30)."
     ),
-    ("Drop-off test", "default", ""): (
-        "the pooled z-test is liberal in the far tail for small cells at high rates "
-        "(2-3x nominal at p <= 0.001)."
-    ),
     ("Markov transition interval", "default", "two customer types"): (
         "binomial intervals treat every transition as independent; with customers "
         "who differ, transitions of one journey are correlated and P(a > a) is covered "
@@ -842,7 +838,7 @@ def order_selection(cfg: Config) -> Iterator[Row]:
         pick2 = 0
         for _ in range(reps):
             sel = tp.select_order(first_order_journeys(rng, journeys, 1), max_order=3)
-            pv = np.asarray(sel.table["lr_pvalue"], dtype=float)
+            pv = np.asarray(sel.table["pvalue"], dtype=float)
             rej2 += bool(pv[1] < 0.05)
             rej3 += bool(pv[2] < 0.05)
             pick1 += sel.best_heldout == 1

@@ -119,3 +119,29 @@ def test_sample_report_sections(sample):
     assert "Funnel by stage" in text
     assert re.search(r"add_to_cart > checkout_web +device=mobile +2026-02-23", text)
     assert "NPS driver share" in text
+
+
+def test_sample_report_dropoffs_are_the_planted_ones(sample):
+    # the demo's drop-off section: one family over all segment columns, segments
+    # compared within the week, echoes explained: only the planted mobile drop
+    from touchpoint.datasets import _generator as g
+    from touchpoint.report._base import ReportContext
+    from touchpoint.report._funnels import section_dropoffs
+
+    column, segment = g.DROP_SEGMENT
+    cart, checkout = g.DROP_STEP
+    sec = section_dropoffs(ReportContext(log=sample.events, design=sample.design))
+    assert sec is not None
+    lines = [ln for ln in sec.text.splitlines() if " > " in ln and "pts" in ln]
+    assert lines
+    for ln in lines:
+        assert f"{cart} > {checkout}" in ln
+        assert f"{column}={segment}" in ln
+    assert "onboarding_email" not in sec.text
+    assert "region=west" not in sec.text
+    # detect_dropoffs with both columns: west (mostly mobile) is explained by mobile
+    past = tp.detect_dropoffs(
+        sample.events, [cart, checkout], mode="strict", by=["device", "region"], period="week"
+    )
+    assert "region=west" in {d.group for d in past.explained}
+    assert {d.explained_by for d in past.explained} == {f"{column}={segment}"}

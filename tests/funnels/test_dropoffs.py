@@ -59,7 +59,9 @@ def simulate(rng, *, weeks=12, groups=("desktop", "mobile", "tablet"), n=750, dr
 def test_ztest_and_expected_match_statsmodels():
     smp = pytest.importorskip("statsmodels.stats.proportion")
     log = simulate(np.random.default_rng(5), weeks=3, n=200, drop=0.0)
-    res = tp.detect_dropoffs(log, ["0", "1", "2"], by="device", period=WEEK, baseline="others")
+    res = tp.detect_dropoffs(
+        log, ["0", "1", "2"], by="device", period=WEEK, baseline="others", test="z"
+    )
     tests = res.tests
     assert res.n_tests == len(tests) == 2 * 3 * 3
     for row in tests.to_records()[:5]:
@@ -92,6 +94,66 @@ def test_exact_test_matches_scipy_fisher():
             assert row["pvalue"] == pytest.approx(p)
     with pytest.raises(tp.ValidationError, match="'test'"):
         tp.detect_dropoffs(log, ["0", "1"], period=WEEK, test="t")  # type: ignore[arg-type]
+
+
+def test_midp_default_matches_an_independent_hypergeometric_sum():
+    # mid-p: P(X < x) + P(X = x) / 2 for X ~ hypergeometric, summed term by term
+    from math import comb
+
+    log = simulate(np.random.default_rng(6), weeks=3, n=40, drop=0.0)
+    res = tp.detect_dropoffs(log, ["0", "1", "2"], by="device", period=WEEK, baseline="others")
+    for row in res.tests.to_records()[:6]:
+        a, n1 = row["reached"], row["entered"]
+        b, n2 = row["baseline_reached"], row["baseline_entered"]
+        N, K = n1 + n2, a + b
+        pmf = [comb(K, i) * comb(N - K, n1 - i) / comb(N, n1) for i in range(a + 1)]
+        assert row["pvalue"] == pytest.approx(sum(pmf[:-1]) + pmf[-1] / 2, rel=1e-9)
+
+
+def _segment_log(rng, n=6000, drop=0.3):
+    """Units with device and region; a planted drop at step 2 for mobile from week 4.
+
+    Region "west" is mostly mobile, so its rate falls too: an echo of the mobile drop.
+    """
+    device = rng.choice(["desktop", "mobile"], n)
+    west = np.where(device == "mobile", rng.random(n) < 0.6, rng.random(n) < 0.05)
+    region = np.where(west, "west", rng.choice(["north", "south"], n))
+    week = rng.integers(0, 8, n)
+    rate = np.where((device == "mobile") & (week >= 4), 0.6 - drop, 0.6)
+    buy = rng.random(n) < rate
+    nev = 1 + buy
+    j = np.repeat(np.arange(n), nev)
+    k = np.arange(len(j)) - np.repeat(np.cumsum(nev) - nev, nev)
+    t = (week * WEEK + rng.random(n) * 5 * DAY)[j] + k * 60.0
+    extra = {"device": device[j], "region": region[j]}
+    return EventLog.from_arrays(j, np.array(["visit", "buy"])[k], t, extra=extra)
+
+
+def test_several_segment_columns_form_one_family_and_echoes_are_explained():
+    log = _segment_log(np.random.default_rng(3))
+    both = tp.detect_dropoffs(log, ["visit", "buy"], by=["device", "region"], period=WEEK)
+    one = tp.detect_dropoffs(log, ["visit", "buy"], by="device", period=WEEK)
+    two = tp.detect_dropoffs(log, ["visit", "buy"], by="region", period=WEEK)
+    # one Benjamini-Hochberg family over both columns' tests
+    assert both.n_tests == one.n_tests + two.n_tests
+    from touchpoint._lib.stats import benjamini_hochberg
+
+    np.testing.assert_allclose(both.tests["qvalue"], benjamini_hochberg(both.tests["pvalue"]))
+    assert set(both.tests["group"]) >= {"device=mobile", "region=west"}
+    # the mobile drop is a finding; west (mostly mobile) is explained by it
+    groups = {d.group for d in both}
+    assert groups == {"device=mobile"}
+    assert both.explained
+    assert {d.explained_by for d in both.explained} == {"device=mobile"}
+    # west, and any other region whose mobile customers carry a drop, are echoes
+    assert "region=west" in {d.group for d in both.explained}
+    row = both.tests.to_records()
+    assert any(r["explained_by"] == "device=mobile" for r in row if r["group"] == "region=west")
+    # alone, the region call reports west as a drop (nothing to explain it)
+    assert "west" in {d.group for d in two}
+    assert "explained" in repr(both)
+    with pytest.raises(tp.ValidationError, match="'by'"):
+        tp.detect_dropoffs(log, ["visit", "buy"], by=[], period=WEEK)
 
 
 def test_next_steps_long_paths_fallback():

@@ -27,6 +27,7 @@ from touchpoint.funnels._dropoff_stats import (
     _ALTERNATIVES,
     Alternative,
     _fisher,
+    _fisher_midp,
     _periods,
     _zstat,
     _ztest,
@@ -38,7 +39,13 @@ from touchpoint.table import Table, format_cell, format_html, format_text
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
 
-__all__ = ["ChangePoint", "DropOff", "DropOffs", "binomial_changepoint", "detect_dropoffs"]
+__all__ = [
+    "ChangePoint",
+    "DropOff",
+    "DropOffs",
+    "binomial_changepoint",
+    "detect_dropoffs",
+]
 
 # The leading columns of a drop-off row (the discoveries table and the tested cells).
 _ROW_COLUMNS = ("previous", "step", "group", "period", "entered", "reached", "rate")
@@ -61,8 +68,11 @@ class DropOff(ScalarResult):
     the baseline's pooled conversion, ``effect = rate - expected`` and ``ci``
     the Wilson interval of ``rate``. ``statistic`` is the pooled two-proportion
     z of the cell against its baseline (``df`` is None: a normal reference; with
-    ``test="exact"`` the p-value is Fisher's, the z only describes the gap). ``start`` is the period the series'
+    ``test="midp"`` or ``"exact"`` the p-value is Fisher's, the z only describes the gap). ``start`` is the period the series'
     change began (binomial change-point scan), when the analysis has periods.
+    ``explained_by`` names the cell of another segment column (same step and
+    period) that accounts for this drop, when one does (see
+    :func:`detect_dropoffs`).
     """
 
     step: str
@@ -80,6 +90,7 @@ class DropOff(ScalarResult):
     start: Any = None
     statistic: float = float("nan")
     df: float | None = None
+    explained_by: Any = None
 
     def confidence_interval(
         self,
@@ -139,6 +150,9 @@ class DropOffs(TableResult, Sequence[DropOff]):
         Every test made (one row per step x group x period), with p- and q-values.
     changes : tuple of ChangePoint
         Onset of the change for every step x group series with a discovery.
+    explained : tuple of DropOff
+        Significant cells whose drop is accounted for by a cell of another
+        segment column (their ``explained_by``); not counted as findings.
     """
 
     dropoffs: tuple[DropOff, ...]
@@ -147,6 +161,7 @@ class DropOffs(TableResult, Sequence[DropOff]):
     alpha: float
     baseline: str
     period: Any
+    explained: tuple[DropOff, ...] = ()
 
     def __len__(self) -> int:
         return len(self.dropoffs)
@@ -182,7 +197,16 @@ class DropOffs(TableResult, Sequence[DropOff]):
         return self.to_table()
 
     def _rows(self) -> tuple[list[str], list[list[Any]]]:
-        headers = ["step", "group", "period", "rate", "expected", "effect", "q", "since"]
+        headers = [
+            "step",
+            "group",
+            "period",
+            "rate",
+            "expected",
+            "effect",
+            "q",
+            "since",
+        ]
         rows = [
             [
                 f"{d.previous} > {d.step}",
@@ -210,9 +234,10 @@ class DropOffs(TableResult, Sequence[DropOff]):
         return format_html(*self._rows(), caption=cap)
 
     def __repr__(self) -> str:
+        more = f", {len(self.explained)} explained by another cell" if self.explained else ""
         return (
             f"DropOffs({len(self)} of {self.n_tests} tests significant at FDR {self.alpha}, "
-            f"baseline={self.baseline!r})"
+            f"baseline={self.baseline!r}{more})"
         )
 
 
@@ -221,13 +246,13 @@ def detect_dropoffs(
     log: EventLog,
     steps: Sequence[StepSpec] | None = None,
     *,
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     period: str | float | _dt.timedelta | None = "week",
     baseline: Baseline = "auto",
     alpha: float = 0.05,
     alternative: Alternative = "less",
     min_count: int = 20,
-    test: Literal["z", "exact"] = "z",
+    test: Literal["midp", "exact", "z"] = "midp",
     horizon: Any = "auto",
     mode: Mode = "ordered",
     window: Any = None,
@@ -251,8 +276,11 @@ def detect_dropoffs(
         The events.
     steps : list, optional
         Funnel steps (touchpoints, stages or sets); default the design's stages.
-    by : str, optional
-        Segment column (value at each unit's first event).
+    by : str or list of str, optional
+        Segment column (value at each unit's first event), or several: every
+        column's groups are tested in one call and form one multiple-testing
+        family (groups are then labelled ``"column=value"``). Running one call
+        per column instead multiplies the chance of a false discovery.
     period : {"week", "day", "month"}, timedelta, float or None
         Time bucket of the step entry (weeks start on Monday); None for no time split.
     baseline : {"auto", "others", "past", "rest"}
@@ -260,15 +288,19 @@ def detect_dropoffs(
         period; ``"past"`` the same group's earlier periods; ``"rest"`` the same
         group's other periods. ``"auto"``: ``"past"`` with periods, else ``"others"``.
     alpha : float
-        False discovery rate (Benjamini-Hochberg over all tests).
+        False discovery rate (Benjamini-Hochberg over all tests of the call).
     alternative : {"less", "two-sided", "greater"}
         ``"less"`` looks for drops only.
     min_count : int
         Cells, and baselines, with fewer entered units are not tested.
-    test : {"z", "exact"}
-        Pooled two-proportion z-test, or Fisher's exact test (conditional on
-        the margins; two-sided doubles the smaller tail), better calibrated for
-        small cells or rates near 0 or 1.
+    test : {"midp", "exact", "z"}
+        ``"midp"`` (default): Fisher's test with the mid-p correction (half the
+        probability of the observed table), which holds its size in small
+        cells at high conversion rates where the z-test does not; ``"exact"``:
+        Fisher's exact test (conditional on the margins; two-sided doubles the
+        smaller tail), conservative; ``"z"``: the pooled two-proportion
+        z-test, liberal in the far tail for cells of 20-50 at rates of 0.8-0.95
+        (2-3x its nominal size at p <= 0.001, see the Validation page).
     horizon : "auto", timedelta, float or None
         Right-censoring guard: a conversion counts only if it happens within
         ``horizon`` of entering the step, and units that entered less than
@@ -291,11 +323,22 @@ def detect_dropoffs(
 
     Notes
     -----
-    Each test is the pooled two-proportion z-test (or Fisher's exact test) of
-    the cell against its baseline (cell and baseline are disjoint). Benjamini-Hochberg controls the
-    expected share of false discoveries among discoveries at ``alpha`` for
-    independent or positively dependent tests; with no real drop, the chance
-    of any discovery is then at most about ``alpha``. For every step x group
+    Each test compares the cell with its baseline (cell and baseline are
+    disjoint). Benjamini-Hochberg controls the expected share of false
+    discoveries among discoveries at ``alpha`` for independent or positively
+    dependent tests; with no real drop, the chance of any discovery is then at
+    most about ``alpha``.
+
+    With several segment columns, a significant cell whose drop is carried by
+    a significant cell of another column (same step and period) is *explained*
+    by it: without the other cell's units (in this cell and its baseline) this
+    cell would not be a discovery (p above the Benjamini-Hochberg cut), while
+    the other cell stays one without this cell's units (when both lose it, the
+    weaker one is explained).
+    Explained cells are listed in ``.explained`` with ``explained_by`` set, and
+    in the ``explained_by`` column of ``.tests``, not as separate findings.
+
+    For every step x group
     with a discovery and at least three periods, :func:`binomial_changepoint`
     scans the group's series for the segment of periods with a lower rate and
     reports its first period as ``start``.
@@ -324,8 +367,8 @@ def detect_dropoffs(
     if alternative not in _ALTERNATIVES:
         msg = f"'alternative' must be one of {_ALTERNATIVES} (got {alternative!r})."
         raise ValidationError(msg)
-    if test not in ("z", "exact"):
-        msg = f"'test' must be 'z' or 'exact' (got {test!r})."
+    if test not in ("midp", "exact", "z"):
+        msg = f"'test' must be 'midp', 'exact' or 'z' (got {test!r})."
         raise ValidationError(msg)
     if not 0 < alpha < 1:
         msg = f"'alpha' must be between 0 and 1 (got {alpha!r})."
@@ -339,29 +382,25 @@ def detect_dropoffs(
         msg = "baseline='others' compares groups; give 'by'."
         raise ValidationError(msg)
     p = _prepare(
-        log, steps, window=window, mode=mode, exclude=exclude, optional=optional, count=count
+        log,
+        steps,
+        window=window,
+        mode=mode,
+        exclude=exclude,
+        optional=optional,
+        count=count,
     )
     m = p.match
     n_units, K = m.reached.shape
-    if by is None:
-        gcode = np.zeros(n_units, dtype=np.int64)
-        groups: list[Any] = ["all"]
-    else:
-        from touchpoint._lib.columns import factorize
-
-        values = log.column(by)[p.units.first_event]
-        fc = factorize(values)
-        gcode = fc.codes
-        groups = fc.uniques.tolist()
-        if (gcode < 0).any():
-            groups.append(None)
-            gcode = np.where(gcode < 0, len(groups) - 1, gcode)
-    G = len(groups)
+    segments = _segments(log, p.units.first_event, by, n_units)
+    tester = {"z": _ztest, "exact": _fisher, "midp": _fisher_midp}[test]
 
     recs = _row_columns("baseline_entered", "baseline_reached", "expected", "effect", "pvalue")
-    series: dict[tuple[int, int], tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+    where: list[tuple[int, int, int, int]] = []  # (step k, segment, group, period) per test
+    series: dict[tuple[int, Any], tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     labels: list[Any] = [None]
     step_periods: dict[int, list[Any]] = {}
+    step_units: dict[int, tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]] = {}
     t_end = float(p.t.max()) if len(p.t) else 0.0
     fixed_horizon = None if horizon in (None, "auto") else _duration(horizon, "horizon")
     for k in range(1, K):
@@ -387,54 +426,60 @@ def detect_dropoffs(
             pcode, labels = np.zeros(int(ent.sum()), dtype=np.int64), [None]
         P = len(labels)
         step_periods[k] = labels
-        cell = gcode[ent] * P + pcode
-        n = np.bincount(cell, minlength=G * P).reshape(G, P).astype(np.float64)
-        x = np.bincount(cell, weights=conv[ent], minlength=G * P).reshape(G, P).astype(np.float64)
-        if baseline == "others":
-            nb, xb = n.sum(axis=0) - n, x.sum(axis=0) - x
-        elif baseline == "past":
-            nb = np.cumsum(n, axis=1) - n
-            xb = np.cumsum(x, axis=1) - x
-        else:
-            nb, xb = n.sum(axis=1, keepdims=True) - n, x.sum(axis=1, keepdims=True) - x
-        testable = (n >= min_count) & (nb >= min_count)
-        gi, pi = np.nonzero(testable)
-        if len(gi) == 0:
-            continue
-        pv = (_ztest if test == "z" else _fisher)(
-            x[gi, pi], n[gi, pi], xb[gi, pi], nb[gi, pi], alternative
-        )
-        rate = x[gi, pi] / n[gi, pi]
-        exp = xb[gi, pi] / nb[gi, pi]
-        for i in range(len(gi)):
-            recs["previous"].append(p.steps.labels[j])
-            recs["step"].append(p.steps.labels[k])
-            recs["group"].append(groups[gi[i]])
-            recs["period"].append(labels[pi[i]])
-        recs["entered"].extend(n[gi, pi].astype(np.int64).tolist())
-        recs["reached"].extend(x[gi, pi].astype(np.int64).tolist())
-        recs["rate"].extend(rate.tolist())
-        recs["baseline_entered"].extend(nb[gi, pi].astype(np.int64).tolist())
-        recs["baseline_reached"].extend(xb[gi, pi].astype(np.int64).tolist())
-        recs["expected"].extend(exp.tolist())
-        recs["effect"].extend((rate - exp).tolist())
-        recs["pvalue"].extend(pv.tolist())
-        if period is not None:
-            for g in range(G):
-                series[(k, g)] = (x[g], n[g])
+        step_units[k] = (ent, conv[ent], pcode)
+        for si, (gcode, groups) in enumerate(segments):
+            G = len(groups)
+            n, x, nb, xb = _cell_counts(gcode[ent], pcode, conv[ent], G=G, P=P, baseline=baseline)
+            testable = (n >= min_count) & (nb >= min_count)
+            gi, pi = np.nonzero(testable)
+            if period is not None:
+                for g in range(G):
+                    series[(k, groups[g])] = (x[g], n[g])
+            if len(gi) == 0:
+                continue
+            pv = tester(x[gi, pi], n[gi, pi], xb[gi, pi], nb[gi, pi], alternative)
+            rate = x[gi, pi] / n[gi, pi]
+            exp = xb[gi, pi] / nb[gi, pi]
+            for i in range(len(gi)):
+                recs["previous"].append(p.steps.labels[j])
+                recs["step"].append(p.steps.labels[k])
+                recs["group"].append(groups[gi[i]])
+                recs["period"].append(labels[pi[i]])
+                where.append((k, si, int(gi[i]), int(pi[i])))
+            recs["entered"].extend(n[gi, pi].astype(np.int64).tolist())
+            recs["reached"].extend(x[gi, pi].astype(np.int64).tolist())
+            recs["rate"].extend(rate.tolist())
+            recs["baseline_entered"].extend(nb[gi, pi].astype(np.int64).tolist())
+            recs["baseline_reached"].extend(xb[gi, pi].astype(np.int64).tolist())
+            recs["expected"].extend(exp.tolist())
+            recs["effect"].extend((rate - exp).tolist())
+            recs["pvalue"].extend(pv.tolist())
     q = benjamini_hochberg(np.asarray(recs["pvalue"], dtype=np.float64))
     sig = q <= alpha
-    tests = Table(recs | {"qvalue": q, "significant": sig}, title="drop-off tests")
+    explained_by = _explain(
+        np.flatnonzero(sig),
+        where,
+        recs["group"],
+        np.asarray(recs["pvalue"], dtype=np.float64),
+        step_units=step_units,
+        segments=segments,
+        baseline=baseline,
+        tester=tester,
+        alternative=alternative,
+    )
+    tests = Table(
+        recs | {"qvalue": q, "significant": sig, "explained_by": explained_by},
+        title="drop-off tests",
+    )
 
     # change points for the series with a discovery
     changes: list[ChangePoint] = []
     start_of: dict[tuple[str, Any], Any] = {}
     if period is not None:
         step_index = {lab: i for i, lab in enumerate(p.steps.labels)}
-        group_index = {g: i for i, g in enumerate(groups)}
-        done: set[tuple[int, int]] = set()
+        done: set[tuple[int, Any]] = set()
         for i in np.flatnonzero(sig).tolist():
-            key = (step_index[recs["step"][i]], group_index[recs["group"][i]])
+            key = (step_index[recs["step"][i]], recs["group"][i])
             if key in done or key not in series:
                 continue
             done.add(key)
@@ -459,7 +504,7 @@ def detect_dropoffs(
             rate_out = xs[~inside].sum() / max(ns[~inside].sum(), 1)
             cp = ChangePoint(
                 step=p.steps.labels[k],
-                group=groups[g],
+                group=g,
                 start=plabels[a],
                 end=None if b >= hi else plabels[b],
                 rate_before=float(rate_out),
@@ -493,6 +538,7 @@ def detect_dropoffs(
             reached=recs["reached"][i],
             start=start_of.get((recs["step"][i], recs["group"][i])),
             statistic=float(z[i]),
+            explained_by=explained_by[i],
         )
         for i in np.flatnonzero(sig).tolist()
     ]
@@ -503,10 +549,131 @@ def detect_dropoffs(
     else:
         found.sort(key=lambda d: -abs(d.effect))
     return DropOffs(
-        dropoffs=tuple(found),
+        dropoffs=tuple(d for d in found if d.explained_by is None),
         tests=tests,
         changes=tuple(changes),
         alpha=alpha,
         baseline=baseline,
         period=period,
+        explained=tuple(d for d in found if d.explained_by is not None),
     )
+
+
+def _segments(
+    log: EventLog,
+    first_event: NDArray[np.int64],
+    by: str | Sequence[str] | None,
+    n_units: int,
+) -> list[tuple[NDArray[np.int64], list[Any]]]:
+    """Per segment column: each unit's group code and the group labels.
+
+    Several columns label their groups ``"column=value"`` so they stay apart.
+    """
+    if by is None:
+        return [(np.zeros(n_units, dtype=np.int64), ["all"])]
+    from touchpoint._lib.columns import factorize
+
+    cols = [by] if isinstance(by, str) else list(by)
+    if not cols or not all(isinstance(c, str) for c in cols):
+        msg = f"'by' must be a column name or a list of them (got {by!r})."
+        raise ValidationError(msg)
+    out = []
+    for col in cols:
+        fc = factorize(log.column(col)[first_event])
+        gcode = fc.codes
+        groups: list[Any] = fc.uniques.tolist()
+        if (gcode < 0).any():
+            groups.append(None)
+            gcode = np.where(gcode < 0, len(groups) - 1, gcode)
+        if len(cols) > 1:
+            groups = [f"{col}={g}" for g in groups]
+        out.append((gcode, groups))
+    return out
+
+
+def _cell_counts(
+    gcode: NDArray[np.int64],
+    pcode: NDArray[np.int64],
+    conv: NDArray[np.bool_],
+    *,
+    G: int,
+    P: int,
+    baseline: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Entered and converted units per group x period, and the same for each cell's baseline."""
+    cell = gcode * P + pcode
+    n = np.bincount(cell, minlength=G * P).reshape(G, P).astype(np.float64)
+    x = np.bincount(cell, weights=conv, minlength=G * P).reshape(G, P).astype(np.float64)
+    if baseline == "others":
+        nb, xb = n.sum(axis=0) - n, x.sum(axis=0) - x
+    elif baseline == "past":
+        nb = np.cumsum(n, axis=1) - n
+        xb = np.cumsum(x, axis=1) - x
+    else:
+        nb, xb = n.sum(axis=1, keepdims=True) - n, x.sum(axis=1, keepdims=True) - x
+    return n, x, nb, xb
+
+
+def _explain(
+    significant: NDArray[np.int64],
+    where: list[tuple[int, int, int, int]],
+    labels: list[Any],
+    pvalues: NDArray[np.float64],
+    *,
+    step_units: dict[int, tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]],
+    segments: list[tuple[NDArray[np.int64], list[Any]]],
+    baseline: str,
+    tester: Any,
+    alternative: str,
+) -> list[Any]:
+    """For every test, the label of the significant cell that explains it (else None).
+
+    Cell ``i`` is explained by ``j`` (another segment column, same step and
+    period) when, without ``j``'s units in ``i`` and in ``i``'s baseline, ``i``
+    would no longer be a discovery (p-value above the Benjamini-Hochberg cut,
+    the largest significant p-value) while ``j`` stays one without ``i``'s
+    units; when both lose it, the one with the larger p-value is explained.
+    """
+    out: list[Any] = [None] * len(where)
+    if len(segments) < 2 or len(significant) < 2:
+        return out
+    cut = float(pvalues[significant].max())
+
+    def without(i: int, j: int) -> float:
+        k, si, gi, pi = where[i]
+        _, sj, gj, _ = where[j]
+        ent, conv, pcode = step_units[k]
+        keep = segments[sj][0][ent] != gj
+        gcode = segments[si][0][ent][keep]
+        G, P = len(segments[si][1]), int(pcode.max()) + 1
+        n, x, nb, xb = _cell_counts(gcode, pcode[keep], conv[keep], G=G, P=P, baseline=baseline)
+        if n[gi, pi] == 0 or nb[gi, pi] == 0:
+            return 1.0
+        p = tester(
+            x[gi : gi + 1, pi],
+            n[gi : gi + 1, pi],
+            xb[gi : gi + 1, pi],
+            nb[gi : gi + 1, pi],
+            alternative,
+        )
+        return float(p[0])
+
+    by_cell: dict[tuple[int, int], list[int]] = {}
+    for i in significant.tolist():
+        k, _, _, pi = where[i]
+        by_cell.setdefault((k, pi), []).append(i)
+    for members in by_cell.values():
+        for i in members:
+            best: tuple[float, int] | None = None
+            for j in members:
+                if where[j][1] == where[i][1] or out[j] is not None:
+                    continue
+                if without(i, j) <= cut:
+                    continue
+                keeps = without(j, i) <= cut
+                if keeps or pvalues[i] > pvalues[j]:
+                    cand = (float(pvalues[j]), j)
+                    best = cand if best is None or cand < best else best
+            if best is not None:
+                out[i] = labels[best[1]]
+    return out

@@ -73,7 +73,9 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
     note = (
         f"{len(d.found)} of {d.n_tests:,} tests significant (Benjamini-Hochberg FDR 5%): each "
         "designed transition (the next event), per segment and week (week of the transition's "
-        "first event), against the same segment's earlier weeks."
+        "first event), against the other segments of the same column in that week; all "
+        "segment columns form one family, and a drop carried by another column's segment "
+        "is marked as explained by it."
     )
     if not rows:
         return Section(title="Drop-offs", text=note, html=f"<p>{html.escape(note)}</p>")
