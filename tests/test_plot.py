@@ -300,3 +300,18 @@ def test_heatmap_of_a_markov_model(sample):
     m = np.asarray(ax.images[0].get_array())
     i, j = names.index("add_to_cart"), names.index("checkout_web")
     assert m[i, j] == pytest.approx(model.probability("add_to_cart", "checkout_web"))
+
+
+def test_funnel_plot_is_funnel_bars(sample):
+    """One funnel chart: the method and the function draw the same bars on the same basis."""
+    log = sample[0]
+    f = tp.funnel(log, ["product_page", "add_to_cart", "checkout_web"])
+    a = f.plot()
+    b = plot.funnel_bars(f)
+    widths_a = [p.get_width() for p in a.patches]
+    widths_b = [p.get_width() for p in b.patches]
+    np.testing.assert_allclose(widths_a, widths_b)
+    np.testing.assert_allclose(widths_a, f.to_table()["from_first"])  # % of the first step
+    assert texts(a) == texts(b)
+    assert a.get_xlim() == b.get_xlim() == (0.0, 1.0)
+    plt.close("all")

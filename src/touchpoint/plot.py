@@ -748,8 +748,6 @@ def funnel_bars(
     >>> ax.get_title(), [float(x) for x in ax.get_xlim()]
     ('Funnel', [0.0, 1.0])
     """
-    from matplotlib.ticker import PercentFormatter
-
     from touchpoint._lib.stats import proportion_ci
     from touchpoint.funnels import Funnel
 
@@ -772,46 +770,37 @@ def funnel_bars(
     low, high = _ci_cols(cols, "first")
     if low is None or high is None:
         low, high = proportion_ci(counts.astype(np.int64), int(base), confidence_level, "wilson")
-    ax = _axes(ax, (6.5, max(2.5, 0.45 * len(steps) + 1.3)))
-    y = np.arange(len(steps))[::-1]
-    _barh(ax, y, share, low, high)
-    for yi, c, sh, hi in zip(
-        y.tolist(), counts.tolist(), share.tolist(), high.tolist(), strict=True
-    ):
-        text = f"{c:,.0f} ({100 * sh:.1f}%)"
-        if sh >= 0.45:  # inside the bar, white on blue
-            ax.text(sh / 2, yi, text, va="center", ha="center", fontsize=8, color="white")
-        else:
-            ax.text(min(max(hi, sh) + 0.015, 0.8), yi, text, va="center", fontsize=8)
-    ax.set_yticks(y, labels=steps)
-    ax.set_xlim(0, 1.0)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel(f"share of the first step reaching each step ({100 * confidence_level:.0f}% CI)")
-    ax.set_title(title if title is not None else "Funnel")
-    return ax
+    from touchpoint._lib.charts import funnel_chart
+
+    return funnel_chart(
+        steps,
+        counts,
+        share,
+        np.asarray(low, dtype=float),
+        np.asarray(high, dtype=float),
+        ax=ax,
+        title=title if title is not None else "Funnel",
+        confidence_level=confidence_level,
+    )
 
 
 def _funnel_segments(
     funnel: Any, seg_funnels: Mapping[Any, Any], *, ax: Axes | None, title: str | None
 ) -> Axes:
     """Grouped bars: each segment's share of its own first step, per step."""
-    from matplotlib.ticker import PercentFormatter
+    from touchpoint._lib.charts import funnel_segments_chart
 
-    steps = [s.label for s in funnel.steps]
-    m = len(seg_funnels)
-    ax = _axes(ax, (6.5, max(2.5, (0.25 * m + 0.2) * len(steps) + 1.5)))
-    y = np.arange(len(steps))[::-1].astype(float)
-    h = 0.8 / m
-    for i, (seg, f) in enumerate(seg_funnels.items()):
-        vals = [s.conversion_from_first if s.first_reached else 0.0 for s in f.steps]
-        ax.barh(y + 0.4 - h / 2 - i * h, vals, height=h, label=str(seg))
-    ax.set_yticks(y, labels=steps)
-    ax.set_xlim(0, 1.0)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("share of the segment's first step reaching each step")
-    ax.legend(title=_words(str(getattr(funnel, "by", "") or "segment")), fontsize=8)
-    ax.set_title(title if title is not None else "Funnel by segment")
-    return ax
+    shares = {
+        str(seg): [s.conversion_from_first if s.first_reached else 0.0 for s in f.steps]
+        for seg, f in seg_funnels.items()
+    }
+    return funnel_segments_chart(
+        [s.label for s in funnel.steps],
+        shares,
+        ax=ax,
+        title=title if title is not None else "Funnel by segment",
+        legend_title=_words(str(getattr(funnel, "by", "") or "segment")),
+    )
 
 
 def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, str]:

@@ -35,6 +35,8 @@ from touchpoint.funnels._match import (
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from touchpoint.core._eventlog import EventLog
 
 __all__ = ["END", "CountUnit", "Funnel", "FunnelStep", "Mode", "StepSpec", "funnel"]
@@ -280,43 +282,43 @@ class Funnel(TableResult):
 
     def __repr__(self) -> str:
         parts = ", ".join(
-            f"{s.label}: {s.reached}" + (f" ({100 * s.conversion:.1f}%)" if s.index else "")
+            f"{s.label}: {s.reached:,}" + (f" ({100 * s.conversion:.1f}%)" if s.index else "")
             for s in self.steps
         )
         seg = f", segments={len(self.segments)}" if self.segments else ""
-        return f"Funnel({self.mode}, {self.n_units} {self.count}: {parts}{seg})"
+        return f"Funnel({self.mode}, {self.n_units:,} {self.count}: {parts}{seg})"
 
-    def plot(self, ax: Any = None, *, segments: bool = True, **kwargs: Any) -> Any:
-        """Horizontal bars of the units reaching each step, labelled with conversions.
+    def plot(
+        self, ax: Axes | None = None, *, segments: bool = True, confidence_level: float = 0.95
+    ) -> Axes:
+        """The funnel chart, the same as :func:`touchpoint.plot.funnel_bars` draws.
 
-        With segments (``by=``), bars show each segment's share of its first step.
-        Needs matplotlib; returns the Axes.
+        Bars are the share of the first step reaching each step, with Wilson
+        intervals, labelled with the count and the share. With segments
+        (``by=``) and ``segments=True``, one bar per segment and step, each a
+        share of its own segment's first step. Needs matplotlib; returns the Axes.
         """
-        import matplotlib.pyplot as plt
+        from touchpoint._lib.charts import funnel_chart, funnel_segments_chart
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 0.5 + 0.6 * len(self.steps)))
         labels = [s.label for s in self.steps]
-        y = np.arange(len(labels))
         if segments and self.segments:
-            m = len(self.segments)
-            h = 0.8 / m
-            for i, (seg, f) in enumerate(self.segments.items()):
-                vals = [s.conversion_from_first if s.first_reached else 0.0 for s in f.steps]
-                ax.barh(y + i * h - 0.4 + h / 2, vals, height=h, label=str(seg), **kwargs)
-            ax.set_xlabel("share of first step")
-            ax.legend(title=self.by)
-        else:
-            vals = [s.reached for s in self.steps]
-            bars = ax.barh(y, vals, **kwargs)
-            for b, s in zip(bars, self.steps, strict=True):
-                txt = f"{s.reached:,}" + (f"  ({100 * s.conversion:.0f}%)" if s.index else "")
-                ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + txt, va="center")
-            ax.set_xlabel(self.count)
-        ax.set_yticks(y)
-        ax.set_yticklabels(labels)
-        ax.invert_yaxis()
-        return ax
+            shares = {
+                str(seg): [s.conversion_from_first if s.first_reached else 0.0 for s in f.steps]
+                for seg, f in self.segments.items()
+            }
+            return funnel_segments_chart(
+                labels, shares, ax=ax, legend_title=str(self.by or "segment")
+            )
+        t = self.to_table(confidence_level=confidence_level)
+        return funnel_chart(
+            labels,
+            np.asarray(t["reached"], dtype=float),
+            np.asarray(t["from_first"], dtype=float),
+            np.asarray(t["first_ci_low"], dtype=float),
+            np.asarray(t["first_ci_high"], dtype=float),
+            ax=ax,
+            confidence_level=confidence_level,
+        )
 
 
 def _ranked_table(items: tuple[tuple[str, int], ...], name: str) -> Table:

@@ -1,0 +1,103 @@
+"""The funnel chart, drawn once (matplotlib, imported lazily).
+
+:func:`touchpoint.plot.funnel_bars` and :meth:`touchpoint.Funnel.plot` both draw
+through these functions, so a funnel looks the same however it is asked for:
+horizontal bars of the share of the first step reaching each step, with their
+intervals, labelled with the count and the share, on an axis that stops at 100%.
+(The funnels family cannot import :mod:`touchpoint.plot`, which sits above it.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["BAR", "errorbars", "funnel_chart", "funnel_segments_chart", "new_axes"]
+
+BAR = "#5b7bc0"
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """``ax``, or axes on a new pyplot figure of ``figsize`` (constrained layout)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
+    return new
+
+
+def errorbars(
+    values: NDArray[np.float64], low: NDArray[np.float64] | None, high: NDArray[np.float64] | None
+) -> NDArray[np.float64] | None:
+    """Asymmetric error-bar lengths for matplotlib from interval bounds (None without them)."""
+    if low is None or high is None:
+        return None
+    lo = np.clip(values - low, 0, None)
+    hi = np.clip(high - values, 0, None)
+    return np.nan_to_num(np.vstack([lo, hi]))
+
+
+def funnel_chart(
+    steps: Sequence[str],
+    counts: NDArray[np.float64],
+    share: NDArray[np.float64],
+    low: NDArray[np.float64],
+    high: NDArray[np.float64],
+    *,
+    ax: Axes | None = None,
+    title: str = "Funnel",
+    confidence_level: float = 0.95,
+) -> Axes:
+    """Bars of ``share`` (of the first step) per step with ``[low, high]`` intervals."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax = new_axes(ax, (6.5, max(2.5, 0.45 * len(steps) + 1.3)))
+    y = np.arange(len(steps))[::-1]
+    ax.barh(y, share, xerr=errorbars(share, low, high), color=BAR, ecolor="#223", capsize=3)
+    for yi, c, sh, hi in zip(
+        y.tolist(), counts.tolist(), share.tolist(), high.tolist(), strict=True
+    ):
+        text = f"{c:,.0f} ({100 * sh:.1f}%)"
+        if sh >= 0.45:  # inside the bar, white on blue
+            ax.text(sh / 2, yi, text, va="center", ha="center", fontsize=8, color="white")
+        else:
+            ax.text(min(max(hi, sh) + 0.015, 0.8), yi, text, va="center", fontsize=8)
+    ax.set_yticks(y, labels=list(steps))
+    ax.set_xlim(0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"share of the first step reaching each step ({100 * confidence_level:.0f}% CI)")
+    ax.set_title(title)
+    return ax
+
+
+def funnel_segments_chart(
+    steps: Sequence[str],
+    shares: Mapping[str, Sequence[float]],
+    *,
+    ax: Axes | None = None,
+    title: str = "Funnel by segment",
+    legend_title: str = "segment",
+) -> Axes:
+    """Grouped bars: each segment's share of its own first step, per step."""
+    from matplotlib.ticker import PercentFormatter
+
+    m = max(len(shares), 1)
+    ax = new_axes(ax, (6.5, max(2.5, (0.25 * m + 0.2) * len(steps) + 1.5)))
+    y = np.arange(len(steps))[::-1].astype(float)
+    h = 0.8 / m
+    for i, (seg, vals) in enumerate(shares.items()):
+        ax.barh(y + 0.4 - h / 2 - i * h, list(vals), height=h, label=seg)
+    ax.set_yticks(y, labels=list(steps))
+    ax.set_xlim(0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of the segment's first step reaching each step")
+    ax.legend(title=legend_title, fontsize=8)
+    ax.set_title(title)
+    return ax
