@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +19,11 @@ from touchpoint._lib.columns import as_array
 from touchpoint._lib.compat import warn_deprecated
 from touchpoint._lib.format import format_cell, format_html, format_text
 from touchpoint.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
 
 __all__ = ["Table", "format_cell", "format_html", "format_text"]
 
@@ -178,7 +183,15 @@ class Table:
         """Columns as a dict of numpy arrays."""
         return dict(self._columns)
 
-    def to_frame(self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas") -> Any:
+    @overload
+    def to_frame(self, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["pyarrow"]) -> pa.Table: ...
+    def to_frame(
+        self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas"
+    ) -> pd.DataFrame | pl.DataFrame | pa.Table:
         """The table as a pandas (default) or polars DataFrame, or a pyarrow Table."""
         if backend == "pandas":
             import pandas as pd

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +53,10 @@ from touchpoint.exceptions import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
     from touchpoint.core._journey import Journey
 
 __all__ = ["EventLog", "Paths", "ValidationIssue", "ValidationReport"]
@@ -800,7 +804,15 @@ class EventLog:
             out[cols.get(k, k)] = v
         return out
 
-    def to_frame(self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas") -> Any:
+    @overload
+    def to_frame(self, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["pyarrow"]) -> pa.Table: ...
+    def to_frame(
+        self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas"
+    ) -> pd.DataFrame | pl.DataFrame | pa.Table:
         """The log as a pandas or polars DataFrame, or a pyarrow Table (that library must be installed)."""
         data = self.to_dict()
         if backend == "pandas":

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import attrs
 import numpy as np
@@ -29,6 +29,10 @@ import numpy as np
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
     from touchpoint._lib.stats import ConfidenceInterval
 
 __all__ = ["Backend", "IntervalResult", "ScalarResult", "TableResult", "short", "short_repr"]
@@ -86,7 +90,13 @@ class ScalarResult:
             out["ci_low"], out["ci_high"] = float(ci.low), float(ci.high)
         return out
 
-    def to_frame(self, backend: Backend = "pandas") -> Any:
+    @overload
+    def to_frame(self, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["pyarrow"]) -> pa.Table: ...
+    def to_frame(self, backend: Backend = "pandas") -> pd.DataFrame | pl.DataFrame | pa.Table:
         """A one-row DataFrame of :meth:`to_dict`."""
         return Table({k: [v] for k, v in self.to_dict().items()}).to_frame(backend)
 
@@ -107,7 +117,13 @@ class TableResult:
 
     __slots__ = ()
 
-    def to_frame(self, backend: Backend = "pandas") -> Any:
+    @overload
+    def to_frame(self, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def to_frame(self, backend: Literal["pyarrow"]) -> pa.Table: ...
+    def to_frame(self, backend: Backend = "pandas") -> pd.DataFrame | pl.DataFrame | pa.Table:
         """The result's table as a DataFrame."""
         table: Table = self.table  # type: ignore[attr-defined]  # the subclasses define it
         return table.to_frame(backend)
