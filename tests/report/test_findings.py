@@ -134,3 +134,17 @@ def test_design_less_report_still_leads_with_findings():
     rep = build_report(log, figures=False, progress=False)
     assert rep.sections[0].title == "Key findings"
     assert "33.3% of 3 journeys converted" in rep.sections[0].text
+
+
+def test_dropoff_findings_are_the_planted_drop(sample_report):
+    """The sample plants one drop: mobile checkouts (add_to_cart > checkout_web) from the
+    week of 2026-02-23. The headline names it; no other segment's drop stands on its own
+    (the west region's is the mobile drop seen through its mobile customers: it is either
+    gone or marked as explained)."""
+    drops = _section(sample_report, "Drop-offs").text
+    rows = [ln for ln in drops.splitlines() if " > " in ln]
+    assert rows
+    for ln in rows:
+        assert ("device=mobile" in ln and "add_to_cart > checkout_web" in ln) or "(device)" in ln
+    headline = _section(sample_report, "Key findings").text
+    assert "add_to_cart to checkout_web for device=mobile since the week of 2026-02-23" in headline

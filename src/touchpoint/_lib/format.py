@@ -44,7 +44,7 @@ _PVALUE = re.compile(r"^(p|q|pvalue|qvalue|p-value|q-value|p value|q value|fdr)$
 _NUMERIC_TEXT = re.compile(
     r"^[+\-−]?(\d[\d,]*(\.\d+)?|\.\d+)(e[+\-]?\d+)?"
     r"(%| ?pts| ?min| ?h| ?d| ?s| ?ms| ?days?)?"
-    r"( \(.*\))?(( to |–)[+\-−]?[\d,.]+%?)?( ?\*+)?$",
+    r"( \(.*\))?(( to | vs |–)[+\-−]?[\d,.]+%?)?( ?\*+)?$",
     re.IGNORECASE,
 )
 _LABELS = {

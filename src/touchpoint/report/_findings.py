@@ -94,13 +94,14 @@ def _dropoffs(ctx: ReportContext) -> tuple[str, str] | None:
         )
     parts = []
     shown: set[tuple[str, str, str]] = set()
-    for t in d.found:
+    ordered = sorted(d.found, key=lambda t: bool(t.get("explained_by")))  # own drops first
+    for t in ordered:
         key = (f"{t['previous']} > {t['step']}", str(t["segment"]), str(t["group"]))
         if key in shown:
             continue  # one line per transition and group; the table lists every week
         shown.add(key)
         since = f" since the week of {t['since']}" if t.get("since") else ""
-        why = f" ({t['explained_by']})" if t.get("explained_by") else ""
+        why = f" (explained by {t['explained_by']})" if t.get("explained_by") else ""
         parts.append(
             f"{t['previous']} to {t['step']} for {t['segment']}={t['group']}{since}: "
             f"{_pct(t['rate'])} against {_pct(t['expected'])} expected{why}"

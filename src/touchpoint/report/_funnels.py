@@ -49,6 +49,12 @@ def section_funnel(ctx: ReportContext) -> Section | None:
     )
 
 
+def _explained(label: str) -> str:
+    """``device=mobile`` as ``mobile (device)``: breaks on a narrow page."""
+    seg, eq, group = str(label).partition("=")
+    return f"{group} ({seg})" if eq else str(label)
+
+
 def section_dropoffs(ctx: ReportContext) -> Section | None:
     """Significant drop-offs on the designed transitions, by segment and week."""
     from touchpoint.report._shared import dropoff_findings
@@ -61,12 +67,11 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
             f"{t['previous']} > {t['step']}",
             f"{t['segment']}={t['group']}",
             t["period"],
-            _pct(t["rate"]),
-            _pct(t["expected"]),
+            f"{_pct(t['rate'])} vs {_pct(t['expected'])}",
             f"{100 * t['effect']:+.1f} pts",
             t["qvalue"],
             t.get("since", ""),
-            t.get("explained_by", ""),
+            _explained(t.get("explained_by", "")),
         ]
         for t in d.found[: max(ctx.top, 10)]
     ]
@@ -85,8 +90,7 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
             "transition",
             "segment",
             "week",
-            "rate",
-            "expected",
+            "rate vs expected",
             "effect",
             "q",
             "since",
