@@ -146,7 +146,7 @@ def _flags(message: str) -> str:
 
 def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
     """The survey answers, their columns renamed to what the report reads."""
-    from touchpoint._lib.csv import read_table_columns
+    from touchpoint._lib.csv import parse_numbers, read_table_columns
     from touchpoint.table import Table
 
     columns = dict(read_table_columns(args.surveys, delimiter=delimiter))
@@ -187,24 +187,8 @@ def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
             out[name] = values
     for role in ("nps", "csat", "ces"):
         if role in out:
-            out[role] = _numbers(out[role], mapping[role], args.surveys)
+            out[role] = parse_numbers(out[role], mapping[role], where=f"{args.surveys!r}, ")
     return Table(out, title=str(args.surveys))
-
-
-def _numbers(values: object, name: str, path: str) -> object:
-    import numpy as np
-
-    raw = np.asarray(values, dtype=object)
-    out = np.full(len(raw), np.nan)
-    for i, v in enumerate(raw.tolist()):
-        if v == "":
-            continue
-        try:
-            out[i] = float(v)
-        except ValueError:
-            msg = f"{path!r}, column {name!r}, row {i} (file line {i + 2}): not a number {v!r}."
-            raise ValidationError(msg) from None
-    return out
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -101,24 +101,14 @@ class Table:
         An empty field in a numeric column becomes NaN (a skipped answer); any
         other non-number raises an error naming the column, line and value.
         """
-        from touchpoint._lib.csv import read_table_columns
+        from touchpoint._lib.csv import parse_numbers, read_table_columns
 
         cols: dict[str, NDArray[Any]] = dict(read_table_columns(path))
         for name in numeric:
             if name not in cols:
                 msg = f"{os.fspath(path)!r}: unknown column {name!r}; the file has {list(cols)}."
                 raise ValidationError(msg)
-            raw = cols[name]
-            out = np.full(len(raw), np.nan)
-            for i, v in enumerate(raw.tolist()):
-                if v == "":
-                    continue
-                try:
-                    out[i] = float(v)
-                except ValueError:
-                    msg = f"column {name!r}, row {i} (file line {i + 2}): not a number {v!r}."
-                    raise ValidationError(msg) from None
-            cols[name] = out
+            cols[name] = parse_numbers(cols[name], name)
         return cls(cols, title=os.path.basename(os.fspath(path)))
 
     # -- access -------------------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "check_path",
     "columns_of",
     "open_text",
+    "parse_numbers",
     "python_blocks",
     "read_header",
     "read_table_columns",
@@ -109,4 +110,33 @@ def columns_of(header: list[str], rows: list[list[str]]) -> dict[str, np.ndarray
         col = np.empty(len(rows), dtype=object)
         col[:] = [r[i] for r in rows]
         out[name] = col
+    return out
+
+
+def parse_numbers(values: Any, name: str, *, where: str = "") -> Any:
+    """Text cells of a CSV column as floats: ``""`` is NaN (a skipped answer), else an error.
+
+    The error names the file (``where``), the column, the row and its file line.
+
+    Examples
+    --------
+    >>> parse_numbers(["1", "", "2.5"], "score").tolist()
+    [1.0, nan, 2.5]
+    >>> parse_numbers(["1", "x"], "score", where="'a.csv', ")
+    Traceback (most recent call last):
+    ...
+    touchpoint.exceptions.ValidationError: 'a.csv', column 'score', row 1 (file line 3): not a number 'x'.
+    """
+    import numpy as np
+
+    raw = np.asarray(values, dtype=object)
+    out = np.full(len(raw), np.nan)
+    for i, v in enumerate(raw.tolist()):
+        if v == "":
+            continue
+        try:
+            out[i] = float(v)
+        except ValueError:
+            msg = f"{where}column {name!r}, row {i} (file line {i + 2}): not a number {v!r}."
+            raise ValidationError(msg) from None
     return out

@@ -38,6 +38,7 @@ __all__ = [
     "ConfidenceInterval",
     "benjamini_hochberg",
     "bounded_mean_interval",
+    "chi2_independence",
     "cluster_sums",
     "design_n",
     "normal_quantile",
@@ -480,3 +481,32 @@ def design_n(unit_variance: Any, se: Any, fallback: Any, cap: Any) -> FloatArray
     with np.errstate(divide="ignore", invalid="ignore"):
         n = np.where((s > 0) & (uv > 0), uv / (s * s), np.asarray(fallback, dtype=np.float64))
     return np.minimum(n, np.asarray(cap, dtype=np.float64)).astype(np.float64)
+
+
+def chi2_independence(counts: ArrayLike) -> tuple[float, int, float]:
+    """Pearson chi-square test of independence on an ``r x c`` table of counts.
+
+    All-zero rows and columns are left out first; a table with fewer than two
+    rows or columns left gives ``(0.0, 0, 1.0)``. No continuity correction (as
+    ``scipy.stats.chi2_contingency(correction=False)``). Used for segments of
+    a funnel (reached / not reached per segment), channels of a stage and the
+    outgoing transitions of a state in two logs. Returns
+    ``(statistic, df, pvalue)``.
+
+    Examples
+    --------
+    >>> stat, df, p = chi2_independence([[30, 70], [45, 55]])
+    >>> round(stat, 4), df, round(p, 4)
+    (4.8, 1, 0.0285)
+    """
+    from scipy.special import chdtrc
+
+    table = np.asarray(counts, dtype=np.float64)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    r, c = table.shape
+    if r < 2 or c < 2:
+        return 0.0, 0, 1.0
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    stat = float(((table - expected) ** 2 / expected).sum())
+    df = (r - 1) * (c - 1)
+    return stat, df, float(chdtrc(df, stat))

@@ -21,7 +21,12 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
+from touchpoint._lib.stats import (
+    ConfidenceInterval,
+    benjamini_hochberg,
+    chi2_independence,
+    proportion_ci,
+)
 from touchpoint._lib.time import duration as _duration, format_duration
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
@@ -387,9 +392,8 @@ def _homogeneity(reached: NDArray[np.float64], entered: NDArray[np.float64]) -> 
     k, n = reached[ok], entered[ok]
     if len(n) < 2 or k.sum() in (0, n.sum()):
         return float("nan"), max(len(n) - 1, 0)
-    p = k.sum() / n.sum()
-    stat = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
-    return stat, len(n) - 1
+    stat, df, _ = chi2_independence(np.column_stack([k, n - k]))
+    return stat, df
 
 
 def funnel(

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.compat import deprecated_params
-from touchpoint._lib.stats import benjamini_hochberg
+from touchpoint._lib.stats import benjamini_hochberg, chi2_independence, two_proportion_z
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.markov import _encoding as _tr
@@ -293,17 +293,9 @@ def compare_transitions(
         cols = both.indices[both.indptr[i] : both.indptr[i + 1]]
         oa = np.asarray(ca[i, cols].todense()).ravel()
         ob = np.asarray(cb[i, cols].todense()).ravel()
-        tot = oa + ob
-        n = na + nb
-        ea, eb = tot * na / n, tot * nb / n
-        chi2 = float(np.sum((oa - ea) ** 2 / ea + (ob - eb) ** 2 / eb))
-        df = len(cols) - 1
-        pv = float(chdtrc(df, chi2)) if df > 0 else 1.0
+        chi2, df, pv = chi2_independence(np.vstack([oa, ob]))
         pa, pb = oa / na, ob / nb
-        pooled = tot / n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            se = np.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
-            resid = np.where(se > 0, (pa - pb) / se, 0.0)
+        resid, _ = two_proportion_z(pa, na, pb, nb)
         top = int(np.argmax(np.abs(resid)))
         rows.append(
             {

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.compat import deprecated_params
-from touchpoint._lib.stats import benjamini_hochberg, two_sided_pvalue
+from touchpoint._lib.stats import benjamini_hochberg, chi2_independence, two_sided_pvalue
 from touchpoint.core._results import TableResult
 from touchpoint.metrics._breakdown import (
     FloatArray,
@@ -89,18 +89,12 @@ class Consistency(TableResult):
 
 def _chi2(counts: NDArray[np.float64]) -> tuple[float, float, float, float]:
     """Pearson chi-square of independence on a k x c table: (stat, df, p, Cramér's V)."""
-    from scipy.special import chdtrc
-
-    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
-    r, c = counts.shape
-    if r < 2 or c < 2:
+    stat, df, p = chi2_independence(counts)
+    if df == 0:
         return 0.0, 0.0, 1.0, 0.0
-    n = counts.sum()
-    exp = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / n
-    stat = float(((counts - exp) ** 2 / exp).sum())
-    df = float((r - 1) * (c - 1))
-    v = float(np.sqrt(stat / (n * (min(r, c) - 1))))
-    return stat, df, float(chdtrc(df, stat)), v
+    kept = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
+    v = float(np.sqrt(stat / (kept.sum() * (min(kept.shape) - 1))))
+    return stat, float(df), p, v
 
 
 @deprecated_params(renamed={"journey": "design"}, positional=("across", "within"))
