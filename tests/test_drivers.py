@@ -10,81 +10,21 @@ import numpy as np
 import pytest
 
 import touchpoint as tp
+from funnel_logs import (
+    make_log,
+    simulate,
+    small_design,
+)
 from touchpoint import EventLog, Journey, Touchpoint
-
-DAY = 86400.0
-WEEK = 7 * DAY
-
-
-def make_log(paths, times=None, extra=None, **kw):
-    """A log from {journey: [touchpoints]} (times 0, 1, 2, ... unless given)."""
-    j, t_, tm = [], [], []
-    for jid, path in paths.items():
-        ts = times[jid] if times is not None else range(len(path))
-        for name, when in zip(path, ts, strict=True):
-            j.append(jid)
-            t_.append(name)
-            tm.append(float(when))
-    return EventLog.from_arrays(j, t_, np.array(tm), extra=extra, **kw)
-
 
 # ---------------------------------------------------------------------------
 # hand-built logs with known answers
 # ---------------------------------------------------------------------------
-PATHS = {
-    1: ["a", "b", "c"],  # straight through
-    2: ["a", "x", "b", "c"],  # other event between a and b
-    3: ["b", "a", "c"],  # out of order
-    4: ["a", "b"],  # drops before c
-    5: ["x", "a"],  # drops before b
-    6: ["c"],  # never starts
-}
 
 
 # ---------------------------------------------------------------------------
 # drop-off detection
 # ---------------------------------------------------------------------------
-def simulate(rng, *, weeks=12, groups=("desktop", "mobile", "tablet"), n=750, drop=0.0):
-    """Journeys view -> cart -> checkout, one cohort per group and week.
-
-    view -> cart converts 0.8; cart -> checkout 0.5, except in group "mobile",
-    weeks 7-9 (0-based), where it is ``0.5 - drop``.
-    """
-    G, W = len(groups), weeks
-    g = np.repeat(np.arange(G), W * n)
-    w = np.tile(np.repeat(np.arange(W), n), G)
-    cart = rng.random(len(g)) < 0.8
-    planted = (g == groups.index("mobile")) & (w >= 7) & (w <= 9)
-    checkout = cart & (rng.random(len(g)) < np.where(planted, 0.5 - drop, 0.5))
-    nev = 1 + cart + checkout
-    j = np.repeat(np.arange(len(g)), nev)
-    k = np.arange(len(j)) - np.repeat(np.cumsum(nev) - nev, nev)  # 0, 1, 2 within journey
-    start = w * WEEK + rng.random(len(g)) * 6 * DAY
-    t = start[j] + k * 60.0
-    device = np.array(groups, dtype=object)[g][j]
-    return EventLog.from_arrays(j, k, t, extra={"device": device})
-
-
-def _design():
-    j = Journey(
-        stages=tp.stages.CUSTOMER_LIFECYCLE,
-        touchpoints=[
-            Touchpoint("ad", stage="awareness"),
-            Touchpoint("site", stage="consideration"),
-            Touchpoint("reviews", stage="consideration"),
-            Touchpoint("checkout", stage="purchase"),
-            Touchpoint("onboarding", stage="usage"),
-        ],
-    )
-    for a, b in [
-        ("ad", "site"),
-        ("site", "reviews"),
-        ("reviews", "checkout"),
-        ("site", "checkout"),
-    ]:
-        j.add_transition(a, b)
-    j.add_transition("checkout", "onboarding")
-    return j
 
 
 # ---------------------------------------------------------------------------
@@ -136,7 +76,7 @@ def test_shapley_r2_matches_permutation_brute_force():
 
 
 def test_exit_points_and_key_touchpoints():
-    design = _design()
+    design = small_design()
     paths = {i: ["ad", "site", "checkout"] for i in range(40)}
     paths |= {100 + i: ["ad", "reviews"] for i in range(30)}  # reviews: an exit point
     paths |= {200 + i: ["ad", "site"] for i in range(10)}
@@ -155,7 +95,7 @@ def test_exit_points_and_key_touchpoints():
 
 
 def _exit_log():
-    design = _design()
+    design = small_design()
     paths = {i: ["ad", "site", "checkout"] for i in range(40)}
     paths |= {100 + i: ["ad", "reviews"] for i in range(30)}
     paths |= {200 + i: ["ad", "site"] for i in range(10)}

@@ -10,92 +10,17 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import touchpoint as tp
+from funnel_logs import (
+    PATHS,
+    brute_counts,
+    journeys,
+    make_log,
+)
 from touchpoint import EventLog, Journey, Touchpoint
-
-DAY = 86400.0
-WEEK = 7 * DAY
-
-
-def make_log(paths, times=None, extra=None, **kw):
-    """A log from {journey: [touchpoints]} (times 0, 1, 2, ... unless given)."""
-    j, t_, tm = [], [], []
-    for jid, path in paths.items():
-        ts = times[jid] if times is not None else range(len(path))
-        for name, when in zip(path, ts, strict=True):
-            j.append(jid)
-            t_.append(name)
-            tm.append(float(when))
-    return EventLog.from_arrays(j, t_, np.array(tm), extra=extra, **kw)
-
 
 # ---------------------------------------------------------------------------
 # brute-force reference
 # ---------------------------------------------------------------------------
-def brute_depth(events, steps, mode, window, exclude):
-    """Deepest step reached by the best attempt (exhaustive search)."""
-    n = len(events)
-    win = np.inf if window is None else window
-    best = 0
-    union = set().union(*steps)
-    for s in range(n):
-        if mode == "any":
-            if events[s][0] not in union:
-                continue
-            stop = next((i for i in range(s, n) if events[i][0] in exclude), n)
-            depth = 0
-            for step in steps:
-                if any(
-                    events[e][0] in step and events[e][1] - events[s][1] <= win
-                    for e in range(s, stop)
-                ):
-                    depth += 1
-                else:
-                    break
-            best = max(best, depth)
-            continue
-        if events[s][0] not in steps[0]:
-            continue
-        depth = 1
-        if mode == "strict":
-            while (
-                depth < len(steps)
-                and s + depth < n
-                and events[s + depth][0] in steps[depth]
-                and events[s + depth][1] - events[s][1] <= win
-            ):
-                depth += 1
-        else:  # ordered: exhaustive over index sequences
-
-            def dfs(i, k, t0):
-                if k == len(steps):
-                    return k
-                out = k
-                for e in range(i + 1, n):
-                    if events[e][0] in exclude:
-                        break
-                    if events[e][0] in steps[k] and events[e][1] - t0 <= win:
-                        out = max(out, dfs(e, k + 1, t0))
-                return out
-
-            depth = dfs(s, 1, events[s][1])
-        best = max(best, depth)
-    return best
-
-
-def brute_counts(paths, times, steps, mode, window, exclude):
-    depths = [
-        brute_depth(list(zip(paths[j], times[j], strict=True)), steps, mode, window, exclude)
-        for j in paths
-    ]
-    return [sum(d > k for d in depths) for k in range(len(steps))]
-
-
-journeys = st.dictionaries(
-    st.integers(0, 30),
-    st.lists(st.sampled_from("abcdx"), min_size=1, max_size=7),
-    min_size=1,
-    max_size=12,
-)
 
 
 @settings(max_examples=80, deadline=None)
@@ -166,14 +91,6 @@ def test_invariants(paths, mode, gap):
 # ---------------------------------------------------------------------------
 # hand-built logs with known answers
 # ---------------------------------------------------------------------------
-PATHS = {
-    1: ["a", "b", "c"],  # straight through
-    2: ["a", "x", "b", "c"],  # other event between a and b
-    3: ["b", "a", "c"],  # out of order
-    4: ["a", "b"],  # drops before c
-    5: ["x", "a"],  # drops before b
-    6: ["c"],  # never starts
-}
 
 
 def test_modes_known_answers():
@@ -259,7 +176,7 @@ def test_optional_steps():
         tp.funnel(log, ["a", "b"], optional=["zz"])
 
 
-def test_stage_steps_from_design():
+def test_stage_steps_fromdesign():
     design = Journey(
         stages=tp.stages.CUSTOMER_LIFECYCLE,
         touchpoints=[
