@@ -27,6 +27,7 @@ import inspect
 import math
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,7 +156,9 @@ class Config:
         self.reps = 2000 if self.full else 200
 
     def rng(self, *key: Any) -> np.random.Generator:
-        return np.random.default_rng([self.seed, *[abs(hash(str(k))) % 2**32 for k in key]])
+        # zlib.crc32, not hash(): str hashes change with every process (PYTHONHASHSEED),
+        # which made the fast mode draw different samples on every run.
+        return np.random.default_rng([self.seed, *[zlib.crc32(str(k).encode()) for k in key]])
 
 
 def _accepts(fn: Callable[..., Any], name: str) -> bool:
