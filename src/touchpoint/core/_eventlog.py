@@ -814,23 +814,9 @@ class EventLog:
         self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas"
     ) -> pd.DataFrame | pl.DataFrame | pa.Table:
         """The log as a pandas or polars DataFrame, or a pyarrow Table (that library must be installed)."""
-        data = self.to_dict()
-        if backend == "pandas":
-            import pandas as pd
+        from touchpoint.table import Table
 
-            return pd.DataFrame(data)
-        if backend == "polars":
-            import polars as pl
-
-            return pl.DataFrame(
-                {k: (v.tolist() if v.dtype == object else v) for k, v in data.items()}
-            )
-        if backend == "pyarrow":
-            import pyarrow as pa
-
-            return pa.table({k: (v.tolist() if v.dtype == object else v) for k, v in data.items()})
-        msg = f"'backend' must be 'pandas', 'polars' or 'pyarrow' (got {backend!r})."  # type: ignore[unreachable]
-        raise ValidationError(msg)
+        return Table(self.to_dict()).to_frame(backend)
 
     def nbytes(self) -> int:
         """Bytes held by the per-event columns and code tables."""

@@ -188,18 +188,21 @@ def _ztest(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str)
         return two_proportion_z(x1 / n1, n1, x2 / n2, n2, alternative)[1]  # type: ignore[arg-type]
 
 
-def _fisher_midp(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
-    """Fisher's test with the mid-p correction, vectorised.
+def _fisher(
+    x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str, *, mid_p: bool = False
+) -> _Floats:
+    """Fisher's exact test p-values, vectorised (two-sided: twice the smaller tail).
 
-    One-sided: ``P(X < x) + P(X = x) / 2`` under the hypergeometric null
-    (Lancaster 1961); two-sided: twice the smaller one-sided mid-p.
+    With ``mid_p`` each tail counts the observed table's probability once half
+    (Lancaster 1961): one-sided ``P(X < x) + P(X = x) / 2`` under the
+    hypergeometric null.
     """
     from scipy.stats import hypergeom
 
     N, K = n1 + n2, x1 + x2
-    half = 0.5 * hypergeom.pmf(x1, N, K, n1)
+    half = 0.5 * hypergeom.pmf(x1, N, K, n1) if mid_p else 0.0
     less = hypergeom.cdf(x1, N, K, n1) - half
-    greater = hypergeom.sf(x1, N, K, n1) + half
+    greater = hypergeom.sf(x1 - 1, N, K, n1) - half
     if alternative == "less":
         p = less
     elif alternative == "greater":
@@ -209,17 +212,6 @@ def _fisher_midp(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative
     return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)
 
 
-def _fisher(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
-    """Fisher's exact test p-values, vectorised (two-sided: doubled smaller tail)."""
-    from scipy.stats import hypergeom
-
-    N, K = n1 + n2, x1 + x2
-    less = hypergeom.cdf(x1, N, K, n1)
-    greater = hypergeom.sf(x1 - 1, N, K, n1)
-    if alternative == "less":
-        p = less
-    elif alternative == "greater":
-        p = greater
-    else:
-        p = 2 * np.minimum(less, greater)
-    return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)
+def _fisher_midp(x1: _Floats, n1: _Floats, x2: _Floats, n2: _Floats, alternative: str) -> _Floats:
+    """Fisher's test with the mid-p correction (:func:`_fisher` with ``mid_p=True``)."""
+    return _fisher(x1, n1, x2, n2, alternative, mid_p=True)
