@@ -398,3 +398,28 @@ def test_counts_match_independent_computations(seed: int, order: int, shuffled: 
             }
         )
         assert pairs == _pandas_counts(log)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3), st.booleans(), st.booleans())
+def test_direct_counting_equals_the_encoded_transitions(
+    seed: int, order: int, collapse: bool, until: bool
+) -> None:
+    """count_transitions' direct keys == the per-transition encoding used by attribution."""
+    from touchpoint.markov import _encoding
+    from touchpoint.markov._model import _counts_from_encoded
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    names = np.array(["ad", "mail", "site", "buy"], dtype=object)
+    touch = names[rng.integers(0, 4, n)]
+    out = np.where(rng.random(n) < 0.2, rng.integers(0, 3, n).astype(float), np.nan)
+    conv = ("buy",) if "buy" in set(touch) and seed % 2 else ()
+    log = tp.EventLog.from_arrays(
+        rng.integers(0, 12, n), touch, rng.random(n), outcome=out, conversions=conv
+    )
+    kw = {"order": order, "collapse_repeats": collapse, "until_conversion": until}
+    direct = tp.count_transitions(log, **kw)
+    encoded = _counts_from_encoded(_encoding.encode(log, **kw), "touchpoint")
+    assert direct == encoded
+    assert direct.direct_value == pytest.approx(encoded.direct_value)

@@ -80,10 +80,13 @@ class Encoded:
 
     ``codes`` index ``dictionary`` (``-1`` for null). The dictionary may hold
     values that never occur, or the same value twice; :func:`factorize` cleans that.
+    ``in_order`` says that every dictionary value occurs and the values are in
+    order of first appearance (arrow's ``dictionary_encode``, ``pandas.factorize``).
     """
 
-    codes: NDArray[np.int64]
+    codes: NDArray[Any]
     dictionary: NDArray[Any]
+    in_order: bool = False
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -95,7 +98,7 @@ class Encoded:
     def __getitem__(self, i: Any) -> Any:
         c = self.codes[i]
         if np.ndim(c):
-            return Encoded(np.asarray(c), self.dictionary)
+            return Encoded(np.asarray(c), self.dictionary, self.in_order)
         return None if c < 0 else self.dictionary[c]
 
     def to_numpy(self) -> NDArray[Any]:
@@ -103,7 +106,8 @@ class Encoded:
         table = np.empty(len(self.dictionary) + 1, dtype=object)
         table[:-1] = self.dictionary
         table[-1] = None
-        return table[self.codes]
+        out: NDArray[Any] = table[self.codes]
+        return out
 
 
 class IdCollisionError(ValidationError):
@@ -197,6 +201,7 @@ def _arrow_encoded(arr: Any) -> Encoded | None:
                 arr = pa.array([], type=typ)
         dictionary = arr.dictionary
         indices = arr.indices
+        in_order = False
     elif pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
         if pa.types.is_string_view(typ):
             arr = arr.cast(pa.large_string())
@@ -204,14 +209,18 @@ def _arrow_encoded(arr: Any) -> Encoded | None:
             arr = arr.combine_chunks() if arr.num_chunks else pa.array([], type=pa.string())
         d = arr.dictionary_encode()
         dictionary, indices = d.dictionary, d.indices
+        in_order = True
     else:
         return None
-    indices = indices.cast(pa.int64())
-    codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if indices.null_count:
+        indices = pc.fill_null(indices.cast(pa.int64()), -1)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False))
+    if codes.dtype.kind == "u":
+        codes = codes.astype(np.int64)
     values = np.asarray(dictionary.to_numpy(zero_copy_only=False))
     if values.dtype != object:
         values = values.astype(object)
-    return Encoded(codes, values)
+    return Encoded(codes, values, in_order)
 
 
 def _encoded(values: Any) -> Encoded | None:
@@ -334,9 +343,17 @@ def _factorize_dictionary(enc: Encoded) -> Coded:
             remap[i] = table.setdefault(v, len(table))
     uniques = np.empty(len(table), dtype=object)
     uniques[:] = list(table)
+    n = len(enc.codes)
+    has_null = bool(n) and int(enc.codes.min()) < 0
+    if enc.in_order and not has_null and not kind[:-1].any() and len(table) == len(remap) - 1:
+        # the library's codes are already clean and in order of first appearance
+        none = np.zeros(n, dtype=bool)
+        _check_printing(uniques, enc.codes)
+        return Coded(enc.codes, uniques, none, none)
     codes = remap[enc.codes]
     k = kind[enc.codes]
-    codes, uniques = _recode_in_order(codes, uniques)
+    if not enc.in_order or len(table) < len(remap) - 1 - int((kind[:-1] > 0).sum()):
+        codes, uniques = _recode_in_order(codes, uniques)
     _check_printing(uniques, codes)
     return Coded(codes, uniques, k == 1, k == 2)
 
@@ -429,7 +446,7 @@ def _factorize_object(values: NDArray[Any]) -> Coded:
             pass
         else:
             return _factorize_dictionary(
-                Encoded(np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object))
+                Encoded(np.asarray(codes), np.asarray(uniq, dtype=object), in_order=True)
             )
     table: dict[Any, int] = {}
     codes = np.empty(n, dtype=np.int64)
@@ -838,9 +855,12 @@ def _group_order(j: NDArray[np.int64], n_groups: int) -> NDArray[np.int64] | Non
         if bool(np.all(sorted_heads[1:] > sorted_heads[:-1])):  # each code in one run
             lens = np.diff(np.append(starts, n))
             new_starts, new_lens = starts[run_order], lens[run_order]
+            # positions step by 1 inside a run and jump to the next run's start
             dest = np.cumsum(new_lens) - new_lens
-            out: NDArray[np.int64] = np.arange(n, dtype=np.int64)
-            out += np.repeat(new_starts - dest, new_lens)
+            out: NDArray[np.int64] = np.ones(n, dtype=np.int64)
+            out[0] = new_starts[0]
+            out[dest[1:]] = new_starts[1:] - (new_starts[:-1] + new_lens[:-1] - 1)
+            np.cumsum(out, out=out)
             return out
     if n_groups <= 1 << 16:
         return np.argsort(j.astype(np.uint16), kind="stable").astype(np.int64, copy=False)

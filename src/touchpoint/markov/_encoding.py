@@ -233,8 +233,9 @@ def transition_keys(
     states: str = "touchpoint",
     collapse_repeats: bool = False,
     until_conversion: bool = True,
-) -> tuple[NDArray[np.int64], tuple[str, ...], NDArray[np.bool_]]:
-    """The key ``src * (K + 2) + outcome`` of every transition, the alphabet, and converted.
+) -> tuple[NDArray[np.int64], tuple[str, ...], NDArray[np.bool_], NDArray[np.int64]]:
+    """Key ``src * (K + 2) + outcome`` of every transition, the alphabet, and per journey:
+    converted and the number of its events that are states.
 
     Gives the counts of :func:`encode` without its per-transition arrays: each
     journey is laid out as ``order`` padding symbols, its states' symbols and
@@ -275,7 +276,7 @@ def transition_keys(
     heads = ends - lengths - order  # first padding slot of each journey
     for lag in range(order):
         valid[heads + lag] = False
-    return key[valid], alphabet, converted
+    return key[valid], alphabet, converted, np.asarray(lengths, dtype=np.int64)
 
 
 def count_keys(

@@ -294,7 +294,7 @@ def count_transitions(
     >>> tp.count_transitions(log)
     TransitionCounts(order=1, states='touchpoint', symbols=2, distinct=4, transitions=5, journeys=2)
     """
-    keys, alphabet, converted = _tr.transition_keys(
+    keys, alphabet, converted, lengths = _tr.transition_keys(
         log,
         order=order,
         states=states,
@@ -304,7 +304,13 @@ def count_transitions(
     width = len(alphabet) + 2
     space = (len(alphabet) + 1) ** order * width
     uniq, cnt = _tr.count_keys(keys, space)
-    value = log.value()
+    total = direct = 0.0
+    if log.outcome is not None:  # the value of the converting journeys, from valued events only
+        valued = np.flatnonzero(~np.isnan(log.outcome))
+        jv = log.journey[valued]
+        vals = np.nan_to_num(log.outcome[valued])
+        total = float(vals[converted[jv]].sum())
+        direct = float(vals[(converted & (lengths == 0))[jv]].sum())
     return TransitionCounts(
         alphabet=alphabet,
         order=order,
@@ -313,8 +319,9 @@ def count_transitions(
         count=cnt.astype(np.float64),
         n_journeys=log.n_journeys,
         n_conversions=int(converted.sum()),
-        value=float(value[converted].sum()),
+        value=total,
         states=states,
+        direct_value=direct,
     )
 
 
