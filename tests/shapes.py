@@ -179,7 +179,7 @@ def aware_times(n: int = 200, *, seed: int = 4) -> Columns:
             minute = int(rng.integers(19 * 60, 24 * 60))
             local = day.astype("datetime64[m]") + minute
             text = str(local) + ":00-05:00"
-            rows.append((h, "purchase", text, 1.0, str(day)))
+            rows.append((h, "purchase", text, float(rng.integers(5, 100)), str(day)))
     names = ("journey", "touchpoint", "time", "outcome", "local_day")
     cols: Columns = {}
     for i, name in enumerate(names):

@@ -276,3 +276,89 @@ def test_removal_effects_on_touched_paths_equal_the_chain_without_direct_journey
             1 - m.conversion_probability_without(touchpoints=[name]) / base, abs=1e-12
         )
     assert re.n_conversions == m.transition_counts.n_conversions
+
+
+def test_repeat_rate_counts_baskets_not_items():
+    cols = shapes.baskets(300)
+    log = build(cols)
+    df = pd.DataFrame(cols)
+    b = df[df.touchpoint == "purchase"].drop_duplicates(["journey", "time"]).sort_values("time")
+    first = b.groupby("journey")["time"].min()
+    second = b.groupby("journey")["time"].apply(lambda s: s.iloc[1] if len(s) > 1 else pd.NaT)
+    gaps = (second - first).dt.total_seconds()
+    r = tp.repeat_rate(log, "purchase", window=WEEK, censor=False)
+    assert r.n == len(first)
+    assert r.repeaters == int((gaps <= WEEK).sum())
+    # min_gap: a repeat must come strictly more than min_gap later
+    r2 = tp.repeat_rate(log, "purchase", window=WEEK, censor=False, min_gap=86400.0)
+    later = b.merge(first.rename("t0"), left_on="journey", right_index=True)
+    d = (later.time - later.t0).dt.total_seconds()
+    ok = later[(d > 86400.0) & (d <= WEEK)].journey.nunique()
+    assert r2.repeaters == ok
+
+
+def pandas_local_weeks(cols: dict[str, np.ndarray]) -> dict[str, int]:
+    df = pd.DataFrame(cols)
+    local = pd.to_datetime(df.time, utc=True).dt.tz_convert("America/New_York")
+    monday = local.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
+    first = df.assign(w=monday, t=local).sort_values("t").groupby("journey")["w"].first()
+    return {str(k.date()): int(v) for k, v in first.value_counts().sort_index().items()}
+
+
+def test_week_buckets_in_the_users_time_zone():
+    cols = shapes.aware_times(150)
+    log = build(cols)
+    utc = tp.repeat_rate(log, "purchase", period="week")
+    assert utc.tz == "UTC"
+    local = tp.repeat_rate(log, "purchase", period="week", tz="America/New_York")
+    assert local.tz == "America/New_York"
+    got = dict(zip(local.periods["period"].tolist(), local.periods["n"].tolist()))
+    assert {k: int(v) for k, v in got.items()} == pandas_local_weeks(cols)
+    # in UTC the Sunday-evening purchases fall into the next ISO week (a Monday)
+    first_utc = sorted(utc.periods["period"].tolist())[0]
+    assert first_utc == "2026-01-12"
+    with pytest.raises(ValidationError, match="`tz`"):
+        tp.repeat_rate(log, "purchase", period="week", tz="Mars/Olympus")
+
+
+def test_detect_dropoffs_reports_horizon_and_left_out_cells():
+    import warnings
+
+    sample = tp.datasets.load_sample()
+    log = sample.events
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a first month per region has no past: no warning
+        res = tp.detect_dropoffs(log, ["add_to_cart", "checkout_web"], by="region", period="month")
+    df = log.to_frame()
+    cart = df[df.touchpoint == "add_to_cart"].groupby("customer_id")["timestamp"].min()
+    region = df.groupby("customer_id")["region"].first()
+    cells = pd.DataFrame(
+        {"m": cart.dt.to_period("M").astype(str), "r": region[cart.index].to_numpy()}
+    )
+    h = res.horizon["checkout_web"]
+    # pandas: the 95th percentile of the observed cart -> checkout delays
+    paid = df[df.touchpoint == "checkout_web"].groupby("customer_id")["timestamp"].min()
+    both = cart.index.intersection(paid.index)
+    delay = (paid[both] - cart[both]).dt.total_seconds()
+    delay = delay[delay >= 0]
+    assert h == pytest.approx(float(np.quantile(delay, 0.95)), rel=0.05)
+    assert res.n_tests + len(res.left_out) == len(cells.drop_duplicates())
+    first_month = cells.groupby("r")["m"].min()
+    no_past = res.left_out[res.left_out["reason"] == "no_past"]
+    assert sorted(zip(no_past["group"].tolist(), no_past["period"].tolist())) == sorted(
+        first_month.items()
+    )
+    # a four-week horizon leaves the last weeks out: named, and warned about
+    weeks = 28 * 86400.0
+    with pytest.warns(tp.exceptions.StatisticalWarning, match="left out"):
+        res = tp.detect_dropoffs(
+            log, ["add_to_cart", "checkout_web"], by="device", period="week", horizon=weeks
+        )
+    assert res.horizon == {"checkout_web": weeks}
+    t_end = df.timestamp.max()
+    monday = cart.dt.to_period("W-SUN").dt.start_time
+    late = monday[cart > t_end - pd.Timedelta(seconds=weeks)]
+    early = monday[cart <= t_end - pd.Timedelta(seconds=weeks)]
+    gone = sorted(set(late.dt.strftime("%Y-%m-%d")) - set(early.dt.strftime("%Y-%m-%d")))
+    assert [p for _, p in res.periods_left_out] == gone
+    assert len(gone) >= 3

@@ -1,16 +1,39 @@
-"""Time helpers shared by every analysis: durations, seconds, periods (internal)."""
+"""Time helpers shared by every analysis: durations, seconds, periods (internal).
+
+Calendar periods. Event times are stored as UTC instants (datetime64[ns]). A
+calendar period depends on where the user's day starts, so bucketing takes
+``tz=`` (an IANA name such as ``"America/New_York"``; default ``"UTC"``) and
+converts each instant to that zone's wall time first, daylight-saving changes
+included. One week rule everywhere: ISO 8601 weeks, Monday to Sunday,
+labelled by their Monday (``YYYY-MM-DD``); months are labelled ``YYYY-MM``,
+days ``YYYY-MM-DD``.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint.exceptions import ValidationError
 
-__all__ = ["duration", "format_duration", "required_duration", "seconds"]
+__all__ = [
+    "CALENDAR_PERIODS",
+    "UTC",
+    "CalendarPeriod",
+    "calendar_labels",
+    "check_tz",
+    "duration",
+    "format_duration",
+    "local_days",
+    "period_codes",
+    "period_labels",
+    "required_duration",
+    "seconds",
+    "utc_offsets",
+]
 
 
 def duration(value: Any, name: str) -> float | None:
@@ -82,3 +105,120 @@ def format_duration(value: float, unit: str = "s", *, missing: str = "n/a") -> s
         if abs(value) >= size:
             return f"{value / size:.3g} {name}"
     return f"{value:.3g} s"
+
+
+CalendarPeriod = Literal["day", "week", "month"]
+CALENDAR_PERIODS: tuple[str, ...] = ("day", "week", "month")
+UTC = "UTC"
+
+_NS_PER_DAY = 86_400 * 10**9
+_NS_PER_QUARTER_HOUR = 900 * 10**9
+
+
+def check_tz(tz: object) -> str:
+    """Validate a time-zone name (``"UTC"`` or an IANA name) and return it."""
+    if tz is None or tz == UTC:
+        return UTC
+    if not isinstance(tz, str):
+        msg = f"`tz` must be a time-zone name such as 'UTC' or 'Europe/Berlin' (got {tz!r})."
+        raise ValidationError(msg)
+    _zone(tz)
+    return tz
+
+
+def _zone(tz: str) -> _dt.tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        msg = f"`tz` must be a time-zone name such as 'UTC' or 'Europe/Berlin' (got {tz!r})."
+        raise ValidationError(msg) from exc
+
+
+def _offsets(starts_ns: NDArray[np.int64], zone: _dt.tzinfo) -> NDArray[np.int64]:
+    """UTC offset in ns of ``zone`` at each instant (one zoneinfo call per value)."""
+    out = np.empty(len(starts_ns), dtype=np.int64)
+    epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    for i, ns in enumerate(starts_ns.tolist()):
+        when = epoch + _dt.timedelta(microseconds=ns // 1000)
+        off = when.astimezone(zone).utcoffset()
+        out[i] = 0 if off is None else int(off.total_seconds() * 10**9)
+    return out
+
+
+def utc_offsets(ns: NDArray[np.int64], tz: str) -> NDArray[np.int64]:
+    """Per UTC instant (int64 ns), the zone's UTC offset in ns.
+
+    Offsets are looked up once per distinct UTC day, and per quarter hour
+    only on days where the offset changes (daylight-saving switches happen
+    on a quarter hour everywhere), so the cost grows with the span of days,
+    not with the number of events.
+    """
+    if tz == UTC or len(ns) == 0:
+        return np.zeros(len(ns), dtype=np.int64)
+    zone = _zone(tz)
+    day = np.floor_divide(ns, _NS_PER_DAY)
+    udays, inv = np.unique(day, return_inverse=True)
+    at_start = _offsets(udays * _NS_PER_DAY, zone)
+    at_end = _offsets((udays + 1) * _NS_PER_DAY, zone)
+    out = at_start[inv.ravel()]
+    switch = np.flatnonzero(at_start != at_end)
+    if switch.size:
+        hit = np.isin(inv.ravel(), switch)
+        quarter = np.floor_divide(ns[hit], _NS_PER_QUARTER_HOUR)
+        uq, qinv = np.unique(quarter, return_inverse=True)
+        out[hit] = _offsets(uq * _NS_PER_QUARTER_HOUR, zone)[qinv.ravel()]
+    return out
+
+
+def local_days(times: NDArray[np.datetime64], tz: str = UTC) -> NDArray[np.int64]:
+    """Days since 1970-01-01 of each UTC instant's calendar day in ``tz``."""
+    ns: NDArray[np.int64] = times.astype("datetime64[ns]").view(np.int64)
+    days: NDArray[np.int64] = np.floor_divide(ns + utc_offsets(ns, tz), _NS_PER_DAY)
+    return days
+
+
+def period_codes(days: NDArray[np.int64], period: str) -> NDArray[np.int64]:
+    """Integer code of each day's period: the day, the ISO week or the month.
+
+    Week ``w`` runs from Monday ``7 w - 3`` to Sunday ``7 w + 3`` (days since
+    the epoch; 1970-01-01 was a Thursday); month codes count months since
+    1970-01.
+    """
+    if period == "day":
+        return days
+    if period == "week":
+        return np.floor_divide(days + 3, 7)
+    if period == "month":
+        return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    msg = f"`period` must be one of {CALENDAR_PERIODS} (got {period!r})."
+    raise ValidationError(msg)
+
+
+def period_labels(codes: NDArray[np.int64], period: str) -> list[str]:
+    """Labels of period codes: ``YYYY-MM-DD`` (day, week's Monday) or ``YYYY-MM``."""
+    if period == "day":
+        return [str(d) for d in codes.astype("datetime64[D]")]
+    if period == "week":
+        return [str(d) for d in (codes * 7 - 3).astype("datetime64[D]")]
+    if period == "month":
+        return [str(m) for m in codes.astype("datetime64[M]")]
+    msg = f"`period` must be one of {CALENDAR_PERIODS} (got {period!r})."
+    raise ValidationError(msg)
+
+
+def calendar_labels(
+    times: NDArray[np.datetime64], period: str, tz: str = UTC
+) -> NDArray[np.object_]:
+    """Per time, the label of its day, ISO week (Monday) or month in ``tz`` (None for NaT)."""
+    times = times.astype("datetime64[ns]")
+    ok = ~np.isnat(times)
+    out = np.empty(len(times), dtype=object)
+    out[:] = None
+    if ok.any():
+        codes = period_codes(local_days(times[ok], tz), period)
+        uniq, inv = np.unique(codes, return_inverse=True)
+        labels = np.array(period_labels(uniq, period), dtype=object)
+        out[ok] = labels[inv.ravel()]
+    return out

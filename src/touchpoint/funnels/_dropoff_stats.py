@@ -12,7 +12,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.stats import two_proportion_z
-from touchpoint._lib.time import duration as _duration
+from touchpoint._lib.time import (
+    CALENDAR_PERIODS,
+    duration as _duration,
+    period_codes,
+    period_labels,
+    utc_offsets,
+)
 from touchpoint.exceptions import ValidationError
 
 __all__ = ["binomial_changepoint"]
@@ -26,11 +32,12 @@ _Floats = NDArray[np.float64]
 # periods
 # ---------------------------------------------------------------------------
 def _periods(
-    abs_t: NDArray[np.float64], is_datetime: bool, period: Any
+    abs_t: NDArray[np.float64], is_datetime: bool, period: Any, tz: str = "UTC"
 ) -> tuple[NDArray[np.int64], list[Any]]:
     """Period index (0..P-1, consecutive, gaps included) of each time, and the period labels.
 
     ``abs_t`` is in seconds since the epoch for datetime logs, else raw time.
+    Calendar periods (day, ISO week from Monday, month) are those of ``tz``.
     """
     if len(abs_t) == 0:
         return np.zeros(0, dtype=np.int64), []
@@ -38,25 +45,14 @@ def _periods(
         if not is_datetime:
             msg = f"'period'={period!r} needs a datetime log; pass a number for float times."
             raise ValidationError(msg)
-        days = np.floor(abs_t / 86400.0).astype(np.int64)
-        if period == "day":
-            code = days
-        elif period == "week":  # ISO weeks, starting on Monday (1970-01-01 was a Thursday)
-            code = (days + 3) // 7
-        elif period == "month":
-            code = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        else:
+        if period not in CALENDAR_PERIODS:
             msg = f"'period' must be 'day', 'week', 'month', a timedelta or a number (got {period!r})."
             raise ValidationError(msg)
+        offset = utc_offsets(np.round(abs_t * 1e9).astype(np.int64), tz) // 10**9
+        days = np.floor((abs_t + offset) / 86400.0).astype(np.int64)
+        code = period_codes(days, period)
         lo, hi = int(code.min()), int(code.max())
-        span = np.arange(lo, hi + 1)
-        labels: list[Any]
-        if period == "day":
-            labels = [str(d) for d in span.astype("datetime64[D]")]
-        elif period == "week":
-            labels = [str(d) for d in (span * 7 - 3).astype("datetime64[D]")]
-        else:
-            labels = [str(d) for d in span.astype("datetime64[M]")]
+        labels: list[Any] = period_labels(np.arange(lo, hi + 1), period)
         return code - lo, labels
     size = _duration(period, "period")
     assert size is not None

@@ -11,6 +11,7 @@ with a discovery scans the binomial series for the period the drop started.
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -20,9 +21,9 @@ from numpy.typing import NDArray
 
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
-from touchpoint._lib.time import duration as _duration
+from touchpoint._lib.time import check_tz, duration as _duration
 from touchpoint.core._results import ScalarResult, TableResult, short_repr
-from touchpoint.exceptions import ValidationError
+from touchpoint.exceptions import StatisticalWarning, ValidationError
 from touchpoint.funnels._dropoff_stats import (
     _ALTERNATIVES,
     Alternative,
@@ -48,6 +49,17 @@ __all__ = [
 ]
 
 # The leading columns of a drop-off row (the discoveries table and the tested cells).
+#: Columns of ``DropOffs.left_out`` (``previous`` is the step the units entered from).
+_LEFT_OUT = (
+    "previous",
+    "step",
+    "group",
+    "period",
+    "entered",
+    "mature",
+    "baseline_mature",
+    "reason",
+)
 _ROW_COLUMNS = ("previous", "step", "group", "period", "entered", "reached", "rate")
 
 
@@ -153,6 +165,23 @@ class DropOffs(TableResult, Sequence[DropOff]):
     explained : tuple of DropOff
         Significant cells whose drop is accounted for by a cell of another
         segment column (their ``explained_by``); not counted as findings.
+    horizon : dict of str to float or None
+        Per step, the censoring horizon used (seconds for datetime logs;
+        None without one). With ``horizon="auto"`` it is the 95th
+        percentile of the observed step times.
+    left_out : Table
+        Every step x group x period cell that units entered but that was not
+        tested: ``entered`` (all units), ``mature`` (those entered at least
+        ``horizon`` before the end of the data), ``baseline_mature`` and the
+        ``reason``: ``"horizon"`` (no mature unit: the whole cell is too
+        recent), ``"min_count"`` (fewer than ``min_count`` mature units),
+        ``"baseline"`` (a baseline under ``min_count``) or ``"no_past"``
+        (a group's first period under ``baseline="past"``: nothing before it).
+    periods_left_out : tuple of (str, label)
+        ``(step, period)`` pairs with entries but none mature: periods the
+        horizon removed entirely.
+    tz : str
+        Time zone of the period calendar.
     """
 
     dropoffs: tuple[DropOff, ...]
@@ -162,6 +191,10 @@ class DropOffs(TableResult, Sequence[DropOff]):
     baseline: str
     period: Any
     explained: tuple[DropOff, ...] = ()
+    horizon: dict[str, float | None] = attrs.field(factory=dict)
+    left_out: Table = attrs.field(factory=lambda: Table({c: [] for c in _LEFT_OUT}))
+    periods_left_out: tuple[tuple[str, Any], ...] = ()
+    tz: str = "UTC"
 
     def __len__(self) -> int:
         return len(self.dropoffs)
@@ -261,6 +294,7 @@ def detect_dropoffs(
     count: CountUnit = "journeys",
     n_resamples: int = 199,
     seed: int | None = 0,
+    tz: str = "UTC",
 ) -> DropOffs:
     """Find step conversions that fell in a segment or period, beyond chance.
 
@@ -282,7 +316,8 @@ def detect_dropoffs(
         family (groups are then labelled ``"column=value"``). Running one call
         per column instead multiplies the chance of a false discovery.
     period : {"week", "day", "month"}, timedelta, float or None
-        Time bucket of the step entry (weeks start on Monday); None for no time split.
+        Time bucket of the step entry (ISO weeks, Monday to Sunday, days and
+        months of the ``tz`` calendar); None for no time split.
     baseline : {"auto", "others", "past", "rest"}
         What a cell is compared with: ``"others"`` the other groups in the same
         period; ``"past"`` the same group's earlier periods; ``"rest"`` the same
@@ -307,13 +342,20 @@ def detect_dropoffs(
         ``horizon`` before the end of the data are left out (their outcome is
         not known yet). ``"auto"`` uses, per step, the 95th percentile of the
         observed step times; None counts every conversion (recent periods then
-        look like drops).
+        look like drops). The result's ``horizon`` gives the value used and
+        ``left_out`` the cells not tested; a
+        :class:`~touchpoint.exceptions.StatisticalWarning` says when more
+        than a quarter of the cells it could test were left out (every
+        reason but ``"no_past"``).
     mode, window, exclude, optional, count
         As in :func:`touchpoint.funnel`.
     n_resamples : int
         Monte Carlo draws for the change-point p-values.
     seed : int or None
         Seed for those draws.
+    tz : str
+        Time zone of the calendar for ``period`` (an IANA name such as
+        ``"America/New_York"``; default ``"UTC"``).
 
     Returns
     -------
@@ -402,11 +444,17 @@ def detect_dropoffs(
     step_periods: dict[int, list[Any]] = {}
     step_units: dict[int, tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]] = {}
     t_end = float(p.t.max()) if len(p.t) else 0.0
+    tz = check_tz(tz)
     fixed_horizon = None if horizon in (None, "auto") else _duration(horizon, "horizon")
+    used_horizon: dict[str, float | None] = {}
+    left = _row_columns("mature", "baseline_mature", "reason")
+    periods_left: list[tuple[str, Any]] = []
     for k in range(1, K):
         j = int(m.prev[k])
-        ent = m.reached[:, j].copy()
+        entered = m.reached[:, j].copy()
+        ent = entered.copy()
         conv = m.reached[:, k].copy()
+        h: float | None = None
         if horizon is not None:  # mature cohorts only, conversions within the horizon
             delay = m.time[:, k] - m.time[:, j]
             if fixed_horizon is None:
@@ -416,21 +464,41 @@ def detect_dropoffs(
                 h = fixed_horizon
             ent &= m.time[:, j] <= t_end - h
             conv &= delay <= h
-        if not ent.any():
+        used_horizon[p.steps.labels[k]] = h
+        if not entered.any():
             continue
+        # periods over every entry (mature or not), so the cells left out can be named
         if period is not None:
-            t_entry = m.time[ent, j]
+            t_entry = m.time[entered, j]
             abs_t = (p.origin / 1e9 + t_entry) if log.is_datetime else t_entry
-            pcode, labels = _periods(abs_t, log.is_datetime, period)
+            pcode_all, labels = _periods(abs_t, log.is_datetime, period, tz)
         else:
-            pcode, labels = np.zeros(int(ent.sum()), dtype=np.int64), [None]
+            pcode_all, labels = np.zeros(int(entered.sum()), dtype=np.int64), [None]
+        pcode = pcode_all[ent[entered]]
         P = len(labels)
         step_periods[k] = labels
         step_units[k] = (ent, conv[ent], pcode)
+        if period is not None:
+            seen_p = np.bincount(pcode_all, minlength=P) > 0
+            mature_p = np.bincount(pcode, minlength=P) > 0
+            periods_left.extend(
+                (p.steps.labels[k], labels[i]) for i in np.flatnonzero(seen_p & ~mature_p)
+            )
         for si, (gcode, groups) in enumerate(segments):
             G = len(groups)
             n, x, nb, xb = _cell_counts(gcode[ent], pcode, conv[ent], G=G, P=P, baseline=baseline)
             testable = (n >= min_count) & (nb >= min_count)
+            cell_all = gcode[entered] * P + pcode_all
+            n_all = np.bincount(cell_all, minlength=G * P).reshape(G, P)
+            for g_, p_ in zip(*np.nonzero((n_all > 0) & ~testable), strict=True):
+                left["previous"].append(p.steps.labels[j])
+                left["step"].append(p.steps.labels[k])
+                left["group"].append(groups[g_])
+                left["period"].append(labels[p_])
+                left["entered"].append(int(n_all[g_, p_]))
+                left["mature"].append(int(n[g_, p_]))
+                left["baseline_mature"].append(int(nb[g_, p_]))
+                left["reason"].append(_left_out_reason(n[g_, p_], nb[g_, p_], min_count, baseline))
             gi, pi = np.nonzero(testable)
             if period is not None:
                 for g in range(G):
@@ -548,6 +616,8 @@ def detect_dropoffs(
         found.sort(key=lambda d: -d.effect)
     else:
         found.sort(key=lambda d: -abs(d.effect))
+    left_out = Table({c: left[c] for c in _LEFT_OUT}, title="drop-off cells not tested")
+    _warn_left_out(left["reason"], len(tests), used_horizon, log.is_datetime)
     return DropOffs(
         dropoffs=tuple(d for d in found if d.explained_by is None),
         tests=tests,
@@ -556,7 +626,56 @@ def detect_dropoffs(
         baseline=baseline,
         period=period,
         explained=tuple(d for d in found if d.explained_by is not None),
+        horizon=used_horizon,
+        left_out=left_out,
+        periods_left_out=tuple(periods_left),
+        tz=tz,
     )
+
+
+def _left_out_reason(n: float, nb: float, min_count: int, baseline: str) -> str:
+    """Why a cell that units entered was not tested (see ``DropOffs.left_out``)."""
+    if n == 0:
+        return "horizon"
+    if n < min_count:
+        return "min_count"
+    if baseline == "past" and nb == 0:
+        return "no_past"
+    return "baseline"
+
+
+def _warn_left_out(
+    reasons: list[Any], n_tested: int, horizon: dict[str, float | None], is_datetime: bool
+) -> None:
+    """Warn when more than a quarter of the cells that could be tested were left out."""
+    # a group's first period has no past to compare with: not a cell the data left out
+    n_left = len(reasons) - reasons.count("no_past")
+    n_cells = n_tested + n_left
+    if n_left <= n_cells / 4:
+        return
+    why = ", ".join(
+        f"{r}: {reasons.count(r)}" for r in ("horizon", "min_count", "baseline") if r in reasons
+    )
+    hs = ", ".join(f"{s}: {_format_horizon(v, is_datetime)}" for s, v in horizon.items())
+    warnings.warn(
+        f"detect_dropoffs left out {n_left} of {n_cells} cells (step x group x period) it "
+        f"could have tested ({why}); horizon {hs}. See .left_out and .horizon; a smaller "
+        "horizon, a coarser period or a lower min_count tests more cells.",
+        StatisticalWarning,
+        stacklevel=3,
+    )
+
+
+def _format_horizon(h: float | None, is_datetime: bool) -> str:
+    if h is None:
+        return "none"
+    if not is_datetime:
+        return f"{h:g}"
+    if h >= 86400:
+        return f"{h / 86400:.1f} days"
+    if h >= 3600:
+        return f"{h / 3600:.1f} h"
+    return f"{h / 60:.1f} min"
 
 
 def _segments(

@@ -30,6 +30,7 @@ from touchpoint._lib.stats import (
     rest_cluster_sums,
     two_sided_pvalue,
 )
+from touchpoint._lib.time import calendar_labels, check_tz
 from touchpoint.exceptions import ValidationError
 from touchpoint.metrics._core import (
     Moments,
@@ -188,8 +189,8 @@ def _sorted_groups(uniques: NDArray[Any], by: str, journey: Journey | None) -> N
     return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
 
 
-def period_labels(table: Table, period: str, time: str) -> NDArray[Any]:
-    """Per row, the week (Monday, ``YYYY-MM-DD``) or month (``YYYY-MM``) of ``time``."""
+def period_labels(table: Table, period: str, time: str, tz: str = "UTC") -> NDArray[Any]:
+    """Per row, the ISO week (its Monday, ``YYYY-MM-DD``) or month (``YYYY-MM``) of ``time`` in ``tz``."""
     if period not in ("week", "month"):
         msg = f"`period` must be 'week', 'month' or None (got {period!r})."
         raise ValidationError(msg)
@@ -207,17 +208,7 @@ def period_labels(table: Table, period: str, time: str) -> NDArray[Any]:
         i = int(np.flatnonzero(bad)[0])
         msg = f"column {time!r}, row {i}: cannot parse {table[time][i]!r} as a date."
         raise ValidationError(msg)
-    out = np.empty(len(table), dtype=object)
-    ok = ~np.isnat(parsed.values)
-    if period == "month":
-        lab = parsed.values[ok].astype("datetime64[M]").astype(str)
-    else:
-        days = parsed.values[ok].astype("datetime64[D]").astype(np.int64)
-        monday = days - (days + 3) % 7  # 1970-01-01 was a Thursday
-        lab = monday.astype("datetime64[D]").astype(str)
-    out[ok] = lab
-    out[~ok] = None
-    return out
+    return calendar_labels(parsed.values, period, check_tz(tz))
 
 
 @attrs.frozen(kw_only=True)
@@ -357,6 +348,7 @@ def breakdown(
     cluster: str | None = "auto",
     design: Journey | None = None,
     time: str = "timestamp",
+    tz: str = "UTC",
     alpha: float = 0.05,
     confidence_level: float = 0.95,
     **options: Any,
@@ -376,8 +368,8 @@ def breakdown(
         ``design``, stage and channel are looked up from each row's
         touchpoint (falling back to the table's own column).
     period : {"week", "month"}, optional
-        Also split by the week (starting Monday) or month of ``time``; each
-        group's change from its previous period is then tested too.
+        Also split by the ISO week (Monday to Sunday) or month of ``time``;
+        each group's change from its previous period is then tested too.
     column : str, optional
         The answer column (defaults to the metric's name).
     weights : str, optional
@@ -391,6 +383,12 @@ def breakdown(
         a group and the rest makes that group's test conservative.
     design : Journey, optional
         The design that maps touchpoints to stages/channels.
+    time : str
+        The column of answer times (for ``period``).
+    tz : str
+        Time zone of the calendar for ``period`` (an IANA name such as
+        ``"America/New_York"``; default ``"UTC"``, aware times are converted
+        first). The table's title states it.
     alpha : float
         False discovery rate for the ``significant`` flags (Benjamini-Hochberg
         over all groups of the table; separately for period changes).
@@ -425,7 +423,7 @@ def breakdown(
     g = factorize(np.asarray(labels) if labels.dtype != object else labels)
     keep = (g.codes >= 0) & ~np.isnan(x)
     if period is not None:
-        per = factorize(period_labels(table, period, time))
+        per = factorize(period_labels(table, period, time, tz))
         keep &= per.codes >= 0
         p_order = np.argsort(per.uniques.astype(str), kind="stable")
         p_rank = np.empty(len(p_order), dtype=np.int64)
@@ -503,5 +501,5 @@ def breakdown(
             prefix = name[: -len("pvalue")]
             out[prefix + "qvalue"] = q
             out[prefix + "significant"] = np.nan_to_num(q, nan=1.0) < alpha
-    title = f"{metric.upper()} by {by}" + (f" and {period}" if period else "")
+    title = f"{metric.upper()} by {by}" + (f" and {period} ({check_tz(tz)})" if period else "")
     return Table(out, title=title)

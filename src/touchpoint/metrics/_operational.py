@@ -25,7 +25,7 @@ from touchpoint._lib.stats import (
     check_confidence,
     proportion_ci,
 )
-from touchpoint._lib.time import duration as _duration, format_duration, seconds
+from touchpoint._lib.time import check_tz, duration as _duration, format_duration, seconds
 from touchpoint.core._results import IntervalResult, ScalarResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.metrics._core import two_proportion_z
@@ -97,6 +97,8 @@ class ResponseTimes(IntervalResult, ScalarResult):
         With ``period=``: per period of the request, n, median, 90th
         percentile, share within target, the change in median from the
         previous period and its Mann-Whitney p-value, BH q-value and flag.
+    tz : str
+        The time zone of the period calendar.
     """
 
     durations: FloatArray = attrs.field(repr=False, eq=False)
@@ -106,6 +108,7 @@ class ResponseTimes(IntervalResult, ScalarResult):
     target: float | None = None
     within_target: float = float("nan")
     periods: Table | None = attrs.field(default=None, repr=False, eq=False)
+    tz: str = "UTC"
 
     @property
     def median(self) -> float:
@@ -177,6 +180,7 @@ def response_times(
     *,
     target: Any = None,
     period: Literal["week", "month"] | None = None,
+    tz: str = "UTC",
     alpha: float = 0.05,
 ) -> ResponseTimes:
     """Time from a request touchpoint to the next answering touchpoint in the same journey.
@@ -193,9 +197,13 @@ def response_times(
     target : timedelta or number, optional
         Service target (seconds for datetime logs) for ``within_target``.
     period : {"week", "month"}, optional
-        Also summarise per period of the request and flag significant changes
-        of the waiting times from the previous period (Mann-Whitney U,
-        Benjamini-Hochberg at ``alpha``). Needs a datetime log.
+        Also summarise per period of the request (ISO weeks, Monday to
+        Sunday, or months) and flag significant changes of the waiting times
+        from the previous period (Mann-Whitney U, Benjamini-Hochberg at
+        ``alpha``). Needs a datetime log.
+    tz : str
+        Time zone of the calendar for ``period`` (an IANA name such as
+        ``"America/New_York"``; default ``"UTC"``); the result's ``tz``.
 
     Returns
     -------
@@ -237,7 +245,7 @@ def response_times(
     within = float(np.mean(durations <= tgt)) if tgt is not None and len(durations) else np.nan
     periods = None
     if period is not None:
-        periods = _period_waits(log, req_first, raw, tgt, period=period, alpha=alpha)
+        periods = _period_waits(log, req_first, raw, tgt, period=period, alpha=alpha, tz=tz)
     return ResponseTimes(
         durations=durations,
         n=len(durations),
@@ -246,17 +254,20 @@ def response_times(
         target=tgt,
         within_target=within,
         periods=periods,
+        tz=check_tz(tz),
     )
 
 
-def _period_labels(log: EventLog, idx: NDArray[np.int64], period: str) -> NDArray[Any]:
-    """The ``period`` label (week or month) of the events at ``idx`` of a datetime log."""
+def _period_labels(
+    log: EventLog, idx: NDArray[np.int64], period: str, tz: str = "UTC"
+) -> NDArray[Any]:
+    """The ``period`` label (ISO week or month in ``tz``) of the events at ``idx`` of a datetime log."""
     from touchpoint.metrics._breakdown import period_labels
 
     if not log.is_datetime:
         msg = "`period` needs a log with datetime timestamps."
         raise ValidationError(msg)
-    return period_labels(Table({"t": log.timestamp[idx]}), period, "t")
+    return period_labels(Table({"t": log.timestamp[idx]}), period, "t", tz)
 
 
 def _period_waits(
@@ -267,8 +278,9 @@ def _period_waits(
     *,
     period: str,
     alpha: float,
+    tz: str,
 ) -> Table:
-    labels = _period_labels(log, req_idx, period).astype(str)
+    labels = _period_labels(log, req_idx, period, tz).astype(str)
     names = np.unique(labels)
     groups = [waits[labels == p] for p in names]
     n = np.array([len(g) for g in groups], dtype=np.int64)
@@ -294,7 +306,7 @@ def _period_waits(
         "qvalue": q,
         "significant": np.nan_to_num(q, nan=1.0) < alpha,
     }
-    return Table(cols, title=f"Response times by {period} of the request")
+    return Table(cols, title=f"Response times by {period} ({tz}) of the request")
 
 
 @attrs.frozen(kw_only=True)
@@ -316,6 +328,10 @@ class RepeatRate(IntervalResult, ScalarResult):
     periods : Table or None
         With ``period=``: the rate per period of first conversion, with the
         change from the previous period, its p-value, BH q-value and flag.
+    min_gap : float
+        A repeat came more than this long after the first conversion.
+    tz : str
+        The time zone of the period calendar.
     """
 
     rate: float
@@ -325,6 +341,8 @@ class RepeatRate(IntervalResult, ScalarResult):
     window: float | None
     unit: str
     periods: Table | None = attrs.field(default=None, repr=False, eq=False)
+    min_gap: float = 0.0
+    tz: str = "UTC"
 
     def confidence_interval(
         self,
@@ -355,9 +373,15 @@ def repeat_rate(
     customer: str | None = None,
     censor: bool = True,
     period: Literal["week", "month"] | None = None,
+    min_gap: Any = None,
+    tz: str = "UTC",
     alpha: float = 0.05,
 ) -> RepeatRate:
     """Share of customers with a second conversion within ``window`` of their first.
+
+    A repeat is a later conversion: one at a strictly later time than the
+    first (rows at the first conversion's own time, such as the items of one
+    basket, are that one conversion), and more than ``min_gap`` after it.
 
     Parameters
     ----------
@@ -375,9 +399,17 @@ def repeat_rate(
         Leave out customers whose first conversion is less than ``window``
         before the end of the log (they could not yet have come back).
     period : {"week", "month"}, optional
-        Also give the rate per period of first conversion, flagging
-        significant period-over-period changes (two-proportion z, BH at
-        ``alpha``). Needs a datetime log.
+        Also give the rate per period of first conversion (ISO weeks,
+        Monday to Sunday, or months), flagging significant period-over-period
+        changes (two-proportion z, BH at ``alpha``). Needs a datetime log.
+    min_gap : timedelta or number, optional
+        A conversion counts as a repeat only when it comes more than this
+        long after the first (seconds for datetime logs); the default counts
+        any strictly later time. E.g. one day, when orders split into
+        several shipments on the same day are one purchase.
+    tz : str
+        Time zone of the calendar for ``period`` (an IANA name such as
+        ``"America/New_York"``; default ``"UTC"``); the result's ``tz``.
 
     Returns
     -------
@@ -418,11 +450,16 @@ def repeat_rate(
     first = np.ones(len(cust), dtype=bool)
     first[1:] = cust[1:] != cust[:-1]
     pos = np.flatnonzero(first)
-    nxt = pos + 1
-    has2 = nxt < len(cust)
-    has2[has2] &= cust[nxt[has2]] == cust[pos[has2]]
+    # the next conversion strictly later than the first (and beyond min_gap)
+    g = _duration(min_gap, "min_gap") or 0.0
+    run = np.cumsum(first) - 1  # customer index of each conversion
+    later = np.flatnonzero(tc > tc[pos][run] + g)
+    has2 = np.zeros(len(pos), dtype=bool)
     gap = np.full(len(pos), np.inf)
-    gap[has2] = tc[nxt[has2]] - tc[pos[has2]]
+    if later.size:
+        who, at = np.unique(run[later], return_index=True)
+        has2[who] = True
+        gap[who] = tc[later[at]] - tc[pos[who]]
     w = _duration(window, "window")
     repeat = has2 & (gap <= (np.inf if w is None else w))
     eligible = np.ones(len(pos), dtype=bool)
@@ -432,7 +469,7 @@ def repeat_rate(
     k = int((repeat & eligible).sum())
     periods = None
     if period is not None:
-        periods = _period_rates(log, idx[pos], repeat, eligible, period=period, alpha=alpha)
+        periods = _period_rates(log, idx[pos], repeat, eligible, period=period, alpha=alpha, tz=tz)
     return RepeatRate(
         rate=k / n if n else float("nan"),
         n=n,
@@ -441,6 +478,8 @@ def repeat_rate(
         window=w,
         unit="s" if log.is_datetime else "",
         periods=periods,
+        min_gap=g,
+        tz=check_tz(tz),
     )
 
 
@@ -452,8 +491,9 @@ def _period_rates(
     *,
     period: str,
     alpha: float,
+    tz: str,
 ) -> Table:
-    labels = _period_labels(log, first_idx, period)
+    labels = _period_labels(log, first_idx, period, tz)
     labels = labels[eligible]
     rep = repeat[eligible]
     names, inv = np.unique(labels.astype(str), return_inverse=True)
@@ -480,5 +520,5 @@ def _period_rates(
             "qvalue": q,
             "significant": np.nan_to_num(q, nan=1.0) < alpha,
         },
-        title=f"Repeat rate by {period} of first conversion",
+        title=f"Repeat rate by {period} ({tz}) of first conversion",
     )

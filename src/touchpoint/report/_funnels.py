@@ -82,6 +82,11 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
         "segment columns form one family, and a drop carried by another column's segment "
         "is marked as explained by it."
     )
+    if d.n_left_out:
+        note += (
+            f" {d.n_left_out} segment-weeks were not tested: too few transitions, or too recent "
+            "to know their outcome (the horizon is the 95th percentile of the step time)."
+        )
     if not rows:
         return Section(title="Drop-offs", text=note, html=f"<p>{html.escape(note)}</p>")
     return Section.from_table(

@@ -8,10 +8,13 @@ computes on first use and keeps the result in the context's cache.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
+
+from touchpoint.exceptions import StatisticalWarning
 
 if TYPE_CHECKING:
     from touchpoint.funnels import Funnel
@@ -164,6 +167,7 @@ class DropOffFindings:
     found: tuple[dict[str, Any], ...]
     n_tests: int
     explained: tuple[dict[str, Any], ...] = ()
+    n_left_out: int = 0  # cells too thin or too recent to test (see DropOffs.left_out)
 
 
 def _segment_columns(ctx: ReportContext) -> list[str]:
@@ -210,21 +214,25 @@ def dropoff_findings(ctx: ReportContext) -> DropOffFindings | None:
         ]
         tests: list[dict[str, Any]] = []
         starts: dict[tuple[str, str, Any], Any] = {}
+        n_left = 0
         for u, v in edges:
             # all segment columns in one call: a cell that another column's cell
             # accounts for (region=west when west is mostly mobile) is marked as
             # explained; segments are compared with the other segments of the same
             # week, so a change in who enters a step over time (repeat buyers
             # entering a post-purchase step) does not look like a drop
-            res = detect_dropoffs(
-                log,
-                [u, v],
-                mode="strict",
-                by=segments,
-                period="week",
-                baseline="others",
-                n_resamples=0,
-            )
+            with warnings.catch_warnings():  # stated once in the section note instead
+                warnings.simplefilter("ignore", StatisticalWarning)
+                res = detect_dropoffs(
+                    log,
+                    [u, v],
+                    mode="strict",
+                    by=segments,
+                    period="week",
+                    baseline="others",
+                    n_resamples=0,
+                )
+            n_left += sum(r != "no_past" for r in res.left_out["reason"].tolist())
             for row in res.tests.to_records():
                 seg, group = _split_label(row["group"], segments)
                 explained = row["explained_by"]
@@ -249,7 +257,7 @@ def dropoff_findings(ctx: ReportContext) -> DropOffFindings | None:
             if qi <= 0.05
         ]
         found.sort(key=lambda t: t["effect"])
-        return DropOffFindings(found=tuple(found), n_tests=len(tests))
+        return DropOffFindings(found=tuple(found), n_tests=len(tests), n_left_out=n_left)
 
     out: DropOffFindings | None = _cached(ctx, "dropoffs", make)
     return out
