@@ -160,6 +160,17 @@ def f4_converting_event() -> None:
     t = tp.attribution(log, "markov").table
     share = dict(zip(t["touchpoint"].tolist(), t["share"].tolist(), strict=False))
     line("", f"baskets, outcome on purchase rows: purchase takes {share.get('purchase', 0):.1%}")
+    try:
+        log = log_of(cols, conversions=["purchase"])
+    except tp.exceptions.TouchpointError:
+        return
+    att = tp.attribution(log, "markov")
+    share = dict(zip(att.table["touchpoint"].tolist(), att.table["share"].tolist(), strict=True))
+    line(
+        "",
+        f"conversions=['purchase']: purchase takes {share.get('purchase', 0):.1%}, "
+        f"{getattr(att, 'conversion', '?')!s}; unattributed {att.unattributed:.0f}",
+    )
 
 
 def f5_repeat() -> None:

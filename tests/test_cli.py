@@ -103,3 +103,20 @@ def test_report_with_conversion_touchpoints_and_no_outcome():
     assert "Markov attribution" in text
     assert "33.3%" in text  # 1 of 3 journeys converted
     assert "value" not in text.split("Markov attribution")[1].splitlines()[3]
+
+
+def test_conversions_outcome_level_and_duplicates_flags(tmp_path, capsys):
+    p = tmp_path / "flags.csv"
+    p.write_text(
+        "journey_id,touchpoint,timestamp,converted\n"
+        "c1,ad,2026-01-01,1\nc1,site,2026-01-02,1\nc1,order,2026-01-03,1\n"
+        "c2,ad,2026-01-01,0\nc2,ad,2026-01-01,0\nc3,site,2026-01-02,1\nc3,order,2026-01-02,1\n"
+    )
+    args = ["report", str(p), "--outcome-col", "converted", "--outcome-level", "journey"]
+    assert main([*args, "--conversions", "order"]) == 0
+    out = capsys.readouterr().out
+    assert "reaching 'order' (the conversion itself, never credited)" in out
+    assert "on the journey (outcome_level='journey')" in out
+    assert "1 tie kept" in out  # c2's two ads at one time are real events
+    assert main([*args, "--duplicates", "raise"]) == 2
+    assert "same journey, touchpoint, time and outcome" in capsys.readouterr().err

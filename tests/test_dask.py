@@ -225,3 +225,23 @@ def test_bad_arguments(sample):
         tpd.fit_markov(ddf, order=0, **COLS)
     with pytest.raises(tp.ValidationError, match="unknown column 'nps'"):
         tpd.score_counts(ddf, "nps")
+
+
+def test_journey_level_outcome_on_partitions_equals_in_memory():
+    import shapes
+
+    cols = shapes.journey_flags(300)
+    frame = pd.DataFrame(
+        {
+            "customer_id": cols["journey"],
+            "touchpoint": cols["touchpoint"],
+            "timestamp": cols["time"],
+            "converted": cols["outcome"],
+        }
+    )
+    ddf = dd.from_pandas(frame, npartitions=3)
+    kw = {"outcome": "converted", "outcome_level": "journey", **COLS}
+    got = tpd.count_transitions(ddf, scheduler="sync", **kw)
+    want = tp.count_transitions(tp.EventLog.from_frame(frame, **kw))
+    assert got == want
+    assert got.n_conversions == (frame.groupby("customer_id").converted.max() > 0).sum()

@@ -362,3 +362,49 @@ def test_detect_dropoffs_reports_horizon_and_left_out_cells():
     gone = sorted(set(late.dt.strftime("%Y-%m-%d")) - set(early.dt.strftime("%Y-%m-%d")))
     assert [p for _, p in res.periods_left_out] == gone
     assert len(gone) >= 3
+
+
+def test_removal_effects_with_direct_conversions_match_dp6_on_touched_paths():
+    """DP6 marketing-attribution-models sees only paths with a channel: the touched ones."""
+    mam = pytest.importorskip("mam")
+    import warnings
+
+    cols = shapes.mostly_direct(600)
+    log = build(cols, conversions=["purchase"])
+    re = tp.removal_effects(tp.fit_markov(log))
+    df = pd.DataFrame(cols).sort_values(["journey", "time"], kind="stable")
+    paths, conv = [], []
+    for _, g in df.groupby("journey"):
+        seq = list(g.touchpoint)
+        if "purchase" in seq:
+            seq, converted = seq[: seq.index("purchase")], True
+            if not seq:  # direct: no path for DP6
+                continue
+        else:
+            converted = False
+        paths.append(" > ".join(seq))
+        conv.append(converted)
+    frame = pd.DataFrame(
+        {
+            "journey_id": np.arange(len(paths)),
+            "path": paths,
+            "times": [" > ".join(["0"] * (p.count(">") + 1)) for p in paths],
+            "has_conv": conv,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the peer's own deprecation noise
+        res = mam.MAM(
+            frame,
+            format_type="journey",
+            channels_colname="path",
+            journey_with_conv_colname="has_conv",
+            time_till_conv_colname="times",
+            user_id_colname="journey_id",
+        ).run_markov()
+    theirs = res.metadata["removal_effect"]["removal_effect"].to_dict()
+    ours = dict(zip(re.names, re.effect.tolist()))
+    assert ours.keys() == theirs.keys()
+    for name, e in ours.items():
+        assert e == pytest.approx(theirs[name], abs=1e-12), name
+    assert re.n_conversions == sum(conv)
