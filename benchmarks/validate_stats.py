@@ -84,18 +84,9 @@ KNOWN_MISSES: dict[tuple[str, str, str], str] = {
     ("CES mean interval", "bootstrap", ""): (
         "the percentile bootstrap misses with skewed answers (73-92% at n=30)."
     ),
-    ("Markov transition interval", "default", "two customer types"): (
-        "binomial intervals treat every transition as independent; with customers "
-        "who differ, transitions of one journey are correlated and P(a > a) is covered "
-        "80% of the time."
-    ),
-    ("Markov comparison", "compare_transitions", "two customer types"): (
-        "the chi-square treats transitions as independent: with customers who differ "
-        "it rejects 11-15% of true nulls."
-    ),
     ("Order selection", "LR test", ""): (
         "the asymptotic likelihood-ratio tests are liberal when high-order contexts "
-        "are sparse; use the held-out verdict."
+        "are sparse (labelled so in select_order); the verdict uses held-out likelihood."
     ),
 }
 

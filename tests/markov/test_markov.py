@@ -271,6 +271,68 @@ def test_confidence_intervals():
     assert d.high == pytest.approx(beta.ppf(0.975, 8.5, 2.5))
 
 
+def _looping_log(seed: int = 3, journeys: int = 300):
+    """Journeys a (a)* [b]: half the customers loop a lot, half leave soon."""
+    rng = np.random.default_rng(seed)
+    j, t, tps = [], [], []
+    for i in range(journeys):
+        stay = 0.8 if i % 2 else 0.1
+        path = ["a"]
+        while rng.random() < stay:
+            path.append("a")
+        if rng.random() < 0.5:
+            path.append("b")
+        j += [i] * len(path)
+        tps += path
+        t += list(range(len(path)))
+    return tp.EventLog.from_arrays(np.array(j), np.array(tps), np.array(t, dtype=float))
+
+
+def test_transition_intervals_are_cluster_robust_over_journeys():
+    # the variance of P(a > a) is the cluster-robust (sandwich over journeys)
+    # variance of the ratio estimator, checked against statsmodels; the
+    # Wilson interval runs on the variance-equivalent number of transitions
+    sm = pytest.importorskip("statsmodels.api")
+    from touchpoint._lib.stats import proportion_ci
+
+    log = _looping_log()
+    m = tp.fit_markov(log)
+    journey, rows, cols = m.journey_transitions()
+    i, j = m._index("a"), m._index("a")
+    mine = rows == i
+    y = (cols[mine] == j).astype(float)
+    fit = sm.OLS(y, np.ones(len(y))).fit(cov_type="cluster", cov_kwds={"groups": journey[mine]})
+    p = y.mean()
+    n_star = p * (1 - p) / fit.bse[0] ** 2
+    lo, hi = proportion_ci(p * n_star, n_star)
+    ci = m.confidence_interval("a", "a")
+    assert (ci.low, ci.high) == pytest.approx((float(lo), float(hi)))
+    assert n_star < len(y) / 2  # looping customers carry much less information
+    assert m.design_effect("a") > 1.5
+    # a model from counts alone has no journeys: the plain binomial interval
+    bare = tp.MarkovModel.from_counts(m.transition_counts)
+    assert bare.journey_transitions() is None
+    assert bare.design_effect("a") == 1.0
+    k, n = float(m.counts[i, j]), float(m.counts[i].sum())
+    lo, hi = proportion_ci(k, n)
+    assert tuple(bare.confidence_interval("a", "a")) == pytest.approx((float(lo), float(hi)))
+
+
+def test_compare_transitions_divides_by_the_design_effect():
+    a, b = tp.fit_markov(_looping_log(3)), tp.fit_markov(_looping_log(4))
+    robust = tp.compare_transitions(a, b).table.to_records()
+    plain = tp.compare_transitions(
+        tp.MarkovModel.from_counts(a.transition_counts),
+        tp.MarkovModel.from_counts(b.transition_counts),
+    ).table.to_records()
+    r = next(x for x in robust if x["state"] == "a")
+    q = next(x for x in plain if x["state"] == "a")
+    deff = (q["n_a"] * a.design_effect("a") + q["n_b"] * b.design_effect("a")) / (
+        q["n_a"] + q["n_b"]
+    )
+    assert r["statistic"] == pytest.approx(q["statistic"] / deff)
+
+
 def test_likelihood_aic_bic():
     log = random_log(4, k=3)
     m = tp.fit_markov(log)

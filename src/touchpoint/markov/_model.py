@@ -426,14 +426,7 @@ class MarkovModel(TableResult):
         n = len(codes)
         conv_i, null_i = n + 1, n + 2
 
-        def index(c: NDArray[np.int64]) -> NDArray[np.int64]:
-            i = np.searchsorted(codes, c) + 1
-            return np.where(c == start_code, 0, i).astype(np.int64)
-
-        rows = index(src)
-        cols = np.empty(len(src), dtype=np.int64)
-        cols[emit] = index(dst_codes)
-        cols[~emit] = np.where(out[~emit] == k_sym, conv_i, null_i)
+        rows, cols = _edge_cells(counts, codes)
         size = n + 3
         count_m = sparse.csr_matrix((cnt, (rows, cols)), shape=(size, size))
         count_m.sum_duplicates()
@@ -520,6 +513,73 @@ class MarkovModel(TableResult):
         """How often ``a > b`` was observed."""
         return int(self.counts[self._index(a), self._index(b)])
 
+    def journey_transitions(
+        self,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None:
+        """Per counted transition: its journey, its row and its column in :attr:`counts`.
+
+        None for a model built from counts alone (no journeys to go back to).
+        """
+        cached = self._cache.get("journey_transitions")
+        if cached is not None or "journey_transitions" in self._cache:
+            return cached
+        out = None
+        if self.source is not None:
+            from touchpoint.markov import _encoding as _tr
+
+            log, params = self.source
+            enc = _tr.encode(log, **params)
+            tc = self.transition_counts
+            width = len(tc.alphabet) + 2
+            keys = tc.src * width + tc.outcome
+            edge = np.searchsorted(keys, enc.src * width + enc.outcome)
+            rows, cols = _edge_cells(tc, self.codes)
+            out = (enc.journey.astype(np.int64), rows[edge], cols[edge])
+        self._cache["journey_transitions"] = out
+        return out
+
+    def design_effect(self, a: StateLabel) -> float:
+        """How much the journeys' own habits inflate the variance of ``a``'s transitions.
+
+        The mean over ``a``'s outcomes of the cluster-robust variance (over
+        journeys) of each transition share divided by its binomial variance
+        (Rao and Scott's first-order design effect); 1 when every journey
+        passes ``a`` once, larger when journeys repeat it and differ. 1 for a
+        model built from counts alone.
+        """
+        return float(self._row_design(self._index(a))[0])
+
+    def _row_design(self, i: int) -> tuple[float, NDArray[np.float64], NDArray[np.int64]]:
+        """(design effect of row ``i``, variance-equivalent n per column, the columns)."""
+        row = self.counts[i]
+        n = float(row.sum())
+        cols = row.indices.astype(np.int64)
+        jt = self.journey_transitions()
+        if jt is None or n == 0:
+            return 1.0, np.full(len(cols), n), cols
+        journey, r, c = jt
+        mine = r == i
+        jj, cc = journey[mine], c[mine]
+        uj, ji = np.unique(jj, return_inverse=True)
+        g = len(uj)
+        nj = np.bincount(ji, minlength=g).astype(np.float64)
+        if nj.max() <= 1:  # one transition per journey: independent, plainly binomial
+            return 1.0, np.full(len(cols), n), cols
+        n_star = np.empty(len(cols))
+        deffs = []
+        for t, col in enumerate(cols.tolist()):
+            kj = np.bincount(ji, weights=(cc == col).astype(np.float64), minlength=g)
+            p = float(kj.sum()) / n
+            var_bin = p * (1 - p) / n
+            var_cl = float(np.sum((kj - p * nj) ** 2)) / n**2 * (g / (g - 1) if g > 1 else 1.0)
+            if var_bin > 0 and var_cl > 0:
+                n_star[t] = min(n, p * (1 - p) / var_cl)
+                deffs.append(var_cl / var_bin)
+            else:
+                n_star[t] = min(n, float(g))
+        deff = max(1.0, float(np.mean(deffs))) if deffs else 1.0
+        return deff, n_star, cols
+
     def confidence_interval(
         self,
         a: StateLabel,
@@ -530,10 +590,18 @@ class MarkovModel(TableResult):
         """Interval for the transition probability ``a > b``.
 
         ``"wilson"`` (default) and the other binomial methods treat the count
-        of ``a > b`` out of all transitions leaving ``a`` as a binomial
-        proportion; ``"dirichlet"`` gives the equal-tailed credible interval
+        of ``a > b`` out of all transitions leaving ``a`` as a proportion; for
+        a model fitted from a log (:func:`fit_markov`) its variance is
+        cluster-robust over journeys (the interval runs on the
+        variance-equivalent number of transitions), so a journey that loops
+        through ``a`` many times does not count as many independent customers.
+        With two customer types that differ, the plain binomial interval
+        covered 80% of ``P(a > a)``; see the Validation page. A model built
+        from counts alone has no journeys: its intervals are binomial and miss
+        in that case. ``"dirichlet"`` gives the equal-tailed credible interval
         of the marginal Beta of the Dirichlet posterior with the model's
-        ``smoothing`` as prior pseudo-count (0.5, Jeffreys, when smoothing is 0).
+        ``smoothing`` as prior pseudo-count (0.5, Jeffreys, when smoothing is 0),
+        on the counts (not cluster-robust).
         """
         i, j = self._index(a), self._index(b)
         row = self.counts[i]
@@ -553,6 +621,12 @@ class MarkovModel(TableResult):
             return ConfidenceInterval(lo, hi)
         from touchpoint._lib.stats import proportion_ci
 
+        if k > 0 and n > 0:
+            _, n_star, cols = self._row_design(i)
+            at = np.flatnonzero(cols == j)
+            if at.size:
+                m = float(n_star[at[0]])
+                k, n = k / n * m, m
         lo_a, hi_a = proportion_ci(k, n, confidence_level, method)
         return ConfidenceInterval(float(lo_a), float(hi_a))
 
@@ -1001,6 +1075,29 @@ def _channel_map(log: EventLog) -> dict[str, str]:
     return {
         t: str(c) for t, c in zip(log.touchpoint_names, ch.tolist(), strict=True) if c is not None
     }
+
+
+def _edge_cells(
+    counts: TransitionCounts, codes: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Row and column in the model's matrices of every distinct transition of ``counts``."""
+    k_sym = len(counts.alphabet)
+    radix = k_sym + 1
+    top = radix**counts.order
+    start_code = top - 1
+    src, out = counts.src, counts.outcome
+    n = len(codes)
+    emit = out < k_sym
+
+    def index(c: NDArray[np.int64]) -> NDArray[np.int64]:
+        i = np.searchsorted(codes, c) + 1
+        return np.where(c == start_code, 0, i).astype(np.int64)
+
+    rows = index(src)
+    cols = np.empty(len(src), dtype=np.int64)
+    cols[emit] = index((src[emit] * radix + out[emit]) % top)
+    cols[~emit] = np.where(out[~emit] == k_sym, n + 1, n + 2)
+    return rows, cols
 
 
 @deprecated_params(positional=("order", "smoothing", "states"))
