@@ -148,3 +148,12 @@ def test_dropoff_findings_are_the_planted_drop(sample_report):
         assert ("device=mobile" in ln and "add_to_cart > checkout_web" in ln) or "(device)" in ln
     headline = _section(sample_report, "Key findings").text
     assert "add_to_cart to checkout_web for device=mobile since the week of 2026-02-23" in headline
+
+
+def test_report_reprs_are_short(sample_report):
+    text = repr(sample_report)
+    assert "\n" not in text and text.startswith("Report('Journey report', 10 sections")
+    page = sample_report._repr_html_()
+    assert "Key findings" in page and page.count("<svg") >= 4
+    assert "plotly" not in page.lower()  # the interactive view stays in to_html
+    assert len(page) < 400_000  # was 158,505 characters of raw HTML text in a repr

@@ -126,13 +126,21 @@ class Report:
         return f"Report({self.title!r}, {len(self.sections)} sections{figs})"
 
     def _repr_html_(self) -> str:
-        """What a notebook shows: the report's body, styled, without the page around it."""
-        return f'<div class="touchpoint-report">{self._body()}</div><style>{_scoped_css()}</style>'
+        """What a notebook shows: the report's body, styled, with its static figures only.
 
-    def _body(self) -> str:
-        return f"<h1>{html.escape(self.title)}</h1>" + "".join(
-            _section_html(s) for s in self.sections
-        )
+        The interactive view (several MB of plotly.js) stays in :meth:`to_html`.
+        """
+        body = self._body(interactive=False)
+        return f'<div class="touchpoint-report">{body}</div><style>{_scoped_css()}</style>'
+
+    def _body(self, *, interactive: bool = True) -> str:
+        sections = self.sections
+        if not interactive:
+            sections = tuple(
+                attrs.evolve(s, figures=tuple(f for f in s.figures if not f.interactive))
+                for s in sections
+            )
+        return f"<h1>{html.escape(self.title)}</h1>" + "".join(_section_html(s) for s in sections)
 
     def to_html(self) -> str:
         """The report as one self-contained HTML page (works offline, prints cleanly)."""
@@ -161,12 +169,15 @@ def _figure_html(f: Figure) -> str:
 
 
 def _section_html(s: Section) -> str:
-    body = s.html.replace("<table>", '<div class="scroll"><table>').replace(
-        "</table>", "</table></div>"
-    )
+    import re
+
+    body = re.sub(r"(<table[ >].*?</table>)", r'<div class="scroll">\1</div>', s.html, flags=re.S)
     head = f'<h2 id="{_slug(s.title)}">{html.escape(s.title)}</h2>'
     if not s.figures:
         return f"<section>{head}{body}</section>"
+    lead = re.match(r"(\s*<p>.*?</p>)+", body, flags=re.S)  # notes span the page, above the pair
+    if lead:
+        head, body = head + lead.group(0), body[lead.end() :]
     static = [f for f in s.figures if not f.interactive]
     extra = "".join(_figure_html(f) for f in s.figures if f.interactive)
     figs = "".join(_figure_html(f) for f in static)
@@ -208,7 +219,7 @@ _CSS = (
     "ul.findings li{margin:.3rem 0}"
     ".pair{display:flex;flex-wrap:wrap;gap:.5rem 2.5rem;align-items:flex-start}"
     ".pair>*{flex:0 1 auto;min-width:0;max-width:100%}"
-    ".pair>.figures{flex:1 1 24rem;max-width:46rem}"
+    ".pair>.figures{flex:1 1 24rem;max-width:46rem}.pair p{max-width:40rem}"
     "figure{margin:.4rem 0 1.4rem;max-width:100%}"
     "figure svg,figure img{display:block;max-width:100%;height:auto}"
     "figure.interactive{width:100%}"
