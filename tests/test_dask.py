@@ -85,12 +85,12 @@ def test_journey_index_needs_no_shuffle(client, sample):
     assert indexed.known_divisions
     counts = tpd.count_transitions(indexed, outcome="revenue", **COLS)
     assert counts == tp.count_transitions(log)
-    # shuffle=False trusts the partitioning: fine here, wrong on scattered journeys
+    # shuffle=False trusts the partitioning: fine here; scattered journeys are refused
     assert tpd.count_transitions(indexed, outcome="revenue", shuffle=False, **COLS) == counts
-    scattered = tpd.count_transitions(
-        dd.from_pandas(frame, npartitions=4), outcome="revenue", shuffle=False, **COLS
-    )
-    assert scattered.n_journeys > counts.n_journeys  # journeys split across partitions
+    with pytest.raises(tp.ValidationError, match=r"more than one partition"):
+        tpd.count_transitions(
+            dd.from_pandas(frame, npartitions=4), outcome="revenue", shuffle=False, **COLS
+        )
 
 
 def test_funnel_on_cluster_equals_in_memory(client, sample):
@@ -179,7 +179,9 @@ def test_dropped_rows_are_counted_once_across_partitions():
         warnings.simplefilter("ignore")
         local = tp.EventLog.from_frame(frame, on_error="drop", **COLS)
     assert counts == tp.count_transitions(local)
-    with pytest.raises(tp.ValidationError, match=r"partition \d+: column .*missing"):
+    with pytest.raises(
+        tp.ValidationError, match=r"column .*index .*\(partition \d+, row \d+\): missing"
+    ):
         tpd.count_transitions(ddf, scheduler="sync", **COLS)
 
 

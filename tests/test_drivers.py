@@ -180,7 +180,7 @@ def test_key_touchpoints_experience_drivers():
     sh = tp.key_touchpoints(log, responses, metric="ease", method="shapley", n_resamples=10)
     s2 = {x["touchpoint"]: x for x in sh.to_records()}
     assert s2["support"]["driver_share"] == pytest.approx(r["support"]["driver_share"], abs=0.02)
-    with pytest.raises(tp.ValidationError, match="'method'"):
+    with pytest.raises(tp.ValidationError, match="`method`"):
         tp.key_touchpoints(log, responses, metric="ease", method="ols")
 
 

@@ -87,5 +87,5 @@ def test_structural_errors(tmp_path):
     p.write_text(CSV)
     with pytest.raises(tp.ValidationError, match="unknown column 'journey_id'"):
         tp.read_csv(p)
-    with pytest.raises(tp.ValidationError, match="'engine' must be"):
+    with pytest.raises(tp.ValidationError, match="`engine` must be"):
         tp.read_csv(p, engine="spark", **KW)

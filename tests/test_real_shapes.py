@@ -133,7 +133,7 @@ def test_duplicates_raise_states_the_rule():
         ValidationError, match=r"same journey, touchpoint, time and outcome as row 0"
     ):
         tp.EventLog.from_arrays([1, 1], ["a", "a"], [0.0, 0.0], duplicates="raise")
-    with pytest.raises(ValidationError, match="'duplicates' must be"):
+    with pytest.raises(ValidationError, match="`duplicates` must be"):
         tp.EventLog.from_arrays([1], ["a"], [0.0], duplicates="first")
 
 

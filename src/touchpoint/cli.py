@@ -1,7 +1,8 @@
 """The ``touchpoint`` command (also ``python -m touchpoint``).
 
-User mistakes (a missing file, a bad column, a malformed row) print one line
-``touchpoint: error: ...`` and exit with status 2; no traceback.
+User mistakes (a missing file, a bad column, a malformed row, a bad option
+value) print one line ``touchpoint: error: ...`` on stderr and exit with
+status 2; no traceback, no usage text.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from touchpoint._version import __version__
 from touchpoint.exceptions import TouchpointError, TouchpointWarning, ValidationError
@@ -21,8 +22,39 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is the one-line ``touchpoint: error: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        _print_error(message)
+        raise SystemExit(2)
+
+
+def _print_error(message: str) -> None:
+    one_line = " ".join(str(message).split())
+    print(f"touchpoint: error: {one_line}", file=sys.stderr)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"must be a positive integer (got {text!r})"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value < 1:
+        msg = f"must be a positive integer (got {value})"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _os_message(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.strerror}: {exc.filename!r}."
+    return str(exc)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="touchpoint",
         description="Customer-journey reports from event logs and survey answers.",
     )
@@ -94,11 +126,11 @@ def _parser() -> argparse.ArgumentParser:
         default="raise",
         help="stop at the first bad row, or drop and count bad rows [raise]",
     )
-    r.add_argument("--top", type=int, default=10, help="rows per table [10]")
+    r.add_argument("--top", type=_positive_int, default=10, help="rows per table [10]")
 
     d = sub.add_parser("demo", help="run the report on the bundled sample data")
     d.add_argument("--html", default="touchpoint-report.html", help="HTML output path")
-    d.add_argument("--top", type=int, default=10, help="rows per table [10]")
+    d.add_argument("--top", type=_positive_int, default=10, help="rows per table [10]")
     d.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -252,10 +284,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point; returns the exit status (2 for a user error, one line on stderr)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2, printed)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     try:
         return _run(args)
-    except (TouchpointError, OSError) as exc:
-        print(f"touchpoint: error: {_flags(str(exc))}", file=sys.stderr)
+    except TouchpointError as exc:
+        _print_error(_flags(str(exc)))
         return 2
+    except OSError as exc:
+        _print_error(_os_message(exc))
+        return 2
+    except KeyboardInterrupt:
+        _print_error("interrupted.")
+        return 130

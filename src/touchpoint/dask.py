@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import importlib
 import operator
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import numpy as np
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.frames import _check_columns
 from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
@@ -87,6 +89,10 @@ class _Part:
     n_input: int
     dropped: Mapping[str, int]
     example: str = ""
+    #: with ``shuffle=False``: sorted 64-bit hashes of the partition's journey ids and
+    #: the ids in the same order, to find a journey split across partitions
+    hashes: Any = None
+    ids: Any = None
 
 
 def _dask() -> Any:
@@ -98,6 +104,7 @@ def _merge_parts(a: _Part, b: _Part, combine: Callable[[Any, Any], Any]) -> _Par
     dropped = dict(a.dropped)
     for k, v in b.dropped.items():
         dropped[k] = dropped.get(k, 0) + v
+    hashes, ids = _merge_ids(a, b)
     if a.value is None:
         value = b.value
     elif b.value is None:
@@ -109,6 +116,28 @@ def _merge_parts(a: _Part, b: _Part, combine: Callable[[Any, Any], Any]) -> _Par
         n_input=a.n_input + b.n_input,
         dropped=dropped,
         example=a.example or b.example,
+        hashes=hashes,
+        ids=ids,
+    )
+
+
+def _merge_ids(a: _Part, b: _Part) -> tuple[Any, Any]:
+    """The journey-id hashes of both parts; a journey in both is an error (shuffle=False)."""
+    if a.hashes is None or b.hashes is None:
+        return (a.hashes if b.hashes is None else b.hashes), (a.ids if b.ids is None else b.ids)
+    both = np.intersect1d(a.hashes, b.hashes)
+    if len(both):
+        jid = a.ids[np.searchsorted(a.hashes, both[0])]
+        msg = (
+            f"journey {jid!r} has events in more than one partition, so it would be "
+            "counted twice; keep each journey in one partition (ddf.set_index(journey) "
+            "or shuffle='auto')."
+        )
+        raise ValidationError(msg)
+    order = np.argsort(np.concatenate([a.hashes, b.hashes]), kind="stable")
+    return (
+        np.concatenate([a.hashes, b.hashes])[order],
+        np.concatenate([a.ids, b.ids])[order],
     )
 
 
@@ -121,23 +150,44 @@ def _log_of(frame: Any, cols: _Columns) -> EventLog:
         return EventLog.from_frame(frame, **attrs.asdict(cols, recurse=False))
 
 
-def _apply(frame: Any, fn: Callable[[EventLog], Any], cols: _Columns, index: int) -> _Part:
+def _apply(
+    frame: Any, fn: Callable[[EventLog], Any], cols: _Columns, index: int, check_ids: bool = False
+) -> _Part:
     if len(frame) == 0:
         return _Part(value=None, n_input=0, dropped={})
+    labels = frame.index
+
+    def where(i: int) -> str:  # the original index label, not the row within the partition
+        label = labels[i]
+        label = label.item() if isinstance(label, np.generic) else label
+        return f"index {label!r} (partition {index}, row {i})"
+
     try:
         log = _log_of(frame, cols)
-    except ValidationError as exc:  # rows are numbered within the partition
-        msg = f"partition {index}: {exc}"
-        raise ValidationError(msg) from None
+    except ValidationError as exc:  # rows are numbered within the partition: name the index
+        text = re.sub(r"\brow (\d+)\b", lambda m: where(int(m.group(1))), str(exc), count=1)
+        raise ValidationError(text) from None
     v = log.validation
-    example = f"partition {index}: {v.examples[0].message()}" if v.examples else ""
-    return _Part(value=fn(log), n_input=v.n_input, dropped=dict(v.counts), example=example)
+    example = v.examples[0].message(where) if v.examples else ""
+    hashes = ids = None
+    if check_ids:
+        ids = np.asarray(log.journey_ids, dtype=object)
+        hashes = np.fromiter((hash(x) for x in ids.tolist()), dtype=np.int64, count=len(ids))
+        order = np.argsort(hashes, kind="stable")
+        hashes, ids = hashes[order], ids[order]
+    return _Part(
+        value=fn(log),
+        n_input=v.n_input,
+        dropped=dict(v.counts),
+        example=example,
+        hashes=hashes,
+        ids=ids,
+    )
 
 
 def _prepare_frame(ddf: Any, journey: str, shuffle: Shuffle, scheduler: str | None) -> Any:
     if shuffle not in ("auto", True, False):
-        msg = f"'shuffle' must be 'auto', True or False (got {shuffle!r})."
-        raise ValidationError(msg)
+        raise ck.error("shuffle", "'auto', True or False", shuffle)
     columns = list(ddf.columns)
     index_name = getattr(ddf.index, "name", None)
     if index_name != journey:
@@ -233,7 +283,8 @@ def map_logs(
     )
     frame = _prepare_frame(ddf, journey, shuffle, scheduler)
     apply = dask.delayed(_apply, pure=True)
-    parts = [apply(p, fn, cols, i) for i, p in enumerate(frame.to_delayed())]
+    check_ids = shuffle is False  # the caller vouches for it: check, it is cheap to count
+    parts = [apply(p, fn, cols, i, check_ids) for i, p in enumerate(frame.to_delayed())]
     if not parts:
         msg = "the Dask DataFrame has no partitions."
         raise ValidationError(msg)

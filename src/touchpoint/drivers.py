@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg
 from touchpoint.exceptions import ValidationError
@@ -70,6 +71,7 @@ def _model_exits(
     return names, events, exits, stage
 
 
+@ck.validate_params({"alpha": ck.ALPHA})
 def exit_points(
     data: EventLog | Any, *, alpha: float = 0.05, design: Journey | None = None
 ) -> Table:
@@ -271,6 +273,18 @@ def _pairwise_corr(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np
 
 
 @deprecated_params(renamed={"n_bootstrap": "n_resamples"})
+@ck.validate_params(
+    {
+        "metric": ck.Text(),
+        "loyalty": ck.Text(),
+        "journey": ck.Text(none=True),
+        "min_responses": ck.Integer(2),
+        "method": ck.Options("relative_weights", "shapley"),
+        "n_resamples": ck.Integer(0),
+        "confidence_level": ck.CONFIDENCE,
+        "seed": ck.Seed(),
+    }
+)
 def key_touchpoints(
     log: EventLog,
     responses: Table | None = None,
@@ -350,8 +364,7 @@ def key_touchpoints(
     [('ad', 0.5), ('buy', 1.0), ('mail', 0.0)]
     """
     if method not in ("relative_weights", "shapley"):
-        msg = f"'method' must be 'relative_weights' or 'shapley' (got {method!r})."
-        raise ValidationError(msg)
+        raise ck.error("method", "'relative_weights' or 'shapley'", method)
     n_tp = log.n_touchpoints
     names = list(log.touchpoint_names)
     conv = log.converted()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "DroppedRowsWarning",
+    "InvalidParameterError",
     "OutcomeLevelWarning",
     "StatisticalWarning",
     "TouchpointError",
@@ -24,6 +25,14 @@ class TouchpointError(Exception):
 
 class ValidationError(TouchpointError, ValueError):
     """Input data is malformed: the message names the column, row and value."""
+
+
+class InvalidParameterError(ValidationError, TypeError):
+    """A parameter has a wrong value or type: "`alpha` must be a number in (0, 1) (got 5)."
+
+    Both a ``ValueError`` and a ``TypeError`` (as scikit-learn's
+    ``InvalidParameterError``), so callers may catch either.
+    """
 
 
 class UnknownTouchpointError(TouchpointError, KeyError):

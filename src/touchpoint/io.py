@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.csv import (
+    FileLines,
+    blank_records,
     check_path as _check_path,
     python_blocks as _python_blocks,
     read_header as _read_header,
     read_table_columns,
-    unreadable as _unreadable,
+    structure_error as _structure_error,
 )
 from touchpoint._lib.frames import column_roles
 from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
@@ -31,6 +34,11 @@ if TYPE_CHECKING:
 __all__ = ["read_csv", "read_journey", "read_parquet", "read_table_columns"]
 
 Engine = Literal["auto", "python", "pyarrow", "polars"]
+
+
+def _check_delimiter(name: str, value: Any) -> None:
+    if not (isinstance(value, str) and len(value) == 1 and value not in '"\r\n'):
+        raise ck.error(name, "one character other than a quote or a line break", value)
 
 
 @overload
@@ -73,6 +81,21 @@ def read_csv(
     chunksize: int,
     progress: bool | None = ...,
 ) -> Iterator[EventLog]: ...
+@ck.validate_params(
+    {
+        "journey": ck.Text(),
+        "touchpoint": ck.Text(),
+        "time": ck.Text(),
+        "outcome": ck.Text(none=True),
+        "on_error": ck.Options("raise", "drop"),
+        "outcome_level": ck.Options("event", "journey"),
+        "duplicates": ck.Options("keep", "drop", "raise"),
+        "delimiter": ck.Custom(_check_delimiter, "", ";;", '"', "\n", 5),
+        "engine": ck.Options("auto", "python", "pyarrow", "polars"),
+        "chunksize": ck.Integer(1, none=True),
+        "progress": ck.Options(True, False, None),
+    }
+)
 def read_csv(
     path: str | os.PathLike[str],
     *,
@@ -164,8 +187,7 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     names = column_roles(journey, touchpoint, time, outcome, extra)
     if chunksize is not None:
         if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
-            msg = f"'chunksize' must be a positive integer (got {chunksize!r})."
-            raise ValidationError(msg)
+            raise ck.error("chunksize", "a positive integer", chunksize)
         return _read_csv_chunks(
             path,
             names,
@@ -180,8 +202,10 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
             chunksize=chunksize,
             progress=progress,
         )
-    columns = _read_all(path, delimiter, engine, progress)
-    _check_file_columns(path, names, columns)
+    _check_engine(engine)
+    _check_path(path)
+    _check_file_columns(path, names, _read_header(path, delimiter), delimiter)
+    columns = _read_all(path, delimiter, engine, progress, list(dict.fromkeys(names.values())))
     return _log_of(
         columns,
         names,
@@ -192,29 +216,32 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
         duplicates=duplicates,
         start=0,
         time_format=time_format,
+        lines=FileLines(path, delimiter),
     )
 
 
 def _read_all(
-    path: str | os.PathLike[str], delimiter: str, engine: Engine, progress: bool | None
+    path: str | os.PathLike[str],
+    delimiter: str,
+    engine: Engine,
+    progress: bool | None,
+    usecols: list[str],
 ) -> dict[str, np.ndarray[Any, Any]]:
-    """The whole file's columns; with a progress bar, read in blocks that update it."""
+    """The ``usecols`` columns of the file; with a progress bar, read in blocks that update it."""
     from touchpoint._lib.progress import progress_bar, progress_enabled
 
     if not progress_enabled(progress) or engine == "polars":
-        return _read_with_engine(path, delimiter, engine)
-    _check_engine(engine)
-    _check_path(path)
+        return _read_with_engine(path, delimiter, engine, usecols)
     blocks = _raw_blocks(path, delimiter, engine, 100_000)
-    header: list[str] = next(blocks)
+    next(blocks)  # the header
     parts: list[dict[str, np.ndarray[Any, Any]]] = []
     with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
         for block in blocks:
             parts.append(block)
             bar.update(len(next(iter(block.values()))) if block else 0)
     if not parts:
-        return {name: np.empty(0, dtype=object) for name in header}
-    return {name: np.concatenate([b[name] for b in parts]) for name in header}
+        return {name: np.empty(0, dtype=object) for name in usecols}
+    return {name: np.concatenate([b[name] for b in parts]) for name in usecols}
 
 
 def _parse_time_format(values: np.ndarray[Any, Any], fmt: str) -> np.ndarray[Any, Any]:
@@ -250,6 +277,7 @@ def _log_of(
     duplicates: Duplicates = "keep",
     start: int,
     time_format: str | None = None,
+    lines: FileLines,
 ) -> EventLog:
     """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
     extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
@@ -268,14 +296,13 @@ def _log_of(
         outcome_level=outcome_level,
         duplicates=duplicates,
         columns=names,
-        row_label=lambda i: f"row {start + i} (file line {start + i + 2})",
+        row_label=lambda i: f"row {start + i} (file line {lines.line_of(start + i)})",
     )
 
 
 def _check_engine(engine: Engine) -> None:
     if engine not in ("auto", "python", "pyarrow", "polars"):
-        msg = f"'engine' must be 'auto', 'python', 'pyarrow' or 'polars' (got {engine!r})."
-        raise ValidationError(msg)
+        raise ck.error("engine", "'auto', 'python', 'pyarrow' or 'polars'", engine)
 
 
 def _engine_module(engine: Engine, name: str, module: str) -> Any:
@@ -291,13 +318,36 @@ def _engine_module(engine: Engine, name: str, module: str) -> Any:
 
 
 def _check_file_columns(
-    path: str | os.PathLike[str], names: dict[str, str], columns: Iterable[str]
+    path: str | os.PathLike[str],
+    names: dict[str, str],
+    columns: Iterable[str],
+    delimiter: str = ",",
 ) -> None:
+    """The header names every requested column exactly once (else say what is wrong)."""
     have = list(columns)
+    if not have:
+        msg = f"{os.fspath(path)!r} is empty: expected a header row."
+        raise ValidationError(msg)
     missing = [c for c in names.values() if c not in have]
     if missing:
-        msg = f"{os.fspath(path)!r}: unknown column {missing[0]!r}; the file has columns {have}."
+        hint = ""
+        if len(have) == 1 and delimiter == ",":
+            other = next((d for d in (";", "\t", "|") if d in have[0]), None)
+            if other is not None:
+                hint = f" (pass delimiter={other!r}: the header looks {other!r}-separated)"
+        msg = (
+            f"{os.fspath(path)!r}: unknown column {missing[0]!r}; the file has columns "
+            f"{have}{hint}."
+        )
         raise ValidationError(msg)
+    for c in dict.fromkeys(names.values()):
+        where = [i + 1 for i, h in enumerate(have) if h == c]
+        if len(where) > 1:
+            msg = (
+                f"{os.fspath(path)!r}: column {c!r} appears {len(where)} times in the header "
+                f"(fields {', '.join(map(str, where))}); rename the duplicates."
+            )
+            raise ValidationError(msg)
 
 
 def _read_csv_chunks(
@@ -320,12 +370,15 @@ def _read_csv_chunks(
 
     _check_engine(engine)
     _check_path(path)
+    _check_file_columns(path, names, _read_header(path, delimiter), delimiter)
     blocks = _raw_blocks(path, delimiter, engine, chunksize)
-    header = next(blocks)
-    _check_file_columns(path, names, header)
+    next(blocks)  # the header
     roles = list(names.items())
+    lines = FileLines(path, delimiter)
+    seen = _SeenJourneys(names["journey"])
 
     def build(cols: dict[str, np.ndarray[Any, Any]], start: int) -> EventLog:
+        seen.add(cols[names["journey"]], start, lines)
         return _log_of(
             cols,
             names,
@@ -336,6 +389,7 @@ def _read_csv_chunks(
             duplicates=duplicates,
             start=start,
             time_format=time_format,
+            lines=lines,
         )
 
     def gen() -> Iterator[EventLog]:
@@ -359,6 +413,54 @@ def _read_csv_chunks(
                 yield build(carry, start)
 
     return gen()
+
+
+class _SeenJourneys:
+    """Refuses a chunked file that is not grouped by journey (a journey in two runs).
+
+    Within a piece the runs of each id are counted; across pieces a sorted array
+    of 64-bit hashes of the ids seen so far (8 bytes per journey, merged in
+    doubling levels) finds an id that comes back.
+    """
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.levels: list[np.ndarray[Any, Any]] = []
+
+    def add(self, jid: np.ndarray[Any, Any], start: int, lines: FileLines) -> None:
+        if not len(jid):
+            return
+        change = np.ones(len(jid), dtype=bool)
+        change[1:] = jid[1:] != jid[:-1]
+        run_ids = jid[change]
+        run_rows = np.flatnonzero(change)
+        hashes = np.fromiter(
+            (hash(x) for x in run_ids.tolist()), dtype=np.int64, count=len(run_ids)
+        )
+        order = np.argsort(hashes, kind="stable")
+        srt = hashes[order]
+        again = np.flatnonzero(srt[1:] == srt[:-1])
+        if len(again):  # a later run of an id already seen in this piece
+            later = int(max(order[again[0]], order[again[0] + 1]))
+            self._fail(run_ids[later], start + int(run_rows[later]), lines)
+        for level in self.levels:
+            pos = np.searchsorted(level, srt)
+            hit = (pos < len(level)) & (level[np.minimum(pos, len(level) - 1)] == srt)
+            if hit.any():
+                i = int(order[np.flatnonzero(hit)[0]])
+                self._fail(run_ids[i], start + int(run_rows[i]), lines)
+        self.levels.append(srt)
+        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
+            top = self.levels.pop()
+            self.levels[-1] = np.sort(np.concatenate([self.levels[-1], top]))
+
+    def _fail(self, jid: Any, row: int, lines: FileLines) -> None:
+        msg = (
+            f"column {self.column!r}, row {row} (file line {lines.line_of(row)}): journey "
+            f"{jid!r} reappears after other journeys; reading in chunks needs a file grouped "
+            "by journey (sort it by journey, or read it without chunksize)."
+        )
+        raise ValidationError(msg)
 
 
 def _tail_start(jid: np.ndarray[Any, Any]) -> int:
@@ -400,7 +502,7 @@ def _arrow_blocks(
         except StopIteration:
             break
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise _unreadable(path, exc) from None
+            raise _structure_error(path, delimiter, exc) from None
         pending.append(batch)
         n_pending += batch.num_rows
         while n_pending >= chunksize:
@@ -412,7 +514,13 @@ def _arrow_blocks(
         yield flush(pending)
 
 
-def _arrow_csv(open_: Any, pacsv: Any, path: str | os.PathLike[str], delimiter: str) -> Any:
+def _arrow_csv(
+    open_: Any,
+    pacsv: Any,
+    path: str | os.PathLike[str],
+    delimiter: str,
+    usecols: list[str] | None = None,
+) -> Any:
     """``pacsv.read_csv`` or ``pacsv.open_csv`` (as ``open_``) with every column as text."""
     import pyarrow as pa
 
@@ -422,6 +530,7 @@ def _arrow_csv(open_: Any, pacsv: Any, path: str | os.PathLike[str], delimiter: 
         column_types=dict.fromkeys(header, pa.string()),
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
+        include_columns=usecols,
     )
     try:
         return open_(
@@ -430,32 +539,55 @@ def _arrow_csv(open_: Any, pacsv: Any, path: str | os.PathLike[str], delimiter: 
             convert_options=opts,
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise _unreadable(path, exc) from None
+        raise _structure_error(path, delimiter, exc) from None
 
 
 def _arrow_columns(table: Any) -> dict[str, np.ndarray[Any, Any]]:
     return {
         name: np.asarray(table.column(name).to_numpy(zero_copy_only=False))
-        for name in table.column_names
+        for name in dict.fromkeys(table.column_names)
     }
 
 
 def _read_with_engine(
-    path: str | os.PathLike[str], delimiter: str, engine: Engine
+    path: str | os.PathLike[str], delimiter: str, engine: Engine, usecols: list[str]
 ) -> dict[str, np.ndarray[Any, Any]]:
-    _check_engine(engine)
+    """The ``usecols`` columns of the file as text, read by ``engine``.
+
+    Every engine gives the same columns: a byte order mark is skipped, blank lines
+    are skipped, a short or long row is an error naming its file line.
+    """
     pacsv = _engine_module(engine, "pyarrow", "pyarrow.csv")
     if pacsv is not None:
-        _check_path(path)
-        return _arrow_columns(_arrow_csv(pacsv.read_csv, pacsv, path, delimiter))
+        return _arrow_columns(_arrow_csv(pacsv.read_csv, pacsv, path, delimiter, usecols))
     pl = _engine_module(engine, "polars", "polars")
     if pl is not None:
-        try:
-            df = pl.read_csv(os.fspath(path), separator=delimiter, infer_schema=False)
-        except pl.exceptions.ComputeError as exc:
-            raise _unreadable(path, exc) from None
-        return {name: np.asarray(df[name].fill_null("").to_numpy()) for name in df.columns}
-    return read_table_columns(path, delimiter=delimiter)
+        return _polars_columns(pl, path, delimiter, usecols)
+    cols = read_table_columns(path, delimiter=delimiter)
+    return {c: cols[c] for c in usecols}
+
+
+def _polars_columns(
+    pl: Any, path: str | os.PathLike[str], delimiter: str, usecols: list[str]
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Polars reads empty and missing fields alike (null) and keeps blank lines as rows
+    of nulls; where a null appears, the stdlib parser checks the rows' widths and
+    finds the blank lines, so the result equals the other engines'."""
+    try:
+        df = pl.read_csv(
+            os.fspath(path), separator=delimiter, infer_schema=False, raise_if_empty=True
+        )
+    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        raise _structure_error(path, delimiter, exc) from None
+    header = list(df.columns)
+    if df.height and df.null_count().sum_horizontal().item():
+        blank = blank_records(path, delimiter, len(header))
+        if blank is None or len(blank) != df.height:  # polars saw other records: trust stdlib
+            cols = read_table_columns(path, delimiter=delimiter)
+            return {c: cols[c] for c in usecols}
+        if blank.any():
+            df = df.filter(pl.Series(~blank))
+    return {name: np.asarray(df[name].fill_null("").to_numpy()) for name in usecols}
 
 
 def read_journey(path: str | os.PathLike[str]) -> Journey:
@@ -466,10 +598,19 @@ def read_journey(path: str | os.PathLike[str]) -> Journey:
     """
     from touchpoint.core._journey import Journey
 
+    _check_path(path)
+    if os.path.isdir(path):
+        msg = f"{os.fspath(path)!r} is a directory, not a journey file."
+        raise ValidationError(msg)
     if os.fspath(path).lower().endswith(".graphml"):
         return Journey.from_graphml(path)
-    with open(path, encoding="utf-8") as fh:
-        return Journey.from_json(fh.read())
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        msg = f"{os.fspath(path)!r} is not a UTF-8 JSON journey file: {exc}."
+        raise ValidationError(msg) from None
+    return Journey.from_json(text)
 
 
 # -------------------------------------------------------------------- Parquet

@@ -11,8 +11,9 @@ an :class:`~touchpoint.EventLog`, a fitted Markov model, a funnel, a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +40,24 @@ _UNSTAGED = "(no stage)"
 _EDGE = "#3b5ba5"
 _KEY = "#e07b39"
 _BAR = "#5b7bc0"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _plain_text(func: Callable[P, R]) -> Callable[P, R]:
+    """Draw with matplotlib's mathtext off: a ``$`` in a touchpoint or segment name is
+    printed as is (``"$\\frac{a}{$"`` would otherwise be parsed and fail)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import matplotlib as mpl
+
+        with mpl.rc_context({"text.parse_math": False}):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -202,6 +221,7 @@ def _journey_size(
     )
 
 
+@_plain_text
 def journey_graph(
     journey: Journey | EventLog,
     *,
@@ -412,6 +432,7 @@ def journey_graph(
     return ax
 
 
+@_plain_text
 def transition_heatmap(
     source: Any,
     *,
@@ -640,6 +661,7 @@ def _ci_note(low: NDArray[np.float64] | None, level: float = 0.95) -> str:
     return f" (bars: {100 * level:.0f}% CI)" if low is not None else ""
 
 
+@_plain_text
 def breakdown(
     result: Any,
     *,
@@ -707,6 +729,7 @@ def breakdown(
     return ax
 
 
+@_plain_text
 def funnel_bars(
     funnel: Any,
     *,
@@ -842,6 +865,7 @@ def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, s
     return _table_columns(result), None, "Attribution"
 
 
+@_plain_text
 def attribution_bars(
     result: Any,
     *,
@@ -959,6 +983,7 @@ _CREDIT_AXIS = {
 }
 
 
+@_plain_text
 def figure_svg(ax_or_fig: Any) -> str:
     """The figure as an inline ``<svg>`` string (for HTML reports); closes the figure.
 

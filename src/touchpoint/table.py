@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.columns import as_array
 from touchpoint._lib.compat import warn_deprecated
 from touchpoint._lib.format import format_cell, format_html, format_text
@@ -199,8 +200,7 @@ class Table:
             return pa.table(
                 {k: (v.tolist() if v.dtype == object else v) for k, v in self._columns.items()}
             )
-        msg = f"'backend' must be 'pandas', 'polars' or 'pyarrow' (got {backend!r})."  # type: ignore[unreachable]
-        raise ValidationError(msg)
+        raise ck.error("backend", "'pandas', 'polars' or 'pyarrow'", backend)
 
     def to_text(self, max_rows: int = 30) -> str:
         """A plain-text rendering: numbers right-aligned with separators, a note when cut."""

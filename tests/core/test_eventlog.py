@@ -92,7 +92,9 @@ def test_mixed_numeric_and_datetime_times_are_unparseable():
 
 def test_invalid_outcome():
     recs = [rec("a", "ad", 1.0, o=None), rec("a", "buy", 2.0, o="lots")]
-    with pytest.raises(tp.ValidationError, match="column 'o', row 1: outcome is not a number"):
+    with pytest.raises(
+        tp.ValidationError, match="column 'o', row 1: outcome is not a finite number"
+    ):
         build(recs, outcome="o")
     ok = build([rec("a", "ad", 1.0, o="yes"), rec("a", "buy", 2.0, o="12.5")], outcome="o")
     assert ok.outcome.tolist() == [1.0, 12.5]
@@ -137,7 +139,7 @@ def test_unknown_and_missing_columns():
         tp.EventLog.from_records(GOOD, journey="j", touchpoint="tp", time="when")
     with pytest.raises(tp.ValidationError, match="has 2 values but 'journey' has 3"):
         tp.EventLog.from_arrays([1, 2, 3], ["a", "b", "c"], [1.0, 2.0])
-    with pytest.raises(tp.ValidationError, match="'on_error' must be"):
+    with pytest.raises(tp.ValidationError, match="`on_error` must be"):
         build(GOOD, on_error="ignore")
 
 
@@ -254,7 +256,7 @@ def test_sessionize_splits_on_gaps():
     assert s.extra["customer"].tolist() == ["c", "c", "c", "d"]
     assert s.extra["session"].tolist() == [1, 1, 2, 1]
     assert log.sessionize(gap=np.timedelta64(1, "D")).n_journeys == 2
-    with pytest.raises(tp.ValidationError, match="'gap' must be positive"):
+    with pytest.raises(tp.ValidationError, match="`gap` must be a positive"):
         log.sessionize(gap=0)
 
 

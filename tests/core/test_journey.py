@@ -32,7 +32,7 @@ def small_journey() -> tp.Journey:
 def test_stage_ordering_and_validation():
     assert sorted(CUSTOMER_LIFECYCLE[::-1]) == list(CUSTOMER_LIFECYCLE)
     assert [s.order for s in CUSTOMER_LIFECYCLE] == list(range(7))
-    with pytest.raises(tp.ValidationError, match="'name' must be a non-empty string"):
+    with pytest.raises(tp.ValidationError, match="`name` must be a non-empty string"):
         tp.Stage("", 1)
     assert set(LIFECYCLE_TO_PURCHASE_PHASE.values()) == {s.name for s in PURCHASE_PHASES}
 
@@ -42,7 +42,7 @@ def test_touchpoint_fields_hash_and_validation():
     assert t.stage == "purchase"
     assert hash(t) == hash(tp.Touchpoint("checkout", stage="purchase", channel="web"))
     assert {t: 1}[tp.Touchpoint("checkout", stage="purchase", channel="web")] == 1
-    with pytest.raises(tp.ValidationError, match="'kind' must be one of"):
+    with pytest.raises(tp.ValidationError, match="`kind` must be one of"):
         tp.Touchpoint("x", kind="virtual")
     with pytest.raises(TypeError):
         t.attributes["a"] = 1  # type: ignore[index]

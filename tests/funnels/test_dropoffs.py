@@ -63,7 +63,7 @@ def test_exact_test_matches_scipy_fisher():
             b, n2 = row["baseline_reached"], row["baseline_entered"]
             _, p = stats.fisher_exact([[a, n1 - a], [b, n2 - b]], alternative=alt)
             assert row["pvalue"] == pytest.approx(p)
-    with pytest.raises(tp.ValidationError, match="'test'"):
+    with pytest.raises(tp.ValidationError, match="`test`"):
         tp.detect_dropoffs(log, ["0", "1"], period=WEEK, test="t")  # type: ignore[arg-type]
 
 
@@ -246,7 +246,7 @@ def test_detect_dropoffs_timedelta_period_on_datetimes():
 
 def test_detect_dropoffs_errors():
     log = simulate(np.random.default_rng(0), weeks=2, n=50)
-    with pytest.raises(tp.ValidationError, match="'baseline'"):
+    with pytest.raises(tp.ValidationError, match="`baseline`"):
         tp.detect_dropoffs(log, ["0", "1"], baseline="yesterday")  # type: ignore[arg-type]
     with pytest.raises(tp.ValidationError, match="give 'by'"):
         tp.detect_dropoffs(log, ["0", "1"], period=None)
@@ -254,7 +254,7 @@ def test_detect_dropoffs_errors():
         tp.detect_dropoffs(log, ["0", "1"], by="device", period=None, baseline="past")
     with pytest.raises(tp.ValidationError, match="datetime"):
         tp.detect_dropoffs(log, ["0", "1"], period="week")
-    with pytest.raises(tp.ValidationError, match="'alpha'"):
+    with pytest.raises(tp.ValidationError, match="`alpha`"):
         tp.detect_dropoffs(log, ["0", "1"], period=WEEK, alpha=2)
 
 

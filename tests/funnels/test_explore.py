@@ -124,9 +124,9 @@ def test_explore_errors_and_sets():
     log = make_log(PATHS)
     with pytest.raises(tp.UnknownTouchpointError):
         tp.next_steps(log, after="zz")
-    with pytest.raises(tp.ValidationError, match="'depth'"):
+    with pytest.raises(tp.ValidationError, match="`depth`"):
         tp.next_steps(log, after="a", depth=0)
-    with pytest.raises(tp.ValidationError, match="'occurrence'"):
+    with pytest.raises(tp.ValidationError, match="`occurrence`"):
         tp.next_steps(log, after="a", occurrence="middle")  # type: ignore[arg-type]
     t = tp.next_steps(log, after={"b", "c"}, depth=1)
     assert t["count"].sum() == 5  # journeys with b or c

@@ -257,7 +257,7 @@ def _encoded(values: Any) -> Encoded | None:
 
 def _narrow(arr: NDArray[Any]) -> NDArray[Any]:
     """Give an object array of plain ints/floats a numeric dtype."""
-    if arr.dtype != object or arr.size == 0:
+    if arr.dtype != object or arr.size == 0 or arr.ndim != 1:
         return arr
     first = arr[0]
     if isinstance(first, bool | np.bool_):
@@ -775,10 +775,21 @@ def parse_outcome(values: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Parse an outcome column (conversion flag or value) into float64.
 
     Missing and empty values become NaN (no outcome on that event); booleans
-    and ``true``/``false``/``yes``/``no`` become 1/0. Returns (values, bad mask).
+    and ``true``/``false``/``yes``/``no`` become 1/0. Infinite values (``inf``,
+    ``1e400``, which overflows) are invalid: a total value must stay finite.
+    Returns (values, bad mask).
     """
     if isinstance(values, Encoded):
         values = values.to_numpy()
+    out, bad = _parse_outcome(values)
+    inf = np.isinf(out)
+    if inf.any():
+        out = np.where(inf, np.nan, out)
+        bad = bad | inf
+    return out, bad
+
+
+def _parse_outcome(values: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     n = len(values)
     kind = values.dtype.kind
     if kind in "biuf":

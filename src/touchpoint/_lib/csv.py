@@ -20,6 +20,8 @@ import numpy as np
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
+    "FileLines",
+    "blank_records",
     "check_path",
     "columns_of",
     "open_text",
@@ -27,15 +29,17 @@ __all__ = [
     "python_blocks",
     "read_header",
     "read_table_columns",
+    "structure_error",
     "unreadable",
 ]
 
 
 def open_text(path: str | os.PathLike[str]) -> IO[str]:
+    """The file as text; a UTF-8 byte order mark (Excel's "CSV UTF-8") is skipped."""
     p = os.fspath(path)
     if p.endswith(".gz"):
-        return _io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", newline="")
-    return open(p, encoding="utf-8", newline="")  # returned to caller
+        return _io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8-sig", newline="")
+    return open(p, encoding="utf-8-sig", newline="")  # returned to caller
 
 
 def read_table_columns(
@@ -63,7 +67,7 @@ def check_path(path: str | os.PathLike[str]) -> None:
 
 
 def read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
-    """The header row (empty list for an empty file)."""
+    """The header row (empty list for an empty file; a byte order mark is skipped)."""
     try:
         with open_text(path) as fh:
             return next(csv.reader(fh, delimiter=delimiter), [])
@@ -84,13 +88,15 @@ def python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) 
         yield header
         width = len(header)
         rows: list[list[str]] = []
+        end = reader.line_num
         try:
-            for line_no, row in enumerate(reader, start=2):
+            for row in reader:
+                begin, end = end + 1, reader.line_num
                 if len(row) != width:
                     if not row:  # blank line
                         continue
                     msg = (
-                        f"{os.fspath(path)!r}, line {line_no}: expected {width} fields "
+                        f"{os.fspath(path)!r}, line {begin}: expected {width} fields "
                         f"(header {header}), got {len(row)}: {row!r}."
                     )
                     raise ValidationError(msg)
@@ -104,9 +110,27 @@ def python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) 
             yield columns_of(header, rows)
 
 
+def structure_error(
+    path: str | os.PathLike[str], delimiter: str, exc: Exception
+) -> ValidationError:
+    """The error for a file another engine could not parse, in the stdlib parser's words.
+
+    Every engine then names the same file line for a short or long row; when the
+    stdlib parser finds nothing wrong, the engine's own message is kept.
+    """
+    try:
+        for _ in python_blocks(path, delimiter, 1 << 16):
+            pass
+    except ValidationError as err:
+        return err
+    return unreadable(path, exc)
+
+
 def columns_of(header: list[str], rows: list[list[str]]) -> dict[str, np.ndarray[Any, Any]]:
     out: dict[str, np.ndarray[Any, Any]] = {}
     for i, name in enumerate(header):
+        if name in out:  # a repeated header name: the first column wins, as in pyarrow/polars
+            continue
         col = np.empty(len(rows), dtype=object)
         col[:] = [r[i] for r in rows]
         out[name] = col
@@ -140,3 +164,69 @@ def parse_numbers(values: Any, name: str, *, where: str = "") -> Any:
             msg = f"{where}column {name!r}, row {i} (file line {i + 2}): not a number {v!r}."
             raise ValidationError(msg) from None
     return out
+
+
+class FileLines:
+    """The file line where each data row starts, found only when a message needs it.
+
+    Blank lines and quoted fields spanning several lines make row ``i`` start
+    elsewhere than line ``i + 2``; the file is scanned (once, up to the row asked
+    for) with the standard library's parser, which every engine agrees with.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], delimiter: str) -> None:
+        self.path, self.delimiter = path, delimiter
+        self.starts: list[int] | None = None
+
+    def line_of(self, row: int) -> int:
+        if self.starts is None or (row >= len(self.starts) and self._more):
+            self._scan(row)
+        starts = self.starts or []
+        return starts[row] if row < len(starts) else row + 2
+
+    _more = True
+
+    def _scan(self, row: int) -> None:
+        starts: list[int] = []
+        with open_text(self.path) as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter)
+            try:
+                next(reader)
+                end = reader.line_num
+                for rec in reader:
+                    begin, end = end + 1, reader.line_num
+                    if rec:
+                        starts.append(begin)
+                        if len(starts) > row + 1024:  # enough for this message and a few more
+                            break
+                else:
+                    self._more = False
+            except (StopIteration, UnicodeDecodeError, csv.Error):
+                self._more = False
+        self.starts = starts
+
+
+def blank_records(
+    path: str | os.PathLike[str], delimiter: str, width: int
+) -> np.ndarray[Any, Any] | None:
+    """Per record after the header, whether it is a blank line; raises on a short/long row."""
+    blank: list[bool] = []
+    with open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = next(reader)
+            end = reader.line_num
+            for row in reader:
+                begin, end = end + 1, reader.line_num
+                if len(row) != width and row:
+                    msg = (
+                        f"{os.fspath(path)!r}, line {begin}: expected {width} fields "
+                        f"(header {header}), got {len(row)}: {row!r}."
+                    )
+                    raise ValidationError(msg)
+                blank.append(not row)
+        except StopIteration:
+            return None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise unreadable(path, exc) from None
+    return np.array(blank, dtype=bool)

@@ -11,7 +11,64 @@ from numpy.typing import NDArray
 from touchpoint._lib.columns import Encoded, as_array, as_column
 from touchpoint.exceptions import ValidationError
 
-__all__ = ["column_roles"]
+__all__ = ["MISSING", "PATH_SEPARATOR", "column_roles", "format_path", "segment_values"]
+
+#: How a path prints: touchpoints joined by this.
+PATH_SEPARATOR = " > "
+
+
+def format_path(path: Iterable[object]) -> str:
+    """A path as text, ``"ad > site > buy"``; a name containing the separator is
+    quoted (``"'x > y' > buy"``), so two different paths never print the same.
+
+    Examples
+    --------
+    >>> format_path(["x > y"]), format_path(["x", "y"])
+    ("'x > y'", 'x > y')
+    """
+    return PATH_SEPARATOR.join(
+        repr(n) if PATH_SEPARATOR.strip() in str(n) else str(n) for n in path
+    )
+
+
+#: The group of rows whose segment (``by=``) value is missing: counted, never dropped.
+MISSING = "(missing)"
+
+
+def segment_values(values: NDArray[Any]) -> NDArray[Any]:
+    """``values`` with every missing value (None, NaN, NaT, pandas NA) replaced by ``MISSING``.
+
+    Segment analyses (``split``, ``funnel(by=)``, ``breakdown``, ``detect_dropoffs``)
+    group on the result, so rows without a segment form a counted ``"(missing)"``
+    group instead of vanishing (NaN never equals itself).
+    """
+    arr = np.asarray(values)
+    kind = arr.dtype.kind
+    if kind == "f":
+        miss = np.isnan(arr)
+    elif kind in "mM":
+        miss = np.isnat(arr)
+    elif kind == "O":
+        try:
+            miss = np.asarray((arr == None) | (arr != arr), dtype=bool)  # noqa: E711, PLR0124
+        except (TypeError, ValueError):  # pandas NA refuses to be a bool
+            miss = np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=len(arr))
+    else:
+        return arr
+    if not miss.any():
+        return arr
+    out = arr.astype(object)
+    out[miss] = MISSING
+    return out
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None or type(v).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(v != v)  # noqa: PLR0124 - NaN is the one value unequal to itself
+    except (TypeError, ValueError):
+        return False
 
 
 def column_roles(
@@ -21,7 +78,39 @@ def column_roles(
     names = {"journey": journey, "touchpoint": touchpoint, "time": time}
     if outcome is not None:
         names["outcome"] = outcome
-    return names | {e: e for e in extra}
+    extras = [extra] if isinstance(extra, str) else list(extra)
+    check_extra_names(extras, names)
+    return names | {e: e for e in extras}
+
+
+def check_extra_names(extra: Iterable[str], roles: Mapping[str, str]) -> None:
+    """Refuse extra columns that would replace a role (journey, touchpoint, time, outcome).
+
+    An extra named ``"time"`` would otherwise overwrite the time role, and an extra
+    that is the journey column itself would merge users; both are refused, as are
+    extras listed twice.
+    """
+    from touchpoint._lib.checks import fail
+
+    seen: set[str] = set()
+    role_columns = {c: r for r, c in roles.items()}
+    for e in extra:
+        if not isinstance(e, str) or not e:
+            fail("extra", "column names (non-empty strings)", e)
+        if e in _ROLES or e in role_columns:
+            what = role_columns.get(e, e)
+            fail(
+                "extra",
+                f"columns other than the role columns (journey, touchpoint, time, outcome); "
+                f"{e!r} is the {what} {'column' if e in role_columns else 'role'}",
+                e,
+            )
+        if e in seen:
+            fail("extra", "distinct column names", e)
+        seen.add(e)
+
+
+_ROLES = ("journey", "touchpoint", "time", "outcome")
 
 
 def _check_columns(

@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
@@ -82,11 +83,9 @@ class ConfidenceInterval:
 
 def check_confidence(confidence_level: float) -> float:
     """Validate a confidence level in (0, 1)."""
-    c = float(confidence_level)
-    if not 0.0 < c < 1.0:
-        msg = f"`confidence_level` must be strictly between 0 and 1 (got {confidence_level!r})."
-        raise ValidationError(msg)
-    return c
+    from touchpoint._lib.checks import number
+
+    return number("confidence_level", confidence_level, low=0.0, high=1.0, closed="neither")
 
 
 def normal_quantile(p: float | NDArray[np.float64]) -> Any:
@@ -194,8 +193,7 @@ def proportion_ci(
                 lo = np.where(k > 0, betaincinv(k, m - k + 1, alpha / 2), 0.0)
                 hi = np.where(k < m, betaincinv(k + 1, m - k, 1 - alpha / 2), 1.0)
         else:
-            msg = f"`method` must be one of {PROPORTION_METHODS} (got {method!r})."
-            raise ValidationError(msg)
+            raise ck.error("method", f"one of {PROPORTION_METHODS}", method)
         lo = np.where(m > 0, np.clip(lo, 0.0, 1.0), np.nan)
         hi = np.where(m > 0, np.clip(hi, 0.0, 1.0), np.nan)
     return lo.astype(np.float64), hi.astype(np.float64)

@@ -37,30 +37,22 @@ __all__ = [
 
 
 def duration(value: Any, name: str) -> float | None:
-    """A window or period in the analysis time unit (seconds for datetime logs)."""
-    if value is None:
-        return None
-    if isinstance(value, _dt.timedelta):
-        out = value.total_seconds()
-    elif isinstance(value, np.timedelta64):
-        out = float(value / np.timedelta64(1, "s"))
-    elif isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
-        out = float(value)
-    else:
-        msg = f"'{name}' must be a timedelta or a number of seconds (got {value!r})."
-        raise ValidationError(msg)
-    if not out > 0:
-        msg = f"'{name}' must be positive (got {value!r})."
-        raise ValidationError(msg)
-    return out
+    """A window or period in the analysis time unit (seconds for datetime logs).
+
+    None stays None; anything else must be a positive, finite timedelta or number
+    of seconds (checked by :func:`touchpoint._lib.checks.duration`).
+    """
+    from touchpoint._lib.checks import duration as checked
+
+    return checked(name, value, allow_none=True)
 
 
 def required_duration(value: Any, name: str) -> float:
     """Like :func:`duration`, but ``None`` is refused too."""
-    out = duration(value, name)
-    if out is None:
-        msg = f"'{name}' must be a timedelta or a number of seconds (got None)."
-        raise ValidationError(msg)
+    from touchpoint._lib.checks import duration as checked
+
+    out = checked(name, value)
+    assert out is not None
     return out
 
 
@@ -120,8 +112,7 @@ def check_tz(tz: object) -> str:
     if tz is None or tz == UTC:
         return UTC
     if not isinstance(tz, str):
-        msg = f"`tz` must be a time-zone name such as 'UTC' or 'Europe/Berlin' (got {tz!r})."
-        raise ValidationError(msg)
+        raise _tz_error(tz)
     _zone(tz)
     return tz
 
@@ -132,8 +123,13 @@ def _zone(tz: str) -> _dt.tzinfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        msg = f"`tz` must be a time-zone name such as 'UTC' or 'Europe/Berlin' (got {tz!r})."
-        raise ValidationError(msg) from exc
+        raise _tz_error(tz) from exc
+
+
+def _tz_error(tz: object) -> ValidationError:
+    from touchpoint._lib.checks import error
+
+    return error("tz", "a time-zone name such as 'UTC' or 'Europe/Berlin'", tz)
 
 
 def _offsets(starts_ns: NDArray[np.int64], zone: _dt.tzinfo) -> NDArray[np.int64]:

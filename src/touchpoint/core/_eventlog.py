@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.columns import (
     Coded,
     IdCollisionError,
@@ -229,14 +230,11 @@ class EventLog:
         [('ad',), ('ad', 'buy')]
         """
         if on_error not in ("raise", "drop"):
-            msg = f"'on_error' must be 'raise' or 'drop' (got {on_error!r})."
-            raise ValidationError(msg)
+            raise ck.error("on_error", "'raise' or 'drop'", on_error)
         if outcome_level not in OUTCOME_LEVELS:
-            msg = f"'outcome_level' must be 'event' or 'journey' (got {outcome_level!r})."
-            raise ValidationError(msg)
+            raise ck.error("outcome_level", "'event' or 'journey'", outcome_level)
         if duplicates not in DUPLICATES:
-            msg = f"'duplicates' must be 'keep', 'drop' or 'raise' (got {duplicates!r})."
-            raise ValidationError(msg)
+            raise ck.error("duplicates", "'keep', 'drop' or 'raise'", duplicates)
         conversions = (conversions,) if isinstance(conversions, str) else tuple(conversions)
         cols = dict(columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"})
         if outcome is not None:
@@ -250,6 +248,9 @@ class EventLog:
         arrays["time"] = as_array(time)
         if outcome is not None:
             arrays["outcome"] = as_array(outcome)
+        from touchpoint._lib.frames import check_extra_names
+
+        check_extra_names(list(extra or {}), {r: c for r, c in cols.items() if r in arrays})
         extra_arrays = {k: as_array(v) for k, v in (extra or {}).items()}
         n = len(arrays["journey"])
         for role, arr in [*arrays.items(), *extra_arrays.items()]:
@@ -713,8 +714,14 @@ class EventLog:
         return self.select(journeys[self.journey])
 
     def split(self, by: str) -> dict[Any, EventLog]:
-        """One log per value of a per-journey column (the value at the first event)."""
-        values = self.journey_column(by)
+        """One log per value of a per-journey column (the value at the first event).
+
+        Journeys whose value is missing (None, NaN) form the ``"(missing)"`` group,
+        so the parts always add up to the whole log.
+        """
+        from touchpoint._lib.frames import segment_values
+
+        values = segment_values(self.journey_column(by))
         return {v: self.select_journeys(values == v) for v in _unique_in_order(values)}
 
     def sessionize(self, gap: Any) -> EventLog:
@@ -781,8 +788,7 @@ class EventLog:
     def iter_chunks(self, journeys: int) -> Iterator[EventLog]:
         """Yield logs of at most ``journeys`` whole journeys each."""
         if journeys < 1:
-            msg = f"'journeys' must be a positive integer (got {journeys!r})."
-            raise ValidationError(msg)
+            raise ck.error("journeys", "a positive integer", journeys)
         for start in range(0, self.n_journeys, journeys):
             stop = min(start + journeys, self.n_journeys)
             mask = np.zeros(self.n_journeys, dtype=bool)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import html
 import json
+import math
+import numbers
 import os
 import types
 import warnings
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 import networkx as nx
 
+from touchpoint._lib import checks as ck
 from touchpoint.exceptions import (
     UnknownStageError,
     UnknownTouchpointError,
@@ -38,14 +41,12 @@ _JSON_FORMAT = "touchpoint.journey/1"
 
 def _non_empty_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        msg = f"'{attribute.name}' must be a non-empty string (got {value!r})."
-        raise ValidationError(msg)
+        raise ck.error(attribute.name, "a non-empty string", value)
 
 
 def _optional_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        msg = f"'{attribute.name}' must be None or a non-empty string (got {value!r})."
-        raise ValidationError(msg)
+        raise ck.error(attribute.name, "None or a non-empty string", value)
 
 
 @attrs.frozen(order=False)
@@ -110,8 +111,7 @@ def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 def _kind_validator(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value not in _KINDS:
-        msg = f"'{attribute.name}' must be one of {_KINDS} (got {value!r})."
-        raise ValidationError(msg)
+        raise ck.error(attribute.name, f"one of {_KINDS}", value)
 
 
 @attrs.frozen(eq=True)
@@ -416,9 +416,15 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
         """
         self._require(a, "add_transition()")
         self._require(b, "add_transition()")
-        if int(count) != count or count < 0:
-            msg = f"'count' must be a non-negative integer (got {count!r})."
-            raise ValidationError(msg)
+        c: object = count  # checked at run time whatever the annotation says
+        if (
+            isinstance(c, bool)
+            or not isinstance(c, numbers.Real)
+            or not math.isfinite(c)
+            or not float(c).is_integer()
+            or c < 0
+        ):
+            raise ck.error("count", "a non-negative integer", count)
         old = _count(self.edges[a, b]) if self.has_edge(a, b) else 0
         self.add_edge(a, b, count=old + int(count), probability=0.0)
         self._renormalise(a)
@@ -471,13 +477,22 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
         return float(p)
 
     def paths(
-        self, source: str | None = None, target: str | None = None, cutoff: int | None = None
+        self,
+        source: str | None = None,
+        target: str | None = None,
+        cutoff: int | None = None,
+        *,
+        max_paths: int = 10_000,
     ) -> list[tuple[str, ...]]:
         """Simple paths through the designed journey.
 
         Without ``source`` the paths start at every touchpoint without incoming
         transitions; without ``target`` they end at every touchpoint without
         outgoing transitions. ``cutoff`` limits the number of transitions.
+        The number of simple paths grows factorially with the number of
+        connected touchpoints (a fully connected journey of 11 has almost a
+        million between two of them), so at most ``max_paths`` are listed: more
+        is an error saying to pass ``cutoff`` or raise ``max_paths``.
 
         Examples
         --------
@@ -491,9 +506,21 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
         targets = [target] if target is not None else [n for n in self if self.out_degree(n) == 0]
         for n in sources + targets:
             self._require(n, "paths()")
+        if cutoff is not None:
+            ck.integer("cutoff", cutoff, low=0)
+        ck.integer("max_paths", max_paths, low=1)
         out: list[tuple[str, ...]] = []
         for s in sources:
-            out.extend(tuple(p) for p in nx.all_simple_paths(self, s, targets, cutoff=cutoff))
+            for p in nx.all_simple_paths(self, s, targets, cutoff=cutoff):
+                out.append(tuple(p))
+                if len(out) > max_paths:
+                    msg = (
+                        f"the journey has more than {max_paths} simple paths "
+                        f"{'from ' + repr(s) if source is not None else ''}"
+                        f"{' to ' + repr(target) if target is not None else ''}; pass "
+                        "cutoff= (the most transitions per path) or a larger max_paths=."
+                    )
+                    raise ValidationError(msg)
             if s in targets:
                 out.append((s,))
         return sorted(set(out))
@@ -714,58 +741,93 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Journey:
         """Inverse of :meth:`to_dict`; validates every field, executes nothing."""
-        if not isinstance(data, Mapping) or data.get("format") != _JSON_FORMAT:
-            got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+        obj: object = data  # checked at run time whatever the annotation says
+        if not isinstance(obj, Mapping):
+            msg = (
+                "not a touchpoint journey document: expected a JSON object with "
+                f"'format': {_JSON_FORMAT!r} (got {type(data).__name__})."
+            )
+            raise ValidationError(msg)
+        if data.get("format") != _JSON_FORMAT:
+            got = data.get("format")
             msg = f"not a touchpoint journey document: 'format' must be {_JSON_FORMAT!r} (got {got!r})."
             raise ValidationError(msg)
+        where = "the document"
         try:
-            stages = [
-                Stage(s["name"], s.get("order", i), description=s.get("description", ""))
-                for i, s in enumerate(data.get("stages", []))
-            ]
-            tps = [
-                Touchpoint(
-                    t["name"],
-                    stage=t.get("stage"),
-                    channel=t.get("channel"),
-                    kind=t.get("kind", "digital"),
-                    key=t.get("key", False),
-                    attributes=t.get("attributes") or {},
+            for key in ("stages", "touchpoints", "transitions"):
+                if not isinstance(data.get(key, []), list):
+                    where = f"{key!r}"
+                    raise ck.error(key, "a list", data.get(key))
+            stages = []
+            for i, st in enumerate(data.get("stages", [])):
+                where = f"stages[{i}]"
+                order = st.get("order", i)
+                if isinstance(order, bool) or not isinstance(order, int):
+                    raise ck.error("order", "an integer", order)
+                stages.append(Stage(st["name"], order, description=st.get("description", "")))
+            tps = []
+            for i, t in enumerate(data.get("touchpoints", [])):
+                where = f"touchpoints[{i}]"
+                tps.append(
+                    Touchpoint(
+                        t["name"],
+                        stage=t.get("stage"),
+                        channel=t.get("channel"),
+                        kind=t.get("kind", "digital"),
+                        key=t.get("key", False),
+                        attributes=t.get("attributes") or {},
+                    )
                 )
-                for t in data.get("touchpoints", [])
-            ]
+            where = "the document"
             j = cls(stages=stages, touchpoints=tps, name=str(data.get("name", "")))
             j.graph.update(dict(data.get("data") or {}))
-            for t in data.get("touchpoints", []):
+            for i, t in enumerate(data.get("touchpoints", [])):
+                where = f"touchpoints[{i}]"
                 j.nodes[t["name"]].update(dict(t.get("data") or {}))
             given: list[tuple[str, str, float]] = []
-            for e in data.get("transitions", []):
+            for i, e in enumerate(data.get("transitions", [])):
+                where = f"transitions[{i}]"
                 j.add_transition(e["source"], e["target"], count=e.get("count", 1))
                 j.edges[e["source"], e["target"]].update(dict(e.get("data") or {}))
                 if e.get("probability") is not None:
-                    given.append((e["source"], e["target"], float(e["probability"])))
+                    p = float(e["probability"])
+                    if not 0.0 <= p <= 1.0:
+                        raise ck.error("probability", "a number in [0, 1]", e["probability"])
+                    given.append((e["source"], e["target"], p))
             for a, b, p in given:  # as written (a subgraph keeps the whole journey's shares)
                 j.edges[a, b]["probability"] = p
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, UnknownTouchpointError | ValidationError):
-                raise
-            msg = f"malformed journey document: {exc!r}."
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            text = (
+                str(exc) if isinstance(exc, UnknownTouchpointError | ValidationError) else repr(exc)
+            )
+            msg = f"malformed journey document, {where}: {text}".rstrip(".") + "."
+            if isinstance(exc, UnknownTouchpointError):
+                raise UnknownTouchpointError(msg) from exc
             raise ValidationError(msg) from exc
         return j
 
     @classmethod
-    def from_json(cls, text_or_path: str) -> Journey:
-        """Load a journey from a JSON string or file path (plain JSON only)."""
-        text = text_or_path
-        if not text_or_path.lstrip().startswith("{"):
-            with open(text_or_path, encoding="utf-8") as fh:
-                text = fh.read()
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            msg = f"journey JSON is not valid JSON: {exc}."
-            raise ValidationError(msg) from exc
-        return cls.from_dict(data)
+    def from_json(cls, text_or_path: str | os.PathLike[str]) -> Journey:
+        """Load a journey from JSON text, or from a file given as a path object.
+
+        A ``str`` is always the JSON text itself and is never opened as a file,
+        so content is never taken for a path; read a file with
+        :func:`touchpoint.read_journey` or pass a :class:`pathlib.Path`. Only plain
+        JSON is read: ``NaN``/``Infinity``, nesting deeper than Python can parse
+        and malformed fields are a :class:`~touchpoint.ValidationError`.
+        """
+        if isinstance(text_or_path, os.PathLike):
+            try:
+                with open(text_or_path, encoding="utf-8") as fh:
+                    text = fh.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                msg = f"cannot read journey file {os.fspath(text_or_path)!r}: {exc}."
+                raise ValidationError(msg) from exc
+        elif isinstance(text_or_path, str):
+            text = text_or_path
+        else:
+            raise ck.error("text_or_path", "JSON text (a str) or a path object", text_or_path)
+        return cls.from_dict(_load_json(text))
 
     def to_graphml(self, path: str | os.PathLike[str]) -> None:
         """Write the journey as GraphML; :meth:`from_graphml` reads it back whole.
@@ -873,3 +935,21 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
             "<table><thead><tr><th>touchpoint</th><th>stage</th><th>channel</th><th>kind</th>"
             f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )
+
+
+def _refuse_constant(name: str) -> float:
+    msg = f"journey JSON is not plain JSON: {name} is not a number there."
+    raise ValidationError(msg)
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads`` that refuses NaN/Infinity and reports too-deep nesting as invalid."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        hint = ""
+        if not text.lstrip().startswith(("{", "[")):
+            hint = " (a str is JSON text; to read a file use tp.read_journey(path))"
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        msg = f"journey JSON is not valid JSON: {why}{hint}."
+        raise ValidationError(msg) from None

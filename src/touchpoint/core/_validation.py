@@ -47,7 +47,7 @@ class ValidationIssue:
             "out_of_range_time": (
                 "timestamp outside 1677-09-21..2262-04-11, the range of int64 nanoseconds"
             ),
-            "invalid_outcome": "outcome is not a number or boolean",
+            "invalid_outcome": "outcome is not a finite number or boolean",
             "unknown_touchpoint": "touchpoint not in the journey design",
             "duplicate": "duplicate of an earlier row",
         }[self.kind]

@@ -7,6 +7,7 @@ seed (``make data`` regenerates them) and shipped gzip-compressed. See
 
 from __future__ import annotations
 
+import pathlib
 from typing import NamedTuple
 
 from touchpoint._lib.compat import warn_deprecated
@@ -69,7 +70,7 @@ def load_sample() -> SampleData:
     >>> log.n_journeys > 10_000, len(design.stages)
     (True, 7)
     """
-    journey = Journey.from_json(sample_path("journey.json"))
+    journey = Journey.from_json(pathlib.Path(sample_path("journey.json")))
     events = read_csv(
         sample_path("events.csv.gz"),
         journey="customer_id",

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.stats import two_proportion_z
 from touchpoint._lib.time import (
     CALENDAR_PERIODS,
@@ -26,6 +27,24 @@ __all__ = ["binomial_changepoint"]
 Alternative = Literal["less", "two-sided", "greater"]
 _ALTERNATIVES = ("less", "two-sided", "greater")
 _Floats = NDArray[np.float64]
+
+#: At most this many periods per drop-off analysis (the change-point scan costs the
+#: square of the number of periods); a finer ``period`` is refused, saying so.
+MAX_PERIODS = 2000
+#: Elements per block of the change-point scan (bounds its memory to a few MiB per array).
+_SCAN_BLOCK = 1 << 20
+
+
+def _check_n_periods(n: float, period: Any) -> None:
+    if n > MAX_PERIODS:
+        from touchpoint._lib.checks import fail
+
+        fail(
+            "period",
+            f"a period giving at most {MAX_PERIODS} periods over the data "
+            f"(this one gives {n:.4g}; use a longer period)",
+            period,
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -46,17 +65,19 @@ def _periods(
             msg = f"'period'={period!r} needs a datetime log; pass a number for float times."
             raise ValidationError(msg)
         if period not in CALENDAR_PERIODS:
-            msg = f"'period' must be 'day', 'week', 'month', a timedelta or a number (got {period!r})."
-            raise ValidationError(msg)
+            raise ck.error("period", "'day', 'week', 'month', a timedelta or a number", period)
         offset = utc_offsets(np.round(abs_t * 1e9).astype(np.int64), tz) // 10**9
         days = np.floor((abs_t + offset) / 86400.0).astype(np.int64)
         code = period_codes(days, period)
         lo, hi = int(code.min()), int(code.max())
+        _check_n_periods(hi - lo + 1, period)
         labels: list[Any] = period_labels(np.arange(lo, hi + 1), period)
         return code - lo, labels
     size = _duration(period, "period")
     assert size is not None
-    code = np.floor(abs_t / size).astype(np.int64)
+    scaled = np.floor(abs_t / size)
+    _check_n_periods(float(scaled.max() - scaled.min()) + 1, period)
+    code = scaled.astype(np.int64)
     lo, hi = int(code.min()), int(code.max())
     span = np.arange(lo, hi + 1)
     if is_datetime:
@@ -82,13 +103,44 @@ def _loglik(x: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float6
 def _scan(
     x: NDArray[np.float64], n: NDArray[np.float64], direction: str
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
-    """Best segment [a, b] for each row of ``x`` (shape (B, T)): LR statistic, a, b."""
+    """Best segment [a, b] for each row of ``x`` (shape (B, T)): LR statistic, a, b.
+
+    Streams over blocks of rows and segments, so memory stays bounded (about
+    ``_SCAN_BLOCK`` elements per temporary array) whatever B and T are.
+    """
     B, T = x.shape
-    cx = np.concatenate([np.zeros((B, 1)), np.cumsum(x, axis=1)], axis=1)
-    cn = np.concatenate([np.zeros(1), np.cumsum(n)])
     a, b = np.triu_indices(T)
     full = (a == 0) & (b == T - 1)
     a, b = a[~full], b[~full]
+    rows = max(1, min(B, _SCAN_BLOCK // max(len(a), 1)))
+    seg = max(1, _SCAN_BLOCK // rows)
+    best_stat = np.full(B, -np.inf)
+    best_a = np.zeros(B, dtype=np.int64)
+    best_b = np.full(B, b[0] if len(b) else T - 1, dtype=np.int64)
+    for r0 in range(0, B, rows):
+        xr = x[r0 : r0 + rows]
+        for s0 in range(0, len(a), seg):
+            sa, sb = a[s0 : s0 + seg], b[s0 : s0 + seg]
+            st, arg = _scan_block(xr, n, sa, sb, direction)
+            better = st > best_stat[r0 : r0 + rows]
+            idx = np.flatnonzero(better) + r0
+            best_stat[idx] = st[better]
+            best_a[idx] = sa[arg[better]]
+            best_b[idx] = sb[arg[better]]
+    return best_stat, best_a, best_b
+
+
+def _scan_block(
+    x: NDArray[np.float64],
+    n: NDArray[np.float64],
+    a: NDArray[np.int64],
+    b: NDArray[np.int64],
+    direction: str,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """LR statistic of the best of segments ``(a, b)`` for each row of ``x``, and its index."""
+    B = x.shape[0]
+    cx = np.concatenate([np.zeros((B, 1)), np.cumsum(x, axis=1)], axis=1)
+    cn = np.concatenate([np.zeros(1), np.cumsum(n)])
     xin = cx[:, b + 1] - cx[:, a]
     nin = (cn[b + 1] - cn[a])[None, :]
     xtot, ntot = cx[:, -1:], cn[-1]
@@ -103,7 +155,7 @@ def _scan(
         ok &= pin > pout
     stat = np.where(ok, np.maximum(stat, 0.0), -np.inf)
     best = np.argmax(stat, axis=1)
-    return stat[np.arange(B), best], a[best], b[best]
+    return stat[np.arange(B), best], best
 
 
 def binomial_changepoint(
@@ -153,8 +205,7 @@ def binomial_changepoint(
         msg = "'reached' and 'entered' must be 1-d of equal length >= 2."
         raise ValidationError(msg)
     if direction not in _ALTERNATIVES:
-        msg = f"'direction' must be one of {_ALTERNATIVES} (got {direction!r})."
-        raise ValidationError(msg)
+        raise ck.error("direction", f"one of {_ALTERNATIVES}", direction)
     stat, a, b = _scan(xs[None, :], ns, direction)
     s = float(stat[0])
     if not np.isfinite(s):

@@ -11,6 +11,7 @@ with a discovery scans the binomial series for the period the drop started.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -19,6 +20,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
@@ -274,7 +276,48 @@ class DropOffs(TableResult, Sequence[DropOff]):
         )
 
 
+def _check_period(name: str, value: Any) -> None:
+    if value is None or (isinstance(value, str) and value in ("day", "week", "month")):
+        return
+    if isinstance(value, str):
+        ck.fail(
+            name,
+            "'day', 'week', 'month', None, a timedelta or a number of seconds",
+            value,
+        )
+    ck.duration(name, value)
+
+
+def _check_by(name: str, value: Any) -> None:
+    if value is None or (isinstance(value, str) and value):
+        return
+    items = None if isinstance(value, str | bytes) else value
+    if not isinstance(items, list | tuple) or not items:
+        ck.fail(name, "a column name, a non-empty list of them, or None", value)
+    for v in items:
+        if not isinstance(v, str) or not v:
+            ck.fail(name, "a column name, a non-empty list of them, or None", value)
+
+
 @deprecated_params(renamed={"changepoint_resamples": "n_resamples"})
+@ck.validate_params(
+    {
+        "by": ck.Custom(_check_by, 5, "", [], ["a", 5]),
+        "period": ck.Custom(_check_period, "fortnight", math.nan, -1.0, 0),
+        "baseline": ck.Options(*_BASELINES),
+        "alpha": ck.ALPHA,
+        "alternative": ck.Options(*_ALTERNATIVES),
+        "min_count": ck.Integer(1),
+        "test": ck.Options("midp", "exact", "z"),
+        "horizon": ck.Duration(none=True, auto=True),
+        "mode": ck.Options("strict", "ordered", "any"),
+        "window": ck.Duration(none=True),
+        "count": ck.Options("journeys", "customers", "sessions"),
+        "n_resamples": ck.Integer(0),
+        "seed": ck.Seed(),
+        "tz": ck.TZ,
+    }
+)
 def detect_dropoffs(
     log: EventLog,
     steps: Sequence[StepSpec] | None = None,
@@ -403,18 +446,6 @@ def detect_dropoffs(
     >>> found.changes[0].start == 5 * 7 * 86400.0, found.changes[0].end
     (True, None)
     """
-    if baseline not in _BASELINES:
-        msg = f"'baseline' must be one of {_BASELINES} (got {baseline!r})."
-        raise ValidationError(msg)
-    if alternative not in _ALTERNATIVES:
-        msg = f"'alternative' must be one of {_ALTERNATIVES} (got {alternative!r})."
-        raise ValidationError(msg)
-    if test not in ("midp", "exact", "z"):
-        msg = f"'test' must be 'midp', 'exact' or 'z' (got {test!r})."
-        raise ValidationError(msg)
-    if not 0 < alpha < 1:
-        msg = f"'alpha' must be between 0 and 1 (got {alpha!r})."
-        raise ValidationError(msg)
     if baseline == "auto":
         baseline = "past" if period is not None else "others"
     if baseline in ("past", "rest") and period is None:
@@ -691,6 +722,7 @@ def _segments(
     if by is None:
         return [(np.zeros(n_units, dtype=np.int64), ["all"])]
     from touchpoint._lib.columns import factorize
+    from touchpoint._lib.frames import segment_values
 
     cols = [by] if isinstance(by, str) else list(by)
     if not cols or not all(isinstance(c, str) for c in cols):
@@ -698,7 +730,7 @@ def _segments(
         raise ValidationError(msg)
     out = []
     for col in cols:
-        fc = factorize(log.column(col)[first_event])
+        fc = factorize(segment_values(log.column(col)[first_event]))
         gcode = fc.codes
         groups: list[Any] = fc.uniques.tolist()
         if (gcode < 0).any():

@@ -16,9 +16,11 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.compat import deprecated_params, warn_deprecated
+from touchpoint._lib.frames import format_path
 from touchpoint.core._results import TableResult
-from touchpoint.exceptions import UnknownTouchpointError, ValidationError
+from touchpoint.exceptions import UnknownTouchpointError
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -64,12 +66,6 @@ def _explore(
     direction: int,
     name: str,
 ) -> Table:
-    if not isinstance(depth, int | np.integer) or depth < 1:
-        msg = f"'depth' must be a positive integer (got {depth!r})."
-        raise ValidationError(msg)
-    if occurrence not in ("first", "last", "all"):
-        msg = f"'occurrence' must be 'first', 'last' or 'all' (got {occurrence!r})."
-        raise ValidationError(msg)
     anchor = _anchor_mask(log, spec, name)[log.touchpoint]
     pos = np.flatnonzero(anchor).astype(np.int64)
     jour = log.journey[pos]
@@ -114,7 +110,7 @@ def _explore(
         steps = [labels[c] for c in row if c != pad]
         if direction < 0:
             steps = steps[::-1]
-        paths.append(" > ".join(steps))
+        paths.append(format_path(steps))
         lengths.append(sum(1 for c in row if c < n_tp))
     total = max(len(pos), 1)
     c = counts[order].astype(np.int64)
@@ -126,6 +122,7 @@ def _explore(
 
 
 @deprecated_params(positional=("depth",))
+@ck.validate_params({"depth": ck.Integer(1), "occurrence": ck.Options("first", "last", "all")})
 def next_steps(
     log: EventLog,
     after: str | Collection[str],
@@ -169,6 +166,7 @@ def next_steps(
 
 
 @deprecated_params(positional=("depth",))
+@ck.validate_params({"depth": ck.Integer(1), "occurrence": ck.Options("first", "last", "all")})
 def previous_steps(
     log: EventLog,
     before: str | Collection[str],
@@ -337,7 +335,10 @@ def conformance(log: EventLog, design: Journey) -> Conformance:
     kind[staged & (srank[b] > srank[a] + 1)] = 2
     kind[staged & (srank[b] < srank[a])] = 3
     kind[~known[a] | ~known[b]] = 4
-    bad_journeys = np.unique(jour[kind > 0])
+    # a journey with any touchpoint the design lacks never conforms, even when it has
+    # no transition to classify (one event, or only repeats of unknown touchpoints)
+    unknown_event = ~known[log.touchpoint] if k else np.zeros(log.n_events, dtype=bool)
+    bad_journeys = np.union1d(jour[kind > 0], log.journey[unknown_event])
     n_kinds = len(_KIND_NAMES)
     per = np.bincount(a.astype(np.int64) * n_kinds + kind, minlength=k * n_kinds).reshape(
         k, n_kinds

@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.stats import (
     ConfidenceInterval,
     benjamini_hochberg,
@@ -29,7 +30,7 @@ from touchpoint._lib.stats import (
 )
 from touchpoint._lib.time import duration as _duration, format_duration
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
-from touchpoint.exceptions import UnknownTouchpointError, ValidationError
+from touchpoint.exceptions import UnknownTouchpointError
 from touchpoint.funnels._match import (
     CountUnit,
     Mode,
@@ -126,8 +127,7 @@ class FunnelStep(IntervalResult, ScalarResult):
     ) -> ConfidenceInterval:
         """Interval for :attr:`conversion` (``of="previous"``) or :attr:`conversion_from_first`."""
         if of not in ("previous", "first"):
-            msg = f"'of' must be 'previous' or 'first' (got {of!r})."
-            raise ValidationError(msg)
+            raise ck.error("of", "'previous' or 'first'", of)
         n = self.entered if of == "previous" else self.first_reached
         lo, hi = proportion_ci(self.reached, n, confidence_level, method)
         return ConfidenceInterval(float(lo), float(hi))
@@ -396,6 +396,14 @@ def _homogeneity(reached: NDArray[np.float64], entered: NDArray[np.float64]) -> 
     return stat, df
 
 
+@ck.validate_params(
+    {
+        "window": ck.Duration(none=True),
+        "mode": ck.Options("strict", "ordered", "any"),
+        "by": ck.Text(none=True),
+        "count": ck.Options("journeys", "customers", "sessions"),
+    }
+)
 def funnel(
     log: EventLog,
     steps: Sequence[StepSpec] | None = None,
@@ -494,8 +502,9 @@ def funnel(
     total = _build(p, None, names, **meta)
     if by is None:
         return total
-    values = log.column(by)[p.units.first_event]
-    from touchpoint._lib.frames import _unique_in_order
+    from touchpoint._lib.frames import _unique_in_order, segment_values
+
+    values = segment_values(log.column(by)[p.units.first_event])
 
     groups = sorted(_unique_in_order(values), key=lambda v: (str(type(v)), v))
     segs = {g: _build(p, values == g, names, **meta) for g in groups}

@@ -52,9 +52,10 @@ def _resolve_steps(
             msg = "'steps' is required when the log has no design (stages to use as steps)."
             raise ValidationError(msg)
         steps = [s.name for s in design.stages if design.touchpoints_in(s)]
-    if isinstance(steps, str) or len(steps) == 0:
-        msg = f"'steps' must be a non-empty list of touchpoints, stages or sets (got {steps!r})."
-        raise ValidationError(msg)
+    if isinstance(steps, str) or not isinstance(steps, Sequence) or len(steps) == 0:
+        from touchpoint._lib.checks import fail
+
+        fail("steps", "a non-empty list of touchpoints, stages or sets", steps)
     code = {n: i for i, n in enumerate(names)}
     labels: list[str] = []
     tps: list[tuple[str, ...]] = []
@@ -96,14 +97,20 @@ def _resolve_steps(
     for o in optional:
         if isinstance(o, int | np.integer) and not isinstance(o, bool):
             if not 0 <= int(o) < len(steps):
-                msg = f"'optional' step index {o} is out of range for {len(steps)} steps."
-                raise ValidationError(msg)
+                from touchpoint._lib.checks import fail
+
+                fail(
+                    "optional",
+                    f"step indices in [0, {len(steps) - 1}] or step labels",
+                    o,
+                )
             opt[int(o)] = True
         elif o in labels:
             opt[labels.index(str(o))] = True
         else:
-            msg = f"'optional' names unknown step {o!r}; steps are {labels}."
-            raise ValidationError(msg)
+            from touchpoint._lib.checks import fail
+
+            fail("optional", f"step indices or step labels (one of {labels})", o)
     if opt[0]:
         msg = "the first step cannot be optional."
         raise ValidationError(msg)
@@ -121,9 +128,9 @@ class _Units:
 
 
 def _units(log: EventLog, count: str) -> _Units:
-    if count not in _COUNTS:
-        msg = f"'count' must be one of {_COUNTS} (got {count!r})."
-        raise ValidationError(msg)
+    from touchpoint._lib.checks import choice
+
+    choice("count", count, _COUNTS)
     if count == "sessions" and "session" not in log.extra:
         msg = (
             "count='sessions' needs a 'session' column: build sessions with "
@@ -312,25 +319,28 @@ def _prepare(
     optional: Iterable[int | str],
     count: str,
 ) -> _Prepared:
-    if mode not in _MODES:
-        msg = f"'mode' must be one of {_MODES} (got {mode!r})."
-        raise ValidationError(msg)
+    from touchpoint._lib import checks as ck
+
+    ck.choice("mode", mode, _MODES)
+    ck.choice("count", count, _COUNTS)
     st = _resolve_steps(log, steps, optional)
     if mode == "any" and (st.members.sum(axis=0) > 1).any():
         both = [log.touchpoint_names[i] for i in np.flatnonzero(st.members.sum(axis=0) > 1)]
         msg = f"mode='any' needs disjoint steps; {both} belong to more than one step."
         raise ValidationError(msg)
     excl = None
-    exclude = [exclude] if isinstance(exclude, str) else list(exclude)
+    known = list(log.touchpoint_names)
+    if log.design is not None:
+        known += [t.name for t in log.design.touchpoints if t.name not in set(known)]
+    exclude = list(ck.known_names("exclude", exclude, known))
     if exclude:
         excl = np.zeros(log.n_touchpoints, dtype=bool)
         for name in exclude:
             if name not in log.touchpoint_names:
-                continue  # never happens, so excludes nobody
+                continue  # designed but never observed: excludes nobody
             c = log.touchpoint_code(name)
             if st.members[:, c].any():
-                msg = f"'exclude' touchpoint {name!r} is also a funnel step."
-                raise ValidationError(msg)
+                ck.fail("exclude", "touchpoints that are not funnel steps", name)
             excl[c] = True
     units = _units(log, count)
     codes = log.touchpoint if units.order is None else log.touchpoint[units.order]

@@ -168,7 +168,11 @@ def funnel_counts(
     from touchpoint.funnels._funnel import funnel
 
     log = _with_known_steps(log, steps)
-    exclude, optional = list(exclude), list(optional)
+    optional = list(optional)
+    # a partition may lack an excluded touchpoint, which then excludes nobody there
+    exclude = [
+        e for e in ([exclude] if isinstance(exclude, str) else exclude) if e in log.touchpoint_names
+    ]
     f = funnel(log, steps, window=window, mode=mode, exclude=exclude, optional=optional)
     engine: Any = importlib.import_module("touchpoint.funnels._match")
     p = engine._prepare(

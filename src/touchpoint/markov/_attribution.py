@@ -56,7 +56,9 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.compat import deprecated_params
+from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
@@ -134,9 +136,7 @@ class RemovalEffects(TableResult):
         if self.replicates is None:
             msg = "no bootstrap replicates: call removal_effects(..., n_resamples=200)."
             raise ValidationError(msg)
-        if str(method) != "percentile":
-            msg = f"'method' must be 'percentile' (got {method!r})."
-            raise ValidationError(msg)
+        ck.choice("method", method, ("percentile",))
         conf = check_confidence(confidence_level)
         if name not in self.names:
             msg = f"unknown name {name!r}; the removal effects are for {list(self.names)[:20]}."
@@ -219,18 +219,25 @@ def _items(
         return [list(inv)[i] for i in seen], [masks[i] for i in seen]
     if by == "state":
         m = model.n_transient + 1
-        names = [" > ".join(s) if isinstance(s, tuple) else str(s) for s in model.states[1:m]]
+        names = [format_path(s) if isinstance(s, tuple) else str(s) for s in model.states[1:m]]
         masks = []
         for i in range(1, m):
             mask = np.zeros(m, dtype=bool)
             mask[i] = True
             masks.append(mask)
         return names, masks
-    msg = f"'states' must be 'touchpoint', 'channel' or 'state' (got {by!r})."
-    raise ValidationError(msg)
+    raise ck.error("states", "'touchpoint', 'channel' or 'state'", by)
 
 
 @deprecated_params(renamed={"by": "states", "n_bootstrap": "n_resamples"})
+@ck.validate_params(
+    {
+        "states": ck.Options("touchpoint", "channel", "state"),
+        "n_resamples": ck.Integer(0),
+        "seed": ck.Seed(),
+        "max_steps": ck.Integer(1, none=True),
+    }
+)
 def removal_effects(
     model: MarkovModel,
     *,
@@ -298,9 +305,6 @@ def removal_effects(
     names, masks = _items(model, states, groups)
     q, r, _ = _ab.transient_blocks(model.transition_matrix, model.n_transient)
     if max_steps is not None:
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-            msg = f"'max_steps' must be a positive integer or None (got {max_steps!r})."
-            raise ValidationError(msg)
         none = np.zeros(q.shape[0], dtype=bool)
         _, vals = _ab.propagate(q, r, [none, *masks], steps=max_steps)
         base, without = float(vals[0]), np.clip(vals[1:], 0.0, 1.0)
@@ -311,9 +315,6 @@ def removal_effects(
     tc = model.transition_counts
     replicates = None
     if n_resamples:
-        if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 0:
-            msg = f"'n_resamples' must be a non-negative integer (got {n_resamples!r})."
-            raise ValidationError(msg)
         replicates = _bootstrap(model, masks, n_resamples, seed)
     return RemovalEffects(
         names=tuple(names),
@@ -396,7 +397,29 @@ class Attribution(TableResult):
         return self.table.to_html()
 
 
+def _check_position_weights(name: str, value: Any) -> None:
+    w = ck.pair(name, value, low=0.0, high=1.0, ordered=False)
+    if w[0] + w[1] > 1:
+        ck.fail(name, "two shares >= 0 (first, last) summing to at most 1", value)
+
+
 @deprecated_params(renamed={"by": "states", "n_bootstrap": "n_resamples"})
+@ck.validate_params(
+    {
+        "model": ck.Options(*ATTRIBUTION_MODELS),
+        "states": ck.Options("touchpoint", "channel", "stage"),
+        "order": ck.Integer(1),
+        "per_journey": ck.Boolean(),
+        "n_resamples": ck.Integer(0),
+        "seed": ck.Seed(),
+        "half_life": ck.Duration(none=True),
+        "position_weights": ck.Custom(_check_position_weights, (0.7, 0.7), (-0.1, 0.2)),
+        "collapse_repeats": ck.Boolean(),
+        "until_conversion": ck.Boolean(),
+        "max_steps": ck.Integer(1, none=True),
+        "shapley_value": ck.Options("conversions", "conversion_rate"),
+    }
+)
 def attribution(
     log: EventLog,
     model: Literal[
@@ -503,9 +526,6 @@ def attribution(
     >>> att.conversion
     "a positive 'outcome' on an event"
     """
-    if model not in ATTRIBUTION_MODELS:
-        msg = f"'model' must be one of {ATTRIBUTION_MODELS} (got {model!r})."
-        raise ValidationError(msg)
     enc = _tr.encode(
         log,
         order=1,
@@ -551,12 +571,6 @@ def attribution(
         note = "simplified Shapley with v(S) = sum of conversion rates of channel sets inside S"
         weights = _markov_journey_weights(enc, phi) if per_journey else None
     else:
-        if shapley_value not in ("conversions", "conversion_rate"):
-            msg = (
-                "'shapley_value' must be 'conversions' or 'conversion_rate' "
-                f"(got {shapley_value!r})."
-            )
-            raise ValidationError(msg)
         weights = _event_weights(enc, log, model, half_life, position_weights)
         cj = conv[enc.event_journey].astype(np.float64)
         vj = np.where(conv, value, 0.0)[enc.event_journey]
@@ -613,9 +627,6 @@ def _event_weights(
         return np.asarray(1.0 / length, dtype=np.float64)
     if model == "position":
         w_first, w_last = (float(x) for x in position_weights)
-        if w_first < 0 or w_last < 0 or w_first + w_last > 1:
-            msg = f"'position_weights' must be two non-negative shares summing to at most 1 (got {position_weights!r})."
-            raise ValidationError(msg)
         middle = (1.0 - w_first - w_last) / np.maximum(length - 2, 1)
         w = np.where(pos == 0, w_first, np.where(pos == length - 1, w_last, middle))
         w = np.where(length == 2, 0.5, w)

@@ -22,6 +22,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 StateKind = Literal["touchpoint", "stage", "channel"]
 STATE_KINDS: tuple[str, ...] = ("touchpoint", "stage", "channel")
+#: The model's own states; a touchpoint (or channel, stage) may not be named like one.
+RESERVED_STATES: tuple[str, ...] = ("(start)", "(conversion)", "(null)")
 
 #: Largest key space for which counting uses ``np.bincount`` instead of sorting.
 BINCOUNT_LIMIT = 1 << 24
@@ -60,8 +63,7 @@ class EncodedJourneys:
 def check_order(order: int) -> int:
     """Validate a chain order (a positive integer)."""
     if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
-        msg = f"'order' must be a positive integer (got {order!r})."
-        raise ValidationError(msg)
+        raise ck.error("order", "a positive integer", order)
     return int(order)
 
 
@@ -78,8 +80,7 @@ def check_space(n_symbols: int, order: int) -> None:
 def symbols(log: EventLog, states: str) -> tuple[NDArray[np.int64], tuple[str, ...]]:
     """Per-event symbol codes and the alphabet for ``states``."""
     if states not in STATE_KINDS:
-        msg = f"'states' must be one of {STATE_KINDS} (got {states!r})."
-        raise ValidationError(msg)
+        raise ck.error("states", f"one of {STATE_KINDS}", states)
     if states == "touchpoint":
         return log.touchpoint.astype(np.int64), log.touchpoint_names
     if log.design is not None:
@@ -172,6 +173,13 @@ def encode(
     """
     order = check_order(order)
     codes, alphabet = symbols(log, states)
+    clash = [s for s in alphabet if s in RESERVED_STATES and s not in log.conversions]
+    if clash:
+        msg = (
+            f"{states} {clash[0]!r} has the name of a Markov model state "
+            f"({', '.join(map(repr, RESERVED_STATES))} are reserved); rename it in the data."
+        )
+        raise ValidationError(msg)
     n_sym = len(alphabet)
     check_space(n_sym, order)
     journey = log.journey.astype(np.int64)

@@ -35,7 +35,9 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.compat import deprecated_params
+from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
@@ -58,6 +60,9 @@ __all__ = [
     "count_transitions",
     "fit_markov",
 ]
+
+#: At most this many journeys per :meth:`MarkovModel.simulate` call (memory).
+MAX_SIMULATED = 10**8
 
 #: Label of the start state.
 START = "(start)"
@@ -253,6 +258,14 @@ def _counts_from_encoded(enc: _tr.EncodedJourneys, states: str) -> TransitionCou
     )
 
 
+@ck.validate_params(
+    {
+        "order": ck.Integer(1),
+        "states": ck.Options(*_tr.STATE_KINDS),
+        "collapse_repeats": ck.Boolean(),
+        "until_conversion": ck.Boolean(),
+    }
+)
 def count_transitions(
     log: EventLog,
     *,
@@ -409,8 +422,7 @@ class MarkovModel(TableResult):
 
         smoothing = float(smoothing)
         if not smoothing >= 0 or not math.isfinite(smoothing):
-            msg = f"'smoothing' must be a non-negative number (got {smoothing!r})."
-            raise ValidationError(msg)
+            raise ck.error("smoothing", "a non-negative number", smoothing)
         k_sym = len(counts.alphabet)
         order = counts.order
         radix = k_sym + 1
@@ -696,9 +708,7 @@ class MarkovModel(TableResult):
         if i > self.n_transient:
             return 1.0 if self.states[i] == CONVERSION else 0.0
         if max_steps is not None:
-            if max_steps < 0:
-                msg = f"'max_steps' must be non-negative (got {max_steps!r})."
-                raise ValidationError(msg)
+            ck.integer("max_steps", max_steps, low=0)
             q, r, _ = self._q_r()
             none = np.zeros(q.shape[0], dtype=bool)
             return float(_ab.propagate(q, r, [none], start=i, tol=0.0, steps=max_steps)[1][0])
@@ -921,6 +931,9 @@ class MarkovModel(TableResult):
         return _ab.solve_without(q, r, removed)
 
     # ----------------------------------------------------------- simulation
+    @ck.validate_params(
+        {"n": ck.Integer(1, MAX_SIMULATED), "seed": ck.Seed(), "max_steps": ck.Integer(1)}
+    )
     def simulate(self, n: int, *, seed: int | None = 0, max_steps: int = 1000) -> EventLog:
         """Simulate ``n`` journeys from the chain (vectorised across journeys).
 
@@ -941,9 +954,6 @@ class MarkovModel(TableResult):
         """
         from touchpoint.core._eventlog import EventLog
 
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            msg = f"'n' must be a positive integer (got {n!r})."
-            raise ValidationError(msg)
         rng = np.random.default_rng(seed)
         p = self.transition_matrix
         m = self.n_transient + 1
@@ -1010,7 +1020,14 @@ class MarkovModel(TableResult):
         p = self.transition_matrix.tolil()
         done: dict[tuple[Any, Any], tuple[float, float]] = {}
         notes = []
-        for (a, b), delta in changes.items():
+        if not isinstance(changes, Mapping):
+            raise ck.error("changes", "a mapping {(a, b): change}", changes)
+        for key, delta in changes.items():
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ck.error("changes", "keyed by (from_state, to_state) pairs", key)
+            if not (ck.is_number(delta) and -1.0 <= float(delta) <= 1.0):
+                raise ck.error("changes", "changes of probability: numbers in [-1, 1]", delta)
+            a, b = key
             i, j = self._index(a), self._index(b)
             if i > self.n_transient:
                 msg = f"cannot change transitions out of absorbing state {a!r}."
@@ -1033,9 +1050,20 @@ class MarkovModel(TableResult):
             done[(a, b)] = (old, new)
         new_p = sparse.csr_matrix(p.tocsr())
         model = attrs.evolve(self, transition_matrix=new_p)
+        try:
+            after = model.conversion_probability()
+        except (RuntimeError, np.linalg.LinAlgError, ValueError):
+            after = math.nan
+        if not math.isfinite(after):
+            msg = (
+                f"`changes` {dict(changes)!r} leave states that never reach (conversion) or "
+                "(null) (a loop with probability 1): the chain no longer ends; keep some "
+                "probability of leaving each state."
+            )
+            raise ValidationError(msg)
         return WhatIf(
             before=self.conversion_probability(),
-            after=model.conversion_probability(),
+            after=after,
             changes=done,
             model=model,
             note="; ".join(notes)
@@ -1064,7 +1092,7 @@ def _labels(codes: NDArray[np.int64], alphabet: tuple[str, ...], order: int) -> 
 def _label_array(labels: Sequence[StateLabel]) -> NDArray[Any]:
     out = np.empty(len(labels), dtype=object)
     for i, s in enumerate(labels):
-        out[i] = " > ".join(s) if isinstance(s, tuple) else s
+        out[i] = format_path(s) if isinstance(s, tuple) else s
     return out
 
 
@@ -1101,6 +1129,15 @@ def _edge_cells(
 
 
 @deprecated_params(positional=("order", "smoothing", "states"))
+@ck.validate_params(
+    {
+        "order": ck.Integer(1),
+        "smoothing": ck.Number(0),
+        "states": ck.Options(*_tr.STATE_KINDS),
+        "collapse_repeats": ck.Boolean(),
+        "until_conversion": ck.Boolean(),
+    }
+)
 def fit_markov(
     log: EventLog,
     *,

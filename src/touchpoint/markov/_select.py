@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg, chi2_independence, two_proportion_z
 from touchpoint.core._results import TableResult
@@ -75,6 +76,17 @@ class OrderSelection(TableResult):
 
 
 @deprecated_params(positional=("max_order",))
+@ck.validate_params(
+    {
+        "max_order": ck.Integer(1),
+        "states": ck.Options("touchpoint", "stage", "channel"),
+        "heldout": ck.Number(0, 1, closed="neither"),
+        "seed": ck.Seed(),
+        "smoothing": ck.Number(0),
+        "collapse_repeats": ck.Boolean(),
+        "until_conversion": ck.Boolean(),
+    }
+)
 def select_order(
     log: EventLog,
     *,
@@ -126,8 +138,7 @@ def select_order(
 
     max_order = _tr.check_order(max_order)
     if not 0 < heldout < 1:
-        msg = f"'heldout' must be between 0 and 1 (got {heldout!r})."
-        raise ValidationError(msg)
+        raise ck.error("heldout", "between 0 and 1", heldout)
     rng = np.random.default_rng(seed)
     test_j = rng.random(log.n_journeys) < heldout
     rows: list[dict[str, Any]] = []
@@ -237,6 +248,7 @@ class TransitionComparison(TableResult):
         return self.table.to_html()
 
 
+@ck.validate_params({"alpha": ck.ALPHA})
 def compare_transitions(
     model_a: MarkovModel, model_b: MarkovModel, *, alpha: float = 0.05
 ) -> TransitionComparison:

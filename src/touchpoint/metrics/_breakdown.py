@@ -21,8 +21,10 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.columns import factorize, parse_time
 from touchpoint._lib.compat import deprecated_params
+from touchpoint._lib.frames import segment_values
 from touchpoint._lib.stats import (
     benjamini_hochberg,
     check_confidence,
@@ -105,8 +107,7 @@ class MetricSpec:
 def metric_spec(metric: str, options: Mapping[str, Any]) -> MetricSpec:
     """Validate ``metric`` and its options (``scale``, bands, CES ``version``)."""
     if metric not in _OPTIONS:
-        msg = f"`metric` must be 'nps', 'csat' or 'ces' (got {metric!r})."
-        raise ValidationError(msg)
+        raise ck.error("metric", "'nps', 'csat' or 'ces'", metric)
     unknown = sorted(set(options) - set(_OPTIONS[metric]))
     if unknown:
         msg = (
@@ -127,8 +128,7 @@ def metric_spec(metric: str, options: Mapping[str, Any]) -> MetricSpec:
         return MetricSpec(metric=metric, scale=sc, band=band)
     version = options.get("version", 2)
     if version not in _CES_VERSIONS:
-        msg = f"`version` must be 1 or 2 (got {version!r})."
-        raise ValidationError(msg)
+        raise ck.error("version", "1 or 2", version)
     default_scale, default_agree, _ = _CES_VERSIONS[version]
     sc = _pair(options.get("scale") or default_scale)
     band = _check_band(options.get("agree") or default_agree, sc, "agree")
@@ -192,8 +192,7 @@ def _sorted_groups(uniques: NDArray[Any], by: str, journey: Journey | None) -> N
 def period_labels(table: Table, period: str, time: str, tz: str = "UTC") -> NDArray[Any]:
     """Per row, the ISO week (its Monday, ``YYYY-MM-DD``) or month (``YYYY-MM``) of ``time`` in ``tz``."""
     if period not in ("week", "month"):
-        msg = f"`period` must be 'week', 'month' or None (got {period!r})."
-        raise ValidationError(msg)
+        raise ck.error("period", "'week', 'month' or None", period)
     if time not in table:
         msg = (
             f"the responses have no {time!r} column for `period`; they have {list(table.columns)}."
@@ -337,6 +336,18 @@ def cluster_codes(table: Table, cluster: str | None) -> NDArray[np.int64] | None
 
 
 @deprecated_params(renamed={"journey": "design"}, positional=("by", "period"))
+@ck.validate_params(
+    {
+        "metric": ck.Options("nps", "csat", "ces"),
+        "by": ck.Text(),
+        "period": ck.Options("week", "month", None),
+        "column": ck.Text(none=True),
+        "weights": ck.Text(none=True),
+        "time": ck.Text(),
+        "alpha": ck.ALPHA,
+        "confidence_level": ck.CONFIDENCE,
+    }
+)
 def breakdown(
     responses: Any,
     metric: Metric = "nps",
@@ -419,7 +430,7 @@ def breakdown(
     x = _metric_values(table, spec, column)
     w = as_weights(table[weights], len(table), weights) if weights else None
     cl = cluster_codes(table, cluster)
-    labels = group_labels(table, by, design)
+    labels = segment_values(group_labels(table, by, design))
     g = factorize(np.asarray(labels) if labels.dtype != object else labels)
     keep = (g.codes >= 0) & ~np.isnan(x)
     if period is not None:

@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import (
     ConfidenceInterval,
@@ -104,18 +105,20 @@ class Comparison(IntervalResult, ScalarResult):
         c = check_confidence(confidence_level)
         if self._ci is not None:
             lo, hi = self._ci(c)
-            return ConfidenceInterval(float(lo), float(hi))
-        q = (
-            normal_quantile(1 - (1 - c) / 2)
-            if self.df is None
-            else t_quantile(self.df, 1 - (1 - c) / 2)
-        )
-        return ConfidenceInterval(
-            float(self.difference - q * self.se), float(self.difference + q * self.se)
-        )
+        else:
+            q = (
+                normal_quantile(1 - (1 - c) / 2)
+                if self.df is None
+                else t_quantile(self.df, 1 - (1 - c) / 2)
+            )
+            lo, hi = self.difference - q * self.se, self.difference + q * self.se
+        # an interval always contains its own estimate (adjusted intervals may not, else)
+        d = float(self.difference)
+        return ConfidenceInterval(min(float(lo), d), max(float(hi), d))
 
     def significant(self, alpha: float = 0.05) -> bool:
         """Whether ``pvalue < alpha``."""
+        alpha = ck.number("alpha", alpha, low=0.0, high=1.0, closed="neither")
         return bool(self.pvalue < alpha)
 
     def __repr__(self) -> str:
@@ -209,6 +212,14 @@ def _df_n(r: CESResult) -> float:
     return float(r.n_clusters) if r.n_clusters is not None else r.effective_n
 
 
+@ck.validate_params(
+    {
+        "paired": ck.Boolean(),
+        "method": ck.Options("adjusted_wald", "wald"),
+        "promoters": ck.Pair(),
+        "detractors": ck.Pair(),
+    }
+)
 def compare_nps(
     a: Any,
     b: Any,
@@ -267,8 +278,7 @@ def compare_nps(
     elif method == "wald":
         (sa, sea), (sb, seb) = (ra.score, ra.se), (rb.score, rb.se)
     else:
-        msg = f"`method` must be 'adjusted_wald' or 'wald' (got {method!r})."  # type: ignore[unreachable]
-        raise ValidationError(msg)
+        raise ck.error("method", "'adjusted_wald' or 'wald'", method)
     centre = float(sa - sb)
     se = float(np.hypot(sea, seb))
     stat = centre / se if se > 0 else 0.0
@@ -291,6 +301,14 @@ def compare_nps(
 
 
 @deprecated_params(renamed={"interval": "method"})
+@ck.validate_params(
+    {
+        "paired": ck.Boolean(),
+        "method": ck.Options("newcombe", "wald"),
+        "scale": ck.Pair(),
+        "satisfied": ck.Pair(),
+    }
+)
 def compare_csat(
     a: Any,
     b: Any,
@@ -339,8 +357,7 @@ def compare_csat(
         return 100 * float(lo[0]), 100 * float(hi[0])
 
     if method not in ("newcombe", "wald"):
-        msg = f"`method` must be 'newcombe' or 'wald' (got {method!r})."
-        raise ValidationError(msg)
+        raise ck.error("method", "'newcombe' or 'wald'", method)
     return _independent(
         "csat",
         ra,
@@ -354,6 +371,9 @@ def compare_csat(
     )
 
 
+@ck.validate_params(
+    {"paired": ck.Boolean(), "scale": ck.Pair(none=True), "version": ck.Options(1, 2)}
+)
 def compare_ces(
     a: Any,
     b: Any,

@@ -23,6 +23,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg, chi2_independence, two_sided_pvalue
@@ -98,6 +99,16 @@ def _chi2(counts: NDArray[np.float64]) -> tuple[float, float, float, float]:
 
 
 @deprecated_params(renamed={"journey": "design"}, positional=("across", "within"))
+@ck.validate_params(
+    {
+        "metric": ck.Options("nps", "csat", "ces"),
+        "across": ck.Text(),
+        "within": ck.Text(),
+        "column": ck.Text(none=True),
+        "alpha": ck.ALPHA,
+        "min_answers": ck.Integer(1),
+    }
+)
 def consistency(
     responses: Any,
     metric: Metric = "csat",

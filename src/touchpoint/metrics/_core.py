@@ -7,13 +7,14 @@ Only ``scipy.special`` is used (lazily).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.columns import _is_missing, as_array, factorize
 from touchpoint._lib.stats import (
     PROPORTION_METHODS,
@@ -65,12 +66,17 @@ def as_scores(scores: Any, name: str = "scores") -> FloatArray:
     """Answers as a 1-D float64 array; None/NaN/NA become NaN.
 
     Accepts lists, tuples, numpy arrays and pandas/polars/pyarrow series.
+    A single number, a mapping, None or booleans (an answer is never True/False)
+    are refused naming the parameter.
     """
+    _require_sequence(scores, name)
     arr = as_array(scores)
     if arr.ndim != 1:
         msg = f"`{name}` must be one-dimensional (got shape {arr.shape})."
         raise ValidationError(msg)
-    if arr.dtype.kind in "biuf":
+    if arr.dtype.kind == "b":
+        raise ck.error(name, "numbers, not booleans", scores)
+    if arr.dtype.kind in "iuf":
         return arr.astype(np.float64, copy=False)
     out = np.empty(len(arr), dtype=np.float64)
     for i, v in enumerate(arr.tolist()):
@@ -78,13 +84,25 @@ def as_scores(scores: Any, name: str = "scores") -> FloatArray:
             out[i] = np.nan
             continue
         try:
-            if isinstance(v, bool):
-                raise TypeError
+            if isinstance(v, bool | np.bool_):
+                msg = f"`{name}` at position {i}: a boolean {v!r} is not an answer."
+                raise ValidationError(msg)
+            if isinstance(v, list | tuple | np.ndarray):
+                msg = f"`{name}` must be one-dimensional (got a sequence at position {i})."
+                raise ValidationError(msg)
             out[i] = float(v)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+
             msg = f"`{name}` at position {i}: not a number {v!r}."
             raise ValidationError(msg) from None
     return out
+
+
+def _require_sequence(values: Any, name: str) -> None:
+    if values is None or isinstance(values, str | bytes | Mapping) or np.ndim(values) == 0:
+        raise ck.error(name, "a one-dimensional sequence of answers", values)
 
 
 def as_weights(weights: Any, n: int, name: str = "weights") -> FloatArray | None:
@@ -174,6 +192,7 @@ def _prepare(
     cluster: Any = None,
 ) -> tuple[FloatArray, FloatArray | None, int, NDArray[np.int64] | None]:
     """Validate; return (answers without NaN, their weights, n_missing, respondent codes)."""
+    _require_sequence(scores, "scores")
     raw = as_array(scores)
     whole = raw.dtype.kind in "biu"  # integer input: no NaN, no fractions to look for
     x = as_scores(raw)
@@ -385,11 +404,15 @@ def nps_interval(
     """Vectorised score, adjusted-Wald or Wald NPS interval on the -100..100 scale.
 
     ``effective_n`` is the variance-equivalent (design) sample size; ``se`` the
-    design-based standard error of the mean of ``y`` (Wald only).
+    design-based standard error of the mean of ``y`` (Wald only). Every interval
+    is widened where needed to contain the (unadjusted) estimate, as the docs
+    promise (the adjusted-Wald one is centred on the adjusted estimate).
     """
     c = check_confidence(confidence_level)
+    estimate = 100 * (promoters - detractors)
     if method == "score":
-        return nps_score_interval(promoters, detractors, effective_n, c)
+        lo, hi = nps_score_interval(promoters, detractors, effective_n, c)
+        return np.minimum(lo, estimate), np.maximum(hi, estimate)
     z = normal_quantile(1 - (1 - c) / 2)
     if method == "wald":
         centre = 100 * (promoters - detractors)
@@ -398,9 +421,10 @@ def nps_interval(
         centre, se_adj = nps_adjusted(promoters, detractors, effective_n)
         half = z * se_adj
     else:
-        msg = f"`method` must be one of {NPS_METHODS} (got {method!r})."
-        raise ValidationError(msg)
-    return np.clip(centre - half, -100, 100), np.clip(centre + half, -100, 100)
+        raise ck.error("method", f"one of {NPS_METHODS}", method)
+    low = np.minimum(np.clip(centre - half, -100, 100), estimate)
+    high = np.maximum(np.clip(centre + half, -100, 100), estimate)
+    return low, high
 
 
 def _percentile_ci(draws: FloatArray, confidence_level: float) -> ConfidenceInterval:
@@ -484,8 +508,7 @@ def _proportion_interval(
     share: float, effective_n: float, c: float, method: str
 ) -> ConfidenceInterval:
     if method not in PROPORTION_METHODS:
-        msg = f"`method` must be one of {PROPORTION_METHODS} (got {method!r})."
-        raise ValidationError(msg)
+        raise ck.error("method", f"one of {PROPORTION_METHODS}", method)
     lo, hi = proportion_ci(share * effective_n, effective_n, c, method)  # type: ignore[arg-type]
     return ConfidenceInterval(float(lo), float(hi))
 

@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.stats import (
     PROPORTION_METHODS,
@@ -173,6 +174,13 @@ class ResponseTimes(IntervalResult, ScalarResult):
         return s + f", n={self.n:,}, unanswered={self.n_unanswered:,})"
 
 
+@ck.validate_params(
+    {
+        "target": ck.Duration(none=True),
+        "period": ck.Options("week", "month", None),
+        "alpha": ck.ALPHA,
+    }
+)
 def response_times(
     log: EventLog,
     request: str | Sequence[str],
@@ -351,8 +359,7 @@ class RepeatRate(IntervalResult, ScalarResult):
     ) -> ConfidenceInterval:
         """Interval for ``rate`` (Wilson by default)."""
         if method not in PROPORTION_METHODS:
-            msg = f"`method` must be one of {PROPORTION_METHODS} (got {method!r})."
-            raise ValidationError(msg)
+            raise ck.error("method", f"one of {PROPORTION_METHODS}", method)
         lo, hi = proportion_ci(self.repeaters, self.n, confidence_level, method)
         return ConfidenceInterval(float(lo), float(hi))
 
@@ -365,6 +372,15 @@ class RepeatRate(IntervalResult, ScalarResult):
         )
 
 
+@ck.validate_params(
+    {
+        "window": ck.Duration(none=True),
+        "customer": ck.Text(none=True),
+        "censor": ck.Boolean(),
+        "period": ck.Options("week", "month", None),
+        "alpha": ck.ALPHA,
+    }
+)
 def repeat_rate(
     log: EventLog,
     conversion: str | Sequence[str] | None = None,

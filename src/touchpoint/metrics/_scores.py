@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import checks as ck
 from touchpoint._lib.stats import (
     ConfidenceInterval,
     ProportionMethod,
@@ -184,8 +185,7 @@ class NPSResult(_ScoreResult):
             )
             return ConfidenceInterval(float(lo[0]), float(hi[0]))
         if n_resamples < 1:
-            msg = f"`n_resamples` must be a positive integer (got {n_resamples!r})."
-            raise ValidationError(msg)
+            raise ck.error("n_resamples", "a positive integer", n_resamples)
         rng = np.random.default_rng(seed)
         shares = np.clip([self.detractors, self.passives, self.promoters], 0.0, 1.0)
         if method == "bootstrap":
@@ -198,14 +198,12 @@ class NPSResult(_ScoreResult):
                 draws = 100 * (counts[:, 2] - counts[:, 0]) / self.n
             return _percentile_ci(draws, c)
         if method == "bayes":
-            if prior <= 0:
-                msg = f"`prior` must be positive (got {prior!r})."
-                raise ValidationError(msg)
+            if not (ck.is_number(prior) and 0 < prior < float("inf")):
+                raise ck.error("prior", "positive", prior)
             alpha = shares * self.design_n + prior
             p = rng.dirichlet(alpha, size=n_resamples)
             return _percentile_ci(100 * (p[:, 2] - p[:, 0]), c)
-        msg = f"`method` must be one of {NPS_METHODS} (got {method!r})."
-        raise ValidationError(msg)
+        raise ck.error("method", f"one of {NPS_METHODS}", method)
 
     def _repr_head(self) -> tuple[str, str]:
         return "NPS", "{:+.1f}"
@@ -215,6 +213,7 @@ def _nps_y(x: FloatArray, detractors: tuple[float, float], promoters: tuple[floa
     return (x >= promoters[0]) & (x <= promoters[1]), (x >= detractors[0]) & (x <= detractors[1])
 
 
+@ck.validate_params({"promoters": ck.Pair(), "detractors": ck.Pair(), "scale": ck.Pair()})
 def nps(
     scores: Any,
     weights: Any = None,
@@ -363,8 +362,7 @@ class _MeanPart:
                 raise ValidationError(msg)
             draws = _bootstrap_means(self._x, self._w, n_resamples, seed, self._g)
             return _percentile_ci(draws, c)
-        msg = f"`method` must be one of {MEAN_METHODS} (got {method!r})."
-        raise ValidationError(msg)
+        raise ck.error("method", f"one of {MEAN_METHODS}", method)
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -485,6 +483,7 @@ def _rating(
     return share, se, part, common
 
 
+@ck.validate_params({"scale": ck.Pair(), "satisfied": ck.Pair()})
 def csat(
     scores: Any,
     weights: Any = None,
@@ -631,6 +630,13 @@ class CESResult(_ScoreResult):
 _CES_VERSIONS = {1: ((1.0, 5.0), (1.0, 2.0), False), 2: ((1.0, 7.0), (5.0, 7.0), True)}
 
 
+@ck.validate_params(
+    {
+        "scale": ck.Pair(none=True),
+        "version": ck.Options(1, 2),
+        "agree": ck.Pair(none=True),
+    }
+)
 def ces(
     scores: Any,
     weights: Any = None,
@@ -676,8 +682,7 @@ def ces(
     False
     """
     if version not in _CES_VERSIONS:
-        msg = f"`version` must be 1 or 2 (got {version!r})."
-        raise ValidationError(msg)
+        raise ck.error("version", "1 or 2", version)
     default_scale, default_agree, better = _CES_VERSIONS[version]
     sc = default_scale if scale is None else (float(scale[0]), float(scale[1]))
     band = _check_band(agree if agree is not None else default_agree, sc, "agree")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from touchpoint._lib.frames import format_path
 from touchpoint.report._base import Section, pct
 from touchpoint.report._shared import conversion, has_conversions
 from touchpoint.table import format_html, format_text
@@ -83,16 +84,16 @@ def section_paths(ctx: ReportContext) -> Section:
         "count once (product_page > product_page is product_page)."
     )
     if not has_conversions(ctx):
-        rows = [[" > ".join(p), k, k / n] for p, k in top]
+        rows = [[format_path(p), k, k / n] for p, k in top]
         return Section.from_table(
             "Paths", ["path", "journeys", "share"], rows, note=note, caption="Most frequent paths"
         )
     conv = np.asarray(ctx.log.converted(), dtype=bool).tolist()
     won = Counter(p for p, c in zip(paths, conv, strict=True) if c)
     total_won = sum(won.values())
-    rows_all = [[" > ".join(p), k, k / n, won.get(p, 0) / k] for p, k in top]
+    rows_all = [[format_path(p), k, k / n, won.get(p, 0) / k] for p, k in top]
     rows_won = [
-        [" > ".join(p), k, k / max(total_won, 1), k / counts[p]]
+        [format_path(p), k, k / max(total_won, 1), k / counts[p]]
         for p, k in won.most_common(ctx.top)
     ]
     h_all = ["path", "journeys", "share", "conversion rate"]

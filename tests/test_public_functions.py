@@ -1,0 +1,193 @@
+"""Every public function checks every parameter, with one message style (issue 9, item 5).
+
+In the manner of scikit-learn's ``tests/test_public_functions.py``: each function
+of ``touchpoint.__all__`` declares its parameter constraints with
+``touchpoint._lib.checks.validate_params``; this test feeds every constraint's bad
+values to the function (with otherwise valid data) and asserts the one message
+"`name` must be ... (got ...)." and the error class. A new public function, or a
+new parameter, fails here until it is checked (or listed below as data).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import touchpoint as tp
+from touchpoint.exceptions import InvalidParameterError
+
+#: Parameters that are data (checked by the function against the data itself, with
+#: messages naming column, row and value), not settings with a fixed range.
+DATA = {
+    "log",
+    "scores",
+    "weights",
+    "a",
+    "b",
+    "weights_a",
+    "weights_b",
+    "responses",
+    "design",
+    "steps",
+    "exclude",
+    "optional",
+    "options",
+    "model",
+    "model_a",
+    "model_b",
+    "groups",
+    "after",
+    "before",
+    "request",
+    "response",
+    "conversion",
+    "data",
+    "corr",
+    "path",
+    "extra",
+    "conversions",
+}
+#: Public functions whose every parameter is data (nothing to declare).
+ALL_DATA = {"conformance", "read_journey", "relative_weights", "shapley_r2"}
+
+
+def _log():
+    return tp.EventLog.from_arrays(
+        ["a", "a", "b", "b", "c"],
+        ["x", "y", "x", "z", "y"],
+        [1.0, 2.0, 1.0, 2.0, 1.0],
+        outcome=[0, 1, 0, 0, 1],
+    )
+
+
+def _responses():
+    return tp.Table.from_records(
+        [
+            {"touchpoint": t, "channel": c, "stage": s, "nps": v, "csat": v // 2 or 1}
+            for t, c, s, v in [
+                ("x", "web", "s1", 9),
+                ("y", "app", "s1", 3),
+                ("x", "app", "s2", 10),
+                ("y", "web", "s2", 7),
+                ("z", "web", "s1", 8),
+                ("z", "app", "s2", 2),
+            ]
+        ]
+    )
+
+
+def _csv(tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_text("journey_id,touchpoint,timestamp\n1,x,1\n1,y,2\n")
+    return p
+
+
+#: Valid positional data for each public function.
+ARGS = {
+    "attribution": lambda t: (_log(),),
+    "breakdown": lambda t: (_responses(),),
+    "ces": lambda t: ([1, 5, 7],),
+    "compare_ces": lambda t: ([1, 5, 7], [2, 6, 7]),
+    "compare_csat": lambda t: ([1, 5, 4], [2, 5, 5]),
+    "compare_nps": lambda t: ([9, 10, 3], [0, 10, 8]),
+    "compare_transitions": lambda t: (tp.fit_markov(_log()), tp.fit_markov(_log())),
+    "consistency": lambda t: (_responses(),),
+    "count_transitions": lambda t: (_log(),),
+    "csat": lambda t: ([1, 5, 4],),
+    "detect_dropoffs": lambda t: (_log(), ["x", "y"]),
+    "exit_points": lambda t: (_log(),),
+    "fit_markov": lambda t: (_log(),),
+    "funnel": lambda t: (_log(), ["x", "y"]),
+    "key_touchpoints": lambda t: (_log(),),
+    "next_steps": lambda t: (_log(), "x"),
+    "nps": lambda t: ([9, 10, 3],),
+    "previous_steps": lambda t: (_log(), "y"),
+    "read_csv": lambda t: (_csv(t),),
+    "removal_effects": lambda t: (tp.fit_markov(_log()),),
+    "repeat_rate": lambda t: (_log(), "y"),
+    "response_times": lambda t: (_log(), "x", "y"),
+    "select_order": lambda t: (_log(),),
+}
+
+
+def _public_functions():
+    return sorted(
+        n for n in tp.__all__ if inspect.isfunction(getattr(tp, n)) and not n.startswith("_")
+    )
+
+
+def _constraints(fn):
+    return getattr(fn, "__touchpoint_constraints__", None) or getattr(
+        inspect.unwrap(fn), "__touchpoint_constraints__", {}
+    )
+
+
+def test_every_public_function_declares_every_setting():
+    missing = {}
+    for name in _public_functions():
+        if name in ALL_DATA:
+            continue
+        fn = getattr(tp, name)
+        declared = set(_constraints(fn))
+        params = {
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        }
+        lacking = params - declared - DATA
+        if lacking:
+            missing[name] = sorted(lacking)
+        assert name in ARGS, f"add valid data for {name} to ARGS"
+    assert not missing, missing
+
+
+def _cases():
+    for name in _public_functions():
+        if name in ALL_DATA:
+            continue
+        for param, constraint in _constraints(getattr(tp, name)).items():
+            for k, bad in enumerate(constraint.bad):
+                yield pytest.param(name, param, bad, id=f"{name}-{param}-{k}")
+
+
+@pytest.mark.parametrize(("name", "param", "bad"), list(_cases()))
+def test_bad_values_give_the_one_message(tmp_path, name, param, bad):
+    fn = getattr(tp, name)
+    args = ARGS[name](tmp_path)
+    with pytest.raises(InvalidParameterError) as info:
+        fn(*args, **{param: bad})
+    msg = str(info.value)
+    assert re.fullmatch(rf"`{re.escape(param)}` must be .+ \(got .+\)\.", msg, re.S), msg
+    # both built-in kinds, as scikit-learn's InvalidParameterError
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("name", sorted(ARGS))
+def test_defaults_pass_their_own_checks(tmp_path, name):
+    fn = getattr(tp, name)
+    sig = inspect.signature(fn)
+    for param, constraint in _constraints(fn).items():
+        default = sig.parameters[param].default
+        if default is not inspect.Parameter.empty:
+            constraint(param, default)  # raises if a default breaks its own rule
+
+
+def test_message_style_examples():
+    from touchpoint._lib import checks as ck
+
+    with pytest.raises(
+        InvalidParameterError, match=r"^`alpha` must be a number in \(0, 1\) \(got 5\)\.$"
+    ):
+        ck.number("alpha", 5, low=0, high=1, closed="neither")
+    with pytest.raises(InvalidParameterError, match=r"^`alpha` must be a finite number"):
+        ck.number("alpha", np.nan, low=0, high=1)
+    with pytest.raises(
+        InvalidParameterError, match=r"^`n` must be an integer >= 1 \(got True\)\.$"
+    ):
+        ck.integer("n", True, low=1)
+    with pytest.raises(tp.UnknownTouchpointError, match=r"did you mean 'checkout'"):
+        ck.known_names("exclude", ["chekout"], ["ad", "checkout"])
