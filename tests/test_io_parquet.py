@@ -128,5 +128,5 @@ def test_bad_sources_and_columns(tmp_path) -> None:
     text.write_text("not parquet")
     with pytest.raises(ValidationError, match="not readable as Parquet"):
         tp.read_parquet(text, **KW)
-    with pytest.raises(ValidationError, match="'chunksize' must be a positive integer"):
+    with pytest.raises(ValidationError, match=r"`chunksize` must be an integer >= 1"):
         tp.read_parquet(p, **KW, chunksize=0)

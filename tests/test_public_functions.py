@@ -49,6 +49,8 @@ DATA = {
     "path",
     "extra",
     "conversions",
+    "source",
+    "cluster",
 }
 #: Public functions whose every parameter is data (nothing to declare).
 ALL_DATA = {"conformance", "read_journey", "relative_weights", "shapley_r2"}
@@ -85,6 +87,16 @@ def _csv(tmp_path):
     return p
 
 
+def _parquet(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    p = tmp_path / "e.parquet"
+    table = {"journey_id": [1, 1], "touchpoint": ["x", "y"], "timestamp": [1.0, 2.0]}
+    pq.write_table(pa.table(table), p)
+    return p
+
+
 #: Valid positional data for each public function.
 ARGS = {
     "attribution": lambda t: (_log(),),
@@ -106,6 +118,7 @@ ARGS = {
     "nps": lambda t: ([9, 10, 3],),
     "previous_steps": lambda t: (_log(), "y"),
     "read_csv": lambda t: (_csv(t),),
+    "read_parquet": lambda t: (_parquet(t),),
     "removal_effects": lambda t: (tp.fit_markov(_log()),),
     "repeat_rate": lambda t: (_log(), "y"),
     "response_times": lambda t: (_log(), "x", "y"),

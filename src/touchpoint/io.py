@@ -91,6 +91,7 @@ def read_csv(
         "outcome_level": ck.Options("event", "journey"),
         "duplicates": ck.Options("keep", "drop", "raise"),
         "delimiter": ck.Custom(_check_delimiter, "", ";;", '"', "\n", 5),
+        "time_format": ck.Text(none=True),
         "engine": ck.Options("auto", "python", "pyarrow", "polars"),
         "chunksize": ck.Integer(1, none=True),
         "progress": ck.Options(True, False, None),
@@ -648,6 +649,19 @@ def read_parquet(
     chunksize: int,
     progress: bool | None = ...,
 ) -> Iterator[EventLog]: ...
+@ck.validate_params(
+    {
+        "journey": ck.Text(),
+        "touchpoint": ck.Text(),
+        "time": ck.Text(),
+        "outcome": ck.Text(none=True),
+        "on_error": ck.Options("raise", "drop"),
+        "outcome_level": ck.Options("event", "journey"),
+        "duplicates": ck.Options("keep", "drop", "raise"),
+        "chunksize": ck.Integer(1, none=True),
+        "progress": ck.Options(True, False, None),
+    }
+)
 def read_parquet(
     source: Any,
     *,
@@ -712,11 +726,6 @@ def read_parquet(
     [1, 1]
     """
     names = column_roles(journey, touchpoint, time, outcome, extra)
-    if chunksize is not None and (
-        isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1
-    ):
-        msg = f"'chunksize' must be a positive integer (got {chunksize!r})."
-        raise ValidationError(msg)
     dataset, label = _parquet_dataset(source)
     have = list(dataset.schema.names)
     missing = [c for c in names.values() if c not in have]

@@ -11,13 +11,13 @@ an :class:`~touchpoint.EventLog`, a fitted Markov model, a funnel, a
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.charts import plain_text as _plain_text
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -40,24 +40,6 @@ _UNSTAGED = "(no stage)"
 _EDGE = "#3b5ba5"
 _KEY = "#e07b39"
 _BAR = "#5b7bc0"
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _plain_text(func: Callable[P, R]) -> Callable[P, R]:
-    """Draw with matplotlib's mathtext off: a ``$`` in a touchpoint or segment name is
-    printed as is (``"$\\frac{a}{$"`` would otherwise be parsed and fail)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        import matplotlib as mpl
-
-        with mpl.rc_context({"text.parse_math": False}):
-            return func(*args, **kwargs)
-
-    return wrapper
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:

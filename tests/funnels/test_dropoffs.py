@@ -123,7 +123,7 @@ def test_several_segment_columns_form_one_family_and_echoes_are_explained():
     # alone, the region call reports west as a drop (nothing to explain it)
     assert "west" in {d.group for d in two}
     assert "explained" in repr(both)
-    with pytest.raises(tp.ValidationError, match="'by'"):
+    with pytest.raises(tp.ValidationError, match="`by`"):
         tp.detect_dropoffs(log, ["visit", "buy"], by=[], period=WEEK)
 
 

@@ -9,8 +9,9 @@ intervals, labelled with the count and the share, on an axis that stops at 100%.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,9 +19,44 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BAR", "errorbars", "funnel_chart", "funnel_segments_chart", "new_axes"]
+__all__ = ["BAR", "errorbars", "funnel_chart", "funnel_segments_chart", "new_axes", "plain_text"]
 
 BAR = "#5b7bc0"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def plain_text(func: Callable[P, R]) -> Callable[P, R]:
+    """Draw with matplotlib's mathtext off: a ``$`` in a touchpoint or segment name is
+    printed as is (``"$\\frac{a}{$"`` would otherwise be parsed, and fail, when drawn).
+
+    The texts the function adds to the Axes it returns (tick labels included) keep
+    mathtext off when the figure is drawn later, outside this context; the user's
+    own earlier texts on the same Axes are left alone.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import matplotlib as mpl
+        from matplotlib.text import Text
+
+        given: Any = kwargs.get("ax")
+        before = {id(t) for t in given.findobj(Text)} if given is not None else set()
+        with mpl.rc_context({"text.parse_math": False}):
+            out = func(*args, **kwargs)
+        findobj = getattr(out, "findobj", None)
+        if findobj is not None:
+            axes: Any = out
+            ours = [*axes.xaxis.get_ticklabels(which="both"), axes.xaxis.label]
+            ours += [*axes.yaxis.get_ticklabels(which="both"), axes.yaxis.label, axes.title]
+            ticks = {id(t) for t in ours}
+            for t in findobj(Text):
+                if id(t) not in before or id(t) in ticks:
+                    t.set_parse_math(False)
+        return out
+
+    return wrapper
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -44,6 +80,7 @@ def errorbars(
     return np.nan_to_num(np.vstack([lo, hi]))
 
 
+@plain_text
 def funnel_chart(
     steps: Sequence[str],
     counts: NDArray[np.float64],
@@ -77,6 +114,7 @@ def funnel_chart(
     return ax
 
 
+@plain_text
 def funnel_segments_chart(
     steps: Sequence[str],
     shares: Mapping[str, Sequence[float]],

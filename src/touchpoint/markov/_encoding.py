@@ -82,6 +82,7 @@ def symbols(log: EventLog, states: str) -> tuple[NDArray[np.int64], tuple[str, .
     if states not in STATE_KINDS:
         raise ck.error("states", f"one of {STATE_KINDS}", states)
     if states == "touchpoint":
+        _check_reserved(log.touchpoint_names, log, states)
         return log.touchpoint.astype(np.int64), log.touchpoint_names
     if log.design is not None:
         per_tp = log.touchpoint_attribute(states)
@@ -98,7 +99,20 @@ def symbols(log: EventLog, states: str) -> tuple[NDArray[np.int64], tuple[str, .
         )
         raise ValidationError(msg)
     names, codes = np.unique(per_event.astype(str), return_inverse=True)
-    return codes.astype(np.int64).ravel(), tuple(str(n) for n in names.tolist())
+    alphabet = tuple(str(n) for n in names.tolist())
+    _check_reserved(alphabet, log, states)
+    return codes.astype(np.int64).ravel(), alphabet
+
+
+def _check_reserved(alphabet: tuple[str, ...], log: EventLog, states: str) -> None:
+    """Refuse a symbol named like one of the model's own states (it would merge with it)."""
+    clash = [s for s in alphabet if s in RESERVED_STATES and s not in log.conversions]
+    if clash:
+        msg = (
+            f"{states} {clash[0]!r} has the name of a Markov model state "
+            f"({', '.join(map(repr, RESERVED_STATES))} are reserved); rename it in the data."
+        )
+        raise ValidationError(msg)
 
 
 def _kept_events(
@@ -173,13 +187,6 @@ def encode(
     """
     order = check_order(order)
     codes, alphabet = symbols(log, states)
-    clash = [s for s in alphabet if s in RESERVED_STATES and s not in log.conversions]
-    if clash:
-        msg = (
-            f"{states} {clash[0]!r} has the name of a Markov model state "
-            f"({', '.join(map(repr, RESERVED_STATES))} are reserved); rename it in the data."
-        )
-        raise ValidationError(msg)
     n_sym = len(alphabet)
     check_space(n_sym, order)
     journey = log.journey.astype(np.int64)
