@@ -437,7 +437,7 @@ def Custom(check: Callable[[str, Any], Any], *bad: Any) -> Constraint:  # noqa: 
     return Constraint(check, bad, getattr(check, "__name__", "custom"))
 
 
-def _check_tz(name: str, value: Any) -> None:
+def _check_tz(name: str, value: Any) -> None:  # noqa: ARG001 - check_tz names `tz`
     from touchpoint._lib.time import check_tz
 
     check_tz(value)

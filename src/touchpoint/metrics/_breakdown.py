@@ -346,6 +346,7 @@ def cluster_codes(table: Table, cluster: str | None) -> NDArray[np.int64] | None
         "time": ck.Text(),
         "alpha": ck.ALPHA,
         "confidence_level": ck.CONFIDENCE,
+        "tz": ck.TZ,
     }
 )
 def breakdown(

@@ -179,6 +179,7 @@ class ResponseTimes(IntervalResult, ScalarResult):
         "target": ck.Duration(none=True),
         "period": ck.Options("week", "month", None),
         "alpha": ck.ALPHA,
+        "tz": ck.TZ,
     }
 )
 def response_times(
@@ -379,6 +380,8 @@ class RepeatRate(IntervalResult, ScalarResult):
         "censor": ck.Boolean(),
         "period": ck.Options("week", "month", None),
         "alpha": ck.ALPHA,
+        "min_gap": ck.Duration(none=True),
+        "tz": ck.TZ,
     }
 )
 def repeat_rate(
