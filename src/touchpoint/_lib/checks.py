@@ -57,6 +57,7 @@ __all__ = [
     "pair",
     "probability",
     "seed",
+    "time_zone",
     "validate_params",
 ]
 
@@ -437,14 +438,24 @@ def Custom(check: Callable[[str, Any], Any], *bad: Any) -> Constraint:  # noqa: 
     return Constraint(check, bad, getattr(check, "__name__", "custom"))
 
 
-def _check_tz(name: str, value: Any) -> None:  # noqa: ARG001 - check_tz names `tz`
-    from touchpoint._lib.time import check_tz
+def time_zone(name: str, value: Any) -> str:
+    """A time-zone name: ``"UTC"`` (also for None) or an IANA name such as ``"Europe/Berlin"``."""
+    if value is None or value == "UTC":
+        return "UTC"
+    must = "a time-zone name such as 'UTC' or 'Europe/Berlin'"
+    if not isinstance(value, str):
+        fail(name, must, value)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    check_tz(value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(name, must, value)
+    return value
 
 
 #: A time-zone name (None and "UTC" mean UTC).
-TZ = Constraint(_check_tz, (5, "Mars/Olympus_Mons", ""), "time zone")
+TZ = Constraint(time_zone, (5, "Mars/Olympus_Mons", ""), "time zone")
 CONFIDENCE = Number(0.0, 1.0, closed="neither")
 ALPHA = Number(0.0, 1.0, closed="neither")
 

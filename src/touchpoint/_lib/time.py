@@ -109,12 +109,9 @@ _NS_PER_QUARTER_HOUR = 900 * 10**9
 
 def check_tz(tz: object) -> str:
     """Validate a time-zone name (``"UTC"`` or an IANA name) and return it."""
-    if tz is None or tz == UTC:
-        return UTC
-    if not isinstance(tz, str):
-        raise _tz_error(tz)
-    _zone(tz)
-    return tz
+    from touchpoint._lib.checks import time_zone
+
+    return time_zone("tz", tz)
 
 
 def _zone(tz: str) -> _dt.tzinfo:
