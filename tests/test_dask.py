@@ -118,6 +118,13 @@ def test_funnel_on_cluster_equals_in_memory(client, sample):
                 [b.time_q1, b.time_median, b.time_q3],
                 rtol=1e-12,
             )
+            # Kaplan-Meier: units still waiting are censored at the end of the whole log
+            assert a.censored == b.censored
+            np.testing.assert_allclose(
+                [a.conversion_km, a.time_median_km, a.conversion_within(3600.0)],
+                [b.conversion_km, b.time_median_km, b.conversion_within(3600.0)],
+                rtol=1e-9,
+            )
 
 
 def same_funnel(got, want):
@@ -131,6 +138,8 @@ def same_funnel(got, want):
         )
         assert dict(a.exits) == dict(b.exits)
         np.testing.assert_allclose(a.time_median, b.time_median, rtol=1e-12)
+        assert a.censored == b.censored
+        np.testing.assert_allclose(a.conversion_km, b.conversion_km, rtol=1e-9)
 
 
 def test_funnel_by_segment_on_cluster(client, sample):

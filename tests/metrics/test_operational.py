@@ -29,11 +29,13 @@ def random_log(n_journeys: int = 300, seed: int = 0, datetime: bool = True) -> t
     return tp.EventLog.from_arrays(j, tpn, time, outcome=None)
 
 
-def brute_response(log: tp.EventLog, req: str, resp: str) -> tuple[list[float], int]:
-    durations, unanswered = [], 0
+def brute_response(log: tp.EventLog, req: str, resp: str) -> tuple[list[float], int, list[float]]:
+    """Answered waits, open requests, and how long each open request had waited at the end."""
+    durations, unanswered, waited = [], 0, []
     paths = log.paths()
     t = log.timestamp
     secs = t.astype("datetime64[ns]").astype(np.int64) / 1e9 if log.is_datetime else t
+    end = float(np.max(secs))
     for i, path in enumerate(paths):
         start = log.offsets[i]
         open_at = None
@@ -44,25 +46,58 @@ def brute_response(log: tp.EventLog, req: str, resp: str) -> tuple[list[float], 
                 durations.append(secs[start + k] - open_at)
                 open_at = None
         unanswered += open_at is not None
-    return sorted(durations), unanswered
+        if open_at is not None:
+            waited.append(end - open_at)
+    return sorted(durations), unanswered, waited
+
+
+def product_limit(events: list[float], censored: list[float], t: float) -> float:
+    """Kaplan-Meier 1 - S(t) by hand (events before censoring at ties)."""
+    ev, ce, s = np.asarray(events), np.asarray(censored), 1.0
+    for u in np.unique(ev[ev <= t]):
+        s *= 1 - np.count_nonzero(ev == u) / (np.count_nonzero(ev >= u) + np.count_nonzero(ce >= u))
+    return 1 - s
 
 
 @pytest.mark.parametrize("datetime", [True, False])
 def test_response_times_match_brute_force(datetime):
     log = random_log(datetime=datetime)
     rt = tp.response_times(log, request="ticket", response="reply", target=dt.timedelta(days=3))
-    ref, unanswered = brute_response(log, "ticket", "reply")
+    ref, unanswered, waited = brute_response(log, "ticket", "reply")
     np.testing.assert_allclose(rt.durations, ref)
     assert rt.n == len(ref)
     assert rt.n_unanswered == unanswered
     assert rt.median == pytest.approx(np.median(ref))
     assert rt.percentiles[90] == pytest.approx(np.percentile(ref, 90))
-    assert rt.within_target == pytest.approx(np.mean(np.array(ref) <= 3 * 86400))
+    assert rt.within_target_answered == pytest.approx(np.mean(np.array(ref) <= 3 * 86400))
+    # open requests censored at their waiting time when the log ends
+    assert unanswered > 0
+    assert rt.within_target == pytest.approx(product_limit(ref, waited, 3 * 86400), abs=1e-12)
+    assert rt.within_target < rt.within_target_answered
     ci = rt.target_confidence_interval()
     assert ci.low < rt.within_target < ci.high
     assert rt.unit == ("s" if datetime else "")
     assert "median" in repr(rt)
     assert rt.to_table()["n"][0] == rt.n
+    assert rt.to_table()["within_target"][0] == rt.within_target
+
+
+def test_open_requests_are_censored_not_lost():
+    # 3 answered (waits 1, 2, 10); two open requests: one opened 1.5 before the end
+    # (could still be answered within 5: censored), one 20 before (not within 5)
+    log = tp.EventLog.from_arrays(
+        [1, 1, 2, 2, 3, 3, 4, 5, 6],
+        ["ask", "reply", "ask", "reply", "ask", "reply", "ask", "ask", "visit"],
+        [0.0, 1.0, 0.0, 2.0, 0.0, 10.0, 20.5, 2.0, 22.0],
+    )
+    rt = tp.response_times(log, request="ask", response="reply", target=5.0)
+    assert rt.n == 3 and rt.n_unanswered == 2
+    assert rt.within_target_answered == pytest.approx(2 / 3)
+    # at risk at 1: 5 -> 4/5; at 2: 3 (the one waiting 1.5 is gone) -> 2/3
+    assert rt.within_target == pytest.approx(1 - 4 / 5 * 2 / 3)
+    assert rt.within_target == pytest.approx(product_limit([1, 2, 10], [1.5, 20.0], 5.0))
+    lo, hi = rt.target_confidence_interval()
+    assert lo < rt.within_target < hi
 
 
 def test_median_interval_is_distribution_free():

@@ -19,6 +19,9 @@ in proportions for the paired-sample design. Statistics in Medicine 17(8),
 Liang, K.-Y. and Zeger, S. L. (1986). Longitudinal data analysis using
 generalized linear models. Biometrika 73(1), 13-22 (cluster-robust variance).
 
+Kaplan, E. L. and Meier, P. (1958). Nonparametric estimation from incomplete
+observations. JASA 53(282), 457-481 (time to convert with units still waiting).
+
 Pitman, E. J. G. (1937). Significance tests which may be applied to samples
 from any populations. JRSS Suppl. 4(1), 119-130 (the paired sign-flip test).
 """
@@ -37,6 +40,7 @@ from touchpoint.exceptions import ValidationError
 __all__ = [
     "PROPORTION_METHODS",
     "ConfidenceInterval",
+    "KaplanMeier",
     "benjamini_hochberg",
     "bounded_mean_interval",
     "chi2_independence",
@@ -508,3 +512,100 @@ def chi2_independence(counts: ArrayLike) -> tuple[float, int, float]:
     stat = float(((table - expected) ** 2 / expected).sum())
     df = (r - 1) * (c - 1)
     return stat, df, float(chdtrc(df, stat))
+
+
+@attrs.frozen(eq=False)
+class KaplanMeier:
+    """Product-limit estimate of the share that has had the event (converted, been answered).
+
+    ``events`` are the times of the units that had it; ``censored`` the
+    follow-up of those still waiting when observation ended (right-censored).
+    Backed by :func:`scipy.stats.ecdf` on :class:`scipy.stats.CensoredData`;
+    with nothing censored it is the plain empirical share.
+
+    Examples
+    --------
+    >>> km = KaplanMeier(np.array([1.0, 3.0]), np.array([2.0, 4.0]))
+    >>> km.share(1.0), km.share(3.0), km.share()
+    (0.25, 0.625, 0.625)
+    >>> km.median_of_events()
+    3.0
+    """
+
+    events: FloatArray
+    censored: FloatArray
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+
+    @property
+    def n(self) -> int:
+        """Units (events and censored)."""
+        return len(self.events) + len(self.censored)
+
+    def _fit(self) -> tuple[FloatArray, FloatArray]:
+        """The curve: sorted distinct event times and the share by each."""
+        got = self._cache.get("fit")
+        if got is None:
+            if len(self.events) == 0:
+                got = (np.empty(0), np.empty(0))
+            else:
+                from scipy import stats
+
+                res = stats.ecdf(stats.CensoredData(uncensored=self.events, right=self.censored))
+                t = np.unique(self.events)
+                got = (t, np.asarray(res.cdf.evaluate(t), dtype=np.float64))
+                self._cache["res"] = res
+            self._cache["fit"] = got
+        return got
+
+    def share(self, within: float | None = None) -> float:
+        """Estimated share with the event by ``within`` (default: by the last event time).
+
+        Past the longest follow-up the estimate stays at its last value.
+        """
+        if self.n == 0:
+            return float("nan")
+        t, f = self._fit()
+        if len(t) == 0:
+            return 0.0
+        if within is None:
+            return float(f[-1])
+        i = int(np.searchsorted(t, within, side="right")) - 1
+        return float(f[i]) if i >= 0 else 0.0
+
+    def median_of_events(self) -> float:
+        """The time by which half of the eventual events (:meth:`share`) have happened."""
+        t, f = self._fit()
+        if len(t) == 0:
+            return float("nan")
+        i = int(np.searchsorted(f, f[-1] / 2 * (1 - 1e-12), side="left"))
+        return float(t[min(i, len(t) - 1)])
+
+    def interval(
+        self, within: float | None = None, confidence_level: float = 0.95
+    ) -> ConfidenceInterval:
+        """Greenwood interval on the log-log scale for :meth:`share` at ``within``.
+
+        Where the estimate is 0 or 1 (the log-log interval is undefined) the
+        Wilson interval of the units still followed at that time is used.
+        """
+        import warnings
+
+        level = check_confidence(confidence_level)
+        share = self.share(within)
+        if not np.isfinite(share):
+            return ConfidenceInterval(float("nan"), float("nan"))
+        t, _ = self._fit()
+        at = (t[-1] if len(t) else 0.0) if within is None else float(within)
+        if 0.0 < share < 1.0:
+            res = self._cache["res"]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ci = res.cdf.confidence_interval(level, method="log-log")
+                lo, hi = float(ci.low.evaluate(at)), float(ci.high.evaluate(at))
+            if np.isfinite(lo) and np.isfinite(hi):
+                return ConfidenceInterval(lo, hi)
+        followed = int(np.count_nonzero(self.events <= at) + np.count_nonzero(self.censored >= at))
+        followed = max(followed, 1)
+        k = round(share * followed)
+        lo_a, hi_a = proportion_ci(k, followed, level, "wilson")
+        return ConfidenceInterval(float(lo_a), float(hi_a))

@@ -15,6 +15,7 @@ a sorted array of positions, and every attempt finds its next match with one
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 from touchpoint._lib import checks as ck
 from touchpoint._lib.stats import (
     ConfidenceInterval,
+    KaplanMeier,
     benjamini_hochberg,
     chi2_independence,
     proportion_ci,
@@ -69,6 +71,30 @@ class FunnelStep(IntervalResult, ScalarResult):
     ``exits`` ranks the last touchpoint of the units that dropped at this
     step; ``next_events`` ranks what they did right after the previous step
     (:data:`END` when nothing).
+
+    ``conversion`` counts every unit that has not reached the step by the end
+    of the log as lost, which understates conversion when the log ends before
+    recent units had time to get there. The Kaplan-Meier figures
+    (:attr:`conversion_km`, :attr:`time_median_km`, :meth:`conversion_within`,
+    :meth:`km_interval`) count those units as right-censored at the time
+    they had been waiting when the log ended (or, with ``window=``, when
+    their window closed after it; a unit whose window closed inside the log
+    has not converted, for good). ``censored`` counts the units whose outcome
+    the log cannot tell yet: not reached, window still open at the end, and
+    waiting less than the longest time any unit took to reach the step. All
+    Kaplan-Meier figures are NaN for the first step and optional steps.
+
+    Examples
+    --------
+    >>> from touchpoint import EventLog, funnel
+    >>> log = EventLog.from_arrays(
+    ...     [1, 1, 2, 2, 3, 4], ["visit", "buy", "visit", "buy", "visit", "visit"],
+    ...     [0.0, 2.0, 0.0, 4.0, 1.0, 9.0])
+    >>> step = funnel(log, ["visit", "buy"])["buy"]
+    >>> step.conversion, step.censored
+    (0.5, 1)
+    >>> round(step.conversion_km, 4), round(step.conversion_within(3.0), 4)
+    (0.6667, 0.3333)
     """
 
     index: int
@@ -83,12 +109,16 @@ class FunnelStep(IntervalResult, ScalarResult):
     time_q3: float
     exits: tuple[tuple[str, int], ...] = ()
     next_events: tuple[tuple[str, int], ...] = ()
+    censored: int = 0
+    _km: KaplanMeier | None = attrs.field(default=None, eq=False, repr=False, alias="km")
 
     _dict_properties: ClassVar[tuple[str, ...]] = (
         "conversion",
         "conversion_from_first",
         "dropped",
         "drop_rate",
+        "conversion_km",
+        "time_median_km",
     )
 
     def __repr__(self) -> str:
@@ -117,6 +147,52 @@ class FunnelStep(IntervalResult, ScalarResult):
     def drop_rate(self) -> float:
         """``dropped / entered``."""
         return self.dropped / self.entered if self.entered else float("nan")
+
+    @property
+    def conversion_km(self) -> float:
+        """Kaplan-Meier share of ``entered`` that reaches the step, units still waiting censored.
+
+        ``1 - S(t)`` at the longest time any unit took to reach the step: the
+        eventual conversion the log supports. NaN for the first and optional steps.
+        """
+        return float("nan") if self._km is None else self._km.share()
+
+    @property
+    def time_median_km(self) -> float:
+        """Kaplan-Meier median time from the previous step among the units that convert.
+
+        The time by which half of :attr:`conversion_km` has converted; unlike
+        :attr:`time_median` it is not pulled down by the recent units whose
+        slower conversions the log has not seen yet.
+        """
+        return float("nan") if self._km is None else self._km.median_of_events()
+
+    def conversion_within(self, within: float | timedelta) -> float:
+        """Kaplan-Meier share of ``entered`` that reaches the step within ``within`` of the previous.
+
+        ``within`` is a timedelta or a number of seconds (datetime logs), else
+        in the log's time unit. Past the longest follow-up the estimate stays
+        at its last value.
+        """
+        w = _duration(within, "within")
+        if w is None or w < 0:
+            msg = f"'within' must be a non-negative duration (got {within!r})."
+            raise ValidationError(msg)
+        return float("nan") if self._km is None else self._km.share(w)
+
+    def km_interval(
+        self, within: float | timedelta | None = None, confidence_level: float = 0.95
+    ) -> ConfidenceInterval:
+        """Interval for :meth:`conversion_within` (``within=None``: :attr:`conversion_km`).
+
+        Greenwood's variance on the log-log scale (:func:`scipy.stats.ecdf`);
+        where the estimate is 0 or 1, the Wilson interval of the units still
+        followed then.
+        """
+        w = _duration(within, "within")
+        if self._km is None:
+            return ConfidenceInterval(float("nan"), float("nan"))
+        return self._km.interval(w, confidence_level)
 
     def confidence_interval(
         self,
@@ -198,6 +274,9 @@ class Funnel(TableResult):
                     "time_median": s.time_median,
                     "time_q1": s.time_q1,
                     "time_q3": s.time_q3,
+                    "conversion_km": s.conversion_km,
+                    "time_median_km": s.time_median_km,
+                    "censored": s.censored,
                     "top_exit": s.exits[0][0] if s.exits else "",
                     "top_next": s.next_events[0][0] if s.next_events else "",
                 }
@@ -221,9 +300,10 @@ class Funnel(TableResult):
     def _time(self, x: float) -> str:
         return format_duration(x, self.time_unit, missing="")
 
-    def _rows(self) -> tuple[list[str], list[list[Any]]]:
+    def _rows(self, km: bool = True) -> tuple[list[str], list[list[Any]]]:
+        """Headers and rows of the text / HTML view (``km``: the Kaplan-Meier column)."""
         headers = ["step", "entered", "reached", "conversion (95% CI)", "from first", "dropped"]
-        headers += ["median time", "top exit"]
+        headers += ["median time", *(["eventual (KM)"] if km else []), "top exit"]
         rows = []
         for s in self.steps:
             lo, hi = s.confidence_interval()
@@ -238,6 +318,11 @@ class Funnel(TableResult):
                     f"{100 * s.conversion_from_first:.1f}%" if s.first_reached else "",
                     s.dropped,
                     self._time(s.time_median),
+                    *(
+                        [f"{100 * s.conversion_km:.1f}%" if np.isfinite(s.conversion_km) else ""]
+                        if km
+                        else []
+                    ),
                     s.exits[0][0] if s.exits else "",
                 ]
             )
@@ -347,6 +432,8 @@ def _build(
     ext = (*names, END)
     end_code = len(names)
     first = int(reached[:, 0].sum())
+    end = float(p.t.max()) if len(p.t) else float("nan")
+    window = meta.get("window")
     out = []
     for k in range(K):
         j = int(m.prev[k])
@@ -358,7 +445,11 @@ def _build(
         q1, med, q3 = np.percentile(dt, [25, 50, 75]) if len(dt) else (np.nan,) * 3
         exits: tuple[tuple[str, int], ...] = ()
         nexts: tuple[tuple[str, int], ...] = ()
+        km, censored = None, 0
         if j >= 0 and not p.steps.optional[k]:
+            waiting = entered_mask & ~reached[:, k]
+            limit = None if window is None else times[waiting, 0] + window
+            km, censored = step_km(dt, times[waiting, j], limit, end)
             drop = entered_mask & ~reached[:, k]
             last = p.codes[ends[drop] - 1]
             exits = _ranked(ext, np.bincount(last, minlength=len(ext)))
@@ -381,9 +472,35 @@ def _build(
                 time_q3=float(q3),
                 exits=exits,
                 next_events=nexts,
+                censored=censored,
+                km=km,
             )
         )
     return Funnel(steps=tuple(out), n_units=n_units, **meta)
+
+
+def step_km(
+    delays: NDArray[np.float64],
+    since: NDArray[np.float64],
+    limit: NDArray[np.float64] | None,
+    end: float,
+) -> tuple[KaplanMeier, int]:
+    """The Kaplan-Meier estimate of a step, and how many units are still open.
+
+    ``delays`` are the times from the previous step of the units that reached
+    the step; ``since`` the time the others reached the previous step and
+    ``limit`` when their window closes (None: no window). A unit is censored
+    at ``end - since`` when its window was still open at ``end``; one whose
+    window closed inside the log stays at risk throughout (it did not convert).
+    """
+    delays = np.maximum(np.asarray(delays, dtype=np.float64), 0.0)
+    follow = np.maximum(end - since, 0.0)
+    open_ = np.ones(len(since), dtype=bool) if limit is None else limit > end
+    longest = float(delays.max()) if len(delays) else 0.0
+    top = max(longest, float(follow.max()) if len(follow) else 0.0) + 1.0
+    follow = np.where(open_, follow, top)
+    censored = int(np.count_nonzero(open_ & (follow < longest)))
+    return KaplanMeier(delays, follow), censored
 
 
 def _homogeneity(reached: NDArray[np.float64], entered: NDArray[np.float64]) -> tuple[float, int]:

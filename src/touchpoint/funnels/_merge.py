@@ -3,7 +3,10 @@
 A :class:`FunnelCounts` holds what :func:`touchpoint.funnel` reports, in a
 form that adds up across disjoint sets of journeys: per-step entered and
 reached counts, exit and next-event tallies by touchpoint name, and the
-per-journey step durations (so time quantiles stay exact after merging).
+per-journey step durations (so time quantiles stay exact after merging), and
+for the units still waiting at a step when their partition ends, when they
+entered it and when their window closes (so the Kaplan-Meier estimates censor
+them at the end of the whole log, as :func:`touchpoint.funnel` does).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from numpy.typing import NDArray
 
 from touchpoint.core._eventlog import EventLog, _replace_design
 from touchpoint.exceptions import ValidationError
-from touchpoint.funnels._funnel import _with_segments
+from touchpoint.funnels._funnel import _with_segments, step_km
 
 if TYPE_CHECKING:
     from touchpoint.funnels._funnel import Funnel
@@ -49,6 +52,30 @@ class FunnelCounts:
     mode: str
     window: float | None
     time_unit: str
+    # units waiting at each Kaplan-Meier step (None: no estimate): when they
+    # entered it and when their window closes, in seconds from ``origin``
+    # (nanoseconds since the epoch for datetime logs, else 0); ``end`` the last event
+    since: tuple[NDArray[np.float64] | None, ...] = ()
+    limit: tuple[NDArray[np.float64] | None, ...] = ()
+    end: float = float("-inf")
+    origin: int = 0
+
+    def rebased(self, origin: int) -> FunnelCounts:
+        """The same counts with times counted from ``origin``."""
+        if origin == self.origin:
+            return self
+        shift = (self.origin - origin) / 1e9
+
+        def move(a: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+            return None if a is None else a + shift
+
+        return attrs.evolve(
+            self,
+            since=tuple(move(a) for a in self.since),
+            limit=tuple(move(a) for a in self.limit),
+            end=self.end + shift,
+            origin=origin,
+        )
 
     def __add__(self, other: object) -> FunnelCounts:
         if not isinstance(other, FunnelCounts):
@@ -61,7 +88,21 @@ class FunnelCounts:
         ):
             msg = "cannot add funnel counts of different steps, modes or windows."
             raise ValidationError(msg)
+        # an empty partition has no time base of its own
+        bases = [c.origin for c in (self, other) if c.end > float("-inf")]
+        origin = min(bases) if bases else self.origin
+        a, b = self.rebased(origin), other.rebased(origin)
+
+        def join(
+            x: NDArray[np.float64] | None, y: NDArray[np.float64] | None
+        ) -> NDArray[np.float64] | None:
+            return None if x is None or y is None else np.concatenate([x, y])
+
         return FunnelCounts(
+            since=tuple(join(x, y) for x, y in zip(a.since, b.since, strict=True)),
+            limit=tuple(join(x, y) for x, y in zip(a.limit, b.limit, strict=True)),
+            end=max(a.end, b.end),
+            origin=origin,
             template=self.template,
             labels=self.labels,
             optional=self.optional,
@@ -81,11 +122,21 @@ class FunnelCounts:
             time_unit=self.time_unit or other.time_unit,
         )
 
-    def to_funnel(self) -> Funnel:
-        """The :class:`~touchpoint.funnel.Funnel` of these counts."""
+    def to_funnel(self, end: float | None = None) -> Funnel:
+        """The :class:`~touchpoint.funnel.Funnel` of these counts.
+
+        ``end``: the end of the whole log (in this object's time base) when
+        these are the counts of one segment.
+        """
+        end = self.end if end is None else end
         steps = []
         for k, step in enumerate(self.template.steps):
             d = self.durations[k]
+            since = self.since[k] if k < len(self.since) else None
+            km, censored = None, 0
+            if since is not None:
+                lim = self.limit[k] if self.window is not None else None
+                km, censored = step_km(d, since, lim, end)
             q1, med, q3 = np.percentile(d, [25, 50, 75]) if len(d) else (np.nan,) * 3
             changes: dict[str, Any] = {
                 "entered": int(self.entered[k]),
@@ -96,6 +147,8 @@ class FunnelCounts:
                 "time_q3": float(q3),
                 "exits": _ranked(self.exits[k]),
                 "next_events": _ranked(self.next_events[k]),
+                "km": km,
+                "censored": censored,
             }
             steps.append(attrs.evolve(step, **changes))
         out: Funnel = attrs.evolve(self.template, steps=tuple(steps), n_units=self.n_units)
@@ -188,8 +241,17 @@ def funnel_counts(
     time_unit = f.time_unit
     m = p.match
     durations = []
+    since: list[NDArray[np.float64] | None] = []
+    limit: list[NDArray[np.float64] | None] = []
     for k in range(len(f.steps)):
         j = int(m.prev[k])
+        if j < 0 or p.steps.optional[k]:
+            since.append(None)
+            limit.append(None)
+        else:
+            waiting = m.reached[:, j] & ~m.reached[:, k]
+            since.append(m.time[waiting, j].astype(np.float64))
+            limit.append(None if win is None else m.time[waiting, 0] + win)
         if j < 0:
             durations.append(np.empty(0))
             continue
@@ -212,6 +274,10 @@ def funnel_counts(
         mode=mode,
         window=win,
         time_unit=time_unit,
+        since=tuple(since),
+        limit=tuple(limit),
+        end=float(p.t.max()) if len(p.t) else float("-inf"),
+        origin=int(log.timestamp.view(np.int64).min()) if log.is_datetime and len(p.t) else 0,
     )
 
 
@@ -236,7 +302,10 @@ class SegmentedCounts:
         if by is None:
             return total
         groups = sorted(self.segments, key=lambda v: (str(type(v)), v))
-        segs = {g: self.segments[g].to_funnel() for g in groups}
+        segs = {}
+        for g in groups:
+            seg = self.segments[g].rebased(self.total.origin)
+            segs[g] = seg.to_funnel(end=self.total.end)
         return _with_segments(total, segs, by)
 
 

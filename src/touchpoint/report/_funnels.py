@@ -31,7 +31,7 @@ def section_funnel(ctx: ReportContext) -> Section | None:
     if sf is None:
         return None
     f = sf.funnel
-    headers, rows = f._rows()
+    headers, rows = f._rows(km=False)  # the Kaplan-Meier column would not fit at 800 px
     note = (
         f"Ordered funnel over the design's stages ({ctx.log.n_journeys:,} journeys); "
         "conversion from the previous stage with 95% Wilson intervals."
