@@ -30,7 +30,7 @@ from touchpoint._lib.stats import (
     chi2_independence,
     proportion_ci,
 )
-from touchpoint._lib.time import duration as _duration, format_duration
+from touchpoint._lib.time import duration as _duration, format_duration, required_duration
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError
 from touchpoint.funnels._match import (
@@ -174,10 +174,7 @@ class FunnelStep(IntervalResult, ScalarResult):
         in the log's time unit. Past the longest follow-up the estimate stays
         at its last value.
         """
-        w = _duration(within, "within")
-        if w is None or w < 0:
-            msg = f"'within' must be a non-negative duration (got {within!r})."
-            raise ValidationError(msg)
+        w = required_duration(within, "within")
         return float("nan") if self._km is None else self._km.share(w)
 
     def km_interval(
