@@ -159,3 +159,26 @@ def test_old_module_paths_warn_and_work(old, new):
     assert mod.__all__
     for name in mod.__all__:
         assert getattr(mod, name) is getattr(target, name)
+
+
+def test_one_literal_alias_per_choice_set():
+    """A choice set spelt inline in two places belongs in touchpoint._lib.choices."""
+    import ast
+    from collections import defaultdict
+
+    where: dict[frozenset[object], list[str]] = defaultdict(list)
+    for path in sorted(SRC.rglob("*.py")):
+        if path.name == "choices.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "Literal"
+            ):
+                items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                values = frozenset(i.value for i in items if isinstance(i, ast.Constant))
+                if len(values) > 1:
+                    where[values].append(f"{path.relative_to(SRC)}:{node.lineno}")
+    repeated = {tuple(sorted(map(str, k))): v for k, v in where.items() if len(v) > 1}
+    assert not repeated, repeated

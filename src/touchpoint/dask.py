@@ -45,6 +45,7 @@ import attrs
 import numpy as np
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import MatchMode, StateKind
 from touchpoint._lib.frames import _check_columns
 from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
@@ -343,7 +344,7 @@ def count_transitions(
     time: str,
     outcome: str | None = None,
     order: int = 1,
-    states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
+    states: StateKind = "touchpoint",
     extra: Sequence[str] = (),
     design: Journey | None = None,
     conversions: Iterable[str] = (),
@@ -437,7 +438,7 @@ def fit_markov(
     outcome: str | None = None,
     order: int = 1,
     smoothing: float = 0.0,
-    states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
+    states: StateKind = "touchpoint",
     extra: Sequence[str] = (),
     design: Journey | None = None,
     conversions: Iterable[str] = (),
@@ -508,7 +509,7 @@ def funnel(
     outcome_level: OutcomeLevel = "event",
     duplicates: Duplicates = "keep",
     window: Any = None,
-    mode: Literal["strict", "ordered", "any"] = "ordered",
+    mode: MatchMode = "ordered",
     by: str | None = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),

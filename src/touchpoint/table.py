@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Backend
 from touchpoint._lib.columns import as_array
 from touchpoint._lib.compat import warn_deprecated
 from touchpoint._lib.format import format_cell, format_html, format_text
@@ -180,9 +181,7 @@ class Table:
     def to_frame(self, backend: Literal["polars"]) -> pl.DataFrame: ...
     @overload
     def to_frame(self, backend: Literal["pyarrow"]) -> pa.Table: ...
-    def to_frame(
-        self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas"
-    ) -> pd.DataFrame | pl.DataFrame | pa.Table:
+    def to_frame(self, backend: Backend = "pandas") -> pd.DataFrame | pl.DataFrame | pa.Table:
         """The table as a pandas (default) or polars DataFrame, or a pyarrow Table."""
         if backend == "pandas":
             import pandas as pd

@@ -28,13 +28,14 @@ from any populations. JRSS Suppl. 4(1), 119-130 (the paired sign-flip test).
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Alternative, ProportionMethod
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
@@ -58,7 +59,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-ProportionMethod = Literal["wilson", "jeffreys", "agresti_coull", "exact"]
 PROPORTION_METHODS: tuple[str, ...] = get_args(ProportionMethod)
 
 
@@ -232,7 +232,7 @@ def two_proportion_z(
     na: Any,
     pb: Any,
     nb: Any,
-    alternative: Literal["two-sided", "less", "greater"] = "two-sided",
+    alternative: Alternative = "two-sided",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Pooled two-proportion z test of ``pa`` (of ``na``) against ``pb`` (of ``nb``), vectorised.
 

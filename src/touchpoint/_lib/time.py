@@ -12,17 +12,17 @@ days ``YYYY-MM-DD``.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.choices import CalendarPeriod
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
     "CALENDAR_PERIODS",
     "UTC",
-    "CalendarPeriod",
     "calendar_labels",
     "check_tz",
     "duration",
@@ -99,8 +99,7 @@ def format_duration(value: float, unit: str = "s", *, missing: str = "n/a") -> s
     return f"{value:.3g} s"
 
 
-CalendarPeriod = Literal["day", "week", "month"]
-CALENDAR_PERIODS: tuple[str, ...] = ("day", "week", "month")
+CALENDAR_PERIODS: tuple[str, ...] = get_args(CalendarPeriod)
 UTC = "UTC"
 
 _NS_PER_DAY = 86_400 * 10**9

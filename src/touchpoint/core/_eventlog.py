@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Backend
 from touchpoint._lib.columns import (
     Coded,
     IdCollisionError,
@@ -816,9 +817,7 @@ class EventLog:
     def to_frame(self, backend: Literal["polars"]) -> pl.DataFrame: ...
     @overload
     def to_frame(self, backend: Literal["pyarrow"]) -> pa.Table: ...
-    def to_frame(
-        self, backend: Literal["pandas", "polars", "pyarrow"] = "pandas"
-    ) -> pd.DataFrame | pl.DataFrame | pa.Table:
+    def to_frame(self, backend: Backend = "pandas") -> pd.DataFrame | pl.DataFrame | pa.Table:
         """The log as a pandas or polars DataFrame, or a pyarrow Table (that library must be installed)."""
         from touchpoint.table import Table
 

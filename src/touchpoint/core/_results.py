@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 import attrs
 import numpy as np
 
+from touchpoint._lib.choices import Backend
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Backend", "IntervalResult", "ScalarResult", "TableResult", "short", "short_repr"]
 
-Backend = Literal["pandas", "polars", "pyarrow"]
 
 _SCALARS = (int, float, str, bool, np.integer, np.floating, np.bool_)
 

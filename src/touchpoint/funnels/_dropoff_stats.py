@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Alternative
 from touchpoint._lib.stats import two_proportion_z
 from touchpoint._lib.time import (
     CALENDAR_PERIODS,
@@ -24,7 +25,6 @@ from touchpoint.exceptions import ValidationError
 
 __all__ = ["binomial_changepoint"]
 
-Alternative = Literal["less", "two-sided", "greater"]
 _ALTERNATIVES = ("less", "two-sided", "greater")
 _Floats = NDArray[np.float64]
 

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Alternative, MatchMode, ProportionMethod
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
@@ -28,7 +29,6 @@ from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import StatisticalWarning, ValidationError
 from touchpoint.funnels._dropoff_stats import (
     _ALTERNATIVES,
-    Alternative,
     _fisher,
     _fisher_midp,
     _periods,
@@ -36,7 +36,7 @@ from touchpoint.funnels._dropoff_stats import (
     _ztest,
     binomial_changepoint,
 )
-from touchpoint.funnels._match import CountUnit, Mode, StepSpec, _prepare
+from touchpoint.funnels._match import CountUnit, StepSpec, _prepare
 from touchpoint.table import Table, format_cell, format_html, format_text
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class DropOff(ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+        method: ProportionMethod = "wilson",
     ) -> ConfidenceInterval:
         """Interval for :attr:`rate`."""
         lo, hi = proportion_ci(self.reached, self.entered, confidence_level, method)
@@ -330,7 +330,7 @@ def detect_dropoffs(
     min_count: int = 20,
     test: Literal["midp", "exact", "z"] = "midp",
     horizon: Any = "auto",
-    mode: Mode = "ordered",
+    mode: MatchMode = "ordered",
     window: Any = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),

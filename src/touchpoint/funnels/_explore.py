@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Occurrence
 from touchpoint._lib.compat import deprecated_params, warn_deprecated
 from touchpoint._lib.frames import format_path
 from touchpoint.core._results import TableResult
@@ -128,7 +129,7 @@ def next_steps(
     after: str | Collection[str],
     *,
     depth: int = 3,
-    occurrence: Literal["first", "last", "all"] = "first",
+    occurrence: Occurrence = "first",
 ) -> Table:
     """What journeys did after a touchpoint: the next ``depth`` events, ranked.
 
@@ -172,7 +173,7 @@ def previous_steps(
     before: str | Collection[str],
     *,
     depth: int = 3,
-    occurrence: Literal["first", "last", "all"] = "first",
+    occurrence: Occurrence = "first",
 ) -> Table:
     """What journeys did before a touchpoint: the previous ``depth`` events, ranked.
 

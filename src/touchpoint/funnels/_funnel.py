@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import MatchMode, ProportionMethod
 from touchpoint._lib.stats import (
     ConfidenceInterval,
     KaplanMeier,
@@ -35,7 +36,6 @@ from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError
 from touchpoint.funnels._match import (
     CountUnit,
-    Mode,
     StepSpec,
     _prepare,
     _Prepared,
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from touchpoint.core._eventlog import EventLog
 
-__all__ = ["END", "CountUnit", "Funnel", "FunnelStep", "Mode", "StepSpec", "funnel"]
+__all__ = ["END", "CountUnit", "Funnel", "FunnelStep", "StepSpec", "funnel"]
 
 #: Label used for "the journey ended here" in exit and next-event rankings.
 END = "(end)"
@@ -194,7 +194,7 @@ class FunnelStep(IntervalResult, ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+        method: ProportionMethod = "wilson",
         *,
         of: Literal["previous", "first"] = "previous",
     ) -> ConfidenceInterval:
@@ -523,7 +523,7 @@ def funnel(
     steps: Sequence[StepSpec] | None = None,
     *,
     window: Any = None,
-    mode: Mode = "ordered",
+    mode: MatchMode = "ordered",
     by: str | None = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),

@@ -22,9 +22,8 @@ from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
 
-__all__ = ["CountUnit", "Mode", "StepSpec"]
+__all__ = ["CountUnit", "StepSpec"]
 
-Mode = Literal["strict", "ordered", "any"]
 CountUnit = Literal["journeys", "customers", "sessions"]
 StepSpec = str | Collection[str]
 _MODES = ("strict", "ordered", "any")

@@ -12,12 +12,13 @@ them at the end of the whole log, as :func:`touchpoint.funnel` does).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.choices import MatchMode
 from touchpoint.core._eventlog import EventLog, _replace_design
 from touchpoint.exceptions import ValidationError
 from touchpoint.funnels._funnel import _with_segments, step_km
@@ -206,7 +207,7 @@ def funnel_counts(
     *,
     steps: Sequence[Any] | None,
     window: Any = None,
-    mode: Literal["strict", "ordered", "any"] = "ordered",
+    mode: MatchMode = "ordered",
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
 ) -> FunnelCounts:
@@ -315,7 +316,7 @@ def segmented_counts(
     by: str | None,
     steps: Sequence[Any] | None,
     window: Any = None,
-    mode: Literal["strict", "ordered", "any"] = "ordered",
+    mode: MatchMode = "ordered",
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
 ) -> SegmentedCounts:

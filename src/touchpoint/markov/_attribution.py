@@ -57,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import CreditUnit, StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
@@ -241,7 +242,7 @@ def _items(
 def removal_effects(
     model: MarkovModel,
     *,
-    states: Literal["touchpoint", "channel", "state"] = "touchpoint",
+    states: CreditUnit = "touchpoint",
     groups: Mapping[str, Iterable[str]] | None = None,
     n_resamples: int = 0,
     seed: int | None = 0,
@@ -426,7 +427,7 @@ def attribution(
         "markov", "first_touch", "last_touch", "linear", "time_decay", "position", "shapley"
     ] = "markov",
     *,
-    states: Literal["touchpoint", "channel", "stage"] = "touchpoint",
+    states: StateKind = "touchpoint",
     order: int = 1,
     per_journey: bool = False,
     n_resamples: int = 0,

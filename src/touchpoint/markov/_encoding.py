@@ -16,7 +16,7 @@ Everything here works on whole arrays: there is no Python loop per event
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -28,7 +28,6 @@ from touchpoint.exceptions import ValidationError
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
 
-StateKind = Literal["touchpoint", "stage", "channel"]
 STATE_KINDS: tuple[str, ...] = ("touchpoint", "stage", "channel")
 #: The model's own states; a touchpoint (or channel, stage) may not be named like one.
 RESERVED_STATES: tuple[str, ...] = ("(start)", "(conversion)", "(null)")

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
@@ -270,7 +271,7 @@ def count_transitions(
     log: EventLog,
     *,
     order: int = 1,
-    states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
+    states: StateKind = "touchpoint",
     collapse_repeats: bool = False,
     until_conversion: bool = True,
 ) -> TransitionCounts:
@@ -1143,7 +1144,7 @@ def fit_markov(
     *,
     order: int = 1,
     smoothing: float = 0.0,
-    states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
+    states: StateKind = "touchpoint",
     collapse_repeats: bool = False,
     until_conversion: bool = True,
 ) -> MarkovModel:

@@ -13,13 +13,14 @@ chains. *Annals of Mathematical Statistics* 28(1), 89-110.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import benjamini_hochberg, chi2_independence, two_proportion_z
 from touchpoint.core._results import TableResult
@@ -91,7 +92,7 @@ def select_order(
     log: EventLog,
     *,
     max_order: int = 4,
-    states: Literal["touchpoint", "stage", "channel"] = "touchpoint",
+    states: StateKind = "touchpoint",
     heldout: float = 0.2,
     seed: int | None = 0,
     smoothing: float = 0.5,

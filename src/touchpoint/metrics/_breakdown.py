@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Period
 from touchpoint._lib.columns import factorize, parse_time
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import segment_values
@@ -354,7 +355,7 @@ def breakdown(
     metric: Metric = "nps",
     *,
     by: str = "touchpoint",
-    period: Literal["week", "month"] | None = None,
+    period: Period | None = None,
     column: str | None = None,
     weights: str | None = None,
     cluster: str | None = "auto",

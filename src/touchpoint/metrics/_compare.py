@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import CESVersion
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import (
     ConfidenceInterval,
@@ -382,7 +383,7 @@ def compare_ces(
     weights_a: Any = None,
     weights_b: Any = None,
     scale: tuple[float, float] | None = None,
-    version: Literal[1, 2] = 2,
+    version: CESVersion = 2,
 ) -> Comparison:
     """Test whether two mean CES differ (scale points, ``a - b``).
 

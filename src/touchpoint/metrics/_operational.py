@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Period, ProportionMethod
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.stats import (
     PROPORTION_METHODS,
@@ -154,7 +155,7 @@ class ResponseTimes(IntervalResult, ScalarResult):
     def target_confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+        method: ProportionMethod = "wilson",
     ) -> ConfidenceInterval:
         """Interval for :attr:`within_target`.
 
@@ -209,7 +210,7 @@ def response_times(
     response: str | Sequence[str],
     *,
     target: Any = None,
-    period: Literal["week", "month"] | None = None,
+    period: Period | None = None,
     tz: str = "UTC",
     alpha: float = 0.05,
 ) -> ResponseTimes:
@@ -396,7 +397,7 @@ class RepeatRate(IntervalResult, ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: Literal["wilson", "jeffreys", "agresti_coull", "exact"] = "wilson",
+        method: ProportionMethod = "wilson",
     ) -> ConfidenceInterval:
         """Interval for ``rate`` (Wilson by default)."""
         if method not in PROPORTION_METHODS:
@@ -431,7 +432,7 @@ def repeat_rate(
     window: Any = None,
     customer: str | None = None,
     censor: bool = True,
-    period: Literal["week", "month"] | None = None,
+    period: Period | None = None,
     min_gap: Any = None,
     tz: str = "UTC",
     alpha: float = 0.05,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import CESVersion, ProportionMethod
 from touchpoint._lib.stats import (
     ConfidenceInterval,
-    ProportionMethod,
     check_confidence,
     design_n,
 )
@@ -643,7 +643,7 @@ def ces(
     *,
     cluster: Any = None,
     scale: tuple[float, float] | None = None,
-    version: Literal[1, 2] = 2,
+    version: CESVersion = 2,
     agree: tuple[float, float] | None = None,
 ) -> CESResult:
     """Customer effort score (CES), version stated explicitly.
