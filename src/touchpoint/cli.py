@@ -8,6 +8,7 @@ status 2; no traceback, no usage text.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import warnings
 from collections.abc import Sequence
@@ -127,10 +128,24 @@ def _parser() -> argparse.ArgumentParser:
         help="stop at the first bad row, or drop and count bad rows [raise]",
     )
     r.add_argument("--top", type=_positive_int, default=10, help="rows per table [10]")
+    r.add_argument(
+        "--interactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add the interactive journey Sankey to the HTML report (plotly, about 2 MB "
+        "more; the page stays one offline file) [when plotly is installed]",
+    )
 
     d = sub.add_parser("demo", help="run the report on the bundled sample data")
     d.add_argument("--html", default="touchpoint-report.html", help="HTML output path")
     d.add_argument("--top", type=_positive_int, default=10, help="rows per table [10]")
+    d.add_argument(
+        "--interactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add the interactive journey Sankey to the HTML report (plotly, about 2 MB "
+        "more; the page stays one offline file) [when plotly is installed]",
+    )
     d.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -223,6 +238,19 @@ def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
     return Table(out, title=str(args.surveys))
 
 
+def _interactive(args: argparse.Namespace) -> bool | None:
+    """``--interactive``: asked for without plotly is an error, not a silent omission."""
+    if args.interactive and importlib.util.find_spec("plotly") is None:
+        msg = (
+            "--interactive needs plotly: pip install 'touchpoint-journeys[interactive]' "
+            "(or leave out --interactive for the static figures only)."
+        )
+        raise ValidationError(msg)
+    if not args.html:
+        return False  # no page to put it on: skip the work
+    return bool(args.interactive) if args.interactive is not None else None
+
+
 def _run(args: argparse.Namespace) -> int:
     from touchpoint.report import build_report
 
@@ -236,6 +264,7 @@ def _run(args: argparse.Namespace) -> int:
             design=sample.design,
             title="Journey report: touchpoint sample brand",
             top=args.top,
+            interactive=_interactive(args),
             progress=args.progress,
         )
     else:
@@ -274,6 +303,7 @@ def _run(args: argparse.Namespace) -> int:
             design=design,
             top=args.top,
             title=args.title,
+            interactive=_interactive(args),
             progress=args.progress,
         )
     print(rep.to_text())

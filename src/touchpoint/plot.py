@@ -11,6 +11,7 @@ an :class:`~touchpoint.EventLog`, a fitted Markov model, a funnel, a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,17 @@ def _columns(j: Journey, steps: Mapping[str, float] | None) -> tuple[dict[str, i
     last = max(steps.values(), default=-1.0) + 1
     layer_of = {n: round(float(steps.get(n, last))) for n in g.nodes}
     used = sorted(set(layer_of.values()))
-    return {n: used.index(v) for n, v in layer_of.items()}, [f"step {v + 1}" for v in used]
+    heads = [f"step {v + 1}" for v in used]
+    if len(used) > _MAX_STEP_COLUMNS:  # the late steps share the last column (readable width)
+        cut = used[_MAX_STEP_COLUMNS - 1]
+        heads = [*heads[: _MAX_STEP_COLUMNS - 1], f"step {cut + 1}+"]
+        used = used[:_MAX_STEP_COLUMNS]
+        layer_of = {n: min(v, cut) for n, v in layer_of.items()}
+    return {n: used.index(v) for n, v in layer_of.items()}, heads
+
+
+#: Without stages, at most this many typical-step columns; later steps share the last.
+_MAX_STEP_COLUMNS = 8
 
 
 def _graph_of(j: Any) -> Any:
@@ -195,12 +206,38 @@ def _journey_layout(
 def _journey_size(
     pos: Mapping[str, tuple[float, float]], headers: Sequence[str]
 ) -> tuple[float, float]:
-    """A readable figure size: 1.75 in per column, 0.62 in per row, within 15 x 11 in."""
+    """A readable figure size: 1.1 in per column, 0.9 in per row, within 8 x 12 in.
+
+    At most 8 in wide, the figure is shown at about its natural size in an 800 px
+    page (report, docs), so its 10 pt labels stay over 12 px high.
+    """
     rows = max((sum(1 for x, _ in pos.values() if x == c) for c in range(len(headers))), default=1)
     return (
-        min(15.0, max(6.0, 1.75 * len(headers) + 1.0)),
-        min(11.0, max(4.0, 0.62 * rows + 2.2)),
+        min(8.0, max(5.5, 1.1 * len(headers) + 0.6)),
+        min(12.0, max(4.0, 0.9 * rows + 2.3)),
     )
+
+
+def _wrap(name: str, width: int, max_lines: int = 3, *, cut: bool = True) -> str:
+    """A touchpoint name on lines of at most ``width`` characters, broken after ``_ - `` or spaces."""
+    if len(name) <= width:
+        return name
+    lines: list[str] = []
+    for token in re.split(r"(?<=[_\- ])", name):
+        if lines and len(lines[-1]) + len(token) <= width:
+            lines[-1] += token
+        else:
+            lines.append(token)
+    lines = [ln.rstrip() for ln in lines if ln.strip()]
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], "".join(lines[max_lines - 1 :])]
+    if not cut:
+        return "\n".join(lines)
+    return "\n".join(ln if len(ln) <= width + 2 else ln[: width + 1] + "…" for ln in lines)
+
+
+def _overlaps(box: Any, placed: Sequence[Any]) -> bool:
+    return any(box.overlaps(other) for other in placed)
 
 
 @_plain_text
@@ -230,8 +267,9 @@ def journey_graph(
     max_width : float
         Line width of an edge with probability 1.
     labels, edge_labels : bool
-        Write touchpoint names under nodes / probabilities on the edges (at the
-        middle of each curve).
+        Write touchpoint names under nodes (long names wrapped to the column's
+        width) / probabilities on the edges (at the middle of each curve; a label
+        that would cover other text or a node is left out, likeliest edges first).
     legend : bool
         Explain node colours, edge widths and the repeat marker below the graph.
     steps : mapping or EventLog, optional
@@ -239,7 +277,8 @@ def journey_graph(
         mapping of touchpoint to step, or an event log to take the median
         position of each touchpoint's events from). By default an event log
         passed as ``journey`` is used, else breadth-first layers from the
-        touchpoints journeys start at.
+        touchpoints journeys start at. At most 8 step columns: later steps
+        share the last one (``step 8+``).
     title : str, optional
         Axes title (default: the journey's name, or "Journey").
 
@@ -250,7 +289,10 @@ def journey_graph(
     Notes
     -----
     Self-loops (a touchpoint followed by itself) are not drawn as edges: the
-    share that repeats is written next to the node (``↻ 40%``).
+    share that repeats is written next to the node (``↻ 40%``). Text sizes
+    follow the space a node has (10 pt at the default size, at least 6.5 pt);
+    the default size is at most 8 inches wide, so an 800 px page shows the
+    figure at about its natural size.
 
     Examples
     --------
@@ -285,19 +327,37 @@ def journey_graph(
     n_cols = len(headers)
     half = max(abs(y) for _, y in pos.values())
     top, bottom = half + 0.75, -half - 0.75
-    for x, head in enumerate(headers):
-        ax.axvspan(x - 0.45, x + 0.45, color="#eef0f6" if x % 2 == 0 else "#f7f7fb", zorder=0)
-        ax.text(x, top, head, ha="center", va="bottom", fontsize=9, fontweight="bold", color="#334")
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(bottom, top + 0.5)
-    # nodes: circles 0.42 units across, whatever the figure's size (never overlapping)
+    # sizes from the axes' size in points: circles 0.36 units across (never overlapping),
+    # text relative to a unit (10 pt at the report's size, never below 6.5 pt)
     root: Any = ax.figure
     root = getattr(root, "figure", root)  # a subfigure's root figure holds the size
+    if root.get_layout_engine() is not None:
+        root.draw_without_rendering()  # place the axes first: sizes follow their real box
     box = ax.get_position()
     width_pt = float(root.get_figwidth()) * box.width * 72
     height_pt = float(root.get_figheight()) * box.height * 72
-    unit = min(width_pt / n_cols, height_pt / (top + 0.5 - bottom))
-    diameter = float(np.clip(0.42 * unit, 6.0, 28.0))
+    col_pt = width_pt / n_cols
+    unit = min(col_pt, height_pt / (top + 0.5 - bottom))
+    diameter = float(np.clip(0.36 * unit, 6.0, 22.0))
+    fs = float(np.clip(0.2 * unit, 6.5, 10.0))
+    small = max(6.0, fs - 1.0)
+    chars = max(6, int(0.9 * col_pt / (0.6 * fs)))  # label width: most of a column
+    heads = []
+    for x, head in enumerate(headers):
+        ax.axvspan(x - 0.45, x + 0.45, color="#eef0f6" if x % 2 == 0 else "#f7f7fb", zorder=0)
+        t = ax.text(
+            x,
+            top,
+            _wrap(head, chars, 2, cut=False),
+            ha="center",
+            va="bottom",
+            fontsize=fs + 0.5,
+            fontweight="bold",
+            color="#334",
+        )
+        heads.append(t)
     loops: dict[str, float] = {}
     edges = []
     for a, b, d in g.edges(data=True):
@@ -308,7 +368,10 @@ def journey_graph(
             loops[a] = p
             continue
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        rad = 0.5 if x1 == x0 else (0.3 if x1 < x0 else (0.12 if x1 - x0 > 1 else 0.05))
+        if x1 == x0:  # within a column: bulge at most 0.4 units, staying in the column
+            rad = min(0.5, 0.4 / max(abs(y1 - y0), 1e-9))
+        else:
+            rad = 0.3 if x1 < x0 else (0.12 if x1 - x0 > 1 else 0.05)
         edges.append((x0, y0, x1, y1, rad, p))
         ax.add_patch(
             FancyArrowPatch(
@@ -325,26 +388,6 @@ def journey_graph(
                 zorder=1,
             )
         )
-    if edge_labels and edges:
-        # arc3 curves are quadratic Beziers in display space: the label sits at t = 1/2
-        trans = ax.transData
-        for x0, y0, x1, y1, rad, p in edges:
-            (X0, Y0), (X1, Y1) = trans.transform([(x0, y0), (x1, y1)])
-            cx = (X0 + X1) / 2 + rad * (Y1 - Y0)
-            cy = (Y0 + Y1) / 2 - rad * (X1 - X0)
-            mid = (0.25 * X0 + 0.5 * cx + 0.25 * X1, 0.25 * Y0 + 0.5 * cy + 0.25 * Y1)
-            lx, ly = trans.inverted().transform(mid)
-            ax.text(
-                lx,
-                ly,
-                f"{100 * p:.0f}%",
-                fontsize=6.5,
-                ha="center",
-                va="center",
-                color=_EDGE,
-                zorder=4,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-            )
     names = list(pos)
     xy = np.array([pos[n] for n in names])
     key = np.array([bool(g.nodes[n].get("key", False)) for n in names])
@@ -357,28 +400,18 @@ def journey_graph(
         linewidths=1.1,
         zorder=2,
     )
-    for n, (x, y) in zip(names, xy.tolist(), strict=True):
-        if labels:
+    if labels:
+        for n, (x, y) in zip(names, xy.tolist(), strict=True):
             ax.annotate(
-                n,
+                _wrap(n, chars),
                 (x, y),
                 xytext=(0, -diameter / 2 - 1.5),
                 textcoords="offset points",
                 ha="center",
                 va="top",
-                fontsize=7.5,
+                fontsize=fs,
                 zorder=5,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
-            )
-        if n in loops:
-            ax.annotate(
-                f"↻ {100 * loops[n]:.0f}%",
-                (x, y),
-                xytext=(diameter / 2 + 1, diameter / 2 - 2),
-                textcoords="offset points",
-                fontsize=6.5,
-                color=_EDGE,
-                zorder=5,
             )
     if legend:
         handles = [
@@ -407,10 +440,92 @@ def journey_graph(
             handles=handles,
             loc="upper center",
             bbox_to_anchor=(0.5, 0.0),
-            ncol=min(len(handles), 6),
-            fontsize=7.5,
+            ncol=min(len(handles), 3),
+            fontsize=small + 0.5,
             frameon=False,
         )
+    # lay the figure out, then fit what must not collide: a header wider than its
+    # band ("consideration") gets smaller type; repeat marks and edge labels go where
+    # they cover no other text and no node, most important first, moving (repeat
+    # marks) or skipping (edge labels) one that would collide
+    root.draw_without_rendering()
+    trans = ax.transData
+    band = abs(trans.transform((0.88, 0))[0] - trans.transform((0, 0))[0])
+    for t in heads:
+        wide = t.get_window_extent().width / band
+        if wide > 1:
+            t.set_fontsize(max(6.5, t.get_fontsize() / wide))
+    px = root.dpi / 72
+    placed = [t.get_window_extent() for t in ax.texts]
+    from matplotlib.transforms import Bbox
+
+    r = diameter / 2 * px
+    placed += [Bbox.from_extents(X - r, Y - r, X + r, Y + r) for X, Y in trans.transform(xy)]
+    where = {n: (x, y) for n, (x, y) in zip(names, xy.tolist(), strict=True)}
+    inside = ax.get_window_extent()
+    for n, share in sorted(loops.items(), key=lambda kv: -kv[1]):
+        x, y = where[n]
+        for dx, dy, ha, va in (
+            (diameter / 2 + 1, diameter / 2 - 2, "left", "bottom"),
+            (diameter / 2 + 2, 0, "left", "center"),
+            (-diameter / 2 - 1, diameter / 2 - 2, "right", "bottom"),
+            (-diameter / 2 - 2, 0, "right", "center"),
+        ):
+            t = ax.annotate(
+                f"↻ {100 * share:.0f}%",
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=small,
+                color=_EDGE,
+                zorder=5,
+            )
+            extent = t.get_window_extent()
+            if not _overlaps(extent, placed):
+                break
+            t.remove()
+        else:  # nowhere free: keep the first place (the share matters more than the gap)
+            t = ax.annotate(
+                f"↻ {100 * share:.0f}%",
+                (x, y),
+                xytext=(diameter / 2 + 1, diameter / 2 - 2),
+                textcoords="offset points",
+                fontsize=small,
+                color=_EDGE,
+                zorder=5,
+            )
+            extent = t.get_window_extent()
+        placed.append(extent)
+    if edge_labels:
+        # arc3 curves are quadratic Beziers in display space: the label sits at t = 1/2
+        for x0, y0, x1, y1, rad, p in sorted(edges, key=lambda e: -e[-1]):
+            (X0, Y0), (X1, Y1) = trans.transform([(x0, y0), (x1, y1)])
+            cx = (X0 + X1) / 2 + rad * (Y1 - Y0)
+            cy = (Y0 + Y1) / 2 - rad * (X1 - X0)
+            mid = (0.25 * X0 + 0.5 * cx + 0.25 * X1, 0.25 * Y0 + 0.5 * cy + 0.25 * Y1)
+            lx, ly = trans.inverted().transform(mid)
+            t = ax.text(
+                lx,
+                ly,
+                f"{100 * p:.0f}%",
+                fontsize=small,
+                ha="center",
+                va="center",
+                color=_EDGE,
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
+            extent = t.get_window_extent().expanded(1.1, 1.2)
+            if (
+                _overlaps(extent, placed)
+                or not inside.contains(*extent.min)
+                or not inside.contains(*extent.max)
+            ):
+                t.remove()  # the edge's width still shows its share
+            else:
+                placed.append(extent)
     return ax
 
 

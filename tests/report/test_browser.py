@@ -33,12 +33,30 @@ from touchpoint.cli import main
 
 # What the page reports about itself: size, overflow, figures and anything wider
 # than the window (the culprit when there is overflow).
-MEASURE = """(() => {
+MEASURE = r"""(() => {
   const doc = document.documentElement, w = doc.clientWidth;
   const figures = [...document.querySelectorAll('figure')].map(f => {
     const g = f.querySelector('svg, img, .js-plotly-plot, canvas');
     const r = g ? g.getBoundingClientRect() : {width: 0, height: 0, left: 0, right: 0};
+    // text drawn in the figure: its size on screen and any two labels on top of each
+    // other (rotated tick labels left out: their boxes overlap without the glyphs)
+    const texts = [...f.querySelectorAll('svg text')].filter(t => {
+      const m = /rotate\((-?[\d.]+)\)/.exec(t.getAttribute('transform') || '');
+      return (!m || Math.abs(parseFloat(m[1])) < 0.5) && t.textContent.trim();
+    }).map(t => {
+      const m = t.getScreenCTM();
+      return {text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize)
+              * Math.hypot(m.a, m.b), box: t.getBoundingClientRect()};
+    });
+    const overlaps = [];
+    texts.forEach((a, i) => texts.slice(i + 1).forEach(b => {
+      const r = a.box, q = b.box;
+      if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1
+          && q.top < r.bottom - 1) overlaps.push(a.text + ' | ' + b.text);
+    }));
     return {caption: (f.querySelector('figcaption') || {}).textContent || '',
+            texts: texts.length, overlaps,
+            smallest: texts.length ? Math.min(...texts.map(t => t.px)) : null,
             kind: g ? g.tagName.toLowerCase() : 'none',
             width: r.width, height: r.height, left: r.left, right: r.right,
             complete: g && g.tagName === 'IMG' ? (g.complete && g.naturalWidth > 0) : true,
@@ -60,6 +78,16 @@ MEASURE = """(() => {
             .map(e => e.closest('section').querySelector('h2').textContent),
           errors: window.__errors || []};
 })()"""
+
+# The interactive view is drawn after plotly.js is unpacked (asynchronously): wait
+# until every plot is drawn or shows its fallback note, at most 20 s.
+WAIT_FOR_PLOTS = """new Promise(done => {
+  const t0 = Date.now();
+  const ready = () => [...document.querySelectorAll('.touchpoint-plot')]
+    .every(d => d.classList.contains('js-plotly-plot') || d.textContent.trim());
+  const poll = () => ready() || Date.now() - t0 > 20000 ? done(null) : setTimeout(poll, 100);
+  poll();
+})"""
 
 CATCH_ERRORS = "window.__errors = []; addEventListener('error', e => __errors.push(e.message));"
 
@@ -132,6 +160,7 @@ def _open(browser, path: Path, width: int, shots: Path) -> dict:
         "Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS}, session=page.session
     )
     page.goto(path.as_uri())
+    page.evaluate(WAIT_FOR_PLOTS)
     info = page.evaluate(MEASURE)
     page.screenshot(shots / f"{path.stem}-{width}.png")
     return info
@@ -164,6 +193,13 @@ def test_report_renders_in_chromium(browser, reports, shots, name, width):
         assert f["visible"] and f["complete"], f
         assert f["width"] >= 200 and f["height"] >= 120, f
         assert f["left"] >= 0 and f["right"] <= info["clientWidth"] + 1, f
+        # readable and uncluttered: no label on another, nothing below 9 px on screen
+        assert f["overlaps"] == [], (f["caption"][:40], f["overlaps"])
+        if f["texts"]:
+            assert f["smallest"] >= 9.0, (f["caption"][:40], f["smallest"])
+    # the journey map's labels (were 5.1 px at 800 px: 7.5 pt in a 13-inch figure)
+    journey = next(f for f in figures if f["caption"].startswith("The observed journey"))
+    assert journey["texts"] >= 20 and journey["smallest"] >= 11.0, journey["smallest"]
 
 
 def test_report_interactive_view_when_installed(browser, reports, tmp_path):
@@ -173,3 +209,7 @@ def test_report_interactive_view_when_installed(browser, reports, tmp_path):
     info = _open(browser, reports["sample"], 1280, tmp_path)
     kinds = [f["kind"] for f in info["figures"]]
     assert "div" in kinds, kinds  # the plotly graph div, drawn (non-zero size checked above)
+    sankey = info["figures"][kinds.index("div")]
+    # drawn from the compressed plotly.js: node labels are there, not the fallback note
+    assert sankey["texts"] >= 10 and sankey["overlaps"] == [], sankey
+    assert info["errors"] == []

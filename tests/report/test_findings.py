@@ -157,3 +157,30 @@ def test_report_reprs_are_short(sample_report):
     assert "Key findings" in page and page.count("<svg") >= 4
     assert "plotly" not in page.lower()  # the interactive view stays in to_html
     assert len(page) < 400_000  # was 158,505 characters of raw HTML text in a repr
+
+
+_BARE = re.compile(r"(?<![\w.,:/-])\d{4,}(?![\d,:/-]|\.\d)")  # 111776, not 111,776 or 2026-01-05
+_CITED_YEAR = re.compile(r"\([A-Z][a-z]+ \d{4}\)")  # (Johnson 2000)
+
+
+def _visible_text(page: str) -> str:
+    import html as html_lib
+
+    page = re.sub(r"<svg.*?</svg>|<script.*?</script>|<style.*?</style>", " ", page, flags=re.S)
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_every_number_has_separators_and_fixed_decimals(sample_report):
+    text = sample_report.to_text()
+    for where, body in (("text", text), ("html", _visible_text(sample_report.to_html()))):
+        bare = [m.group() for m in _BARE.finditer(_CITED_YEAR.sub("", body))]
+        assert bare == [], (where, bare)  # was "validation 111776 rows, all valid"
+    assert "111,776 rows, all valid" in text
+    # q-values read as the tables write them (two significant digits: 4.0e-37, not 4e-37)
+    qs = re.findall(r"q=([^;)\s]+)", _section(sample_report, "Customer experience (NPS, CSAT, CES)").text)
+    assert qs and all(re.fullmatch(r"\d\.\de-\d+|0\.\d+|1", q) for q in qs), qs
+    # the funnel's median times: whole minutes, hours and days to one decimal
+    funnel = _section(sample_report, "Funnel by stage").text.splitlines()
+    times = [m.group(1) for ln in funnel if (m := re.search(r"  (\d[\d.]* (?:s|min|h|d))  ", ln))]
+    assert len(times) >= 4, funnel
+    assert all(re.fullmatch(r"\d+ (s|min)|\d+\.\d (h|d)", t) for t in times), times

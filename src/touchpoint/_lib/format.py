@@ -29,6 +29,7 @@ __all__ = [
     "format_columns",
     "format_html",
     "format_number",
+    "format_pvalue",
     "format_text",
     "human_label",
 ]
@@ -128,6 +129,17 @@ def _pvalue(v: float) -> str:
     if v == 0:
         return "0"
     return f"{v:.2g}" if v >= 1e-4 else f"{v:.1e}"
+
+
+def format_pvalue(v: float) -> str:
+    """A p- or q-value as the tables show it: two significant digits.
+
+    Examples
+    --------
+    >>> format_pvalue(0.01623), format_pvalue(3.4e-10), format_pvalue(4e-37)
+    ('0.016', '3.4e-10', '4.0e-37')
+    """
+    return _pvalue(float(v))
 
 
 def format_cell(v: Any) -> str:

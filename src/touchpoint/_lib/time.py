@@ -79,13 +79,17 @@ def seconds(times: NDArray[Any], *, origin: int | None = None) -> NDArray[np.flo
 def format_duration(value: float, unit: str = "s", *, missing: str = "n/a") -> str:
     """A short human duration: ``"45 s"``, ``"12 min"``, ``"2.5 h"``, ``"3.1 d"``.
 
-    ``unit`` other than ``"s"`` (a log with numeric times) gives the plain
-    number; ``missing`` stands for NaN and infinities.
+    Fixed decimals per unit, so a column reads alike: whole minutes, hours and
+    days to one decimal (whole from 100 up). ``unit`` other than ``"s"`` (a log
+    with numeric times) gives the plain number; ``missing`` stands for NaN and
+    infinities.
 
     Examples
     --------
     >>> format_duration(45), format_duration(720), format_duration(9000), format_duration(3.1 * 86400)
     ('45 s', '12 min', '2.5 h', '3.1 d')
+    >>> format_duration(3 * 3600), format_duration(6.72 * 3600), format_duration(150 * 86400)
+    ('3.0 h', '6.7 h', '150 d')
     >>> format_duration(2.5, unit="steps"), format_duration(float("nan"))
     ('2.5', 'n/a')
     """
@@ -93,9 +97,12 @@ def format_duration(value: float, unit: str = "s", *, missing: str = "n/a") -> s
         return missing
     if unit != "s":
         return f"{value:.3g}"
-    for size, name in ((86400, "d"), (3600, "h"), (60, "min")):
+    for size, name in ((86400, "d"), (3600, "h")):
         if abs(value) >= size:
-            return f"{value / size:.3g} {name}"
+            v = value / size
+            return f"{v:,.0f} {name}" if abs(v) >= 100 else f"{v:.1f} {name}"
+    if abs(value) >= 60:
+        return f"{value / 60:.0f} min"
     return f"{value:.3g} s"
 
 

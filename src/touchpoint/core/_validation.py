@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.format import format_cell
 from touchpoint.core._results import ScalarResult
 
 __all__ = ["DUPLICATE_RULE", "KINDS", "ValidationIssue", "ValidationReport"]
@@ -114,15 +115,17 @@ class ValidationReport(ScalarResult):
 
     def __str__(self) -> str:
         if not self.n_dropped:
-            text = f"{self.n_input} rows, all valid"
+            text = f"{self.n_input:,} rows, all valid"
         else:
-            parts = ", ".join(f"{k}: {v}" for k, v in self.counts.items() if v)
-            text = f"{self.n_input} rows, {self.n_kept} kept, {self.n_dropped} dropped ({parts})"
+            parts = ", ".join(f"{k}: {v:,}" for k, v in self.counts.items() if v)
+            text = (
+                f"{self.n_input:,} rows, {self.n_kept:,} kept, {self.n_dropped:,} dropped ({parts})"
+            )
             if self.dropped_value:
-                text += f", outcome value dropped {self.dropped_value:g}"
+                text += f", outcome value dropped {format_cell(float(self.dropped_value))}"
         if self.n_ties:
             ties = "tie" if self.n_ties == 1 else "ties"
-            text += f"; {self.n_ties} {ties} kept ({DUPLICATE_RULE} as an earlier row)"
+            text += f"; {self.n_ties:,} {ties} kept ({DUPLICATE_RULE} as an earlier row)"
         return text
 
 

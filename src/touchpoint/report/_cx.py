@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from touchpoint._lib.format import format_pvalue
 from touchpoint.exceptions import TouchpointError
 from touchpoint.report._base import Section
 from touchpoint.table import format_html, format_text
@@ -151,7 +152,7 @@ def _per_touchpoint(
                         (
                             float(r["qvalue"]),
                             f"{m.upper()} {_fmt(m, r['score'])} vs "
-                            f"{_fmt(m, r['rest_score'])} elsewhere, q={r['qvalue']:.2g}",
+                            f"{_fmt(m, r['rest_score'])} elsewhere, q={format_pvalue(r['qvalue'])}",
                         )
                     )
             row += [

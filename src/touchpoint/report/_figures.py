@@ -69,7 +69,8 @@ def section_journey_map(ctx: ReportContext) -> Section | None:
                 else ""
             )
             + ". Edge width and labels: the share of a touchpoint's next steps going "
-            "there (below 5% hidden); ↻ marks the share that repeats the touchpoint.",
+            "there (below 5% hidden; labels where they fit); ↻ marks the share that repeats "
+            "the touchpoint.",
             html=_svg(ax),
         )
     ]
@@ -81,7 +82,14 @@ def section_journey_map(ctx: ReportContext) -> Section | None:
             figures.append(
                 Figure(
                     caption="Interactive: the first five steps of every journey (repeats of a "
-                    "touchpoint collapsed) and how journeys ended. Hover for counts; drag nodes.",
+                    "touchpoint collapsed) and how journeys ended, in the right column: "
+                    + (
+                        "converted (green) or left without converting (red), within these "
+                        "steps (dark) or later (light)"
+                        if log.outcome is not None or log.conversions
+                        else "ended within these steps or went on (grey)"
+                    )
+                    + ". Hover for names and counts; drag nodes.",
                     html=sankey,
                     interactive=True,
                 )

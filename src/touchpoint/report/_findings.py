@@ -112,7 +112,7 @@ def _dropoffs(ctx: ReportContext) -> tuple[str, str] | None:
     tail = f"; {more - len(parts)} more in the Drop-offs section" if more > len(parts) else ""
     return (
         "Significant drop-offs",
-        "; ".join(parts) + tail + f" ({len(d.found)} of {d.n_tests:,} weekly tests, FDR 5%).",
+        "; ".join(parts) + tail + f" ({len(d.found):,} of {d.n_tests:,} weekly tests, FDR 5%).",
     )
 
 

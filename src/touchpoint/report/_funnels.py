@@ -76,7 +76,7 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
         for t in d.found[: max(ctx.top, 10)]
     ]
     note = (
-        f"{len(d.found)} of {d.n_tests:,} tests significant (Benjamini-Hochberg FDR 5%): each "
+        f"{len(d.found):,} of {d.n_tests:,} tests significant (Benjamini-Hochberg FDR 5%): each "
         "designed transition (the next event), per segment and week (week of the transition's "
         "first event), against the other segments of the same column in that week; all "
         "segment columns form one family, and a drop carried by another column's segment "
@@ -84,7 +84,7 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
     )
     if d.n_left_out:
         note += (
-            f" {d.n_left_out} segment-weeks were not tested: too few transitions, or too recent "
+            f" {d.n_left_out:,} segment-weeks were not tested: too few transitions, or too recent "
             "to know their outcome (the horizon is the 95th percentile of the step time)."
         )
     if not rows:

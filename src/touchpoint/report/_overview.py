@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from touchpoint._lib.format import format_cell
 from touchpoint._lib.frames import format_path
 from touchpoint.report._base import Section, pct
 from touchpoint.report._shared import conversion, has_conversions
@@ -40,7 +41,7 @@ def section_overview(ctx: ReportContext) -> Section:
             )
         )
         if log.outcome is not None:
-            lines.append(("total value", f"{float(np.nansum(log.outcome)):,.2f}"))
+            lines.append(("total value", format_cell(float(np.nansum(log.outcome)))))
     lines.append(("validation", str(log.validation)))
     counts = np.bincount(log.touchpoint, minlength=log.n_touchpoints)
     rows: list[list[Any]] = []
