@@ -119,3 +119,28 @@ def test_docs_page_in_chromium(browser, site, page, tmp_path):
         assert w >= 200 and h >= 120, sizes
     width = tab.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280
+
+
+# The smallest text of each figure as shown (a figure wider than the column is
+# scaled down, and so is its text): an 11-inch two-panel figure showed 5.1 px labels.
+TEXT_SIZES = r"""(() => [...document.querySelectorAll('article svg')]
+  .filter(s => s.querySelectorAll('text').length > 3)
+  .map(s => {
+    const px = [...s.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => {
+      const m = t.getScreenCTM();
+      return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    });
+    return {first: s.querySelector('text').textContent, smallest: Math.min(...px)};
+  }))()"""
+
+
+@pytest.mark.parametrize("page", ["tour", "how-to/gallery", "how-to/plots"])
+def test_docs_figures_readable_at_800px(browser, site, page, tmp_path):
+    tab = browser.page(800, 900)
+    tab.goto((site / page / "index.html").as_uri())
+    tab.screenshot(tmp_path / f"{page.replace('/', '-')}-800.png")
+    figures = tab.evaluate(TEXT_SIZES)
+    assert figures, page
+    small = [f for f in figures if f["smallest"] < 9.0]
+    assert small == [], small
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 800

@@ -571,7 +571,8 @@ def transition_heatmap(
     """
     names, matrix = _transition_matrix(source, normalize=normalize)
     k = len(names)
-    ax = _axes(ax, (max(4.0, 0.45 * k + 2.5), max(3.5, 0.45 * k + 1.5)))
+    # at most 8 x 7.5 in: an 800 px page shows it at about its natural size
+    ax = _axes(ax, (min(8.0, max(4.0, 0.3 * k + 2.5)), min(7.5, max(3.5, 0.3 * k + 1.5))))
     im = ax.imshow(matrix, cmap=cmap, aspect="auto", vmin=0.0)
     ax.set_xticks(range(k), labels=list(names), rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(k), labels=list(names), fontsize=8)
@@ -591,7 +592,7 @@ def transition_heatmap(
                         f"{v:.2f}" if normalize else f"{v:.0f}",
                         ha="center",
                         va="center",
-                        fontsize=6,
+                        fontsize=7,
                         color="white" if v > hi / 2 else "black",
                     )
     ax.figure.colorbar(

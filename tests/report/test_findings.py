@@ -177,7 +177,9 @@ def test_every_number_has_separators_and_fixed_decimals(sample_report):
         assert bare == [], (where, bare)  # was "validation 111776 rows, all valid"
     assert "111,776 rows, all valid" in text
     # q-values read as the tables write them (two significant digits: 4.0e-37, not 4e-37)
-    qs = re.findall(r"q=([^;)\s]+)", _section(sample_report, "Customer experience (NPS, CSAT, CES)").text)
+    qs = re.findall(
+        r"q=([^;)\s]+)", _section(sample_report, "Customer experience (NPS, CSAT, CES)").text
+    )
     assert qs and all(re.fullmatch(r"\d\.\de-\d+|0\.\d+|1", q) for q in qs), qs
     # the funnel's median times: whole minutes, hours and days to one decimal
     funnel = _section(sample_report, "Funnel by stage").text.splitlines()

@@ -33,6 +33,8 @@ class Figure:
     caption: str
     html: str
     interactive: bool = False
+    #: Shown as wide as the page allows (up to 54rem), not only at its natural size.
+    wide: bool = False
 
 
 @attrs.frozen
@@ -173,7 +175,7 @@ def _slug(title: str) -> str:
 
 
 def _figure_html(f: Figure) -> str:
-    cls = ' class="interactive"' if f.interactive else ""
+    cls = ' class="interactive"' if f.interactive else (' class="wide"' if f.wide else "")
     return f"<figure{cls}>{f.html}<figcaption>{html.escape(f.caption)}</figcaption></figure>"
 
 
@@ -231,7 +233,7 @@ _CSS = (
     ".pair>.figures{flex:1 1 24rem;max-width:46rem}.pair p{max-width:40rem}"
     "figure{margin:.4rem 0 1.4rem;max-width:100%}"
     "figure svg,figure img{display:block;max-width:100%;height:auto}"
-    "figure.interactive{width:100%}"
+    "figure.interactive{width:100%}figure.wide svg{width:100%;max-width:54rem}"
     "figcaption{color:var(--muted);font-size:.85rem;margin-top:.3rem}"
     "small{color:var(--muted)}"
     "footer{color:#888;font-size:.8rem;margin-top:3rem}"

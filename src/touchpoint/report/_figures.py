@@ -72,6 +72,7 @@ def section_journey_map(ctx: ReportContext) -> Section | None:
             "there (below 5% hidden; labels where they fit); ↻ marks the share that repeats "
             "the touchpoint.",
             html=_svg(ax),
+            wide=True,
         )
     ]
     if ctx.interactive:
