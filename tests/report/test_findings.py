@@ -13,6 +13,7 @@ import math
 import re
 from statistics import NormalDist
 
+import numpy as np
 import pytest
 
 import touchpoint as tp
@@ -186,3 +187,23 @@ def test_every_number_has_separators_and_fixed_decimals(sample_report):
     times = [m.group(1) for ln in funnel if (m := re.search(r"  (\d[\d.]* (?:s|min|h|d))  ", ln))]
     assert len(times) >= 4, funnel
     assert all(re.fullmatch(r"\d+ (s|min)|\d+\.\d (h|d)", t) for t in times), times
+
+
+def test_cx_note_names_the_interval_methods_the_numbers_use(sample_report):
+    text = _section(sample_report, "Customer experience (NPS, CSAT, CES)").text
+    # the defaults since 0.2: NPS score interval, CSAT Wilson, CES Dirichlet (the note
+    # used to say adjusted Wald and t after the defaults had changed)
+    assert "NPS: score interval (Tango)" in text
+    assert "Wilson interval" in text and "Dirichlet interval" in text
+    assert "adjusted-Wald" not in text and "t-interval" not in text
+    # and the printed intervals are the metrics' default intervals, clustered by customer
+    # (the sample has about 2 CSAT answers per customer)
+    _, responses, _ = tp.datasets.load_sample()
+    for fn, fmt in ((tp.nps, "{:+.1f} to {:+.1f}"), (tp.csat, "{:.1f}% to {:.1f}%")):
+        name = fn.__name__
+        r = fn(responses[name], cluster=responses["customer_id"])
+        assert r.n < len(np.unique(responses["customer_id"])) * 10
+        assert "95% CI " + fmt.format(*r.confidence_interval()) in text, name
+        plain = fn(responses[name]).confidence_interval()
+        if name == "csat":  # clustering widens the interval
+            assert r.ci.high - r.ci.low > plain.high - plain.low

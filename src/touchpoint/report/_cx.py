@@ -32,6 +32,40 @@ def _has_answers(surveys: Table, name: str) -> bool:
     return any(not _is_missing(v) and v != "" for v in col.tolist())
 
 
+#: How the report names each interval method (the defaults come from the code).
+_METHOD_NAMES = {
+    "score": "score interval (Tango)",
+    "adjusted_wald": "adjusted-Wald interval (Rocks 2016)",
+    "wald": "Wald interval",
+    "bootstrap": "percentile bootstrap",
+    "bayes": "Dirichlet posterior interval",
+    "wilson": "Wilson interval",
+    "jeffreys": "Jeffreys interval",
+    "agresti_coull": "Agresti-Coull interval",
+    "exact": "Clopper-Pearson interval",
+    "dirichlet": "Dirichlet interval",
+    "t": "t-interval",
+}
+
+
+def _default_method(cls: type) -> str:
+    import inspect
+
+    default = inspect.signature(cls.confidence_interval).parameters["method"].default
+    return _METHOD_NAMES.get(str(default), str(default))
+
+
+def _methods_note() -> str:
+    """The interval methods the section's numbers use, read from the metrics' defaults."""
+    from touchpoint.metrics._scores import CESResult, CSATResult, NPSResult
+
+    return (
+        f"NPS: {_default_method(NPSResult)}; CSAT: share 4-5 of 1-5, "
+        f"{_default_method(CSATResult)}; CES 2.0: mean of 1-7, {_default_method(CESResult)}. "
+        "Groups are tested against the rest; flags use Benjamini-Hochberg at 5% FDR."
+    )
+
+
 def section_cx(ctx: ReportContext) -> Section | None:
     """Overall NPS, CSAT and CES with 95% intervals; a per-touchpoint table; the weakest."""
     from touchpoint.metrics import ces, csat, nps
@@ -46,11 +80,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
         return None
     fns: dict[str, Any] = {"nps": nps, "csat": csat, "ces": ces}
     lines = [_overall(m, fns[m], surveys) for m in present]
-    notes = [
-        "NPS: adjusted-Wald interval (Rocks 2016); CSAT: share 4-5 of 1-5, Wilson interval; "
-        "CES 2.0: mean of 1-7, t-interval. Groups are tested against the rest; "
-        "flags use Benjamini-Hochberg at 5% FDR."
-    ]
+    notes = [_methods_note()]
     parts_text = ["\n".join(lines)]
     parts_html = ["<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>"]
 
@@ -91,8 +121,11 @@ def section_cx(ctx: ReportContext) -> Section | None:
 
 
 def _overall(metric: str, fn: Any, surveys: Table) -> str:
+    """The metric over all answers; several answers of one respondent are clustered."""
+    from touchpoint.metrics._breakdown import cluster_codes
+
     try:
-        return repr(fn(surveys[metric]))
+        return repr(fn(surveys[metric], cluster=cluster_codes(surveys, "auto")))
     except TouchpointError as exc:  # a malformed column is reported, not fatal
         return f"{metric.upper()}: not computed ({exc})"
 
