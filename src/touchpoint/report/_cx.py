@@ -13,6 +13,7 @@ from touchpoint.report._base import Section
 from touchpoint.table import format_html, format_text
 
 if TYPE_CHECKING:
+    from touchpoint.metrics._scores import CESResult, CSATResult, NPSResult
     from touchpoint.report._base import ReportContext
     from touchpoint.table import Table
 
@@ -48,7 +49,7 @@ _METHOD_NAMES = {
 }
 
 
-def _default_method(cls: type) -> str:
+def _default_method(cls: type[NPSResult | CSATResult | CESResult]) -> str:
     import inspect
 
     default = inspect.signature(cls.confidence_interval).parameters["method"].default
