@@ -8,12 +8,16 @@ Every case is classified by what it must do:
 - ``drop``: the bad part is dropped *and counted* (validation report or result);
 - ``ok``: a correct result, checked against an independent computation.
 
-The classes follow issue 11; the column-conversion classes (times outside
-datetime64[ns], aware/naive mixing, colliding ids) are covered by the ingest tests.
+The classes follow issue 11, one section each (times outside datetime64[ns] and
+integer nanoseconds, extra= named like a role, CSV engines, colliding ids, missing
+segment values, conformance, unchecked preconditions, content taken for a path,
+values to refuse, numerics, resources, tracebacks, messages pointing at the right
+place, the CLI, Dask). ``test_suite_size_and_classes`` counts the cases by outcome.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import inspect
 import itertools
@@ -131,6 +135,238 @@ def test_error_csv_extra_named_like_a_role(tmp_path, engine, extra):
     p = _write(tmp_path, "journey_id,touchpoint,timestamp,time,journey\n1,ad,1,9,2\n")
     with pytest.raises(tp.ValidationError, match=r"`extra`"):
         tp.read_csv(p, engine=engine, extra=(extra,))
+
+
+# ---------------------------------------------------------------------------------
+# times outside datetime64[ns] (years before 1677, after 2262): never wrapped
+# ---------------------------------------------------------------------------------
+OLD, NEW = dt.datetime(1600, 1, 1), dt.datetime(2026, 1, 1)
+FAR = dt.datetime(2300, 1, 1)
+
+
+def _time_frame(kind, times):
+    """A two-event journey whose times are ``times``, as ``kind`` holds datetimes."""
+    recs = [{"j": 1, "t": "ad", "ts": times[0]}, {"j": 1, "t": "buy", "ts": times[1]}]
+    if kind == "records":
+        return recs
+    if kind == "pandas":
+        import pandas as pd
+
+        unit = np.array(times, dtype="datetime64[s]")  # pandas >= 2 holds 1600 at unit "s"
+        return pd.DataFrame({"j": [1, 1], "t": ["ad", "buy"], "ts": pd.array(unit)})
+    if kind == "polars":
+        import polars as pl
+
+        return pl.DataFrame({"j": [1, 1], "t": ["ad", "buy"], "ts": list(times)})
+    import pyarrow as pa
+
+    return pa.table(
+        {"j": [1, 1], "t": ["ad", "buy"], "ts": pa.array(list(times), pa.timestamp("us"))}
+    )
+
+
+def _time_log(kind, times, **kw):
+    data = _time_frame(kind, times)
+    names = {"journey": "j", "touchpoint": "t", "time": "ts"}
+    if kind == "records":
+        return tp.EventLog.from_records(data, **names, **kw)
+    return tp.EventLog.from_frame(data, **names, **kw)
+
+
+OUT_OF_RANGE = {"1600": (OLD, NEW), "2300": (NEW, FAR)}
+
+
+@pytest.mark.parametrize("kind", CONSTRUCTORS)
+@pytest.mark.parametrize("case", sorted(OUT_OF_RANGE))
+def test_error_time_outside_int64_ns(kind, case):
+    times = OUT_OF_RANGE[case]
+    bad_row = 0 if case == "1600" else 1
+    with pytest.raises(
+        tp.ValidationError, match=rf"column 'ts', row {bad_row}: timestamp outside 1677.*{case}"
+    ):
+        _time_log(kind, times)
+
+
+@pytest.mark.parametrize("kind", CONSTRUCTORS)
+@pytest.mark.parametrize("case", sorted(OUT_OF_RANGE))
+def test_drop_time_outside_int64_ns_is_counted(kind, case):
+    with pytest.warns(tp.DroppedRowsWarning):
+        log = _time_log(kind, OUT_OF_RANGE[case], on_error="drop")
+    assert log.validation.counts == {"out_of_range_time": 1}
+    # the event kept is the one in range, at its own time (nothing wrapped into range)
+    assert log.timestamp.astype("datetime64[s]").tolist() == [NEW]
+
+
+ARRAY_TIMES = {
+    "datetime64_us": lambda t: np.array(t, dtype="datetime64[us]"),
+    "datetime64_s": lambda t: np.array(t, dtype="datetime64[s]"),
+    "datetimes": lambda t: np.array(t, dtype=object),
+    "iso_strings": lambda t: [x.isoformat() for x in t],
+}
+
+
+@pytest.mark.parametrize("form", sorted(ARRAY_TIMES))
+@pytest.mark.parametrize("case", sorted(OUT_OF_RANGE))
+def test_error_from_arrays_time_outside_int64_ns(form, case):
+    times = ARRAY_TIMES[form](OUT_OF_RANGE[case])
+    with pytest.raises(
+        tp.ValidationError, match=rf"column 'time', row \d: timestamp outside.*{case}"
+    ):
+        tp.EventLog.from_arrays([1, 1], ["ad", "buy"], times)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", sorted(OUT_OF_RANGE))
+def test_error_csv_time_outside_int64_ns(tmp_path, engine, case):
+    a, b = OUT_OF_RANGE[case]
+    p = _write(tmp_path, H + f"1,ad,{a.isoformat()}\n\n1,buy,{b.isoformat()}\n")
+    row, line = (0, 2) if case == "1600" else (1, 4)  # the blank line shifts the file line
+    with pytest.raises(tp.ValidationError, match=rf"row {row} \(file line {line}\).*{case}"):
+        tp.read_csv(p, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_drop_csv_time_outside_int64_ns_is_counted(tmp_path, engine):
+    p = _write(tmp_path, H + "1,ad,1600-01-01T00:00:00\n1,buy,2026-01-01T00:00:00\n")
+    with pytest.warns(tp.DroppedRowsWarning):
+        log = tp.read_csv(p, engine=engine, on_error="drop")
+    assert log.validation.counts == {"out_of_range_time": 1}
+    assert log.timestamp.astype("datetime64[s]").tolist() == [NEW]
+
+
+def test_error_parquet_time_outside_int64_ns(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "e.parquet"
+    table = {
+        "journey_id": [1, 1],
+        "touchpoint": ["ad", "buy"],
+        "timestamp": pa.array([OLD, NEW], pa.timestamp("us")),
+    }
+    pq.write_table(pa.table(table), p)
+    with pytest.raises(tp.ValidationError, match=r"column 'timestamp', row 0: timestamp outside"):
+        tp.read_parquet(p)
+
+
+# integer nanoseconds keep full int64 precision (never a float64 round trip)
+NS = np.array([1_767_225_600_000_000_100, 1_767_225_600_000_000_000], dtype=np.int64)
+
+
+def _ns_inputs():
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    names = {"journey": "j", "touchpoint": "t", "time": "ts"}
+    cols = {"j": [1, 1], "t": ["buy", "ad"]}
+    return {
+        "arrays_int64": lambda: tp.EventLog.from_arrays([1, 1], ["buy", "ad"], NS),
+        "arrays_datetime64_ns": lambda: tp.EventLog.from_arrays(
+            [1, 1], ["buy", "ad"], NS.view("datetime64[ns]")
+        ),
+        "records_int": lambda: tp.EventLog.from_records(
+            [{"j": 1, "t": t, "ts": int(x)} for t, x in zip(cols["t"], NS, strict=True)],
+            **names,
+        ),
+        "pandas_int64": lambda: tp.EventLog.from_frame(pd.DataFrame(cols | {"ts": NS}), **names),
+        "pandas_datetime64_ns": lambda: tp.EventLog.from_frame(
+            pd.DataFrame(cols | {"ts": NS.view("datetime64[ns]")}), **names
+        ),
+        "polars_int64": lambda: tp.EventLog.from_frame(pl.DataFrame(cols | {"ts": NS}), **names),
+        "pyarrow_timestamp_ns": lambda: tp.EventLog.from_frame(
+            pa.table(cols | {"ts": pa.array(NS, pa.timestamp("ns"))}), **names
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "arrays_int64",
+        "arrays_datetime64_ns",
+        "records_int",
+        "pandas_int64",
+        "pandas_datetime64_ns",
+        "polars_int64",
+        "pyarrow_timestamp_ns",
+    ],
+)
+def test_ok_nanosecond_times_keep_int64_precision(case):
+    pytest.importorskip("polars")
+    log = _ns_inputs()[case]()
+    ns = log.timestamp.view(np.int64) if log.timestamp.dtype.kind == "M" else log.timestamp
+    # 100 ns apart: two distinct events, in time order (ad first), no tie
+    assert ns.tolist() == sorted(NS.tolist())
+    assert [list(p) for p in log.paths()] == [["ad", "buy"]]
+    assert log.validation.n_ties == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ok_csv_nanosecond_integers_keep_int64_precision(tmp_path, engine):
+    p = _write(tmp_path, H + f"1,buy,{NS[0]}\n1,ad,{NS[1]}\n")
+    log = tp.read_csv(p, engine=engine)
+    assert log.timestamp.dtype == np.int64
+    assert log.timestamp.tolist() == sorted(NS.tolist())
+    assert [list(p) for p in log.paths()] == [["ad", "buy"]]
+
+
+# ---------------------------------------------------------------------------------
+# ids that collide: different values printing the same are refused; distinct
+# non-finite or huge numeric ids stay distinct journeys
+# ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("role", ["journey", "touchpoint"])
+@pytest.mark.parametrize("kind", ["arrays", "records", "pandas"])
+def test_error_ids_that_print_the_same(role, kind):
+    ids = np.array([1, "1"], dtype=object)
+    j = ids if role == "journey" else np.array(["a", "a"], dtype=object)
+    t = ids if role == "touchpoint" else np.array(["x", "y"], dtype=object)
+    pattern = r"1 \(row 0\) and '1' \(row 1\) are different values that print the same"
+    recs = [{"j": a, "t": b, "ts": float(i)} for i, (a, b) in enumerate(zip(j, t, strict=True))]
+
+    def build():
+        if kind == "arrays":
+            return tp.EventLog.from_arrays(j, t, [1.0, 2.0])
+        return _build(kind, recs, journey="j", touchpoint="t", time="ts")
+
+    with pytest.raises(tp.ValidationError, match=pattern):
+        build()
+
+
+NUMERIC_IDS = {
+    "infinities": np.array([np.inf, -np.inf, 1.0]),
+    "huge_floats": np.array([1e300, 1e301, 1.7976931348623157e308]),
+    "beyond_int64": np.array([2**70, 2**70 + 1, 5], dtype=object),
+    "int64_extremes": np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NUMERIC_IDS))
+def test_ok_distinct_numeric_ids_stay_distinct_journeys(case):
+    ids = NUMERIC_IDS[case]
+    log = tp.EventLog.from_arrays(ids, ["x", "y", "z"], [1.0, 2.0, 3.0])
+    assert log.n_journeys == 3
+    assert sorted(log.journey_ids.tolist()) == sorted(ids.tolist())
+
+
+def test_drop_nan_journey_ids_are_counted_not_merged():
+    with pytest.warns(tp.DroppedRowsWarning):
+        log = tp.EventLog.from_arrays(
+            np.array([np.nan, np.nan, 1.0]), ["x", "y", "z"], [1.0, 2.0, 3.0], on_error="drop"
+        )
+    assert log.validation.counts == {"missing": 2}
+    assert log.journey_ids.tolist() == [1.0]
+
+
+def test_error_parquet_chunks_not_grouped_by_journey(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "g.parquet"
+    table = {"journey_id": [1, 2, 1], "touchpoint": ["a", "b", "c"], "timestamp": [1.0, 2, 3]}
+    pq.write_table(pa.table(table), p)
+    with pytest.raises(tp.ValidationError, match=r"journey 1 reappears at row 2"):
+        list(tp.read_parquet(p, chunksize=1))
 
 
 # ---------------------------------------------------------------------------------
@@ -312,6 +548,8 @@ def test_drop_funnel_by_counts_missing_segment(case):
     text = f.to_text()
     assert "(missing)" in text
     assert f.steps[0].entered == 4
+    assert f.segments["(missing)"].steps[0].entered == 1  # journey b, counted in its group
+    assert sum(s.steps[0].entered for s in f.segments.values()) == 4
 
 
 @pytest.mark.parametrize("case", sorted(SEGMENTS))
@@ -325,6 +563,21 @@ def test_drop_breakdown_counts_missing_segment(case):
     assert "(missing)" in groups
     n = table.to_dict()["n"]
     assert int(np.sum(n)) == 4
+
+
+@pytest.mark.parametrize("case", sorted(SEGMENTS))
+def test_drop_dropoffs_by_counts_missing_segment(case):
+    seg = np.repeat(SEGMENTS[case], 30)  # 120 journeys, 30 of them without a segment
+    n = len(seg)
+    converts = np.arange(n) % 3 > 0
+    j = np.repeat(np.arange(n), 2)
+    t = np.array([["x", "y" if c else "z"] for c in converts]).ravel()
+    log = tp.EventLog.from_arrays(j, t, np.tile([1.0, 2.0], n), extra={"seg": np.repeat(seg, 2)})
+    res = tp.detect_dropoffs(log, ["x", "y"], by="seg", period=None, min_count=5, horizon=None)
+    rows = {r["group"]: r for r in res.tests.to_records()}
+    assert "(missing)" in rows
+    assert rows["(missing)"]["entered"] == 30
+    assert sum(r["entered"] for r in rows.values()) == n
 
 
 # ---------------------------------------------------------------------------------
@@ -1088,15 +1341,18 @@ def test_error_dask_names_original_index():
 # the suite's own bookkeeping: at least 250 cases, each classified
 # ---------------------------------------------------------------------------------
 def test_suite_size_and_classes():
-    import ast
+    """At least 250 collected cases, each named by its outcome: error, drop or ok."""
     import pathlib
 
-    src = pathlib.Path(__file__).read_text()
-    names = [
-        n.name
-        for n in ast.walk(ast.parse(src))
-        if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
-    ]
-    kinds = Counter(n.split("_")[1] for n in names if n != "test_suite_size_and_classes")
-    assert set(kinds) <= {"error", "drop", "ok"}, kinds
-    assert len(names) >= 50
+    here = pathlib.Path(__file__)
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", here],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=here.parents[1],
+    ).stdout
+    cases = [line.split("::", 1)[1] for line in out.splitlines() if "::test_" in line]
+    kinds = Counter(c.split("_")[1] for c in cases if not c.startswith("test_suite_"))
+    assert set(kinds) == {"error", "drop", "ok"}, kinds
+    assert sum(kinds.values()) >= 250, kinds
