@@ -363,7 +363,13 @@ class Moments:
         so that with unit weights it is the usual ``s / sqrt(n)`` of a t-interval.
         """
         m = self.mean
-        num = np.maximum(self.c2v2 - 2 * m * self.c2v + m * m * self.c2, 0.0)
+        raw = self.c2v2 - 2 * m * self.c2v + m * m * self.c2
+        # the expanded square cancels: below its rounding error the sum of squares is 0
+        # (all answers equal gave se 6e-7 instead of 0, depending on the weights' scale)
+        tol = (
+            64 * np.finfo(np.float64).eps * (self.c2v2 + 2 * np.abs(m * self.c2v) + m * m * self.c2)
+        )
+        num = np.where(np.abs(raw) <= tol, 0.0, np.maximum(raw, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             var = num / self.sw**2
             if ddof or self.clustered:
