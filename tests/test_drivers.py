@@ -212,3 +212,93 @@ def test_report_sections_on_simulated_log():
     assert "1 > 2" in text
     assert "device=mobile" in text
     assert "Key touchpoints" in text
+
+
+def _driver_fixture(seed: int, n: int = 300):
+    """Customers rate t0..t3 (1-5); NPS follows t0 strongly, t1 a little, not t2 or t3."""
+    rng = np.random.default_rng(seed)
+    names = ["t0", "t1", "t2", "t3"]
+    j = np.repeat(np.arange(n), 4)
+    log = EventLog.from_arrays(
+        j, np.tile(names, n), np.tile(np.arange(4.0), n), outcome=np.tile([0, 0, 0, 1], n)
+    )
+    z = rng.normal(size=(n, 4))
+    csat = np.clip(np.round(3 + z), 1, 5)
+    nps = np.clip(np.round(6 + 1.5 * z[:, 0] + 0.6 * z[:, 1] + 1.5 * rng.normal(size=n)), 0, 10)
+    rows = [
+        {"journey": i, "touchpoint": names[k], "csat": csat[i, k], "nps": np.nan}
+        for i in range(n)
+        for k in range(4)
+    ]
+    rows += [{"journey": i, "touchpoint": "", "csat": np.nan, "nps": nps[i]} for i in range(n)]
+    return log, tp.Table.from_records(rows), csat, nps
+
+
+def test_driver_pvalue_matches_shuffling_the_score_by_hand():
+    from touchpoint.drivers import _pairwise_corr, relative_weights
+
+    log, responses, csat, nps = _driver_fixture(3, n=120)
+    csat = csat.copy()
+    csat[::7, 2] = np.nan  # customers who did not rate t2
+    rows = []
+    for i in range(len(nps)):
+        for k, name in enumerate(["t0", "t1", "t2", "t3"]):
+            rows.append({"journey": i, "touchpoint": name, "csat": csat[i, k], "nps": np.nan})
+        rows.append({"journey": i, "touchpoint": "", "csat": np.nan, "nps": nps[i]})
+    responses = tp.Table.from_records(rows)
+    b = 40
+    kt = tp.key_touchpoints(log, responses, n_resamples=b, seed=11)
+    r = {x["touchpoint"]: x for x in kt.to_records()}
+    # by hand: the same shuffles (drawn after the bootstrap's weights), each
+    # rating's correlation with the shuffled score over the customers who rated it
+    rng = np.random.default_rng(11)
+    rng.multinomial(len(nps), np.full(len(nps), 1 / len(nps)), b)
+
+    def abs_corr(y):
+        out = []
+        for k in range(4):
+            ok = ~np.isnan(csat[:, k])
+            out.append(abs(np.corrcoef(csat[ok, k], y[ok])[0, 1]))
+        return np.array(out)
+
+    observed = abs_corr(nps)
+    exceed = np.zeros(4)
+    for _ in range(b):
+        exceed += abs_corr(rng.permutation(nps)) >= observed - 1e-12
+    want = (1 + exceed) / (1 + b)
+    got = [r[t]["driver_pvalue"] for t in ("t0", "t1", "t2", "t3")]
+    np.testing.assert_allclose(got, want)
+    assert r["t0"]["driver_pvalue"] == pytest.approx(1 / (1 + b))  # the strong driver
+    w0 = relative_weights(_pairwise_corr(np.column_stack([csat, nps]), np.ones((1, len(nps))))[0])
+    assert r["t0"]["driver_weight"] == pytest.approx(w0[0])
+    assert "driver_qvalue" in kt.columns
+
+
+def test_driver_intervals_hold_zero_for_unrelated_touchpoints_only():
+    # the percentile interval of a share (always > 0) never held 0; now an
+    # unrelated touchpoint's interval starts at 0 unless its test rejects
+    covered = rejected = 0
+    for seed in range(12):
+        log, responses, _, _ = _driver_fixture(100 + seed)
+        r = {
+            x["touchpoint"]: x
+            for x in tp.key_touchpoints(log, responses, n_resamples=60).to_records()
+        }
+        assert r["t0"]["driver_ci_low"] > 0  # the strong driver is never "maybe zero"
+        assert r["t0"]["driver_pvalue"] <= 0.05
+        for t in ("t2", "t3"):
+            lo, hi, p = r[t]["driver_ci_low"], r[t]["driver_ci_high"], r[t]["driver_pvalue"]
+            assert lo <= r[t]["driver_share"] <= hi
+            assert (lo == 0.0) == (p > 0.05)
+            covered += lo <= 0.0 <= hi
+            rejected += p <= 0.05
+    # 24 unrelated touchpoints: a 5% test rejects more than 5 of them with prob. < 0.01
+    assert rejected <= 5
+    assert covered == 24 - rejected
+
+
+def test_driver_pvalue_needs_resamples():
+    log, responses, _, _ = _driver_fixture(1, n=60)
+    kt = tp.key_touchpoints(log, responses, n_resamples=0)
+    assert np.isnan(kt["driver_pvalue"]).all()
+    assert np.isfinite(kt["driver_weight"][np.isin(kt["touchpoint"], ["t0"])]).all()

@@ -240,7 +240,8 @@ def shapley_r2(corr: ArrayLike) -> NDArray[np.float64]:
 def _pairwise_corr(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
     """Weighted pairwise-complete correlations of the columns of ``x`` (NaN = missing).
 
-    ``w`` holds one weight vector per row (shape ``(B, n)``); returns ``(B, p, p)``.
+    ``w`` holds one weight vector per row (shape ``(B, n)``); returns ``(B, p, p)``,
+    repaired to the nearest correlation matrix.
     """
     n_obs, p = x.shape
     m = (~np.isnan(x)).astype(np.float64)
@@ -261,7 +262,13 @@ def _pairwise_corr(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np
         c = cov / np.sqrt(vi * vj)
     c = np.where((n >= 3) & np.isfinite(c), c, 0.0)
     c[:, np.arange(p), np.arange(p)] = 1.0
-    vals, vecs = np.linalg.eigh(c)  # repair: nearest PSD with unit diagonal
+    return _repair(c)
+
+
+def _repair(c: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The nearest positive semi-definite matrices with unit diagonal (shape ``(B, p, p)``)."""
+    c = c.copy()
+    vals, vecs = np.linalg.eigh(c)
     bad = vals.min(axis=1) < 1e-9
     if bad.any():
         fixed = (vecs[bad] * np.clip(vals[bad], 1e-9, None)[:, None, :]) @ np.swapaxes(
@@ -270,6 +277,45 @@ def _pairwise_corr(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np
         d = np.sqrt(np.diagonal(fixed, axis1=1, axis2=2))
         c[bad] = fixed / d[:, :, None] / d[:, None, :]
     return np.asarray(np.clip(c, -1.0, 1.0), dtype=np.float64)
+
+
+def _driver_pvalues(
+    data: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """Permutation p-value per rating column: the loyalty score (last column) shuffled.
+
+    The statistic is the absolute pairwise-complete correlation of the
+    rating with the score, the quantity a driver weight is built from.
+    Shuffling the score over respondents breaks every link to it while
+    keeping the ratings as they are, so under "this rating is unrelated to
+    loyalty" the observed correlation is as likely as any shuffled one:
+    ``(1 + #{|shuffled| >= |observed|}) / (1 + B)``. All shuffles at once:
+    only the score's moments change.
+    """
+    x, y = data[:, :-1], data[:, -1]
+    p = x.shape[1]
+    m = (~np.isnan(x)).astype(np.float64)
+    xf = np.nan_to_num(x)
+    nj = m.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mx = xf.sum(axis=0) / nj
+        vx = (xf**2).sum(axis=0) / nj - mx**2
+
+    def corr(yp: NDArray[np.float64]) -> NDArray[np.float64]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            my = (yp @ m) / nj
+            vy = ((yp**2) @ m) / nj - my**2
+            r = ((yp @ xf) / nj - mx * my) / np.sqrt(vx * vy)
+        return np.asarray(np.where((nj >= 3) & np.isfinite(r), np.abs(r), 0.0), dtype=np.float64)
+
+    observed = corr(y[None, :])[0]
+    exceed = np.zeros(p)
+    for start in range(0, n_resamples, 50):  # bounded memory
+        b = min(50, n_resamples - start)
+        shuffled = np.array([rng.permutation(y) for _ in range(b)])
+        exceed += (corr(shuffled) >= observed * (1 - 1e-9)).sum(axis=0)
+    out = (1 + exceed) / (1 + n_resamples)
+    return np.asarray(np.where(nj >= 3, out, np.nan), dtype=np.float64)
 
 
 @deprecated_params(renamed={"n_bootstrap": "n_resamples"})
@@ -317,11 +363,13 @@ def key_touchpoints(
         Key-driver decomposition of R^2: Johnson's relative weights, or the exact
         Shapley decomposition (at most :data:`SHAPLEY_LIMIT` rated touchpoints).
     n_resamples : int
-        Bootstrap resamples (over respondents) for the key-driver intervals.
+        Bootstrap resamples (over respondents) for the key-driver intervals,
+        and as many shuffles of the loyalty score for their permutation test.
     confidence_level : float
         Level of the intervals.
     seed : int or None
-        Bootstrap seed (default 0: the same intervals every run; None for fresh randomness).
+        Seed of the bootstrap and the shuffles (default 0: the same intervals
+        and p-values every run; None for fresh randomness).
 
     Returns
     -------
@@ -342,7 +390,10 @@ def key_touchpoints(
         interval); for other metrics the mean rating and a Welch (normal)
         interval. Then ``driver_weight`` (relative
         weight in explaining ``loyalty``; the weights sum to R^2),
-        ``driver_share`` (of R^2) and its bootstrap ``driver_ci_low``/``driver_ci_high``.
+        ``driver_share`` (of R^2) with ``driver_ci_low``/``driver_ci_high``,
+        and ``driver_pvalue`` / ``driver_qvalue`` (permutation test of "the
+        touchpoint's rating does not drive loyalty", Benjamini-Hochberg over
+        touchpoints).
 
     Notes
     -----
@@ -351,8 +402,30 @@ def key_touchpoints(
     customer rates only the touchpoints met), repaired to the nearest positive
     semi-definite matrix when needed; they approximate the Shapley decomposition
     of R^2 (Lipovetsky & Conklin 2001, ``method="shapley"``, exact over all
-    subsets) closely at a fraction of the cost. Intervals: percentile
-    bootstrap over respondents.
+    subsets) closely at a fraction of the cost.
+
+    Every weight is positive, even for a touchpoint unrelated to loyalty
+    (chance correlation), so a weight alone does not make a driver.
+    ``driver_pvalue`` is a permutation test of "this touchpoint's rating is
+    unrelated to loyalty": the loyalty score is shuffled over respondents
+    ``n_resamples`` times (the ratings kept as they are) and the p-value is
+    the share of shuffles whose absolute correlation of the rating with the
+    score reaches the observed one. The test uses the correlation rather
+    than the weight because, when customers rate different touchpoints, the
+    pairwise-complete correlation matrix needs the repair above and the
+    weights of sparsely rated touchpoints are large under the null too (on
+    the sample data a shuffled score gave ``support_chat`` a median weight of
+    0.26, its observed weight being 0.09). In simulation the test holds its
+    size and finds a driver with a correlation of about 0.15 at 300
+    respondents in about three of four samples (see the Validation page).
+    The interval is the percentile bootstrap over respondents, except that
+    its lower end is 0 where the permutation test does not reject at
+    ``1 - confidence_level``: a share is never negative, so the plain
+    percentile interval never contained 0 and covered an unrelated
+    touchpoint's true share of 0 in 0% of samples; now it covers it as
+    often as the test does not reject (at least ``confidence_level``). A
+    touchpoint whose ratings are correlated with a real driver's is
+    correlated with loyalty too and counts as a driver in this sense.
 
     Examples
     --------
@@ -498,6 +571,7 @@ def _experience(
     share = np.full(n_tp, np.nan)
     lo = np.full(n_tp, np.nan)
     hi = np.full(n_tp, np.nan)
+    pval = np.full(n_tp, np.nan)
     if loyalty in responses:
         y_all = np.asarray(responses[loyalty], dtype=np.float64)
         tps = responses["touchpoint"].tolist()
@@ -533,12 +607,20 @@ def _experience(
                         boots.append(rw / rw.sum() if rw.sum() > 0 else rw)
                 weight[used] = w0
                 share[used] = w0 / w0.sum() if w0.sum() > 0 else 0.0
+                if n_resamples > 0:
+                    pval[used] = _driver_pvalues(data, n_resamples, rng)
                 if boots:
                     b = np.array(boots)
                     ql, qh = np.quantile(b, [(1 - conf) / 2, 1 - (1 - conf) / 2], axis=0)
-                    lo[used], hi[used] = ql, qh
+                    # a share is >= 0, so a percentile interval never holds 0; where
+                    # the permutation test does not reject at this level, 0 is in it
+                    null = pval[used] > 1 - conf
+                    lo[used] = np.where(null, 0.0, ql)
+                    hi[used] = np.maximum(qh, share[used])
     out["driver_weight"] = weight
     out["driver_share"] = share
     out["driver_ci_low"] = lo
     out["driver_ci_high"] = hi
+    out["driver_pvalue"] = pval
+    out["driver_qvalue"] = benjamini_hochberg(pval)
     return out
