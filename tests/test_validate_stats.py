@@ -66,6 +66,10 @@ def test_the_key_figures_are_measured(rows: list[Any]) -> None:
         "Breakdown interval",
         "Drop-off test",
         "Drop-off detection",
+        "Funnel time to convert",
+        "Response within target",
+        "Key-driver test",
+        "Key-driver interval",
     ):
         assert fam in families
     # the NPS default: >= 93% at every n >= 10 and every share (exact enumeration)
@@ -76,6 +80,22 @@ def test_the_key_figures_are_measured(rows: list[Any]) -> None:
     ]
     assert default
     assert min(r.value for r in default) >= 0.93
+    # censoring: Kaplan-Meier recovers the truth the plain figures miss
+    est = {(r.family, r.method): r for r in rows if r.nominal is None}
+    km = est[("Funnel time to convert", "conversion_km")]
+    plain = est[("Funnel time to convert", "conversion (seen only)")]
+    assert abs(km.value - 0.5) <= max(0.01, 3 * km.mcse)
+    assert plain.value < 0.47
+    w14 = est[("Funnel time to convert", "conversion_within(14 days)")]
+    assert abs(w14.value - 0.375) <= max(0.01, 3 * w14.mcse)
+    med = est[("Funnel time to convert", "time_median_km")]
+    assert abs(100 * med.value - 7.0) <= 0.3
+    rt = est[("Response within target", "within_target (KM)")]
+    assert abs(rt.value - 0.9 * (1 - 2.0**-4)) <= max(0.01, 3 * rt.mcse)
+    assert est[("Response within target", "within_target_answered")].value > 0.9
+    # key drivers: the weak driver is found more often than not
+    power = est[("Key-driver test", "permutation")]
+    assert power.value > 0.5
 
 
 def test_enumeration_matches_statsmodels() -> None:
