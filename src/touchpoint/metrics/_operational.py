@@ -228,10 +228,12 @@ def response_times(
     target : timedelta or number, optional
         Service target (seconds for datetime logs) for ``within_target``:
         the Kaplan-Meier share answered within it, with requests still open
-        when the log ends counted as censored at their waiting time (with 7%
-        of requests open, the answered-only share said 87.9% within a day
-        where all requests, the open ones followed up, give 81.5%; see the
-        Validation page). ``within_target_answered`` keeps the answered-only share.
+        when the log ends counted as censored at their waiting time. On the
+        bundled sample (180 requests open) it is 81.6% within a day where the
+        answered requests alone give 87.9%; in simulation with 10% never
+        answered (truth 84.4%) it averages 84.4% and its interval covers
+        94.4% (see the Validation page). ``within_target_answered`` keeps the
+        answered-only share.
     period : {"week", "month"}, optional
         Also summarise per period of the request (ISO weeks, Monday to
         Sunday, or months) and flag significant changes of the waiting times
