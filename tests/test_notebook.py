@@ -37,7 +37,7 @@ def test_core_objects_render_and_escape():
 def test_sample_objects_render(sample):
     log, surveys, journey = sample
     assert "checkout_web" in _html(journey)
-    assert "events=111776" in _html(log)
+    assert "events=111,776" in _html(log)
     assert _html(surveys.head(5)).count("<tr>") == 6
 
 

@@ -221,7 +221,7 @@ class Table:
 
     def __repr__(self) -> str:
         title = f"{self.title!r}, " if self.title else ""
-        return f"Table({title}{len(self)} rows: {', '.join(self.columns)})"
+        return f"Table({title}{len(self):,} rows: {', '.join(self.columns)})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):

@@ -844,9 +844,9 @@ class EventLog:
 
     def __repr__(self) -> str:
         parts = [
-            f"events={self.n_events}",
-            f"journeys={self.n_journeys}",
-            f"touchpoints={self.n_touchpoints}",
+            f"events={self.n_events:,}",
+            f"journeys={self.n_journeys:,}",
+            f"touchpoints={self.n_touchpoints:,}",
             f"time={self._time_range()}",
         ]
         if self.outcome is not None:
@@ -854,7 +854,7 @@ class EventLog:
         if self.extra:
             parts.append(f"extra={list(self.extra)}")
         if self.validation.n_dropped:
-            parts.append(f"dropped={self.validation.n_dropped}")
+            parts.append(f"dropped={self.validation.n_dropped:,}")
         return f"EventLog({', '.join(parts)})"
 
     def _repr_html_(self) -> str:

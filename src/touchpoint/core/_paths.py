@@ -75,4 +75,4 @@ class Paths(Sequence[tuple[str, ...]]):
         return Counter(self).most_common(n)
 
     def __repr__(self) -> str:
-        return f"Paths(journeys={len(self)}, events={len(self.codes)})"
+        return f"Paths(journeys={len(self):,}, events={len(self.codes):,})"

@@ -107,10 +107,11 @@ class ValidationReport(ScalarResult):
         return out
 
     def __repr__(self) -> str:
-        dropped = ", ".join(f"{k}={v}" for k, v in self.counts.items() if v)
+        dropped = ", ".join(f"{k}={v:,}" for k, v in self.counts.items() if v)
         return (
-            f"ValidationReport(n_input={self.n_input}, n_kept={self.n_kept}, "
-            f"n_dropped={self.n_dropped}{', ' + dropped if dropped else ''}, n_ties={self.n_ties})"
+            f"ValidationReport(n_input={self.n_input:,}, n_kept={self.n_kept:,}, "
+            f"n_dropped={self.n_dropped:,}{', ' + dropped if dropped else ''}, "
+            f"n_ties={self.n_ties:,})"
         )
 
     def __str__(self) -> str:

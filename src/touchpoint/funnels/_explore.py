@@ -235,8 +235,8 @@ class Conformance(TableResult):
     def __repr__(self) -> str:
         dev = int(self.by_touchpoint["deviating"].sum()) if len(self.by_touchpoint) else 0
         return (
-            f"Conformance({self.conforming_journeys} of {self.n_journeys} journeys conform, "
-            f"{dev} of {self.n_transitions} transitions deviate)"
+            f"Conformance({self.conforming_journeys:,} of {self.n_journeys:,} journeys conform, "
+            f"{dev:,} of {self.n_transitions:,} transitions deviate)"
         )
 
     def _repr_html_(self) -> str:

@@ -387,7 +387,7 @@ class Attribution(TableResult):
     def __repr__(self) -> str:
         col = self.table.columns[0]
         top = ", ".join(
-            f"{n}={c:.4g}"
+            f"{n}={c:,.1f}"
             for n, c in zip(
                 self.table[col][:5].tolist(), self.table["conversions"][:5].tolist(), strict=True
             )

@@ -236,8 +236,8 @@ class TransitionCounts(TableResult):
     def __repr__(self) -> str:
         return (
             f"TransitionCounts(order={self.order}, states={self.states!r}, "
-            f"symbols={len(self.alphabet)}, distinct={len(self.src)}, "
-            f"transitions={self.n_transitions}, journeys={self.n_journeys})"
+            f"symbols={len(self.alphabet):,}, distinct={len(self.src):,}, "
+            f"transitions={self.n_transitions:,}, journeys={self.n_journeys:,})"
         )
 
 
@@ -1073,8 +1073,8 @@ class MarkovModel(TableResult):
 
     def __repr__(self) -> str:
         return (
-            f"MarkovModel(order={self.order}, states={self.n_transient}+3, "
-            f"transitions={self.n_transitions}, journeys={self.transition_counts.n_journeys}, "
+            f"MarkovModel(order={self.order}, states={self.n_transient:,}+3, "
+            f"transitions={self.n_transitions:,}, journeys={self.transition_counts.n_journeys:,}, "
             f"conversion_probability={self.conversion_probability():.4g})"
         )
 
