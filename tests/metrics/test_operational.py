@@ -221,5 +221,25 @@ def test_response_times_per_period():
     a, b = waits[per["period"][1]], waits[per["period"][0]]
     assert per["median"][1] == pytest.approx(np.median(a))
     assert per["pvalue"][1] == pytest.approx(stats.mannwhitneyu(a, b).pvalue)
+    # open requests, censored per period of the request
+    assert per["open"].sum() == rt.n_unanswered > 0
+    end = secs.max()
+    opened = {m: [] for m in per["period"]}
+    for i, path in enumerate(log.paths()):
+        start, open_at = log.offsets[i], None
+        for k, name in enumerate(path):
+            if name == "ticket" and open_at is None:
+                open_at = start + k
+            elif name == "reply" and open_at is not None:
+                open_at = None
+        if open_at is not None:
+            opened[months[open_at]].append(end - secs[open_at])
+    for i, m in enumerate(per["period"]):
+        assert per["open"][i] == len(opened[m])
+        want = product_limit(waits[m], opened[m], 86400)
+        assert per["within_target"][i] == pytest.approx(want, abs=1e-12)
+        assert per["within_target_answered"][i] == pytest.approx(
+            np.mean(np.array(waits[m]) <= 86400)
+        )
     with pytest.raises(ValidationError, match="datetime"):
         tp.response_times(random_log(20, datetime=False), "ticket", "reply", period="week")

@@ -106,10 +106,12 @@ class ResponseTimes(IntervalResult, ScalarResult):
         the open requests out, so it overstates the service level when many
         are open (before 0.2 this was ``within_target``).
     periods : Table or None
-        With ``period=``: per period of the request, n, median, 90th
-        percentile, share of its answered requests within target, the change
-        in median from the previous period and its Mann-Whitney p-value, BH
-        q-value and flag.
+        With ``period=``: per period of the request, ``n`` (answered),
+        ``open`` (still open at the end of the log), median and 90th
+        percentile of the answered waits, ``within_target`` (Kaplan-Meier,
+        the period's open requests censored) and ``within_target_answered``,
+        the change in median from the previous period and its Mann-Whitney
+        p-value, BH q-value and flag.
     tz : str
         The time zone of the period calendar.
     """
@@ -295,7 +297,17 @@ def response_times(
     within = km.share(tgt) if tgt is not None and km.n else np.nan
     periods = None
     if period is not None:
-        periods = _period_waits(log, req_first, raw, tgt, period=period, alpha=alpha, tz=tz)
+        periods = _period_waits(
+            log,
+            req_first,
+            raw,
+            tgt,
+            open_idx=open_req[first_open],
+            open_waited=km.censored,
+            period=period,
+            alpha=alpha,
+            tz=tz,
+        )
     return ResponseTimes(
         durations=durations,
         n=len(durations),
@@ -328,16 +340,19 @@ def _period_waits(
     waits: FloatArray,
     target: float | None,
     *,
+    open_idx: NDArray[np.int64],
+    open_waited: FloatArray,
     period: str,
     alpha: float,
     tz: str,
 ) -> Table:
     labels = _period_labels(log, req_idx, period, tz).astype(str)
-    names = np.unique(labels)
+    open_labels = _period_labels(log, open_idx, period, tz).astype(str)
+    names = np.unique(np.concatenate([labels, open_labels]))
     groups = [waits[labels == p] for p in names]
     n = np.array([len(g) for g in groups], dtype=np.int64)
-    median = np.array([np.median(g) for g in groups])
-    p90 = np.array([np.percentile(g, 90) for g in groups])
+    median = np.array([np.median(g) if len(g) else np.nan for g in groups])
+    p90 = np.array([np.percentile(g, 90) if len(g) else np.nan for g in groups])
     change = np.full(len(names), np.nan)
     pv = np.full(len(names), np.nan)
     if len(names) > 1:
@@ -349,9 +364,21 @@ def _period_waits(
             if len(groups[i]) and len(groups[i - 1]) and np.ptp(both) > 0:
                 pv[i] = mannwhitneyu(groups[i], groups[i - 1], alternative="two-sided").pvalue
     q = benjamini_hochberg(pv)
-    cols: dict[str, Any] = {"period": names.astype(object), "n": n, "median": median, "p90": p90}
+    opened = [open_waited[open_labels == p] for p in names]
+    cols: dict[str, Any] = {
+        "period": names.astype(object),
+        "n": n,
+        "open": np.array([len(o) for o in opened], dtype=np.int64),
+        "median": median,
+        "p90": p90,
+    }
     if target is not None:
-        cols["within_target"] = np.array([np.mean(g <= target) for g in groups])
+        cols["within_target"] = np.array(
+            [KaplanMeier(g, o).share(target) for g, o in zip(groups, opened, strict=True)]
+        )
+        cols["within_target_answered"] = np.array(
+            [np.mean(g <= target) if len(g) else np.nan for g in groups]
+        )
     cols |= {
         "change_median": change,
         "pvalue": pv,
