@@ -1197,6 +1197,17 @@ def test_ok_report_figures_with_mathtext_names(name):
 # ---------------------------------------------------------------------------------
 # the CLI: one line on stderr, exit status 2, never a traceback
 # ---------------------------------------------------------------------------------
+#: A survey file whose third answer (row 2) starts on line 6: a blank line and a quoted
+#: field spanning two lines come before it.
+SURVEY_LINES = 'nps,touchpoint\n\n9,ad\n3,"b\nuy"\nx,ad\n'
+
+
+def test_error_table_read_csv_names_the_file_line(tmp_path):
+    p = _write(tmp_path, SURVEY_LINES, name="s.csv")
+    with pytest.raises(tp.ValidationError, match=r"column 'nps', row 2 \(file line 6\): .*'x'"):
+        tp.Table.read_csv(p, numeric=["nps"])
+
+
 def _cli(*args, cwd):
     proc = subprocess.run(
         [sys.executable, "-m", "touchpoint", *map(str, args)],
@@ -1228,6 +1239,10 @@ CLI_ERRORS = {
     "on_error_typo": (["report", "ok.csv", "--on-error", "ignore"], r"--on-error"),
     "unknown_flag": (["report", "ok.csv", "--frobnicate"], r"frobnicate"),
     "no_command": ([], r"command"),
+    "survey_text_after_blank_and_multiline": (
+        ["report", "ok.csv", "--surveys", "lines_survey.csv"],
+        r"'lines_survey.csv', column 'nps', row 2 \(file line 6\): not a number 'x'",
+    ),
 }
 
 
@@ -1240,6 +1255,7 @@ def cli_dir(tmp_path_factory):
     (d / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     (d / "bom_survey.csv").write_bytes("\ufeffnps,touchpoint\n9,ad\n10,ad\n3,buy\n".encode())
     (d / "badsurvey.csv").write_text("nps,touchpoint\n9,ad\n99,ad\n")
+    (d / "lines_survey.csv").write_text(SURVEY_LINES)
     return d
 
 

@@ -193,7 +193,7 @@ def _flags(message: str) -> str:
 
 def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
     """The survey answers, their columns renamed to what the report reads."""
-    from touchpoint._lib.csv import parse_numbers, read_table_columns
+    from touchpoint._lib.csv import FileLines, parse_numbers, read_table_columns
     from touchpoint.table import Table
 
     columns = dict(read_table_columns(args.surveys, delimiter=delimiter))
@@ -232,9 +232,11 @@ def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
     for name, values in columns.items():  # segments and channels ride along
         if name not in mapping.values() and name not in out and name != journey:
             out[name] = values
+    lines = FileLines(args.surveys, delimiter)
     for role in ("nps", "csat", "ces"):
         if role in out:
-            out[role] = parse_numbers(out[role], mapping[role], where=f"{args.surveys!r}, ")
+            where = f"{args.surveys!r}, "
+            out[role] = parse_numbers(out[role], mapping[role], where=where, lines=lines)
     return Table(out, title=str(args.surveys))
 
 

@@ -103,14 +103,15 @@ class Table:
         An empty field in a numeric column becomes NaN (a skipped answer); any
         other non-number raises an error naming the column, line and value.
         """
-        from touchpoint._lib.csv import parse_numbers, read_table_columns
+        from touchpoint._lib.csv import FileLines, parse_numbers, read_table_columns
 
         cols: dict[str, NDArray[Any]] = dict(read_table_columns(path))
+        lines = FileLines(path, ",")
         for name in numeric:
             if name not in cols:
                 msg = f"{os.fspath(path)!r}: unknown column {name!r}; the file has {list(cols)}."
                 raise ValidationError(msg)
-            cols[name] = parse_numbers(cols[name], name)
+            cols[name] = parse_numbers(cols[name], name, lines=lines)
         return cls(cols, title=os.path.basename(os.fspath(path)))
 
     # -- access -------------------------------------------------------------

@@ -137,10 +137,14 @@ def columns_of(header: list[str], rows: list[list[str]]) -> dict[str, np.ndarray
     return out
 
 
-def parse_numbers(values: Any, name: str, *, where: str = "") -> Any:
+def parse_numbers(
+    values: Any, name: str, *, where: str = "", lines: FileLines | None = None
+) -> Any:
     """Text cells of a CSV column as floats: ``""`` is NaN (a skipped answer), else an error.
 
-    The error names the file (``where``), the column, the row and its file line.
+    The error names the file (``where``), the column, the row and its file line
+    (found by ``lines`` after blank lines and multi-line quoted fields; without
+    it, row ``i`` is taken to start on line ``i + 2``).
 
     Examples
     --------
@@ -161,7 +165,8 @@ def parse_numbers(values: Any, name: str, *, where: str = "") -> Any:
         try:
             out[i] = float(v)
         except ValueError:
-            msg = f"{where}column {name!r}, row {i} (file line {i + 2}): not a number {v!r}."
+            line = lines.line_of(i) if lines is not None else i + 2
+            msg = f"{where}column {name!r}, row {i} (file line {line}): not a number {v!r}."
             raise ValidationError(msg) from None
     return out
 
