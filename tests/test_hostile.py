@@ -1353,6 +1353,38 @@ def test_error_dask_names_original_index():
         tpd.count_transitions(ddf, journey="id", touchpoint="tp", time="t", scheduler="sync")
 
 
+SCORE_COLUMNS = {
+    "booleans": ([True, False, True], r"column 'nps': a boolean .* is not a survey answer"),
+    "text": (["9", "x", "10"], r"column 'nps': not a number 'x'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCORE_COLUMNS))
+def test_error_dask_score_counts_refuses_non_answers(case):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from touchpoint import dask as tpd
+
+    values, pattern = SCORE_COLUMNS[case]
+    ddf = dd.from_pandas(pd.DataFrame({"nps": values}), npartitions=2)
+    with pytest.raises(tp.ValidationError, match=pattern):
+        tpd.score_counts(ddf, "nps", scheduler="sync")
+
+
+def test_drop_dask_score_counts_missing_group_is_counted():
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from touchpoint import dask as tpd
+
+    df = pd.DataFrame({"nps": [9.0, np.nan, 9.0, 3.0, 10.0], "g": ["u", None, "u", np.nan, "v"]})
+    tally = tpd.score_counts(dd.from_pandas(df, npartitions=2), "nps", by="g", scheduler="sync")
+    assert set(tally) == {"u", "v", "(missing)"}
+    assert sum(sum(t.values()) for t in tally.values()) == 5  # every answer counted once
+    missing = tally["(missing)"]
+    assert missing[3.0] == 1
+    assert [int(v) for k, v in missing.items() if k != k] == [1]  # the NaN answer
+
+
 # ---------------------------------------------------------------------------------
 # the suite's own bookkeeping: at least 250 cases, each classified
 # ---------------------------------------------------------------------------------

@@ -586,7 +586,9 @@ def score_counts(
 
     The tally is exact and tiny (one count per distinct answer and group);
     expand it locally to compute any metric with its interval, e.g.
-    ``tp.nps(expand(tally))``. Missing answers are counted under NaN.
+    ``tp.nps(expand(tally))``. Missing answers are counted under NaN, answers
+    whose ``by`` value is missing under the ``"(missing)"`` group; booleans and
+    text that is not a number are refused, naming the column and the value.
 
     Parameters
     ----------
@@ -611,13 +613,41 @@ def score_counts(
     if by is None:
         vc = ddf[column].value_counts(dropna=False)
         series = dask.compute(vc, **kwargs)[0]
-        return {None: {float(k): int(v) for k, v in series.items()}}
+        tally: dict[float, int] = {}
+        for k, v in series.items():
+            a = _answer(k, column)
+            tally[a] = tally.get(a, 0) + int(v)
+        return {None: tally}
+    from touchpoint._lib.frames import MISSING, _is_missing
+
     vc = ddf.groupby([by, column], dropna=False).size()
     series = dask.compute(vc, **kwargs)[0]
     out: dict[Any, dict[float, int]] = {}
     for (g, k), v in series.items():
-        out.setdefault(g, {})[float(k)] = int(v)
+        group = MISSING if _is_missing(g) else g  # counted, as in tp.breakdown
+        counts = out.setdefault(group, {})
+        a = _answer(k, column)
+        counts[a] = counts.get(a, 0) + int(v)
     return out
+
+
+_NAN = float("nan")
+
+
+def _answer(value: Any, column: str) -> float:
+    """A tallied answer as a float (NaN for missing); booleans and text are refused."""
+    from touchpoint._lib.frames import _is_missing
+
+    if _is_missing(value):
+        return _NAN  # one NaN object, so all missing answers share one key
+    if isinstance(value, bool | np.bool_):
+        msg = f"column {column!r}: a boolean {value!r} is not a survey answer."
+        raise ValidationError(msg)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        msg = f"column {column!r}: not a number {value!r}."
+        raise ValidationError(msg) from None
 
 
 def expand(tally: Mapping[float, int]) -> Any:
