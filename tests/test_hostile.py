@@ -934,6 +934,26 @@ def test_error_simulate_too_big():
         _model().simulate(10**12)
 
 
+def test_error_simulate_too_many_events_is_refused_before_any_work():
+    m = _model()
+    per = m.expected_steps() - 1  # events per journey
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            tp.ValidationError, match=r"`n` must be at most [\d,]+ journeys.*in batches"
+        ):
+            m.simulate(10**7)  # ~1.4e7 events: GBs if drawn
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # refused up front, nothing allocated per journey
+    from touchpoint.markov._model import MAX_SIMULATED_EVENTS
+
+    ok = int(MAX_SIMULATED_EVENTS / per) // 4
+    sim = m.simulate(ok, seed=1)  # a quarter of the limit runs
+    assert sim.n_journeys == ok
+
+
 MARKOV_ERRORS = [
     ("order_zero", lambda lg: tp.fit_markov(lg, order=0), r"`order` must be"),
     ("order_bool", lambda lg: tp.fit_markov(lg, order=True), r"`order` must be"),

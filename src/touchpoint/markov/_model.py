@@ -62,8 +62,11 @@ __all__ = [
     "fit_markov",
 ]
 
-#: At most this many journeys per :meth:`MarkovModel.simulate` call (memory).
+#: At most this many journeys per :meth:`MarkovModel.simulate` call.
 MAX_SIMULATED = 10**8
+#: At most this many expected events per :meth:`MarkovModel.simulate` call (about 180
+#: bytes each at the peak, so some 750 MB); larger samples are drawn in batches.
+MAX_SIMULATED_EVENTS = 1 << 22
 
 #: Label of the start state.
 START = "(start)"
@@ -955,6 +958,7 @@ class MarkovModel(TableResult):
         """
         from touchpoint.core._eventlog import EventLog
 
+        self._check_simulation_size(n, max_steps)
         rng = np.random.default_rng(seed)
         p = self.transition_matrix
         m = self.n_transient + 1
@@ -998,6 +1002,23 @@ class MarkovModel(TableResult):
         outcome = np.where(last & converted[j], 1.0, np.nan)
         names = np.array(self.alphabet, dtype=object)
         return EventLog.from_arrays(j, names[s], t, outcome=outcome)
+
+    def _check_simulation_size(self, n: int, max_steps: int) -> None:
+        """Refuse a simulation expected to emit more than :data:`MAX_SIMULATED_EVENTS` events."""
+        try:
+            per = self.expected_steps() - 1.0  # events per journey (the last step absorbs)
+        except (RuntimeError, ValueError, np.linalg.LinAlgError):
+            per = math.inf
+        per = min(per, float(max_steps)) if math.isfinite(per) else float(max_steps)
+        if per > 0 and n * per > MAX_SIMULATED_EVENTS:
+            most = max(int(MAX_SIMULATED_EVENTS / per), 1)
+            ck.fail(
+                "n",
+                f"at most {most:,} journeys for this chain ({per:.3g} events per journey "
+                f"expected, at most {MAX_SIMULATED_EVENTS:,} events per call); simulate "
+                "in batches with different seeds",
+                n,
+            )
 
     def what_if(self, changes: Mapping[tuple[StateLabel, StateLabel], float]) -> WhatIf:
         """Change transition probabilities and see the conversion probability move.
