@@ -1222,6 +1222,12 @@ def test_ok_report_figures_with_mathtext_names(name):
 SURVEY_LINES = 'nps,touchpoint\n\n9,ad\n3,"b\nuy"\nx,ad\n'
 
 
+def test_error_table_read_csv_duplicate_header(tmp_path):
+    p = _write(tmp_path, "nps,touchpoint,nps\n9,ad,1\n", name="s.csv")
+    with pytest.raises(tp.ValidationError, match=r"column 'nps' appears 2 times"):
+        tp.Table.read_csv(p, numeric=["nps"])
+
+
 def test_error_table_read_csv_names_the_file_line(tmp_path):
     p = _write(tmp_path, SURVEY_LINES, name="s.csv")
     with pytest.raises(tp.ValidationError, match=r"column 'nps', row 2 \(file line 6\): .*'x'"):
@@ -1259,6 +1265,10 @@ CLI_ERRORS = {
     "on_error_typo": (["report", "ok.csv", "--on-error", "ignore"], r"--on-error"),
     "unknown_flag": (["report", "ok.csv", "--frobnicate"], r"frobnicate"),
     "no_command": ([], r"command"),
+    "survey_duplicate_header": (
+        ["report", "ok.csv", "--surveys", "dup_survey.csv"],
+        r"column 'nps' appears 2 times in the header \(fields 1, 3\)",
+    ),
     "survey_text_after_blank_and_multiline": (
         ["report", "ok.csv", "--surveys", "lines_survey.csv"],
         r"'lines_survey.csv', column 'nps', row 2 \(file line 6\): not a number 'x'",
@@ -1276,6 +1286,7 @@ def cli_dir(tmp_path_factory):
     (d / "bom_survey.csv").write_bytes("\ufeffnps,touchpoint\n9,ad\n10,ad\n3,buy\n".encode())
     (d / "badsurvey.csv").write_text("nps,touchpoint\n9,ad\n99,ad\n")
     (d / "lines_survey.csv").write_text(SURVEY_LINES)
+    (d / "dup_survey.csv").write_text("nps,touchpoint,nps\n9,ad,1\n10,ad,2\n")
     return d
 
 

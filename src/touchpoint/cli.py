@@ -193,9 +193,17 @@ def _flags(message: str) -> str:
 
 def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
     """The survey answers, their columns renamed to what the report reads."""
-    from touchpoint._lib.csv import FileLines, parse_numbers, read_table_columns
+    from touchpoint._lib.csv import (
+        FileLines,
+        check_path,
+        parse_numbers,
+        read_table_columns,
+        unique_header,
+    )
     from touchpoint.table import Table
 
+    check_path(args.surveys)
+    unique_header(args.surveys, delimiter)
     columns = dict(read_table_columns(args.surveys, delimiter=delimiter))
     mapping = {
         "nps": args.nps_col,

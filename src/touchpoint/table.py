@@ -103,8 +103,16 @@ class Table:
         An empty field in a numeric column becomes NaN (a skipped answer); any
         other non-number raises an error naming the column, line and value.
         """
-        from touchpoint._lib.csv import FileLines, parse_numbers, read_table_columns
+        from touchpoint._lib.csv import (
+            FileLines,
+            check_path,
+            parse_numbers,
+            read_table_columns,
+            unique_header,
+        )
 
+        check_path(path)
+        unique_header(path)
         cols: dict[str, NDArray[Any]] = dict(read_table_columns(path))
         lines = FileLines(path, ",")
         for name in numeric:

@@ -30,6 +30,7 @@ __all__ = [
     "read_header",
     "read_table_columns",
     "structure_error",
+    "unique_header",
     "unreadable",
 ]
 
@@ -73,6 +74,34 @@ def read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
             return next(csv.reader(fh, delimiter=delimiter), [])
     except (UnicodeDecodeError, csv.Error) as exc:
         raise unreadable(path, exc) from None
+
+
+def unique_header(path: str | os.PathLike[str], delimiter: str = ",") -> list[str]:
+    """The header row, refusing a name given to two columns (which one would be read?).
+
+    For files whose every column is kept (survey answers, :meth:`Table.read_csv`);
+    :func:`touchpoint.read_csv` refuses only the repeated names it reads.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.csv"
+    >>> _ = p.write_text("nps,touchpoint,nps\\n9,ad,1\\n")
+    >>> unique_header(p)
+    Traceback (most recent call last):
+    ...
+    touchpoint.exceptions.ValidationError: '...s.csv': column 'nps' appears 2 times in the header (fields 1, 3); rename the duplicates.
+    """
+    header = read_header(path, delimiter)
+    for name in dict.fromkeys(header):
+        where = [i + 1 for i, h in enumerate(header) if h == name]
+        if len(where) > 1:
+            msg = (
+                f"{os.fspath(path)!r}: column {name!r} appears {len(where)} times in the "
+                f"header (fields {', '.join(map(str, where))}); rename the duplicates."
+            )
+            raise ValidationError(msg)
+    return header
 
 
 def python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) -> Iterator[Any]:
