@@ -305,6 +305,25 @@ def test_sort_of_float_times_and_many_journeys() -> None:
     assert ts.tolist() == t[ref].tolist()
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 400), st.booleans())
+def test_sort_of_journeys_grouped_in_any_order_equals_lexsort(
+    seed: int, n_journeys: int, one_run_each: bool
+) -> None:
+    """Runs of journeys in random code order (each code once, or some codes twice)."""
+    rng = np.random.default_rng(seed)
+    heads = rng.permutation(n_journeys)
+    if not one_run_each:
+        heads = np.concatenate([heads, rng.integers(0, n_journeys, 1 + n_journeys // 10)])
+    j = np.repeat(heads, rng.integers(1, 6, len(heads))).astype(np.int64)
+    t = rng.integers(0, 50, len(j)).astype(np.int64)
+    order, js, ts = order_by_journey_time(j, t, n_journeys)
+    ref = np.lexsort((t, j))
+    got = np.arange(len(j)) if order is None else order
+    assert got.tolist() == ref.tolist()
+    assert js.tolist() == j[ref].tolist() and ts.tolist() == t[ref].tolist()
+
+
 def test_grouped_journeys_in_any_id_order_are_permuted_not_merged() -> None:
     # journey 5's rows in two runs must still come together
     log = tp.EventLog.from_arrays([5, 5, 3, 5, 9], ["a", "b", "c", "d", "e"], [0, 1, 0, 2, 0])
@@ -315,6 +334,8 @@ def test_factorize_int_runs_and_ranges() -> None:
     rng = np.random.default_rng(0)
     for values in [
         np.repeat(rng.choice(10**15, 50, replace=False), rng.integers(1, 5, 50)),  # runs
+        np.repeat(rng.permutation(3000) + 10**7, rng.integers(1, 5, 3000)),  # dense runs
+        np.repeat(rng.integers(0, 400, 3000) + 10**7, rng.integers(1, 5, 3000)),  # ids rerun
         rng.integers(-(2**62), 2**62, 500),  # wide range
         rng.integers(0, 40, 500),  # dense
     ]:
@@ -423,3 +444,27 @@ def test_direct_counting_equals_the_encoded_transitions(
     encoded = _counts_from_encoded(_encoding.encode(log, **kw), "touchpoint")
     assert direct == encoded
     assert direct.direct_value == pytest.approx(encoded.direct_value)
+
+
+def test_journey_level_warning_looks_at_every_converting_journey() -> None:
+    """The cheap check of the first converting journeys never decides a warning alone."""
+    from touchpoint.exceptions import OutcomeLevelWarning
+
+    n = 200
+    j = np.repeat(np.arange(n), 3)
+    tps = np.tile(np.array(["a", "b", "c"]), n)
+    t = np.tile(np.arange(3.0), n)
+    flag = np.repeat((np.arange(n) % 2).astype(float), 3)  # every row of converters: 1
+    with pytest.warns(OutcomeLevelWarning, match="looks journey-level"):
+        tp.EventLog.from_arrays(j, tps, t, outcome=flag)
+    late = flag.copy()
+    late[3 * 191] = 0.0  # the 96th converting journey has one event without the flag
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tp.EventLog.from_arrays(j, tps, t, outcome=late)
+    event_level = np.where(np.tile(np.arange(3), n) == 2, flag, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tp.EventLog.from_arrays(j, tps, t, outcome=event_level)

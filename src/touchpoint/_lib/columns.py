@@ -372,8 +372,15 @@ def _factorize_int(values: NDArray[Any]) -> Coded:
         codes = np.cumsum(change, dtype=np.int64) - 1
         return Coded(codes, heads, none, none)
     if len(heads) < n // 2:  # runs: factorize the run heads, then repeat
-        uniq, inv = np.unique(heads, return_inverse=True)
         run = np.cumsum(change, dtype=np.int64) - 1
+        lo, hi = int(heads.min()), int(heads.max())
+        if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
+            shifted = heads - lo if lo else heads
+            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+            return Coded(remap[shifted][run], uniques, none, none)
+        uniq, inv = np.unique(heads, return_inverse=True)
         return Coded(inv.astype(np.int64).ravel()[run], uniq, none, none)
     lo, hi = int(values.min()), int(values.max())
     if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
@@ -861,7 +868,13 @@ def _group_order(j: NDArray[np.int64], n_groups: int) -> NDArray[np.int64] | Non
     if int(np.count_nonzero(change)) <= n_groups:  # maybe grouped: permute the runs
         starts = np.flatnonzero(change)
         heads = j[starts]
-        run_order = np.argsort(heads, kind="stable")
+        if len(heads) == n_groups:  # maybe each code in exactly one run: invert, no sort
+            run_order = np.full(n_groups, -1, dtype=np.int64)
+            run_order[heads] = np.arange(n_groups, dtype=np.int64)
+            if bool((run_order < 0).any()):
+                run_order = np.argsort(heads, kind="stable")
+        else:
+            run_order = np.argsort(heads, kind="stable")
         sorted_heads = heads[run_order]
         if bool(np.all(sorted_heads[1:] > sorted_heads[:-1])):  # each code in one run
             lens = np.diff(np.append(starts, n))

@@ -948,9 +948,12 @@ def _warn_if_journey_level(
     if not converting.any():
         return
     lengths = np.diff(np.r_[starts, len(values)])
+    multi = converting & (lengths > 1)
+    for k in np.flatnonzero(multi)[:64].tolist():  # event-level logs fail here, cheaply
+        if not bool(np.all(values[starts[k] : starts[k] + lengths[k]] == hi[k])):
+            return
     lo = np.minimum.reduceat(values, starts)  # NaN when any event has no value
     same = lo == hi
-    multi = converting & (lengths > 1)
     if int(multi.sum()) < 2 or not bool(np.all(same[converting])):
         return
     k = int(np.flatnonzero(multi)[0])
