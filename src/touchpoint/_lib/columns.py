@@ -373,24 +373,25 @@ def _factorize_int(values: NDArray[Any]) -> Coded:
         return Coded(codes, heads, none, none)
     if len(heads) < n // 2:  # runs: factorize the run heads, then repeat
         run = np.cumsum(change, dtype=np.int64) - 1
-        lo, hi = int(heads.min()), int(heads.max())
-        if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
-            shifted = heads - lo if lo else heads
-            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
-            remap = np.cumsum(present, dtype=np.int64) - 1
-            uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
-            return Coded(remap[shifted][run], uniques, none, none)
-        uniq, inv = np.unique(heads, return_inverse=True)
-        return Coded(inv.astype(np.int64).ravel()[run], uniq, none, none)
+        codes, uniques = _sorted_codes(heads, n)
+        return Coded(codes[run], uniques, none, none)
+    codes, uniques = _sorted_codes(values, n)
+    return Coded(codes, uniques, none, none)
+
+
+def _sorted_codes(values: NDArray[Any], n: int) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Codes of integer ``values`` in sorted order of the values, and the sorted uniques.
+
+    Ids in a range below ``4 n`` (``n`` events) are counted (bincount), not sorted.
+    """
     lo, hi = int(values.min()), int(values.max())
     if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
         shifted = values - lo if lo else values
         present = np.bincount(shifted, minlength=hi - lo + 1) > 0
         remap = np.cumsum(present, dtype=np.int64) - 1
-        uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
-        return Coded(remap[shifted], uniques, none, none)
+        return remap[shifted], (np.flatnonzero(present) + lo).astype(values.dtype)
     uniq, inv = np.unique(values, return_inverse=True)
-    return Coded(inv.astype(np.int64).ravel(), uniq, none, none)
+    return inv.astype(np.int64).ravel(), uniq
 
 
 def factorize(values: Any) -> Coded:
