@@ -232,7 +232,11 @@ def nps(
         series. NaN/None are skipped and counted in ``n_missing``.
     weights : array-like, optional
         Non-negative survey weights (e.g. post-stratification); the result
-        then carries Kish's effective sample size.
+        then carries Kish's effective sample size and design-based intervals.
+        When the weights depend strongly on the answer (non-response
+        weighting where detractors answer 1 in 10 and weigh 10) and there are
+        only about 30 answers, every interval method covers just 85-87%
+        (simulated, see the Validation page); from about 200 answers they hold.
     cluster : array-like, optional
         The respondent of each answer (any ids), when a respondent may answer
         more than once: the standard error is then cluster-robust (sandwich
