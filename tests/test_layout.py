@@ -182,3 +182,13 @@ def test_one_literal_alias_per_choice_set():
                     where[values].append(f"{path.relative_to(SRC)}:{node.lineno}")
     repeated = {tuple(sorted(map(str, k))): v for k, v in where.items() if len(v) > 1}
     assert not repeated, repeated
+
+
+def test_every_public_exception_is_exported():
+    import touchpoint as tp
+    import touchpoint.exceptions as exc
+
+    public = {n for n in dir(exc) if not n.startswith("_") and isinstance(getattr(exc, n), type)}
+    public = {n for n in public if issubclass(getattr(exc, n), (Exception, Warning))}
+    assert public - set(tp.__all__) == set(), "catchable as tp.X"
+    assert tp.InvalidParameterError is exc.InvalidParameterError

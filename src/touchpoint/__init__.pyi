@@ -25,6 +25,8 @@ from touchpoint.drivers import (
 )
 from touchpoint.exceptions import (
     DroppedRowsWarning as DroppedRowsWarning,
+    InvalidParameterError as InvalidParameterError,
+    OutcomeLevelWarning as OutcomeLevelWarning,
     StatisticalWarning as StatisticalWarning,
     TouchpointError as TouchpointError,
     TouchpointWarning as TouchpointWarning,
