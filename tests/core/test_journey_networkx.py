@@ -218,3 +218,17 @@ def test_old_wrapper_spellings_warn_and_still_work():
     assert list(j.subgraph("ad")) == ["ad"]  # a touchpoint name: networkx semantics
     with pytest.raises(AttributeError):
         _ = j.graph.not_a_graph_method
+
+
+def test_paths_of_a_journey_without_start_or_end_say_so():
+    import pytest
+
+    from touchpoint.exceptions import ValidationError
+
+    j = tp.Journey(touchpoints=["a", "b", "c"])
+    for x, y in [("a", "b"), ("b", "c"), ("c", "a")]:
+        j.add_transition(x, y)
+    with pytest.raises(ValidationError, match="pass source= and target="):
+        j.paths()
+    assert j.paths("a", "c") == [("a", "b", "c")]
+    assert tp.Journey().paths() == []

@@ -506,6 +506,18 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
         targets = [target] if target is not None else [n for n in self if self.out_degree(n) == 0]
         for n in sources + targets:
             self._require(n, "paths()")
+        if len(self) and (not sources or not targets):
+            end = (
+                "no touchpoint without incoming transitions"
+                if not sources
+                else ("no touchpoint without outgoing transitions")
+            )
+            msg = (
+                f"paths(): the journey has {end} (every touchpoint lies on a cycle, as in "
+                "journeys observed from events), so there is no start or end to list paths "
+                "between; pass source= and target=."
+            )
+            raise ValidationError(msg)
         if cutoff is not None:
             ck.integer("cutoff", cutoff, low=0)
         ck.integer("max_paths", max_paths, low=1)
