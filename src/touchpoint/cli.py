@@ -36,6 +36,17 @@ def _print_error(message: str) -> None:
     print(f"touchpoint: error: {one_line}", file=sys.stderr)
 
 
+def _add_interactive_flag(parser: argparse.ArgumentParser) -> None:
+    """``--interactive/--no-interactive``, shared by ``report`` and ``demo``."""
+    parser.add_argument(
+        "--interactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add the interactive journey Sankey to the HTML report (plotly, about 2 MB "
+        "more; the page stays one offline file) [when plotly is installed]",
+    )
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -128,24 +139,12 @@ def _parser() -> argparse.ArgumentParser:
         help="stop at the first bad row, or drop and count bad rows [raise]",
     )
     r.add_argument("--top", type=_positive_int, default=10, help="rows per table [10]")
-    r.add_argument(
-        "--interactive",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="add the interactive journey Sankey to the HTML report (plotly, about 2 MB "
-        "more; the page stays one offline file) [when plotly is installed]",
-    )
+    _add_interactive_flag(r)
 
     d = sub.add_parser("demo", help="run the report on the bundled sample data")
     d.add_argument("--html", default="touchpoint-report.html", help="HTML output path")
     d.add_argument("--top", type=_positive_int, default=10, help="rows per table [10]")
-    d.add_argument(
-        "--interactive",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="add the interactive journey Sankey to the HTML report (plotly, about 2 MB "
-        "more; the page stays one offline file) [when plotly is installed]",
-    )
+    _add_interactive_flag(d)
     d.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,

@@ -22,6 +22,7 @@ from touchpoint._lib.csv import (
     python_blocks as _python_blocks,
     read_header as _read_header,
     read_table_columns,
+    require_unique,
     structure_error as _structure_error,
 )
 from touchpoint._lib.frames import column_roles
@@ -39,6 +40,20 @@ Engine = Literal["auto", "python", "pyarrow", "polars"]
 def _check_delimiter(name: str, value: Any) -> None:
     if not (isinstance(value, str) and len(value) == 1 and value not in '"\r\n'):
         raise ck.error(name, "one character other than a quote or a line break", value)
+
+
+#: Parameter checks shared by the file readers (column roles, validation, chunks).
+_READER_CHECKS = {
+    "journey": ck.Text(),
+    "touchpoint": ck.Text(),
+    "time": ck.Text(),
+    "outcome": ck.Text(none=True),
+    "on_error": ck.Options("raise", "drop"),
+    "outcome_level": ck.Options("event", "journey"),
+    "duplicates": ck.Options("keep", "drop", "raise"),
+    "chunksize": ck.Integer(1, none=True),
+    "progress": ck.Options(True, False, None),
+}
 
 
 @overload
@@ -81,20 +96,14 @@ def read_csv(
     chunksize: int,
     progress: bool | None = ...,
 ) -> Iterator[EventLog]: ...
+
+
 @ck.validate_params(
     {
-        "journey": ck.Text(),
-        "touchpoint": ck.Text(),
-        "time": ck.Text(),
-        "outcome": ck.Text(none=True),
-        "on_error": ck.Options("raise", "drop"),
-        "outcome_level": ck.Options("event", "journey"),
-        "duplicates": ck.Options("keep", "drop", "raise"),
+        **_READER_CHECKS,
         "delimiter": ck.Custom(_check_delimiter, "", ";;", '"', "\n", 5),
         "time_format": ck.Text(none=True),
         "engine": ck.Options("auto", "python", "pyarrow", "polars"),
-        "chunksize": ck.Integer(1, none=True),
-        "progress": ck.Options(True, False, None),
     }
 )
 def read_csv(
@@ -341,14 +350,7 @@ def _check_file_columns(
             f"{have}{hint}."
         )
         raise ValidationError(msg)
-    for c in dict.fromkeys(names.values()):
-        where = [i + 1 for i, h in enumerate(have) if h == c]
-        if len(where) > 1:
-            msg = (
-                f"{os.fspath(path)!r}: column {c!r} appears {len(where)} times in the header "
-                f"(fields {', '.join(map(str, where))}); rename the duplicates."
-            )
-            raise ValidationError(msg)
+    require_unique(path, have, names.values())
 
 
 def _read_csv_chunks(
@@ -649,19 +651,7 @@ def read_parquet(
     chunksize: int,
     progress: bool | None = ...,
 ) -> Iterator[EventLog]: ...
-@ck.validate_params(
-    {
-        "journey": ck.Text(),
-        "touchpoint": ck.Text(),
-        "time": ck.Text(),
-        "outcome": ck.Text(none=True),
-        "on_error": ck.Options("raise", "drop"),
-        "outcome_level": ck.Options("event", "journey"),
-        "duplicates": ck.Options("keep", "drop", "raise"),
-        "chunksize": ck.Integer(1, none=True),
-        "progress": ck.Options(True, False, None),
-    }
-)
+@ck.validate_params(_READER_CHECKS)
 def read_parquet(
     source: Any,
     *,

@@ -12,7 +12,7 @@ import gzip
 import io as _io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import numpy as np
@@ -93,7 +93,13 @@ def unique_header(path: str | os.PathLike[str], delimiter: str = ",") -> list[st
     touchpoint.exceptions.ValidationError: '...s.csv': column 'nps' appears 2 times in the header (fields 1, 3); rename the duplicates.
     """
     header = read_header(path, delimiter)
-    for name in dict.fromkeys(header):
+    require_unique(path, header, header)
+    return header
+
+
+def require_unique(path: str | os.PathLike[str], header: list[str], names: Iterable[str]) -> None:
+    """Refuse a name of ``names`` that ``header`` gives to two or more columns."""
+    for name in dict.fromkeys(names):
         where = [i + 1 for i, h in enumerate(header) if h == name]
         if len(where) > 1:
             msg = (
@@ -101,7 +107,6 @@ def unique_header(path: str | os.PathLike[str], delimiter: str = ",") -> list[st
                 f"header (fields {', '.join(map(str, where))}); rename the duplicates."
             )
             raise ValidationError(msg)
-    return header
 
 
 def python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) -> Iterator[Any]:

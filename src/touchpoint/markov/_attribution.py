@@ -64,7 +64,7 @@ from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.markov import _absorbing as _ab, _encoding as _tr
-from touchpoint.markov._model import MarkovModel, fit_markov
+from touchpoint.markov._model import MarkovModel, encoded_edges, fit_markov
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -351,9 +351,7 @@ def _bootstrap(
     log, params = model.source
     enc = _tr.encode(log, **params)
     tc = model.transition_counts
-    width = len(tc.alphabet) + 2
-    keys = tc.src * width + tc.outcome
-    edge = np.searchsorted(keys, enc.src * width + enc.outcome)
+    edge = encoded_edges(tc, enc)
     rng = np.random.default_rng(seed)
     nj = enc.n_journeys
     tj = enc.journey
@@ -362,7 +360,7 @@ def _bootstrap(
 
     for b in track(range(n_boot), desc="bootstrap removal effects", unit="resample"):
         w = np.bincount(rng.integers(0, nj, nj), minlength=nj).astype(np.float64)
-        cnt = np.bincount(edge, weights=w[tj], minlength=len(keys)).astype(np.float64)
+        cnt = np.bincount(edge, weights=w[tj], minlength=len(tc.src)).astype(np.float64)
         m_b = MarkovModel.from_counts(attrs.evolve(tc, count=cnt), smoothing=model.smoothing)
         q, r, _ = _ab.transient_blocks(m_b.transition_matrix, m_b.n_transient)
         base, without = _ab.removal_probabilities(q, r, masks)

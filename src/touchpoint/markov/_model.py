@@ -546,9 +546,7 @@ class MarkovModel(TableResult):
             log, params = self.source
             enc = _tr.encode(log, **params)
             tc = self.transition_counts
-            width = len(tc.alphabet) + 2
-            keys = tc.src * width + tc.outcome
-            edge = np.searchsorted(keys, enc.src * width + enc.outcome)
+            edge = encoded_edges(tc, enc)
             rows, cols = _edge_cells(tc, self.codes)
             out = (enc.journey.astype(np.int64), rows[edge], cols[edge])
         self._cache["journey_transitions"] = out
@@ -1125,6 +1123,12 @@ def _channel_map(log: EventLog) -> dict[str, str]:
     return {
         t: str(c) for t, c in zip(log.touchpoint_names, ch.tolist(), strict=True) if c is not None
     }
+
+
+def encoded_edges(tc: TransitionCounts, enc: _tr.EncodedJourneys) -> NDArray[np.intp]:
+    """The row of ``tc`` (sorted by key) that each encoded transition of ``enc`` counts in."""
+    width = len(tc.alphabet) + 2
+    return np.searchsorted(tc.src * width + tc.outcome, enc.src * width + enc.outcome)
 
 
 def _edge_cells(
