@@ -17,7 +17,11 @@ Values a ``datetime64[ns]`` cannot hold (before 1677-09-21 or after
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
+import decimal
+import functools
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -27,6 +31,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib import parallel
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
@@ -66,12 +71,30 @@ class Coded:
     """A factorised column: ``codes`` index ``uniques``; ``-1`` marks a missing value.
 
     ``empty`` flags rows whose value was an empty string (also coded ``-1``).
+    ``grouping`` is ``(order, codes[order])``, a stable order that brings equal
+    codes together in code order, when factorising found one on the way (a
+    counting sort); then ``codes`` may be None at construction and is computed
+    from the grouping the first time it is read.
     """
 
-    codes: NDArray[np.int64]
+    _codes: NDArray[np.int64] | None = attrs.field(alias="codes")
     uniques: NDArray[Any]
     missing: NDArray[np.bool_]
     empty: NDArray[np.bool_]
+    grouping: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+
+    @property
+    def codes(self) -> NDArray[np.int64]:
+        """One code per row (in row order)."""
+        if self._codes is None:
+            if self.grouping is None:  # pragma: no cover - constructed without either
+                raise ValueError("Coded needs codes or a grouping")
+            order, grouped = self.grouping
+            codes = np.empty(len(order), dtype=np.int64)
+            codes[order] = grouped
+            object.__setattr__(self, "_codes", codes)
+            return codes
+        return self._codes
 
 
 @attrs.frozen(eq=False)
@@ -288,6 +311,8 @@ def _is_missing(v: object) -> bool:
         return bool(np.isnan(v))
     if isinstance(v, np.datetime64 | np.timedelta64):
         return bool(np.isnat(v))
+    if isinstance(v, decimal.Decimal):
+        return v.is_nan()
     # pandas.NA / pandas.NaT / polars null values compare oddly; detect by type name
     return type(v).__name__ in {"NAType", "NaTType"}
 
@@ -375,8 +400,45 @@ def _factorize_int(values: NDArray[Any]) -> Coded:
         run = np.cumsum(change, dtype=np.int64) - 1
         codes, uniques = _sorted_codes(heads, n)
         return Coded(codes[run], uniques, none, none)
+    counted = _counted_codes(values)
+    if counted is not None:
+        return counted
     codes, uniques = _sorted_codes(values, n)
     return Coded(codes, uniques, none, none)
+
+
+def _counted_codes(values: NDArray[Any]) -> Coded | None:
+    """Codes of ungrouped integer ids by one counting sort, with the grouping it gives.
+
+    Ids in a range below ``4 n`` are counting-sorted on their value; wider ids
+    are hashed (pandas), their few uniques sorted, and the codes counting-sorted.
+    None without pandas.
+    """
+    try:
+        import pandas as pd
+        from pandas._libs.algos import groupsort_indexer
+    except ImportError:  # pragma: no cover - pandas is optional
+        return None
+    n = len(values)
+    none = np.zeros(n, dtype=bool)
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo < max(4 * n, 1 << 16):
+        shifted = (values - values.dtype.type(lo)).astype(np.intp, copy=False)
+        order, counts = groupsort_indexer(shifted, hi - lo + 1)
+        del shifted
+        sizes = counts[1:]
+        pos = np.flatnonzero(sizes)
+        uniques = (pos + lo).astype(values.dtype)
+        sorted_codes = np.repeat(np.arange(len(pos), dtype=np.int64), sizes[pos])
+        order = order.astype(np.int64, copy=False)
+        return Coded(None, uniques, none, none, grouping=(order, sorted_codes))
+    hashed, uniq = pd.factorize(values)
+    rank = np.argsort(uniq, kind="stable")
+    remap = np.empty(len(uniq), dtype=np.int64)
+    remap[rank] = np.arange(len(uniq), dtype=np.int64)
+    codes = remap[hashed]
+    grouping = _counting_sort(codes, len(uniq))
+    return Coded(codes, np.asarray(uniq)[rank], none, none, grouping=grouping)
 
 
 def _sorted_codes(values: NDArray[Any], n: int) -> tuple[NDArray[np.int64], NDArray[Any]]:
@@ -440,6 +502,48 @@ def factorize(values: Any) -> Coded:
     return _factorize_object(values)
 
 
+def _object_identities(values: NDArray[Any]) -> NDArray[np.intp]:
+    """The object array's pointers as integers (a view: ``values`` must outlive it)."""
+    addr = values.__array_interface__["data"][0]
+    buf = (ctypes.c_ssize_t * len(values)).from_address(addr)
+    return np.ctypeslib.as_array(buf)
+
+
+def _factorize_by_identity(values: NDArray[Any], pd: Any) -> Coded | None:
+    """Factorize a column whose values are few distinct objects, each held many times.
+
+    Strings taken from a small table (``names[codes]``, a categorical's
+    ``astype(object)``) are the same few Python objects: their pointers are
+    factorized as integers (no hashing or comparing of strings), and only the
+    distinct objects are then cleaned and merged by value in Python, so equal
+    values held by different objects still get one code. None when the first
+    rows hold many distinct objects (strings parsed one per row).
+    """
+    n = len(values)
+    if np.dtype(object).itemsize != np.dtype(np.intp).itemsize:
+        return None
+    values = np.ascontiguousarray(values)
+    ptrs = _object_identities(values)
+    head = min(n, 4096)
+    if len(pd.unique(ptrs[:head])) > head // 8:
+        return None
+    codes, uniq = pd.factorize(ptrs)
+    if len(uniq) > max(n // 16, 1024):
+        return None
+    codes = np.asarray(codes, dtype=np.int64)
+    objects = np.empty(len(uniq), dtype=object)
+    if len(uniq) <= 1 << 16:  # the objects at those addresses (alive: ``values`` holds them)
+        objects[:] = [ctypes.cast(p, ctypes.py_object).value for p in uniq.tolist()]
+    else:  # codes come in order of first appearance: a new code is a new running maximum
+        top = np.maximum.accumulate(codes)
+        objects[:] = values[np.flatnonzero(np.concatenate([[True], top[1:] > top[:-1]]))]
+    del ptrs
+    try:
+        return _factorize_dictionary(Encoded(codes, objects, in_order=True))
+    except TypeError:  # unhashable values: the generic loop says which
+        return None
+
+
 def _factorize_object(values: NDArray[Any]) -> Coded:
     n = len(values)
     pd: Any
@@ -448,6 +552,9 @@ def _factorize_object(values: NDArray[Any]) -> Coded:
     except ImportError:
         pd = None
     if pd is not None and n > 1000:
+        by_identity = _factorize_by_identity(values, pd)
+        if by_identity is not None:
+            return by_identity
         try:
             codes, uniq = pd.factorize(values, use_na_sentinel=True)
         except TypeError:  # unhashable values: the generic loop says which
@@ -854,15 +961,39 @@ def _sortable_int(t: NDArray[Any]) -> NDArray[np.int64]:
     return b ^ ((b >> 63) & np.int64(_I64_MAX))
 
 
-def _group_order(j: NDArray[np.int64], n_groups: int) -> NDArray[np.int64] | None:
-    """A stable order that brings codes ``j`` together, in code order (None: already).
+def _counting_sort(
+    j: NDArray[np.int64], n_groups: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
+    """Stable counting sort of codes ``0..n_groups-1``: ``(order, j[order])``; None without pandas.
 
-    Above ``2**16`` codes of ungrouped input the order is by the top 16 bits of
-    the code only (one counting-sort pass); the caller's key sort finishes it.
+    One pass of pandas' compiled counting sort (``groupsort_indexer``, O(n +
+    groups)); the sorted codes are rebuilt from the counts, not gathered.
+    """
+    try:
+        from pandas._libs.algos import groupsort_indexer
+    except ImportError:  # pragma: no cover - pandas is optional
+        return None
+    order, counts = groupsort_indexer(np.asarray(j, dtype=np.intp), int(n_groups))
+    sizes = counts[1:]
+    jg = np.repeat(np.arange(n_groups, dtype=np.int64), sizes)
+    if len(jg) != len(j):  # pragma: no cover - codes out of range: not ours to sort
+        return None
+    return order.astype(np.int64, copy=False), jg
+
+
+def _group_order(
+    j: NDArray[np.int64], n_groups: int
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64] | None]:
+    """A stable order that brings codes ``j`` together, in code order, and ``j[order]``.
+
+    ``(None, None)``: in order already. The second item is None when the caller
+    must gather ``j[order]`` itself. Without pandas, above ``2**16`` codes of
+    ungrouped input the order is by the top 16 bits of the code only (one
+    counting-sort pass); the caller's key sort finishes it.
     """
     n = len(j)
     if bool(np.all(j[1:] >= j[:-1])):
-        return None
+        return None, None
     change = np.empty(n, dtype=bool)
     change[0] = True
     np.not_equal(j[1:], j[:-1], out=change[1:])
@@ -886,16 +1017,22 @@ def _group_order(j: NDArray[np.int64], n_groups: int) -> NDArray[np.int64] | Non
             out[0] = new_starts[0]
             out[dest[1:]] = new_starts[1:] - (new_starts[:-1] + new_lens[:-1] - 1)
             np.cumsum(out, out=out)
-            return out
+            return out, np.repeat(sorted_heads, new_lens)
     if n_groups <= 1 << 16:
-        return np.argsort(j.astype(np.uint16), kind="stable").astype(np.int64, copy=False)
+        return np.argsort(j.astype(np.uint16), kind="stable").astype(np.int64, copy=False), None
+    exact = _counting_sort(j, n_groups)
+    if exact is not None:
+        return exact
     # one counting pass on the top 16 bits; the packed-key sort after it finishes the job
     top = (j >> (int(n_groups - 1).bit_length() - 16)).astype(np.uint16)
-    return np.argsort(top, kind="stable").astype(np.int64, copy=False)
+    return np.argsort(top, kind="stable").astype(np.int64, copy=False), None
 
 
 def order_by_journey_time(
-    j: NDArray[np.int64], t: NDArray[Any], n_journeys: int
+    j: NDArray[np.int64] | None,
+    t: NDArray[Any],
+    n_journeys: int,
+    grouping: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
 ) -> tuple[NDArray[np.int64] | None, NDArray[np.int64], NDArray[Any]]:
     """Stable order of events by (journey code, time), ties in input order.
 
@@ -907,32 +1044,89 @@ def order_by_journey_time(
     codes by counting (radix) and times inside journeys on one packed int64
     key ``journey << b | time - journey start``, which is sorted already between
     journeys (so the stable sort only merges short runs); exact for any times
-    (ties at the key's resolution are re-sorted exactly).
+    (ties at the key's resolution are re-sorted exactly). ``grouping`` is
+    :attr:`Coded.grouping` of ``j`` when factorising found it.
     """
+    if grouping is not None:
+        j = grouping[1]  # (the codes in row order need not exist)
+    elif j is None:
+        raise TypeError("order_by_journey_time needs j or grouping")
     n = len(j)
     if n < 2:
         return None, j, t
     tk = _sortable_int(t)
-    order = _group_order(j, n_journeys)
-    jg = j if order is None else j[order]
-    tg = tk if order is None else tk[order]
+    order, jg = grouping if grouping is not None else _group_order(j, n_journeys)
+    if jg is None:
+        jg = j if order is None else j[order]
+    if grouping is None and not bool(np.all(jg[1:] >= jg[:-1])):
+        # (no pandas, many codes: grouped by their top bits only) one packed-key sort
+        tg = tk if order is None else tk[order]
+        o2, jg, tg = _sort_in_journeys(jg, tg, n_journeys, grouped=False)
+        final = order if o2 is None else (o2 if order is None else order[o2])
+        return final, jg, (tg if t.dtype.kind in "iu" else t[final])
+    # grouped: sort the times inside journeys, a block of whole journeys per thread
+    final_out = np.empty(n, dtype=np.int64)
+    tg_out = np.empty(n, dtype=np.int64)
+    cuts = _journey_cuts(jg, parallel.n_threads() if n >= parallel.MIN_EVENTS else 1)
+
+    def block(a: int, b: int) -> bool:
+        """Sort rows ``a:b`` of the grouped order; False when they were in order already."""
+        part = None if order is None else order[a:b]
+        tp = tk[a:b] if part is None else np.take(tk, part, out=tg_out[a:b])
+        jp = jg[a:b]
+        o2, _, ts = _sort_in_journeys(jp - jp[0], tp, int(jp[-1] - jp[0]) + 1, grouped=True)
+        tg_out[a:b] = ts
+        if o2 is None:
+            final_out[a:b] = np.arange(a, b) if part is None else part
+            return False
+        if part is None:
+            np.add(o2, a, out=final_out[a:b])
+        else:
+            np.take(part, o2, out=final_out[a:b])
+        return True
+
+    moved = parallel.run([functools.partial(block, a, b) for a, b in itertools.pairwise(cuts)], n)
+    if order is None and not any(moved):
+        return None, j, t
+    return final_out, jg, (tg_out if t.dtype.kind in "iu" else t[final_out])
+
+
+def _journey_cuts(jg: NDArray[np.int64], k: int) -> list[int]:
+    """``k + 1`` (or fewer) row positions splitting grouped codes ``jg`` between journeys."""
+    n = len(jg)
+    cuts = [0]
+    for i in range(1, k):
+        c = int(np.searchsorted(jg, jg[n * i // k], side="left"))
+        if c > cuts[-1]:
+            cuts.append(c)
+    cuts.append(n)
+    return cuts
+
+
+def _sort_in_journeys(
+    jg: NDArray[np.int64], tg: NDArray[np.int64], n_codes: int, *, grouped: bool
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64], NDArray[np.int64]]:
+    """Stable order of rows by (code, time) when ``jg`` is grouped (or top-bits grouped).
+
+    Returns ``(o2, jg[o2], tg[o2])``, ``o2`` None when in order already. One
+    packed int64 key ``code << b | time - journey start``; exact for any times
+    (ties at the key's resolution are re-sorted exactly).
+    """
+    n = len(jg)
     same = jg[1:] == jg[:-1]
-    grouped = bool(np.all(jg[1:] >= jg[:-1]))
     if grouped and not (same & (tg[1:] < tg[:-1])).any():
-        if order is None:
-            return None, j, t
-        return order, jg, (tg if t.dtype.kind in "iu" else t[order])
+        return None, jg, tg
     if grouped:  # each journey's start time by runs
         starts = np.flatnonzero(np.concatenate([[True], ~same]))
         tmin = np.minimum.reduceat(tg, starts)
         base = np.repeat(tmin, np.diff(np.append(starts, n)))
     else:
-        tmin = np.full(n_journeys, _I64_MAX, dtype=np.int64)
+        tmin = np.full(n_codes, _I64_MAX, dtype=np.int64)
         np.minimum.at(tmin, jg, tg)
         base = tmin[jg]
     rel = tg.view(np.uint64) - base.view(np.uint64)
     del base
-    jbits = max(int(n_journeys - 1).bit_length(), 1)
+    jbits = max(int(n_codes - 1).bit_length(), 1)
     avail = 63 - jbits
     need = int(rel.max()).bit_length()
     shift = max(need - avail, 0)
@@ -941,15 +1135,16 @@ def order_by_journey_time(
     rel |= jg.astype(np.uint64) << np.uint64(avail)
     o2 = np.argsort(rel.view(np.int64), kind="stable")
     del rel
-    jg, tg = jg[o2], tg[o2]
+    if not grouped:  # (grouped: the key keeps every journey where it is)
+        jg = jg[o2]
+    tg = tg[o2]
     if shift:
         wrong = (jg[1:] == jg[:-1]) & (tg[1:] < tg[:-1])
         if wrong.any():  # ties at the key's resolution: sort those journeys exactly
-            bad_j = np.zeros(n_journeys, dtype=bool)
+            bad_j = np.zeros(n_codes, dtype=bool)
             bad_j[jg[1:][wrong]] = True
             sel = np.flatnonzero(bad_j[jg])
             sub = np.lexsort((tg[sel], jg[sel]))
             o2[sel] = o2[sel][sub]
             tg[sel] = tg[sel][sub]
-    final = o2 if order is None else order[o2]
-    return final, jg, (tg if t.dtype.kind in "iu" else t[final])
+    return o2, jg, tg

@@ -8,6 +8,7 @@ integer-coded columns without a Python loop per event.
 
 from __future__ import annotations
 
+import functools
 import html
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -16,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib import checks as ck
+from touchpoint._lib import checks as ck, parallel
 from touchpoint._lib.choices import Backend
 from touchpoint._lib.columns import (
     Coded,
     IdCollisionError,
+    ParsedTime,
     as_array,
     as_column,
     aware_to_utc,
@@ -260,9 +262,13 @@ class EventLog:
                 msg = f"column {name!r} has {len(arr)} values but 'journey' has {n}."
                 raise ValidationError(msg)
 
-        jc = _factorize_role(arrays, "journey", cols, label)
-        tc = _factorize_role(arrays, "touchpoint", cols, label)
-        tparsed = parse_time(arrays["time"])
+        def other_columns() -> tuple[Coded, ParsedTime]:
+            return _factorize_role(arrays, "touchpoint", cols, label), parse_time(arrays["time"])
+
+        # the journey ids are coded on a thread while the other columns are parsed here
+        jc, (tc, tparsed) = parallel.run(
+            [lambda: _factorize_role(arrays, "journey", cols, label), other_columns], n, inline=1
+        )
         if tparsed.mixed_row is not None:
             row = tparsed.mixed_row
             msg = (
@@ -314,15 +320,16 @@ class EventLog:
                 bad |= new
 
         times = tparsed.values
-        jcodes = jc.codes
         tpcodes = tc.codes
         # sort by (journey, time); stable, so ties keep input order
         tkey = time_key(times)
-        good = ~bad
-        idx = np.flatnonzero(good) if bad.any() else None
-        jk = jcodes if idx is None else jcodes[idx]
-        tk = tkey if idx is None else tkey[idx]
-        order, jk, tk = order_by_journey_time(jk, tk, len(jc.uniques))
+        idx = np.flatnonzero(~bad) if bad.any() else None
+        if idx is None and jc.grouping is not None:  # the journey codes came grouped
+            order, jk, tk = order_by_journey_time(None, tkey, len(jc.uniques), jc.grouping)
+        else:
+            jk = jc.codes if idx is None else jc.codes[idx]
+            tk = tkey if idx is None else tkey[idx]
+            order, jk, tk = order_by_journey_time(jk, tk, len(jc.uniques))
         if order is not None:
             idx = order if idx is None else idx[order]
         # duplicates: same journey, touchpoint, time and outcome as an earlier row
@@ -387,17 +394,21 @@ class EventLog:
         def take(a: NDArray[Any]) -> NDArray[Any]:
             return a if idx is None else a[idx]
 
-        jcodes, tpcodes = jk, take(tpcodes)  # jk, tk: sorted already
+        # the per-event columns are gathered into the new order side by side
+        tpcodes = _narrow_codes(tpcodes, len(tc.uniques))
+        gathered = [tpcodes, *extra_arrays.values(), *([] if out_vals is None else [out_vals])]
+        taken = parallel.run([functools.partial(take, a) for a in gathered], len(jk))
+        jcodes, tpcodes = jk, taken[0]  # jk, tk: sorted already
+        for k, role in enumerate(extra_arrays):
+            cols.setdefault(role, role)
+            extra_arrays[role] = taken[1 + k]
+        outcome_sorted = None if out_vals is None else taken[-1]
         jids = jc.uniques
         names = tp_names
         if n_bad:  # compact code tables to what survived
             jcodes, jids = _compact(jcodes, jids)
             tpcodes, tp_arr = _compact(tpcodes, np.array(names, dtype=object))
             names = [str(x) for x in tp_arr.tolist()]
-        for role, arr in extra_arrays.items():
-            cols.setdefault(role, role)
-            extra_arrays[role] = take(arr)
-        outcome_sorted = None if out_vals is None else take(out_vals)
         if outcome_sorted is not None and len(jcodes):
             rows = np.arange(n) if idx is None else idx
             starts = np.flatnonzero(np.r_[True, jcodes[1:] != jcodes[:-1]])
@@ -967,6 +978,14 @@ def _warn_if_journey_level(
         "pass outcome_level='journey' to count the value once and convert at the journey's end."
     )
     warnings.warn(msg, OutcomeLevelWarning, stacklevel=3)
+
+
+def _narrow_codes(codes: NDArray[np.int64], k: int) -> NDArray[np.signedinteger[Any]]:
+    """``codes`` (``-1`` .. ``k-1``) in the narrowest signed type: a gather of them is cheaper."""
+    for typ in (np.int8, np.int16, np.int32):
+        if k <= np.iinfo(typ).max:
+            return codes.astype(typ)
+    return codes
 
 
 def _factorize_role(
