@@ -233,3 +233,18 @@ def test_thread_count_from_the_environment(
 ) -> None:
     monkeypatch.setenv("TOUCHPOINT_NUM_THREADS", env)
     assert parallel.n_threads() == expected
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.uint32, np.uint64])
+@pytest.mark.parametrize("n", [5, 20_000])
+def test_narrow_and_unsigned_ids_at_their_extremes(dtype: type, n: int) -> None:
+    """``values - min`` must not wrap in the ids' own type (int8 ids crashed before)."""
+    info = np.iinfo(dtype)
+    pool = np.array([info.max, info.min, info.max // 2, info.min + 1], dtype=dtype)
+    rng = np.random.default_rng(1)
+    ids = pool[rng.integers(0, 4, n)]
+    t = rng.permutation(n)
+    log = tp.EventLog.from_arrays(ids, np.full(n, "ad", dtype=object), t)
+    assert log.journey_ids.tolist() == np.unique(ids).tolist()
+    order = np.lexsort((t, ids))
+    assert log.journey_ids[log.journey].tolist() == ids[order].tolist()

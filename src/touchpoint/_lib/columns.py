@@ -407,6 +407,14 @@ def _factorize_int(values: NDArray[Any]) -> Coded:
     return Coded(codes, uniques, none, none)
 
 
+def _offsets(values: NDArray[Any], lo: int) -> NDArray[np.intp]:
+    """``values - lo`` as intp, for integer ``values`` of any width within a small range."""
+    if values.dtype == np.uint64:  # (may exceed int64: subtract first, then narrow)
+        return (values - np.uint64(lo)).astype(np.intp)
+    out: NDArray[np.intp] = np.subtract(values, lo, dtype=np.intp)
+    return out
+
+
 def _counted_codes(values: NDArray[Any]) -> Coded | None:
     """Codes of ungrouped integer ids by one counting sort, with the grouping it gives.
 
@@ -423,7 +431,7 @@ def _counted_codes(values: NDArray[Any]) -> Coded | None:
     none = np.zeros(n, dtype=bool)
     lo, hi = int(values.min()), int(values.max())
     if hi - lo < max(4 * n, 1 << 16):
-        shifted = (values - values.dtype.type(lo)).astype(np.intp, copy=False)
+        shifted = _offsets(values, lo)
         order, counts = groupsort_indexer(shifted, hi - lo + 1)
         del shifted
         sizes = counts[1:]
@@ -448,7 +456,7 @@ def _sorted_codes(values: NDArray[Any], n: int) -> tuple[NDArray[np.int64], NDAr
     """
     lo, hi = int(values.min()), int(values.max())
     if hi - lo < max(4 * n, 1 << 16):  # dense ids: count instead of sorting
-        shifted = values - lo if lo else values
+        shifted = _offsets(values, lo)
         present = np.bincount(shifted, minlength=hi - lo + 1) > 0
         remap = np.cumsum(present, dtype=np.int64) - 1
         return remap[shifted], (np.flatnonzero(present) + lo).astype(values.dtype)

@@ -262,11 +262,16 @@ class EventLog:
                 msg = f"column {name!r} has {len(arr)} values but 'journey' has {n}."
                 raise ValidationError(msg)
 
-        def other_columns() -> tuple[Coded, ParsedTime]:
-            return _factorize_role(arrays, "touchpoint", cols, label), parse_time(arrays["time"])
+        def other_columns() -> tuple[Coded, ParsedTime, _Outcome]:
+            tc = _factorize_role(arrays, "touchpoint", cols, label)
+            tparsed = parse_time(arrays["time"])
+            parsed: _Outcome = (None, None)
+            if outcome is not None:
+                parsed = parse_outcome(arrays["outcome"])
+            return tc, tparsed, parsed
 
         # the journey ids are coded on a thread while the other columns are parsed here
-        jc, (tc, tparsed) = parallel.run(
+        jc, (tc, tparsed, (out_vals, out_bad)) = parallel.run(
             [lambda: _factorize_role(arrays, "journey", cols, label), other_columns], n, inline=1
         )
         if tparsed.mixed_row is not None:
@@ -278,9 +283,6 @@ class EventLog:
             )
             raise ValidationError(msg)
         zone = zone or tparsed.time_zone
-        out_vals, out_bad = (
-            parse_outcome(arrays["outcome"]) if outcome is not None else (None, None)
-        )
         tp_names = [str(x) for x in tc.uniques.tolist()]
 
         # masks in checking order; a row is counted under its first failing kind
@@ -978,6 +980,10 @@ def _warn_if_journey_level(
         "pass outcome_level='journey' to count the value once and convert at the journey's end."
     )
     warnings.warn(msg, OutcomeLevelWarning, stacklevel=3)
+
+
+#: Parsed outcome values and their bad-value mask (None, None: no outcome column).
+_Outcome = tuple[NDArray[np.float64], NDArray[np.bool_]] | tuple[None, None]
 
 
 def _narrow_codes(codes: NDArray[np.int64], k: int) -> NDArray[np.signedinteger[Any]]:
