@@ -248,3 +248,20 @@ def test_narrow_and_unsigned_ids_at_their_extremes(dtype: type, n: int) -> None:
     assert log.journey_ids.tolist() == np.unique(ids).tolist()
     order = np.lexsort((t, ids))
     assert log.journey_ids[log.journey].tolist() == ids[order].tolist()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_threads_work_in_a_forked_child(threads: pytest.MonkeyPatch) -> None:
+    """A child forked after the pool started must not wait on the parent's threads."""
+    import multiprocessing as mp
+
+    assert parallel.run([lambda: 1, lambda: 2], 10) == [1, 2]  # the pool exists now
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_threaded_sum).get(timeout=60)
+    assert got == [3, 7]
+
+
+def _threaded_sum() -> list[int]:
+    parallel.MIN_EVENTS = 0
+    return parallel.run([lambda: 1 + 2, lambda: 3 + 4], 10)

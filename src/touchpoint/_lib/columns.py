@@ -43,6 +43,7 @@ __all__ = [
     "as_column",
     "aware_to_utc",
     "factorize",
+    "gather",
     "order_by_journey_time",
     "parse_outcome",
     "parse_time",
@@ -391,15 +392,18 @@ def _factorize_int(values: NDArray[Any]) -> Coded:
     change = np.empty(n, dtype=bool)
     change[0] = True
     np.not_equal(values[1:], values[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    heads = values[starts]
-    if len(heads) == 1 or bool(np.all(heads[1:] > heads[:-1])):  # sorted
-        codes = np.cumsum(change, dtype=np.int64) - 1
-        return Coded(codes, heads, none, none)
-    if len(heads) < n // 2:  # runs: factorize the run heads, then repeat
+    n_runs = int(np.count_nonzero(change))
+    if n_runs < n // 2 or bool(np.all(values[1:] >= values[:-1])):
+        starts = np.flatnonzero(change)
+        heads = values[starts]
+        if len(heads) == 1 or bool(np.all(heads[1:] > heads[:-1])):  # sorted
+            codes = np.cumsum(change, dtype=np.int64) - 1
+            return Coded(codes, heads, none, none)
+        # runs: factorize the run heads, then repeat
         run = np.cumsum(change, dtype=np.int64) - 1
         codes, uniques = _sorted_codes(heads, n)
         return Coded(codes[run], uniques, none, none)
+    del change
     counted = _counted_codes(values)
     if counted is not None:
         return counted
@@ -1097,6 +1101,27 @@ def order_by_journey_time(
     if order is None and not any(moved):
         return None, j, t
     return final_out, jg, (tg_out if t.dtype.kind in "iu" else t[final_out])
+
+
+def gather(arrays: Sequence[NDArray[Any]], index: NDArray[np.int64]) -> list[NDArray[Any]]:
+    """``[a[index] for a in arrays]``, in row blocks side by side on threads."""
+    n = len(index)
+    k = parallel.n_threads() if n >= parallel.MIN_EVENTS else 1
+    if k < 2:
+        return [a[index] for a in arrays]
+    outs = [np.empty(n, dtype=a.dtype) for a in arrays]
+    cuts = [n * i // k for i in range(k + 1)]
+    tasks = [
+        functools.partial(np.take, a, index[lo:hi], out=out[lo:hi])
+        for a, out in zip(arrays, outs, strict=True)
+        if a.dtype != object
+        for lo, hi in itertools.pairwise(cuts)
+    ]
+    parallel.run(tasks, n)
+    for i, a in enumerate(arrays):  # object columns hold the GIL: gathered here
+        if a.dtype == object:
+            outs[i] = a[index]
+    return outs
 
 
 def _journey_cuts(jg: NDArray[np.int64], k: int) -> list[int]:

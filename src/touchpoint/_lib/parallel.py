@@ -33,6 +33,17 @@ _pool_lock = threading.Lock()
 _local = threading.local()
 
 
+def _forget_pools_after_fork() -> None:
+    """A forked child has none of the parent's threads: never hand it their pool."""
+    global _pool_lock  # noqa: PLW0603 - a fresh lock: the parent's may be held
+    _pools.clear()
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_after_fork)
+
+
 def n_threads() -> int:
     """Threads the kernels may use (``TOUCHPOINT_NUM_THREADS``, else the usable cores, <= 4)."""
     env = os.environ.get("TOUCHPOINT_NUM_THREADS", "").strip()

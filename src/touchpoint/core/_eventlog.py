@@ -8,7 +8,6 @@ integer-coded columns without a Python loop per event.
 
 from __future__ import annotations
 
-import functools
 import html
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -27,6 +26,7 @@ from touchpoint._lib.columns import (
     as_column,
     aware_to_utc,
     factorize,
+    gather,
     order_by_journey_time,
     parse_outcome,
     parse_time,
@@ -393,13 +393,10 @@ class EventLog:
         else:
             report = ValidationReport(n_input=n, n_kept=n, n_ties=n_ties)
 
-        def take(a: NDArray[Any]) -> NDArray[Any]:
-            return a if idx is None else a[idx]
-
-        # the per-event columns are gathered into the new order side by side
+        # the per-event columns are gathered into the new order, in blocks side by side
         tpcodes = _narrow_codes(tpcodes, len(tc.uniques))
         gathered = [tpcodes, *extra_arrays.values(), *([] if out_vals is None else [out_vals])]
-        taken = parallel.run([functools.partial(take, a) for a in gathered], len(jk))
+        taken = gathered if idx is None else gather(gathered, idx)
         jcodes, tpcodes = jk, taken[0]  # jk, tk: sorted already
         for k, role in enumerate(extra_arrays):
             cols.setdefault(role, role)
