@@ -105,6 +105,7 @@ class Row:
     reps: int  # 0 = exact enumeration
     detail: str = ""
     sd: float | None = None  # for mean estimates: the replicates' standard deviation
+    unit: str = "share"  # "share" (shown as a percentage) or "days"
 
     @property
     def mcse(self) -> float:
@@ -937,18 +938,18 @@ def censoring(cfg: Config) -> Iterator[Row]:
         x = np.asarray(got[key])
         yield Row(fam, method, shape, n, what, None, float(x.mean()), reps, sd=float(x.std()))
     for method, key in (("time_median (seen only)", "med"), ("time_median_km", "med_km")):
-        x = np.asarray(got[key]) / 100
+        x = np.asarray(got[key])
         yield Row(
             fam,
             method,
             shape,
             n,
-            "mean estimate / 100 days, truth 7 days",
+            "mean estimate, truth 7 days",
             None,
             float(x.mean()),
             reps,
-            detail=f"{100 * x.mean():.2f} days",
             sd=float(x.std()),
+            unit="days",
         )
     yield Row(fam, "km_interval()", shape, n, "coverage", 0.95, cover["km"] / reps, reps)
     yield Row(fam, "km_interval(14 days)", shape, n, "coverage", 0.95, cover["w14"] / reps, reps)
@@ -1095,6 +1096,15 @@ def _pct(v: float) -> str:
     return f"{100 * v:.1f}%"
 
 
+def _value(r: Row) -> str:
+    """The measured figure in its unit."""
+    return f"{r.value:.2f} days" if r.unit == "days" else _pct(r.value)
+
+
+def _mcse(r: Row) -> str:
+    return f"{r.mcse:.2f}" if r.unit == "days" else f"{100 * r.mcse:.1f}"
+
+
 def verdict(r: Row) -> str:
     if r.ok is None:
         return ""
@@ -1120,6 +1130,7 @@ def render_markdown(rows: list[Row], full: bool = True) -> str:
         "standard errors). *reps* 0 means the figure is exact: the sampling",
         "distribution was enumerated. Rows without a nominal rate (power) are reported",
         "for information. Methods that miss say so here and in their docstrings.",
+        "The MC SE is in the measured figure's unit (percentage points, or days).",
         "",
         f"Generated in {mode}.",
         "",
@@ -1137,8 +1148,8 @@ def render_markdown(rows: list[Row], full: bool = True) -> str:
         for r in rs:
             nom = "" if r.nominal is None else _pct(r.nominal)
             out.append(
-                f"| {r.method} | {r.shape} | {r.n} | {r.measure} | {nom} | {_pct(r.value)} | "
-                f"{100 * r.mcse:.1f} | {r.reps} | {verdict(r)} | {r.detail} |"
+                f"| {r.method} | {r.shape} | {r.n} | {r.measure} | {nom} | {_value(r)} | "
+                f"{_mcse(r)} | {r.reps} | {verdict(r)} | {r.detail} |"
             )
         notes = sorted({(r.method, r.known) for r in rs if r.known and r.ok is False})
         for m, why in notes:
@@ -1155,7 +1166,7 @@ def print_table(rows: list[Row]) -> None:
         nom = "" if r.nominal is None else f"{100 * r.nominal:.1f}"
         print(
             f"{r.family[:21]:<22}{r.method[:25]:<26}{r.shape[:39]:<40}{r.n[:14]:>14} {r.measure[:23]:<24}"
-            f"{nom:>6}{100 * r.value:>8.1f}{100 * r.mcse:>6.1f}  {verdict(r)} {r.detail}"
+            f"{nom:>6}{_value(r):>10}{_mcse(r):>6}  {verdict(r)} {r.detail}"
         )
 
 

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import numpy as np
 
-from touchpoint._lib import checks as ck
+from touchpoint._lib import checks as ck, parallel
 from touchpoint._lib.choices import MatchMode, StateKind
 from touchpoint._lib.frames import _check_columns
 from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
@@ -146,7 +146,8 @@ def _log_of(frame: Any, cols: _Columns) -> EventLog:
     """The EventLog of one pandas partition (validation warnings are tallied, not raised)."""
     if cols.journey not in frame.columns and frame.index.name == cols.journey:
         frame = frame.reset_index()
-    with warnings.catch_warnings():
+    # (Dask runs partitions side by side already: no threads of our own inside one)
+    with warnings.catch_warnings(), parallel.inline():
         warnings.simplefilter("ignore", DroppedRowsWarning)
         return EventLog.from_frame(frame, **attrs.asdict(cols, recurse=False))
 

@@ -265,3 +265,13 @@ def test_threads_work_in_a_forked_child(threads: pytest.MonkeyPatch) -> None:
 def _threaded_sum() -> list[int]:
     parallel.MIN_EVENTS = 0
     return parallel.run([lambda: 1 + 2, lambda: 3 + 4], 10)
+
+
+def test_inline_block_runs_everything_on_the_calling_thread(threads: pytest.MonkeyPatch) -> None:
+    import threading
+
+    with parallel.inline():
+        names = parallel.run([lambda: threading.current_thread().name] * 3, 10)
+    assert set(names) == {threading.current_thread().name}
+    names = parallel.run([lambda: threading.current_thread().name] * 3, 10)
+    assert any(name.startswith("touchpoint") for name in names)

@@ -14,13 +14,14 @@ there warns, reads warning filters or calls back into user code.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-__all__ = ["MIN_EVENTS", "n_threads", "run"]
+__all__ = ["MIN_EVENTS", "inline", "n_threads", "run"]
 
 T = TypeVar("T")
 
@@ -65,6 +66,21 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         if pool is None:
             pool = _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="touchpoint")
         return pool
+
+
+@contextlib.contextmanager
+def inline() -> Iterator[None]:
+    """Run every :func:`run` on the calling thread inside the block.
+
+    For callers that are already one of many parallel tasks (a Dask
+    partition): more threads would only compete for the same cores.
+    """
+    before = getattr(_local, "worker", False)
+    _local.worker = True
+    try:
+        yield
+    finally:
+        _local.worker = before
 
 
 def _in_worker(fn: Callable[[], T]) -> T:
