@@ -23,9 +23,10 @@ import decimal
 import functools
 import itertools
 import math
+import platform
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -51,6 +52,10 @@ __all__ = [
 ]
 
 _I64_MAX = np.iinfo(np.int64).max
+_IMPLEMENTATION = platform.python_implementation()
+#: ``np.take(..., out=)`` mode for indices known to be in range: "raise" buffers the
+#: output (several times slower); "clip" writes straight into it.
+_IN_RANGE: Literal["clip"] = "clip"
 _NAT = np.iinfo(np.int64).min
 #: Nanoseconds per numpy datetime unit.
 _NS_PER = {
@@ -532,8 +537,8 @@ def _factorize_by_identity(values: NDArray[Any], pd: Any) -> Coded | None:
     rows hold many distinct objects (strings parsed one per row).
     """
     n = len(values)
-    if np.dtype(object).itemsize != np.dtype(np.intp).itemsize:
-        return None
+    if _IMPLEMENTATION != "CPython" or np.dtype(object).itemsize != np.dtype(np.intp).itemsize:
+        return None  # (an object array holds the objects' addresses on CPython)
     values = np.ascontiguousarray(values)
     ptrs = _object_identities(values)
     head = min(n, 4096)
@@ -1084,7 +1089,7 @@ def order_by_journey_time(
     def block(a: int, b: int) -> bool:
         """Sort rows ``a:b`` of the grouped order; False when they were in order already."""
         part = None if order is None else order[a:b]
-        tp = tk[a:b] if part is None else np.take(tk, part, out=tg_out[a:b])
+        tp = tk[a:b] if part is None else np.take(tk, part, out=tg_out[a:b], mode=_IN_RANGE)
         jp = jg[a:b]
         o2, _, ts = _sort_in_journeys(jp - jp[0], tp, int(jp[-1] - jp[0]) + 1, grouped=True)
         tg_out[a:b] = ts
@@ -1094,7 +1099,7 @@ def order_by_journey_time(
         if part is None:
             np.add(o2, a, out=final_out[a:b])
         else:
-            np.take(part, o2, out=final_out[a:b])
+            np.take(part, o2, out=final_out[a:b], mode=_IN_RANGE)
         return True
 
     moved = parallel.run([functools.partial(block, a, b) for a, b in itertools.pairwise(cuts)], n)
@@ -1112,7 +1117,7 @@ def gather(arrays: Sequence[NDArray[Any]], index: NDArray[np.int64]) -> list[NDA
     outs = [np.empty(n, dtype=a.dtype) for a in arrays]
     cuts = [n * i // k for i in range(k + 1)]
     tasks = [
-        functools.partial(np.take, a, index[lo:hi], out=out[lo:hi])
+        functools.partial(np.take, a, index[lo:hi], out=out[lo:hi], mode=_IN_RANGE)
         for a, out in zip(arrays, outs, strict=True)
         if a.dtype != object
         for lo, hi in itertools.pairwise(cuts)
