@@ -256,3 +256,66 @@ def test_journey_level_outcome_on_partitions_equals_in_memory():
     want = tp.count_transitions(tp.EventLog.from_frame(frame, **kw))
     assert got == want
     assert got.n_conversions == (frame.groupby("customer_id").converted.max() > 0).sum()
+
+
+def _part(ids: list[object]) -> object:
+    keys, ordered = tpd._journey_keys(
+        np.array(ids, dtype=object if isinstance(ids[0], str) else None)
+    )
+    return tpd._Part(value=None, n_input=len(ids), dropped={}, hashes=keys, ids=ordered)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "split"),
+    [
+        ([3, 1, 7], [2, 9], None),
+        ([3, 1, 7], [2, 7], 7),
+        (["c1", "c2"], ["c3"], None),
+        (["c1", "c2"], ["c3", "c2"], "c2"),
+        ([5, 6], ["c5", "x"], None),  # integer ids in one part, text in the other
+        ([5, 6], ["6", "x"], None),  # 6 and "6" are different ids
+    ],
+)
+def test_split_journeys_are_found_by_exact_keys(left, right, split) -> None:
+    a, b = _part(left), _part(right)
+    if split is None:
+        keys, ids = tpd._merge_ids(a, b)
+        assert len(keys) == len(left) + len(right)
+        assert bool(np.all(keys[1:] >= keys[:-1]))
+        merged = tpd._Part(value=None, n_input=0, dropped={}, hashes=keys, ids=ids)
+        with pytest.raises(tp.ValidationError, match="more than one partition"):
+            tpd._merge_ids(merged, _part([left[0]]))  # and the merged part still finds splits
+    else:
+        with pytest.raises(tp.ValidationError, match=rf"journey {split!r} has events in more"):
+            tpd._merge_ids(a, b)
+
+
+def test_equal_hashes_of_different_ids_are_not_a_split(monkeypatch) -> None:
+    monkeypatch.setattr(pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), "u8"))
+    a, b = _part(["c1", "c2"]), _part(["c3"])
+    _, ids = tpd._merge_ids(a, b)
+    assert sorted(ids.tolist()) == ["c1", "c2", "c3"]
+    with pytest.raises(tp.ValidationError, match="'c2' has events"):
+        tpd._merge_ids(a, _part(["c2"]))
+
+
+def test_string_keys_are_the_same_in_every_process() -> None:
+    """pandas' hash, not Python's per-process randomised ``hash`` of a string."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np; from touchpoint import dask as tpd; "
+        "print(tpd._journey_keys(np.array(['c1', 'c2'], dtype=object))[0].tolist())"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outs) == 1

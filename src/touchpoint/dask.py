@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck, parallel
 from touchpoint._lib.choices import MatchMode, StateKind
@@ -90,8 +91,9 @@ class _Part:
     n_input: int
     dropped: Mapping[str, int]
     example: str = ""
-    #: with ``shuffle=False``: sorted 64-bit hashes of the partition's journey ids and
-    #: the ids in the same order, to find a journey split across partitions
+    #: with ``shuffle=False``, to find a journey split across partitions: sorted int64
+    #: keys of the partition's journey ids (integer ids themselves, other ids by pandas'
+    #: deterministic 64-bit hash), and for hashed keys the ids in the same order
     hashes: Any = None
     ids: Any = None
 
@@ -122,24 +124,65 @@ def _merge_parts(a: _Part, b: _Part, combine: Callable[[Any, Any], Any]) -> _Par
     )
 
 
+def _journey_keys(journey_ids: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[Any] | None]:
+    """Sorted int64 keys of journey ids and (for hashed keys) the ids in key order.
+
+    Integer ids (sorted already in a log) are their own keys: exact, nothing to
+    sort or send twice. Other ids are hashed with ``pandas.util.hash_array``,
+    which is the same in every process (Python's ``hash`` of a string is not).
+    """
+    ids = np.asarray(journey_ids)
+    if ids.dtype.kind == "i" or (ids.dtype.kind == "u" and ids.dtype.itemsize < 8):
+        keys = ids.astype(np.int64)
+        if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):
+            return keys, None
+        return np.sort(keys), None
+    import pandas as pd
+
+    obj = ids.astype(object)
+    keys = pd.util.hash_array(obj, categorize=False).view(np.int64)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], obj[order]
+
+
+def _as_hashed(keys: NDArray[np.int64], ids: NDArray[Any] | None) -> tuple[Any, Any]:
+    """Integer keys in the hashed form (for a merge with a part of other ids)."""
+    if ids is not None:
+        return keys, ids
+    return _journey_keys(keys.astype(object))
+
+
+def _same_id(keys: NDArray[np.int64], ids: NDArray[Any], key: np.int64, jid: object) -> bool:
+    """Whether ``jid`` (hashed to ``key``) is among the ``ids`` whose hash is ``key``."""
+    lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
+    return any(type(v) is type(jid) and v == jid for v in ids[lo:hi].tolist())
+
+
 def _merge_ids(a: _Part, b: _Part) -> tuple[Any, Any]:
-    """The journey-id hashes of both parts; a journey in both is an error (shuffle=False)."""
+    """The journey keys of both parts; a journey in both is an error (shuffle=False)."""
     if a.hashes is None or b.hashes is None:
         return (a.hashes if b.hashes is None else b.hashes), (a.ids if b.ids is None else b.ids)
-    both = np.intersect1d(a.hashes, b.hashes)
-    if len(both):
-        jid = a.ids[np.searchsorted(a.hashes, both[0])]
+    ka, ia, kb, ib = a.hashes, a.ids, b.hashes, b.ids
+    if (ia is None) != (ib is None):  # integer ids in one part, other ids in the other
+        (ka, ia), (kb, ib) = _as_hashed(ka, ia), _as_hashed(kb, ib)
+    pos = np.minimum(np.searchsorted(ka, kb), max(len(ka) - 1, 0))
+    hit = np.flatnonzero(ka[pos] == kb) if len(ka) else np.zeros(0, dtype=np.int64)
+    if ia is not None and len(hit):  # equal hashes: the same journey only if the ids agree
+        hit = np.array([i for i in hit.tolist() if _same_id(ka, ia, kb[i], ib[i])], dtype=np.int64)
+    if len(hit):
+        i = int(hit[0])
+        jid = int(kb[i]) if ib is None else ib[i]
         msg = (
             f"journey {jid!r} has events in more than one partition, so it would be "
             "counted twice; keep each journey in one partition (ddf.set_index(journey) "
             "or shuffle='auto')."
         )
         raise ValidationError(msg)
-    order = np.argsort(np.concatenate([a.hashes, b.hashes]), kind="stable")
-    return (
-        np.concatenate([a.hashes, b.hashes])[order],
-        np.concatenate([a.ids, b.ids])[order],
-    )
+    keys = np.concatenate([ka, kb])
+    if ia is None:  # two sorted runs: the stable sort merges them
+        return np.sort(keys, kind="stable"), None
+    order = np.argsort(keys, kind="stable")
+    return keys[order], np.concatenate([ia, ib])[order]
 
 
 def _log_of(frame: Any, cols: _Columns) -> EventLog:
@@ -173,10 +216,7 @@ def _apply(
     example = v.examples[0].message(where) if v.examples else ""
     hashes = ids = None
     if check_ids:
-        ids = np.asarray(log.journey_ids, dtype=object)
-        hashes = np.fromiter((hash(x) for x in ids.tolist()), dtype=np.int64, count=len(ids))
-        order = np.argsort(hashes, kind="stable")
-        hashes, ids = hashes[order], ids[order]
+        hashes, ids = _journey_keys(log.journey_ids)
     return _Part(
         value=fn(log),
         n_input=v.n_input,
