@@ -44,7 +44,9 @@ def make_chunk(index: int, n_events: int, seed: int = 0) -> dict[str, np.ndarray
     if lengths.sum() < n_events:  # top up the last journey so the chunk has n_events
         lengths = np.append(lengths, n_events - lengths.sum())
     n_j = len(lengths)
-    first_id = index * (n_events + 1)  # unique journey ids across chunks
+    # unique journey ids across chunks of any sizes (index * (n_events + 1) collided when
+    # the last chunk was smaller: the CSV mode then refused a file not grouped by journey)
+    first_id = index * 10**9
     journey = np.repeat(np.arange(first_id, first_id + n_j, dtype=np.int64), lengths)
     # time: journey start + increasing gaps
     starts = np.repeat(START + rng.integers(0, 84 * 86_400, n_j) * 10**9, lengths)
