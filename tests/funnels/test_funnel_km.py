@@ -19,25 +19,28 @@ from touchpoint import EventLog
 DAY = 86400.0
 
 
-def product_limit(events: np.ndarray, censored: np.ndarray, t: float = math.inf) -> float:
-    """1 - S(t): Kaplan and Meier's product over event times <= t (events before censoring at ties)."""
-    s = 1.0
+def _product_limit_steps(events: np.ndarray, censored: np.ndarray, t: float):
+    """(event count, at risk) at each event time <= t (events before censoring at ties)."""
     for u in np.unique(events):
         if u > t:
             break
-        d = np.count_nonzero(events == u)
-        at_risk = np.count_nonzero(events >= u) + np.count_nonzero(censored >= u)
+        yield (
+            np.count_nonzero(events == u),
+            np.count_nonzero(events >= u) + np.count_nonzero(censored >= u),
+        )
+
+
+def product_limit(events: np.ndarray, censored: np.ndarray, t: float = math.inf) -> float:
+    """1 - S(t): Kaplan and Meier's product over event times <= t (events before censoring at ties)."""
+    s = 1.0
+    for d, at_risk in _product_limit_steps(events, censored, t):
         s *= 1 - d / at_risk
     return 1 - s
 
 
 def greenwood_var(events: np.ndarray, censored: np.ndarray, t: float) -> float:
     s, acc = 1.0, 0.0
-    for u in np.unique(events):
-        if u > t:
-            break
-        d = np.count_nonzero(events == u)
-        n = np.count_nonzero(events >= u) + np.count_nonzero(censored >= u)
+    for d, n in _product_limit_steps(events, censored, t):
         s *= 1 - d / n
         acc += d / (n * (n - d)) if n > d else 0.0
     return s * s * acc

@@ -196,6 +196,22 @@ def test_repeat_rate_needs_conversions():
         tp.repeat_rate(log)
 
 
+def _tickets(log: tp.EventLog) -> list[tuple[int, int | None]]:
+    """(row of a ticket, row of its reply or None) by walking each path by hand."""
+    out: list[tuple[int, int | None]] = []
+    for i, path in enumerate(log.paths()):
+        start, open_at = log.offsets[i], None
+        for k, name in enumerate(path):
+            if name == "ticket" and open_at is None:
+                open_at = start + k
+            elif name == "reply" and open_at is not None:
+                out.append((open_at, start + k))
+                open_at = None
+        if open_at is not None:
+            out.append((open_at, None))
+    return out
+
+
 def test_response_times_per_period():
     from scipy import stats
 
@@ -210,14 +226,9 @@ def test_response_times_per_period():
     secs = log.timestamp.astype(np.int64) / 1e9
     months = log.timestamp.astype("datetime64[M]").astype(str)
     waits = {m: [] for m in per["period"]}
-    for i, path in enumerate(log.paths()):
-        start, open_at = log.offsets[i], None
-        for k, name in enumerate(path):
-            if name == "ticket" and open_at is None:
-                open_at = start + k
-            elif name == "reply" and open_at is not None:
-                waits[months[open_at]].append(secs[start + k] - secs[open_at])
-                open_at = None
+    for opened_at, replied_at in _tickets(log):
+        if replied_at is not None:
+            waits[months[opened_at]].append(secs[replied_at] - secs[opened_at])
     a, b = waits[per["period"][1]], waits[per["period"][0]]
     assert per["median"][1] == pytest.approx(np.median(a))
     assert per["pvalue"][1] == pytest.approx(stats.mannwhitneyu(a, b).pvalue)
@@ -225,15 +236,9 @@ def test_response_times_per_period():
     assert per["open"].sum() == rt.n_unanswered > 0
     end = secs.max()
     opened = {m: [] for m in per["period"]}
-    for i, path in enumerate(log.paths()):
-        start, open_at = log.offsets[i], None
-        for k, name in enumerate(path):
-            if name == "ticket" and open_at is None:
-                open_at = start + k
-            elif name == "reply" and open_at is not None:
-                open_at = None
-        if open_at is not None:
-            opened[months[open_at]].append(end - secs[open_at])
+    for opened_at, replied_at in _tickets(log):
+        if replied_at is None:
+            opened[months[opened_at]].append(end - secs[opened_at])
     for i, m in enumerate(per["period"]):
         assert per["open"][i] == len(opened[m])
         want = product_limit(waits[m], opened[m], 86400)

@@ -431,11 +431,11 @@ def _counted_codes(values: NDArray[Any]) -> Coded | None:
     are hashed (pandas), their few uniques sorted, and the codes counting-sorted.
     None without pandas.
     """
-    try:
-        import pandas as pd
-        from pandas._libs.algos import groupsort_indexer
-    except ImportError:  # pragma: no cover - pandas is optional
+    groupsort_indexer = _groupsort_indexer()
+    if groupsort_indexer is None:
         return None
+    import pandas as pd
+
     n = len(values)
     none = np.zeros(n, dtype=bool)
     lo, hi = int(values.min()), int(values.max())
@@ -978,17 +978,28 @@ def _sortable_int(t: NDArray[Any]) -> NDArray[np.int64]:
     return b ^ ((b >> 63) & np.int64(_I64_MAX))
 
 
+def _groupsort_indexer() -> Any:
+    """pandas' compiled stable counting sort (``groupsort_indexer``, O(n + groups)), or None.
+
+    ``groupsort_indexer(codes, n_groups)`` returns the order and the counts per
+    code (``counts[0]`` for code -1).
+    """
+    try:
+        from pandas._libs.algos import groupsort_indexer
+    except ImportError:  # pragma: no cover - pandas is optional
+        return None
+    return groupsort_indexer
+
+
 def _counting_sort(
     j: NDArray[np.int64], n_groups: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
     """Stable counting sort of codes ``0..n_groups-1``: ``(order, j[order])``; None without pandas.
 
-    One pass of pandas' compiled counting sort (``groupsort_indexer``, O(n +
-    groups)); the sorted codes are rebuilt from the counts, not gathered.
+    The sorted codes are rebuilt from the counts, not gathered.
     """
-    try:
-        from pandas._libs.algos import groupsort_indexer
-    except ImportError:  # pragma: no cover - pandas is optional
+    groupsort_indexer = _groupsort_indexer()
+    if groupsort_indexer is None:
         return None
     order, counts = groupsort_indexer(np.asarray(j, dtype=np.intp), int(n_groups))
     sizes = counts[1:]
@@ -1084,7 +1095,7 @@ def order_by_journey_time(
     # grouped: sort the times inside journeys, a block of whole journeys per thread
     final_out = np.empty(n, dtype=np.int64)
     tg_out = np.empty(n, dtype=np.int64)
-    cuts = _journey_cuts(jg, parallel.n_threads() if n >= parallel.MIN_EVENTS else 1)
+    cuts = _journey_cuts(jg, parallel.n_blocks(n))
 
     def block(a: int, b: int) -> bool:
         """Sort rows ``a:b`` of the grouped order; False when they were in order already."""
@@ -1111,7 +1122,7 @@ def order_by_journey_time(
 def gather(arrays: Sequence[NDArray[Any]], index: NDArray[np.int64]) -> list[NDArray[Any]]:
     """``[a[index] for a in arrays]``, in row blocks side by side on threads."""
     n = len(index)
-    k = parallel.n_threads() if n >= parallel.MIN_EVENTS else 1
+    k = parallel.n_blocks(n)
     if k < 2:
         return [a[index] for a in arrays]
     outs = [np.empty(n, dtype=a.dtype) for a in arrays]

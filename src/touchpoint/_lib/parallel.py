@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-__all__ = ["MIN_EVENTS", "inline", "n_threads", "run"]
+__all__ = ["MIN_EVENTS", "inline", "n_blocks", "n_threads", "run"]
 
 T = TypeVar("T")
 
@@ -58,6 +58,11 @@ def n_threads() -> int:
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(min(cores, _MAX_THREADS), 1)
+
+
+def n_blocks(n_rows: int) -> int:
+    """Blocks to split ``n_rows`` of array work into: the threads, or 1 below :data:`MIN_EVENTS`."""
+    return n_threads() if n_rows >= MIN_EVENTS else 1
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
