@@ -156,7 +156,7 @@ def test_markov_attribution_leaves_direct_conversions_unattributed():
         .journey.nunique()
     )
     log = build(cols, conversions=["purchase"])
-    att = tp.attribution(log, "markov", per_journey=True)
+    att = tp.attribution(log, "markov", allocation="journey", per_journey=True)
     lin = tp.attribution(log, "linear")
     assert att.unattributed == lin.unattributed == len(first) - n_touched
     assert att.table["conversions"].sum() == pytest.approx(n_touched)
@@ -187,7 +187,7 @@ def small_logs(draw: st.DrawFn) -> tp.EventLog:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_logs())
 def test_markov_credit_never_exceeds_the_converting_journeys_touched(log):
-    att = tp.attribution(log, "markov", per_journey=True)
+    att = tp.attribution(log, "markov", allocation="journey", per_journey=True)
     lin = tp.attribution(log, "linear")
     total = att.table["conversions"].sum()
     assert total == pytest.approx(lin.table["conversions"].sum(), abs=1e-9)

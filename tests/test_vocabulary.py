@@ -65,7 +65,7 @@ CASES = [
     (
         "removal_effects by",
         lambda log, r: tp.removal_effects(tp.fit_markov(log), by="state"),
-        lambda log, r: tp.removal_effects(tp.fit_markov(log), states="state"),
+        lambda log, r: tp.removal_effects(tp.fit_markov(log), each_state=True),
         "states",
     ),
     (

@@ -53,7 +53,9 @@ from touchpoint.io import (
     read_parquet as read_parquet,
 )
 from touchpoint.markov import (
+    ATTRIBUTION_METHODS as ATTRIBUTION_METHODS,
     Attribution as Attribution,
+    AttributionComparison as AttributionComparison,
     MarkovModel as MarkovModel,
     OrderSelection as OrderSelection,
     RemovalEffects as RemovalEffects,
@@ -61,6 +63,7 @@ from touchpoint.markov import (
     TransitionCounts as TransitionCounts,
     WhatIf as WhatIf,
     attribution as attribution,
+    compare_attribution as compare_attribution,
     compare_transitions as compare_transitions,
     count_transitions as count_transitions,
     fit_markov as fit_markov,

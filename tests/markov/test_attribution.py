@@ -61,7 +61,7 @@ def test_heuristic_models_by_hand():
 
 def test_markov_attribution_splits_by_removal_effect():
     log = small_log()
-    att = tp.attribution(log, "markov")
+    att = tp.attribution(log, "markov", allocation="journey")
     re = att.removal_effects
     assert re is not None
     eff = dict(zip(re.names, re.effect.tolist(), strict=True))
@@ -74,11 +74,14 @@ def test_markov_attribution_splits_by_removal_effect():
         assert c[name] == pytest.approx(want)
     # ChannelAttribution's allocation stays available in the removal-effects table
     share = dict(zip(re.names, re.share.tolist(), strict=True))
-    ca = dict(zip(re.table["touchpoint"].tolist(), re.table["conversions"].tolist()))
+    ca = dict(zip(re.table["touchpoint"].tolist(), re.table["markov_credit"].tolist()))
+    total = credit(tp.attribution(log, "markov"))  # the default: allocation="total"
     for name, s in share.items():
         assert ca[name] == pytest.approx(2 * s)
+        assert total[name][0] == pytest.approx(2 * s)
+        assert total[name][1] == pytest.approx(140 * s)
     # per journey: each converting journey's credit sums to 1 and its value
-    pj = tp.attribution(log, "markov", per_journey=True).per_journey
+    pj = tp.attribution(log, "markov", allocation="journey", per_journey=True).per_journey
     assert pj is not None
     for jid, val in ((1, 100), (2, 40)):
         rows = pj[pj["journey"] == jid]
@@ -173,11 +176,11 @@ def test_attribution_by_channel_and_errors():
     mk = tp.attribution(log, "markov", states="channel")
     assert set(mk.table["channel"].tolist()) == {"paid", "web"}
     assert mk.table["value"].sum() == pytest.approx(12)
-    with pytest.raises(ValidationError, match="model"):
+    with pytest.raises(ValidationError, match="method"):
         tp.attribution(log, "magic")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="position_weights"):
         tp.attribution(log, "position", position_weights=(0.8, 0.8))
-    assert "Attribution(model='markov'" in repr(mk)
+    assert "Attribution(method='markov', allocation='total'" in repr(mk)
     assert "RemovalEffects(" in repr(mk.removal_effects)
 
 
@@ -209,7 +212,7 @@ def test_sample_data_markov_section_and_unseen_symbols():
     assert sec is not None
     assert "Conversion probability from start" in sec.text
     # touchpoints seen only after a conversion get no state and no credit
-    att = tp.attribution(log, "markov", states="channel", per_journey=True)
+    att = tp.attribution(log, "markov", states="channel", allocation="journey", per_journey=True)
     assert att.table["conversions"].sum() == pytest.approx(log.converted().sum())
     assert att.per_journey is not None
     assert att.per_journey["value"].sum() == pytest.approx(log.value()[log.converted()].sum())

@@ -135,7 +135,7 @@ def test_removal_effects_match_brute_force(seed, order, dense):
         expect = 1 - dense_removal(p, removed) / base if base > 0 else 0.0
         assert eff == pytest.approx(expect, abs=1e-9), name
     # shares credit all conversions
-    assert re.table["conversions"].sum() == pytest.approx(log.converted().sum())
+    assert re.table["markov_credit"].sum() == pytest.approx(log.converted().sum())
 
 
 def test_removal_by_state_edge_sequence_and_group():
@@ -144,7 +144,7 @@ def test_removal_by_state_edge_sequence_and_group():
     states, p = dense_chain(log)
     base = dense_removal(p, [])
     # by state at order 1 equals by touchpoint
-    a = tp.removal_effects(m1, states="state").effect
+    a = tp.removal_effects(m1, each_state=True).effect
     b = tp.removal_effects(m1).effect
     np.testing.assert_allclose(np.sort(a), np.sort(b), atol=1e-12)
     # groups = several touchpoints at once

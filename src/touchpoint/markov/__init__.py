@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 from touchpoint.markov._attribution import (
+    ATTRIBUTION_METHODS,
     ATTRIBUTION_MODELS,
     Attribution,
     RemovalEffects,
     attribution,
     removal_effects,
 )
+from touchpoint.markov._compare import AttributionComparison, compare_attribution
 from touchpoint.markov._model import (
     CONVERSION,
     NULL,
@@ -33,11 +35,13 @@ from touchpoint.markov._select import (
 )
 
 __all__ = [
+    "ATTRIBUTION_METHODS",
     "ATTRIBUTION_MODELS",
     "CONVERSION",
     "NULL",
     "START",
     "Attribution",
+    "AttributionComparison",
     "MarkovModel",
     "OrderSelection",
     "RemovalEffects",
@@ -45,6 +49,7 @@ __all__ = [
     "TransitionCounts",
     "WhatIf",
     "attribution",
+    "compare_attribution",
     "compare_transitions",
     "count_transitions",
     "fit_markov",

@@ -26,6 +26,8 @@ from numpy.typing import NDArray
 
 __all__ = [
     "DENSE_LIMIT",
+    "FILL_LIMIT",
+    "clip_probability",
     "factorize",
     "propagate",
     "removal_probabilities",
@@ -110,7 +112,7 @@ def solve_absorbing(
 def solve_without(q: Any, r: NDArray[np.float64], removed: NDArray[np.bool_]) -> float:
     """P(conversion) from start when the ``removed`` transient states lead to ``(null)``."""
     keep = np.flatnonzero(~removed)
-    return float(solve(q[keep][:, keep], r[keep])[0])
+    return clip_probability(float(solve(q[keep][:, keep], r[keep])[0]))
 
 
 def propagate(
@@ -147,9 +149,16 @@ def propagate(
         alive = v.sum(axis=0) > tol
         if not alive.any():
             break
+    conv = np.clip(conv, 0.0, 1.0)
     if steps is not None:
         return np.ones(len(masks), dtype=bool), conv
     return ~alive, conv
+
+
+#: Nonzeros of a sparse LU of ``I - Q`` up to which removals reuse it (about 0.5 GB).
+FILL_LIMIT = 40_000_000
+#: Right-hand sides solved at once against the LU.
+_BLOCK = 256
 
 
 def removal_probabilities(
@@ -157,29 +166,75 @@ def removal_probabilities(
 ) -> tuple[float, NDArray[np.float64]]:
     """P(conversion from start) and, per mask of removed transient states, the same with them removed.
 
-    Small chains use the fundamental matrix ``N = (I - Q)^-1``: removing a set
-    ``S`` gives ``x_0 - N[0, S] N[S, S]^-1 x[S]`` (a Schur complement), so every
-    removal costs a solve of size ``|S|``. Large chains propagate all removals
-    at once (:func:`propagate`), solving one by one the few that do not converge.
+    One sparse LU of ``I - Q`` serves every removal: with ``N = (I - Q)^-1``
+    and ``x = N r``, removing a set ``S`` (every transition into it sent to
+    ``(null)``) gives ``x_0 - N[0, S] N[S, S]^-1 x[S]`` (Woodbury; for one
+    state the Sherman-Morrison ``x_0 - N[0, s] x_s / N[s, s]``), which needs
+    ``N[0, :]`` (one transposed solve) and the columns ``N[:, S]`` (``|S|``
+    solves against the same factors). Chains whose LU would exceed
+    :data:`FILL_LIMIT` nonzeros propagate all removals at once
+    (:func:`propagate`). Probabilities are clipped into [0, 1].
     """
     from scipy import sparse
 
     m = q.shape[0]
-    out = np.empty(len(masks))
-    if m <= DENSE_LIMIT:
-        n_mat = np.linalg.inv(np.eye(m) - q.toarray())
-        x = n_mat @ r
-        for i, mask in enumerate(masks):
-            s = np.flatnonzero(mask)
-            if s.size == 0:
-                out[i] = x[0]
-            elif s.size == 1:
-                j = int(s[0])
-                out[i] = x[0] - n_mat[0, j] * x[j] / n_mat[j, j]
-            else:
-                out[i] = x[0] - n_mat[0, s] @ np.linalg.solve(n_mat[np.ix_(s, s)], x[s])
-        return float(x[0]), np.clip(out, 0.0, 1.0)
     q = sparse.csc_matrix(q)
+    lu = _bounded_factor(q)
+    if lu is None:
+        return _removal_by_propagation(q, r, masks)
+    x = np.asarray(lu.solve(np.asarray(r, dtype=np.float64)))
+    e0 = np.zeros(m)
+    e0[0] = 1.0
+    row0 = np.asarray(lu.solve(e0, trans="T"))  # N[0, :]
+    out = np.full(len(masks), x[0])
+    sets = [np.flatnonzero(mask) for mask in masks]
+    single = np.array([i for i, s in enumerate(sets) if s.size == 1], dtype=np.intp)
+    if single.size:  # Sherman-Morrison: the diagonal of N, solved in blocks
+        st = np.array([sets[i][0] for i in single], dtype=np.intp)
+        n_diag = np.empty(st.size)
+        for lo in range(0, st.size, _BLOCK):
+            idx = st[lo : lo + _BLOCK]
+            n_diag[lo : lo + idx.size] = _columns(lu, idx, m)[idx, np.arange(idx.size)]
+        out[single] = x[0] - row0[st] * x[st] / n_diag
+    for i, s in enumerate(sets):
+        if s.size > 1:  # Woodbury
+            n_ss = _columns(lu, s, m)[s]  # N[S, S]
+            out[i] = x[0] - row0[s] @ np.linalg.solve(n_ss, x[s])
+    return clip_probability(float(x[0])), np.clip(out, 0.0, 1.0)
+
+
+def clip_probability(p: float) -> float:
+    """A solved probability clipped into [0, 1] (rounding leaves it 1e-12 outside)."""
+    return min(max(p, 0.0), 1.0)
+
+
+def _bounded_factor(q: Any) -> Any:
+    """Sparse LU of ``I - Q``, or None when its fill passes :data:`FILL_LIMIT`."""
+    if q.shape[0] > 2 * DENSE_LIMIT and q.nnz * 50 > FILL_LIMIT:
+        return None  # an expander of this size fills in past the bound; do not try
+    lu = factorize(q)
+    if lu.L.nnz + lu.U.nnz > FILL_LIMIT:
+        return None
+    return lu
+
+
+def _columns(lu: Any, s: NDArray[np.intp], m: int) -> NDArray[np.float64]:
+    """Columns ``N[:, s]`` of the inverse, solved in blocks against the factors."""
+    out = np.empty((m, s.size))
+    for lo in range(0, s.size, _BLOCK):
+        idx = s[lo : lo + _BLOCK]
+        rhs = np.zeros((m, idx.size))
+        rhs[idx, np.arange(idx.size)] = 1.0
+        out[:, lo : lo + idx.size] = lu.solve(rhs)
+    return out
+
+
+def _removal_by_propagation(
+    q: Any, r: NDArray[np.float64], masks: list[NDArray[np.bool_]]
+) -> tuple[float, NDArray[np.float64]]:
+    """All removals propagated together; the few that do not converge solved one by one."""
+    m = q.shape[0]
+    out = np.empty(len(masks))
     base = float(solve_absorbing(q, r)[0])
     done = np.zeros(len(masks), dtype=bool)
     block = max(1, int(2e7 // m))  # keep the dense block under ~160 MB
@@ -189,4 +244,4 @@ def removal_probabilities(
         out[lo : lo + block] = np.where(d, values, np.nan)
     for i in np.flatnonzero(~done).tolist():
         out[i] = solve_without(q, r, masks[i])
-    return base, np.clip(out, 0.0, 1.0)
+    return clip_probability(base), np.clip(out, 0.0, 1.0)

@@ -11,14 +11,14 @@ out of both probabilities, since no removal can change them,
 without direct conversions (ChannelAttribution's paths always have a
 channel) this is ChannelAttribution's ``1 - P(conv | s removed) / P(conv)``.
 
-Credit: :func:`attribution` splits each touched converting journey's
-conversion and value over the distinct touchpoints on its path in proportion
-to their removal effects, so the credit adds up to the touched conversions
-(the heuristic models' attributed total), no touchpoint gets more than the
-converting journeys it touched, and direct conversions are ``unattributed``.
-ChannelAttribution instead spreads the total over all channels by
-``RE(s) / sum RE`` (the ``conversions`` column of :class:`RemovalEffects`,
-here over the touched conversions only). Peers estimate
+Credit: by default :func:`attribution` spreads the conversions (and value)
+of the touched journeys over all touchpoints by ``RE(s) / sum RE`` (the
+field's allocation: ChannelAttribution's ``markov_model``, DP6's
+``run_markov``; the ``markov_credit`` column of :class:`RemovalEffects`);
+``allocation="journey"`` instead splits each touched converting journey over
+the distinct touchpoints on its path in proportion to their removal effects,
+so no touchpoint gets more than the converting journeys it touched. Direct
+conversions are ``unattributed`` either way. Peers estimate
 ``P(conversion | s removed)`` by simulating journeys; here it is solved
 exactly from the absorbing-chain equations.
 
@@ -49,6 +49,7 @@ Theory of Games II*, 307-317.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,30 +58,35 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
-from touchpoint._lib.choices import CreditUnit, StateKind
+from touchpoint._lib.choices import StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
+from touchpoint._lib.time import required_duration
 from touchpoint.markov import _absorbing as _ab, _encoding as _tr
+from touchpoint.markov._heuristics import (
+    CREDIT_FUNCTIONS,
+    CreditOptions,
+    shapley_rate,
+    split_by_weight,
+)
 from touchpoint.markov._model import MarkovModel, encoded_edges, fit_markov
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
 
-__all__ = ["ATTRIBUTION_MODELS", "Attribution", "RemovalEffects", "attribution", "removal_effects"]
-
-ATTRIBUTION_MODELS = (
-    "markov",
-    "first_touch",
-    "last_touch",
-    "linear",
-    "time_decay",
-    "position",
-    "shapley",
-)
+__all__ = [
+    "ATTRIBUTION_METHODS",
+    "ATTRIBUTION_MODELS",
+    "Attribution",
+    "RemovalEffects",
+    "attribution",
+    "removal_effects",
+    "within_lookback",
+]
 
 
 @attrs.frozen(eq=False)
@@ -103,11 +109,17 @@ class RemovalEffects(TableResult):
         Probability of ``(start) > (conversion)`` (converting with no touchpoint).
     n_conversions, value : float
         Observed conversions of touched journeys and their value, spread in
-        proportion to ``effect`` in the table (ChannelAttribution's allocation).
+        proportion to ``effect`` in the table's ``markov_credit`` and
+        ``markov_value`` columns (the field's allocation, the default Markov
+        credit of :func:`attribution`).
     n_direct : int
         Conversions with no touchpoint before (left out of the above).
     replicates : numpy array or None
         Bootstrap replicates of ``effect`` (``n_resamples x len(names)``).
+    states : str
+        What was removed: ``"touchpoint"``, ``"stage"``, ``"channel"``,
+        ``"group"`` (``groups=``) or ``"state"`` (``each_state=True``); the
+        table's first column has this name.
     """
 
     names: tuple[str, ...]
@@ -116,10 +128,20 @@ class RemovalEffects(TableResult):
     conversion_probability: float
     n_conversions: float
     value: float
-    by: str = "touchpoint"
+    states: str = "touchpoint"
     replicates: NDArray[np.float64] | None = attrs.field(default=None, repr=False)
     direct_probability: float = 0.0
     n_direct: int = 0
+
+    @property
+    def by(self) -> str:
+        """Old name of :attr:`states` (deprecated)."""
+        warnings.warn(
+            "RemovalEffects.by is deprecated; use RemovalEffects.states.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.states
 
     @property
     def share(self) -> NDArray[np.float64]:
@@ -147,20 +169,31 @@ class RemovalEffects(TableResult):
         return ConfidenceInterval(float(lo), float(hi))
 
     def to_table(self, confidence_level: float = 0.95) -> Table:
-        """Table sorted by effect: name, removal_effect, without, share, conversions, value (and CI)."""
+        """Table sorted by effect: name, removal_effect, conversion_without, share, markov_credit,
+        markov_value (and CI).
+
+        ``markov_credit`` and ``markov_value`` are the touched conversions and
+        their value times ``share``: the Markov credit of :func:`attribution`
+        (``allocation="total"``). Called ``conversions`` and ``value`` before
+        0.4 (still readable, with a DeprecationWarning).
+        """
         cols: dict[str, Any] = {
-            self.by: np.array(self.names, dtype=object),
+            self.states: np.array(self.names, dtype=object),
             "removal_effect": self.effect,
             "conversion_without": self.without,
             "share": self.share,
-            "conversions": self.share * self.n_conversions,
-            "value": self.share * self.value,
+            "markov_credit": self.share * self.n_conversions,
+            "markov_value": self.share * self.value,
         }
         if self.replicates is not None:
             conf = check_confidence(confidence_level)
             q = np.nanquantile(self.replicates, [(1 - conf) / 2, 1 - (1 - conf) / 2], axis=0)
             cols["ci_low"], cols["ci_high"] = q[0], q[1]
-        return Table(cols, title="removal effects").sort("removal_effect", descending=True)
+        return Table(
+            cols,
+            title="removal effects",
+            renamed={"conversions": "markov_credit", "value": "markov_value"},
+        ).sort("removal_effect", descending=True)
 
     @property
     def table(self) -> Table:
@@ -175,7 +208,7 @@ class RemovalEffects(TableResult):
             )[:5]
         )
         return (
-            f"RemovalEffects(by={self.by!r}, n={len(self.names)}, "
+            f"RemovalEffects(states={self.states!r}, n={len(self.names)}, "
             f"conversion_probability={self.conversion_probability:.4g}, top: {top})"
         )
 
@@ -183,57 +216,98 @@ class RemovalEffects(TableResult):
         return self.table.to_html()
 
 
-def _items(
-    model: MarkovModel, by: str, groups: Mapping[str, Iterable[str]] | None
-) -> tuple[list[str], list[NDArray[np.bool_]]]:
-    if groups is not None:
-        names = [str(g) for g in groups]
-        return names, [model._symbol_mask(list(groups[g])) for g in groups]
-    if by == "touchpoint":
-        names = list(model.alphabet)
-        if model.order == 1:
-            m = model.n_transient + 1
-            pos = {s: i + 1 for i, s in enumerate(model.states[1:m])}
-            masks = []
-            names = [s for s in names if s in pos]  # symbols seen only after conversions
-            for s in names:
-                mask = np.zeros(m, dtype=bool)
-                mask[pos[s]] = True
-                masks.append(mask)
-            return names, masks
-        masks = [model._symbol_mask([s]) for s in names]
-        seen = [i for i, mk in enumerate(masks) if mk.any()]
-        return [names[i] for i in seen], [masks[i] for i in seen]
-    if by == "channel":
-        if not model.channels:
-            msg = (
-                "states='channel' needs the touchpoint -> channel map of a journey design "
-                "(fit from a log with a design), or pass groups={channel: [touchpoints]}."
-            )
-            raise ValidationError(msg)
-        inv: dict[str, list[str]] = {}
-        for t, c in model.channels.items():
-            if t in model.alphabet:
-                inv.setdefault(c, []).append(t)
-        masks = [model._symbol_mask(v) for v in inv.values()]
-        seen = [i for i, mk in enumerate(masks) if mk.any()]
-        return [list(inv)[i] for i in seen], [masks[i] for i in seen]
-    if by == "state":
+def _symbols_removed(model: MarkovModel) -> tuple[list[str], list[NDArray[np.bool_]]]:
+    """Each symbol of the model's alphabet (every state containing it)."""
+    names = list(model.alphabet)
+    if model.order == 1:
         m = model.n_transient + 1
-        names = [format_path(s) if isinstance(s, tuple) else str(s) for s in model.states[1:m]]
+        pos = {s: i + 1 for i, s in enumerate(model.states[1:m])}
         masks = []
-        for i in range(1, m):
+        names = [s for s in names if s in pos]  # symbols seen only after conversions
+        for s in names:
             mask = np.zeros(m, dtype=bool)
-            mask[i] = True
+            mask[pos[s]] = True
             masks.append(mask)
         return names, masks
-    raise ck.error("states", "'touchpoint', 'channel' or 'state'", by)
+    masks = [model._symbol_mask([s]) for s in names]
+    seen = [i for i, mk in enumerate(masks) if mk.any()]
+    return [names[i] for i in seen], [masks[i] for i in seen]
+
+
+def _channels_removed(model: MarkovModel) -> tuple[list[str], list[NDArray[np.bool_]]]:
+    """Each channel of the design (all its touchpoints at once)."""
+    if not model.channels:
+        msg = (
+            "states='channel' needs the touchpoint -> channel map of a journey design "
+            "(fit from a log with a design), or pass groups={channel: [touchpoints]}."
+        )
+        raise ValidationError(msg)
+    inv: dict[str, list[str]] = {}
+    for t, c in model.channels.items():
+        if t in model.alphabet:
+            inv.setdefault(c, []).append(t)
+    masks = [model._symbol_mask(v) for v in inv.values()]
+    seen = [i for i, mk in enumerate(masks) if mk.any()]
+    return [list(inv)[i] for i in seen], [masks[i] for i in seen]
+
+
+def _states_removed(model: MarkovModel) -> tuple[list[str], list[NDArray[np.bool_]]]:
+    """Each transient state of the chain on its own."""
+    m = model.n_transient + 1
+    names = [format_path(s) if isinstance(s, tuple) else str(s) for s in model.states[1:m]]
+    masks = []
+    for i in range(1, m):
+        mask = np.zeros(m, dtype=bool)
+        mask[i] = True
+        masks.append(mask)
+    return names, masks
+
+
+def _items(
+    model: MarkovModel, unit: str, groups: Mapping[str, Iterable[str]] | None
+) -> tuple[list[str], list[NDArray[np.bool_]]]:
+    """Names and transient-state masks of what is removed (``unit`` is the resolved kind)."""
+    if unit == "group":
+        assert groups is not None
+        return [str(g) for g in groups], [model._symbol_mask(list(groups[g])) for g in groups]
+    if unit == "state":
+        return _states_removed(model)
+    if unit == model.transition_counts.states:
+        return _symbols_removed(model)
+    if unit == "channel" and model.transition_counts.states == "touchpoint":
+        return _channels_removed(model)
+    msg = (
+        f"states={unit!r} cannot be removed from a model whose states are "
+        f"{model.transition_counts.states}s: fit the model with states={unit!r}, or pass "
+        "groups={name: [symbols]}."
+    )
+    raise ValidationError(msg)
+
+
+def _removal_unit(
+    model: MarkovModel, states: str | None, groups: object, each_state: bool
+) -> str:
+    """What one row of the result removes."""
+    if states == "state":
+        warnings.warn(
+            "removal_effects(states='state') is deprecated; use each_state=True "
+            "(states= names touchpoint, stage or channel everywhere).",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        each_state = True
+    if groups is not None:
+        return "group"
+    if each_state:
+        return "state"
+    return states or model.transition_counts.states
 
 
 @deprecated_params(renamed={"by": "states", "n_bootstrap": "n_resamples"})
 @ck.validate_params(
     {
-        "states": ck.Options("touchpoint", "channel", "state"),
+        "states": ck.Options(*_tr.STATE_KINDS, "state", None),
+        "each_state": ck.Boolean(),
         "n_resamples": ck.Integer(0),
         "seed": ck.Seed(),
         "max_steps": ck.Integer(1, none=True),
@@ -242,24 +316,30 @@ def _items(
 def removal_effects(
     model: MarkovModel,
     *,
-    states: CreditUnit = "touchpoint",
+    states: StateKind | None = None,
     groups: Mapping[str, Iterable[str]] | None = None,
+    each_state: bool = False,
     n_resamples: int = 0,
     seed: int | None = 0,
     max_steps: int | None = None,
 ) -> RemovalEffects:
-    """Exact removal effect of every touchpoint (or channel, state or group).
+    """Exact removal effect of every touchpoint (or stage, channel, group or chain state).
 
     Parameters
     ----------
     model : MarkovModel
         A fitted chain.
-    states : {"touchpoint", "channel", "state"}
-        Remove each touchpoint (in a higher-order model: every state
-        containing it), each channel (all its touchpoints; needs the log's
-        design) or each state.
+    states : {"touchpoint", "stage", "channel"}, optional
+        What is removed, in the words of :func:`fit_markov` and
+        :func:`attribution`. Default: the model's own states (touchpoints,
+        stages or channels, as fitted; in a higher-order model every state
+        containing the symbol). ``"channel"`` on a touchpoint model removes
+        all the touchpoints of each channel of the log's design at once.
     groups : mapping of name to touchpoints, optional
         Remove these sets instead (e.g. your own channel grouping).
+    each_state : bool
+        Remove each state of the chain on its own (in a higher-order model a
+        state is a tuple of touchpoints); ``states="state"`` before 0.4.
     n_resamples : int
         Bootstrap replicates over journeys (resampled with replacement, the
         model refitted each time) for percentile intervals; 0 for none. Needs
@@ -285,11 +365,13 @@ def removal_effects(
     probability of ``(start) > (conversion)``: the removal effect on the
     touched paths. Without direct conversions it is ChannelAttribution's
     ``1 - P(conv | s removed) / P(conv)``; with them, ChannelAttribution's
-    formula would shrink every effect by the direct share. Exact: a rank-one (Sherman-Morrison) or
-    Woodbury update of one dense inverse for chains up to
-    2,500 transient states (``DENSE_LIMIT``); above, all removals are
-    propagated together until the mass still in transit (a certified bound
-    on the error) is below 1e-13 (a sparse LU fills in badly there). Self-loops do not change it (they only delay absorption).
+    formula would shrink every effect by the direct share. Exact: one
+    sparse LU factorisation of ``I - Q`` is reused by every removal, each a
+    Woodbury update of the unremoved solution (a solve of the size of the
+    removed set); chains whose LU fills in past a memory bound propagate all
+    removals together until the mass still in transit (a certified bound on
+    the error) is below 1e-13. Probabilities are clipped into [0, 1].
+    Self-loops do not change it (they only delay absorption).
 
     Examples
     --------
@@ -298,17 +380,18 @@ def removal_effects(
     ...                               [0.0, 1, 0, 1, 0], outcome=[0, 1, 0, 1, 0])
     >>> re = tp.removal_effects(tp.fit_markov(log))
     >>> print(re.table.to_text())
-    touchpoint  removal effect  conversion without  share  conversions  value
-    ad                   75.0%               16.7%  42.9%        0.857  0.857
-    email                50.0%               33.3%  28.6%        0.571  0.571
-    site                 50.0%               33.3%  28.6%        0.571  0.571
+    touchpoint  removal effect  conversion without  share  markov credit  markov value
+    ad                   75.0%               16.7%  42.9%          0.857         0.857
+    email                50.0%               33.3%  28.6%          0.571         0.571
+    site                 50.0%               33.3%  28.6%          0.571         0.571
     """
-    names, masks = _items(model, states, groups)
+    unit = _removal_unit(model, states, groups, each_state)
+    names, masks = _items(model, unit, groups)
     q, r, _ = _ab.transient_blocks(model.transition_matrix, model.n_transient)
     if max_steps is not None:
         none = np.zeros(q.shape[0], dtype=bool)
         _, vals = _ab.propagate(q, r, [none, *masks], steps=max_steps)
-        base, without = float(vals[0]), np.clip(vals[1:], 0.0, 1.0)
+        base, without = float(np.clip(vals[0], 0.0, 1.0)), np.clip(vals[1:], 0.0, 1.0)
     else:
         base, without = _ab.removal_probabilities(q, r, masks)
     direct = float(r[0])  # (start) > (conversion): no removal changes it
@@ -324,7 +407,7 @@ def removal_effects(
         conversion_probability=base,
         n_conversions=float(tc.n_conversions - tc.n_direct),
         value=float(tc.value - tc.direct_value),
-        by="group" if groups is not None else states,
+        states=unit,
         replicates=replicates,
         direct_probability=direct,
         n_direct=tc.n_direct,
@@ -369,11 +452,42 @@ def _bootstrap(
 
 
 # ------------------------------------------------------------- attribution
+ATTRIBUTION_METHODS: tuple[str, ...] = ("markov", *CREDIT_FUNCTIONS)
+#: Old name of :data:`ATTRIBUTION_METHODS` (the methods were called models before 0.4).
+ATTRIBUTION_MODELS = ATTRIBUTION_METHODS
+
+Allocation = Literal["total", "journey"]
+Method = Literal[
+    "markov", "first_touch", "last_touch", "linear", "time_decay", "position", "shapley"
+]
+
+_ALLOCATION_LABEL = {
+    "total": "touched conversions spread by removal effect share (ChannelAttribution, DP6)",
+    "journey": "each converting journey split over its own touchpoints by removal effect",
+}
+
+
 @attrs.frozen(eq=False)
 class Attribution(TableResult):
-    """Conversions and value credited to touchpoints (see :func:`attribution`)."""
+    """Conversions and value credited to touchpoints (see :func:`attribution`).
 
-    model: str
+    Attributes
+    ----------
+    method : str
+        The attribution method (``"markov"``, ``"last_touch"``, ...).
+    table : Table
+        One row per touchpoint (or channel, stage; the column is named by
+        ``states``): ``conversions`` credited by this method, ``value`` when the
+        log has an outcome, ``share`` of the credited conversions.
+    allocation : str
+        Markov only: ``"total"`` or ``"journey"`` (empty for the other methods).
+    states : str
+        What got the credit: ``"touchpoint"``, ``"channel"`` or ``"stage"``.
+    lookback : float or None
+        The lookback window in seconds (the log's unit for numeric times).
+    """
+
+    method: str
     table: Table
     per_journey: Table | None = attrs.field(default=None, repr=False)
     removal_effects: RemovalEffects | None = attrs.field(default=None, repr=False)
@@ -381,16 +495,38 @@ class Attribution(TableResult):
     note: str = ""
     unattributed_value: float = 0.0
     conversion: str = ""
+    allocation: str = ""
+    states: str = "touchpoint"
+    lookback: float | None = None
+
+    @property
+    def model(self) -> str:
+        """Old name of :attr:`method`."""
+        return self.method
+
+    @property
+    def label(self) -> str:
+        """What the ``conversions`` column means, in words (one label per quantity)."""
+        if self.method == "markov":
+            return f"Markov credit ({self.allocation} allocation: {_ALLOCATION_LABEL[self.allocation]})"
+        return f"{self.method.replace('_', ' ')} credit"
+
+    def credit(self, name: str) -> float:
+        """Conversions credited to one touchpoint (0 for one the table does not list)."""
+        col = self.table[self.states]
+        hit = col == name
+        return float(self.table["conversions"][hit][0]) if hit.any() else 0.0
 
     def __repr__(self) -> str:
-        col = self.table.columns[0]
+        col = self.states
         top = ", ".join(
             f"{n}={c:,.1f}"
             for n, c in zip(
                 self.table[col][:5].tolist(), self.table["conversions"][:5].tolist(), strict=True
             )
         )
-        return f"Attribution(model={self.model!r}, {len(self.table)} {col}s; top: {top})"
+        alloc = f", allocation={self.allocation!r}" if self.allocation else ""
+        return f"Attribution(method={self.method!r}{alloc}, {len(self.table)} {col}s; top: {top})"
 
     def _repr_html_(self) -> str:
         return self.table.to_html()
@@ -402,12 +538,60 @@ def _check_position_weights(name: str, value: Any) -> None:
         ck.fail(name, "two shares >= 0 (first, last) summing to at most 1", value)
 
 
-@deprecated_params(renamed={"by": "states", "n_bootstrap": "n_resamples"})
+@attrs.frozen
+class _Spec:
+    """The path conventions and method options of one attribution call."""
+
+    method: str
+    states: str
+    order: int
+    allocation: str
+    collapse_repeats: bool
+    until_conversion: bool
+    max_steps: int | None
+    shapley_value: str
+    options: CreditOptions
+    lookback: float | None
+
+    def encode(self, log: EventLog) -> _tr.EncodedJourneys:
+        return _tr.encode(
+            log,
+            order=1,
+            states=self.states,
+            collapse_repeats=self.collapse_repeats,
+            until_conversion=self.until_conversion,
+        )
+
+    def fit(self, log: EventLog) -> MarkovModel:
+        return fit_markov(
+            log,
+            order=self.order,
+            states=self.states,  # type: ignore[arg-type]
+            collapse_repeats=self.collapse_repeats,
+            until_conversion=self.until_conversion,
+        )
+
+
+@attrs.frozen
+class _Credit:
+    """Credited conversions and value per symbol, and what produced them."""
+
+    conversions: NDArray[np.float64]
+    values: NDArray[np.float64]
+    weights: NDArray[np.float64] | None  # per kept event, its journey share (None: none)
+    note: str = ""
+    removal: RemovalEffects | None = None
+    all_conversions: bool = False  # credit spreads all conversions (nothing unattributed)
+
+
+@deprecated_params(renamed={"by": "states", "n_bootstrap": "n_resamples", "model": "method"})
 @ck.validate_params(
     {
-        "model": ck.Options(*ATTRIBUTION_MODELS),
-        "states": ck.Options("touchpoint", "channel", "stage"),
+        "method": ck.Options(*ATTRIBUTION_METHODS),
+        "states": ck.Options(*_tr.STATE_KINDS),
         "order": ck.Integer(1),
+        "allocation": ck.Options("total", "journey"),
+        "lookback": ck.Duration(none=True),
         "per_journey": ck.Boolean(),
         "n_resamples": ck.Integer(0),
         "seed": ck.Seed(),
@@ -420,13 +604,13 @@ def _check_position_weights(name: str, value: Any) -> None:
     }
 )
 def attribution(
-    log: EventLog,
-    model: Literal[
-        "markov", "first_touch", "last_touch", "linear", "time_decay", "position", "shapley"
-    ] = "markov",
+    data: EventLog | MarkovModel,
+    method: Method = "markov",
     *,
     states: StateKind = "touchpoint",
     order: int = 1,
+    allocation: Allocation = "total",
+    lookback: Any = None,
     per_journey: bool = False,
     n_resamples: int = 0,
     seed: int | None = 0,
@@ -441,10 +625,12 @@ def attribution(
 
     Parameters
     ----------
-    log : EventLog
+    data : EventLog or MarkovModel
         Journeys; conversion is ``log.converted()`` and value ``log.value()``
-        (revenue is attributed, not just counts).
-    model : str
+        (revenue is attributed, not just counts). A model from
+        :func:`~touchpoint.fit_markov` stands for its log, with its order,
+        states and path conventions (which then override the keywords).
+    method : str
         ``"markov"``: exact removal effects of an order-``order`` chain.
         ``"first_touch"`` / ``"last_touch"``: all credit to the first / last
         touch. ``"linear"``: equal credit per touch. ``"time_decay"``: weight
@@ -452,17 +638,30 @@ def attribution(
         ``position_weights`` to the first and last touch, the rest shared by
         the middle (one touch gets all, two split evenly). ``"shapley"``:
         the simplified Shapley value of Zhao et al. (2018), exact over the
-        observed channel subsets (see Notes).
+        observed channel subsets (see Notes). Called ``model`` before 0.4
+        (still accepted, with a DeprecationWarning).
     states : {"touchpoint", "channel", "stage"}
         What gets the credit; channels and stages come from the design (or
         an extra column), and the Markov chain is then built over them.
     order : int
-        Markov chain order (``model="markov"``).
+        Markov chain order (``method="markov"``).
+    allocation : {"total", "journey"}
+        Markov only. ``"total"`` (default, the field's allocation, as
+        ChannelAttribution's ``markov_model`` and DP6's ``run_markov``): the
+        conversions (and value) of the touched journeys, spread over the
+        touchpoints by ``RE / sum RE``. ``"journey"``: each converting
+        journey's conversion split over its own distinct touchpoints in
+        proportion to their removal effects (no touchpoint gets more than the
+        conversions it touched).
+    lookback : timedelta, numpy.timedelta64, str or float, optional
+        Touches more than this long before the journey's conversion (for a
+        journey that does not convert: before its last event) are dropped
+        before any method runs, so they get no credit; a converting journey
+        left with no touch is unattributed. Float: the log's time unit.
     per_journey : bool
         Also return credit per converting journey and touchpoint
-        (``.per_journey``: journey, touchpoint, conversions, value). For the
-        Markov model a journey's conversion is split over its distinct
-        touchpoints in proportion to their removal effects.
+        (``.per_journey``: journey, touchpoint, conversions, value). Markov
+        needs ``allocation="journey"`` for it.
     n_resamples, seed
         Bootstrap replicates (0: none) and their seed (default 0, the same every run;
         None for fresh randomness) for intervals of the Markov removal effects.
@@ -487,8 +686,9 @@ def attribution(
     -------
     Attribution
         ``.table`` (touchpoint, conversions, value when the log has an
-        outcome, share; sorted by conversions), ``.per_journey`` if asked,
-        ``.removal_effects`` for the Markov model, ``.unattributed``
+        outcome, share; sorted by conversions), ``.label`` (what the
+        conversions column means), ``.per_journey`` if asked,
+        ``.removal_effects`` for the Markov method, ``.unattributed``
         conversions (and ``.unattributed_value``) of journeys with no
         touchpoint before their conversion (direct conversions, e.g. a first
         purchase before any campaign; never spread over touchpoints) and
@@ -496,6 +696,12 @@ def attribution(
 
     Notes
     -----
+    With the default ``allocation="total"`` the Markov credit of a
+    touchpoint equals the ``markov_credit`` column of
+    :func:`removal_effects` and, on logs without direct conversions,
+    ChannelAttribution's and DP6's Markov attribution (exactly: theirs
+    simulate, this solves the chain).
+
     The simplified Shapley value (Zhao et al. 2018) takes the coalition
     value ``v(S)`` to be the conversions of journeys whose set of touched
     channels lies inside ``S``; the Shapley value of that game is exactly
@@ -519,190 +725,200 @@ def attribution(
     >>> att = tp.attribution(log, "markov")
     >>> print(att.table.to_text())
     touchpoint  conversions  value  share
-    ad                  1.2     42  60.0%
-    email               0.4      8  20.0%
-    site                0.4     20  20.0%
-    >>> att.conversion
-    "a positive 'outcome' on an event"
+    ad                0.857     30  42.9%
+    email             0.571     20  28.6%
+    site              0.571     20  28.6%
+    >>> att.allocation, att.conversion
+    ('total', "a positive 'outcome' on an event")
     """
-    enc = _tr.encode(
-        log,
-        order=1,
-        states=states,
-        collapse_repeats=collapse_repeats,
-        until_conversion=until_conversion,
-    )
-    k = len(enc.alphabet)
-    conv = enc.converted
-    value = enc.value
-    lengths = np.bincount(enc.event_journey, minlength=enc.n_journeys)
-    unattributed = float(np.sum(conv & (lengths == 0)))
-    re: RemovalEffects | None = None
-    note = ""
-    weights: NDArray[np.float64] | None
-    if model == "markov":
-        m = fit_markov(
-            log,
-            order=order,
+    log, spec = _resolve(
+        data,
+        _Spec(
+            method=method,
             states=states,
+            order=order,
+            allocation=allocation,
             collapse_repeats=collapse_repeats,
             until_conversion=until_conversion,
+            max_steps=max_steps,
+            shapley_value=shapley_value,
+            options=CreditOptions(half_life=half_life, position_weights=position_weights),
+            lookback=None if lookback is None else required_duration(lookback, "lookback"),
+        ),
+        per_journey,
+    )
+    if spec.lookback is not None:
+        log = within_lookback(log, spec.lookback)
+    enc = spec.encode(log)
+    credit = _credit(log, enc, spec, n_resamples=n_resamples, seed=seed, per_journey=per_journey)
+    return _result(log, enc, spec, credit, per_journey=per_journey)
+
+
+def _resolve(
+    data: EventLog | MarkovModel, spec: _Spec, per_journey: bool
+) -> tuple[EventLog, _Spec]:
+    """The log behind ``data`` and the spec (a fitted model's settings win)."""
+    if spec.method == "markov" and per_journey and spec.allocation != "journey":
+        msg = (
+            "per_journey=True with method='markov' needs allocation='journey' (the default "
+            "'total' allocation spreads all touched conversions and does not split journeys)."
         )
-        re = removal_effects(m, n_resamples=n_resamples, seed=seed, max_steps=max_steps)
-        eff = dict(zip(re.names, re.effect.tolist(), strict=True))
-        weights = _markov_journey_weights(enc, np.array([eff.get(s, 0.0) for s in enc.alphabet]))
-        cj = conv[enc.event_journey].astype(np.float64)
-        vj = np.where(conv, value, 0.0)[enc.event_journey]
-        conversions = np.bincount(enc.events, weights=weights * cj, minlength=k).astype(np.float64)
-        values = np.bincount(enc.events, weights=weights * vj, minlength=k).astype(np.float64)
-        note = (
-            "each touched conversion split over its journey's touchpoints by removal effect "
-            "(Anderson 2013); conversions with no touchpoint before are unattributed"
+        raise ValidationError(msg)
+    if not isinstance(data, MarkovModel):
+        return data, spec
+    if data.source is None:
+        msg = (
+            "attribution of a MarkovModel needs its journeys: fit it with tp.fit_markov(log) "
+            "(a model built from counts alone has no log), or call removal_effects(model), "
+            "whose markov_credit column is the Markov credit."
         )
-    elif model == "shapley" and shapley_value == "conversion_rate":
-        phi = _shapley_rate(enc)
-        tot_phi = phi.sum()
-        share_by_sym = phi / tot_phi if tot_phi > 0 else np.zeros(k)
-        total_c, total_v = float(conv.sum()), float(value[conv].sum())
-        conversions = total_c * share_by_sym
-        values = total_v * share_by_sym
-        unattributed = 0.0
-        note = "simplified Shapley with v(S) = sum of conversion rates of channel sets inside S"
-        weights = _markov_journey_weights(enc, phi) if per_journey else None
-    else:
-        weights = _event_weights(enc, log, model, half_life, position_weights)
-        cj = conv[enc.event_journey].astype(np.float64)
-        vj = np.where(conv, value, 0.0)[enc.event_journey]
-        conversions = np.bincount(enc.events, weights=weights * cj, minlength=k).astype(np.float64)
-        values = np.bincount(enc.events, weights=weights * vj, minlength=k).astype(np.float64)
-    tot = conversions.sum()
-    cols: dict[str, Any] = {
-        states: np.array(enc.alphabet, dtype=object),
-        "conversions": conversions,
-    }
-    if log.outcome is not None:
-        cols["value"] = values
-    cols["share"] = conversions / tot if tot > 0 else np.zeros(k)
-    table = Table(cols, title=f"{model} attribution").sort("conversions", descending=True)
-    if states == "touchpoint" and log.conversions:  # conversion touchpoints are not credited
-        table = table[~np.isin(table[states], np.array(log.conversions, dtype=object))]
-    pj = None
-    if per_journey and weights is not None:
-        pj = _per_journey_table(log, enc, weights, states)
-        if log.outcome is None:
-            pj = Table({c: pj[c] for c in pj.columns if c != "value"}, title=pj.title)
-    return Attribution(
-        model=model,
-        table=table,
-        per_journey=pj,
-        removal_effects=re,
-        unattributed=unattributed,
-        note=note,
-        unattributed_value=float(value[conv & (lengths == 0)].sum()) if unattributed else 0.0,
-        conversion=log.conversion_rule,
+        raise ValidationError(msg)
+    log, params = data.source
+    return log, attrs.evolve(
+        spec,
+        order=int(params["order"]),
+        states=str(params["states"]),
+        collapse_repeats=bool(params["collapse_repeats"]),
+        until_conversion=bool(params["until_conversion"]),
     )
 
 
-def _event_weights(
-    enc: _tr.EncodedJourneys,
+def within_lookback(log: EventLog, lookback: float) -> EventLog:
+    """The log without touches older than ``lookback`` before each journey's reference time.
+
+    The reference is the journey's first converting event (a positive outcome
+    or a conversion touchpoint), or its last event when it does not convert.
+    """
+    from touchpoint._lib.time import seconds
+
+    t = seconds(log.timestamp)
+    hit = np.zeros(log.n_events, dtype=bool)
+    if log.outcome is not None:
+        hit |= np.nan_to_num(log.outcome) > 0
+    for c in log.conversions:
+        if c in log.touchpoint_names:
+            hit |= log.touchpoint == log.touchpoint_code(c)
+    ref = t[np.maximum(log.offsets[1:] - 1, 0)] if log.n_events else np.zeros(0)
+    hp = np.flatnonzero(hit)
+    if hp.size:
+        jh = log.journey[hp]
+        first = np.ones(hp.size, dtype=bool)
+        first[1:] = jh[1:] != jh[:-1]
+        ref = ref.copy()
+        ref[jh[first]] = t[hp[first]]
+    keep = t >= ref[log.journey] - lookback
+    return log if keep.all() else log.select(keep)
+
+
+def _credit(
     log: EventLog,
-    model: str,
-    half_life: Any,
-    position_weights: tuple[float, float],
-) -> NDArray[np.float64]:
-    """Per kept event, its share of its journey's credit (shares sum to 1 per journey)."""
-    j = enc.event_journey
-    n_ev = len(j)
-    lengths = np.bincount(j, minlength=enc.n_journeys)
-    starts = np.zeros(enc.n_journeys + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    pos: NDArray[np.int64] = np.arange(n_ev) - starts[j]
-    length: NDArray[np.int64] = lengths[j]
-    if model == "first_touch":
-        return np.asarray(pos == 0, dtype=np.float64)
-    if model == "last_touch":
-        return np.asarray(pos == length - 1, dtype=np.float64)
-    if model == "linear":
-        return np.asarray(1.0 / length, dtype=np.float64)
-    if model == "position":
-        w_first, w_last = (float(x) for x in position_weights)
-        middle = (1.0 - w_first - w_last) / np.maximum(length - 2, 1)
-        w = np.where(pos == 0, w_first, np.where(pos == length - 1, w_last, middle))
-        w = np.where(length == 2, 0.5, w)
-        return np.where(length == 1, 1.0, w)
-    if model == "time_decay":
-        from touchpoint._lib.time import required_duration, seconds
-
-        hl = required_duration(
-            half_life if half_life is not None else _default_half_life(log), "half_life"
+    enc: _tr.EncodedJourneys,
+    spec: _Spec,
+    *,
+    n_resamples: int,
+    seed: int | None,
+    per_journey: bool,
+) -> _Credit:
+    """Dispatch to the method's credit."""
+    if spec.method == "markov":
+        return _markov_credit(log, enc, spec, n_resamples=n_resamples, seed=seed)
+    if spec.method == "shapley" and spec.shapley_value == "conversion_rate":
+        phi = shapley_rate(enc)
+        tot_phi = phi.sum()
+        share = phi / tot_phi if tot_phi > 0 else np.zeros(len(enc.alphabet))
+        conv = enc.converted
+        return _Credit(
+            conversions=float(conv.sum()) * share,
+            values=float(enc.value[conv].sum()) * share,
+            weights=split_by_weight(enc, phi) if per_journey else None,
+            note="simplified Shapley with v(S) = sum of conversion rates of channel sets inside S",
+            all_conversions=True,
         )
-        tk = seconds(log.timestamp[enc.event_index])
-        last = np.full(enc.n_journeys, -np.inf)
-        np.maximum.at(last, j, tk)
-        w = np.exp2(-(last[j] - tk) / hl)
-        tot = np.bincount(j, weights=w, minlength=enc.n_journeys)
-        return w / tot[j]
-    if model == "shapley":
-        # simplified Shapley (Zhao et al. 2018): split evenly over distinct symbols
-        first_of_sym = _first_occurrence(enc)
-        distinct = np.bincount(j[first_of_sym], minlength=enc.n_journeys)
-        return np.where(first_of_sym, 1.0 / np.maximum(distinct[j], 1), 0.0)
-    msg = f"unknown attribution model {model!r}."
-    raise ValidationError(msg)
+    weights = CREDIT_FUNCTIONS[spec.method](enc, log, spec.options)
+    conv, val = _spread(enc, weights)
+    return _Credit(conv, val, weights)
 
 
-def _shapley_rate(enc: _tr.EncodedJourneys) -> NDArray[np.float64]:
-    """phi_c = sum over observed channel sets T containing c of rate(T) / |T|."""
+def _spread(
+    enc: _tr.EncodedJourneys, weights: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per symbol: the converting journeys' conversion and value times the events' weights."""
     k = len(enc.alphabet)
-    if k > 62:
-        msg = f"shapley_value='conversion_rate' supports at most 62 channels (got {k})."
-        raise ValidationError(msg)
-    first = _first_occurrence(enc)
-    bits = np.zeros(enc.n_journeys, dtype=np.int64)
-    np.add.at(bits, enc.event_journey[first], np.left_shift(1, enc.events[first]))
-    has = enc.lengths > 0
-    sets, inv = np.unique(bits[has], return_inverse=True)
-    inv = inv.ravel()
-    n_t = np.bincount(inv, minlength=len(sets))
-    c_t = np.bincount(inv, weights=enc.converted[has].astype(np.float64), minlength=len(sets))
-    rate = c_t / n_t
-    members = (sets[:, None] >> np.arange(k)[None, :]) & 1
-    size = members.sum(axis=1)
-    return np.asarray((rate / np.maximum(size, 1)) @ members, dtype=np.float64)
+    conv = enc.converted
+    cj = conv[enc.event_journey].astype(np.float64)
+    vj = np.where(conv, enc.value, 0.0)[enc.event_journey]
+    conversions = np.bincount(enc.events, weights=weights * cj, minlength=k).astype(np.float64)
+    values = np.bincount(enc.events, weights=weights * vj, minlength=k).astype(np.float64)
+    return conversions, values
 
 
-def _default_half_life(log: EventLog) -> Any:
-    import datetime as dt
+def _markov_credit(
+    log: EventLog, enc: _tr.EncodedJourneys, spec: _Spec, *, n_resamples: int, seed: int | None
+) -> _Credit:
+    """Removal effects of the fitted chain, allocated in total or per journey."""
+    re = removal_effects(
+        spec.fit(log), n_resamples=n_resamples, seed=seed, max_steps=spec.max_steps
+    )
+    eff = dict(zip(re.names, re.effect.tolist(), strict=True))
+    by_sym = np.array([eff.get(s, 0.0) for s in enc.alphabet])
+    weights = split_by_weight(enc, by_sym)
+    if spec.allocation == "journey":
+        conv, val = _spread(enc, weights)
+        note = (
+            "Markov credit, journey allocation: each touched conversion split over its "
+            "journey's touchpoints by removal effect; conversions with no touchpoint before "
+            "are unattributed"
+        )
+        return _Credit(conv, val, weights, note, re)
+    tot = by_sym.sum()
+    share = by_sym / tot if tot > 0 else np.zeros_like(by_sym)
+    note = (
+        "Markov credit, total allocation: touched conversions x RE / sum RE (Anderson 2013; "
+        "ChannelAttribution, DP6); conversions with no touchpoint before are unattributed"
+    )
+    return _Credit(share * re.n_conversions, share * re.value, None, note, re)
 
-    return dt.timedelta(days=7) if log.is_datetime else 7.0
 
-
-def _first_occurrence(enc: _tr.EncodedJourneys) -> NDArray[np.bool_]:
-    """Mask of each symbol's first event within its journey."""
-    n_ev = len(enc.events)
-    width = len(enc.alphabet) + 1
-    key = enc.event_journey * width + enc.events
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    first = np.ones(n_ev, dtype=bool)
-    first[1:] = sk[1:] != sk[:-1]
-    out = np.zeros(n_ev, dtype=bool)
-    out[order[first]] = True
-    return out
-
-
-def _markov_journey_weights(
-    enc: _tr.EncodedJourneys, effect_by_sym: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Per event: the journey's credit split over distinct symbols by removal effect."""
-    first = _first_occurrence(enc)
-    w = np.where(first, effect_by_sym[enc.events], 0.0)
-    tot = np.bincount(enc.event_journey, weights=w, minlength=enc.n_journeys)
-    # a journey whose touchpoints all have zero effect (e.g. beyond max_steps): equal split
-    distinct = np.bincount(enc.event_journey[first], minlength=enc.n_journeys)
-    even = np.where(first, 1.0 / np.maximum(distinct[enc.event_journey], 1), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(tot[enc.event_journey] > 0, w / tot[enc.event_journey], even)
+def _result(
+    log: EventLog, enc: _tr.EncodedJourneys, spec: _Spec, credit: _Credit, *, per_journey: bool
+) -> Attribution:
+    """The credit table (conversion touchpoints left out) and the result."""
+    k = len(enc.alphabet)
+    conv = enc.converted
+    direct = conv & (enc.lengths == 0)
+    cols: dict[str, Any] = {
+        spec.states: np.array(enc.alphabet, dtype=object),
+        "conversions": credit.conversions,
+    }
+    if log.outcome is not None:
+        cols["value"] = credit.values
+    tot = credit.conversions.sum()
+    cols["share"] = credit.conversions / tot if tot > 0 else np.zeros(k)
+    title = f"{spec.method} attribution" + (
+        f" ({spec.allocation} allocation)" if spec.method == "markov" else ""
+    )
+    table = Table(cols, title=title).sort("conversions", descending=True)
+    if spec.states == "touchpoint" and log.conversions:  # conversions themselves: no credit
+        table = table[~np.isin(table[spec.states], np.array(log.conversions, dtype=object))]
+    pj = None
+    if per_journey and credit.weights is not None:
+        pj = _per_journey_table(log, enc, credit.weights, spec.states)
+        if log.outcome is None:
+            pj = Table({c: pj[c] for c in pj.columns if c != "value"}, title=pj.title)
+    unattributed = 0.0 if credit.all_conversions else float(direct.sum())
+    return Attribution(
+        method=spec.method,
+        table=table,
+        per_journey=pj,
+        removal_effects=credit.removal,
+        unattributed=unattributed,
+        note=credit.note,
+        unattributed_value=float(enc.value[direct].sum()) if unattributed else 0.0,
+        conversion=log.conversion_rule,
+        allocation=spec.allocation if spec.method == "markov" else "",
+        states=spec.states,
+        lookback=spec.lookback,
+    )
 
 
 def _per_journey_table(

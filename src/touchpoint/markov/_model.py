@@ -399,6 +399,16 @@ class MarkovModel(TableResult):
     # solved systems and lookups; never an argument, so attrs.evolve starts a fresh one
     _cache: dict[str, Any] = attrs.field(init=False, factory=dict, repr=False, eq=False)
 
+    # ----------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        """Fields without the cache (a SuperLU factorisation neither pickles nor copies)."""
+        return {a.name: getattr(self, a.name) for a in attrs.fields(type(self)) if a.init}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_cache", {})
+
     # -------------------------------------------------------------- building
     @classmethod
     def from_counts(
@@ -692,6 +702,8 @@ class MarkovModel(TableResult):
         if cached is None:
             _, r_conv, r_null = self._q_r()
             both = self._solve(np.stack([r_conv, r_null], axis=1))
+            # probabilities: rounding in long chains leaves them 1e-12 outside [0, 1]
+            both = np.clip(both, 0.0, 1.0)
             cached = (both[:, 0].copy(), both[:, 1].copy())
             self._cache["absorb"] = cached
         return cached
