@@ -13,6 +13,8 @@ Usage::
     python benchmarks/bench_markov.py                 # 200k journeys, 10 channels
     python benchmarks/bench_markov.py --journeys 1000000 --channels 10 100 --orders 1 2 3
     python benchmarks/bench_markov.py --scaling       # touchpoint alone, 10/100/500 channels x orders 1-3
+    python benchmarks/bench_markov.py --removal-sizes 1500 3000 6000 --orders 1 2 \
+        --old-absorbing /tmp/old_absorbing.py   # removal effects by chain size, before/after
 """
 
 from __future__ import annotations
@@ -223,6 +225,51 @@ def scaling(n: int, channels: list[int], orders: list[int]) -> None:
         print(f"{c:>8} " + " ".join(f"{x:>18}" for x in cells), flush=True)
 
 
+def _states_log(n_states: int, order: int, seed: int = 0) -> tp.EventLog:
+    """A log whose order-``order`` chain has about ``n_states`` transient states."""
+    channels = round(n_states ** (1 / order) * (1.25 if order > 1 else 1.0))
+    return make_log(max(20 * n_states, 50_000), channels, seed)
+
+
+def removal_by_states(sizes: list[int], orders: list[int], *, old: str | None) -> None:
+    """Exact removal effects at chains of 1,500-6,000 states (issue: 42 s at 3,000).
+
+    ``old`` is the path of a previous ``_absorbing.py`` (``git show
+    main:src/touchpoint/markov/_absorbing.py > /tmp/old_absorbing.py``), timed on
+    the same chains for the before/after table.
+    """
+    import importlib.util
+
+    from touchpoint.markov import _absorbing as ab
+    from touchpoint.markov._attribution import _items
+
+    before = None
+    if old:
+        spec = importlib.util.spec_from_file_location("old_absorbing", old)
+        assert spec is not None and spec.loader is not None
+        before = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(before)
+    print("== removal effects (s) by chain size: every symbol removed, one factorisation reused")
+    print(f"{'order':>5} {'states':>7} {'removed':>7} {'path':>10} {'before s':>9} {'after s':>8} {'max |diff|':>10}")
+    for k in orders:
+        for n in sizes:
+            m = tp.fit_markov(_states_log(n, k), order=k)
+            names, masks = _items(m, m.transition_counts.states, None)
+            q, r, _ = ab.transient_blocks(m.transition_matrix, m.n_transient)
+            path = ab._removal_route(m.n_transient + 1, q.nnz, len(masks))
+            t_new, (b_new, w_new) = timed(lambda q=q, r=r, masks=masks: ab.removal_probabilities(q, r, masks))
+            t_old, diff = float("nan"), float("nan")
+            if before is not None:
+                t_old, (b_old, w_old) = timed(
+                    lambda q=q, r=r, masks=masks: before.removal_probabilities(q, r, masks)
+                )
+                diff = float(max(abs(b_new - b_old), np.max(np.abs(w_new - w_old))))
+            print(
+                f"{k:>5} {m.n_transient:>7,} {len(names):>7} {path:>10} {t_old:>9.2f} {t_new:>8.2f} {diff:>10.1e}",
+                flush=True,
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--journeys", type=int, default=200_000)
@@ -231,7 +278,17 @@ def main() -> None:
     ap.add_argument(
         "--scaling", action="store_true", help="touchpoint alone over 10/100/500 channels"
     )
+    ap.add_argument(
+        "--removal-sizes",
+        type=int,
+        nargs="*",
+        help="time removal effects at chains of about these many states (e.g. 1500 3000 6000)",
+    )
+    ap.add_argument("--old-absorbing", help="a previous _absorbing.py to time beside (before)")
     args = ap.parse_args()
+    if args.removal_sizes:
+        removal_by_states(args.removal_sizes, args.orders, old=args.old_absorbing)
+        return
     if args.scaling:
         scaling(args.journeys, [10, 100, 500], [1, 2, 3])
         return

@@ -359,13 +359,29 @@ def test_select_order_detects_second_order_dependence():
     log = tp.EventLog.from_arrays(j, t, np.tile([0.0, 1, 2], len(paths)))
     sel = tp.select_order(log, max_order=3)
     tab = sel.table
-    assert tab["pvalue"][1] < 1e-10  # order 2 beats order 1
+    assert tab["pvalue"][1] == pytest.approx(1 / 200)  # no Monte Carlo table reaches G
     assert sel.best_bic == 2
     assert sel.best_heldout == 2
-    # the LR statistic is chi-square: compare with scipy
+    # G is 2 (logL_2 - logL_1) of the fitted chains
+    ll = [tp.fit_markov(log, order=k).log_likelihood for k in (1, 2)]
+    assert tab["statistic"][1] == pytest.approx(2 * (ll[1] - ll[0]))
+
+
+def test_select_order_monte_carlo_pvalue_agrees_with_chi2_on_dense_tables():
+    # plenty of transitions per context: the chi-square reference holds, so the
+    # conditional Monte Carlo p-value must agree with it to Monte Carlo error
     from scipy.stats import chi2
 
-    assert tab["pvalue"][1] == pytest.approx(chi2.sf(tab["statistic"][1], tab["df"][1]))
+    rng = np.random.default_rng(3)
+    n = 3000
+    lengths = rng.integers(2, 6, n)
+    j = np.repeat(np.arange(n), lengths)
+    t = rng.choice(np.array(["a", "b"], dtype=object), size=len(j))
+    log = tp.EventLog.from_arrays(j, t, np.arange(len(j), dtype=float))
+    tab = tp.select_order(log, max_order=2, n_resamples=999).table
+    want = chi2.sf(tab["statistic"][1], tab["df"][1])
+    assert tab["pvalue"][1] == pytest.approx(want, abs=4 * np.sqrt(want * (1 - want) / 1000) + 0.002)
+    assert np.isnan(tp.select_order(log, max_order=2, n_resamples=0).table["pvalue"][1])
 
 
 def test_compare_transitions_matches_scipy_chi2():

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "DENSE_LIMIT",
+    "DENSE_REMOVAL_LIMIT",
     "FILL_LIMIT",
     "clip_probability",
     "factorize",
@@ -155,7 +156,9 @@ def propagate(
     return ~alive, conv
 
 
-#: Nonzeros of a sparse LU of ``I - Q`` up to which removals reuse it (about 0.5 GB).
+#: Transient states up to which removal effects use the dense fundamental matrix (0.5 GB).
+DENSE_REMOVAL_LIMIT = 8000
+#: Nonzeros of a sparse LU of ``I - Q`` up to which larger chains reuse it (about 0.5 GB).
 FILL_LIMIT = 40_000_000
 #: Right-hand sides solved at once against the LU.
 _BLOCK = 256
@@ -166,40 +169,75 @@ def removal_probabilities(
 ) -> tuple[float, NDArray[np.float64]]:
     """P(conversion from start) and, per mask of removed transient states, the same with them removed.
 
-    One sparse LU of ``I - Q`` serves every removal: with ``N = (I - Q)^-1``
-    and ``x = N r``, removing a set ``S`` (every transition into it sent to
-    ``(null)``) gives ``x_0 - N[0, S] N[S, S]^-1 x[S]`` (Woodbury; for one
-    state the Sherman-Morrison ``x_0 - N[0, s] x_s / N[s, s]``), which needs
-    ``N[0, :]`` (one transposed solve) and the columns ``N[:, S]`` (``|S|``
-    solves against the same factors). Chains whose LU would exceed
-    :data:`FILL_LIMIT` nonzeros propagate all removals at once
-    (:func:`propagate`). Probabilities are clipped into [0, 1].
+    With ``N = (I - Q)^-1`` and ``x = N r``, removing a set ``S`` (every
+    transition into it sent to ``(null)``) gives ``x_0 - N[0, S] N[S, S]^-1
+    x[S]`` (Woodbury; for one state the Sherman-Morrison ``x_0 - N[0, s] x_s /
+    N[s, s]``): one factorisation serves every removal. The route is the
+    cheaper of (see :func:`_removal_route`): a dense inverse of ``I - Q``
+    (LAPACK, chains up to :data:`DENSE_REMOVAL_LIMIT` states; the LU of a
+    journey chain fills in to nearly dense, so many removals are fastest
+    this way), propagating all removals at once (:func:`propagate`, cheap
+    when few sets are removed from a large sparse chain, e.g. the symbols of
+    a higher-order model), or, for chains too large for both, one sparse LU
+    whose fill stays under :data:`FILL_LIMIT` (``N[0, :]`` from one
+    transposed solve, the columns ``N[:, S]`` in blocks). Probabilities are
+    clipped into [0, 1].
     """
     from scipy import sparse
 
     m = q.shape[0]
     q = sparse.csc_matrix(q)
-    lu = _bounded_factor(q)
+    route = _removal_route(m, q.nnz, len(masks))
+    if route == "dense":
+        n_mat = np.linalg.inv(np.eye(m) - q.toarray())
+        x = n_mat @ r
+        return _woodbury(x, n_mat[0], lambda s: n_mat[np.ix_(s, s)], masks)
+    lu = _bounded_factor(q) if route == "sparse" else None
     if lu is None:
         return _removal_by_propagation(q, r, masks)
     x = np.asarray(lu.solve(np.asarray(r, dtype=np.float64)))
     e0 = np.zeros(m)
     e0[0] = 1.0
     row0 = np.asarray(lu.solve(e0, trans="T"))  # N[0, :]
+    return _woodbury(x, row0, lambda s: _columns(lu, s, m)[s], masks)
+
+
+def _removal_route(m: int, nnz: int, n_masks: int) -> str:
+    """The cheaper exact route: ``"dense"``, ``"propagate"`` or ``"sparse"`` (LU).
+
+    A dense inverse costs about ``m^3`` flops; propagating every removal
+    about ``nnz(Q) * removals * steps`` (some 70 steps to 1e-13 for journeys
+    of mean length 3), at roughly 7 times the cost per flop (sparse products).
+    Chains too large for the dense inverse with many removals try one sparse LU.
+    """
+    propagate_cost = 500.0 * nnz * n_masks
+    if m <= DENSE_REMOVAL_LIMIT and float(m) ** 3 <= propagate_cost:
+        return "dense"
+    if m > DENSE_REMOVAL_LIMIT and propagate_cost > 1e13:
+        return "sparse"
+    return "propagate"
+
+
+def _woodbury(
+    x: NDArray[np.float64],
+    row0: NDArray[np.float64],
+    block: Callable[[NDArray[np.intp]], NDArray[np.float64]],
+    masks: list[NDArray[np.bool_]],
+) -> tuple[float, NDArray[np.float64]]:
+    """``x_0 - N[0, S] N[S, S]^-1 x[S]`` per mask; ``block(S)`` gives ``N[S, S]``."""
     out = np.full(len(masks), x[0])
     sets = [np.flatnonzero(mask) for mask in masks]
     single = np.array([i for i, s in enumerate(sets) if s.size == 1], dtype=np.intp)
-    if single.size:  # Sherman-Morrison: the diagonal of N, solved in blocks
+    if single.size:  # Sherman-Morrison: the diagonal of N, in blocks
         st = np.array([sets[i][0] for i in single], dtype=np.intp)
         n_diag = np.empty(st.size)
         for lo in range(0, st.size, _BLOCK):
             idx = st[lo : lo + _BLOCK]
-            n_diag[lo : lo + idx.size] = _columns(lu, idx, m)[idx, np.arange(idx.size)]
+            n_diag[lo : lo + idx.size] = np.diagonal(block(idx))
         out[single] = x[0] - row0[st] * x[st] / n_diag
     for i, s in enumerate(sets):
-        if s.size > 1:  # Woodbury
-            n_ss = _columns(lu, s, m)[s]  # N[S, S]
-            out[i] = x[0] - row0[s] @ np.linalg.solve(n_ss, x[s])
+        if s.size > 1:
+            out[i] = x[0] - row0[s] @ np.linalg.solve(block(s), x[s])
     return clip_probability(float(x[0])), np.clip(out, 0.0, 1.0)
 
 
@@ -210,8 +248,8 @@ def clip_probability(p: float) -> float:
 
 def _bounded_factor(q: Any) -> Any:
     """Sparse LU of ``I - Q``, or None when its fill passes :data:`FILL_LIMIT`."""
-    if q.shape[0] > 2 * DENSE_LIMIT and q.nnz * 50 > FILL_LIMIT:
-        return None  # an expander of this size fills in past the bound; do not try
+    if q.nnz * 50 > FILL_LIMIT:
+        return None  # a journey chain this dense fills in past the bound; do not try
     lu = factorize(q)
     if lu.L.nnz + lu.U.nnz > FILL_LIMIT:
         return None
