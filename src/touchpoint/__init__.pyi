@@ -56,6 +56,7 @@ from touchpoint.markov import (
     ATTRIBUTION_METHODS as ATTRIBUTION_METHODS,
     Attribution as Attribution,
     AttributionComparison as AttributionComparison,
+    Incrementality as Incrementality,
     MarkovModel as MarkovModel,
     OrderSelection as OrderSelection,
     RemovalEffects as RemovalEffects,
@@ -67,6 +68,7 @@ from touchpoint.markov import (
     compare_transitions as compare_transitions,
     count_transitions as count_transitions,
     fit_markov as fit_markov,
+    incrementality as incrementality,
     removal_effects as removal_effects,
     select_order as select_order,
 )

@@ -17,6 +17,7 @@ from touchpoint.markov._attribution import (
     removal_effects,
 )
 from touchpoint.markov._compare import AttributionComparison, compare_attribution
+from touchpoint.markov._incrementality import Incrementality, incrementality
 from touchpoint.markov._model import (
     CONVERSION,
     NULL,
@@ -42,6 +43,7 @@ __all__ = [
     "START",
     "Attribution",
     "AttributionComparison",
+    "Incrementality",
     "MarkovModel",
     "OrderSelection",
     "RemovalEffects",
@@ -53,6 +55,7 @@ __all__ = [
     "compare_transitions",
     "count_transitions",
     "fit_markov",
+    "incrementality",
     "removal_effects",
     "select_order",
 ]
