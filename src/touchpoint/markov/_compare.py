@@ -210,6 +210,13 @@ def compare_attribution(
     spend_table = None
     if spend is not None:
         cost = _spend_by_unit(spend, unit)
+        unknown = sorted(set(cost) - set(names))
+        if unknown:
+            msg = (
+                f"'spend' names {unknown[:5]} that are not {unit}s of the log "
+                f"(its {unit}s: {sorted(names)[:20]}); spend is per {unit} (states={unit!r})."
+            )
+            raise ValidationError(msg)
         log = data.source[0] if isinstance(data, MarkovModel) and data.source else data
         if isinstance(log, MarkovModel):
             msg = "spend needs the journeys: pass the log (or a model from tp.fit_markov)."
