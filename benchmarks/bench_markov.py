@@ -246,18 +246,23 @@ def removal_by_states(sizes: list[int], orders: list[int], *, old: str | None) -
     before = None
     if old:
         spec = importlib.util.spec_from_file_location("old_absorbing", old)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         before = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(before)
     print("== removal effects (s) by chain size: every symbol removed, one factorisation reused")
-    print(f"{'order':>5} {'states':>7} {'removed':>7} {'path':>10} {'before s':>9} {'after s':>8} {'max |diff|':>10}")
+    print(
+        f"{'order':>5} {'states':>7} {'removed':>7} {'path':>10} {'before s':>9} {'after s':>8} {'max |diff|':>10}"
+    )
     for k in orders:
         for n in sizes:
             m = tp.fit_markov(_states_log(n, k), order=k)
             names, masks = _items(m, m.transition_counts.states, None)
             q, r, _ = ab.transient_blocks(m.transition_matrix, m.n_transient)
             path = ab._removal_route(m.n_transient + 1, q.nnz, len(masks))
-            t_new, (b_new, w_new) = timed(lambda q=q, r=r, masks=masks: ab.removal_probabilities(q, r, masks))
+            t_new, (b_new, w_new) = timed(
+                lambda q=q, r=r, masks=masks: ab.removal_probabilities(q, r, masks)
+            )
             t_old, diff = float("nan"), float("nan")
             if before is not None:
                 t_old, (b_old, w_old) = timed(

@@ -834,9 +834,13 @@ def order_selection(cfg: Config) -> Iterator[Row]:
         rng = cfg.rng("order", journeys)
         pick1 = pick2 = 0
         for _ in range(reps):
-            sel = tp.select_order(first_order_journeys(rng, journeys, 1), max_order=3, n_resamples=0)
+            sel = tp.select_order(
+                first_order_journeys(rng, journeys, 1), max_order=3, n_resamples=0
+            )
             pick1 += sel.best_heldout == 1
-            sel2 = tp.select_order(first_order_journeys(rng, journeys, 2), max_order=3, n_resamples=0)
+            sel2 = tp.select_order(
+                first_order_journeys(rng, journeys, 2), max_order=3, n_resamples=0
+            )
             pick2 += sel2.best_heldout == 2
         yield Row(
             "Order selection",
@@ -1094,8 +1098,11 @@ def incrementality_intervals(cfg: Config) -> Iterator[Row]:
                 conv = rng.random(n) < np.where(arm == "exposed", p_e, p_h)
                 value = np.where(conv, rng.gamma(2.0, 50.0, n), 0.0)
                 log = tp.EventLog.from_arrays(
-                    np.arange(n), np.full(n, "ad", dtype=object), np.zeros(n),
-                    outcome=value, extra={"arm": arm},
+                    np.arange(n),
+                    np.full(n, "ad", dtype=object),
+                    np.zeros(n),
+                    outcome=value,
+                    extra={"arm": arm},
                 )
                 r = tp.incrementality(
                     log, "arm", holdout="holdout", n_resamples=400, seed=int(rng.integers(2**31))

@@ -51,6 +51,9 @@ DATA = {
     "conversions",
     "source",
     "cluster",
+    "spend",
+    "holdout",
+    "group",
 }
 #: Public functions whose every parameter is data (nothing to declare).
 ALL_DATA = {"conformance", "read_journey", "relative_weights", "shapley_r2"}
@@ -62,6 +65,16 @@ def _log():
         ["x", "y", "x", "z", "y"],
         [1.0, 2.0, 1.0, 2.0, 1.0],
         outcome=[0, 1, 0, 0, 1],
+    )
+
+
+def _arm_log():
+    return tp.EventLog.from_arrays(
+        ["a", "b", "c", "d"],
+        ["x", "x", "y", "y"],
+        [1.0, 1.0, 1.0, 1.0],
+        outcome=[1, 0, 1, 0],
+        extra={"arm": ["exposed", "exposed", "holdout", "holdout"]},
     )
 
 
@@ -102,6 +115,7 @@ ARGS = {
     "attribution": lambda t: (_log(),),
     "breakdown": lambda t: (_responses(),),
     "ces": lambda t: ([1, 5, 7],),
+    "compare_attribution": lambda t: (_log(),),
     "compare_ces": lambda t: ([1, 5, 7], [2, 6, 7]),
     "compare_csat": lambda t: ([1, 5, 4], [2, 5, 5]),
     "compare_nps": lambda t: ([9, 10, 3], [0, 10, 8]),
@@ -113,6 +127,7 @@ ARGS = {
     "exit_points": lambda t: (_log(),),
     "fit_markov": lambda t: (_log(),),
     "funnel": lambda t: (_log(), ["x", "y"]),
+    "incrementality": lambda t: (_arm_log(), "arm"),
     "key_touchpoints": lambda t: (_log(),),
     "next_steps": lambda t: (_log(), "x"),
     "nps": lambda t: ([9, 10, 3],),

@@ -380,7 +380,9 @@ def test_select_order_monte_carlo_pvalue_agrees_with_chi2_on_dense_tables():
     log = tp.EventLog.from_arrays(j, t, np.arange(len(j), dtype=float))
     tab = tp.select_order(log, max_order=2, n_resamples=999).table
     want = chi2.sf(tab["statistic"][1], tab["df"][1])
-    assert tab["pvalue"][1] == pytest.approx(want, abs=4 * np.sqrt(want * (1 - want) / 1000) + 0.002)
+    assert tab["pvalue"][1] == pytest.approx(
+        want, abs=4 * np.sqrt(want * (1 - want) / 1000) + 0.002
+    )
     assert np.isnan(tp.select_order(log, max_order=2, n_resamples=0).table["pvalue"][1])
 
 

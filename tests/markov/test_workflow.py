@@ -81,9 +81,14 @@ def test_spend_gives_cost_per_conversion_and_roas_with_bootstrap_intervals():
     conv = rng.random(n) < 0.2
     out = np.where(last & conv[j], 80.0, 0.0)
     log = tp.EventLog.from_arrays(j, tps, np.arange(len(j), dtype=float), outcome=out)
-    spend = {"channel": ["search", "search", "social", "email"], "period": ["w1", "w2", "w1", "w1"],
-             "cost": [300.0, 200.0, 400.0, 100.0]}
-    cmp = tp.compare_attribution(log, ["last_touch", "markov"], spend=spend, n_resamples=300, seed=1)
+    spend = {
+        "channel": ["search", "search", "social", "email"],
+        "period": ["w1", "w2", "w1", "w1"],
+        "cost": [300.0, 200.0, 400.0, 100.0],
+    }
+    cmp = tp.compare_attribution(
+        log, ["last_touch", "markov"], spend=spend, n_resamples=300, seed=1
+    )
     sp = cmp.spend
     assert sp is not None
     for r in sp.to_records():
@@ -97,7 +102,9 @@ def test_spend_gives_cost_per_conversion_and_roas_with_bootstrap_intervals():
         assert r["cpa_low"] <= r["cost_per_conversion"] <= r["cpa_high"]
         assert r["roas_low"] <= r["roas"] <= r["roas_high"]
     # last touch: the bootstrap of a sum of journey credits is close to the normal interval
-    lt = [r for r in sp.to_records() if r["method"] == "last_touch" and r["touchpoint"] == "search"][0]
+    lt = next(
+        r for r in sp.to_records() if r["method"] == "last_touch" and r["touchpoint"] == "search"
+    )
     credits = np.zeros(n)
     for jj in range(n):
         credits[jj] = float(conv[jj] and tps[np.flatnonzero(j == jj)[-1]] == "search")
@@ -142,8 +149,10 @@ def test_probabilities_stay_in_the_unit_interval_on_a_million_event_chain():
     n = 1_000_000
     names = np.array([f"t{i}" for i in range(5)], dtype=object)
     log = tp.EventLog.from_arrays(
-        np.zeros(n, dtype=np.int64), names[np.random.default_rng(0).integers(0, 5, n)],
-        np.arange(n, dtype=float), outcome=np.r_[np.zeros(n - 1), 1.0],
+        np.zeros(n, dtype=np.int64),
+        names[np.random.default_rng(0).integers(0, 5, n)],
+        np.arange(n, dtype=float),
+        outcome=np.r_[np.zeros(n - 1), 1.0],
     )
     m = tp.fit_markov(log)
     p = m.conversion_probability()

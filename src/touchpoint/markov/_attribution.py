@@ -62,9 +62,9 @@ from touchpoint._lib.choices import StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
+from touchpoint._lib.time import required_duration
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
-from touchpoint._lib.time import required_duration
 from touchpoint.markov import _absorbing as _ab, _encoding as _tr
 from touchpoint.markov._heuristics import (
     CREDIT_FUNCTIONS,
@@ -284,9 +284,7 @@ def _items(
     raise ValidationError(msg)
 
 
-def _removal_unit(
-    model: MarkovModel, states: str | None, groups: object, each_state: bool
-) -> str:
+def _removal_unit(model: MarkovModel, states: str | None, groups: object, each_state: bool) -> str:
     """What one row of the result removes."""
     if states == "state":
         warnings.warn(
@@ -835,8 +833,8 @@ def _credit(
             all_conversions=True,
         )
     weights = CREDIT_FUNCTIONS[spec.method](enc, log, spec.options)
-    conv, val = _spread(enc, weights)
-    return _Credit(conv, val, weights)
+    credited, val = _spread(enc, weights)
+    return _Credit(credited, val, weights)
 
 
 def _spread(

@@ -116,7 +116,9 @@ def _spend_by_unit(spend: Any, unit: str) -> dict[str, float]:
     elif hasattr(spend, "to_dict") and hasattr(spend, "columns"):
         cols = {str(c): list(spend[c]) for c in spend.columns}
     else:
-        raise ck.error("spend", "a mapping {channel: cost} or a table (channel, period, cost)", spend)
+        raise ck.error(
+            "spend", "a mapping {channel: cost} or a table (channel, period, cost)", spend
+        )
     key = unit if unit in cols else "channel" if "channel" in cols else None
     if key is None or "cost" not in cols:
         msg = f"'spend' needs a {unit!r} (or 'channel') column and a 'cost' column; got {sorted(cols)}."
@@ -130,9 +132,15 @@ def _spend_by_unit(spend: Any, unit: str) -> dict[str, float]:
     return out
 
 
+def _methods_constraint(name: str, value: Any) -> None:
+    del name
+    _check_methods(value)
+
+
 @deprecated_params(renamed={"models": "methods"})
 @ck.validate_params(
     {
+        "methods": ck.Custom(_methods_constraint, "magic", [], ["linear", "magic"], 5),
         "states": ck.Options(*_tr.STATE_KINDS),
         "lookback": ck.Duration(none=True),
         "n_resamples": ck.Integer(0),
@@ -238,6 +246,8 @@ def compare_attribution(
 def _check_methods(methods: Any) -> tuple[str, ...]:
     if isinstance(methods, str):
         methods = (methods,)
+    if not isinstance(methods, Sequence | tuple | list):
+        raise ck.error("methods", f"attribution methods from {ATTRIBUTION_METHODS}", methods)
     out = tuple(methods)
     if not out:
         raise ck.error("methods", "at least one attribution method", methods)
@@ -282,7 +292,11 @@ def _spend_table(
         for name, c in cost.items():
             credited = att.credit(name)
             hit = att.table[unit] == name
-            value = float(att.table["value"][hit][0]) if "value" in att.table.columns and hit.any() else 0.0
+            value = (
+                float(att.table["value"][hit][0])
+                if "value" in att.table.columns and hit.any()
+                else 0.0
+            )
             row: dict[str, Any] = {
                 "method": m,
                 unit: name,
@@ -323,8 +337,8 @@ def _replicator(log: EventLog, enc: _tr.EncodedJourneys, method: str, unit: str)
 
     def rule(w: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         ew = weights * w[j]
-        c = np.bincount(enc.events, weights=ew * conv[j], minlength=k)
-        v = np.bincount(enc.events, weights=ew * value[j], minlength=k)
+        c = np.bincount(enc.events, weights=ew * conv[j], minlength=k).astype(np.float64)
+        v = np.bincount(enc.events, weights=ew * value[j], minlength=k).astype(np.float64)
         return c, v
 
     return rule

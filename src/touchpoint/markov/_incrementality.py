@@ -137,9 +137,7 @@ class Incrementality(TableResult):
     n_excluded: int = 0
     group: str = ""
 
-    def calibration(
-        self, removal_effects: RemovalEffects, *, channel: str | None = None
-    ) -> Table:
+    def calibration(self, removal_effects: RemovalEffects, *, channel: str | None = None) -> Table:
         """Each channel's Markov removal effect beside its measured incrementality.
 
         The removal effect is the model's share of conversions lost without
@@ -228,6 +226,7 @@ def _missing(labels: NDArray[Any]) -> NDArray[np.bool_]:
 
 @ck.validate_params(
     {
+        "by": ck.Text(none=True),
         "confidence_level": ck.CONFIDENCE,
         "n_resamples": ck.Integer(0),
         "seed": ck.Seed(),
@@ -237,7 +236,7 @@ def incrementality(
     log: EventLog,
     group: str,
     *,
-    holdout: Hashable | Iterable[Hashable],
+    holdout: Hashable | Iterable[Hashable] = ("holdout", "control"),
     by: str | None = None,
     confidence_level: float = 0.95,
     n_resamples: int = 2000,
@@ -254,8 +253,8 @@ def incrementality(
         the arm; journeys without a value are left out (counted in
         ``n_excluded``).
     holdout : value or values
-        The value(s) of ``group`` marking held-out journeys; every other value
-        is exposed.
+        The value(s) of ``group`` marking held-out journeys (default
+        ``"holdout"`` or ``"control"``); every other value is exposed.
     by : str, optional
         A per-journey column naming the channel or campaign each test cell
         belongs to: one row per value.
@@ -308,7 +307,11 @@ def incrementality(
     rng = np.random.default_rng(seed)
     rows = []
     for name, cell in cells.items():
-        rows.append(_row(conv, value, cell & ~held, cell & held, conf, n_resamples, rng))
+        rows.append(
+            _row(
+                conv, value, cell & ~held, cell & held, conf=conf, n_resamples=n_resamples, rng=rng
+            )
+        )
         if by is not None:
             rows[-1] = {by: name, **rows[-1]}
     return Incrementality(
@@ -322,10 +325,14 @@ def incrementality(
 
 def _levels(log: EventLog, by: str) -> list[str]:
     vals = log.journey_column(by)
-    return sorted({str(v) for v, m in zip(vals.tolist(), _missing(vals).tolist(), strict=True) if not m})
+    return sorted(
+        {str(v) for v, m in zip(vals.tolist(), _missing(vals).tolist(), strict=True) if not m}
+    )
 
 
-def _boot_means(v: NDArray[np.float64], n_resamples: int, rng: np.random.Generator) -> NDArray[np.float64]:
+def _boot_means(
+    v: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
     """Means of ``n_resamples`` resamples (with replacement) of ``v``.
 
     Most journeys have value 0: a resample holds Binomial(n, share nonzero)
@@ -347,6 +354,7 @@ def _row(
     value: NDArray[np.float64],
     exposed: NDArray[np.bool_],
     held: NDArray[np.bool_],
+    *,
     conf: float,
     n_resamples: int,
     rng: np.random.Generator,
