@@ -50,9 +50,8 @@ def section_markov(ctx: ReportContext) -> Section | None:
     note = (
         f"Conversion probability from start (first-order Markov chain, exact): "
         f"{pct(re.conversion_probability)}. Largest removal effects (share of conversions "
-        f"lost if the touchpoint disappeared): {largest}. Markov credit splits "
-        f"each converting journey's conversion and value over its touchpoints by removal "
-        f"effect; last-touch and linear shown for comparison. A conversion is "
+        f"lost if the touchpoint disappeared): {largest}. {att.label}; "
+        f"last-touch and linear shown for comparison. A conversion is "
         f"{log.conversion_rule}."
     )
     if att.unattributed:
