@@ -84,10 +84,6 @@ KNOWN_MISSES: dict[tuple[str, str, str], str] = {
     ("CES mean interval", "bootstrap", ""): (
         "the percentile bootstrap misses with skewed answers (73-92% at n=30)."
     ),
-    ("Order selection", "LR test", ""): (
-        "the asymptotic likelihood-ratio tests are liberal when high-order contexts "
-        "are sparse (labelled so in select_order); the verdict uses held-out likelihood."
-    ),
 }
 
 
