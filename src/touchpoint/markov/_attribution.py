@@ -85,6 +85,7 @@ __all__ = [
     "RemovalEffects",
     "attribution",
     "removal_effects",
+    "value_rewards",
     "within_lookback",
 ]
 
@@ -132,6 +133,20 @@ class RemovalEffects(TableResult):
     replicates: NDArray[np.float64] | None = attrs.field(default=None, repr=False)
     direct_probability: float = 0.0
     n_direct: int = 0
+    value_effect: NDArray[np.float64] | None = attrs.field(default=None, repr=False)
+
+    @property
+    def value_share(self) -> NDArray[np.float64]:
+        """``value_effect / sum(value_effect)``: the shares of the touched value.
+
+        The value removal effect weighs each conversion by its value (the chain
+        of expected value, ChannelAttribution's ``removal_effects_conversion_value``);
+        without the model's log (counts only) it falls back to :attr:`share`.
+        """
+        if self.value_effect is None:
+            return self.share
+        tot = self.value_effect.sum()
+        return self.value_effect / tot if tot > 0 else np.zeros_like(self.value_effect)
 
     @property
     def by(self) -> str:
@@ -183,7 +198,7 @@ class RemovalEffects(TableResult):
             "conversion_without": self.without,
             "share": self.share,
             "markov_credit": self.share * self.n_conversions,
-            "markov_value": self.share * self.value,
+            "markov_value": self.value_share * self.value,
         }
         if self.replicates is not None:
             conf = check_confidence(confidence_level)
@@ -395,6 +410,11 @@ def removal_effects(
     direct = float(r[0])  # (start) > (conversion): no removal changes it
     effect = _effect(base, direct, without)
     tc = model.transition_counts
+    value_effect = None
+    rewards = value_rewards(model) if max_steps is None and tc.value > 0 else None
+    if rewards is not None:
+        base_v, without_v = _ab.removal_probabilities(q, rewards, masks)
+        value_effect = _effect(base_v, float(rewards[0]), without_v)
     replicates = None
     if n_resamples:
         replicates = _bootstrap(model, masks, n_resamples, seed)
@@ -409,7 +429,43 @@ def removal_effects(
         replicates=replicates,
         direct_probability=direct,
         n_direct=tc.n_direct,
+        value_effect=value_effect,
     )
+
+
+def value_rewards(
+    model: MarkovModel,
+    weights: NDArray[np.float64] | None = None,
+    r: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64] | None:
+    """Per transient state: ``P(s > conversion)`` times the mean value of conversions from ``s``.
+
+    Scaled so that the expected value solved from them lies in [0, 1] (removal
+    effects are ratios, so the scale cancels). Needs the model's log (None
+    without it); ``weights`` (per journey) weigh the journeys and ``r`` replaces
+    the model's one-step conversion probabilities, for the bootstrap.
+    """
+    if model.source is None:
+        return None
+    log, params = model.source
+    enc = _tr.encode(log, **params)
+    ends = np.cumsum(enc.lengths) + np.arange(enc.n_journeys)  # each journey's last transition
+    conv = enc.converted
+    w = np.ones(enc.n_journeys) if weights is None else weights
+    src = enc.src[ends[conv]]
+    start = (len(enc.alphabet) + 1) ** enc.order - 1
+    idx = np.where(src == start, 0, np.searchsorted(model.codes, src) + 1)
+    m = model.n_transient + 1
+    v_sum = np.bincount(idx, weights=(enc.value * w)[conv], minlength=m)
+    c_sum = np.bincount(idx, weights=w[conv], minlength=m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(c_sum > 0, v_sum / c_sum, 0.0)
+    top = mean.max() if mean.size else 0.0
+    if not top > 0:
+        return None
+    if r is None:
+        _, r, _ = _ab.transient_blocks(model.transition_matrix, model.n_transient)
+    return np.asarray(r * mean / top, dtype=np.float64)
 
 
 def _effect(base: float, direct: float, without: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -695,10 +751,12 @@ def attribution(
     Notes
     -----
     With the default ``allocation="total"`` the Markov credit of a
-    touchpoint equals the ``markov_credit`` column of
+    touchpoint equals the ``markov_credit`` and ``markov_value`` columns of
     :func:`removal_effects` and, on logs without direct conversions,
-    ChannelAttribution's and DP6's Markov attribution (exactly: theirs
-    simulate, this solves the chain).
+    ChannelAttribution's Markov attribution (exactly: it simulates, this
+    solves the chain) and DP6's removal effects. Value is spread by the value
+    removal effect (the chain of expected value, as ChannelAttribution's
+    ``total_conversion_value``), conversions by the conversion removal effect.
 
     The simplified Shapley value (Zhao et al. 2018) takes the coalition
     value ``v(S)`` to be the conversions of journeys whose set of touched
@@ -723,9 +781,9 @@ def attribution(
     >>> att = tp.attribution(log, "markov")
     >>> print(att.table.to_text())
     touchpoint  conversions  value  share
-    ad                0.857     30  42.9%
-    email             0.571     20  28.6%
-    site              0.571     20  28.6%
+    ad                0.857  27.39  42.9%
+    email             0.571  12.17  28.6%
+    site              0.571  30.43  28.6%
     >>> att.allocation, att.conversion
     ('total', "a positive 'outcome' on an event")
     """
@@ -870,11 +928,13 @@ def _markov_credit(
         return _Credit(conv, val, weights, note, re)
     tot = by_sym.sum()
     share = by_sym / tot if tot > 0 else np.zeros_like(by_sym)
+    v_eff = dict(zip(re.names, re.value_share.tolist(), strict=True))
+    v_share = np.array([v_eff.get(s, 0.0) for s in enc.alphabet])
     note = (
         "Markov credit, total allocation: touched conversions x RE / sum RE (Anderson 2013; "
         "ChannelAttribution, DP6); conversions with no touchpoint before are unattributed"
     )
-    return _Credit(share * re.n_conversions, share * re.value, None, note, re)
+    return _Credit(share * re.n_conversions, v_share * re.value, None, note, re)
 
 
 def _result(

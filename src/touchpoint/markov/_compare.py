@@ -30,6 +30,7 @@ from touchpoint.markov._attribution import (
     _effect,
     _items,
     attribution,
+    value_rewards,
     within_lookback,
 )
 from touchpoint.markov._heuristics import CREDIT_FUNCTIONS, CreditOptions
@@ -344,6 +345,14 @@ def _replicator(log: EventLog, enc: _tr.EncodedJourneys, method: str, unit: str)
     return rule
 
 
+def _shares(effect: NDArray[np.float64], pos: NDArray[np.intp], k: int) -> NDArray[np.float64]:
+    out = np.zeros(k)
+    tot = effect.sum()
+    if tot > 0:
+        out[pos] = effect / tot
+    return out
+
+
 def _markov_replicator(log: EventLog, enc: _tr.EncodedJourneys, unit: str) -> Replicate:
     """Refit the chain on weighted journeys; total allocation of the touched conversions."""
     model = fit_markov(log, states=unit)  # type: ignore[arg-type]
@@ -361,13 +370,14 @@ def _markov_replicator(log: EventLog, enc: _tr.EncodedJourneys, unit: str) -> Re
         m_b = MarkovModel.from_counts(attrs.evolve(tc, count=cnt))
         q, r, _ = _ab.transient_blocks(m_b.transition_matrix, m_b.n_transient)
         base, without = _ab.removal_probabilities(q, r, masks)
-        eff = _effect(base, float(r[0]), without)
-        share = np.zeros(k)
-        tot = eff.sum()
-        if tot > 0:
-            share[pos] = eff / tot
+        share = _shares(_effect(base, float(r[0]), without), pos, k)
+        v_share = share
+        rewards = value_rewards(model, weights=w, r=r)
+        if rewards is not None:
+            base_v, without_v = _ab.removal_probabilities(q, rewards, masks)
+            v_share = _shares(_effect(base_v, float(rewards[0]), without_v), pos, k)
         c = float(np.sum(w * touched))
         v = float(np.sum(w * np.where(touched, enc.value, 0.0)))
-        return share * c, share * v
+        return share * c, v_share * v
 
     return markov
