@@ -7,8 +7,11 @@ score interval (method 10 of Newcombe 1998) and as a relative lift with the
 Koopman (1984) score interval for the ratio of two proportions; both hold
 their level at the few conversions holdouts have (see the Validation page),
 where Wald and Katz-log intervals do not. Value lift (the mean value per
-journey) gets a percentile bootstrap over journeys, resampled within each
-group.
+journey) gets a MOVER interval (Zou and Donner 2008): each arm's mean value
+is its conversion rate (Wilson) times the mean value of its conversions (a
+log-scale t interval), and the two arms are combined as in Newcombe's
+method; a percentile bootstrap over journeys (within each arm) is the
+fallback when some converting journey's value is not positive.
 
 :meth:`Incrementality.calibration` sets each channel's Markov removal effect
 beside the share of its exposed conversions that the holdout shows to be
@@ -22,6 +25,9 @@ Medicine* 17, 873-890.
 
 Koopman, P. A. R. (1984). Confidence intervals for the ratio of two binomial
 proportions. *Biometrics* 40, 513-517.
+
+Zou, G. Y. and Donner, A. (2008). Construction of confidence limits about
+effect measures: a general approach. *Statistics in Medicine* 27, 1693-1702.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
-from touchpoint._lib.stats import check_confidence, normal_quantile, proportion_ci
+from touchpoint._lib.stats import check_confidence, normal_quantile, proportion_ci, t_quantile
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.table import Table
@@ -123,7 +129,7 @@ class Incrementality(TableResult):
         minus 1) with its interval, ``incremental_share`` (share of exposed
         conversions the holdout shows to be incremental, ``1 - 1 / ratio``)
         with its interval, and the mean value per journey of each arm with
-        ``value_lift`` and its bootstrap interval.
+        ``value_lift`` and its interval (MOVER; bootstrap fallback).
     by : str or None
         The column the rows are split by.
     confidence_level : float
@@ -260,8 +266,9 @@ def incrementality(
         belongs to: one row per value.
     confidence_level : float
     n_resamples : int
-        Bootstrap replicates (within each arm) for the value-lift interval; 0
-        for none.
+        Bootstrap replicates (within each arm) for the value-lift interval
+        when the MOVER interval does not apply (a converting journey with a
+        value <= 0); 0 for none.
     seed : int or None
 
     Returns
@@ -273,8 +280,9 @@ def incrementality(
     -----
     Intervals: Newcombe's hybrid score for the rate difference, Koopman's
     score interval for the rate ratio (relative lift = ratio - 1;
-    incremental share = 1 - 1/ratio), percentile bootstrap for the value
-    lift. The holdout must be randomised for the lift to be causal.
+    incremental share = 1 - 1/ratio), MOVER for the value lift (conservative,
+    near 100%, when the holdout has one or two conversions). The holdout must
+    be randomised for the lift to be causal.
 
     Examples
     --------
@@ -330,6 +338,59 @@ def _levels(log: EventLog, by: str) -> list[str]:
     )
 
 
+def _value_given_conversion(
+    pos: NDArray[np.float64], conf: float
+) -> tuple[float, float, float] | None:
+    """Mean value of converting journeys and a log-scale t interval (None below 2)."""
+    k = len(pos)
+    if k < 2 or np.any(pos <= 0):
+        return None
+    m = float(pos.mean())
+    se = float(pos.std(ddof=1)) / np.sqrt(k)
+    half = float(t_quantile(k - 1, 1 - (1 - conf) / 2)) * se / m
+    return m, m * float(np.exp(-half)), m * float(np.exp(half))
+
+
+def _arm_value_interval(
+    v: NDArray[np.float64], conf: float, pooled: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """Mean value per journey ``p * nu`` with MOVER limits from Wilson (p) and ``nu``'s interval."""
+    n = len(v)
+    pos = v[v != 0]
+    k = len(pos)
+    lo_p, hi_p = proportion_ci(np.array([k]), np.array([n]), conf, "wilson")
+    nu = _value_given_conversion(pos, conf) or pooled
+    if k == 0:
+        return 0.0, 0.0, float(hi_p[0]) * nu[2]
+    p = k / n
+    mu = p * nu[0]
+    d_lo = np.hypot(np.log(p / lo_p[0]), np.log(nu[0] / nu[1]))
+    d_hi = np.hypot(np.log(hi_p[0] / p), np.log(nu[2] / nu[0]))
+    return mu, mu * float(np.exp(-d_lo)), mu * float(np.exp(d_hi))
+
+
+def value_lift_interval(
+    a: NDArray[np.float64], b: NDArray[np.float64], conf: float
+) -> tuple[float, float] | None:
+    """MOVER interval for ``mean(a) - mean(b)`` of zero-inflated positive values.
+
+    Each arm's mean value per journey is its conversion rate times the mean
+    value of its conversions; their limits (Wilson, and a log-scale t interval)
+    are combined on the log scale, then the two arms by Newcombe's method of
+    variance estimates recovery (Zou and Donner 2008). An arm with fewer than
+    two conversions borrows the other's value interval. None when a
+    converting journey's value is not positive (use the bootstrap).
+    """
+    both = np.concatenate([a[a != 0], b[b != 0]])
+    pooled = _value_given_conversion(both, conf)
+    if pooled is None or np.any(a < 0) or np.any(b < 0):
+        return None
+    m1, l1, u1 = _arm_value_interval(a, conf, pooled)
+    m2, l2, u2 = _arm_value_interval(b, conf, pooled)
+    d = m1 - m2
+    return d - float(np.hypot(m1 - l1, u2 - m2)), d + float(np.hypot(u1 - m1, m2 - l2))
+
+
 def _boot_means(
     v: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
 ) -> NDArray[np.float64]:
@@ -374,7 +435,10 @@ def _row(
     v1 = float(value[exposed].mean()) if n1 else nan
     v2 = float(value[held].mean()) if n2 else nan
     v_lo = v_hi = nan
-    if n_resamples and n1 and n2:
+    mover = value_lift_interval(value[exposed], value[held], conf) if n1 and n2 else None
+    if mover is not None:
+        v_lo, v_hi = mover
+    elif n_resamples and n1 and n2:
         d = _boot_means(value[exposed], n_resamples, rng) - _boot_means(
             value[held], n_resamples, rng
         )
