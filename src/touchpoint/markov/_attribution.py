@@ -606,6 +606,7 @@ class _Spec:
     shapley_value: str
     options: CreditOptions
     lookback: float | None
+    model: MarkovModel | None = None  # a fitted model given as the data
 
     def encode(self, log: EventLog) -> _tr.EncodedJourneys:
         return _tr.encode(
@@ -617,6 +618,8 @@ class _Spec:
         )
 
     def fit(self, log: EventLog) -> MarkovModel:
+        if self.model is not None and self.lookback is None:
+            return self.model  # the user's own fit (its smoothing too)
         return fit_markov(
             log,
             order=self.order,
@@ -832,6 +835,7 @@ def _resolve(
     log, params = data.source
     return log, attrs.evolve(
         spec,
+        model=data,
         order=int(params["order"]),
         states=str(params["states"]),
         collapse_repeats=bool(params["collapse_repeats"]),
