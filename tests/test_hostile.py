@@ -997,35 +997,35 @@ def test_error_markov_inputs(case, fn, pattern):
 
 
 ATTRIBUTION_ERRORS = [
-    ("model_typo", {"model": "markvo"}, r"`model` must be"),
-    ("half_life_nan", {"model": "time_decay", "half_life": math.nan}, r"`half_life` must be"),
-    ("half_life_neg", {"model": "time_decay", "half_life": -5}, r"`half_life` must be"),
-    ("half_life_zero", {"model": "time_decay", "half_life": 0}, r"`half_life` must be"),
-    ("half_life_inf", {"model": "time_decay", "half_life": math.inf}, r"`half_life` must be"),
-    ("half_life_text", {"model": "time_decay", "half_life": "a week"}, r"`half_life` must be"),
+    ("model_typo", {"method": "markvo"}, r"`method` must be"),
+    ("half_life_nan", {"method": "time_decay", "half_life": math.nan}, r"`half_life` must be"),
+    ("half_life_neg", {"method": "time_decay", "half_life": -5}, r"`half_life` must be"),
+    ("half_life_zero", {"method": "time_decay", "half_life": 0}, r"`half_life` must be"),
+    ("half_life_inf", {"method": "time_decay", "half_life": math.inf}, r"`half_life` must be"),
+    ("half_life_text", {"method": "time_decay", "half_life": "a week"}, r"`half_life` must be"),
     (
         "pos_nan",
-        {"model": "position", "position_weights": (math.nan, 0.2)},
+        {"method": "position", "position_weights": (math.nan, 0.2)},
         r"`position_weights` must be",
     ),
     (
         "pos_neg",
-        {"model": "position", "position_weights": (-0.1, 0.2)},
+        {"method": "position", "position_weights": (-0.1, 0.2)},
         r"`position_weights` must be",
     ),
     (
         "pos_sum",
-        {"model": "position", "position_weights": (0.7, 0.7)},
+        {"method": "position", "position_weights": (0.7, 0.7)},
         r"`position_weights` must be",
     ),
     (
         "pos_three",
-        {"model": "position", "position_weights": (0.1, 0.1, 0.1)},
+        {"method": "position", "position_weights": (0.1, 0.1, 0.1)},
         r"`position_weights` must be",
     ),
     (
         "pos_bool",
-        {"model": "position", "position_weights": (True, 0.1)},
+        {"method": "position", "position_weights": (True, 0.1)},
         r"`position_weights` must be",
     ),
     ("order_zero", {"order": 0}, r"`order` must be"),
