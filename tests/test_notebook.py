@@ -73,7 +73,7 @@ def test_metric_tables_render_and_export(sample, make):
     [
         pytest.param(lambda s: tp.fit_markov(s.events), id="markov"),
         pytest.param(lambda s: tp.removal_effects(tp.fit_markov(s.events)), id="removal_effects"),
-        pytest.param(lambda s: tp.attribution(s.events, model="linear"), id="attribution"),
+        pytest.param(lambda s: tp.attribution(s.events, method="linear"), id="attribution"),
     ],
 )
 def test_model_results_render(sample, make):

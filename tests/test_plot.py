@@ -283,7 +283,7 @@ def test_attribution_bars_from_results(sample):
     assert {"Removal effects", "conversions lost without the touchpoint"} <= texts(ax)
     heights = sorted((p.get_width() for p in ax.patches), reverse=True)
     np.testing.assert_allclose(heights, np.sort(effects.effect[effects.effect != 0])[::-1])
-    models = {m: tp.attribution(log, model=m) for m in ("markov", "last_touch", "linear")}
+    models = {m: tp.attribution(log, method=m) for m in ("markov", "last_touch", "linear")}
     ax = plot.attribution_bars(models)
     assert {"markov", "last touch", "linear", "Attribution by model"} <= texts(ax)
     # touchpoints no model credits (after the purchase) are left out
