@@ -51,6 +51,7 @@ DATA = {
     "conversions",
     "source",
     "cluster",
+    "table",
 }
 #: Public functions whose every parameter is data (nothing to declare).
 ALL_DATA = {"conformance", "read_journey", "relative_weights", "shapley_r2"}
@@ -123,7 +124,21 @@ ARGS = {
     "repeat_rate": lambda t: (_log(), "y"),
     "response_times": lambda t: (_log(), "x", "y"),
     "select_order": lambda t: (_log(),),
+    "read_ga4": lambda t: (_export("ga4"),),
+    "read_segment": lambda t: (_export("segment.jsonl"),),
+    "read_snowplow": lambda t: (_export("snowplow_events.parquet"),),
+    "read_amplitude": lambda t: (_export("amplitude_export.zip"),),
+    "read_mixpanel": lambda t: (_export("mixpanel_export.jsonl.gz"),),
+    "stitch_identities": lambda t: (
+        {"anonymous_id": ["d1", "d1"], "user_id": [None, "u1"], "time": [1.0, 2.0]},
+    ),
 }
+
+
+def _export(name):
+    from pathlib import Path
+
+    return Path(__file__).parent / "data" / "sources" / name
 
 
 def _public_functions():

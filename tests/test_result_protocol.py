@@ -28,6 +28,7 @@ NOT_RESULTS = {
     "Table",
     "Touchpoint",
     "ValidationIssue",
+    "ChannelRule",
 }
 
 #: Results whose main output is a table (``.table`` and ``to_records``); the others are scalar
@@ -41,6 +42,7 @@ TABLE_RESULTS = {
     "MarkovModel",
     "OrderSelection",
     "RemovalEffects",
+    "Stitching",
     "TransitionComparison",
     "TransitionCounts",
 }
@@ -100,6 +102,12 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
         else tp.conformance(s.journey, s.events)
     ),
     "ValidationReport": lambda s: s.events.validation,
+    "Stitching": lambda s: tp.stitch_identities(
+        {"anon": ["d1", "d1", "d2"], "user": [None, "u1", None], "t": [1.0, 2.0, 3.0]},
+        anonymous="anon",
+        user="user",
+        time="t",
+    ),
 }
 
 

@@ -595,7 +595,7 @@ class EventLog:
         from touchpoint.core._grouped import from_paths
 
         return from_paths(
-            table, path=path, conversions=conversions, nulls=nulls, value=value, sep=sep
+            cls, table, path=path, conversions=conversions, nulls=nulls, value=value, sep=sep
         )
 
     @property

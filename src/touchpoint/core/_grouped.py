@@ -74,6 +74,7 @@ def _tokens(paths: NDArray[Any], column: str, sep: str) -> tuple[list[list[str]]
 
 
 def from_paths(
+    cls: type[EventLog],
     table: Any,
     *,
     path: str = "path",
@@ -86,6 +87,8 @@ def from_paths(
 
     Parameters
     ----------
+    cls : type
+        :class:`EventLog` (or a subclass).
     table : mapping of str to sequence, pandas or polars DataFrame, or pyarrow Table
         One row per path.
     path : str
@@ -107,8 +110,6 @@ def from_paths(
         ``outcome`` on the last touch of each converting journey and the
         extra column ``"path_row"``, the table row each journey came from.
     """
-    from touchpoint.core._eventlog import EventLog
-
     for name, v in (("path", path), ("sep", sep)):
         if not isinstance(v, str) or not v:
             ck.fail(name, "a non-empty string", v)
@@ -148,7 +149,7 @@ def from_paths(
     last = jstart + jlen - 1
     converts = within < conv[jrow]
     outcome[last[converts]] = per_conv[jrow[converts]]
-    return EventLog.from_arrays(
+    return cls.from_arrays(
         ev_journey,
         names[ev_codes],
         step.astype(np.float64),

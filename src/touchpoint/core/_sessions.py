@@ -113,8 +113,6 @@ def sessionize(
     column: str | None = None,
 ) -> EventLog:
     """The log with sessions as journeys (see :meth:`EventLog.sessionize`)."""
-    from touchpoint.core._eventlog import EventLog
-
     rules = [gap, start, end, calendar]
     if column is not None and any(r is not None for r in rules):
         ck.fail("column", "None when gap, start, end or calendar is given", column)
@@ -147,7 +145,7 @@ def sessionize(
     cols = dict(log.columns)
     cols.setdefault("customer", "customer")
     cols.setdefault("session", "session")
-    return EventLog(
+    return type(log)(
         journey=code.astype(np.int32),
         journey_ids=ids,
         touchpoint=take(log.touchpoint),

@@ -322,7 +322,11 @@ def read_export(
         conversions=conv_names,
         on_error=opts.on_error,  # type: ignore[arg-type]
         columns={
-            "journey": "/".join(vendor.user[:1] + vendor.anonymous[:1]),
+            "journey": {
+                "stitched": f"{vendor.user[0]}/{vendor.anonymous[0]}",
+                "device": vendor.anonymous[0],
+                "user": vendor.user[0],
+            }[opts.identity],
             "touchpoint": opts.touchpoint,
             "time": vendor.time[0],
             **({"outcome": vendor.revenue[0]} if outcome is not None else {}),

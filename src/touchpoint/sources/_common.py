@@ -427,7 +427,7 @@ def times_ns(
     arr = col.combine_chunks()
     if pa.types.is_timestamp(arr.type):
         values = arr.cast(pa.timestamp("ns", tz=arr.type.tz)).cast(pa.int64())
-        out = values.fill_null(nat).to_numpy()
+        out = values.fill_null(nat).to_numpy().copy()
         bad = np.zeros(len(out), dtype=bool)
     elif unit in ("us", "s", "ms") and (
         pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)

@@ -215,9 +215,9 @@ def _table_column(table: Any, name: str) -> Any:
 def stitch_identities(
     table: Any,
     *,
-    anonymous: str,
-    user: str,
-    time: str,
+    anonymous: str = "anonymous_id",
+    user: str = "user_id",
+    time: str = "time",
     lookback: Any = None,
 ) -> Stitching:
     """Map anonymous ids to user ids from the events (or identify calls) that carry both.
