@@ -278,7 +278,7 @@ def read_export(
     extra_cols: dict[str, Any] = {}
     for p in opts.params:
         col = field(t, [vendor.params_prefix + p])
-        if col is None:
+        if col is None or col.null_count == len(col):
             msg = f"{vendor.name}: parameter {p!r} (params=) is in none of the export's events."
             raise ValidationError(msg)
         extra_cols[p] = col
