@@ -86,7 +86,6 @@ from touchpoint.metrics import (
     repeat_rate as repeat_rate,
     response_times as response_times,
 )
-from touchpoint.table import Table as Table
 from touchpoint.sources import (
     CHANNEL_RULES as CHANNEL_RULES,
     ChannelRule as ChannelRule,
@@ -98,3 +97,4 @@ from touchpoint.sources import (
     read_snowplow as read_snowplow,
     stitch_identities as stitch_identities,
 )
+from touchpoint.table import Table as Table

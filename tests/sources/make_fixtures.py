@@ -33,18 +33,102 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "sources"
 
 #: (device, user, time UTC, event, session, source, medium, campaign, page, revenue, currency)
 STORY = [
-    ("d1", None, "2026-01-05T10:00:00.000123", "session_start", 101, "google", "cpc", "brand", "/", None, None),
+    (
+        "d1",
+        None,
+        "2026-01-05T10:00:00.000123",
+        "session_start",
+        101,
+        "google",
+        "cpc",
+        "brand",
+        "/",
+        None,
+        None,
+    ),
     ("d1", None, "2026-01-05T10:00:05", "page_view", 101, None, None, None, "/shoes", None, None),
     ("d1", None, "2026-01-05T14:00:00", "session_start", 102, None, None, None, "/", None, None),
     ("d1", None, "2026-01-05T14:01:00", "page_view", 102, None, None, None, "/shoes", None, None),
     ("d1", "u1", "2026-01-05T14:02:00", "login", 102, None, None, None, "/login", None, None),
-    ("d1", "u1", "2026-01-05T14:05:00", "purchase", 102, None, None, None, "/checkout", 50.0, "EUR"),
-    ("d4", "u2", "2026-01-05T12:00:00", "session_start", 301, "bing", "organic", None, "/", None, None),
-    ("d4", "u2", "2026-01-05T12:10:00", "purchase", 301, None, None, None, "/checkout", 35.5, "USD"),
+    (
+        "d1",
+        "u1",
+        "2026-01-05T14:05:00",
+        "purchase",
+        102,
+        None,
+        None,
+        None,
+        "/checkout",
+        50.0,
+        "EUR",
+    ),
+    (
+        "d4",
+        "u2",
+        "2026-01-05T12:00:00",
+        "session_start",
+        301,
+        "bing",
+        "organic",
+        None,
+        "/",
+        None,
+        None,
+    ),
+    (
+        "d4",
+        "u2",
+        "2026-01-05T12:10:00",
+        "purchase",
+        301,
+        None,
+        None,
+        None,
+        "/checkout",
+        35.5,
+        "USD",
+    ),
     # day 2
-    ("d2", "u1", "2026-01-06T09:00:00", "session_start", 101, "newsletter", "email", "jan", "/", None, None),
-    ("d2", "u1", "2026-01-06T09:03:00", "purchase", 101, None, None, None, "/checkout", 20.0, "EUR"),
-    ("d3", None, "2026-01-06T11:00:00", "session_start", 201, "facebook", "social", None, "/", None, None),
+    (
+        "d2",
+        "u1",
+        "2026-01-06T09:00:00",
+        "session_start",
+        101,
+        "newsletter",
+        "email",
+        "jan",
+        "/",
+        None,
+        None,
+    ),
+    (
+        "d2",
+        "u1",
+        "2026-01-06T09:03:00",
+        "purchase",
+        101,
+        None,
+        None,
+        None,
+        "/checkout",
+        20.0,
+        "EUR",
+    ),
+    (
+        "d3",
+        None,
+        "2026-01-06T11:00:00",
+        "session_start",
+        201,
+        "facebook",
+        "social",
+        None,
+        "/",
+        None,
+        None,
+    ),
     ("d3", None, "2026-01-06T11:01:00", "page_view", 201, None, None, None, "/hats", None, None),
 ]
 HOST = "https://shop.example"
@@ -150,7 +234,11 @@ def ga4_rows(day: str, *, day2: bool):
                 "stream_id": "1234567",
                 "platform": "WEB",
                 "ecommerce": (
-                    {"purchase_revenue": rev, "purchase_revenue_in_usd": rev, "transaction_id": f"T{sid}"}
+                    {
+                        "purchase_revenue": rev,
+                        "purchase_revenue_in_usd": rev,
+                        "transaction_id": f"T{sid}",
+                    }
                     if ev == "purchase"
                     else None
                 ),
@@ -181,7 +269,9 @@ def ga4_schema(*, day2: bool) -> pa.Schema:
             ("geo", pa.struct([("country", pa.string()), ("city", pa.string())])),
             (
                 "traffic_source",
-                pa.struct([("name", pa.string()), ("medium", pa.string()), ("source", pa.string())]),
+                pa.struct(
+                    [("name", pa.string()), ("medium", pa.string()), ("source", pa.string())]
+                ),
             ),
             ("stream_id", pa.string()),
             ("platform", pa.string()),
@@ -223,15 +313,22 @@ def segment_calls():
         if user is not None and (dev, user) not in linked:
             linked.add((dev, user))
             calls.append(
-                {**common, "messageId": f"id-{k}", "type": "identify", "userId": user,
-                 "traits": {"email": f"{user}@example.com"}}
+                {
+                    **common,
+                    "messageId": f"id-{k}",
+                    "type": "identify",
+                    "userId": user,
+                    "traits": {"email": f"{user}@example.com"},
+                }
             )
         if ev in ("session_start", "page_view"):
             calls.append({**common, "type": "page", "name": "Shop", "properties": {"path": page}})
         else:
             props = {"revenue": rev, "currency": cur} if rev else {}
             event = "Order Completed" if ev == "purchase" else "Signed In"
-            calls.append({**common, "type": "track", "event": event, "userId": user, "properties": props})
+            calls.append(
+                {**common, "type": "track", "event": event, "userId": user, "properties": props}
+            )
     return calls
 
 
@@ -240,7 +337,11 @@ def snowplow_table() -> pa.Table:
     rows = []
     for k, (dev, user, t, ev, sid, src, med, camp, page, rev, cur) in enumerate(STORY):
         refr = {"refr_medium": "search", "refr_source": "Bing"} if src == "bing" else {}
-        mkt = {} if src in (None, "bing") else {"mkt_source": src, "mkt_medium": med, "mkt_campaign": camp}
+        mkt = (
+            {}
+            if src in (None, "bing")
+            else {"mkt_source": src, "mkt_medium": med, "mkt_campaign": camp}
+        )
         name = {"session_start": "page_view", "purchase": "transaction"}.get(ev, ev)
         rows.append(
             {
@@ -249,7 +350,9 @@ def snowplow_table() -> pa.Table:
                 "etl_tstamp": _dt(t),
                 "collector_tstamp": _dt(t),
                 "dvce_created_tstamp": _dt(t),
-                "event": {"page_view": "page_view", "transaction": "transaction"}.get(name, "struct"),
+                "event": {"page_view": "page_view", "transaction": "transaction"}.get(
+                    name, "struct"
+                ),
                 "event_id": f"00000000-0000-4000-8000-{k:012d}",
                 "name_tracker": "sp",
                 "v_tracker": "js-3.0.0",
@@ -279,8 +382,16 @@ def snowplow_table() -> pa.Table:
         )
     schema = pa.schema(
         [
-            (k, pa.timestamp("us", tz="UTC") if k.endswith("tstamp") else
-             pa.int64() if k == "domain_sessionidx" else pa.float64() if k == "tr_total" else pa.string())
+            (
+                k,
+                pa.timestamp("us", tz="UTC")
+                if k.endswith("tstamp")
+                else pa.int64()
+                if k == "domain_sessionidx"
+                else pa.float64()
+                if k == "tr_total"
+                else pa.string(),
+            )
             for k in rows[0]
         ]
     )
@@ -315,7 +426,9 @@ def amplitude_events():
                 "event_id": k,
                 "event_properties": props,
                 "event_time": ts,
-                "event_type": "[Amplitude] Page Viewed" if ev in ("session_start", "page_view") else ev,
+                "event_type": "[Amplitude] Page Viewed"
+                if ev in ("session_start", "page_view")
+                else ev,
                 "groups": {},
                 "ip_address": "192.0.2.1",
                 "language": "German",
@@ -329,7 +442,8 @@ def amplitude_events():
                 "server_received_time": ts,
                 "server_upload_time": ts,
                 # ms since epoch of the session's start, restarting per device
-                "session_id": int(_dt(t).timestamp() * 1000) // 3_600_000 * 3_600_000 + int(dev[1:]),
+                "session_id": int(_dt(t).timestamp() * 1000) // 3_600_000 * 3_600_000
+                + int(dev[1:]),
                 "start_version": None,
                 "user_creation_time": ts,
                 "user_id": user,
@@ -349,7 +463,10 @@ def write_amplitude(out: Path) -> None:
     with zipfile.ZipFile(out / "amplitude_export.zip", "w") as zf:
         for hour, evs in sorted(by_hour.items()):
             data = "".join(json.dumps(e) + "\n" for e in evs).encode()
-            zf.writestr(f"123456/123456_{hour[:10]}_{int(hour[11:13])}#0.json.gz", gzip.compress(data, mtime=0))
+            zf.writestr(
+                f"123456/123456_{hour[:10]}_{int(hour[11:13])}#0.json.gz",
+                gzip.compress(data, mtime=0),
+            )
 
 
 # ------------------------------------------------------------------ Mixpanel
@@ -371,8 +488,12 @@ def mixpanel_events():
             props.update({"utm_source": src, "utm_medium": med, "utm_campaign": camp})
         if rev:
             props.update({"revenue": rev, "currency": cur})
-        name = {"session_start": "$mp_web_page_view", "page_view": "$mp_web_page_view",
-                "purchase": "Purchase", "login": "Sign In"}[ev]
+        name = {
+            "session_start": "$mp_web_page_view",
+            "page_view": "$mp_web_page_view",
+            "purchase": "Purchase",
+            "login": "Sign In",
+        }[ev]
         out.append({"event": name, "properties": props})
     return out
 

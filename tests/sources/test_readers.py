@@ -72,8 +72,11 @@ def test_channel_journeys_match_the_hand_count(vendor):
 
 @pytest.mark.parametrize(
     ("identity", "journeys", "events", "without_user"),
-    [("stitched", ["u1", "u2", "d3"], 12, 0), ("device", ["d1", "d4", "d2", "d3"], 12, 0),
-     ("user", ["u1", "u2"], 10, 2)],
+    [
+        ("stitched", ["u1", "u2", "d3"], 12, 0),
+        ("device", ["d1", "d4", "d2", "d3"], 12, 0),
+        ("user", ["u1", "u2"], 10, 2),
+    ],
 )
 def test_ga4_event_names_under_each_identity(identity, journeys, events, without_user):
     log = tp.read_ga4(DATA / "ga4", touchpoint="event_name", identity=identity)
@@ -87,7 +90,16 @@ def test_ga4_event_names_under_each_identity(identity, journeys, events, without
 
 def test_ga4_pages_exact_times_and_params():
     log = tp.read_ga4(DATA / "ga4", touchpoint="page", params=["ga_session_id", "page_location"])
-    assert _paths(log)["u1"] == ["/", "/shoes", "/", "/shoes", "/login", "purchase", "/", "purchase"]
+    assert _paths(log)["u1"] == [
+        "/",
+        "/shoes",
+        "/",
+        "/shoes",
+        "/login",
+        "purchase",
+        "/",
+        "purchase",
+    ]
     # event_timestamp 2026-01-05 10:00:00.000123 UTC in microseconds, exactly
     assert log.timestamp[0] == np.datetime64("2026-01-05T10:00:00.000123", "ns")
     sid = log.column("ga_session_id")
@@ -175,7 +187,9 @@ def test_drift_that_cannot_unify_is_refused_by_name(tmp_path):
     t = pq.read_table(day2)
     t = t.set_column(t.schema.get_field_index("user_id"), "user_id", pa.array([7] * t.num_rows))
     pq.write_table(t, tmp_path / day2.name)
-    with pytest.raises(ValidationError, match=r"field 'user_id' is string in file 'events_20260105"):
+    with pytest.raises(
+        ValidationError, match=r"field 'user_id' is string in file 'events_20260105"
+    ):
         tp.read_ga4(tmp_path)
 
 
@@ -203,7 +217,10 @@ def test_wrong_nested_types_are_refused():
 
 
 def test_missing_ids_name_file_row_and_field(tmp_path):
-    rows = [json.loads(x) for x in gzip.decompress((DATA / "mixpanel_export.jsonl.gz").read_bytes()).splitlines()]
+    rows = [
+        json.loads(x)
+        for x in gzip.decompress((DATA / "mixpanel_export.jsonl.gz").read_bytes()).splitlines()
+    ]
     rows[3]["properties"].pop("$device_id")
     rows[3]["properties"]["distinct_id"] = ""
     p = tmp_path / "export.jsonl"
@@ -222,7 +239,9 @@ def test_bad_timestamps_name_file_row_and_field(tmp_path):
     lines[2] = json.dumps(call)
     p = tmp_path / "calls.jsonl"
     p.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ValidationError, match=r"file 'calls.jsonl', row 2: field 'timestamp'.*'yesterday'"):
+    with pytest.raises(
+        ValidationError, match=r"file 'calls.jsonl', row 2: field 'timestamp'.*'yesterday'"
+    ):
         tp.read_segment(p)
     with pytest.warns(tp.DroppedRowsWarning):
         log = tp.read_segment(p, touchpoint="event_name", on_error="drop")
@@ -237,14 +256,18 @@ def test_identify_call_without_ids(tmp_path):
     lines[k] = json.dumps(call)
     p = tmp_path / "calls.jsonl"
     p.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ValidationError, match=rf"file 'calls.jsonl', row {k}: identify call without ids"):
+    with pytest.raises(
+        ValidationError, match=rf"file 'calls.jsonl', row {k}: identify call without ids"
+    ):
         tp.read_segment(p)
     log = tp.read_segment(p, on_error="drop")
     assert log.identity.n_bad_links == 1
 
 
 def test_unknown_conversions_params_and_channel_rules():
-    with pytest.raises(tp.UnknownTouchpointError, match=r"none of the conversion events \['purchse'\]"):
+    with pytest.raises(
+        tp.UnknownTouchpointError, match=r"none of the conversion events \['purchse'\]"
+    ):
         tp.read_ga4(DATA / "ga4", conversions=["purchse"])
     with pytest.raises(ValidationError, match=r"parameter 'nope' \(params=\)"):
         tp.read_ga4(DATA / "ga4", params=["nope"])
@@ -255,3 +278,48 @@ def test_unknown_conversions_params_and_channel_rules():
     with pytest.raises(InvalidParameterError, match=r"a valid regex"):
         tp.ChannelRule("X", all_of=(("medium", "("),))
     assert tp.read_ga4(DATA / "ga4", conversions=()).outcome is None
+
+
+# ---------------------------------------------------------------- channel rules
+@pytest.mark.parametrize(
+    ("source", "medium", "campaign", "channel"),
+    [
+        ("(direct)", "(none)", "", "Direct"),
+        ("(direct)", "(not set)", "", "Direct"),
+        ("google", "cpc", "", "Paid Search"),
+        ("google", "organic", "", "Organic Search"),
+        ("bing", "referral", "", "Organic Search"),  # a search site wins over the medium
+        ("facebook", "paid", "", "Paid Social"),
+        ("m.facebook.com", "referral", "", "Organic Social"),
+        ("youtube", "cpv_video", "", "Paid Video"),
+        ("dv360", "display", "", "Display"),
+        ("partner", "ppc", "", "Paid Other"),
+        ("google", "cpc", "summer shopping", "Paid Shopping"),
+        ("news.example", "referral", "", "Referral"),
+        ("newsletter", "Email", "", "Email"),
+        ("partner", "affiliate", "", "Affiliates"),
+        ("radio", "audio", "", "Audio"),
+        ("sms", "text", "", "SMS"),
+        ("firebase", "x", "", "Mobile Push Notifications"),
+        ("x", "y", "cross-network-q1", "Cross-network"),
+        ("somesite", "other", "", "Unassigned"),
+    ],
+)
+def test_default_channel_group_follows_the_ga4_definitions(source, medium, campaign, channel):
+    from touchpoint.sources._channels import classify
+
+    got = classify(
+        np.array([source], dtype=object),
+        np.array([medium], dtype=object),
+        np.array([campaign], dtype=object),
+    )
+    assert got.tolist() == [channel]
+
+
+def test_channel_rules_are_a_readable_table_users_override():
+    frame = tp.CHANNEL_RULES.to_frame()
+    assert len(frame) == 18 and frame["channel"].iloc[0] == "Direct"
+    assert frame["condition"].iloc[0] == r"source ~ \(direct\) and medium ~ \(not set\)|\(none\)"
+    rules = [tp.ChannelRule("Newsletter", all_of=(("medium", "email"),)), *tp.CHANNEL_RULES]
+    log = tp.read_ga4(DATA / "ga4", channel_rules=rules)
+    assert _paths(log)["u1"] == ["Paid Search", "Direct", "purchase", "Newsletter", "purchase"]

@@ -52,7 +52,8 @@ def _counts(table: Any, name: str | None, n: int) -> NDArray[np.int64]:
     )
     if bad.any():
         row = int(np.argmax(bad))
-        msg = f"column {name!r}, row {row}: {raw[row]!r} is not a count (an integer >= 0)."
+        shown = raw[row].item() if isinstance(raw[row], np.generic) else raw[row]
+        msg = f"column {name!r}, row {row}: {shown!r} is not a count (an integer >= 0)."
         raise ValidationError(msg)
     assert vals is not None
     return vals.astype(np.int64)
@@ -110,9 +111,9 @@ def from_paths(
         ``outcome`` on the last touch of each converting journey and the
         extra column ``"path_row"``, the table row each journey came from.
     """
-    for name, v in (("path", path), ("sep", sep)):
-        if not isinstance(v, str) or not v:
-            ck.fail(name, "a non-empty string", v)
+    for name, text in (("path", path), ("sep", sep)):
+        if not isinstance(text, str) or not text:
+            ck.fail(name, "a non-empty string", text)
     for name, v in (("conversions", conversions), ("nulls", nulls), ("value", value)):
         if v is not None and (not isinstance(v, str) or not v):
             ck.fail(name, "a column name or None", v)
@@ -132,7 +133,7 @@ def from_paths(
         if bad.any():
             row = int(np.argmax(bad))
             msg = (
-                f"column {value!r}, row {row}: {total[row]!r} is not a conversion value "
+                f"column {value!r}, row {row}: {total[row].item()!r} is not a conversion value "
                 "(a finite number, > 0 on a path with conversions, 0 on one without: a "
                 "conversion is a positive outcome)."
             )

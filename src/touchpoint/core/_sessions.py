@@ -138,7 +138,10 @@ def sessionize(
     )
     owners = log.journey_ids[journey[first]].tolist()
     ids = np.array([f"{j}#{k}" for j, k in zip(owners, number.tolist(), strict=True)], dtype=object)
-    take = (lambda a: a) if column is None else (lambda a: a[order])
+
+    def take(a: NDArray[Any]) -> NDArray[Any]:
+        return a if column is None else a[order]
+
     extra = {k: take(v) for k, v in log.extra.items()}
     extra["customer"] = log.journey_ids[journey]
     extra["session"] = number[code]

@@ -143,7 +143,8 @@ def _numpy(col: Any) -> NDArray[Any]:
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         return _shared(arr)
     if pa.types.is_integer(arr.type) and arr.null_count == 0:
-        return arr.to_numpy()
+        ints: NDArray[Any] = arr.to_numpy()
+        return ints
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         return np.asarray(arr.cast(pa.float64()).fill_null(np.nan).to_numpy(), dtype=np.float64)
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)

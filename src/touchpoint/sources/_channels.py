@@ -229,4 +229,5 @@ def classify(
     # a few shared string objects: the event log codes them by identity
     shared = {n: n for n in names}
     table = np.array([shared[n] for n in names], dtype=object)
-    return table[enc.indices.to_numpy(zero_copy_only=False)]
+    out: NDArray[Any] = table[enc.indices.to_numpy(zero_copy_only=False)]
+    return out

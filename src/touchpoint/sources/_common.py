@@ -399,9 +399,10 @@ def _shared(arr: pa.Array) -> NDArray[Any]:
     import pyarrow.compute as pc
 
     enc = pc.dictionary_encode(arr)
-    table = np.append(np.array(enc.dictionary.to_pylist(), dtype=object), None)
+    table: NDArray[Any] = np.array([*enc.dictionary.to_pylist(), None], dtype=object)
     codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return table[codes]
+    out: NDArray[Any] = table[codes]
+    return out
 
 
 def page_path(col: pa.ChunkedArray | None, n: int) -> pa.Array:
@@ -463,4 +464,5 @@ def times_ns(
         )
         raise ValidationError(msg)
     out[bad] = nat
-    return out.astype(np.int64)
+    result: NDArray[np.int64] = out.astype(np.int64)
+    return result

@@ -159,7 +159,7 @@ def resolve(
         code = np.where(moved, mapped[safe], code)
         if identity == "stitched":
             code = np.where(code < 0, np.where(acode >= 0, len(uvals) + acode, -1), code)
-    ids = np.append(table, None)[code]  # code -1 -> None
+    ids: NDArray[Any] = np.array([*table.tolist(), None], dtype=object)[code]  # -1: None
     n_anon_events = int(only_anon.sum())
     linked = np.flatnonzero(mapped >= 0)
     mapping = Table(
