@@ -323,3 +323,13 @@ def test_channel_rules_are_a_readable_table_users_override():
     rules = [tp.ChannelRule("Newsletter", all_of=(("medium", "email"),)), *tp.CHANNEL_RULES]
     log = tp.read_ga4(DATA / "ga4", channel_rules=rules)
     assert _paths(log)["u1"] == ["Paid Search", "Direct", "purchase", "Newsletter", "purchase"]
+
+
+def test_cli_reads_a_vendor_export(capsys):
+    from touchpoint.cli import main
+
+    assert main(["report", str(DATA / "mixpanel_export.jsonl.gz"), "--source", "mixpanel"]) == 0
+    out = capsys.readouterr().out
+    assert "journeys        3" in out and "total value     105.5" in out
+    assert main(["report", str(DATA / "segment.jsonl"), "--source", "ga4"]) == 2
+    assert "is not a GA4 export" in capsys.readouterr().err
