@@ -34,6 +34,7 @@ from touchpoint.sources._common import (
     Vendor,
     _shared,
     _strings,
+    clear_params_cache,
     field,
     load,
     page_path,
@@ -237,7 +238,7 @@ def read_export(
 
     from touchpoint.core._eventlog import EventLog
 
-    loaded = load(source, vendor)
+    loaded = load(source, vendor, opts.params)
     t = loaded.table
     n = t.num_rows
     over: dict[str, Any] = prepare(loaded, opts) if prepare is not None else {}
@@ -271,11 +272,6 @@ def read_export(
     if vendor.name == "Amplitude":
         sid = pc.if_else(pc.equal(sid, "-1"), pa.scalar(None, pa.string()), sid)
     scode = _sessions(device_np, sid, time)
-    traffic = (
-        over.get("source", _strings(field(t, vendor.source), n)),
-        over.get("medium", _strings(field(t, vendor.medium), n)),
-        over.get("campaign", _strings(field(t, vendor.campaign), n)),
-    )
     extra_cols: dict[str, Any] = {}
     for p in opts.params:
         col = field(t, [vendor.params_prefix + p])
@@ -288,6 +284,10 @@ def read_export(
         extra_cols["currency"] = _strings(currency, n)
     event_np = _shared(event)
     if opts.touchpoint == "channel":
+        traffic = tuple(
+            over[role] if role in over else _strings(field(t, getattr(vendor, role)), n)
+            for role in ("source", "medium", "campaign")
+        )
         first, src, channel = _channel_rows(
             keep & ~is_conv_np, scode, time, traffic, opts.channel_rules
         )
@@ -334,6 +334,7 @@ def read_export(
         },
         row_label=lambda i: loaded.label(int(info_rows[i])),
     )
+    clear_params_cache()
     if opts.session:
         log = log.sessionize(column="session_id")
     log.__dict__["_identity"] = stitching

@@ -65,6 +65,7 @@ class Vendor:
     revenue: tuple[str, ...] = ()
     currency: tuple[str, ...] = ()
     params_prefix: str = ""  # where params=[...] live: "param:" (GA4) or "properties."
+    also: tuple[str, ...] = ()  # further fields the reader uses (Segment's "type")
     time_zone: str = "UTC"
 
 
@@ -116,12 +117,19 @@ def _read_json(data: bytes, name: str) -> pa.Table:
         raise ValidationError(msg) from None
 
 
-def _read_file(p: Path) -> list[tuple[str, pa.Table]]:
+def _read_file(
+    p: Path, wanted: set[str] | None = None, required: Sequence[str] = ()
+) -> list[tuple[str, pa.Table]]:
     import pyarrow.parquet as pq
 
     name = p.name
     if name.endswith((".parquet", ".pq")):
-        return [(name, pq.read_table(p))]
+        # only the columns the reader uses: a real export carries many more (device, geo, items)
+        names = pq.read_schema(p).names
+        columns = None if wanted is None else [c for c in names if c in wanted]
+        if not all(any(o.split(".")[0] in names for o in r.split("|")) for r in required):
+            columns = None  # not this vendor's export: read it all, to say whose it is
+        return [(name, pq.read_table(p, columns=columns))]
     if name.endswith(".zip"):
         out = []
         with zipfile.ZipFile(p) as zf:
@@ -154,8 +162,11 @@ def _from_object(source: Any) -> pa.Table | None:
     return None
 
 
-def load(source: Any, vendor: Vendor) -> Loaded:
-    """Read ``source`` into one arrow table, checking ``vendor``'s required fields per file."""
+def load(source: Any, vendor: Vendor, params: Sequence[str] = ()) -> Loaded:
+    """Read ``source`` into one arrow table, checking ``vendor``'s required fields per file.
+
+    Parquet files are read for the columns the vendor's fields and ``params`` use only.
+    """
     import pyarrow as pa
 
     table = _from_object(source)
@@ -164,7 +175,18 @@ def load(source: Any, vendor: Vendor) -> Loaded:
     elif isinstance(source, str | Path) or (
         isinstance(source, Sequence) and all(isinstance(s, str | Path) for s in source)
     ):
-        parts = [part for p in _paths(source) for part in _read_file(p)]
+        wanted = {
+            path.split(".")[0]
+            for path in [
+                *_all_paths(vendor),
+                *vendor.also,
+                *(vendor.params_prefix + p for p in params),
+            ]
+            + [r for req in vendor.required for r in req.split("|")]
+        }
+        if vendor.params_prefix == "param:":
+            wanted.add("event_params")
+        parts = [part for p in _paths(source) for part in _read_file(p, wanted, vendor.required)]
     else:
         ck.fail("source", "a path, a list of paths, or an arrow / pandas / polars table", source)
     parts = [(n, t) for n, t in parts if t.num_columns or t.num_rows]
@@ -315,6 +337,37 @@ def _struct_path(table: pa.Table, path: str) -> pa.ChunkedArray | None:
     return col
 
 
+#: The ``event_params`` index of the last table read (flattened once, then one filter per key).
+_PARAMS: dict[str, Any] = {}
+
+
+def _params_index(
+    table: pa.Table,
+) -> list[tuple[Any, NDArray[np.int64], NDArray[Any], dict[str, int]]]:
+    """Per chunk: the flattened values, each entry's row, its key code and the key codes."""
+    import pyarrow.compute as pc
+
+    if _PARAMS.get("table") is table:
+        index: list[Any] = _PARAMS["index"]
+        return index
+    index = []
+    for chunk in table.column("event_params").chunks:
+        flat = pc.list_flatten(chunk)
+        parent = pc.list_parent_indices(chunk).to_numpy().astype(np.int64)
+        keys = pc.dictionary_encode(pc.struct_field(flat, "key"))
+        codes = keys.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        lookup = {k: i for i, k in enumerate(keys.dictionary.to_pylist())}
+        index.append((pc.struct_field(flat, "value"), parent, codes, lookup))
+    _PARAMS.clear()
+    _PARAMS.update(table=table, index=index)
+    return index
+
+
+def clear_params_cache() -> None:
+    """Forget the last table's ``event_params`` index (call when a read ends)."""
+    _PARAMS.clear()
+
+
 def _event_param(table: pa.Table, key: str) -> pa.ChunkedArray | None:
     """One ``event_params`` entry per row (null where absent; the last entry if repeated)."""
     import pyarrow as pa
@@ -322,22 +375,30 @@ def _event_param(table: pa.Table, key: str) -> pa.ChunkedArray | None:
 
     if "event_params" not in table.column_names:
         return None
-    out: dict[str, list[Any]] = {}
-    for chunk in table.column("event_params").chunks:
-        flat = pc.list_flatten(chunk)
-        parent = pc.list_parent_indices(chunk).to_numpy()
-        hit = pc.fill_null(pc.equal(pc.struct_field(flat, "key"), key), False)
-        where = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    index = _params_index(table)
+    hits = [np.flatnonzero(codes == lookup.get(key, -2)) for _, _, codes, lookup in index]
+    # the value fields this key uses anywhere (GA4 fills one of them per entry)
+    names = [f.name for f in index[0][0].type] if index else []
+    used = [
+        name
+        for name in names
+        if any(
+            len(w) and pc.take(pc.struct_field(v, name), pa.array(w)).null_count < len(w)
+            for (v, _, _, _), w in zip(index, hits, strict=True)
+        )
+    ]
+    if not used:
+        return None
+    out: dict[str, list[Any]] = {name: [] for name in used}
+    for (value, parent, _, _), where, chunk in zip(
+        index, hits, table.column("event_params").chunks, strict=True
+    ):
         pos = np.full(len(chunk), -1, dtype=np.int64)
         pos[parent[where]] = where
         take = pa.array(pos, mask=pos < 0)
-        value = pc.struct_field(flat, "value")
-        for f in value.type:
-            out.setdefault(f.name, []).append(pc.take(pc.struct_field(value, f.name), take))
-    cols = {k: pa.chunked_array(v) for k, v in out.items()}
-    if not cols:
-        return None
-    return _coalesce_typed(cols)
+        for name in used:
+            out[name].append(pc.take(pc.struct_field(value, name), take))
+    return _coalesce_typed({k: pa.chunked_array(v) for k, v in out.items()})
 
 
 def _coalesce_typed(cols: dict[str, pa.ChunkedArray]) -> pa.ChunkedArray:
@@ -345,11 +406,10 @@ def _coalesce_typed(cols: dict[str, pa.ChunkedArray]) -> pa.ChunkedArray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    has = {k: v.null_count < len(v) for k, v in cols.items()}
-    if has.get("string_value"):
+    if "string_value" in cols:
         order = ["string_value", "int_value", "double_value", "float_value"]
         target = pa.string()
-    elif has.get("double_value") or has.get("float_value"):
+    elif "double_value" in cols or "float_value" in cols:
         order = ["double_value", "float_value", "int_value"]
         target = pa.float64()
     else:

@@ -34,6 +34,7 @@ SEGMENT = Vendor(
     revenue=("properties.revenue", "properties.total", "revenue"),
     currency=("properties.currency", "currency"),
     params_prefix="properties.",
+    also=("type",),
 )
 
 

@@ -32,6 +32,7 @@ SNOWPLOW = Vendor(
     page=("page_urlpath",),
     revenue=("tr_total",),
     currency=("tr_currency",),
+    also=("refr_medium", "refr_source"),
 )
 
 #: Snowplow's referer-parser mediums as default-channel mediums (``internal``: no new touch).
