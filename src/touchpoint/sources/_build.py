@@ -257,6 +257,7 @@ def read_export(
         time,
         lookback=opts.lookback,
         identity=opts.identity,  # type: ignore[arg-type]
+        datetimes=True,
     )
     if "bad_links" in over:
         stitching = attrs.evolve(stitching, n_bad_links=int(over["bad_links"]))

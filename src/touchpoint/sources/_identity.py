@@ -120,11 +120,13 @@ def resolve(
     lookback: float | None = None,
     identity: Identity = "stitched",
     link: NDArray[np.bool_] | None = None,
+    datetimes: bool = False,
 ) -> tuple[NDArray[Any], Stitching]:
     """Per event the journey id under ``identity``, and the stitching diagnostics.
 
     ``time`` is a numeric key (int64 ns or float); ``lookback`` is in its unit.
-    ``link`` marks the rows that may link ids (default: every row with both).
+    ``link`` marks the rows that may link ids (default: every row with both);
+    ``datetimes``: ``time`` is int64 UTC nanoseconds, shown as datetimes in the table.
     Journey ids are shared string objects; None where no id applies.
     """
     acode, avals = _codes(anonymous)
@@ -166,7 +168,9 @@ def resolve(
         {
             "anonymous": avals[linked],
             "user": uvals[mapped[linked]] if len(linked) else np.array([], dtype=object),
-            "first_linked": link_time[linked],
+            "first_linked": (
+                link_time[linked].view("datetime64[ns]") if datetimes else link_time[linked]
+            ),
             "n_users": n_users[linked],
         }
     )
