@@ -333,3 +333,16 @@ def test_cli_reads_a_vendor_export(capsys):
     assert "journeys        3" in out and "total value     105.5" in out
     assert main(["report", str(DATA / "segment.jsonl"), "--source", "ga4"]) == 2
     assert "is not a GA4 export" in capsys.readouterr().err
+
+
+def test_ga4_json_lines_with_int64_as_strings(tmp_path):
+    # BigQuery's JSON export writes INT64 values as strings
+    table = pq.read_table(sorted((DATA / "ga4").glob("*.parquet"))[0])
+    rows = table.select(["event_timestamp", "event_name", "user_pseudo_id", "user_id"]).to_pylist()
+    for r in rows:
+        r["event_timestamp"] = str(r["event_timestamp"])
+    p = tmp_path / "events_20260105.json.gz"
+    p.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    log = tp.read_ga4(p, touchpoint="event_name")
+    assert log.n_events == 8
+    assert log.timestamp[0] == np.datetime64("2026-01-05T10:00:00.000123", "ns")

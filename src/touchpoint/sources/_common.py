@@ -13,6 +13,7 @@ it and the two files.
 
 from __future__ import annotations
 
+import contextlib
 import glob as _glob
 import gzip
 import io
@@ -481,11 +482,16 @@ def times_ns(
 ) -> NDArray[np.int64]:
     """Event times as int64 UTC nanoseconds (``INT64_MIN`` where missing or bad)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from touchpoint._lib.columns import parse_time
 
     nat = np.iinfo(np.int64).min
     arr = col.combine_chunks()
+    if unit in ("us", "s", "ms") and pa.types.is_string(arr.type):
+        # BigQuery's JSON export writes INT64 as strings
+        with contextlib.suppress(pa.ArrowInvalid):
+            arr = pc.cast(arr, pa.int64())
     if pa.types.is_timestamp(arr.type):
         values = arr.cast(pa.timestamp("ns", tz=arr.type.tz)).cast(pa.int64())
         out = values.fill_null(nat).to_numpy().copy()
