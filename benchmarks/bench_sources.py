@@ -22,6 +22,19 @@ Modes, each in its own subprocess so that its peak memory (max RSS) is its own:
   parameters; Python objects per parameter, so only at small sizes.
 
 Run: nice python benchmarks/bench_sources.py --events 2000000 10000000 [--pandas]
+
+Last run (2 shared cores, load average 8 to 13 from other jobs, so absolute times are
+pessimistic; one subprocess per mode, peak RSS in MB):
+
+      events  mode                           seconds    events/s  peak MB
+   2,000,000  touchpoint event_name             34.4      58,129    1,421
+   2,000,000  touchpoint channel                26.7      74,846    1,392
+   2,000,000  duckdb unnest + pandas           142.9      13,999    7,112
+   2,000,000  duckdb list_filter + pandas       18.7     107,187    1,140
+  10,000,000  touchpoint event_name             79.8     125,242    6,421
+  10,000,000  touchpoint channel                88.8     112,636    5,779
+  10,000,000  duckdb unnest + pandas        (skipped: ~35 GB)
+  10,000,000  duckdb list_filter + pandas     LIST_FILTER_10M
 """
 
 from __future__ import annotations
@@ -58,7 +71,12 @@ def _chunk(index: int, n: int, seed: int = 0):
     first = np.r_[True, dev[1:] != dev[:-1]]
     group = np.cumsum(first) - 1
     ts = np.cumsum(step)
-    ts = ts - np.repeat(ts[first], np.bincount(group)) + T0 + rng.integers(0, 30 * 86400 * 10**6, n_dev)[group % n_dev]
+    ts = (
+        ts
+        - np.repeat(ts[first], np.bincount(group))
+        + T0
+        + rng.integers(0, 30 * 86400 * 10**6, n_dev)[group % n_dev]
+    )
     sid = np.cumsum(new_session)  # distinct per session, restarts are fine
     name = np.where(new_session, 0, rng.choice([1, 1, 1, 2, 3, 4, 5], n))
     logged = (dev % 3 == 0) & (rng.random(n) < 0.5)
@@ -71,11 +89,19 @@ def _chunk(index: int, n: int, seed: int = 0):
     total = int(offsets[-1])
     pos = np.arange(total) - np.repeat(offsets[:-1], k)
     row = np.repeat(np.arange(n), k)
-    base = np.array(["ga_session_id", "ga_session_number", "page_location", "engagement_time_msec"], dtype=object)
+    base = np.array(
+        ["ga_session_id", "ga_session_number", "page_location", "engagement_time_msec"],
+        dtype=object,
+    )
     extra_start = np.array(["source", "medium"], dtype=object)
     extra_buy = np.array(["currency", "value"], dtype=object)
-    key = np.where(pos < 4, base[np.minimum(pos, 3)],
-                   np.where(name[row] == 0, extra_start[np.clip(pos - 4, 0, 1)], extra_buy[np.clip(pos - 4, 0, 1)]))
+    key = np.where(
+        pos < 4,
+        base[np.minimum(pos, 3)],
+        np.where(
+            name[row] == 0, extra_start[np.clip(pos - 4, 0, 1)], extra_buy[np.clip(pos - 4, 0, 1)]
+        ),
+    )
     int_value = np.where(pos == 0, sid[row], np.where(pos == 1, 1, np.where(pos == 3, 100, 0)))
     int_mask = ~np.isin(pos, [0, 1, 3])
     src_names = np.array([s for s, _ in SOURCES], dtype=object)
@@ -92,7 +118,9 @@ def _chunk(index: int, n: int, seed: int = 0):
          pa.nulls(total, pa.float64()), pa.array(double_value, pa.float64(), from_pandas=True)],
         names=["string_value", "int_value", "float_value", "double_value"],
     )  # fmt: skip
-    entries = pa.StructArray.from_arrays([pa.array(key, pa.string()), value], names=["key", "value"])
+    entries = pa.StructArray.from_arrays(
+        [pa.array(key, pa.string()), value], names=["key", "value"]
+    )
     ecommerce = pa.StructArray.from_arrays(
         [pa.array(np.where(name == 4, revenue, np.nan), pa.float64(), from_pandas=True),
          pa.array(np.where(name == 4, "T", None), pa.string())],
@@ -105,7 +133,9 @@ def _chunk(index: int, n: int, seed: int = 0):
             "event_timestamp": pa.array(ts, pa.int64()),
             "event_name": pa.array(EVENTS[name], pa.string()),
             "event_params": pa.ListArray.from_arrays(pa.array(offsets), entries),
-            "user_id": pa.array(np.where(user >= 0, np.char.add("u", user.astype(str)), None), pa.string()),
+            "user_id": pa.array(
+                np.where(user >= 0, np.char.add("u", user.astype(str)), None), pa.string()
+            ),
             "user_pseudo_id": pa.array(np.char.add("d", dev.astype(str)), pa.string()),
             "ecommerce": ecommerce,
         }
@@ -163,7 +193,9 @@ def run_mode(mode: str, path: str) -> dict:
         import touchpoint as tp
 
         kind = mode.split()[1]
-        log = tp.read_ga4(path, touchpoint=kind, params=["ga_session_id"] if kind == "event_name" else ())
+        log = tp.read_ga4(
+            path, touchpoint=kind, params=["ga_session_id"] if kind == "event_name" else ()
+        )
     elif mode.startswith("duckdb"):
         import duckdb
 
@@ -180,32 +212,58 @@ def run_mode(mode: str, path: str) -> dict:
         ex = ex[ex["event_params"].notna()]
         keys = ex["event_params"].map(lambda p: p["key"])
         vals = ex["event_params"].map(
-            lambda p: p["value"]["string_value"] if p["value"]["string_value"] is not None else p["value"]["int_value"]
+            lambda p: (
+                p["value"]["string_value"]
+                if p["value"]["string_value"] is not None
+                else p["value"]["int_value"]
+            )
         )
         wide = pd.DataFrame({"k": keys.to_numpy(), "v": vals.to_numpy()}, index=ex.index)
         wide = wide[wide["k"].isin(["ga_session_id", "source", "medium", "currency"])]
-        wide = wide.reset_index().pivot_table(index="index", columns="k", values="v", aggfunc="last")
+        wide = wide.reset_index().pivot_table(
+            index="index", columns="k", values="v", aggfunc="last"
+        )
         df = raw[["user_id", "user_pseudo_id", "event_name", "event_timestamp"]].join(wide)
         df["journey"] = df["user_id"].fillna(df["user_pseudo_id"])
         df["time"] = pd.to_datetime(df["event_timestamp"] * 1000)
-        df["revenue"] = raw["ecommerce"].map(lambda e: e["purchase_revenue"] if e is not None else None)
+        df["revenue"] = raw["ecommerce"].map(
+            lambda e: e["purchase_revenue"] if e is not None else None
+        )
         log = _frame_to_log(df)
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak_mb, "events": log.n_events, "journeys": log.n_journeys}
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb,
+        "events": log.n_events,
+        "journeys": log.n_journeys,
+    }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--events", type=int, nargs="+", default=[2_000_000])
     ap.add_argument("--pandas", action="store_true", help="also the pandas explode flattening")
+    ap.add_argument(
+        "--unnest-max",
+        type=int,
+        default=2_000_000,
+        help="largest export for the correlated-unnest SQL (it holds ~3.5 GB per million events)",
+    )
     ap.add_argument("--mode", help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.mode:
         print(json.dumps(run_mode(args.mode, args.path)))
         return
-    modes = ["touchpoint event_name", "touchpoint channel", "duckdb unnest + pandas", "duckdb list_filter + pandas"]
+    modes = [
+        "touchpoint event_name",
+        "touchpoint channel",
+        "duckdb unnest + pandas",
+        "duckdb list_filter + pandas",
+    ]
     if args.pandas:
         modes.append("pandas explode")
     print(f"{'events':>11} {'mode':<30} {'seconds':>8} {'events/s':>11} {'peak MB':>8}  log")
@@ -214,8 +272,12 @@ def main() -> None:
             path = os.path.join(tmp, f"ga4_{n}.parquet")
             write_export(path, n)
             size = os.path.getsize(path) / 2**20
-            print(f"{n:>11,} {'(Parquet file: %.0f MB)' % size:<30}")
+            label = f"(Parquet file: {size:.0f} MB)"
+            print(f"{n:>11,} {label:<30}")
             for mode in modes:
+                if "unnest" in mode and n > args.unnest_max:
+                    print(f"{n:>11,} {mode:<30} skipped (> --unnest-max; 7.1 GB peak at 2M events)")
+                    continue
                 out = subprocess.run(
                     [sys.executable, __file__, "--mode", mode, "--path", path],
                     capture_output=True, text=True, check=False,

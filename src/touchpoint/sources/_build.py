@@ -240,6 +240,7 @@ def read_export(
 
     loaded = load(source, vendor, opts.params)
     t = loaded.table
+    assert t is not None
     n = t.num_rows
     over: dict[str, Any] = prepare(loaded, opts) if prepare is not None else {}
     time_col = field(t, vendor.time)
@@ -284,8 +285,9 @@ def read_export(
     if currency is not None:
         extra_cols["currency"] = _strings(currency, n)
     event_np = _shared(event)
+    traffic_cols: tuple[Any, ...] = ()
     if opts.touchpoint == "channel":
-        traffic = tuple(
+        traffic = traffic_cols = tuple(
             over[role] if role in over else _strings(field(t, getattr(vendor, role)), n)
             for role in ("source", "medium", "campaign")
         )
@@ -315,6 +317,11 @@ def read_export(
         outcome = np.where(is_conv_np[rows], revenue[rows], np.nan)
     extra = {k: _numpy(pc.take(v, pa.array(info_rows))) for k, v in extra_cols.items()}
     extra["session_id"] = scode[rows]
+    # free the export (and its event_params index) before the log is built
+    clear_params_cache()
+    del t, extra_cols, traffic_cols
+    where = attrs.evolve(loaded, table=None)
+    del loaded
     log = EventLog.from_arrays(
         ids[rows],
         tps,
@@ -333,9 +340,8 @@ def read_export(
             "time": vendor.time[0],
             **({"outcome": vendor.revenue[0]} if outcome is not None else {}),
         },
-        row_label=lambda i: loaded.label(int(info_rows[i])),
+        row_label=lambda i: where.label(int(info_rows[i])),
     )
-    clear_params_cache()
     if opts.session:
         log = log.sessionize(column="session_id")
     log.__dict__["_identity"] = stitching

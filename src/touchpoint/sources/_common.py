@@ -74,7 +74,7 @@ class Vendor:
 class Loaded:
     """An export as one arrow table, and where each row came from."""
 
-    table: pa.Table
+    table: pa.Table | None  # None once the reader is done with it
     files: tuple[str, ...]
     starts: NDArray[np.int64]  # first row of each file
 
