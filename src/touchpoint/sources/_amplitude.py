@@ -56,22 +56,18 @@ def read_amplitude(
 ) -> EventLog:
     """Read a Amplitude export into an event log.
 
-    ==========================  ====================================================
-    role                        Amplitude field
-    ==========================  ====================================================
-    anonymous id                ``device_id``
-    user id                     ``user_id``
-    time                        ``event_time`` (UTC, ``"2026-01-05 10:00:00.123456"``)
-    event name                  ``event_type``
-    session                     ``session_id`` (ms; ``-1``: none) with the device
-    source / medium / campaign  ``event_properties.utm_source`` / ``utm_medium`` /
-                                ``utm_campaign``, else the ``user_properties`` ones
-    page                        ``event_properties["[Amplitude] Page Path"]``
-    revenue (``outcome``)       ``revenue``, else ``event_properties.revenue`` /
-                                ``$revenue`` / ``price``
-    currency (extra column)     ``event_properties.currency``
-    ``params=["x"]``            ``event_properties.x``
-    ==========================  ====================================================
+    | role | Amplitude field |
+    |---|---|
+    | anonymous id | ``device_id`` |
+    | user id | ``user_id`` |
+    | time | ``event_time`` (UTC, ``"2026-01-05 10:00:00.123456"``) |
+    | event name | ``event_type`` |
+    | session | ``session_id`` (ms; ``-1``: none) with the device |
+    | source / medium / campaign | ``event_properties.utm_source`` / ``utm_medium`` / ``utm_campaign``, else the ``user_properties`` ones |
+    | page | ``event_properties["[Amplitude] Page Path"]`` |
+    | revenue (``outcome``) | ``revenue``, else ``event_properties.revenue`` / ``$revenue`` / ``price`` |
+    | currency (extra column) | ``event_properties.currency`` |
+    | ``params=["x"]`` | ``event_properties.x`` |
 
     Parameters
     ----------

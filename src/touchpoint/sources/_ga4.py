@@ -57,23 +57,18 @@ def read_ga4(
     frames too). Nested ``event_params`` are read in arrow, without a Python
     object per event.
 
-    ============================  ====================================================
-    role                          GA4 field
-    ============================  ====================================================
-    anonymous id (device)         ``user_pseudo_id``
-    user id                       ``user_id``
-    time                          ``event_timestamp`` (INT64 microseconds, UTC; exact)
-    event name                    ``event_name``
-    session                       ``event_params`` ``ga_session_id`` with ``user_pseudo_id``
-    source / medium / campaign    ``collected_traffic_source.manual_source`` /
-                                  ``manual_medium`` / ``manual_campaign_name``, else
-                                  ``event_params`` ``source`` / ``medium`` / ``campaign``
-    page                          path of ``event_params`` ``page_location``
-    revenue (``outcome``)         ``ecommerce.purchase_revenue``, else
-                                  ``event_value_in_usd``, else ``event_params`` ``value``
-    currency (extra column)       ``event_params`` ``currency``
-    ``params=["x"]``              ``event_params`` ``x`` (string, float or int value)
-    ============================  ====================================================
+    | role | GA4 field |
+    |---|---|
+    | anonymous id (device) | ``user_pseudo_id`` |
+    | user id | ``user_id`` |
+    | time | ``event_timestamp`` (INT64 microseconds, UTC; exact) |
+    | event name | ``event_name`` |
+    | session | ``event_params`` ``ga_session_id`` with ``user_pseudo_id`` |
+    | source / medium / campaign | ``collected_traffic_source.manual_source`` / ``manual_medium`` / ``manual_campaign_name``, else ``event_params`` ``source`` / ``medium`` / ``campaign`` |
+    | page | path of ``event_params`` ``page_location`` |
+    | revenue (``outcome``) | ``ecommerce.purchase_revenue``, else ``event_value_in_usd``, else ``event_params`` ``value`` |
+    | currency (extra column) | ``event_params`` ``currency`` |
+    | ``params=["x"]`` | ``event_params`` ``x`` (string, float or int value) |
 
     Parameters
     ----------

@@ -50,22 +50,18 @@ def read_mixpanel(
 ) -> EventLog:
     """Read a Mixpanel export into an event log.
 
-    ==========================  ====================================================
-    role                        Mixpanel field
-    ==========================  ====================================================
-    anonymous id                ``properties.$device_id``, else ``distinct_id``
-    user id                     ``properties.$user_id`` (simplified ID merge: an
-                                event with both links the device to the user)
-    time                        ``properties.time`` (Unix seconds, UTC; exact to ns)
-    event name                  ``event``
-    session                     30 minutes of inactivity per device
-    source / medium / campaign  ``properties.utm_source`` / ``utm_medium`` /
-                                ``utm_campaign``
-    page                        path of ``properties.$current_url``
-    revenue (``outcome``)       ``properties.revenue``, else ``properties.amount``
-    currency (extra column)     ``properties.currency``
-    ``params=["x"]``            ``properties.x``
-    ==========================  ====================================================
+    | role | Mixpanel field |
+    |---|---|
+    | anonymous id | ``properties.$device_id``, else ``distinct_id`` |
+    | user id | ``properties.$user_id`` (simplified ID merge: an event with both links the device to the user) |
+    | time | ``properties.time`` (Unix seconds, UTC; exact to ns) |
+    | event name | ``event`` |
+    | session | 30 minutes of inactivity per device |
+    | source / medium / campaign | ``properties.utm_source`` / ``utm_medium`` / ``utm_campaign`` |
+    | page | path of ``properties.$current_url`` |
+    | revenue (``outcome``) | ``properties.revenue``, else ``properties.amount`` |
+    | currency (extra column) | ``properties.currency`` |
+    | ``params=["x"]`` | ``properties.x`` |
 
     Parameters
     ----------

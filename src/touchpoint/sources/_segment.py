@@ -80,23 +80,19 @@ def read_segment(
 ) -> EventLog:
     """Read a Segment export into an event log.
 
-    ==========================  ====================================================
-    role                        Segment field (spec; warehouse column)
-    ==========================  ====================================================
-    anonymous id                ``anonymousId`` (``anonymous_id``)
-    user id                     ``userId`` (``user_id``)
-    time                        ``timestamp`` (ISO 8601, offsets converted to UTC)
-    event name                  ``event`` of track calls, ``name`` of page calls,
-                                else the call ``type`` (``"page"``, ``"screen"``)
-    identity links              ``identify`` calls (``anonymousId`` -> ``userId``);
-                                ``identify``, ``alias``, ``group`` are no events
-    session                     30 minutes of inactivity per anonymous id
-    source / medium / campaign  ``context.campaign.source`` / ``medium`` / ``name``
-    page                        ``context.page.path``, else ``properties.path``
-    revenue (``outcome``)       ``properties.revenue``, else ``properties.total``
-    currency (extra column)     ``properties.currency``
-    ``params=["x"]``            ``properties.x``
-    ==========================  ====================================================
+    | role | Segment field (spec; warehouse column) |
+    |---|---|
+    | anonymous id | ``anonymousId`` (``anonymous_id``) |
+    | user id | ``userId`` (``user_id``) |
+    | time | ``timestamp`` (ISO 8601, offsets converted to UTC) |
+    | event name | ``event`` of track calls, ``name`` of page calls, else the call ``type`` (``"page"``, ``"screen"``) |
+    | identity links | ``identify`` calls (``anonymousId`` -> ``userId``); ``identify``, ``alias``, ``group`` are no events |
+    | session | 30 minutes of inactivity per anonymous id |
+    | source / medium / campaign | ``context.campaign.source`` / ``medium`` / ``name`` |
+    | page | ``context.page.path``, else ``properties.path`` |
+    | revenue (``outcome``) | ``properties.revenue``, else ``properties.total`` |
+    | currency (extra column) | ``properties.currency`` |
+    | ``params=["x"]`` | ``properties.x`` |
 
     Parameters
     ----------

@@ -85,23 +85,19 @@ def read_snowplow(
 ) -> EventLog:
     """Read a Snowplow export into an event log.
 
-    ==========================  ====================================================
-    role                        Snowplow field
-    ==========================  ====================================================
-    anonymous id                ``domain_userid`` (first-party cookie)
-    user id                     ``user_id``
-    time                        ``derived_tstamp`` (else ``collector_tstamp``; UTC)
-    event name                  ``event_name`` (else ``event``)
-    session                     ``domain_sessionid``
-    source / medium             ``mkt_source`` / ``mkt_medium``, else ``refr_source`` /
-                                ``refr_medium`` (search -> organic, unknown ->
-                                referral; ``internal`` referrers are no touch)
-    campaign                    ``mkt_campaign``
-    page                        ``page_urlpath``
-    revenue (``outcome``)       ``tr_total``
-    currency (extra column)     ``tr_currency``
-    ``params=["x"]``            the atomic field ``x``
-    ==========================  ====================================================
+    | role | Snowplow field |
+    |---|---|
+    | anonymous id | ``domain_userid`` (first-party cookie) |
+    | user id | ``user_id`` |
+    | time | ``derived_tstamp`` (else ``collector_tstamp``; UTC) |
+    | event name | ``event_name`` (else ``event``) |
+    | session | ``domain_sessionid`` |
+    | source / medium | ``mkt_source`` / ``mkt_medium``, else ``refr_source`` / ``refr_medium`` (search -> organic, unknown -> referral; ``internal`` referrers are no touch) |
+    | campaign | ``mkt_campaign`` |
+    | page | ``page_urlpath`` |
+    | revenue (``outcome``) | ``tr_total`` |
+    | currency (extra column) | ``tr_currency`` |
+    | ``params=["x"]`` | the atomic field ``x`` |
 
     Parameters
     ----------
