@@ -38,7 +38,8 @@ pessimistic; one subprocess per mode, peak RSS in MB):
 
 A second 10M run after the reader frees the export before building the log (load 16
 to 18): touchpoint event_name 107.9 s (92,700 events/s), 6,056 MB; duckdb list_filter
-+ pandas 98.7 s (101,300 events/s), 4,016 MB. About 45% of the reader's time is
++ pandas 98.7 s (101,300 events/s), 4,016 MB; touchpoint channel 237 s, 5,565 MB (the
+load peaked during it). About 45% of the reader's time is
 arrow decoding the nested ``event_params`` column of the Parquet file.
 """
 

@@ -228,3 +228,41 @@ def test_attribution_from_grouped_paths_equals_channelattribution():
     # the allocation total x RE / sum(RE) of the same removal effects agrees too
     their_conv = m["result"].set_index("channel_name")["total_conversions"]
     assert ours["conversions"].to_dict() == pytest.approx(their_conv.to_dict(), abs=0.15)
+
+
+def _naive(anon, user, t, lookback):
+    """A loop over events: the first user linked to each device, then each event's journey."""
+    first = {}
+    for a, u, ti, _k in sorted(zip(anon, user, t, range(len(t))), key=lambda r: (r[2], r[3])):
+        if a is not None and u is not None and a not in first:
+            first[a] = (u, ti)
+    out = []
+    for a, u, ti in zip(anon, user, t):
+        if u is not None:
+            out.append(u)
+        elif a is not None and a in first and (lookback is None or ti >= first[a][1] - lookback):
+            out.append(first[a][0])
+        else:
+            out.append(a)
+    return out
+
+
+def test_resolve_matches_a_loop_on_random_tables():
+    from touchpoint.sources._identity import resolve
+
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        n = int(rng.integers(1, 60))
+        anon = [None if x == 0 else f"a{x}" for x in rng.integers(0, 6, n)]
+        user = [None if x < 3 else f"u{x}" for x in rng.integers(0, 6, n)]
+        t = rng.integers(0, 50, n).astype(np.float64)
+        lookback = None if rng.random() < 0.5 else 10.0
+        ids, s = resolve(
+            np.array(anon, dtype=object), np.array(user, dtype=object), t, lookback=lookback
+        )
+        assert ids.tolist() == _naive(anon, user, t.tolist(), lookback)
+        expected_conflicts = sum(
+            len({u for a2, u in zip(anon, user) if a2 == a and u is not None}) > 1
+            for a in set(anon) - {None}
+        )
+        assert s.n_conflicts == expected_conflicts
