@@ -346,3 +346,28 @@ def test_ga4_json_lines_with_int64_as_strings(tmp_path):
     log = tp.read_ga4(p, touchpoint="event_name")
     assert log.n_events == 8
     assert log.timestamp[0] == np.datetime64("2026-01-05T10:00:00.000123", "ns")
+
+
+def test_committed_fixtures_are_what_the_script_writes(tmp_path):
+    import zipfile
+
+    from sources.make_fixtures import main
+
+    main(tmp_path)
+    for name in (
+        "ga4/events_20260105.parquet",
+        "ga4/events_20260106.parquet",
+        "snowplow_events.parquet",
+    ):
+        assert pq.read_table(tmp_path / name).equals(pq.read_table(DATA / name))
+    assert (tmp_path / "segment.jsonl").read_text() == (DATA / "segment.jsonl").read_text()
+    for name in ("mixpanel_export.jsonl.gz",):
+        assert gzip.decompress((tmp_path / name).read_bytes()) == gzip.decompress(
+            (DATA / name).read_bytes()
+        )
+    with (
+        zipfile.ZipFile(tmp_path / "amplitude_export.zip") as a,
+        zipfile.ZipFile(DATA / "amplitude_export.zip") as b,
+    ):
+        assert a.namelist() == b.namelist()
+        assert all(gzip.decompress(a.read(n)) == gzip.decompress(b.read(n)) for n in a.namelist())
