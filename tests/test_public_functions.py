@@ -136,9 +136,7 @@ ARGS = {
 
 
 def _export(name):
-    from pathlib import Path
-
-    return Path(__file__).parent / "data" / "sources" / name
+    return tp.datasets.sample_path(f"exports/{name}")
 
 
 def _public_functions():

@@ -1,4 +1,7 @@
-"""Write the small vendor exports of tests/data/sources/ (run: python tests/sources/make_fixtures.py).
+"""Write the small vendor exports bundled in touchpoint/datasets/data/exports/.
+
+Run: python tests/sources/make_fixtures.py (``tp.datasets.sample_path("exports/ga4")``
+finds them; the docs and the tests read them).
 
 Field names and types follow the vendors' published schemas:
 
@@ -29,7 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-OUT = Path(__file__).resolve().parents[1] / "data" / "sources"
+OUT = Path(__file__).resolve().parents[2] / "src" / "touchpoint" / "datasets" / "data" / "exports"
 
 #: (device, user, time UTC, event, session, source, medium, campaign, page, revenue, currency)
 STORY = [

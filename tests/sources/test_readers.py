@@ -24,7 +24,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 import touchpoint as tp  # noqa: E402
 from touchpoint.exceptions import InvalidParameterError, ValidationError  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "sources"
+DATA = Path(tp.datasets.sample_path("exports"))
 
 READERS = {
     "ga4": (tp.read_ga4, DATA / "ga4", "purchase"),
