@@ -371,3 +371,22 @@ def test_committed_fixtures_are_what_the_script_writes(tmp_path):
     ):
         assert a.namelist() == b.namelist()
         assert all(gzip.decompress(a.read(n)) == gzip.decompress(b.read(n)) for n in a.namelist())
+
+
+def test_mixpanel_original_id_merge_identify_events(tmp_path):
+    rows = [
+        {"event": "Page View", "properties": {"time": 1767607200, "distinct_id": "anon-7",
+                                              "utm_source": "google", "utm_medium": "cpc"}},
+        {"event": "$identify", "properties": {"time": 1767607260, "distinct_id": "user-7",
+                                              "$anon_distinct_id": "anon-7",
+                                              "$identified_id": "user-7"}},
+        {"event": "Purchase", "properties": {"time": 1767607300, "distinct_id": "user-7",
+                                             "revenue": 5.0}},
+    ]  # fmt: skip
+    p = tmp_path / "export.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    log = tp.read_mixpanel(p)
+    # without $user_id, the Purchase's journey is its distinct_id: the $identify links
+    # anon-7 to user-7, so the paid-search visit joins it
+    assert _paths(log) == {"user-7": ["Paid Search", "Purchase"]}
+    assert log.identity.n_stitched_ids == 1 and log.identity.events_moved == pytest.approx(1 / 3)

@@ -230,8 +230,8 @@ def read_export(
     """Read ``source`` as ``vendor``'s export into a log (see the module docstring).
 
     ``prepare(loaded, opts)`` may return a dict overriding the role columns
-    (``event``, ``source``, ``medium``, ``campaign``, ``links``: rows that only
-    link ids, ``not_events``: rows that are no events).
+    (``event``, ``anonymous``, ``user``, ``source``, ``medium``, ``campaign``;
+    ``not_events``: rows that only link ids; ``bad_links``: a count).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -246,8 +246,8 @@ def read_export(
     time_col = field(t, vendor.time)
     assert time_col is not None  # a required field
     time = times_ns(time_col, vendor.time_unit, loaded, vendor.time[0], opts.on_error)
-    anon = _strings(field(t, vendor.anonymous), n)
-    user = _strings(field(t, vendor.user), n)
+    anon = over["anonymous"] if "anonymous" in over else _strings(field(t, vendor.anonymous), n)
+    user = over["user"] if "user" in over else _strings(field(t, vendor.user), n)
     event = over.get("event")
     if event is None:
         event = _strings(field(t, vendor.event), n)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from touchpoint._lib import checks as ck
 from touchpoint.sources._build import READER_CHECKS, check_options, read_export
-from touchpoint.sources._common import TouchpointKind, Vendor
+from touchpoint.sources._common import TouchpointKind, Vendor, _strings, field
 from touchpoint.sources._identity import Identity
 
 if TYPE_CHECKING:
@@ -32,7 +34,29 @@ MIXPANEL = Vendor(
     revenue=("properties.revenue", "properties.amount"),
     currency=("properties.currency",),
     params_prefix="properties.",
+    also=("properties",),
 )
+
+
+def _prepare(loaded: Any, opts: Any) -> dict[str, Any]:  # noqa: ARG001  (one signature for all)
+    """The original ID merge: ``$identify`` events link ``$anon_distinct_id`` to ``$identified_id``."""
+    import pyarrow.compute as pc
+
+    t = loaded.table
+    n = t.num_rows
+    event = _strings(field(t, MIXPANEL.event), n)
+    is_identify = pc.fill_null(pc.equal(event, "$identify"), False)
+    if not pc.any(is_identify).as_py():
+        return {}
+    anon = _strings(field(t, MIXPANEL.anonymous), n)
+    user = _strings(field(t, MIXPANEL.user), n)
+    linked_anon = _strings(field(t, ["properties.$anon_distinct_id"]), n)
+    linked_user = _strings(field(t, ["properties.$identified_id"]), n)
+    return {
+        "anonymous": pc.if_else(is_identify, pc.coalesce(linked_anon, anon), anon),
+        "user": pc.if_else(is_identify, pc.coalesce(linked_user, user), user),
+        "not_events": np.asarray(is_identify.to_numpy(zero_copy_only=False), dtype=bool),
+    }
 
 
 @ck.validate_params(READER_CHECKS)
@@ -54,6 +78,7 @@ def read_mixpanel(
     |---|---|
     | anonymous id | ``properties.$device_id``, else ``distinct_id`` |
     | user id | ``properties.$user_id`` (simplified ID merge: an event with both links the device to the user) |
+    | identity links | also ``$identify`` events (original ID merge): ``$anon_distinct_id`` -> ``$identified_id``; they are no events |
     | time | ``properties.time`` (Unix seconds, UTC; exact to ns) |
     | event name | ``event`` |
     | session | 30 minutes of inactivity per device |
@@ -113,4 +138,4 @@ def read_mixpanel(
         session=session,
         on_error=on_error,
     )
-    return read_export(source, MIXPANEL, opts)
+    return read_export(source, MIXPANEL, opts, prepare=_prepare)
