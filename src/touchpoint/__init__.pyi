@@ -11,6 +11,7 @@ from touchpoint._version import __version__ as __version__
 from touchpoint.core import (
     EventLog as EventLog,
     Journey as Journey,
+    LogSpec as LogSpec,
     Paths as Paths,
     Stage as Stage,
     Touchpoint as Touchpoint,

@@ -46,9 +46,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck, parallel
-from touchpoint._lib.choices import MatchMode, StateKind
-from touchpoint._lib.frames import _check_columns
-from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
+from touchpoint._lib.choices import Duplicates, MatchMode, OnError, OutcomeLevel, StateKind
+from touchpoint._lib.frames import _check_columns, frame_columns
+from touchpoint.core._eventlog import EventLog
+from touchpoint.core._spec import LogSpec
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
 if TYPE_CHECKING:
@@ -67,20 +68,6 @@ __all__ = [
 
 T = TypeVar("T")
 Shuffle = Literal["auto"] | bool
-
-
-@attrs.frozen(kw_only=True)
-class _Columns:
-    journey: str
-    touchpoint: str
-    time: str
-    outcome: str | None = None
-    extra: tuple[str, ...] = ()
-    design: Journey | None = None
-    conversions: tuple[str, ...] = ()
-    on_error: OnError = "raise"
-    outcome_level: OutcomeLevel = "event"
-    duplicates: Duplicates = "keep"
 
 
 @attrs.frozen(kw_only=True)
@@ -185,18 +172,18 @@ def _merge_ids(a: _Part, b: _Part) -> tuple[Any, Any]:
     return keys[order], np.concatenate([ia, ib])[order]
 
 
-def _log_of(frame: Any, cols: _Columns) -> EventLog:
+def _log_of(frame: Any, spec: LogSpec) -> EventLog:
     """The EventLog of one pandas partition (validation warnings are tallied, not raised)."""
-    if cols.journey not in frame.columns and frame.index.name == cols.journey:
+    if spec.journey not in frame.columns and frame.index.name == spec.journey:
         frame = frame.reset_index()
     # (Dask runs partitions side by side already: no threads of our own inside one)
     with warnings.catch_warnings(), parallel.inline():
         warnings.simplefilter("ignore", DroppedRowsWarning)
-        return EventLog.from_frame(frame, **attrs.asdict(cols, recurse=False))
+        return EventLog._from_spec(frame_columns(frame, spec), spec)
 
 
 def _apply(
-    frame: Any, fn: Callable[[EventLog], Any], cols: _Columns, index: int, check_ids: bool = False
+    frame: Any, fn: Callable[[EventLog], Any], spec: LogSpec, index: int, check_ids: bool = False
 ) -> _Part:
     if len(frame) == 0:
         return _Part(value=None, n_input=0, dropped={})
@@ -208,7 +195,7 @@ def _apply(
         return f"index {label!r} (partition {index}, row {i})"
 
     try:
-        log = _log_of(frame, cols)
+        log = _log_of(frame, spec)
     except ValidationError as exc:  # rows are numbered within the partition: name the index
         text = re.sub(r"\brow (\d+)\b", lambda m: where(int(m.group(1))), str(exc), count=1)
         raise ValidationError(text) from None
@@ -227,13 +214,15 @@ def _apply(
     )
 
 
-def _prepare_frame(ddf: Any, journey: str, shuffle: Shuffle, scheduler: str | None) -> Any:
+def _prepare_frame(ddf: Any, spec: LogSpec, shuffle: Shuffle, scheduler: str | None) -> Any:
     if shuffle not in ("auto", True, False):
         raise ck.error("shuffle", "'auto', True or False", shuffle)
-    columns = list(ddf.columns)
+    journey = spec.journey
+    columns = [str(c) for c in ddf.columns]
     index_name = getattr(ddf.index, "name", None)
-    if index_name != journey:
-        _check_columns({"journey": journey}, set(map(str, columns)), True, "the Dask DataFrame")
+    if index_name == journey:
+        columns.append(journey)
+    spec.check_columns(columns, where="the Dask DataFrame")
     if shuffle is False:
         return ddf
     if index_name == journey and (shuffle == "auto" and ddf.known_divisions):
@@ -310,23 +299,23 @@ def map_logs(
     T
         The combined result.
     """
-    dask = _dask()
-    cols = _Columns(
+    spec = LogSpec(  # checked here, at the call: before any shuffle or compute
         journey=journey,
         touchpoint=touchpoint,
         time=time,
         outcome=outcome,
-        extra=tuple(extra),
+        extra=extra,
         design=design,
-        conversions=tuple(conversions),
+        conversions=conversions,
         on_error=on_error,
         outcome_level=outcome_level,
         duplicates=duplicates,
     )
-    frame = _prepare_frame(ddf, journey, shuffle, scheduler)
+    dask = _dask()
+    frame = _prepare_frame(ddf, spec, shuffle, scheduler)
     apply = dask.delayed(_apply, pure=True)
     check_ids = shuffle is False  # the caller vouches for it: check, it is cheap to count
-    parts = [apply(p, fn, cols, i, check_ids) for i, p in enumerate(frame.to_delayed())]
+    parts = [apply(p, fn, spec, i, check_ids) for i, p in enumerate(frame.to_delayed())]
     if not parts:
         msg = "the Dask DataFrame has no partitions."
         raise ValidationError(msg)

@@ -10,11 +10,22 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, overload
 
+import attrs
 import numpy as np
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import (
+    CSV_ENGINES,
+    DUPLICATES,
+    ON_ERROR,
+    OUTCOME_LEVELS,
+    CsvEngine,
+    Duplicates,
+    OnError,
+    OutcomeLevel,
+)
 from touchpoint._lib.csv import (
     FileLines,
     blank_records,
@@ -25,8 +36,9 @@ from touchpoint._lib.csv import (
     require_unique,
     structure_error as _structure_error,
 )
-from touchpoint._lib.frames import column_roles
-from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
+from touchpoint.core._eventlog import EventLog
+from touchpoint.core._ingest import ChunkGuard
+from touchpoint.core._spec import LogSpec, did_you_mean
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -34,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_csv", "read_journey", "read_parquet", "read_table_columns"]
 
-Engine = Literal["auto", "python", "pyarrow", "polars"]
+Engine = CsvEngine
 
 
 def _check_delimiter(name: str, value: Any) -> None:
@@ -48,9 +60,9 @@ _READER_CHECKS = {
     "touchpoint": ck.Text(),
     "time": ck.Text(),
     "outcome": ck.Text(none=True),
-    "on_error": ck.Options("raise", "drop"),
-    "outcome_level": ck.Options("event", "journey"),
-    "duplicates": ck.Options("keep", "drop", "raise"),
+    "on_error": ck.Options(*ON_ERROR),
+    "outcome_level": ck.Options(*OUTCOME_LEVELS),
+    "duplicates": ck.Options(*DUPLICATES),
     "chunksize": ck.Integer(1, none=True),
     "progress": ck.Options(True, False, None),
 }
@@ -103,7 +115,7 @@ def read_csv(
         **_READER_CHECKS,
         "delimiter": ck.Custom(_check_delimiter, "", ";;", '"', "\n", 5),
         "time_format": ck.Text(none=True),
-        "engine": ck.Options("auto", "python", "pyarrow", "polars"),
+        "engine": ck.Options(*CSV_ENGINES),
     }
 )
 def read_csv(
@@ -194,40 +206,55 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     >>> log.validation.counts
     {'empty_string': 1}
     """
-    names = column_roles(journey, touchpoint, time, outcome, extra)
-    if chunksize is not None:
-        if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
-            raise ck.error("chunksize", "a positive integer", chunksize)
-        return _read_csv_chunks(
-            path,
-            names,
-            design=design,
-            conversions=tuple(conversions),
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-            delimiter=delimiter,
-            time_format=time_format,
-            engine=engine,
-            chunksize=chunksize,
-            progress=progress,
-        )
-    _check_engine(engine)
-    _check_path(path)
-    _check_file_columns(path, names, _read_header(path, delimiter), delimiter)
-    columns = _read_all(path, delimiter, engine, progress, list(dict.fromkeys(names.values())))
-    return _log_of(
-        columns,
-        names,
+    spec = LogSpec(
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        extra=extra,
         design=design,
         conversions=conversions,
         on_error=on_error,
         outcome_level=outcome_level,
         duplicates=duplicates,
-        start=0,
-        time_format=time_format,
-        lines=FileLines(path, delimiter),
     )
+    source = _CsvSource(path, delimiter, engine, time_format)
+    source.check_header(spec)
+    if chunksize is not None:
+        return _read_csv_chunks(source, spec, chunksize=chunksize, progress=progress)
+    columns = _read_all(path, delimiter, engine, progress, spec.columns)
+    return source.log(columns, spec, start=0)
+
+
+@attrs.frozen
+class _CsvSource:
+    """A CSV file and how to read it; checked (file, header, engine) when made."""
+
+    path: str | os.PathLike[str]
+    delimiter: str
+    engine: Engine
+    time_format: str | None
+    lines: FileLines = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_path(self.path)
+        object.__setattr__(self, "lines", FileLines(self.path, self.delimiter))
+
+    def check_header(self, spec: LogSpec) -> None:
+        _check_file_columns(
+            self.path, spec, _read_header(self.path, self.delimiter), self.delimiter
+        )
+
+    def log(self, cols: dict[str, np.ndarray[Any, Any]], spec: LogSpec, *, start: int) -> EventLog:
+        """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
+        if self.time_format is not None:
+            cols = {**cols, spec.time: _parse_time_format(cols[spec.time], self.time_format)}
+        lines = self.lines
+        return EventLog._from_spec(
+            cols,
+            spec,
+            row_label=lambda i: f"row {start + i} (file line {lines.line_of(start + i)})",
+        )
 
 
 def _read_all(
@@ -276,45 +303,6 @@ def _parse_time_format(values: np.ndarray[Any, Any], fmt: str) -> np.ndarray[Any
     return parsed[inverse.reshape(-1)]
 
 
-def _log_of(
-    cols: dict[str, np.ndarray[Any, Any]],
-    names: dict[str, str],
-    *,
-    design: Journey | None,
-    conversions: Iterable[str],
-    on_error: OnError,
-    outcome_level: OutcomeLevel = "event",
-    duplicates: Duplicates = "keep",
-    start: int,
-    time_format: str | None = None,
-    lines: FileLines,
-) -> EventLog:
-    """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
-    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
-    times = cols[names["time"]]
-    if time_format is not None:
-        times = _parse_time_format(times, time_format)
-    return EventLog.from_arrays(
-        cols[names["journey"]],
-        cols[names["touchpoint"]],
-        times,
-        cols[names["outcome"]] if "outcome" in names else None,
-        {e: cols[names[e]] for e in extra},
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        columns=names,
-        row_label=lambda i: f"row {start + i} (file line {lines.line_of(start + i)})",
-    )
-
-
-def _check_engine(engine: Engine) -> None:
-    if engine not in ("auto", "python", "pyarrow", "polars"):
-        raise ck.error("engine", "'auto', 'python', 'pyarrow' or 'polars'", engine)
-
-
 def _engine_module(engine: Engine, name: str, module: str) -> Any:
     """``module`` when ``engine`` is ``name`` or "auto" and it is installed, else None."""
     if engine not in ("auto", name):
@@ -329,7 +317,7 @@ def _engine_module(engine: Engine, name: str, module: str) -> Any:
 
 def _check_file_columns(
     path: str | os.PathLike[str],
-    names: dict[str, str],
+    spec: LogSpec,
     columns: Iterable[str],
     delimiter: str = ",",
 ) -> None:
@@ -338,132 +326,59 @@ def _check_file_columns(
     if not have:
         msg = f"{os.fspath(path)!r} is empty: expected a header row."
         raise ValidationError(msg)
-    missing = [c for c in names.values() if c not in have]
+    missing = [c for c in spec.columns if c not in have]
     if missing:
-        hint = ""
+        hint = did_you_mean(missing[0], have)
         if len(have) == 1 and delimiter == ",":
             other = next((d for d in (";", "\t", "|") if d in have[0]), None)
             if other is not None:
                 hint = f" (pass delimiter={other!r}: the header looks {other!r}-separated)"
         msg = (
-            f"{os.fspath(path)!r}: unknown column {missing[0]!r}; the file has columns "
-            f"{have}{hint}."
+            f"{os.fspath(path)!r}: unknown column {missing[0]!r}{hint}; the file has columns "
+            f"{have}."
         )
         raise ValidationError(msg)
-    require_unique(path, have, names.values())
+    require_unique(path, have, spec.columns)
 
 
 def _read_csv_chunks(
-    path: str | os.PathLike[str],
-    names: dict[str, str],
-    *,
-    design: Journey | None,
-    conversions: tuple[str, ...],
-    on_error: OnError,
-    outcome_level: OutcomeLevel,
-    duplicates: Duplicates,
-    delimiter: str,
-    time_format: str | None,
-    engine: Engine,
-    chunksize: int,
-    progress: bool | None,
+    source: _CsvSource, spec: LogSpec, *, chunksize: int, progress: bool | None
 ) -> Iterator[EventLog]:
-    """Validate eagerly (file, columns), then return the lazy chunk generator."""
+    """The lazy chunk generator (the file and header were checked already)."""
     from touchpoint._lib.progress import progress_bar
 
-    _check_engine(engine)
-    _check_path(path)
-    _check_file_columns(path, names, _read_header(path, delimiter), delimiter)
-    blocks = _raw_blocks(path, delimiter, engine, chunksize)
+    blocks = _raw_blocks(source.path, source.delimiter, source.engine, chunksize)
     next(blocks)  # the header
-    roles = list(names.items())
-    lines = FileLines(path, delimiter)
-    seen = _SeenJourneys(names["journey"])
+    columns, jname = spec.columns, spec.journey
+    lines = source.lines
+    guard = ChunkGuard(
+        repr(os.fspath(source.path)), jname, lambda r: f"row {r} (file line {lines.line_of(r)})"
+    )
 
     def build(cols: dict[str, np.ndarray[Any, Any]], start: int) -> EventLog:
-        seen.add(cols[names["journey"]], start, lines)
-        return _log_of(
-            cols,
-            names,
-            design=design,
-            conversions=conversions,
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-            start=start,
-            time_format=time_format,
-            lines=lines,
-        )
+        guard.add(cols[jname], start=start)
+        return source.log(cols, spec, start=start)
 
     def gen() -> Iterator[EventLog]:
         carry: dict[str, np.ndarray[Any, Any]] | None = None
         start = 0  # file row of the first row in `carry`
         with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
             for block in blocks:
-                cols = {name: block[name] for _, name in roles}
+                cols = {name: block[name] for name in columns}
                 if carry is not None:
                     cols = {k: np.concatenate([carry[k], v]) for k, v in cols.items()}
-                bar.update(len(block[names["journey"]]))
-                jid = cols[names["journey"]]
-                cut = _tail_start(jid)
+                bar.update(len(block[jname]))
+                cut = _tail_start(cols[jname])
                 if cut == 0:  # one journey so far: keep collecting
                     carry = cols
                     continue
                 carry = {k: v[cut:] for k, v in cols.items()}
                 yield build({k: v[:cut] for k, v in cols.items()}, start)
                 start += cut
-            if carry is not None and len(carry[names["journey"]]):
+            if carry is not None and len(carry[jname]):
                 yield build(carry, start)
 
     return gen()
-
-
-class _SeenJourneys:
-    """Refuses a chunked file that is not grouped by journey (a journey in two runs).
-
-    Within a piece the runs of each id are counted; across pieces a sorted array
-    of 64-bit hashes of the ids seen so far (8 bytes per journey, merged in
-    doubling levels) finds an id that comes back.
-    """
-
-    def __init__(self, column: str) -> None:
-        self.column = column
-        self.levels: list[np.ndarray[Any, Any]] = []
-
-    def add(self, jid: np.ndarray[Any, Any], start: int, lines: FileLines) -> None:
-        if not len(jid):
-            return
-        change = np.ones(len(jid), dtype=bool)
-        change[1:] = jid[1:] != jid[:-1]
-        run_ids = jid[change]
-        run_rows = np.flatnonzero(change)
-        hashes = np.fromiter(
-            (hash(x) for x in run_ids.tolist()), dtype=np.int64, count=len(run_ids)
-        )
-        order = np.argsort(hashes, kind="stable")
-        srt = hashes[order]
-        again = np.flatnonzero(srt[1:] == srt[:-1])
-        if len(again):  # a later run of an id already seen in this piece
-            later = int(max(order[again[0]], order[again[0] + 1]))
-            self._fail(run_ids[later], start + int(run_rows[later]), lines)
-        for level in self.levels:
-            pos = np.searchsorted(level, srt)
-            hit = (pos < len(level)) & (level[np.minimum(pos, len(level) - 1)] == srt)
-            if hit.any():
-                i = int(order[np.flatnonzero(hit)[0]])
-                self._fail(run_ids[i], start + int(run_rows[i]), lines)
-        self.levels.append(srt)
-        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
-            top = self.levels.pop()
-            self.levels[-1] = np.sort(np.concatenate([self.levels[-1], top]))
-
-    def _fail(self, jid: Any, row: int, lines: FileLines) -> None:
-        msg = (
-            f"column {self.column!r}, row {row} (file line {lines.line_of(row)}): journey "
-            f"{jid!r} reappears after other journeys; reading in chunks needs a file grouped "
-            "by journey (sort it by journey, or read it without chunksize)."
-        )
-        raise ValidationError(msg)
 
 
 def _tail_start(jid: np.ndarray[Any, Any]) -> int:
@@ -715,50 +630,119 @@ def read_parquet(
     >>> [log.n_journeys for log in read_parquet(p, chunksize=2)]
     [1, 1]
     """
-    names = column_roles(journey, touchpoint, time, outcome, extra)
-    dataset, label = _parquet_dataset(source)
-    have = list(dataset.schema.names)
-    missing = [c for c in names.values() if c not in have]
-    if missing:
-        msg = f"{label}: unknown column {missing[0]!r}; the data has columns {have}."
-        raise ValidationError(msg)
-    columns = list(dict.fromkeys(names.values()))
-    opts: dict[str, Any] = {
-        "design": design,
-        "conversions": tuple(conversions),
-        "on_error": on_error,
-        "outcome_level": outcome_level,
-        "duplicates": duplicates,
-    }
-    if chunksize is None:
-        table = _arrow_read(label, lambda: dataset.to_table(columns=columns))
-        return _log_of_table(table, names, start=0, **opts)
-    return _parquet_chunks(
-        dataset,
-        label=label,
-        names=names,
-        columns=columns,
-        chunksize=chunksize,
-        progress=progress,
-        opts=opts,
+    spec = LogSpec(
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        extra=extra,
+        design=design,
+        conversions=conversions,
+        on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
     )
+    dataset, label = _parquet_dataset(source, spec)
+    if chunksize is None:
+        table = _arrow_read(label, lambda: dataset.to_table(columns=spec.columns))
+        return _log_of_table(table, spec, start=0)
+    return _parquet_chunks(dataset, spec, label=label, chunksize=chunksize, progress=progress)
 
 
-def _parquet_dataset(source: Any) -> tuple[Any, str]:
-    """The ``pyarrow.dataset.Dataset`` of ``source`` and a label for messages."""
+def _parquet_dataset(source: Any, spec: LogSpec) -> tuple[Any, str]:
+    """The ``pyarrow.dataset.Dataset`` of ``source`` and a label for messages.
+
+    A directory is read with hive partitioning (``key=value`` folders become
+    columns). The files' schemas are unified; a file that lacks a named
+    column is refused by name (its rows would otherwise read as missing
+    values: a file without the outcome column would lose its conversions).
+    """
     try:
         import pyarrow.dataset as ds
     except ImportError:  # pragma: no cover - pyarrow is in the test environment
         msg = 'read_parquet needs pyarrow: pip install "touchpoint-journeys[pandas]".'
         raise ValidationError(msg) from None
     if isinstance(source, ds.Dataset):
-        return source, "the dataset"
-    paths = [source] if isinstance(source, str | os.PathLike) else list(source)
+        dataset, label = source, "the dataset"
+    else:
+        paths = _parquet_paths(source)
+        label = repr(os.fspath(paths[0])) if len(paths) == 1 else f"{len(paths)} Parquet files"
+        target = os.fspath(paths[0]) if len(paths) == 1 else [os.fspath(p) for p in paths]
+        dataset = _arrow_read(
+            label, lambda: ds.dataset(target, format="parquet", partitioning="hive")
+        )
+    spec.check_columns(list(dataset.schema.names), where=label)
+    if isinstance(dataset, ds.FileSystemDataset):
+        dataset = _unified(dataset, spec, label)
+    return dataset, label
+
+
+def _parquet_paths(source: Any) -> list[Any]:
+    """The paths of a ``read_parquet`` source; anything else is refused by its type."""
+    if isinstance(source, bytes):
+        source = os.fsdecode(source)
+    if isinstance(source, str | os.PathLike):
+        paths = [source]
+    elif isinstance(source, list | tuple) and all(
+        isinstance(p, str | bytes | os.PathLike) for p in source
+    ):
+        paths = [os.fsdecode(p) if isinstance(p, bytes) else p for p in source]
+    else:
+        what = type(source).__name__
+        hint = (
+            " (for a DataFrame or Table use EventLog.from_frame)"
+            if hasattr(source, "columns") or hasattr(source, "column_names")
+            else ""
+        )
+        msg = (
+            f"read_parquet reads a path, a list of paths or a pyarrow Dataset (got a {what}){hint}."
+        )
+        raise ValidationError(msg)
+    if not paths:
+        msg = "read_parquet was given an empty list of paths."
+        raise ValidationError(msg)
     for p in paths:
         _check_path(p)
-    label = repr(os.fspath(paths[0])) if len(paths) == 1 else f"{len(paths)} Parquet files"
-    target = os.fspath(paths[0]) if len(paths) == 1 else [os.fspath(p) for p in paths]
-    return _arrow_read(label, lambda: ds.dataset(target, format="parquet")), label
+    return paths
+
+
+def _unified(dataset: Any, spec: LogSpec, label: str) -> Any:
+    """``dataset`` over its files' unified schema; a file lacking a named column is refused."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    partition = set(getattr(dataset.partitioning, "schema", pa.schema([])).names)
+    wanted = [c for c in spec.columns if c not in partition]
+    schemas = []
+    for frag in dataset.get_fragments():
+        schema = _arrow_read(frag.path, lambda f=frag: f.physical_schema)
+        lacking = [c for c in wanted if c not in schema.names]
+        if lacking:
+            msg = (
+                f"{label}: the file {frag.path!r} has no column {lacking[0]!r} (other files "
+                f"have it); its rows would read as missing values. Add the column to that "
+                "file or leave the file out."
+            )
+            raise ValidationError(msg)
+        schemas.append(schema)
+    if len(schemas) < 2 or all(sc.equals(schemas[0]) for sc in schemas[1:]):
+        return dataset
+    try:
+        unified = pa.unify_schemas(schemas)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        msg = f"{label}: the files' schemas disagree: {exc}."
+        raise ValidationError(msg) from None
+    for field in dataset.schema:
+        if field.name in partition:
+            unified = unified.append(field)
+    files = [frag.path for frag in dataset.get_fragments()]
+    return ds.dataset(
+        files,
+        schema=unified,
+        format="parquet",
+        filesystem=dataset.filesystem,
+        partitioning=dataset.partitioning if partition else None,
+    )
 
 
 def _arrow_read(label: str, read: Any) -> Any:
@@ -771,52 +755,45 @@ def _arrow_read(label: str, read: Any) -> Any:
         raise ValidationError(msg) from None
 
 
-def _log_of_table(
-    table: Any,
-    names: dict[str, str],
-    *,
-    start: int,
-    design: Journey | None,
-    conversions: tuple[str, ...],
-    on_error: OnError,
-    outcome_level: OutcomeLevel,
-    duplicates: Duplicates,
-) -> EventLog:
+def _log_of_table(table: Any, spec: LogSpec, *, start: int) -> EventLog:
     """The EventLog of a pyarrow table whose first row is row ``start`` of the dataset."""
-    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
-    col = table.column
-    return EventLog.from_arrays(
-        col(names["journey"]),
-        col(names["touchpoint"]),
-        col(names["time"]),
-        col(names["outcome"]) if "outcome" in names else None,
-        {e: col(names[e]) for e in extra},
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        columns=names,
-        row_label=lambda i: f"row {start + i}",
-    )
+    columns = {name: _arrow_column(table, name) for name in spec.columns}
+    return EventLog._from_spec(columns, spec, row_label=lambda i: f"row {start + i}")
+
+
+def _arrow_column(table: Any, name: str) -> Any:
+    """A column of an Arrow table; binary text decoded, nested types refused by name."""
+    import pyarrow as pa
+
+    col = table.column(name)
+    typ = col.type
+    value_type = typ.value_type if pa.types.is_dictionary(typ) else typ
+    if pa.types.is_binary(value_type) or pa.types.is_large_binary(value_type):
+        try:
+            col = col.cast(
+                pa.large_string() if pa.types.is_large_binary(value_type) else pa.string()
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            msg = f"column {name!r} holds bytes that are not UTF-8 text; decode it first."
+            raise ValidationError(msg) from None
+    elif pa.types.is_nested(value_type):
+        msg = (
+            f"column {name!r} holds {value_type} values (lists or structs), not one value "
+            "per event; flatten or explode it first."
+        )
+        raise ValidationError(msg)
+    return col
 
 
 def _parquet_chunks(
-    dataset: Any,
-    *,
-    label: str,
-    names: dict[str, str],
-    columns: list[str],
-    chunksize: int,
-    progress: bool | None,
-    opts: dict[str, Any],
+    dataset: Any, spec: LogSpec, *, label: str, chunksize: int, progress: bool | None
 ) -> Iterator[EventLog]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from touchpoint._lib.progress import progress_bar
 
-    jname = names["journey"]
+    jname = spec.journey
 
     def tail_start(table: Any) -> int:
         """Row where the run of the table's last journey id starts (0: one journey)."""
@@ -829,29 +806,19 @@ def _parquet_chunks(
         idx = np.flatnonzero(np.asarray(differs.to_numpy(zero_copy_only=False)))
         return int(idx[-1]) + 1 if len(idx) else 0
 
+    guard = ChunkGuard(label, jname)
+
+    def emit(table: Any, start: int) -> EventLog:
+        log = _log_of_table(table, spec, start=start)
+        # each id once, at its journey's first row: the guard finds one seen before
+        guard.add(log.journey_ids, start=start, rows=log.offsets[:-1])
+        return log
+
     def gen() -> Iterator[EventLog]:
-        seen: dict[Any, int] = {}
         pending: list[Any] = []
         n_pending = 0
         start = 0  # dataset row of the first pending row
-
-        def emit(table: Any) -> EventLog:
-            log = _log_of_table(table, names, start=start, **opts)
-            ids = log.journey_ids.tolist()
-            for k, jid in enumerate(ids):
-                first = seen.setdefault(jid, start)
-                if first != start:
-                    row = start + int(log.offsets[k])
-                    msg = (
-                        f"{label}: journey {jid!r} reappears at row {row} or later after "
-                        f"an earlier chunk (from row {first}): with chunksize= the rows "
-                        "must be grouped by journey (sort by journey, or read without "
-                        "chunksize)."
-                    )
-                    raise ValidationError(msg)
-            return log
-
-        batches = _arrow_read(label, lambda: dataset.to_batches(columns=columns))
+        batches = _arrow_read(label, lambda: dataset.to_batches(columns=spec.columns))
         with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
             for batch in batches:
                 if not batch.num_rows:
@@ -865,11 +832,11 @@ def _parquet_chunks(
                 cut = tail_start(table)
                 if cut == 0:  # one journey so far: keep collecting
                     continue
-                yield emit(table.slice(0, cut))
+                yield emit(table.slice(0, cut), start)
                 start += cut
                 rest = table.slice(cut)
                 pending, n_pending = rest.to_batches(), rest.num_rows
             if n_pending:
-                yield emit(pa.Table.from_batches(pending))
+                yield emit(pa.Table.from_batches(pending), start)
 
     return gen()
