@@ -27,6 +27,7 @@ from touchpoint.drivers import (
 from touchpoint.exceptions import (
     DroppedRowsWarning as DroppedRowsWarning,
     InvalidParameterError as InvalidParameterError,
+    MissingFileError as MissingFileError,
     OutcomeLevelWarning as OutcomeLevelWarning,
     StatisticalWarning as StatisticalWarning,
     TouchpointError as TouchpointError,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-import attrs
 import numpy as np
 
 from touchpoint._lib import checks as ck
@@ -27,9 +27,12 @@ from touchpoint._lib.choices import (
     OutcomeLevel,
 )
 from touchpoint._lib.csv import (
+    READ_ERRORS,
     FileLines,
+    as_path,
     blank_records,
     check_path as _check_path,
+    local_copy,
     python_blocks as _python_blocks,
     read_header as _read_header,
     read_table_columns,
@@ -222,23 +225,24 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     source.check_header(spec)
     if chunksize is not None:
         return _read_csv_chunks(source, spec, chunksize=chunksize, progress=progress)
-    columns = _read_all(path, delimiter, engine, progress, spec.columns)
+    columns = _read_all(source.path, delimiter, engine, progress, spec.columns)
     return source.log(columns, spec, start=0)
 
 
-@attrs.frozen
 class _CsvSource:
-    """A CSV file and how to read it; checked (file, header, engine) when made."""
+    """A CSV file and how to read it; the path is checked when made.
 
-    path: str | os.PathLike[str]
-    delimiter: str
-    engine: Engine
-    time_format: str | None
-    lines: FileLines = attrs.field(init=False)
+    A pipe or stream (``<(zcat f.csv.gz)``) is copied to a temporary file first
+    (every engine reads the file more than once); the copy is removed when
+    the source is no longer used.
+    """
 
-    def __attrs_post_init__(self) -> None:
-        _check_path(self.path)
-        object.__setattr__(self, "lines", FileLines(self.path, self.delimiter))
+    def __init__(self, path: Any, delimiter: str, engine: Engine, time_format: str | None) -> None:
+        self.path, cleanup = local_copy(as_path(path))
+        if cleanup is not None:
+            weakref.finalize(self, cleanup)
+        self.delimiter, self.engine, self.time_format = delimiter, engine, time_format
+        self.lines = FileLines(self.path, delimiter)
 
     def check_header(self, spec: LogSpec) -> None:
         _check_file_columns(
@@ -419,7 +423,7 @@ def _arrow_blocks(
             batch = reader.read_next_batch()
         except StopIteration:
             break
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        except (pa.ArrowInvalid, *READ_ERRORS) as exc:
             raise _structure_error(path, delimiter, exc) from None
         pending.append(batch)
         n_pending += batch.num_rows
@@ -456,7 +460,7 @@ def _arrow_csv(
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=opts,
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except (pa.ArrowInvalid, *READ_ERRORS) as exc:
         raise _structure_error(path, delimiter, exc) from None
 
 
@@ -495,7 +499,7 @@ def _polars_columns(
         df = pl.read_csv(
             os.fspath(path), separator=delimiter, infer_schema=False, raise_if_empty=True
         )
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+    except (pl.exceptions.PolarsError, *READ_ERRORS) as exc:
         raise _structure_error(path, delimiter, exc) from None
     header = list(df.columns)
     if df.height and df.null_count().sum_horizontal().item():
@@ -522,13 +526,9 @@ def read_journey(path: str | os.PathLike[str]) -> Journey:
         raise ValidationError(msg)
     if os.fspath(path).lower().endswith(".graphml"):
         return Journey.from_graphml(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except UnicodeDecodeError as exc:
-        msg = f"{os.fspath(path)!r} is not a UTF-8 JSON journey file: {exc}."
-        raise ValidationError(msg) from None
-    return Journey.from_json(text)
+    import pathlib
+
+    return Journey.from_json(pathlib.Path(os.fsdecode(os.fspath(path))))
 
 
 # -------------------------------------------------------------------- Parquet
