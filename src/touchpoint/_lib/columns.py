@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import datetime as _dt
 import decimal
+import fractions
 import functools
 import itertools
 import math
@@ -889,8 +890,8 @@ def _as_number(v: object) -> int | float | None:
 def _as_float(v: object) -> float | None:
     if isinstance(v, bool | np.bool_):
         return None
-    if isinstance(v, int | float | np.integer | np.floating):
-        return float(v)
+    if isinstance(v, int | float | np.integer | np.floating | decimal.Decimal | fractions.Fraction):
+        return float(v)  # a Decimal outcome (a Parquet decimal column) is a number
     if isinstance(v, str):
         try:
             return float(v)

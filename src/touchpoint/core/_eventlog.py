@@ -553,7 +553,9 @@ class EventLog:
         >>> s.n_journeys, list(s.journey_ids)
         (2, ['c#1', 'c#2'])
         """
-        g = required_duration(gap, "gap") * (1e9 if self.is_datetime else 1.0)  # time_key units
+        g = required_duration(gap, "gap", datetime=self.is_datetime) * (
+            1e9 if self.is_datetime else 1.0
+        )  # time_key units
         tk = time_key(self.timestamp)
         new = np.ones(self.n_events, dtype=bool)
         if self.n_events:

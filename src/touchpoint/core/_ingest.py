@@ -203,7 +203,7 @@ def _factorize_role(
 ) -> Coded:
     """Factorize an id column; two different values that print the same are an error."""
     try:
-        return factorize(arrays[role])
+        return _decoded(factorize(arrays[role]), cols.get(role, role))
     except IdCollisionError as exc:
         a, b = exc.values
         ra, rb = exc.rows
@@ -213,6 +213,34 @@ def _factorize_role(
             "shown as one; give the column one type (all text or all numbers)."
         )
         raise ValidationError(msg) from None
+
+
+def _utf8(value: bytes, column: str) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        msg = f"column {column!r}: {value!r} is bytes that are not UTF-8 text; decode it first."
+        raise ValidationError(msg) from None
+
+
+def _decoded(coded: Coded, column: str) -> Coded:
+    """Bytes ids (a binary Parquet or numpy ``S`` column) decoded as UTF-8 text.
+
+    Without this they would print as ``"b'ad'"``. Bytes that are not UTF-8, or
+    that decode to a value the column also holds as text, are refused.
+    """
+    uniques = coded.uniques
+    if uniques.dtype.kind not in "SO" or not any(isinstance(u, bytes) for u in uniques.tolist()):
+        return coded
+    out = np.empty(len(uniques), dtype=object)
+    out[:] = [_utf8(u, column) if isinstance(u, bytes) else u for u in uniques.tolist()]
+    if len(set(out.tolist())) != len(out):
+        msg = (
+            f"column {column!r} holds the same name as bytes and as text; give the column "
+            "one type (all text)."
+        )
+        raise ValidationError(msg)
+    return attrs.evolve(coded, uniques=out)
 
 
 # ---------------------------------------------------------------- 3. check rows

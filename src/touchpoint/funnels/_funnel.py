@@ -609,7 +609,7 @@ def funnel(
     names = log.touchpoint_names
     meta: dict[str, Any] = {
         "mode": mode,
-        "window": _duration(window, "window"),
+        "window": _duration(window, "window", datetime=log.is_datetime),
         "count": count,
         "time_unit": "s" if log.is_datetime else "",
     }

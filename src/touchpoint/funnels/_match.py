@@ -346,6 +346,6 @@ def _prepare(
     t, origin = _time_seconds(log)
     if units.order is not None:
         t = t[units.order]
-    win = _duration(window, "window")
+    win = _duration(window, "window", datetime=log.is_datetime)
     m = _match(codes, t, units=units, steps=st, mode=mode, window=win, exclude=excl)
     return _Prepared(steps=st, units=units, match=m, codes=codes, t=t, origin=origin)
