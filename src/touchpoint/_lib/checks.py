@@ -47,12 +47,14 @@ __all__ = [
     "Text",
     "boolean",
     "choice",
+    "did_you_mean",
     "duration",
     "error",
     "fail",
     "integer",
     "is_number",
     "known_names",
+    "name_list",
     "number",
     "pair",
     "probability",
@@ -298,6 +300,31 @@ def known_names(
             msg = f"`{name}` must be names of {what}s in the data (got {_show(v)}{hint})."
             raise error(msg)
     return tuple(items)
+
+
+def did_you_mean(name: Any, known: Iterable[Any]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``known`` to ``name``, else ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("chekout", ["ad", "checkout"])
+    "; did you mean 'checkout'?"
+    """
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def name_list(known: Iterable[Any], limit: int = 20) -> str:
+    """Known names for a message: sorted, quoted, at most ``limit`` and a count of the rest.
+
+    Examples
+    --------
+    >>> name_list(["site", "ad", "buy"], limit=2)
+    "'ad', 'buy' and 1 more"
+    """
+    names = sorted({str(k) for k in known})
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 def seed(name: str, value: Any) -> int | None:

@@ -25,17 +25,25 @@ PATH_SEPARATOR = " > "
 
 
 def format_path(path: Iterable[object]) -> str:
-    """A path as text, ``"ad > site > buy"``; a name containing the separator is
-    quoted (``"'x > y' > buy"``), so two different paths never print the same.
+    """A path as text, ``"ad > site > buy"``; a name containing the separator's
+    ``>``, a quote or a control character (a newline) is quoted with its
+    escapes (``"'x > y' > buy"``), so two different paths never print the same
+    and no name breaks the line.
 
     Examples
     --------
-    >>> format_path(["x > y"]), format_path(["x", "y"])
-    ("'x > y'", 'x > y')
+    >>> format_path(["x > y"]), format_path(["x", "y"]), format_path(["a\\nb", "c"])
+    ("'x > y'", 'x > y', "'a\\\\nb' > c")
     """
-    return PATH_SEPARATOR.join(
-        repr(n) if PATH_SEPARATOR.strip() in str(n) else str(n) for n in path
-    )
+    return PATH_SEPARATOR.join(_path_name(str(n)) for n in path)
+
+
+def _path_name(name: str) -> str:
+    from touchpoint._lib.format import printable
+
+    if PATH_SEPARATOR.strip() in name or printable(name) != name or name[:1] in "'\"":
+        return repr(name)
+    return name
 
 
 #: The group of rows whose segment (``by=``) value is missing: counted, never dropped.

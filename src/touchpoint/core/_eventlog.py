@@ -407,8 +407,9 @@ class EventLog:
         try:
             return self.touchpoint_names.index(name)
         except ValueError:
-            known = ", ".join(repr(t) for t in self.touchpoint_names[:20])
-            msg = f"unknown touchpoint {name!r}; the log has {known}."
+            hint = ck.did_you_mean(name, self.touchpoint_names)
+            known = ck.name_list(self.touchpoint_names)
+            msg = f"unknown touchpoint {name!r}{hint}; the log has {known}."
             raise UnknownTouchpointError(msg) from None
 
     def transition_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -482,7 +483,7 @@ class EventLog:
             codes = self.journey if name == "journey" else self.touchpoint
             return table[codes]
         known = sorted(self.extra) + (["stage", "channel"] if self.design is not None else [])
-        msg = f"unknown column {name!r}; this log has {known}."
+        msg = f"unknown column {name!r}{ck.did_you_mean(name, known)}; this log has {known}."
         raise ValidationError(msg)
 
     def touchpoint_attribute(self, name: str) -> NDArray[Any]:

@@ -12,13 +12,13 @@ down through five signatures.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.checks import did_you_mean
 from touchpoint._lib.choices import (
     DUPLICATES,
     ON_ERROR,
@@ -47,18 +47,6 @@ def _names(value: Any) -> tuple[str, ...]:
     if isinstance(value, bytes):
         return (value.decode("utf-8", "replace"),)
     return tuple(value)
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``known`` to ``name``, else ``""``.
-
-    Examples
-    --------
-    >>> did_you_mean("custmer_id", ["customer_id", "ts"])
-    "; did you mean 'customer_id'?"
-    """
-    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _check_text(name: str, value: Any, *, none: bool = False) -> None:
