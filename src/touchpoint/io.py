@@ -711,10 +711,11 @@ def _unified(dataset: Any, spec: LogSpec, label: str) -> Any:
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    partition = set(getattr(dataset.partitioning, "schema", pa.schema([])).names)
+    fragments = list(dataset.get_fragments())
+    partition = {k for f in fragments for k in ds.get_partition_keys(f.partition_expression)}
     wanted = [c for c in spec.columns if c not in partition]
     schemas = []
-    for frag in dataset.get_fragments():
+    for frag in fragments:
         schema = _arrow_read(frag.path, lambda f=frag: f.physical_schema)
         lacking = [c for c in wanted if c not in schema.names]
         if lacking:
@@ -735,7 +736,7 @@ def _unified(dataset: Any, spec: LogSpec, label: str) -> Any:
     for field in dataset.schema:
         if field.name in partition:
             unified = unified.append(field)
-    files = [frag.path for frag in dataset.get_fragments()]
+    files = [frag.path for frag in fragments]
     return ds.dataset(
         files,
         schema=unified,
