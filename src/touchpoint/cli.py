@@ -79,6 +79,19 @@ def _choice(name: str, options: Sequence[str]) -> Callable[[str], str]:
     return parse
 
 
+def _add_choice(
+    parser: argparse.ArgumentParser, name: str, options: Sequence[str], *, default: str, help: str
+) -> None:
+    """``--name`` taking one of ``options`` (from ``_lib/choices``), refused in the library's words."""
+    parser.add_argument(
+        "--" + name.replace("_", "-"),
+        type=_choice(name, options),
+        metavar="{" + ",".join(options) + "}",
+        default=default,
+        help=help,
+    )
+
+
 def _conversions(values: Sequence[str]) -> list[str]:
     """``--conversions`` values: each may list names separated by commas (spaces trimmed)."""
     return [c.strip() for arg in values for c in arg.split(",") if c.strip()]
@@ -107,10 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--touchpoint-col", default="touchpoint", help="touchpoint column [touchpoint]")
     r.add_argument("--time-col", default="timestamp", help="timestamp column [timestamp]")
     r.add_argument("--outcome-col", help="conversion flag or value column")
-    r.add_argument(
-        "--outcome-level",
-        type=_choice("outcome_level", OUTCOME_LEVELS),
-        metavar="{" + ",".join(OUTCOME_LEVELS) + "}",
+    _add_choice(
+        r,
+        "outcome_level",
+        OUTCOME_LEVELS,
         default="event",
         help="the outcome sits on the converting event, or is a journey flag/value "
         "repeated on each of its rows (counted once, converting at the journey's end) [event]",
@@ -123,10 +136,10 @@ def _parser() -> argparse.ArgumentParser:
         "repeatable, or comma-separated: 'order, paid' is two names, spaces around a "
         "comma ignored)",
     )
-    r.add_argument(
-        "--duplicates",
-        type=_choice("duplicates", DUPLICATES),
-        metavar="{" + ",".join(DUPLICATES) + "}",
+    _add_choice(
+        r,
+        "duplicates",
+        DUPLICATES,
         default="keep",
         help="rows with the same journey, touchpoint, time and outcome as an earlier row: "
         "keep as real events, drop and count, or stop [keep]",
@@ -160,10 +173,10 @@ def _parser() -> argparse.ArgumentParser:
         help="progress bars while reading and building [when stderr is a terminal]",
     )
     r.add_argument("--extra", action="append", default=[], help="extra column to keep (repeatable)")
-    r.add_argument(
-        "--on-error",
-        type=_choice("on_error", ON_ERROR),
-        metavar="{" + ",".join(ON_ERROR) + "}",
+    _add_choice(
+        r,
+        "on_error",
+        ON_ERROR,
         default="raise",
         help="stop at the first bad row, or drop and count bad rows [raise]",
     )

@@ -49,6 +49,7 @@ from touchpoint._lib import checks as ck, parallel
 from touchpoint._lib.choices import Duplicates, MatchMode, OnError, OutcomeLevel, StateKind
 from touchpoint._lib.frames import _check_columns, frame_columns
 from touchpoint.core._eventlog import EventLog
+from touchpoint.core._ingest import user_stacklevel
 from touchpoint.core._spec import LogSpec
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
@@ -299,18 +300,28 @@ def map_logs(
     T
         The combined result.
     """
-    spec = LogSpec(  # checked here, at the call: before any shuffle or compute
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-    )
+    spec = LogSpec.pick(locals())  # checked here, at the call: before any shuffle or compute
+    return _map_spec(ddf, fn, spec, _Run(shuffle, scheduler, progress), combine)
+
+
+@attrs.frozen
+class _Run:
+    """How to run on the cluster: the shuffle, the scheduler, the progress bar."""
+
+    shuffle: Shuffle = "auto"
+    scheduler: str | None = None
+    progress: bool | None = None
+
+
+def _map_spec(
+    ddf: Any,
+    fn: Callable[[EventLog], T],
+    spec: LogSpec,
+    run: _Run,
+    combine: Callable[[T, T], T] = operator.add,
+) -> T:
+    """:func:`map_logs` once the reading keywords are a spec."""
+    shuffle, scheduler, progress = run.shuffle, run.scheduler, run.progress
     dask = _dask()
     frame = _prepare_frame(ddf, spec, shuffle, scheduler)
     apply = dask.delayed(_apply, pure=True)
@@ -327,7 +338,7 @@ def map_logs(
         warnings.warn(
             f"dropped {n_dropped} of {result.n_input} rows ({kinds}); first: {result.example}.",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if result.value is None:
         msg = "the Dask DataFrame has no rows."
@@ -396,36 +407,29 @@ def count_transitions(
     TransitionCounts
         Equal to ``tp.count_transitions`` of the same rows in one EventLog.
     """
-    import functools
 
     from touchpoint.markov._encoding import check_order
 
     check_order(order)
-    fn = functools.partial(
-        _count_fn,
+    spec = LogSpec.pick(locals())
+    return _count_spec(
+        ddf,
+        spec,
+        _Run(shuffle, scheduler, progress),
         order=order,
         states=states,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
     )
-    counts: TransitionCounts = map_logs(
-        ddf,
-        fn,
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        shuffle=shuffle,
-        scheduler=scheduler,
-        progress=progress,
-    )
-    return _canonical(counts, design)
+
+
+def _count_spec(ddf: Any, spec: LogSpec, run: _Run, **counting: Any) -> TransitionCounts:
+    """:func:`count_transitions` once the reading keywords are a spec."""
+    import functools
+
+    fn = functools.partial(_count_fn, **counting)
+    counts: TransitionCounts = _map_spec(ddf, fn, spec, run)
+    return _canonical(counts, spec.design)
 
 
 def _canonical(counts: TransitionCounts, design: Journey | None) -> TransitionCounts:
@@ -493,27 +497,19 @@ def fit_markov(
     --------
     touchpoint.fit_markov, touchpoint.MarkovModel.from_counts
     """
+    from touchpoint.markov._encoding import check_order
     from touchpoint.markov._model import MarkovModel
 
-    counts = count_transitions(
+    check_order(order)
+    spec = LogSpec.pick(locals())
+    counts = _count_spec(
         ddf,
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
+        spec,
+        _Run(shuffle, scheduler, progress),
         order=order,
         states=states,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
-        shuffle=shuffle,
-        scheduler=scheduler,
-        progress=progress,
     )
     channels: dict[str, str] = {}
     if design is not None:
@@ -584,23 +580,9 @@ def funnel(
         exclude=tuple(exclude),
         optional=tuple(optional),
     )
-    counts: fm.SegmentedCounts = map_logs(
-        ddf,
-        fn,
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        shuffle=shuffle,
-        scheduler=scheduler,
-        progress=progress,
-    )
+    spec = LogSpec.pick(locals())
+    run = _Run(shuffle, scheduler, progress)
+    counts: fm.SegmentedCounts = _map_spec(ddf, fn, spec, run)
     return counts.to_funnel(by)
 
 

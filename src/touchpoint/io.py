@@ -209,18 +209,7 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     >>> log.validation.counts
     {'empty_string': 1}
     """
-    spec = LogSpec(
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-    )
+    spec = LogSpec.pick(locals())
     source = _CsvSource(path, delimiter, engine, time_format)
     source.check_header(spec)
     if chunksize is not None:
@@ -630,18 +619,7 @@ def read_parquet(
     >>> [log.n_journeys for log in read_parquet(p, chunksize=2)]
     [1, 1]
     """
-    spec = LogSpec(
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-    )
+    spec = LogSpec.pick(locals())
     dataset, label = _parquet_dataset(source, spec)
     if chunksize is None:
         table = _arrow_read(label, lambda: dataset.to_table(columns=spec.columns))

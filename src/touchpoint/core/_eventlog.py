@@ -278,18 +278,7 @@ class EventLog:
         touchpoint.exceptions.ValidationError: column 'ts', row 0: unparseable timestamp \
 'yesterday'. Fix the data or pass on_error='drop' to drop and count bad rows.
         """
-        spec = LogSpec(
-            journey=journey,
-            touchpoint=touchpoint,
-            time=time,
-            outcome=outcome,
-            extra=extra,
-            design=design,
-            conversions=conversions,
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-        )
+        spec = LogSpec.pick(locals())
         return cls._from_spec(_record_columns(records, spec), spec)
 
     @classmethod
@@ -323,18 +312,7 @@ class EventLog:
         >>> EventLog.from_frame(df, journey="id", touchpoint="tp", time="t").n_journeys
         2
         """
-        spec = LogSpec(
-            journey=journey,
-            touchpoint=touchpoint,
-            time=time,
-            outcome=outcome,
-            extra=extra,
-            design=design,
-            conversions=conversions,
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-        )
+        spec = LogSpec.pick(locals())
         return cls._from_spec(frame_columns(frame, spec), spec)
 
     _FIELDS = (

@@ -62,7 +62,7 @@ from touchpoint.core._validation import (
 )
 from touchpoint.exceptions import DroppedRowsWarning, OutcomeLevelWarning, ValidationError
 
-__all__ = ["SPLIT_RULE", "ChunkGuard", "ingest", "role_arrays"]
+__all__ = ["SPLIT_RULE", "ChunkGuard", "ingest", "role_arrays", "user_stacklevel"]
 
 RowLabel = Callable[[int], str]
 
@@ -390,12 +390,12 @@ def report_rows(
         f"dropped {n_bad} of {n} rows: {report}; first: {ordered[0].message(label)}. "
         "See log.validation.",
         DroppedRowsWarning,
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
     return report
 
 
-def _user_stacklevel() -> int:
+def user_stacklevel() -> int:
     """The stack level of the first frame outside touchpoint (for warnings)."""
     import sys
 
@@ -545,7 +545,7 @@ def _warn_if_journey_level(
         "its first event, the rest of its path is cut and the value is summed per event; "
         "pass outcome_level='journey' to count the value once and convert at the journey's end."
     )
-    warnings.warn(msg, OutcomeLevelWarning, stacklevel=_user_stacklevel())
+    warnings.warn(msg, OutcomeLevelWarning, stacklevel=user_stacklevel())
 
 
 # ---------------------------------------------------------------- chunk guard

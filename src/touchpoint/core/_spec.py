@@ -157,6 +157,22 @@ The data has columns ['id', 'timestamp', 'tp'].
             msg = f"unknown column {missing[0]!r}{more}{tail} has columns {sorted(have_set)}."
             raise ValidationError(msg)
 
+    @classmethod
+    def pick(cls, values: Mapping[str, Any]) -> LogSpec:
+        """A spec from the reading keywords among ``values`` (a reader's ``locals()``).
+
+        The public readers keep their keywords for users and editors; this is
+        where those keywords become a spec, in one place.
+
+        Examples
+        --------
+        >>> LogSpec.pick({"journey": "id", "outcome_level": "journey", "chunksize": 5})
+        LogSpec(journey='id', touchpoint='touchpoint', time='time', outcome=None, extra=(), \
+design=None, conversions=(), on_error='raise', outcome_level='journey', duplicates='keep')
+        """
+        names = attrs.fields_dict(cls)
+        return cls(**{k: v for k, v in values.items() if k in names})
+
     def replace(self, **changes: Any) -> LogSpec:
         """This spec with some fields changed (validated again)."""
         return attrs.evolve(self, **changes)
