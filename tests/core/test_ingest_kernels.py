@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import touchpoint as tp
-from touchpoint._lib import columns as C, parallel
+from touchpoint._lib import columns as C, fastpaths, order as O, parallel
 
 pd = pytest.importorskip("pandas")
 
@@ -190,7 +190,7 @@ def test_order_in_blocks_equals_lexsort_with_many_journeys(threads: pytest.Monke
     n = 300_000
     j = rng.integers(0, 90_000, n)
     t = rng.integers(-(2**62), 2**62, n) >> rng.integers(0, 62, n)  # wide: key ties re-sorted
-    order, js, ts = C.order_by_journey_time(j, t, 90_000)
+    order, js, ts = O.order_by_journey_time(j, t, 90_000)
     ref = np.lexsort((t, j))
     assert order is not None and order.tolist() == ref.tolist()
     assert js.tolist() == j[ref].tolist() and ts.tolist() == t[ref].tolist()
@@ -203,8 +203,8 @@ def test_sort_without_pandas_counting_sort(monkeypatch: pytest.MonkeyPatch) -> N
     n = 200_000
     j = rng.integers(0, 80_000, n)
     t = rng.integers(0, 1_000, n)
-    assert C._counting_sort(j, 80_000) is None
-    order, js, ts = C.order_by_journey_time(j, t, 80_000)
+    assert fastpaths.counting_sort(j, 80_000) is None
+    order, js, ts = O.order_by_journey_time(j, t, 80_000)
     ref = np.lexsort((t, j))
     assert order is not None and order.tolist() == ref.tolist()
     assert js.tolist() == j[ref].tolist() and ts.tolist() == t[ref].tolist()

@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import Backend, Duplicates, OnError, OutcomeLevel
-from touchpoint._lib.columns import time_key
 from touchpoint._lib.frames import _unique_in_order, frame_columns
 from touchpoint._lib.time import required_duration
+from touchpoint._lib.timeparse import time_key
 from touchpoint.core import _ingest
 from touchpoint.core._paths import Paths
 from touchpoint.core._spec import LogSpec

@@ -40,17 +40,13 @@ from touchpoint._lib import parallel
 from touchpoint._lib.columns import (
     Coded,
     IdCollisionError,
-    ParsedTime,
     as_array,
     as_column,
-    aware_to_utc,
     factorize,
-    gather,
-    order_by_journey_time,
     parse_outcome,
-    parse_time,
-    time_key,
 )
+from touchpoint._lib.order import gather, order_by_journey_time
+from touchpoint._lib.timeparse import ParsedTime, aware_to_utc, parse_time, time_key
 from touchpoint.core._spec import LogSpec
 from touchpoint.core._validation import (
     DUPLICATE_RULE,

@@ -140,7 +140,8 @@ def _units(log: EventLog, count: str) -> _Units:
         )
         raise ValidationError(msg)
     if count == "customers" and "customer" in log.extra:
-        from touchpoint._lib.columns import factorize, time_key
+        from touchpoint._lib.columns import factorize
+        from touchpoint._lib.timeparse import time_key
 
         cust = factorize(log.extra["customer"]).codes
         order: NDArray[np.int64] | None = None
