@@ -467,6 +467,11 @@ def outcome_level(
     return values
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (so a message shows ``7``, not ``np.int64(7)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _journey_level(
     values: NDArray[np.float64],
     starts: NDArray[np.intp],
@@ -493,8 +498,7 @@ def _journey_level(
         r_lo = int(rows[starts[k] + int(np.flatnonzero(seg == lo[k])[0])])
         r_hi = int(rows[starts[k] + int(np.flatnonzero(seg == hi[k])[0])])
         a, b = sorted((r_lo, r_hi))
-        jid = journey_ids[k]
-        jid = jid.item() if isinstance(jid, np.generic) else jid
+        jid = _plain(journey_ids[k])
         msg = (
             f"column {column!r}: outcome_level='journey' needs one value per journey, but "
             f"journey {jid!r} has {raw[a]!r} ({label(a)}) and {raw[b]!r} "
@@ -532,8 +536,7 @@ def _warn_if_journey_level(
     if int(multi.sum()) < 2 or not bool(np.all(same[converting])):
         return
     k = int(np.flatnonzero(multi)[0])
-    jid = journey_ids[k]
-    jid = jid.item() if isinstance(jid, np.generic) else jid
+    jid = _plain(journey_ids[k])
     msg = (
         f"column {column!r} looks journey-level: every event of each converting journey "
         f"carries the same positive value (journey {jid!r}: {int(lengths[k])} "
@@ -608,7 +611,7 @@ them by journey, or read without chunksize).
             self.levels[-1] = np.sort(np.concatenate([self.levels[-1], top]))
 
     def fail(self, jid: Any, row: int) -> None:
-        jid = jid.item() if isinstance(jid, np.generic) else jid
+        jid = _plain(jid)
         msg = (
             f"{self.source}, column {self.column!r}: journey {jid!r} reappears at "
             f"{self.where(row)} after other journeys; {SPLIT_RULE}"
