@@ -300,3 +300,14 @@ def test_control_characters_and_separators_in_names_print_escaped() -> None:
     assert "ad\\nTOTAL  999" in text and "\\x1b[31mred" in text
     assert format_path(["a > b"]) != format_path(["a", "b"])
     assert "\n" not in format_path(["x\ny", "z"])
+
+
+def test_the_callers_arrays_stay_writable_and_unshared() -> None:
+    """19-20: ``from_arrays`` made the caller's object array read-only."""
+    j, t = np.array([1, 1, 2]), np.array(["a", "b", "a"], dtype=object)
+    ts, seg = np.array([0, 1, 2]), np.array(["x", "x", "y"], dtype=object)
+    log = tp.EventLog.from_arrays(j, t, ts, [0.0, 1.0, 0.0], extra={"seg": seg})
+    assert all(a.flags.writeable for a in (j, t, ts, seg))
+    seg[0], ts[0] = "changed", 99  # the log is not a view of the caller's arrays
+    assert log.extra["seg"].tolist() == ["x", "x", "y"] and log.timestamp.tolist() == [0, 1, 2]
+    assert not log.extra["seg"].flags.writeable and not log.journey.flags.writeable

@@ -117,9 +117,11 @@ class EventLog:
         self.columns = dict(
             columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"}
         )
-        for arr in (journey, journey_ids, touchpoint, timestamp, outcome, *self.extra.values()):
-            if arr is not None:
-                arr.setflags(write=False)
+        # read-only views: the caller's own arrays (kept when no row moved) stay writable
+        self.journey, self.journey_ids = _frozen(journey), _frozen(journey_ids)
+        self.touchpoint, self.timestamp = _frozen(touchpoint), _frozen(timestamp)
+        self.outcome = None if outcome is None else _frozen(outcome)
+        self.extra = {k: _frozen(v) for k, v in self.extra.items()}
         unknown_conv = [c for c in self.conversions if c not in self.touchpoint_names]
         if unknown_conv and design is not None:
             unknown_conv = [c for c in unknown_conv if c not in design]
@@ -648,6 +650,13 @@ class EventLog:
             f"<table><thead><tr><th>touchpoint</th><th>events</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
         )
+
+
+def _frozen(arr: NDArray[Any]) -> NDArray[Any]:
+    """A read-only view of ``arr`` (``arr`` itself stays as writable as it was)."""
+    view = arr.view()
+    view.setflags(write=False)
+    return view
 
 
 def _replace_design(log: EventLog, design: Journey | None) -> EventLog:

@@ -98,6 +98,8 @@ def ingest(
     out = gather_rows(rows, raw, coded)
     outcome = outcome_level(out, rows, raw, spec, label)
     times = coded.time.values
+    if np.may_share_memory(rows.tk, raw.arrays["time"]):  # the caller's int64 times
+        rows.tk = rows.tk.copy()
     return {
         "journey": out.journey.astype(np.int32, copy=False),
         "journey_ids": out.journey_ids,
@@ -422,7 +424,10 @@ def gather_rows(rows: Rows, raw: Raw, coded: CodedColumns) -> Gathered:
     tpcodes = _narrow_codes(tc.codes, len(tc.uniques))
     out_vals = coded.outcome
     columns = [tpcodes, *raw.extra.values(), *([] if out_vals is None else [out_vals])]
-    taken = columns if rows.idx is None else gather(columns, rows.idx)
+    if rows.idx is None:  # in order already: the extras are copied, never the caller's own
+        taken = [tpcodes, *(e.copy() for e in raw.extra.values()), *columns[1 + len(raw.extra) :]]
+    else:
+        taken = gather(columns, rows.idx)
     jcodes, tpcodes = rows.jk, taken[0]
     extra = {role: taken[1 + k] for k, role in enumerate(raw.extra)}
     outcome = None if out_vals is None else taken[-1]
