@@ -23,6 +23,7 @@ NOT_RESULTS = {
     "ConfidenceInterval",
     "EventLog",
     "Journey",
+    "LogSpec",
     "Paths",
     "Stage",
     "Table",
