@@ -177,3 +177,21 @@ def test_string_conversions_are_one_name_everywhere(tmp_path) -> None:
     ):
         assert log.conversions == ("buy",)
         assert log.converted().tolist() == [True, False]
+
+
+def test_misspelt_names_get_a_suggestion_and_a_sorted_list() -> None:
+    """21-11: no "did you mean" for a misspelt column, touchpoint or funnel step."""
+    names = [f"page_{c}" for c in "zyxwvutsrqponmlkjihgfedcba"] + ["checkout"]
+    log = tp.EventLog.from_arrays(list(range(len(names))), names, [0.0] * len(names))
+    with pytest.raises(tp.UnknownTouchpointError) as info:
+        log.touchpoint_code("chekout")
+    text = str(info.value)
+    assert "did you mean 'checkout'?" in text
+    assert "'checkout', 'page_a', 'page_b'" in text and "and 7 more" in text  # sorted, cut
+    with pytest.raises(tp.UnknownTouchpointError, match="did you mean 'checkout'"):
+        tp.funnel(log, ["page_a", "chekout"])
+    f = tp.funnel(log, ["page_a", "checkout"])
+    with pytest.raises(tp.UnknownTouchpointError, match="did you mean 'checkout'"):
+        f["checkuot"]
+    with pytest.raises(tp.UnknownTouchpointError, match="did you mean 'checkout'"):
+        tp.response_times(log, request="page_a", response="chekout")

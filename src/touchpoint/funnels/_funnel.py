@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.checks import did_you_mean
 from touchpoint._lib.choices import MatchMode, ProportionMethod
 from touchpoint._lib.stats import (
     ConfidenceInterval,
@@ -242,7 +243,8 @@ class Funnel(TableResult):
             for s in self.steps:
                 if s.label == key:
                     return s
-            msg = f"unknown step {key!r}; steps are {[s.label for s in self.steps]}."
+            labels = [s.label for s in self.steps]
+            msg = f"unknown step {key!r}{did_you_mean(key, labels)}; steps are {labels}."
             raise UnknownTouchpointError(msg)
         return self.steps[key]
 

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.checks import did_you_mean, name_list
 from touchpoint._lib.choices import Period, ProportionMethod
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.stats import (
@@ -49,8 +50,9 @@ def _codes(log: EventLog, names: str | Sequence[str], param: str) -> list[int]:
         raise ValidationError(msg)
     unknown = [name for name in items if name not in log.touchpoint_names]
     if unknown:
-        known = ", ".join(repr(t) for t in log.touchpoint_names[:20])
-        msg = f"`{param}`: unknown touchpoint {unknown[0]!r}; the log has {known}."
+        hint = did_you_mean(unknown[0], log.touchpoint_names)
+        known = name_list(log.touchpoint_names)
+        msg = f"`{param}`: unknown touchpoint {unknown[0]!r}{hint}; the log has {known}."
         raise UnknownTouchpointError(msg)
     return [log.touchpoint_code(name) for name in items]
 
