@@ -346,7 +346,8 @@ def _bootstrap(
     if model.source is None:
         msg = (
             "bootstrap intervals need the journeys: fit the model with tp.fit_markov(log) "
-            "(a model built from counts alone cannot be resampled by journey)."
+            "(a model built from counts alone, or from a lazy scan, cannot be resampled by "
+            "journey: fit it to scan.collect())."
         )
         raise ValidationError(msg)
     log, params = model.source

@@ -21,7 +21,7 @@ import numpy as np
 
 from touchpoint._lib import checks as ck
 from touchpoint.core._eventlog import EventLog
-from touchpoint.scan._scan import J, RN, T, TP, LogScan, cannot_push, extra_name
+from touchpoint.scan._scan import J, RN, T, TP, LogScan, cannot_push, extra_name, quiet_engine
 
 if TYPE_CHECKING:
     from touchpoint.funnels._dropoffs import DropOffs
@@ -116,18 +116,29 @@ def _reader(scan: LogScan, q: Any) -> Any:
     return q.to_pyarrow_batches(chunk_size=BATCH_ROWS)
 
 
+def _quietly(reader: Any) -> Iterator[Any]:
+    it = iter(reader)
+    while True:
+        with quiet_engine():
+            batch = next(it, None)
+        if batch is None:
+            return
+        yield batch
+
+
 def _batches(scan: LogScan, q: Any) -> Iterator[Any]:
     """pyarrow tables of whole journeys, from the engine's record batches."""
     import pyarrow as pa
 
     try:
-        reader = _reader(scan, q)
+        with quiet_engine():
+            reader = _reader(scan, q)
     except Exception as exc:
         from touchpoint.scan._scan import engine_error
 
         raise engine_error(scan.engine, exc, "reading the funnel events") from exc
     carry: Any = None
-    for batch in reader:
+    for batch in _quietly(reader):
         tab = pa.Table.from_batches([batch])
         if carry is not None:
             tab = pa.concat_tables([carry, tab])
@@ -185,7 +196,24 @@ def funnel(
         total = part if total is None else total + part
     if total is None:
         raise cannot_push("funnel", "the scan has no valid rows")
-    return total.to_funnel(by)  # type: ignore[no-any-return]
+    from touchpoint.scan._markov import alphabet
+
+    rank = {name: i for i, name in enumerate(alphabet(scan, "touchpoint"))}
+    return _rerank(total.to_funnel(by), rank)
+
+
+def _rerank(f: Funnel, rank: dict[str, int]) -> Funnel:
+    """Exits and next events with equal counts in the log's touchpoint order (as in memory)."""
+    import attrs
+
+    def order(items: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(items, key=lambda kv: (-kv[1], rank.get(kv[0], len(rank)))))
+
+    steps = tuple(
+        attrs.evolve(s, exits=order(s.exits), next_events=order(s.next_events)) for s in f.steps
+    )
+    segments = {g: _rerank(seg, rank) for g, seg in f.segments.items()}
+    return attrs.evolve(f, steps=steps, segments=segments)
 
 
 def detect_dropoffs(scan: LogScan, steps: Sequence[Any] | None = None, **options: Any) -> DropOffs:

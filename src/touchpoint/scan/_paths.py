@@ -34,7 +34,12 @@ def grouped_paths(
         w = ibis.window(group_by=k[J], order_by=k["_tp_pos"])
         prev = k["_tp_sym"].lag(1).over(w)
         k = k.filter(prev.isnull() | (prev != k["_tp_sym"]))
-    paths = k.group_by(J).aggregate(_tp_path=k["_tp_sym"].collect(order_by=k["_tp_pos"]))
+    if scan.engine == "duckdb":
+        path = k["_tp_sym"].collect(order_by=k["_tp_pos"])
+    else:  # engines without ordered aggregation (Spark): sort (position, symbol) pairs
+        pairs = ibis.struct({"p": k["_tp_pos"], "s": k["_tp_sym"]})
+        path = pairs.collect().sort().map(lambda x: x.s)
+    paths = k.group_by(J).aggregate(_tp_path=path)
     g = ev.group_by(J).aggregate(_tp_conv=ev["_tp_hit"].max(), _tp_val=ev["_tp_val"].sum())
     both = g.left_join(paths, g[J] == paths[J]).select("_tp_conv", "_tp_val", "_tp_path")
     q = both.group_by(["_tp_path", "_tp_conv"]).aggregate(

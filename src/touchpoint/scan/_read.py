@@ -12,7 +12,7 @@ from typing import Any
 from touchpoint._lib import checks as ck
 from touchpoint.core._eventlog import Duplicates, OnError, OutcomeLevel
 from touchpoint.exceptions import ValidationError
-from touchpoint.scan._scan import RN, LogScan, ScanSpec, engine_error
+from touchpoint.scan._scan import RN, LogScan, ScanSpec, engine_error, quiet_engine
 
 __all__ = ["scan_parquet", "scan_table"]
 
@@ -163,8 +163,9 @@ def scan_parquet(
     )
     files = _files(path)
     try:
-        con = ibis.duckdb.connect() if connection is None else connection
-        table = con.read_parquet(files, file_row_number=True, filename=len(files) > 1)
+        with quiet_engine():
+            con = ibis.duckdb.connect() if connection is None else connection
+            table = con.read_parquet(files, file_row_number=True, filename=len(files) > 1)
     except Exception as exc:
         raise engine_error("duckdb", exc, f"opening {files[0]!r}") from exc
     if len(files) > 1:  # one integer row order over all files: file index, then row
@@ -220,13 +221,12 @@ def scan_table(
 
     Examples
     --------
-    >>> import ibis, pandas as pd
+    >>> import ibis, pyarrow as pa
     >>> import touchpoint as tp
-    >>> df = pd.DataFrame({"id": [1, 1, 2], "tp": ["ad", "buy", "ad"], "t": [0.0, 1, 0],
-    ...                    "seq": [0, 1, 2]})
-    >>> con = ibis.duckdb.connect()
-    >>> scan = tp.scan_table(con.create_table("events", df), journey="id", touchpoint="tp",
-    ...                      time="t", conversions=["buy"], row_order="seq")
+    >>> events = ibis.memtable(pa.table({"id": [1, 1, 2], "tp": ["ad", "buy", "ad"],
+    ...                                  "t": [0.0, 1, 0], "seq": [0, 1, 2]}))
+    >>> scan = tp.scan_table(events, journey="id", touchpoint="tp", time="t",
+    ...                      conversions=["buy"], row_order="seq")
     >>> tp.fit_markov(scan).conversion_probability()
     0.5
     """
@@ -240,8 +240,10 @@ def scan_table(
         msg = f"unknown column {row_order!r} (row_order); the table has {sorted(table.columns)}."
         raise ValidationError(msg)
     if row_order is not None:
-        table = table.rename({RN: row_order}) if row_order not in spec.roles().values() else (
-            table.mutate(**{RN: table[row_order]})
+        table = (
+            table.rename({RN: row_order})
+            if row_order not in spec.roles().values()
+            else (table.mutate(**{RN: table[row_order]}))
         )
     try:
         engine = str(table._find_backend().name)

@@ -9,9 +9,10 @@ grouped counting to the engine (see :mod:`touchpoint.scan`).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -19,7 +20,7 @@ import attrs
 from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
-__all__ = ["J", "O", "RN", "T", "TP", "LogScan", "ScanSpec", "engine_error"]
+__all__ = ["J", "O", "RN", "T", "TP", "LogScan", "ScanSpec", "engine_error", "quiet_engine"]
 
 #: internal column names of the normalised scan (journey, touchpoint, time, outcome, row order)
 J, TP, T, O, RN = "_tp_journey", "_tp_touchpoint", "_tp_time", "_tp_outcome", "_tp_row"
@@ -58,6 +59,16 @@ def engine_error(engine: str, exc: BaseException, what: str) -> ScanError:
     """A :class:`ScanError` naming the engine and what it was doing."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return ScanError(f"{engine} failed while {what}: {type(exc).__name__}: {text}")
+
+
+@contextlib.contextmanager
+def quiet_engine() -> Iterator[None]:
+    """Silence the deprecation notices that ibis and the engines raise among themselves
+    (ibis 12 calls DuckDB 2 methods DuckDB deprecated); they are not the user's to fix."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
 
 
 @attrs.frozen
@@ -105,7 +116,8 @@ class LogScan:
         self._source = source
         self._cache: dict[str, Any] = {}
         try:
-            schema = table.schema()
+            with quiet_engine():
+                schema = table.schema()
         except Exception as exc:  # the engine could not even describe the table
             raise engine_error(engine, exc, f"reading the schema of {source}") from exc
         self._schema = schema
@@ -113,6 +125,12 @@ class LogScan:
         self._check_columns()
 
     # ------------------------------------------------------------- structure
+    def __getattr__(self, name: str) -> Any:
+        # an analysis that reads the log's columns itself was handed a scan
+        if not name.startswith("__") and hasattr(EventLog, name):
+            raise cannot_push(f"this analysis (it reads log.{name})")
+        raise AttributeError(name)
+
     @property
     def spec(self) -> ScanSpec:
         """The reading spec (column roles and validation policies)."""
@@ -203,7 +221,8 @@ class LogScan:
 
     def _query(self, fn: Callable[[], Any], what: str) -> Any:
         try:
-            return fn()
+            with quiet_engine():
+                return fn()
         except ValidationError:
             raise
         except Exception as exc:
