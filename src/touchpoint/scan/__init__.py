@@ -14,7 +14,9 @@ on the small grouped result. Results equal the in-memory analysis of
 
 from __future__ import annotations
 
+from touchpoint.scan import _pushdown  # registers the analyses a scan runs in its engine
 from touchpoint.scan._read import scan_parquet, scan_table
 from touchpoint.scan._scan import LogScan
 
 __all__ = ["LogScan", "scan_parquet", "scan_table"]
+del _pushdown

@@ -21,7 +21,8 @@ import numpy as np
 
 from touchpoint._lib import checks as ck
 from touchpoint.core._eventlog import EventLog
-from touchpoint.scan._scan import J, RN, T, TP, LogScan, cannot_push, extra_name, quiet_engine
+from touchpoint.exceptions import InvalidParameterError
+from touchpoint.scan._scan import RN, TP, J, LogScan, T, cannot_push, extra_name, quiet_engine
 
 if TYPE_CHECKING:
     from touchpoint.funnels._dropoffs import DropOffs
@@ -57,7 +58,7 @@ def _by_columns(scan: LogScan, by: str | Sequence[str] | None) -> list[str]:
                 f"by={c!r}: a scan groups by its extra columns ({list(scan.spec.extra)}); "
                 "list the column in extra= when scanning."
             )
-            raise ck.InvalidParameterError(msg)
+            raise InvalidParameterError(msg)
     return cols
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from touchpoint.exceptions import ValidationError
-from touchpoint.scan._scan import J, O, RN, T, TP, LogScan, extra_name
+from touchpoint.scan._scan import OUT, RN, TP, J, LogScan, extra_name
 
 if TYPE_CHECKING:
     from touchpoint.markov._model import TransitionCounts
@@ -50,7 +50,7 @@ def _hits(scan: LogScan, ev: Any) -> tuple[Any, Any, Any]:
     conv_tp = ev[TP].isin(list(s.conversions)) if s.conversions else ibis.literal(False)
     if s.outcome is None:
         return conv_tp, conv_tp, ibis.literal(0.0)
-    o = ev[O]
+    o = ev[OUT]
     if s.outcome_level == "event":
         return (o > 0).fill_null(False) | conv_tp, conv_tp, o.fill_null(0.0)
     # journey level: one value per journey (checked), on its last event

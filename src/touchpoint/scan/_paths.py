@@ -84,7 +84,7 @@ def attribution(scan: LogScan, model: str = "markov", **kw: Any) -> Attribution:
         raise cannot_push("attribution(shapley_value='conversion_rate')")
     if kw["n_resamples"]:
         raise cannot_push("attribution(n_resamples=...)", "the bootstrap resamples journeys")
-    paths = dict(collapse_repeats=kw["collapse_repeats"], until_conversion=kw["until_conversion"])
+    paths = {"collapse_repeats": kw["collapse_repeats"], "until_conversion": kw["until_conversion"]}
     names = alphabet(scan, states)
     rows = grouped_paths(scan, states, **paths)
     code = {s: i for i, s in enumerate(names)}

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from touchpoint.scan._scan import LogScan, cannot_push
+from touchpoint.scan._scan import PUSHED, LogScan
 
 if TYPE_CHECKING:
     from touchpoint.markov._model import MarkovModel
 
-__all__ = ["PUSHED"]
+__all__: list[str] = []
 
 
 def _count_transitions(scan: LogScan, **kw: Any) -> Any:
@@ -44,17 +43,12 @@ def _attribution(scan: LogScan, model: str = "markov", **kw: Any) -> Any:
     return attribution(scan, model, **kw)
 
 
-def _refuse(name: str) -> Callable[..., Any]:
-    def refuse(scan: LogScan, **kw: Any) -> Any:
-        raise cannot_push(name)
-
-    return refuse
-
-
-PUSHED: dict[str, Callable[..., Any]] = {
-    "count_transitions": _count_transitions,
-    "fit_markov": _fit_markov,
-    "funnel": _funnel,
-    "detect_dropoffs": _detect_dropoffs,
-    "attribution": _attribution,
-}
+PUSHED.update(
+    {
+        "count_transitions": _count_transitions,
+        "fit_markov": _fit_markov,
+        "funnel": _funnel,
+        "detect_dropoffs": _detect_dropoffs,
+        "attribution": _attribution,
+    }
+)

@@ -27,6 +27,16 @@ _CHECKS = {
 }
 
 
+def _check_connection(name: str, value: Any) -> None:
+    if value is not None and not hasattr(value, "read_parquet"):
+        ck.fail(name, "an ibis DuckDB connection (ibis.duckdb.connect(...)) or None", value)
+
+
+def _check_table(name: str, value: Any) -> None:
+    if not (hasattr(value, "schema") and hasattr(value, "to_pyarrow")):
+        ck.fail(name, "an ibis table expression", value)
+
+
 def _ibis() -> Any:
     try:
         return importlib.import_module("ibis")
@@ -39,6 +49,7 @@ def _ibis() -> Any:
 
 
 def _spec(
+    *,
     journey: str,
     touchpoint: str,
     time: str,
@@ -93,7 +104,7 @@ def _files(path: Any) -> list[str]:
     return files
 
 
-@ck.validate_params(_CHECKS)
+@ck.validate_params({**_CHECKS, "connection": ck.Custom(_check_connection, 5, "duckdb")})
 def scan_parquet(
     path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
@@ -159,7 +170,15 @@ def scan_parquet(
     """
     ibis = _ibis()
     spec = _spec(
-        journey, touchpoint, time, outcome, extra, conversions, on_error, outcome_level, duplicates
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        extra=extra,
+        conversions=conversions,
+        on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
     )
     files = _files(path)
     try:
@@ -231,11 +250,18 @@ def scan_table(
     0.5
     """
     _ibis()
+    _check_table("table", table)
     spec = _spec(
-        journey, touchpoint, time, outcome, extra, conversions, on_error, outcome_level, duplicates
+        journey=journey,
+        touchpoint=touchpoint,
+        time=time,
+        outcome=outcome,
+        extra=extra,
+        conversions=conversions,
+        on_error=on_error,
+        outcome_level=outcome_level,
+        duplicates=duplicates,
     )
-    if not hasattr(table, "schema") or not hasattr(table, "to_pyarrow"):
-        raise ck.error("table", "an ibis table expression", table)
     if row_order is not None and row_order not in table.columns:
         msg = f"unknown column {row_order!r} (row_order); the table has {sorted(table.columns)}."
         raise ValidationError(msg)

@@ -20,11 +20,14 @@ import attrs
 from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
-__all__ = ["J", "O", "RN", "T", "TP", "LogScan", "ScanSpec", "engine_error", "quiet_engine"]
+__all__ = ["OUT", "RN", "TP", "J", "LogScan", "ScanSpec", "T", "engine_error", "quiet_engine"]
 
 #: internal column names of the normalised scan (journey, touchpoint, time, outcome, row order)
-J, TP, T, O, RN = "_tp_journey", "_tp_touchpoint", "_tp_time", "_tp_outcome", "_tp_row"
+J, TP, T, OUT, RN = "_tp_journey", "_tp_touchpoint", "_tp_time", "_tp_outcome", "_tp_row"
 _EXTRA = "_tp_x_"
+
+#: analysis name -> its engine version (filled by ``touchpoint.scan._pushdown``)
+PUSHED: dict[str, Callable[..., Any]] = {}
 
 
 @attrs.frozen(kw_only=True)
@@ -46,8 +49,7 @@ class ScanSpec:
         out = {"journey": self.journey, "touchpoint": self.touchpoint, "time": self.time}
         if self.outcome is not None:
             out["outcome"] = self.outcome
-        for e in self.extra:
-            out[e] = e
+        out.update({e: e for e in self.extra})
         return out
 
 
@@ -188,7 +190,7 @@ class LogScan:
         cols: dict[str, Any] = {J: t[s.journey], TP: t[s.touchpoint], T: t[s.time]}
         if s.outcome is not None:
             o = t[s.outcome].cast("float64")
-            cols[O] = ibis.ifelse(o.isnan(), ibis.null("float64"), o)
+            cols[OUT] = ibis.ifelse(o.isnan(), ibis.null("float64"), o)
         for e in s.extra:
             cols[_EXTRA + e] = t[e]
         if self._row_order is not None:
@@ -238,8 +240,8 @@ class LogScan:
         masks = self._masks(base)
         bad_before: Any = ibis.literal(False)
         metrics: dict[str, Any] = {"n": base.count()}
-        for i, (_, _, m) in enumerate(masks):
-            m = m.fill_null(False)
+        for i, (_, _, mask) in enumerate(masks):
+            m = mask.fill_null(False)
             metrics[f"k{i}"] = (m & ~bad_before).cast("int64").sum()
             bad_before = bad_before | m
         row = self._query(lambda: base.aggregate(**metrics).to_pyarrow().to_pylist()[0], "counting")
@@ -293,7 +295,7 @@ class LogScan:
 
     def _check_journey_level(self, clean: Any) -> None:
         """outcome_level='journey': the rows of one journey must agree (missing aside)."""
-        g = clean.group_by(clean[J]).aggregate(lo=clean[O].min(), hi=clean[O].max())
+        g = clean.group_by(clean[J]).aggregate(lo=clean[OUT].min(), hi=clean[OUT].max())
         q = g.filter(g.lo != g.hi).limit(1)
         rows = self._query(lambda: q.to_pyarrow().to_pylist(), "checking journey-level outcomes")
         if rows:
@@ -308,7 +310,7 @@ class LogScan:
     def _dup_mask(self, clean: Any) -> Any:
         import ibis
 
-        keys = [clean[J], clean[TP], clean[T]] + ([clean[O]] if O in clean.columns else [])
+        keys = [clean[J], clean[TP], clean[T]] + ([clean[OUT]] if OUT in clean.columns else [])
         order = [clean[RN]] if self._row_order is not None else []
         w = ibis.window(group_by=keys, order_by=order)
         return ibis.row_number().over(w) > 0
@@ -379,9 +381,7 @@ class LogScan:
 
     # -------------------------------------------------------------- push-down
     def _pushdown(self, name: str, **options: Any) -> Any:
-        from touchpoint.scan import _pushdown
-
-        fn = _pushdown.PUSHED.get(name)
+        fn = PUSHED.get(name)
         if fn is None:
             raise cannot_push(name)
         self._warn_dropped()
