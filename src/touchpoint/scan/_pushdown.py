@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from touchpoint.scan._scan import PUSHED, LogScan
@@ -43,12 +44,11 @@ def _attribution(scan: LogScan, model: str = "markov", **kw: Any) -> Any:
     return attribution(scan, model, **kw)
 
 
-PUSHED.update(
-    {
-        "count_transitions": _count_transitions,
-        "fit_markov": _fit_markov,
-        "funnel": _funnel,
-        "detect_dropoffs": _detect_dropoffs,
-        "attribution": _attribution,
-    }
-)
+_ALL: dict[str, Callable[..., Any]] = {
+    "count_transitions": _count_transitions,
+    "fit_markov": _fit_markov,
+    "funnel": _funnel,
+    "detect_dropoffs": _detect_dropoffs,
+    "attribution": _attribution,
+}
+PUSHED.update(_ALL)
