@@ -28,6 +28,7 @@ a shared 24 GB machine has: pass ``--methods scan`` there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -89,7 +90,10 @@ def fingerprint(task: str, result) -> dict:
             "p": round(float(result.conversion_probability()), 12),
             "transitions": int(result.transition_counts.n_transitions),
         }
-    return {"entered": [s.entered for s in result.steps], "reached": [s.reached for s in result.steps]}
+    return {
+        "entered": [s.entered for s in result.steps],
+        "reached": [s.reached for s in result.steps],
+    }
 
 
 def run_child(method: str, task: str, directory: str, memory_limit: str) -> dict:
@@ -107,9 +111,7 @@ def run_child(method: str, task: str, directory: str, memory_limit: str) -> dict
     elif method == "memory":
         data = tp.read_parquet(directory, **ROLES)
     if method in ("scan", "memory"):
-        result = (
-            tp.fit_markov(data) if task == "markov" else tp.funnel(data, STEPS, window=window)
-        )
+        result = tp.fit_markov(data) if task == "markov" else tp.funnel(data, STEPS, window=window)
     else:
         import dask.dataframe as dd
         from distributed import Client, LocalCluster
@@ -137,11 +139,8 @@ def tree_rss(pid: int) -> int:
     except psutil.NoSuchProcess:
         return 0
     total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
+    with contextlib.suppress(psutil.NoSuchProcess):
+        total += sum(p.memory_info().rss for p in procs)
     return total
 
 

@@ -148,6 +148,16 @@ def test_funnel_equal(write, monkeypatch, kw):
         assert a.table.to_text() == b.table.to_text() and len(a.segments) == 3
 
 
+@pytest.mark.parametrize("kw", [{"by": "segment"}, {"mode": "strict", "window": 9.0}])
+def test_funnel_with_journeys_that_never_start(write, kw):
+    # short journeys, rare steps: a third of the journeys has no step event at all
+    scan, log = both(events(n=1500, n_journeys=600, seed=61), write, extra=["segment"])
+    steps = ["mail", "cart", "buy"]
+    a, b = tp.funnel(scan, steps, **kw), tp.funnel(log, steps, **kw)
+    assert funnel_text(a) == funnel_text(b)
+    assert b.steps[0].entered - b.steps[0].reached > 150
+
+
 def test_funnel_datetimes_and_km(write):
     scan, log = both(events(seed=19, datetimes=True, string_ids=True), write)
     steps = ["ad", {"site", "mail"}, "buy"]

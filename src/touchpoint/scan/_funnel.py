@@ -62,30 +62,55 @@ def _by_columns(scan: LogScan, by: str | Sequence[str] | None) -> list[str]:
     return cols
 
 
-def reduced(scan: LogScan, names: set[str], columns: Sequence[str]) -> Any:
-    """The events that can change a funnel over ``names``, in journey and time order."""
+def _marked(scan: LogScan, names: set[str], columns: Sequence[str]) -> Any:
+    """Every event with: its position, step and after-a-step marks, whether its journey
+    has a step, and each ``by`` column's value at the journey's first event."""
     import ibis
 
     ev = scan._clean()
     w = ibis.window(group_by=ev[J], order_by=scan._order_keys(ev))
+    jw = ibis.window(group_by=ev[J])
     step = ev[TP].isin(sorted(names))
     ev = ev.mutate(
         _tp_pos=ibis.row_number().over(w),
-        _tp_n=ev[J].count().over(ibis.window(group_by=ev[J])),
+        _tp_n=ev[J].count().over(jw),
         _tp_after=step.lag(1).over(w).fill_null(False),
         _tp_step=step,
     )
+    first = {}
+    for c in columns:  # the value at position 0 (null stays null on every engine)
+        x = ev[extra_name(c)]
+        first[extra_name(c)] = (
+            ibis.ifelse(ev["_tp_pos"] == 0, x, ibis.null(x.type())).max().over(jw)
+        )
+    ev = ev.mutate(_tp_has=ev["_tp_step"].cast("int64").max().over(jw) > 0, **first)
     if scan._row_order is not None and scan._schema[scan.spec.journey].is_string():
         # string ids are coded in order of first appearance in memory: keep that order
-        ev = ev.mutate(_tp_jkey=ev[RN].min().over(ibis.window(group_by=ev[J])))
-    else:
-        ev = ev.mutate(_tp_jkey=ev[J])
-    keep = (
-        ev["_tp_step"] | ev["_tp_after"] | (ev["_tp_pos"] == 0) | (ev["_tp_pos"] == ev["_tp_n"] - 1)
-    )
-    out = ev.filter(keep)
+        return ev.mutate(_tp_jkey=ev[RN].min().over(jw))
+    return ev.mutate(_tp_jkey=ev[J])
+
+
+def reduced(
+    scan: LogScan, names: set[str], columns: Sequence[str], *, every_journey: bool
+) -> tuple[Any, Any]:
+    """The events that can change a funnel over ``names``, in journey and time order.
+
+    With ``every_journey`` a journey without a step keeps its last event (its exit);
+    without, such journeys come back grouped instead, as rows ``(touchpoint of the last
+    event, by values, count, latest time)`` (the second table; None with ``every_journey``).
+    """
+    ev = _marked(scan, names, columns)
+    last = ev["_tp_pos"] == ev["_tp_n"] - 1
+    keep = ev["_tp_step"] | ev["_tp_after"] | last
     cols = [J, TP, T, *[extra_name(c) for c in columns]]
-    return out.order_by([out["_tp_jkey"], out[J], out["_tp_pos"]]).select(*cols)
+    rows = ev.filter(keep if every_journey else keep & ev["_tp_has"])
+    rows = rows.order_by([rows["_tp_jkey"], rows[J], rows["_tp_pos"]]).select(*cols)
+    if every_journey:
+        return rows, None
+    rest = ev.filter(last & ~ev["_tp_has"])
+    keys = [TP, *[extra_name(c) for c in columns]]
+    rest = rest.group_by(keys).aggregate(_tp_k=rest.count(), **{T: rest[T].max()})
+    return rows, rest
 
 
 def _log(table: Any, columns: Sequence[str]) -> EventLog:
@@ -179,21 +204,30 @@ def funnel(
     names = _names(steps, exclude, "funnel")
     _check_steps(scan, names)
     cols = _by_columns(scan, by)
-    q = reduced(scan, names, cols)
+    q, rest = reduced(scan, names, cols, every_journey=False)
+    kw: dict[str, Any] = {
+        "by": by,
+        "steps": list(steps or ()),
+        "window": window,
+        "mode": mode,
+        "exclude": tuple([exclude] if isinstance(exclude, str) else exclude),
+        "optional": tuple([optional] if isinstance(optional, int | str) else optional),
+    }
     total: Any = None
     for tab in _batches(scan, q):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DroppedRowsWarning)
-            log = _log(tab, cols)
-        part = fm.segmented_counts(
-            log,
-            by=by,
-            steps=list(steps or ()),
-            window=window,
-            mode=mode,  # type: ignore[arg-type]
-            exclude=tuple([exclude] if isinstance(exclude, str) else exclude),
-            optional=tuple([optional] if isinstance(optional, int | str) else optional),
-        )
+            part = fm.segmented_counts(_log(tab, cols), **kw)
+        total = part if total is None else total + part
+    # journeys with no step event: one journey per (exit, segment), counted k times
+    groups = scan._query(rest.to_pyarrow, "counting journeys without a step")
+    for i in range(groups.num_rows):
+        row = groups.slice(i, 1)
+        k = int(row.column("_tp_k")[0].as_py())
+        one = row.append_column(J, _ones(row)).drop_columns(["_tp_k"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DroppedRowsWarning)
+            part = _scaled(fm.segmented_counts(_log(one, cols), **kw), k)
         total = part if total is None else total + part
     if total is None:
         raise cannot_push("funnel", "the scan has no valid rows")
@@ -201,6 +235,40 @@ def funnel(
 
     rank = {name: i for i, name in enumerate(alphabet(scan, "touchpoint"))}
     return _rerank(total.to_funnel(by), rank)
+
+
+def _ones(row: Any) -> Any:
+    import pyarrow as pa
+
+    return pa.array([0] * row.num_rows, type=pa.int64())
+
+
+def _scaled(counts: Any, k: int) -> Any:
+    """The tallies of ``k`` journeys alike (counts times ``k``, per-journey arrays repeated)."""
+    import attrs
+
+    from touchpoint.funnels import _merge as fm
+
+    def times(c: fm.FunnelCounts) -> fm.FunnelCounts:
+        def tile(a: Any) -> Any:
+            return None if a is None else np.tile(a, k)
+
+        return attrs.evolve(
+            c,
+            entered=c.entered * k,
+            reached=c.reached * k,
+            first=c.first * k,
+            exits=tuple({t: v * k for t, v in e.items()} for e in c.exits),
+            next_events=tuple({t: v * k for t, v in e.items()} for e in c.next_events),
+            durations=tuple(np.tile(d, k) for d in c.durations),
+            n_units=c.n_units * k,
+            since=tuple(tile(a) for a in c.since),
+            limit=tuple(tile(a) for a in c.limit),
+        )
+
+    return fm.SegmentedCounts(
+        total=times(counts.total), segments={g: times(c) for g, c in counts.segments.items()}
+    )
 
 
 def _rerank(f: Funnel, rank: dict[str, int]) -> Funnel:
@@ -228,7 +296,7 @@ def detect_dropoffs(scan: LogScan, steps: Sequence[Any] | None = None, **options
     names = _names(steps, options.get("exclude", ()), "detect_dropoffs")
     _check_steps(scan, names)
     cols = _by_columns(scan, options.get("by"))
-    q = reduced(scan, names, cols)
+    q, _ = reduced(scan, names, cols, every_journey=True)
     tab = scan._query(q.to_pyarrow, "reading the drop-off events")
     if not isinstance(tab, pa.Table) or tab.num_rows == 0:
         raise cannot_push("detect_dropoffs", "the scan has no valid rows")
