@@ -7,9 +7,10 @@ spread over all files), then two analyses:
 * ``markov``: a first-order Markov model (``tp.fit_markov``);
 * ``funnel``: a 4-step funnel with a 28-day window (``tp.funnel``).
 
-Each by three methods, each in its own subprocess (peak memory: the largest
-resident size of the process *tree*, sampled every 50 ms, so Dask's worker
-processes count):
+Each by three methods, each in its own subprocess: wall seconds, CPU seconds
+(user + system of the process and its children: less sensitive than wall time to
+other work on a shared machine) and peak memory (the largest resident size of
+the process *tree*, sampled every 50 ms, so Dask's worker processes count):
 
 * ``scan``: ``tp.scan_parquet(dir, connection=ibis.duckdb.connect(memory_limit=...))``,
   the analysis pushed down to DuckDB (it spills to disk past its memory limit);
@@ -127,7 +128,14 @@ def run_child(method: str, task: str, directory: str, memory_limit: str) -> dict
                 result = tpd.fit_markov(ddf, **ROLES)
             else:
                 result = tpd.funnel(ddf, STEPS, **ROLES, window=window)
-    return {"seconds": time.perf_counter() - t0, "result": fingerprint(task, result)}
+    import resource
+
+    cpu = sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )
+    return {"seconds": time.perf_counter() - t0, "cpu": cpu, "result": fingerprint(task, result)}
 
 
 def tree_rss(pid: int) -> int:
@@ -181,7 +189,9 @@ def main() -> None:
     ap.add_argument("--dir", default=None, help="where to write the Parquet files")
     args = ap.parse_args()
     base = Path(args.dir or tempfile.mkdtemp(prefix="bench_scan_"))
-    print(f"{'events':>8} {'task':<7} {'method':<7} {'seconds':>8} {'peak MB':>8}  result")
+    print(
+        f"{'events':>8} {'task':<7} {'method':<7} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}  result"
+    )
     for size in args.sizes.split(","):
         n = parse_size(size)
         directory = base / f"events_{n}"
@@ -195,12 +205,13 @@ def main() -> None:
                 r = measure(method, task, str(directory), args.memory_limit)
                 if "error" in r:
                     line = f"failed: {r['error']}"
-                    print(f"{size:>8} {task:<7} {method:<7} {'':>8} {r['peak_mb']:>8,.0f}  {line}")
+                    print(f"{size:>8} {task:<7} {method:<7} {'':>17} {r['peak_mb']:>8,.0f}  {line}")
                     continue
                 seen[method] = r["result"]
                 same = all(v == r["result"] for v in seen.values())
                 print(
-                    f"{size:>8} {task:<7} {method:<7} {r['seconds']:>8.1f} {r['peak_mb']:>8,.0f}"
+                    f"{size:>8} {task:<7} {method:<7} {r['seconds']:>8.1f} {r['cpu']:>8.1f}"
+                    f" {r['peak_mb']:>8,.0f}"
                     f"  {json.dumps(r['result'])}{'' if same else '  DIFFERS'}",
                     flush=True,
                 )
