@@ -311,3 +311,11 @@ def test_scan_table_on_an_ibis_table(write):
     )
     a, b = tp.count_transitions(scan, order=2), tp.count_transitions(log, order=2)
     assert a == b and a.alphabet == b.alphabet
+
+
+def test_no_outcome_no_conversions(write):
+    scan, log = both(events(seed=59, outcome=False), write)
+    a, b = tp.count_transitions(scan, order=2), tp.count_transitions(log, order=2)
+    assert a == b and a.n_conversions == 0
+    f = ["ad", "cart"]
+    assert funnel_text(tp.funnel(scan, f)) == funnel_text(tp.funnel(log, f))

@@ -42,41 +42,52 @@ def _symbol(scan: LogScan, ev: Any, states: str) -> Any:
     return ibis.ifelse(col.isnull(), ibis.literal("None"), col.cast("string"))
 
 
-def _hits(scan: LogScan, ev: Any) -> tuple[Any, Any, Any]:
-    """Per event: converting, at a conversion touchpoint; per journey: its value."""
+def _hits(scan: LogScan, ev: Any, full: Any) -> tuple[Any, Any, Any, Any]:
+    """Per event: at a conversion touchpoint, converting (event-level outcome; under
+    ``outcome_level="journey"`` only conversion touchpoints: the journey's value converts
+    at its end); per journey (over the window ``full``): converted, its value."""
     import ibis
 
     s = scan.spec
     conv_tp = ev[TP].isin(list(s.conversions)) if s.conversions else ibis.literal(False)
+    if s.conversions:
+        any_tp = conv_tp.cast("int64").max().over(full) > 0
+    else:
+        any_tp = ibis.literal(False)
     if s.outcome is None:
-        return conv_tp, conv_tp, ibis.literal(0.0)
+        return conv_tp, conv_tp, any_tp, ibis.literal(0.0)
     o = ev[OUT]
     if s.outcome_level == "event":
-        return (o > 0).fill_null(False) | conv_tp, conv_tp, o.fill_null(0.0)
-    # journey level: one value per journey (checked), on its last event
-    jw = ibis.window(group_by=ev[J])
-    jv = o.max().over(jw)
-    last = ev["_tp_pos"] == ev[J].count().over(jw) - 1
-    return (last & (jv > 0).fill_null(False)) | conv_tp, conv_tp, ibis.ifelse(last, jv, 0.0)
+        hit = (o > 0).fill_null(False) | conv_tp
+        conv = hit.cast("int64").max().over(full) > 0
+        return conv_tp, hit, conv, o.fill_null(0.0).sum().over(full)
+    jv = o.max().over(full)  # one value per journey (checked)
+    return conv_tp, conv_tp, any_tp | (jv > 0).fill_null(False), jv.fill_null(0.0)
 
 
 def events(scan: LogScan, states: str, *, until_conversion: bool) -> Any:
-    """Numbered events with their symbol, hit and kept marks (a table expression)."""
+    """Numbered events with their symbol, kept mark and their journey's conversion and
+    value (a table expression; one window pass: every window shares one ordering)."""
     import ibis
 
     ev = scan._clean()
-    w = ibis.window(group_by=ev[J], order_by=scan._order_keys(ev))
-    ev = ev.mutate(_tp_pos=ibis.row_number().over(w), _tp_sym=_symbol(scan, ev, states))
-    hit, conv_tp, value = _hits(scan, ev)
-    ev = ev.mutate(_tp_hit=hit.cast("int64"), _tp_ctp=conv_tp, _tp_val=value)
-    w = ibis.window(group_by=ev[J], order_by=ev["_tp_pos"])
-    cum = ibis.cumulative_window(group_by=ev[J], order_by=ev["_tp_pos"])
-    kept = ~ev["_tp_ctp"]
-    if until_conversion:
-        kept = kept & ((ev["_tp_hit"].sum().over(cum) - ev["_tp_hit"]) == 0)
-    conv = ev["_tp_hit"].max().over(ibis.window(group_by=ev[J]))
-    del w
-    return ev.mutate(_tp_kept=kept, _tp_conv=conv)
+    keys = scan._order_keys(ev)
+    full = ibis.window(group_by=ev[J], order_by=keys)  # ibis: the whole journey as frame
+    cum = ibis.cumulative_window(group_by=ev[J], order_by=keys)
+    conv_tp, hit, conv, value = _hits(scan, ev, full)
+    kept = ~conv_tp
+    s = scan.spec
+    event_hits = s.conversions or (s.outcome is not None and s.outcome_level == "event")
+    if until_conversion and event_hits:  # nothing after the first converting event
+        h = hit.cast("int64")
+        kept = kept & ((h.sum().over(cum) - h) == 0)
+    return ev.mutate(
+        _tp_pos=ibis.row_number().over(full),
+        _tp_sym=_symbol(scan, ev, states),
+        _tp_kept=kept,
+        _tp_conv=conv,
+        _tp_val=value,
+    )
 
 
 def alphabet(scan: LogScan, states: str) -> tuple[str, ...]:
@@ -107,46 +118,58 @@ def alphabet(scan: LogScan, states: str) -> tuple[str, ...]:
     return tuple(str(r) for r in rows)
 
 
-def _grouped(
-    scan: LogScan, ev: Any, order: int, collapse_repeats: bool
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Inner transitions ``(lag_k..lag_1 -> sym)`` and journey ends ``(sym, lags, conv)``."""
+def _grouped(scan: LogScan, ev: Any, order: int, collapse_repeats: bool) -> list[dict[str, Any]]:
+    """Kept events grouped by ``(lag_order..lag_1, symbol, is last, converted if last)``:
+    each is the transition into its symbol and, when last, its journey's end; with the
+    count and the summed journey value of the last ones."""
     import ibis
 
-    k = ev.filter(ev["_tp_kept"]).select(J, "_tp_pos", "_tp_sym", "_tp_conv")
+    k = ev.filter(ev["_tp_kept"]).select(J, "_tp_pos", "_tp_sym", "_tp_conv", "_tp_val")
     w = ibis.window(group_by=k[J], order_by=k["_tp_pos"])
     if collapse_repeats:
         prev = k["_tp_sym"].lag(1).over(w)
         k = k.filter(prev.isnull() | (prev != k["_tp_sym"]))
         w = ibis.window(group_by=k[J], order_by=k["_tp_pos"])
     lags = {f"_tp_l{m}": k["_tp_sym"].lag(m).over(w) for m in range(1, order + 1)}
-    k = k.mutate(**lags, _tp_next=k["_tp_sym"].lead(1).over(w))
-    inner_keys = [*lags, "_tp_sym"]
-    inner = k.group_by(inner_keys).aggregate(_tp_n=k.count())
-    end_keys = ["_tp_sym", *list(lags)[: order - 1], "_tp_conv"]
-    ends = k.filter(k["_tp_next"].isnull())
-    ends = ends.group_by(end_keys).aggregate(_tp_n=ends.count())
-    a = scan._query(lambda: inner.to_pyarrow().to_pylist(), "counting transitions")
-    b = scan._query(lambda: ends.to_pyarrow().to_pylist(), "counting journey ends")
-    return a, b
-
-
-def _totals(scan: LogScan, ev: Any) -> dict[str, Any]:
-    """Journeys, conversions, value; journeys with no state by conversion."""
-    g = ev.group_by(J).aggregate(
-        _tp_conv=ev["_tp_hit"].max(),
-        _tp_val=ev["_tp_val"].sum(),
-        _tp_len=ev["_tp_kept"].cast("int64").sum(),
+    k = k.mutate(**lags, _tp_last=k["_tp_sym"].lead(1).over(w).isnull())
+    last = k["_tp_last"]
+    k = k.mutate(
+        _tp_end=ibis.ifelse(last, k["_tp_conv"].cast("int64"), -1),
+        _tp_v=ibis.ifelse(last & k["_tp_conv"], k["_tp_val"], 0.0),
     )
+    q = k.group_by([*lags, "_tp_sym", "_tp_end"]).aggregate(
+        _tp_n=k.count(), _tp_value=k["_tp_v"].sum()
+    )
+    rows: list[dict[str, Any]] = scan._query(
+        lambda: q.to_pyarrow().to_pylist(), "counting transitions"
+    )
+    return rows
+
+
+def _totals(scan: LogScan) -> dict[str, Any]:
+    """Journeys, conversions and the converting journeys' value (no window needed)."""
+    import ibis
+
+    s = scan.spec
+    ev = scan._clean()
+    conv_tp = ev[TP].isin(list(s.conversions)) if s.conversions else ibis.literal(False)
+    hit = conv_tp if s.outcome is None else (ev[OUT] > 0).fill_null(False) | conv_tp
+    if s.outcome is None:
+        val = ev[J].count().cast("float64") * 0.0
+    elif s.outcome_level == "event":
+        val = ev[OUT].fill_null(0.0).sum()
+    else:
+        val = ev[OUT].max().fill_null(0.0)
+    if s.conversions or s.outcome is not None:
+        conv_any = ibis.ifelse(hit, 1, 0).max()
+    else:  # nothing converts
+        conv_any = ev[J].count() * 0
+    g = ev.group_by(J).aggregate(_tp_conv=conv_any, _tp_val=val)
     conv = g["_tp_conv"] > 0
-    empty = g["_tp_len"] == 0
     q = g.aggregate(
         n=g.count(),
         n_conv=conv.cast("int64").sum(),
-        value=(g["_tp_val"] * conv.cast("float64")).sum(),
-        direct_value=(g["_tp_val"] * (conv & empty).cast("float64")).sum(),
-        n_direct=(conv & empty).cast("int64").sum(),
-        n_null=(~conv & empty).cast("int64").sum(),
+        value=ibis.ifelse(conv, g["_tp_val"], 0.0).sum(),
     )
     row: dict[str, Any] = scan._query(lambda: q.to_pyarrow().to_pylist()[0], "counting journeys")
     return {k: (v or 0) for k, v in row.items()}
@@ -175,8 +198,8 @@ def count_transitions(
     n_sym = len(names)
     _tr.check_space(n_sym, order)
     ev = events(scan, states, until_conversion=until_conversion)
-    inner, ends = _grouped(scan, ev, order, collapse_repeats)
-    tot = _totals(scan, ev)
+    rows = _grouped(scan, ev, order, collapse_repeats)
+    tot = _totals(scan)
     code = {s: i for i, s in enumerate(names)}
     radix, width = n_sym + 1, n_sym + 2
     keys: list[int] = []
@@ -189,19 +212,28 @@ def count_transitions(
             s = s * radix + (n_sym if v is None else code[str(v)])
         return s
 
-    for r in inner:
-        src = state([r[f"_tp_l{m}"] for m in range(1, order + 1)])
-        keys.append(src * width + code[str(r["_tp_sym"])])
-        counts.append(float(r["_tp_n"]))
-    for r in ends:
-        src = state([r["_tp_sym"], *[r[f"_tp_l{m}"] for m in range(1, order)]])
-        keys.append(src * width + (n_sym if r["_tp_conv"] else n_sym + 1))
-        counts.append(float(r["_tp_n"]))
+    with_states = {0: 0, 1: 0}  # journeys with a state, by conversion
+    with_value = 0.0  # their value, converting ones
+    for r in rows:
+        n = float(r["_tp_n"])
+        lag = [r[f"_tp_l{m}"] for m in range(1, order + 1)]
+        keys.append(state(lag) * width + code[str(r["_tp_sym"])])
+        counts.append(n)
+        end = r["_tp_end"]
+        if end >= 0:  # the last state of a journey: its end transition
+            keys.append(state([r["_tp_sym"], *lag[: order - 1]]) * width + n_sym + (1 - end))
+            counts.append(n)
+            with_states[end] += int(n)
+            with_value += float(r["_tp_value"] or 0.0)
+    n_direct = int(tot["n_conv"]) - with_states[1]
+    n_null = int(tot["n"]) - int(tot["n_conv"]) - with_states[0]
     start = radix**order - 1
-    for conv, n in ((True, tot["n_direct"]), (False, tot["n_null"])):
+    for conv, n in ((True, n_direct), (False, n_null)):
         if n:
             keys.append(start * width + (n_sym if conv else n_sym + 1))
             counts.append(float(n))
+    value = float(tot["value"])
+    direct_value = value - with_value if n_direct else 0.0
     uniq, inv = np.unique(np.asarray(keys, dtype=np.int64), return_inverse=True)
     cnt = np.bincount(inv.ravel(), weights=np.asarray(counts), minlength=len(uniq))
     return TransitionCounts(
@@ -212,7 +244,7 @@ def count_transitions(
         count=cnt.astype(np.float64),
         n_journeys=int(tot["n"]),
         n_conversions=int(tot["n_conv"]),
-        value=float(tot["value"]),
+        value=value,
         states=states,
-        direct_value=float(tot["direct_value"]),
+        direct_value=direct_value,
     )

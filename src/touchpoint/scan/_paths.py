@@ -29,21 +29,24 @@ def grouped_paths(
     import ibis
 
     ev = events(scan, states, until_conversion=until_conversion)
-    k = ev.filter(ev["_tp_kept"]).select(J, "_tp_pos", "_tp_sym")
-    if collapse_repeats:
+    if collapse_repeats:  # repeats are those of the kept events: a window over them
+        k = ev.filter(ev["_tp_kept"])
         w = ibis.window(group_by=k[J], order_by=k["_tp_pos"])
         prev = k["_tp_sym"].lag(1).over(w)
-        k = k.filter(prev.isnull() | (prev != k["_tp_sym"]))
+        k = k.mutate(_tp_kept=prev.isnull() | (prev != k["_tp_sym"]))
+        cut = ev.filter(~ev["_tp_kept"])
+        ev = k.union(cut.select(*k.columns))
+    kept = ev["_tp_kept"]
     if scan.engine == "duckdb":
-        path = k["_tp_sym"].collect(order_by=k["_tp_pos"])
+        path = ev["_tp_sym"].collect(where=kept, order_by=ev["_tp_pos"])
     else:  # engines without ordered aggregation (Spark): sort (position, symbol) pairs
-        pairs = ibis.struct({"p": k["_tp_pos"], "s": k["_tp_sym"]})
-        path = pairs.collect().sort().map(lambda x: x.s)
-    paths = k.group_by(J).aggregate(_tp_path=path)
-    g = ev.group_by(J).aggregate(_tp_conv=ev["_tp_hit"].max(), _tp_val=ev["_tp_val"].sum())
-    both = g.left_join(paths, g[J] == paths[J]).select("_tp_conv", "_tp_val", "_tp_path")
-    q = both.group_by(["_tp_path", "_tp_conv"]).aggregate(
-        _tp_n=both.count(), _tp_value=both["_tp_val"].sum()
+        pairs = ibis.struct({"p": ev["_tp_pos"], "s": ev["_tp_sym"]})
+        path = pairs.collect(where=kept).sort().map(lambda x: x.s)
+    g = ev.group_by(J).aggregate(
+        _tp_path=path, _tp_conv=ev["_tp_conv"].cast("int64").max(), _tp_val=ev["_tp_val"].max()
+    )
+    q = g.group_by(["_tp_path", "_tp_conv"]).aggregate(
+        _tp_n=g.count(), _tp_value=g["_tp_val"].sum()
     )
     rows: list[dict[str, Any]] = scan._query(
         lambda: q.to_pyarrow().to_pylist(), "grouping journey paths"
