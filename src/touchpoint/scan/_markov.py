@@ -50,10 +50,8 @@ def _hits(scan: LogScan, ev: Any, full: Any) -> tuple[Any, Any, Any, Any]:
 
     s = scan.spec
     conv_tp = ev[TP].isin(list(s.conversions)) if s.conversions else ibis.literal(False)
-    if s.conversions:
-        any_tp = conv_tp.cast("int64").max().over(full) > 0
-    else:
-        any_tp = ibis.literal(False)
+    no_tp = ibis.literal(False)
+    any_tp = conv_tp.cast("int64").max().over(full) > 0 if s.conversions else no_tp
     if s.outcome is None:
         return conv_tp, conv_tp, any_tp, ibis.literal(0.0)
     o = ev[OUT]
