@@ -88,4 +88,9 @@ from touchpoint.metrics import (
     repeat_rate as repeat_rate,
     response_times as response_times,
 )
+from touchpoint.scan import (
+    LogScan as LogScan,
+    scan_parquet as scan_parquet,
+    scan_table as scan_table,
+)
 from touchpoint.table import Table as Table
