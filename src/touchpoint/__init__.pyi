@@ -27,6 +27,7 @@ from touchpoint.exceptions import (
     DroppedRowsWarning as DroppedRowsWarning,
     InvalidParameterError as InvalidParameterError,
     OutcomeLevelWarning as OutcomeLevelWarning,
+    ScaleWarning as ScaleWarning,
     StatisticalWarning as StatisticalWarning,
     TouchpointError as TouchpointError,
     TouchpointWarning as TouchpointWarning,

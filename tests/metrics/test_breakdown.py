@@ -249,7 +249,16 @@ def test_breakdown_cluster_rest_of_period_matches_statsmodels():
         cov_type="cluster", cov_kwds={"groups": t["customer_id"][rest]}
     )
     r = tp.csat(t["csat"][rest], cluster=t["customer_id"][rest])
-    assert r.se == pytest.approx(100 * fit.bse[0])
+    # CR2 (bias-reduced) is statsmodels' CR1 sandwich without its G/(G-1) factor and
+    # with each respondent's residual sum scaled by 1/sqrt(1 - n_g/N)
+    ids = t["customer_id"][rest]
+    _, inv, n_g = np.unique(ids, return_inverse=True, return_counts=True)
+    u = np.bincount(inv, weights=s - s.mean())
+    cr2 = np.sqrt(np.sum(u * u / (1 - n_g / len(s)))) / len(s)
+    g = len(n_g)
+    cr1 = np.sqrt(np.sum(u * u) * g / (g - 1) * (len(s) - 1) / (len(s) - 1)) / len(s)
+    assert cr1 == pytest.approx(fit.bse[0], rel=1e-3)  # the residual sums are statsmodels'
+    assert r.se == pytest.approx(100 * cr2)
     assert row["rest_score"] == pytest.approx(r.score)
     mine = (t["region"] == row["group"]) & (t["week"] == row["period"])
     c = tp.compare_csat(tp.csat(t["csat"][mine], cluster=t["customer_id"][mine]), r)

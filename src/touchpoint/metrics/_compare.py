@@ -17,6 +17,7 @@ from touchpoint._lib.stats import (
     normal_quantile,
     nps_score_interval,
     sign_flip_pvalue,
+    small_sample_factor,
     t_quantile,
     two_sided_pvalue,
 )
@@ -39,6 +40,7 @@ from touchpoint.metrics._scores import (
     NPSResult,
     _nps_y,
     ces,
+    top_two_box,
     csat,
     nps,
 )
@@ -208,6 +210,25 @@ def _independent(metric: str, ra: Any, rb: Any, **fields: Any) -> Comparison:
     )
 
 
+def _cluster_df(*results: Any) -> float | None:
+    """The smaller t degrees of freedom of clustered results (None when neither is clustered).
+
+    With few respondents a z (or Welch on respondents) test is liberal; the
+    statistic is referred to t on the Bell-McCaffrey df of the CR2 variance of
+    the side with fewer effective respondents, as :func:`breakdown` does.
+    """
+    dfs = []
+    for r in results:
+        if isinstance(r, CESResult):
+            part = r._mean_part
+            if part is not None and part._mom.clustered:
+                dfs.append(float(part._mom.df[0]))
+        elif getattr(r, "cluster_df", None) is not None:
+            dfs.append(float(r.cluster_df))
+    finite = [d for d in dfs if np.isfinite(d)]
+    return min(finite) if finite else None
+
+
 def _df_n(r: CESResult) -> float:
     """The size behind a mean's degrees of freedom: respondents when clustered, else Kish n."""
     return float(r.n_clusters) if r.n_clusters is not None else r.effective_n
@@ -283,9 +304,11 @@ def compare_nps(
     centre = float(sa - sb)
     se = float(np.hypot(sea, seb))
     stat = centre / se if se > 0 else 0.0
+    df = _cluster_df(ra, rb)
 
     def ci(c: float) -> tuple[float, float]:
-        q = float(normal_quantile(1 - (1 - c) / 2))
+        a = 1 - (1 - c) / 2
+        q = float(normal_quantile(a) if df is None else t_quantile(df, a))
         return max(centre - q * se, -200.0), min(centre + q * se, 200.0)
 
     return _independent(
@@ -295,9 +318,9 @@ def compare_nps(
         ci=ci,
         se=se,
         statistic=stat,
-        pvalue=float(two_sided_pvalue(stat)),
-        df=None,
-        test=f"z ({method.replace('_', ' ')})",
+        pvalue=float(two_sided_pvalue(stat, df)),
+        df=df,
+        test=f"{'z' if df is None else 't'} ({method.replace('_', ' ')})",
     )
 
 
@@ -307,7 +330,7 @@ def compare_nps(
         "paired": ck.Boolean(),
         "method": ck.Options("newcombe", "wald"),
         "scale": ck.Pair(),
-        "satisfied": ck.Pair(),
+        "satisfied": ck.Pair(none=True),
     }
 )
 def compare_csat(
@@ -319,7 +342,7 @@ def compare_csat(
     weights_a: Any = None,
     weights_b: Any = None,
     scale: tuple[float, float] = (1, 5),
-    satisfied: tuple[float, float] = (4, 5),
+    satisfied: tuple[float, float] | None = None,
 ) -> Comparison:
     """Test whether two CSAT shares differ (percentage points, ``a - b``).
 
@@ -333,7 +356,8 @@ def compare_csat(
     >>> round(c.difference, 1), round(c.pvalue, 4)
     (15.0, 0.0175)
     """
-    band = _check_band(satisfied, (float(scale[0]), float(scale[1])), "satisfied")
+    sc0 = (float(scale[0]), float(scale[1]))
+    band = _check_band(top_two_box(sc0) if satisfied is None else satisfied, sc0, "satisfied")
     if paired:
 
         def s(x: FloatArray) -> FloatArray:
@@ -347,11 +371,15 @@ def compare_csat(
     pa, pb = np.array([ra.satisfied]), np.array([rb.satisfied])
     na, nb = np.array([ra.design_n]), np.array([rb.design_n])
     z, p = two_proportion_z(pa, na, pb, nb)
+    df = _cluster_df(ra, rb)
+    if df is not None:
+        p = two_sided_pvalue(z, df)
     se = float(np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)[0])
 
     def ci(c: float) -> tuple[float, float]:
         if method == "newcombe":
-            lo, hi = newcombe_interval(pa, na, pb, nb, c)
+            shrink = 1.0 if df is None else small_sample_factor(df, c)
+            lo, hi = newcombe_interval(pa, na * shrink, pb, nb * shrink, c)
         else:
             q = normal_quantile(1 - (1 - c) / 2)
             lo, hi = pa - pb - q * se, pa - pb + q * se
@@ -366,8 +394,8 @@ def compare_csat(
         se=100 * se,
         statistic=float(z[0]),
         pvalue=float(p[0]),
-        df=None,
-        test="two-proportion z",
+        df=df,
+        test="two-proportion z" if df is None else "two-proportion t",
         ci=ci,
     )
 
@@ -414,6 +442,9 @@ def compare_ces(
         (np.array([rb.score]), np.array([rb.se]), np.array([_df_n(rb)])),
     )
     stat, pval, test = float(t[0]), float(p[0]), "Welch t"
+    cdf = _cluster_df(ra, rb)
+    if cdf is not None:
+        pval, df = float(two_sided_pvalue(stat, cdf)), np.array([cdf])
     xa, xb = _plain_answers(ra), _plain_answers(rb)
     if xa is not None and xb is not None and min(len(xa), len(xb)) < PERMUTATION_BELOW:
         stat, pval = _welch_permutation(xa, xb)

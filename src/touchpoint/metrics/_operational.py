@@ -157,7 +157,7 @@ class ResponseTimes(IntervalResult, ScalarResult):
     def target_confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: ProportionMethod = "wilson",
+        method: ProportionMethod = "modified_wilson",
     ) -> ConfidenceInterval:
         """Interval for :attr:`within_target`.
 
@@ -426,7 +426,7 @@ class RepeatRate(IntervalResult, ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: ProportionMethod = "wilson",
+        method: ProportionMethod = "modified_wilson",
     ) -> ConfidenceInterval:
         """Interval for ``rate`` (Wilson by default)."""
         if method not in PROPORTION_METHODS:
