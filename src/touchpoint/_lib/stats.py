@@ -592,7 +592,7 @@ def small_sample_factor(df: Any, confidence_level: float) -> FloatArray:
     Examples
     --------
     >>> round(float(small_sample_factor(4.0, 0.95)), 4)
-    0.4979
+    0.4983
     """
     d = np.asarray(df, dtype=np.float64)
     a = 1 - (1 - confidence_level) / 2
