@@ -379,8 +379,23 @@ def test_compare_ces_matches_scipy_welch_and_paired():
     res = tp.compare_ces(a, b)
     ref = stats.ttest_ind(a, b, equal_var=False)
     assert res.statistic == pytest.approx(ref.statistic)
-    assert res.pvalue == pytest.approx(ref.pvalue)
     assert res.df == pytest.approx(ref.df)
+    # the p-value: the studentized permutation test, against scipy's (Monte Carlo)
+    mc = stats.permutation_test(
+        (a, b),
+        lambda x, y, axis=-1: np.abs(stats.ttest_ind(x, y, equal_var=False, axis=axis).statistic),
+        n_resamples=20_000,
+        vectorized=True,
+        alternative="greater",  # P(|T*| >= |t|)
+        random_state=1,
+    )
+    assert res.test == "Welch t (permutation)"
+    assert res.pvalue == pytest.approx(mc.pvalue, abs=0.015)
+    # beyond PERMUTATION_MAX answers: Welch's t distribution, as scipy
+    big_a, big_b = rng.integers(1, 8, 3000).astype(float), rng.integers(2, 8, 2500).astype(float)
+    big = tp.compare_ces(big_a, big_b)
+    assert big.test == "Welch t"
+    assert big.pvalue == pytest.approx(stats.ttest_ind(big_a, big_b, equal_var=False).pvalue)
     # the interval: MOVER (Zou & Donner 2008) from the two Dirichlet intervals
     (la, ua), (lb, ub) = tp.ces(a).ci, tp.ces(b).ci
     d = a.mean() - b.mean()

@@ -171,7 +171,7 @@ def _paired(
     else:
         p = float(two_sided_pvalue(stat, df))
         test = "paired t" if use_t else "paired z"
-    ci = None
+    ci = _paired_t_interval(d, step=100.0 if metric == "nps" else _lattice_step(d))
     if metric == "csat":  # Tango's score interval for a paired difference of proportions
         up, down = float(np.mean(d > 0)), float(np.mean(d < 0))
 
@@ -194,6 +194,44 @@ def _paired(
         paired=True,
         ci=ci,
     )
+
+
+#: Pseudo-pairs added to a paired t-interval: half a pair changing by one step up,
+#: half a pair by one step down (mean unchanged, variance never zero)
+PAIRED_PSEUDO = 0.5
+
+
+def _lattice_step(d: FloatArray) -> float:
+    """The smallest non-zero absolute difference (1 when every difference is 0)."""
+    nz = np.abs(d[d != 0])
+    return float(nz.min()) if len(nz) else 1.0
+
+
+def _paired_t_interval(d: FloatArray, *, step: float) -> Any:
+    """t-interval (df = n - 1) of the mean difference with a pseudo-count adjustment.
+
+    The variance is that of the differences plus :data:`PAIRED_PSEUDO` pseudo-pairs
+    at ``+step`` and as many at ``-step`` (``step``: one lattice step, 100 NPS
+    points or one scale point); the centre stays the observed mean. When most
+    people do not change, ``mean +- z * se`` was zero-width at 0 for a sample of
+    all-zero differences (83% coverage at n=20 for NPS, 81% at n=15 for CES);
+    this interval covers at least 95% from n=10 with 85% unchanged (see the
+    Validation page).
+    """
+    n = len(d)
+    k = PAIRED_PSEUDO
+    vals = np.r_[d, step, -step]
+    wts = np.r_[np.ones(n), k, k]
+    mu = float(np.average(vals, weights=wts))
+    var = float(np.average((vals - mu) ** 2, weights=wts)) * (n + 2 * k) / (n + 2 * k - 1)
+    se = np.sqrt(var / n)
+    centre = float(d.mean())
+
+    def ci(c: float) -> tuple[float, float]:
+        q = float(t_quantile(n - 1, 1 - (1 - c) / 2))
+        return centre - q * se, centre + q * se
+
+    return ci
 
 
 def _results(a: Any, b: Any, kind: type, fn: Any, weights: tuple[Any, Any], **kw: Any) -> Any:
@@ -415,12 +453,16 @@ def compare_ces(
 ) -> Comparison:
     """Test whether two mean CES differ (scale points, ``a - b``).
 
-    Independent samples: Welch's t statistic; when either sample has fewer
-    than :data:`PERMUTATION_BELOW` answers (unweighted, one answer per
-    respondent) its p-value is the permutation p-value of that statistic
-    (exact under the null of one distribution; 9,999 seeded resamples or all
-    splits when fewer), since the t distribution misses with skewed answers
-    and unequal sizes (19% size at 10 vs 40 top-heavy answers). The interval
+    Independent samples: Welch's t statistic (weighted: the difference of
+    weighted means over their linearisation standard errors); up to
+    :data:`PERMUTATION_MAX` answers in all (one answer per respondent, with or
+    without weights) its p-value is the permutation p-value of that statistic
+    (the answers and their weights shuffled between the samples; exact under
+    the null of one distribution; 9,999 seeded resamples or all splits when
+    fewer), since the t distribution misses with skewed answers and unequal
+    sizes (19% size at 10 vs 40 top-heavy answers, 9.5% at 10 vs 40 weighted
+    skewed answers and at 30 vs 300 bimodal ones). With ``cluster`` results
+    Welch's t is referred to t on the Bell-McCaffrey df of the CR2 variance. The interval
     combines the two samples' Dirichlet intervals (MOVER, Zou and Donner
     2008). Paired: the exact sign-flip permutation test on the per-person
     differences (t test beyond 20 million sign patterns' worth of work).
@@ -445,9 +487,13 @@ def compare_ces(
     cdf = _cluster_df(ra, rb)
     if cdf is not None:
         pval, df = float(two_sided_pvalue(stat, cdf)), np.array([cdf])
-    xa, xb = _plain_answers(ra), _plain_answers(rb)
-    if xa is not None and xb is not None and min(len(xa), len(xb)) < PERMUTATION_BELOW:
-        stat, pval = _welch_permutation(xa, xb)
+    pa, pb = _plain_answers(ra), _plain_answers(rb)
+    if pa is not None and pb is not None and len(pa[0]) + len(pb[0]) <= PERMUTATION_MAX:
+        (xa, wa), (xb, wb) = pa, pb
+        if (wa is None) != (wb is None):  # one side weighted: the other has unit weights
+            wa = np.ones(len(xa)) if wa is None else wa
+            wb = np.ones(len(xb)) if wb is None else wb
+        stat, pval = _welch_permutation(xa, xb, wa=wa, wb=wb)
         test = "Welch t (permutation)"
     ia, ib = ra.ci, rb.ci
 
@@ -472,56 +518,97 @@ def compare_ces(
     )
 
 
-#: Independent CES samples smaller than this get a permutation p-value.
+#: Independent CES samples up to this many answers in all get a permutation p-value
+#: (beyond it Welch's t, whose size holds at such sizes)
+PERMUTATION_MAX = 5000
+#: Kept for compatibility: before 0.5 only samples smaller than this were permuted.
 PERMUTATION_BELOW = 30
 
 
-def _plain_answers(r: CESResult) -> FloatArray | None:
-    """The answers of an unweighted, unclustered result (None otherwise)."""
+def _plain_answers(r: CESResult) -> tuple[FloatArray, FloatArray | None] | None:
+    """The answers and weights of a result without respondents (None otherwise)."""
     part = r._mean_part
-    if part is None or part._w is not None or part._g is not None:
+    if part is None or part._g is not None or part._x is None:
         return None
-    return part._x
+    return part._x, part._w
 
 
-def _welch_permutation(
-    xa: FloatArray, xb: FloatArray, n_resamples: int = 9999, seed: int = 0
-) -> tuple[float, float]:
-    """Welch's t and its two-sided permutation p-value.
+def _welch_t(
+    pooled: FloatArray, w: FloatArray | None, idx: NDArray[np.int64], na: int
+) -> FloatArray:
+    """Welch's t of the answers at ``idx`` (rows) against the rest of ``pooled``.
 
-    Exact (every split of the pooled answers) when there are at most
-    ``n_resamples`` splits, else Monte Carlo with ``(1 + hits) / (1 + n_resamples)``.
+    Unweighted: the textbook t (variances with ``n - 1``). Weighted: the
+    difference of weighted means over the root of the two linearisation
+    variances ``sum w^2 (x - m)^2 / (sum w)^2``.
     """
-    from itertools import combinations
-    from math import comb
-
-    pooled = np.concatenate([xa, xb])
-    n, na = len(pooled), len(xa)
-    if np.ptp(pooled) == 0:
-        return 0.0, 1.0
-
+    n = len(pooled)
     nb = n - na
-    tot, tot2 = float(pooled.sum()), float(np.dot(pooled, pooled))
-
-    def welch_t(idx: NDArray[np.int64]) -> FloatArray:
+    if w is None:
+        tot, tot2 = float(pooled.sum()), float(np.dot(pooled, pooled))
         sa = pooled[idx].sum(axis=1)
         sa2 = (pooled[idx] ** 2).sum(axis=1)
         sb, sb2 = tot - sa, tot2 - sa2
         va = np.maximum(sa2 - sa * sa / na, 0.0) / (na - 1) / na
         vb = np.maximum(sb2 - sb * sb / nb, 0.0) / (nb - 1) / nb
         diff = sa / na - sb / nb
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(va + vb > 1e-14, diff / np.sqrt(va + vb), np.sign(diff) * np.inf)
-        out: FloatArray = np.nan_to_num(t, nan=0.0, posinf=np.inf, neginf=-np.inf)
-        return out
+    else:
+        cols = (w, w * pooled, w * w, w * w * pooled, w * w * pooled * pooled)
+        tots = [float(c.sum()) for c in cols]
+        a = [c[idx].sum(axis=1) for c in cols]
+        b = [t - x for t, x in zip(tots, a, strict=True)]
 
-    observed = float(welch_t(np.arange(na)[None, :])[0])
+        def mean_var(s: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = s[1] / s[0]
+                v = np.maximum(s[4] - 2 * m * s[3] + m * m * s[2], 0.0) / s[0] ** 2
+            return m, v
+
+        (ma, va), (mb, vb) = mean_var(a), mean_var(b)
+        diff = ma - mb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(va + vb > 1e-14, diff / np.sqrt(va + vb), np.sign(diff) * np.inf)
+    out: FloatArray = np.nan_to_num(t, nan=0.0, posinf=np.inf, neginf=-np.inf)
+    return out
+
+
+def _welch_permutation(
+    xa: FloatArray,
+    xb: FloatArray,
+    n_resamples: int = 9999,
+    seed: int = 0,
+    *,
+    wa: FloatArray | None = None,
+    wb: FloatArray | None = None,
+) -> tuple[float, float]:
+    """Welch's t and its two-sided permutation p-value (studentized permutation test).
+
+    The answers (with their weights) are exchangeable under the null of one
+    distribution; studentizing keeps the test's size near nominal when the
+    variances differ too (Janssen 1997). Exact (every split of the pooled
+    answers) when there are at most ``n_resamples`` splits, else Monte Carlo
+    with ``(1 + hits) / (1 + n_resamples)``, in blocks of bounded memory.
+    """
+    from itertools import combinations
+    from math import comb
+
+    pooled = np.concatenate([xa, xb])
+    w = None if wa is None or wb is None else np.concatenate([wa, wb])
+    n, na = len(pooled), len(xa)
+    if np.ptp(pooled) == 0:
+        return 0.0, 1.0
+    observed = float(_welch_t(pooled, w, np.arange(na)[None, :], na)[0])
+    target = abs(observed) * (1 - 1e-12)
     total = comb(n, na)
     if total <= n_resamples:
         idx = np.array(list(combinations(range(n), na)), dtype=np.int64)
-        hits = int(np.sum(np.abs(welch_t(idx)) >= abs(observed) * (1 - 1e-12)))
+        hits = int(np.sum(np.abs(_welch_t(pooled, w, idx, na)) >= target))
         return observed, hits / total
     rng = np.random.default_rng(seed)
-    idx = np.argsort(rng.random((n_resamples, n)), axis=1)[:, :na]
-    hits = int(np.sum(np.abs(welch_t(idx)) >= abs(observed) * (1 - 1e-12)))
+    block = max(1, 2_000_000 // n)
+    hits = 0
+    for start in range(0, n_resamples, block):
+        b = min(block, n_resamples - start)
+        idx = np.argsort(rng.random((b, n)), axis=1)[:, :na]
+        hits += int(np.sum(np.abs(_welch_t(pooled, w, idx, na)) >= target))
     return observed, (1 + hits) / (1 + n_resamples)
