@@ -799,6 +799,47 @@ class KaplanMeier:
         i = int(np.searchsorted(f, f[-1] / 2 * (1 - 1e-12), side="left"))
         return float(t[min(i, len(t) - 1)])
 
+    def quantile(self, q: float) -> float:
+        """The time by which a share ``q`` of *all* units had the event (NaN if never reached).
+
+        The product-limit quantile: the smallest event time with share ``>= q``;
+        units still waiting count as censored, not as answered.
+        """
+        t, f = self._fit()
+        if len(t) == 0 or f[-1] < q * (1 - 1e-12):
+            return float("nan")
+        return float(t[int(np.searchsorted(f, q * (1 - 1e-12), side="left"))])
+
+    def quantile_interval(self, q: float, confidence_level: float = 0.95) -> ConfidenceInterval:
+        """Interval for :meth:`quantile` by inverting the pointwise log-log band of the curve.
+
+        Brookmeyer and Crowley's (1982) construction: the times whose
+        confidence interval of the share contains ``q``; the lower limit is
+        the first event time whose upper band reaches ``q``, the upper limit
+        the first whose lower band does (NaN, "not reached", when it never does).
+        """
+        import warnings
+
+        level = check_confidence(confidence_level)
+        t, f = self._fit()
+        if len(t) == 0:
+            return ConfidenceInterval(float("nan"), float("nan"))
+        res = self._cache["res"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ci = res.cdf.confidence_interval(level, method="log-log")
+            lo_band = np.nan_to_num(np.asarray(ci.low.evaluate(t), dtype=np.float64), nan=0.0)
+            hi_band = np.asarray(ci.high.evaluate(t), dtype=np.float64)
+        # where the share is 0 or 1 the log-log band is undefined: use the estimate
+        hi_band = np.where(np.isfinite(hi_band), hi_band, f)
+        lo_band = np.where((f >= 1.0) & (lo_band == 0.0), f, lo_band)
+        tol = q * (1 - 1e-12)
+        i_lo = np.flatnonzero(hi_band >= tol)
+        i_hi = np.flatnonzero(lo_band >= tol)
+        low = float(t[i_lo[0]]) if len(i_lo) else float("nan")
+        high = float(t[i_hi[0]]) if len(i_hi) else float("nan")
+        return ConfidenceInterval(low, high)
+
     def interval(
         self, within: float | None = None, confidence_level: float = 0.95
     ) -> ConfidenceInterval:
