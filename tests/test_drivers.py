@@ -171,7 +171,12 @@ def test_key_touchpoints_experience_drivers():
     rating = 3 + support + conv
     a, b = rating[conv], rating[~conv]
     assert r["support"]["ease_gap"] == pytest.approx(a.mean() - b.mean())
-    half = 1.959964 * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    # one rating per customer: the cluster-robust (CR2) se is s / sqrt(n) and the t
+    # quantile is on the smaller side's n - 1 degrees of freedom
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, min(len(a), len(b)) - 1)
+    half = q * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     assert r["support"]["gap_ci_high"] == pytest.approx(a.mean() - b.mean() + half, rel=1e-5)
     assert r["support"]["gap_qvalue"] < 1e-6
     assert r["support"]["driver_share"] > 0.9

@@ -30,12 +30,12 @@ def _brute_cr2(v: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[float, floa
         Igh = np.eye(len(idx)) - H[np.ix_(idx, idx)]
         # (I - H_gg) is not symmetric with weights: its inverse square root by eigendecomposition
         vals, vecs = np.linalg.eig(Igh)
-        A = np.real(vecs @ np.diag(vals ** -0.5) @ np.linalg.inv(vecs))
+        A = np.real(vecs @ np.diag(vals**-0.5) @ np.linalg.inv(vecs))
         num += float(w[idx] @ A @ e[idx]) ** 2
         # b_g: the linear map eps -> w_g' A_g ((I - H) eps)_g
         sel = np.zeros((len(idx), n))
         sel[np.arange(len(idx)), idx] = 1.0
-        bs.append((w[idx] @ A @ sel @ (np.eye(n) - H)))
+        bs.append(w[idx] @ A @ sel @ (np.eye(n) - H))
     B = np.array(bs)
     C = B @ B.T
     return num, float(np.trace(C) ** 2 / np.trace(C @ C))

@@ -47,11 +47,11 @@ from touchpoint._lib.choices import Alternative, ProportionMethod
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
+    "MAX_RESAMPLES",
     "PROPORTION_METHODS",
     "ConfidenceInterval",
     "KaplanMeier",
     "benjamini_hochberg",
-    "MAX_RESAMPLES",
     "bounded_mean_interval",
     "check_resamples",
     "chi2_independence",

@@ -459,7 +459,8 @@ def breakdown(
     table = as_table(responses)
     x = _metric_values(table, spec, column)
     w = as_weights(table[weights], len(table), weights) if weights else None
-    cells = _cells(table, x, w, cluster_codes(table, cluster), by, design, period, time, tz)
+    cl = cluster_codes(table, cluster)
+    cells = _cells(table, x, w, cl, by=by, design=design, period=period, time=time, tz=tz)
     st = _cell_stats(
         spec,
         cells.x,
@@ -501,6 +502,7 @@ def _cells(
     x: FloatArray,
     w: FloatArray | None,
     cl: NDArray[np.int64] | None,
+    *,
     by: str,
     design: Journey | None,
     period: str | None,

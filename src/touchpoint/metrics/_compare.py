@@ -40,9 +40,9 @@ from touchpoint.metrics._scores import (
     NPSResult,
     _nps_y,
     ces,
-    top_two_box,
     csat,
     nps,
+    top_two_box,
 )
 
 __all__ = [

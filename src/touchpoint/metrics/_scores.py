@@ -194,7 +194,9 @@ class NPSResult(_ScoreResult):
         """
         c = check_confidence(confidence_level)
         if method in ("score", "adjusted_wald", "wald"):
-            shrink = 1.0 if self.cluster_df is None else float(small_sample_factor(self.cluster_df, c))
+            shrink = (
+                1.0 if self.cluster_df is None else float(small_sample_factor(self.cluster_df, c))
+            )
             lo, hi = nps_interval(
                 np.array([self.promoters]),
                 np.array([self.detractors]),
