@@ -612,9 +612,7 @@ def _rating_gap(
         for x, g in ((xa, ga), (xb, gb))
     ]
     (ma, mb) = (float(m.mean[0]) for m in moms)
-    se, stat, _, _ = welch(
-        *[(m.mean, m.se(ddof=True), m.n_clusters) for m in moms]  # type: ignore[arg-type]
-    )
+    se, stat, _, _ = welch(*[(m.mean, m.se(ddof=True), m.n_clusters) for m in moms])
     df = float(min(moms[0].df[0], moms[1].df[0]))
     q = float(t_quantile(df, 0.5 + conf / 2))
     half = q * float(se[0])

@@ -548,9 +548,20 @@ def _rest_moments(v: FloatArray, cells: _Cells, *, clustered: bool) -> Moments:
     cs = cells.cluster
     if not clustered or cs is None:
         return rest
-    kw = {"periods": cells.periods, "period_of_cell": pidx, "cluster": cs}
-    saa, sab, sbb, g = rest_cluster_sums(v, cells.w, cells.codes, k, n_periods=n_periods, **kw)
-    cr2, df = rest_cluster_cr2(v, cells.w, cells.codes, k, **kw)
+    per = cells.periods
+    saa, sab, sbb, g = rest_cluster_sums(
+        v,
+        cells.w,
+        cells.codes,
+        k,
+        periods=per,
+        n_periods=n_periods,
+        period_of_cell=pidx,
+        cluster=cs,
+    )
+    cr2, df = rest_cluster_cr2(
+        v, cells.w, cells.codes, k, periods=per, period_of_cell=pidx, cluster=cs
+    )
     return attrs.evolve(
         rest, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True, cr2=cr2, cr2_df=df
     )
