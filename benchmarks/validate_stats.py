@@ -77,6 +77,11 @@ KNOWN_MISSES: dict[tuple[str, str, str], str] = {
     ("CSAT interval", "jeffreys", "worst"): (
         "Jeffreys dips to 90-92% at n=10-30 for some shares (Brown, Cai and DasGupta 2001)."
     ),
+    ("CSAT interval at the ends", "wilson", ""): (
+        "plain Wilson covers 85% at n=8, p=0.98 and 86% at n=30, p=0.005/0.995: its "
+        "lower limit at 1-2 successes lies above the truth; the default adds Brown, Cai "
+        "and DasGupta's boundary modification."
+    ),
     ("CES mean interval", "t", ""): (
         "the t-interval misses with skewed answers (80-89% at n=10 top-heavy, 73% at "
         "n=30 when 85% answer 7) and is zero-width when all answers are equal."

@@ -275,3 +275,21 @@ def test_breakdown_cluster_column_errors():
     t = _clustered_survey()
     with pytest.raises(tp.ValidationError, match="'respondent'"):
         tp.breakdown(t, metric="csat", by="region", cluster="respondent")
+
+
+def test_blank_group_labels_join_the_missing_group():
+    # blank or whitespace labels are missing: counted in "(missing)", never dropped
+    t = {
+        "touchpoint": ["web", "", "  ", None, "web", "app", "\t"],
+        "csat": [5, 4, 2, 5, 1, 5, 3],
+    }
+    res = tp.breakdown(t, metric="csat")
+    got = dict(zip(res["group"].tolist(), res["n"].tolist(), strict=True))
+    assert got == {"(missing)": 4, "app": 1, "web": 2}
+    assert sum(got.values()) == len(t["csat"])
+    # numpy string arrays too
+    arr = {"touchpoint": np.array(["web", " ", "app"]), "csat": [5, 4, 2]}
+    got = dict(
+        zip(*(tp.breakdown(arr, metric="csat")[c].tolist() for c in ("group", "n")), strict=True)
+    )
+    assert got == {"(missing)": 1, "app": 1, "web": 1}

@@ -49,7 +49,12 @@ from touchpoint.metrics._core import (
     two_proportion_z,
     welch,
 )
-from touchpoint.metrics._scores import _CES_VERSIONS, top_two_box
+from touchpoint.metrics._scores import (
+    _CES_VERSIONS,
+    _check_ces_scale,
+    _check_nps_answers,
+    top_two_box,
+)
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -158,6 +163,10 @@ def _metric_values(table: Table, spec: MetricSpec, column: str | None) -> FloatA
         raise ValidationError(msg)
     x = as_scores(table[col], col)
     _check_scale(x, spec.scale, col, integer=spec.metric == "nps")
+    if spec.metric == "nps":
+        _check_nps_answers(x[~np.isnan(x)], spec.scale)
+    elif spec.metric == "ces":
+        _check_ces_scale(spec.scale)
     return x
 
 
