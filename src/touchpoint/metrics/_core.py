@@ -121,11 +121,16 @@ def as_weights(weights: Any, n: int, name: str = "weights") -> FloatArray | None
         msg = f"`{name}` at position {i}: weights must be finite and non-negative (got {float(w[i])!r})."
         raise ValidationError(msg)
     top = float(w.max()) if len(w) else 0.0
-    if top > 0:
+    if top > WEIGHT_RESCALE or 0 < top < 1 / WEIGHT_RESCALE:
         # every statistic is invariant to the weights' scale: dividing by the largest
-        # keeps squares and sums finite (one weight of 1e200 gave a (nan, nan) interval)
+        # keeps squares and sums finite (one weight of 1e200 gave a (nan, nan) interval).
+        # Ordinary weights keep their scale: a permutation test pools two samples' weights.
         w = w / top
     return w
+
+
+#: Weights whose largest is above this (or below its inverse) are divided by the largest
+WEIGHT_RESCALE = 1e100
 
 
 def as_clusters(cluster: Any, n: int, name: str = "cluster") -> NDArray[np.int64] | None:
