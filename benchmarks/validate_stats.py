@@ -1152,7 +1152,7 @@ CLUSTER_SHAPES: dict[str, np.ndarray] = {
 
 def few_clusters(cfg: Config) -> Iterator[Row]:
     """One-sample NPS/CSAT/CES intervals with few or unequal respondents (cluster=)."""
-    reps = cfg.reps
+    reps = cfg.reps if cfg.full else 60
     sd = 1.0
     truth = _latent_truths(sd)
     fns = {"nps": tp.nps, "csat": tp.csat, "ces": tp.ces}
@@ -1180,7 +1180,7 @@ def few_clusters(cfg: Config) -> Iterator[Row]:
 
 def few_clusters_breakdown(cfg: Config) -> Iterator[Row]:
     """breakdown by a respondent attribute with 5 respondents (x 4 answers) per region."""
-    reps = cfg.reps // 2
+    reps = cfg.reps // 2 if cfg.full else 50
     sd = 1.0
     truth = _latent_truths(sd)
     for metric in ("nps", "csat"):
@@ -1244,7 +1244,7 @@ def _paired_truth(metric: str, stay: float) -> float:
 
 def paired_unchanged(cfg: Config) -> Iterator[Row]:
     """Paired NPS and CES intervals when most people answer the same twice."""
-    reps = cfg.reps
+    reps = cfg.reps if cfg.full else 60
     fn = {"nps": tp.compare_nps, "ces": tp.compare_ces}
     for metric in ("nps", "ces"):
         for stay in (0.85, 0.5):
@@ -1272,13 +1272,15 @@ def paired_unchanged(cfg: Config) -> Iterator[Row]:
 
 def ces_weighted(cfg: Config) -> Iterator[Row]:
     """compare_ces size: weighted skewed answers at 10 vs 40, unweighted bimodal at 30 vs 300."""
-    reps = cfg.reps if cfg.full else cfg.reps // 2
+    reps = cfg.reps if cfg.full else 30
     cases = (
         ("top-heavy, weights 0.5-2", "top-heavy", 10, 40, True),
         ("extreme top, weights 0.5-2", "extreme top", 10, 40, True),
         ("bimodal", "bimodal", 30, 300, False),
         ("bimodal, weights 0.5-2", "bimodal", 30, 300, True),
     )
+    if not cfg.full:
+        cases = cases[::2]
     for shape, name, na, nb, weighted in cases:
         p = CES_SHAPES[name]
         rng = cfg.rng("ces weighted", shape, na, nb)

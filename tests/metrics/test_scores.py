@@ -755,7 +755,7 @@ def test_modified_wilson_is_wilson_with_poisson_limits_at_the_ends():
 
 
 _METRICS = {
-    "nps": (lambda x: tp.nps(x), ("score", "adjusted_wald", "wald", "bootstrap", "bayes")),
+    "nps": (tp.nps, ("score", "adjusted_wald", "wald", "bootstrap", "bayes")),
     "csat": (
         lambda x: tp.csat(np.clip(x, 1, 5)),
         ("modified_wilson", "wilson", "jeffreys", "agresti_coull", "exact"),
