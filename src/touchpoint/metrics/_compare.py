@@ -299,8 +299,10 @@ def compare_nps(
         The two samples (raw answers or :func:`nps` results).
     paired : bool
         The same respondents answered twice (``a[i]`` and ``b[i]`` belong to
-        one person): a z test on the per-person change of ``y`` in
-        {-1, 0, 1}; pairs with a missing answer are dropped.
+        one person): the exact sign-flip test on the per-person change of
+        ``y`` in {-1, 0, 1} and a t-interval of the changes with half a
+        pseudo-pair at +100 and half at -100 points (never zero-width when
+        nobody changed); pairs with a missing answer are dropped.
     method : {"adjusted_wald", "wald"}
         Independent samples: both NPS and variances from the adjusted counts
         (Rocks 2016; as ``NPS::nps_test(test = "adjusted.wald")`` in R) or
@@ -386,7 +388,8 @@ def compare_csat(
 
     Independent samples: pooled two-proportion z test, and a Newcombe
     (hybrid Wilson score, ``method="newcombe"``) or Wald (``"wald"``) interval; weighted samples use effective
-    counts. Paired: z test on the per-person change of the satisfied flag.
+    counts (t on the Bell-McCaffrey df for results with ``cluster``). Paired:
+    exact McNemar test and Tango's score interval.
 
     Examples
     --------

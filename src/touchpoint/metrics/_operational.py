@@ -460,7 +460,7 @@ class RepeatRate(IntervalResult, ScalarResult):
         confidence_level: float = 0.95,
         method: ProportionMethod = "modified_wilson",
     ) -> ConfidenceInterval:
-        """Interval for ``rate`` (Wilson by default)."""
+        """Interval for ``rate`` (Wilson with the Brown-Cai-DasGupta boundary modification by default)."""
         if method not in PROPORTION_METHODS:
             raise ck.error("method", f"one of {PROPORTION_METHODS}", method)
         lo, hi = proportion_ci(self.repeaters, self.n, confidence_level, method)

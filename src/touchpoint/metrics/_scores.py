@@ -300,9 +300,12 @@ def nps(
         (simulated, see the Validation page); from about 200 answers they hold.
     cluster : array-like, optional
         The respondent of each answer (any ids), when a respondent may answer
-        more than once: the standard error is then cluster-robust (sandwich
-        over respondents), so repeated answers of one person do not count as
-        independent evidence.
+        more than once: the standard error is then cluster-robust (the
+        bias-reduced CR2 sandwich over respondents), so repeated answers of one
+        person do not count as independent evidence, and the interval uses
+        the t quantile on its Bell-McCaffrey df (:attr:`NPSResult.cluster_df`):
+        with 5 respondents of 4 answers, or one giving 41% of the answers,
+        it covers 96-100% (see the Validation page).
     promoters, detractors : (low, high)
         Inclusive bands; the default 9-10 and 0-6 follow Reichheld. The
         answers in neither band are passives.
@@ -318,6 +321,12 @@ def nps(
     ValidationError
         Naming the position and value of an out-of-scale or non-integer answer,
         a negative weight or a missing respondent id.
+
+    Warns
+    -----
+    ScaleWarning
+        When at least 5 answers on the default 0-10 scale all lie within 1-5:
+        likely 1-5 satisfaction answers, every one a detractor here.
 
     Examples
     --------
@@ -450,6 +459,9 @@ class CSATResult(_ScoreResult):
         (design-based with weights or ``cluster``).
     n_clusters : int or None
         Respondents, when the answers were clustered.
+    cluster_df : float or None
+        With ``cluster``: Bell-McCaffrey degrees of freedom of the CR2
+        standard error of the share, whose t quantile the interval uses.
     """
 
     score: float
