@@ -697,10 +697,10 @@ def _driver_stats(
     conf, b_total = settings.confidence_level, settings.n_resamples
     w0 = decompose(_pairwise_corr(data, np.ones((1, n_resp)))[0])
     rng = np.random.default_rng(settings.seed)
-    wb = rng.multinomial(n_resp, np.full(n_resp, 1 / n_resp), b_total)
     boots = []
-    for start in range(0, b_total, 50):  # bounded memory
-        for cb in _pairwise_corr(data, wb[start : start + 50].astype(np.float64)):
+    for start in range(0, b_total, 50):  # bounded memory: the weights are drawn per block
+        wb = rng.multinomial(n_resp, np.full(n_resp, 1 / n_resp), min(50, b_total - start))
+        for cb in _pairwise_corr(data, wb.astype(np.float64)):
             rw = decompose(cb)
             boots.append(rw / rw.sum() if rw.sum() > 0 else rw)
     share = w0 / w0.sum() if w0.sum() > 0 else np.zeros(p)

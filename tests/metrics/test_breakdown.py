@@ -293,3 +293,11 @@ def test_blank_group_labels_join_the_missing_group():
         zip(*(tp.breakdown(arr, metric="csat")[c].tolist() for c in ("group", "n")), strict=True)
     )
     assert got == {"(missing)": 1, "app": 1, "web": 1}
+
+
+def test_breakdown_intervals_contain_their_estimates():
+    t = {"touchpoint": ["a", "a", "b", "b", "b"], "ces": [1, 1, 7, 6, 7], "csat": [5, 5, 1, 1, 2]}
+    for metric in ("ces", "csat"):
+        res = tp.breakdown(t, metric=metric)
+        assert (res["ci_low"] <= res["score"]).all()
+        assert (res["score"] <= res["ci_high"]).all()

@@ -312,6 +312,8 @@ def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
 
 def _mean_cells(mom: Moments, c: float, scale: tuple[float, float]) -> _CellStats:
     lo, hi = rating_interval(mom, scale, c, "dirichlet")
+    with np.errstate(invalid="ignore"):  # an estimate lies inside its own interval
+        lo, hi = np.fmin(lo, mom.mean), np.fmax(hi, mom.mean)
     return _CellStats(
         n=mom.n,
         effective_n=mom.n_clusters if mom.clustered else mom.effective_n,
