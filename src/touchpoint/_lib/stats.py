@@ -220,7 +220,9 @@ def proportion_ci(
             denom = 1 + z**2 / m
             centre = (p + z**2 / (2 * m)) / denom
             half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / denom
-            lo, hi = centre - half, centre + half
+            # at 0 or n successes the limit is exactly the end (not centre - half's 5e-15)
+            lo = np.where(k <= 0, 0.0, centre - half)
+            hi = np.where(k >= m, 1.0, centre + half)
             if method == "modified_wilson":
                 lo, hi = _bcd_modification(k, m, alpha, lo, hi)
         elif method == "agresti_coull":
