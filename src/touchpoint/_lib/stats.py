@@ -529,12 +529,16 @@ def rest_cluster_cr2(
     period_of_cell: NDArray[np.int64],
     cluster: NDArray[np.int64],
     block: int = 2_000_000,
-) -> tuple[FloatArray, FloatArray]:
+    max_pairs: int | None = None,
+) -> tuple[FloatArray, FloatArray] | None:
     """:func:`cluster_cr2` of each cell's *rest*: the rows of its period outside the cell.
 
     Per cell, the period's respondent sums minus the cell's own (respondents
     with no rows left drop out); cells are processed in blocks of about
-    ``block`` (cell, respondent) pairs to bound memory.
+    ``block`` (cell, respondent) pairs to bound memory. Returns None when there
+    are more than ``max_pairs`` (cell, respondent) pairs: then every rest has
+    many respondents and the plain ``G / (G - 1)`` sandwich differs from CR2
+    by the largest respondent's share of the rest's weight.
     """
     width = int(cluster.max()) + 1 if len(cluster) else 1
     ww = np.ones(len(v)) if w is None else w
@@ -548,6 +552,8 @@ def rest_cluster_cr2(
     cu, cA, cB, cS, cN = sums(cells.astype(np.int64) * width + cluster)
     p_start = np.searchsorted(pu // width, np.arange(period_of_cell.max() + 2 if k else 1))
     sizes = (p_start[period_of_cell + 1] - p_start[period_of_cell]) if k else np.zeros(0, int)
+    if max_pairs is not None and int(sizes.sum()) > max_pairs:
+        return None
     num = np.full(k, np.nan)
     df = np.full(k, np.nan)
     lo = 0

@@ -574,12 +574,27 @@ def _rest_moments(v: FloatArray, cells: _Cells, *, clustered: bool) -> Moments:
         period_of_cell=pidx,
         cluster=cs,
     )
-    cr2, df = rest_cluster_cr2(
-        v, cells.w, cells.codes, k, periods=per, period_of_cell=pidx, cluster=cs
+    got = rest_cluster_cr2(
+        v,
+        cells.w,
+        cells.codes,
+        k,
+        periods=per,
+        period_of_cell=pidx,
+        cluster=cs,
+        max_pairs=REST_CR2_PAIRS,
     )
+    cr2, df = (None, None) if got is None else got
     return attrs.evolve(
         rest, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True, cr2=cr2, cr2_df=df
     )
+
+
+#: Above this many (cell, respondent) pairs the rests' variance is the plain
+#: ``G / (G - 1)`` sandwich with ``G - 1`` df instead of CR2 (every rest then has
+#: thousands of respondents, where the two agree; CR2 of the rests took 5 s of 6.4
+#: on 200,000 answers of 50,000 customers in 240 cells)
+REST_CR2_PAIRS = 500_000
 
 
 def _rest_stats(spec: MetricSpec, cells: _Cells, c: float) -> _CellStats:
