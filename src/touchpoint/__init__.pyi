@@ -29,6 +29,7 @@ from touchpoint.exceptions import (
     InvalidParameterError as InvalidParameterError,
     MissingFileError as MissingFileError,
     OutcomeLevelWarning as OutcomeLevelWarning,
+    ScaleWarning as ScaleWarning,
     StatisticalWarning as StatisticalWarning,
     TouchpointError as TouchpointError,
     TouchpointWarning as TouchpointWarning,
