@@ -18,9 +18,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
-from touchpoint._lib.columns import time_key
 from touchpoint._lib.frames import _is_missing
 from touchpoint._lib.time import local_days, required_duration
+from touchpoint._lib.timeparse import time_key
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -56,7 +56,9 @@ def _boundaries(
         return new
     new[1:] = log.journey[1:] != log.journey[:-1]
     if gap is not None:
-        g = required_duration(gap, "gap") * (1e9 if log.is_datetime else 1.0)
+        g = required_duration(gap, "gap", datetime=log.is_datetime) * (
+            1e9 if log.is_datetime else 1.0
+        )
         new[1:] |= np.diff(time_key(log.timestamp)) > g
     starts = _names(log, "start", start)
     ends = _names(log, "end", end)
@@ -148,18 +150,12 @@ def sessionize(
     cols = dict(log.columns)
     cols.setdefault("customer", "customer")
     cols.setdefault("session", "session")
-    return type(log)(
+    return log._derive(
         journey=code.astype(np.int32),
         journey_ids=ids,
         touchpoint=take(log.touchpoint),
-        touchpoint_names=log.touchpoint_names,
         timestamp=take(log.timestamp),
         outcome=None if log.outcome is None else take(log.outcome),
         extra=extra,
-        validation=log.validation,
-        design=log.design,
-        conversions=log.conversions,
         columns=cols,
-        outcome_level=log.outcome_level,
-        time_zone=log.time_zone,
     )

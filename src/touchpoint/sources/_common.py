@@ -484,7 +484,7 @@ def times_ns(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from touchpoint._lib.columns import parse_time
+    from touchpoint._lib.timeparse import parse_time
 
     nat = np.iinfo(np.int64).min
     arr = col.combine_chunks()

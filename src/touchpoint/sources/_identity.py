@@ -21,8 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
-from touchpoint._lib.columns import as_array, aware_to_utc, parse_time, time_key
+from touchpoint._lib.columns import as_array
 from touchpoint._lib.time import duration
+from touchpoint._lib.timeparse import aware_to_utc, parse_time, time_key
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.table import Table
