@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import OnError
 from touchpoint.sources._build import READER_CHECKS, check_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor
 from touchpoint.sources._identity import Identity
@@ -52,7 +53,7 @@ def read_amplitude(
     channel_rules: Sequence[ChannelRule] | None = None,
     lookback: Any = None,
     session: bool = False,
-    on_error: str = "raise",
+    on_error: OnError = "raise",
 ) -> EventLog:
     """Read a Amplitude export into an event log.
 

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import ON_ERROR
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.sources._channels import channel_rules as check_rules, classify
 from touchpoint.sources._common import (
@@ -83,7 +84,7 @@ READER_CHECKS = {
     "channel_rules": ck.Custom(_check_rules, "ga4", [1]),
     "lookback": ck.Duration(none=True),
     "session": ck.Boolean(),
-    "on_error": ck.Options("raise", "drop"),
+    "on_error": ck.Options(*ON_ERROR),
 }
 
 
@@ -101,7 +102,7 @@ def check_options(
     """Validate the reader keywords (one message style)."""
     ck.choice("touchpoint", touchpoint, TOUCHPOINTS)
     ck.choice("identity", identity, IDENTITIES)
-    ck.choice("on_error", on_error, ("raise", "drop"))
+    ck.choice("on_error", on_error, ON_ERROR)
     conv = (conversions,) if isinstance(conversions, str) else tuple(conversions)
     if not all(isinstance(c, str) and c for c in conv):
         ck.fail("conversions", "event names (strings)", conversions)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import OnError
 from touchpoint.sources._build import READER_CHECKS, check_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor, _strings, field
 from touchpoint.sources._identity import Identity
@@ -70,7 +71,7 @@ def read_mixpanel(
     channel_rules: Sequence[ChannelRule] | None = None,
     lookback: Any = None,
     session: bool = False,
-    on_error: str = "raise",
+    on_error: OnError = "raise",
 ) -> EventLog:
     """Read a Mixpanel export into an event log.
 

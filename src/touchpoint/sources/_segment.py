@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import OnError
 from touchpoint.sources._build import READER_CHECKS, check_links, check_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor, _strings, field
 from touchpoint.sources._identity import Identity
@@ -76,7 +77,7 @@ def read_segment(
     channel_rules: Sequence[ChannelRule] | None = None,
     lookback: Any = None,
     session: bool = False,
-    on_error: str = "raise",
+    on_error: OnError = "raise",
 ) -> EventLog:
     """Read a Segment export into an event log.
 
