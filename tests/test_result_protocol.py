@@ -22,6 +22,7 @@ import touchpoint as tp
 NOT_RESULTS = {
     "ConfidenceInterval",
     "EventLog",
+    "LogScan",
     "Journey",
     "LogSpec",
     "Paths",

@@ -29,6 +29,7 @@ from touchpoint.exceptions import (
     InvalidParameterError as InvalidParameterError,
     MissingFileError as MissingFileError,
     OutcomeLevelWarning as OutcomeLevelWarning,
+    ScaleWarning as ScaleWarning,
     StatisticalWarning as StatisticalWarning,
     TouchpointError as TouchpointError,
     TouchpointWarning as TouchpointWarning,
@@ -87,5 +88,10 @@ from touchpoint.metrics import (
     nps as nps,
     repeat_rate as repeat_rate,
     response_times as response_times,
+)
+from touchpoint.scan import (
+    LogScan as LogScan,
+    scan_parquet as scan_parquet,
+    scan_table as scan_table,
 )
 from touchpoint.table import Table as Table

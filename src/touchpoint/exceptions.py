@@ -11,6 +11,7 @@ __all__ = [
     "InvalidParameterError",
     "MissingFileError",
     "OutcomeLevelWarning",
+    "ScaleWarning",
     "StatisticalWarning",
     "TouchpointError",
     "TouchpointWarning",
@@ -80,3 +81,13 @@ class OutcomeLevelWarning(TouchpointWarning):
 
 class StatisticalWarning(TouchpointWarning, RuntimeWarning):
     """A statistic may be unreliable (tiny samples, sparse cells, non-convergence)."""
+
+
+class ScaleWarning(StatisticalWarning):
+    """The answers do not look like the scale the metric was asked on.
+
+    For example NPS of answers that all lie within 0-5 (a 1-5 satisfaction
+    question given to :func:`~touchpoint.nps`: every answer is a detractor),
+    or CES on a 0-10 scale (a likelihood question, not an effort one). The
+    message names the likely mistake and the keyword that fixes it.
+    """

@@ -43,7 +43,7 @@ StateKind = Literal["touchpoint", "stage", "channel"]
 #: What heuristic attribution credits: touchpoints, channels or the model's states.
 CreditUnit = Literal["touchpoint", "channel", "state"]
 #: Interval methods for a binomial proportion.
-ProportionMethod = Literal["wilson", "jeffreys", "agresti_coull", "exact"]
+ProportionMethod = Literal["wilson", "jeffreys", "agresti_coull", "exact", "modified_wilson"]
 #: How funnel steps must follow each other.
 MatchMode = Literal["strict", "ordered", "any"]
 #: Time buckets of a trend.

@@ -51,11 +51,12 @@ MISSING = "(missing)"
 
 
 def segment_values(values: NDArray[Any]) -> NDArray[Any]:
-    """``values`` with every missing value (None, NaN, NaT, pandas NA) replaced by ``MISSING``.
+    """``values`` with every missing value (None, NaN, NaT, pandas NA, blank text) replaced by ``MISSING``.
 
     Segment analyses (``split``, ``funnel(by=)``, ``breakdown``, ``detect_dropoffs``)
     group on the result, so rows without a segment form a counted ``"(missing)"``
-    group instead of vanishing (NaN never equals itself).
+    group instead of vanishing (NaN never equals itself). A label that is empty
+    or only whitespace is missing too (it used to vanish from ``breakdown``).
     """
     arr = np.asarray(values)
     kind = arr.dtype.kind
@@ -63,11 +64,16 @@ def segment_values(values: NDArray[Any]) -> NDArray[Any]:
         miss = np.isnan(arr)
     elif kind in "mM":
         miss = np.isnat(arr)
+    elif kind == "U":
+        miss = np.char.str_len(np.char.strip(arr)) == 0
     elif kind == "O":
         try:
             miss = np.asarray((arr == None) | (arr != arr), dtype=bool)  # noqa: E711, PLR0124
         except (TypeError, ValueError):  # pandas NA refuses to be a bool
             miss = np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=len(arr))
+        miss |= np.fromiter(
+            (isinstance(v, str) and not v.strip() for v in arr.tolist()), dtype=bool, count=len(arr)
+        )
     else:
         return arr
     if not miss.any():

@@ -25,6 +25,7 @@ from touchpoint._lib.choices import Alternative, MatchMode, ProportionMethod
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import StatisticalWarning, ValidationError
 from touchpoint.funnels._dropoff_stats import (
@@ -446,6 +447,8 @@ def detect_dropoffs(
     >>> found.changes[0].start == 5 * 7 * 86400.0, found.changes[0].end
     (True, None)
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "detect_dropoffs", DropOffs, locals())
     if baseline == "auto":
         baseline = "past" if period is not None else "others"
     if baseline in ("past", "rest") and period is None:

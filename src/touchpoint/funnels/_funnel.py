@@ -33,6 +33,7 @@ from touchpoint._lib.stats import (
     proportion_ci,
 )
 from touchpoint._lib.time import duration as _duration, format_duration, required_duration
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError
 from touchpoint.funnels._match import (
@@ -605,6 +606,8 @@ def funnel(
     >>> funnel(log, ["ad", "buy"], mode="strict")["buy"].reached
     0
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "funnel", Funnel, locals())
     p = _prepare(
         log, steps, window=window, mode=mode, exclude=exclude, optional=optional, count=count
     )

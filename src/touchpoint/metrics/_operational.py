@@ -130,12 +130,31 @@ class ResponseTimes(IntervalResult, ScalarResult):
     _km: KaplanMeier | None = attrs.field(default=None, eq=False, repr=False, alias="km")
 
     @property
+    def _censored(self) -> bool:
+        return self._km is not None and len(self._km.censored) > 0
+
+    @property
     def median(self) -> float:
-        """Median waiting time."""
+        """Median waiting time of all requests (Kaplan-Meier when some are still open).
+
+        With open requests it is the product-limit median: the wait by which
+        half of *all* requests were answered, open ones censored at the time
+        they had waited (NaN when fewer than half were answered in the log).
+        The median of the answered requests alone is biased low when slow
+        waits are still open (its interval covered 67% at 200 requests).
+        """
         return self.percentile(50)
 
+    @property
+    def median_answered(self) -> float:
+        """Median wait of the answered requests only (the ``median`` before 0.5)."""
+        return float(np.median(self.durations)) if self.n else float("nan")
+
     def percentile(self, q: float) -> float:
-        """The ``q``-th percentile (0-100) of the waiting times."""
+        """The ``q``-th percentile (0-100) of the waiting times (Kaplan-Meier with open requests)."""
+        if self._censored:
+            assert self._km is not None
+            return self._km.quantile(q / 100)
         if self.n == 0:
             return float("nan")
         return float(np.percentile(self.durations, q))
@@ -148,18 +167,31 @@ class ResponseTimes(IntervalResult, ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: Literal["order_statistic"] = "order_statistic",
+        method: Literal["kaplan_meier", "order_statistic"] | None = None,
     ) -> ConfidenceInterval:
-        """Distribution-free interval for the median (binomial order statistics)."""
-        if str(method) != "order_statistic":
-            msg = f"`method` must be 'order_statistic' (got {method!r})."
+        """Interval for :attr:`median`.
+
+        ``method=None`` picks ``"kaplan_meier"`` when requests are still open
+        (Brookmeyer-Crowley: the waits whose log-log Greenwood band of the
+        answered share contains 1/2; it covers 95% at 200 requests with slow
+        waits open, where the answered-only interval covered 67%) and
+        ``"order_statistic"`` otherwise (distribution-free binomial order
+        statistics of the answered waits). An upper limit of NaN means "not
+        reached in the log".
+        """
+        if method is None:
+            method = "kaplan_meier" if self._censored else "order_statistic"
+        if method == "kaplan_meier" and self._km is not None and self._km.n:
+            return self._km.quantile_interval(0.5, confidence_level)
+        if method not in ("kaplan_meier", "order_statistic"):
+            msg = f"`method` must be 'kaplan_meier', 'order_statistic' or None (got {method!r})."
             raise ValidationError(msg)
         return median_ci(self.durations, confidence_level)
 
     def target_confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: ProportionMethod = "wilson",
+        method: ProportionMethod = "modified_wilson",
     ) -> ConfidenceInterval:
         """Interval for :attr:`within_target`.
 
@@ -428,9 +460,9 @@ class RepeatRate(IntervalResult, ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: ProportionMethod = "wilson",
+        method: ProportionMethod = "modified_wilson",
     ) -> ConfidenceInterval:
-        """Interval for ``rate`` (Wilson by default)."""
+        """Interval for ``rate`` (Wilson with the Brown-Cai-DasGupta boundary modification by default)."""
         if method not in PROPORTION_METHODS:
             raise ck.error("method", f"one of {PROPORTION_METHODS}", method)
         lo, hi = proportion_ci(self.repeaters, self.n, confidence_level, method)
