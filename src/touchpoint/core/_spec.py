@@ -78,8 +78,17 @@ class LogSpec:
         The designed journey the log is checked against.
     conversions : str or sequence of str
         Touchpoints whose occurrence is a conversion; a string is one name.
-    on_error, outcome_level, duplicates
-        As in :meth:`EventLog.from_arrays`.
+    on_error : {"raise", "drop"}
+        Stop at the first bad row, or drop and count bad rows.
+    outcome_level : {"event", "journey"}
+        Where an outcome value sits: on the converting event, or repeated on a
+        journey's rows (counted once).
+    duplicates : {"keep", "drop", "raise"}
+        Rows equal on journey, touchpoint, time and outcome: keep, drop and count, or stop.
+
+    See Also
+    --------
+    touchpoint.EventLog.from_arrays : the meaning of each field in full.
 
     Examples
     --------
