@@ -32,10 +32,23 @@ from touchpoint.exceptions import ValidationError
 if TYPE_CHECKING:
     from touchpoint.core._journey import Journey
 
-__all__ = ["ROLES", "LogSpec", "did_you_mean"]
+__all__ = ["ROLES", "SPEC_CHECKS", "LogSpec", "did_you_mean"]
 
 #: The column roles besides the extras, in the order columns are reported.
 ROLES = ("journey", "touchpoint", "time", "outcome")
+
+
+#: The ``validate_params`` checks of the reading keywords, for every public reader's
+#: decorator (the same refusals :class:`LogSpec` makes, listed for the API tests).
+SPEC_CHECKS: dict[str, ck.Constraint] = {
+    "journey": ck.Text(),
+    "touchpoint": ck.Text(),
+    "time": ck.Text(),
+    "outcome": ck.Text(none=True),
+    "on_error": ck.Options(*ON_ERROR),
+    "outcome_level": ck.Options(*OUTCOME_LEVELS),
+    "duplicates": ck.Options(*DUPLICATES),
+}
 
 
 def _names(value: Any) -> tuple[str, ...]:
