@@ -183,7 +183,10 @@ def scan_parquet(
     files = _files(path)
     try:
         with quiet_engine():
-            con = ibis.duckdb.connect() if connection is None else connection
+            con = connection
+            if con is None:  # no progress bar on stderr in the middle of a user's output
+                con = ibis.duckdb.connect()
+                con.raw_sql("SET enable_progress_bar = false")
             table = con.read_parquet(files, file_row_number=True, filename=len(files) > 1)
     except Exception as exc:
         raise engine_error("duckdb", exc, f"opening {files[0]!r}") from exc
