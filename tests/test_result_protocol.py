@@ -24,6 +24,7 @@ NOT_RESULTS = {
     "EventLog",
     "LogScan",
     "Journey",
+    "LogSpec",
     "Paths",
     "Stage",
     "Table",

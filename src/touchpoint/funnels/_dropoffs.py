@@ -479,7 +479,11 @@ def detect_dropoffs(
     step_units: dict[int, tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]] = {}
     t_end = float(p.t.max()) if len(p.t) else 0.0
     tz = check_tz(tz)
-    fixed_horizon = None if horizon in (None, "auto") else _duration(horizon, "horizon")
+    fixed_horizon = (
+        None
+        if horizon in (None, "auto")
+        else _duration(horizon, "horizon", datetime=log.is_datetime)
+    )
     used_horizon: dict[str, float | None] = {}
     left = _row_columns("mature", "baseline_mature", "reason")
     periods_left: list[tuple[str, Any]] = []

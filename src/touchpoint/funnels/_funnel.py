@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.checks import did_you_mean
 from touchpoint._lib.choices import MatchMode, ProportionMethod
 from touchpoint._lib.stats import (
     ConfidenceInterval,
@@ -243,7 +244,8 @@ class Funnel(TableResult):
             for s in self.steps:
                 if s.label == key:
                     return s
-            msg = f"unknown step {key!r}; steps are {[s.label for s in self.steps]}."
+            labels = [s.label for s in self.steps]
+            msg = f"unknown step {key!r}{did_you_mean(key, labels)}; steps are {labels}."
             raise UnknownTouchpointError(msg)
         return self.steps[key]
 
@@ -612,7 +614,7 @@ def funnel(
     names = log.touchpoint_names
     meta: dict[str, Any] = {
         "mode": mode,
-        "window": _duration(window, "window"),
+        "window": _duration(window, "window", datetime=log.is_datetime),
         "count": count,
         "time_unit": "s" if log.is_datetime else "",
     }

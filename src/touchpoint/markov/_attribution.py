@@ -638,7 +638,9 @@ def _event_weights(
         from touchpoint._lib.time import required_duration, seconds
 
         hl = required_duration(
-            half_life if half_life is not None else _default_half_life(log), "half_life"
+            half_life if half_life is not None else _default_half_life(log),
+            "half_life",
+            datetime=log.is_datetime,
         )
         tk = seconds(log.timestamp[enc.event_index])
         last = np.full(enc.n_journeys, -np.inf)
