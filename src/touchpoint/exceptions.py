@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "DroppedRowsWarning",
     "InvalidParameterError",
+    "MissingFileError",
     "OutcomeLevelWarning",
     "ScaleWarning",
     "StatisticalWarning",
@@ -34,6 +35,17 @@ class InvalidParameterError(ValidationError, TypeError):
     Both a ``ValueError`` and a ``TypeError`` (as scikit-learn's
     ``InvalidParameterError``), so callers may catch either.
     """
+
+
+class MissingFileError(ValidationError, FileNotFoundError):
+    """A file to read does not exist.
+
+    A ``FileNotFoundError`` (so ``except FileNotFoundError`` and ``except OSError``
+    catch it) and a :class:`ValidationError`, as before.
+    """
+
+    def __str__(self) -> str:  # OSError would print "[Errno None] None: ..."
+        return str(self.args[0]) if self.args else ""
 
 
 class UnknownTouchpointError(TouchpointError, KeyError):

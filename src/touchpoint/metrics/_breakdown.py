@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import Period
-from touchpoint._lib.columns import factorize, parse_time
+from touchpoint._lib.columns import factorize
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import segment_values
 from touchpoint._lib.stats import (
@@ -35,6 +35,7 @@ from touchpoint._lib.stats import (
     two_sided_pvalue,
 )
 from touchpoint._lib.time import calendar_labels, check_tz
+from touchpoint._lib.timeparse import parse_time
 from touchpoint.exceptions import ValidationError
 from touchpoint.metrics._core import (
     Moments,

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
-from touchpoint._lib.columns import _is_missing, as_array, factorize
+from touchpoint._lib.columns import IdCollisionError, _is_missing, as_array, factorize
 from touchpoint._lib.stats import (
     PROPORTION_METHODS,
     ConfidenceInterval,
@@ -140,17 +140,39 @@ def as_clusters(cluster: Any, n: int, name: str = "cluster") -> NDArray[np.int64
     """
     if cluster is None:
         return None
+    if isinstance(cluster, str | bytes):
+        msg = (
+            f"`{name}` must be one respondent id per answer (an array), not the column "
+            f"name {cluster!r}; pass the column's values (e.g. df[{cluster!r}])."
+        )
+        raise ValidationError(msg)
     arr = as_array(cluster)
     if arr.ndim != 1 or len(arr) != n:
         msg = f"`{name}` has {len(arr)} values but the scores have {n}."
         raise ValidationError(msg)
-    coded = factorize(arr)
+    try:
+        coded = factorize(arr)
+    except IdCollisionError as exc:
+        msg = f"`{name}`: {exc}"
+        raise ValidationError(msg) from None
+    except TypeError:  # unhashable ids: lists, dicts
+        i, v = next((i, v) for i, v in enumerate(arr.tolist()) if not _hashable(v))
+        msg = f"`{name}` at position {i}: {v!r} is not a respondent id (a list or mapping)."
+        raise ValidationError(msg) from None
     bad = coded.codes < 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         msg = f"`{name}` at position {i}: missing respondent id {arr[i]!r}."
         raise ValidationError(msg)
     return coded.codes
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_scale(

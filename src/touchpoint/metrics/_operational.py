@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.checks import did_you_mean, name_list
 from touchpoint._lib.choices import Period, ProportionMethod
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.stats import (
@@ -49,8 +50,9 @@ def _codes(log: EventLog, names: str | Sequence[str], param: str) -> list[int]:
         raise ValidationError(msg)
     unknown = [name for name in items if name not in log.touchpoint_names]
     if unknown:
-        known = ", ".join(repr(t) for t in log.touchpoint_names[:20])
-        msg = f"`{param}`: unknown touchpoint {unknown[0]!r}; the log has {known}."
+        hint = did_you_mean(unknown[0], log.touchpoint_names)
+        known = name_list(log.touchpoint_names)
+        msg = f"`{param}`: unknown touchpoint {unknown[0]!r}{hint}; the log has {known}."
         raise UnknownTouchpointError(msg)
     return [log.touchpoint_code(name) for name in items]
 
@@ -324,7 +326,7 @@ def response_times(
     end = float(t.max()) if len(t) else 0.0
     km = KaplanMeier(raw.astype(np.float64), end - t[open_req[first_open]])
     unit = "s" if log.is_datetime else ""
-    tgt = _duration(target, "target")
+    tgt = _duration(target, "target", datetime=log.is_datetime)
     answered = float(np.mean(durations <= tgt)) if tgt is not None and len(durations) else np.nan
     within = km.share(tgt) if tgt is not None and km.n else np.nan
     periods = None
@@ -572,7 +574,7 @@ def repeat_rate(
     first[1:] = cust[1:] != cust[:-1]
     pos = np.flatnonzero(first)
     # the next conversion strictly later than the first (and beyond min_gap)
-    g = _duration(min_gap, "min_gap") or 0.0
+    g = _duration(min_gap, "min_gap", datetime=log.is_datetime) or 0.0
     run = np.cumsum(first) - 1  # customer index of each conversion
     later = np.flatnonzero(tc > tc[pos][run] + g)
     has2 = np.zeros(len(pos), dtype=bool)
@@ -581,7 +583,7 @@ def repeat_rate(
         who, at = np.unique(run[later], return_index=True)
         has2[who] = True
         gap[who] = tc[later[at]] - tc[pos[who]]
-    w = _duration(window, "window")
+    w = _duration(window, "window", datetime=log.is_datetime)
     repeat = has2 & (gap <= (np.inf if w is None else w))
     eligible = np.ones(len(pos), dtype=bool)
     if w is not None and censor and log.n_events:
