@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from touchpoint._lib import checks as ck
-from touchpoint.core._eventlog import Duplicates, OnError, OutcomeLevel
+from touchpoint._lib.choices import (
+    DUPLICATES,
+    ON_ERROR,
+    OUTCOME_LEVELS,
+    Duplicates,
+    OnError,
+    OutcomeLevel,
+)
 from touchpoint.exceptions import ValidationError
 from touchpoint.scan._scan import RN, LogScan, ScanSpec, engine_error, quiet_engine
 
@@ -21,9 +28,9 @@ _CHECKS = {
     "touchpoint": ck.Text(),
     "time": ck.Text(),
     "outcome": ck.Text(none=True),
-    "on_error": ck.Options("raise", "drop"),
-    "outcome_level": ck.Options("event", "journey"),
-    "duplicates": ck.Options("keep", "drop", "raise"),
+    "on_error": ck.Options(*ON_ERROR),
+    "outcome_level": ck.Options(*OUTCOME_LEVELS),
+    "duplicates": ck.Options(*DUPLICATES),
 }
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import attrs
 
-from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
+from touchpoint._lib.choices import Duplicates, OnError, OutcomeLevel
+from touchpoint.core._eventlog import EventLog
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
 __all__ = ["OUT", "RN", "TP", "J", "LogScan", "ScanSpec", "T", "engine_error", "quiet_engine"]
