@@ -27,11 +27,15 @@ def ranks(log: EventLog) -> NDArray[np.int64]:
     return np.arange(log.n_events, dtype=np.int64) - log.offsets[:-1][log.journey] + 1
 
 
-def journey_groups(log: EventLog, by: str) -> tuple[NDArray[np.int64], tuple[str, str]]:
+def journey_groups(
+    log: EventLog, by: str, groups: tuple[Any, Any] | None = None
+) -> tuple[NDArray[np.int64], tuple[str, str]]:
     """Per journey, group 0 or 1 (-1 for neither), and the two group names.
 
     ``by="converted"`` splits converters (first) from the rest; any other name is a
-    per-journey column with exactly two values (sorted; missing values fall in neither).
+    per-journey column with exactly two values (sorted; missing values fall in
+    neither), or ``groups=(first, second)`` names two of its values (``second``
+    None: every other journey).
     """
     if by == "converted":
         if log.outcome is None and not log.conversions:
@@ -42,7 +46,18 @@ def journey_groups(log: EventLog, by: str) -> tuple[NDArray[np.int64], tuple[str
     from touchpoint._lib.frames import MISSING, segment_values
 
     values = segment_values(log.journey_column(by))
+    text = np.array([str(v) for v in values.tolist()], dtype=object)
     levels = sorted({str(v) for v in values.tolist() if v != MISSING})
+    if groups is not None:
+        first, second = (str(g) if g is not None else None for g in groups)
+        for g in (first, second):
+            if g is not None and g not in levels:
+                msg = f"`groups` names {g!r}, which column {by!r} does not have (it has {levels[:8]})."
+                raise ValidationError(msg)
+        group = np.full(len(values), -1, dtype=np.int64)
+        group[text == first] = 0
+        group[(text == second) if second is not None else (text != first)] = 1
+        return group, (str(first), second if second is not None else f"not {first}")
     if len(levels) != 2:
         shown = ", ".join(repr(v) for v in levels[:8])
         msg = (
@@ -50,7 +65,6 @@ def journey_groups(log: EventLog, by: str) -> tuple[NDArray[np.int64], tuple[str
             f"{len(levels)}: {shown})."
         )
         raise ValidationError(msg)
-    text = np.array([str(v) for v in values.tolist()], dtype=object)
     group = np.full(len(values), -1, dtype=np.int64)
     group[text == levels[0]] = 0
     group[text == levels[1]] = 1

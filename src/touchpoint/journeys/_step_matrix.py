@@ -211,6 +211,13 @@ def _table(labels: list[str], steps: list[str], m: NDArray[Any], title: str) -> 
     return Table(cols, title=title)
 
 
+def _check_groups(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, tuple | list) or len(value) != 2 or value[0] is None:
+        ck.fail(name, "None or a pair (first value, second value or None)", value)
+
+
 @ck.validate_params(
     {
         "max_steps": ck.Integer(1, 1000),
@@ -218,6 +225,7 @@ def _table(labels: list[str], steps: list[str], m: NDArray[Any], title: str) -> 
         "threshold": ck.Number(0.0, 1.0),
         "target": ck.Text(none=True),
         "before": ck.Integer(0, 999),
+        "groups": ck.Custom(_check_groups, "ab", ("a",), 3),
     }
 )
 def step_matrix(
@@ -228,6 +236,7 @@ def step_matrix(
     threshold: float = 0.0,
     target: str | None = None,
     before: int = 5,
+    groups: tuple[str, str | None] | None = None,
 ) -> StepMatrix:
     """Share of journeys at each touchpoint at each step, with an ``ENDED`` row.
 
@@ -256,6 +265,10 @@ def step_matrix(
         only journeys that reach it are counted, as retentioneering's ``centered``.
     before : int
         With ``target``, the steps shown before it (retentioneering's ``left_gap``).
+    groups : (str, str or None), optional
+        With a ``by`` column of more than two values, the two to compare
+        (``(value, None)``: that value against all other journeys), as
+        retentioneering's ``diff=(column, value1, value2 | "<REST>")``.
 
     Returns
     -------
@@ -292,7 +305,7 @@ def step_matrix(
             table=_table(out_labels, steps, m, "step matrix"), steps=tuple(steps),
             n_journeys=n, target=target,
         )
-    group, names = journey_groups(log, by)
+    group, names = journey_groups(log, by, groups)
     ga, gb = counted & (group == 0), counted & (group == 1)
     na, nb = int(ga.sum()), int(gb.sum())
     ca, cb = _counts(log, step, end, ga, n_steps), _counts(log, step, end, gb, n_steps)
