@@ -195,11 +195,12 @@ def _dedupe(counts: csr_matrix) -> tuple[csr_matrix, NDArray[np.float64], NDArra
 
 
 def _m_step(
-    counts: csr_matrix, resp: NDArray[np.float64], prior: NDArray[np.float64], n_states: int
+    counts: csr_matrix, resp: NDArray[np.float64], prior: NDArray[np.float64], n_states: int,
+    prior_weight: float = PRIOR_WEIGHT,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``resp`` already carries each row's journey weight."""
     k = resp.shape[1]
-    expected = np.asarray(counts.T @ resp).T + PRIOR_WEIGHT * prior  # k x pairs
+    expected = np.asarray(counts.T @ resp).T + prior_weight * prior  # k x pairs
     cube = expected.reshape(k, n_states, n_states)
     rows = cube.sum(axis=2, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -224,17 +225,41 @@ def _posterior(s: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
     return (top + np.log(total)).ravel(), e / total
 
 
+def _seed(
+    counts: csr_matrix, weights: NDArray[np.float64], k: int, prior: NDArray[np.float64],
+    n_states: int, rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Starting chains, k-means++ style: each seed journey is drawn with probability
+    growing with how badly the seeds so far explain it (per transition)."""
+    n = counts.shape[0]
+    per_row = np.maximum(np.asarray(counts.sum(axis=1)).ravel(), 1.0)
+    seeds = [int(rng.choice(n, p=weights / weights.sum()))]
+    while len(seeds) < k:
+        lt, _ = _m_step(counts[seeds], np.eye(len(seeds)) * 5.0, prior, n_states, 1.0)
+        fit = _scores(counts, lt, np.zeros(len(seeds))).max(axis=1) / per_row
+        gap = fit.max() - fit
+        p = weights * gap**2
+        if p.sum() <= 0:  # every row explained equally: any other row
+            p = weights.copy()
+            p[seeds] = 0.0
+        if p.sum() <= 0:
+            break
+        seeds.append(int(rng.choice(n, p=p / p.sum())))
+    lt, _ = _m_step(counts[seeds], np.eye(len(seeds)) * 5.0, prior, n_states, 1.0)
+    if len(seeds) < k:  # fewer distinct rows than clusters: repeat the pooled chain
+        lt = np.vstack([lt, np.repeat(np.log(np.maximum(prior, 1e-300))[None], k - len(seeds), 0)])
+    _, resp = _posterior(_scores(counts, lt, np.full(k, -np.log(k))))
+    return _m_step(counts, resp * weights[:, None], prior, n_states)
+
+
 def _em(
     counts: csr_matrix, weights: NDArray[np.float64], k: int, prior: NDArray[np.float64],
     n_states: int, rng: np.random.Generator,
 ) -> Fit:
-    """One EM run from a random start (each journey leaning 0.9 to a random cluster)."""
-    n = counts.shape[0]
-    resp = np.full((n, k), 0.1 / max(k - 1, 1))
-    resp[np.arange(n), rng.integers(0, k, size=n)] = 0.9 if k > 1 else 1.0
+    """One EM run from a random start (:func:`_seed`)."""
+    log_theta, log_pi = _seed(counts, weights, k, prior, n_states, rng)
     prev = -np.inf
     ll = prev
-    log_theta, log_pi = _m_step(counts, resp * weights[:, None], prior, n_states)
     for _ in range(MAX_ITER):
         norm, resp = _posterior(_scores(counts, log_theta, log_pi))
         ll = float(weights @ norm)
