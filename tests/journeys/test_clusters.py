@@ -98,14 +98,16 @@ def test_assign_reproduces_labels_and_handles_new_touchpoints():
 
 
 def test_conversion_interval_per_cluster():
-    log = tp.EventLog.from_arrays(
-        [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6],
-        ["a", "b", "a", "b", "a", "b", "c", "d", "c", "d", "c", "d"],
-        [0.0, 1] * 6,
-        outcome=[0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
-    )
+    # journeys a b a b (three, two convert) and a c a c (three): the second step tells them
+    # apart (journeys differing only in where they start would not be identifiable)
+    seqs = ["abab"] * 3 + ["acac"] * 3
+    journey = [j for j, s in enumerate(seqs) for _ in s]
+    names = [t for s in seqs for t in s]
+    outcome = [0.0] * len(names)
+    outcome[3] = outcome[7] = 1.0
+    log = tp.EventLog.from_arrays(journey, names, [float(i) for i in range(len(names))], outcome=outcome)
     cl = tp.cluster_journeys(log, k=2, n_resamples=0)
-    rec = {r["characteristic"].split(" ")[0]: r for r in cl.table.to_records()}
+    rec = {r["cluster"]: r for r in cl.table.to_records()}
     ab = next(r for r in cl.table.to_records() if "a > b" in r["characteristic"])
     assert ab["journeys"] == 3 and ab["converted"] == 2
     # Wilson 95% for 2 of 3, computed by hand: centre (2/3 + z^2/6) / (1 + z^2/3)

@@ -384,11 +384,14 @@ def cluster_journeys(
     Examples
     --------
     >>> import touchpoint as tp
-    >>> log = tp.EventLog.from_arrays([1, 1, 2, 2, 3, 3, 4, 4], ["a", "b", "a", "b", "c", "d", "c", "d"],
-    ...                               [0.0, 1] * 4)
+    >>> journeys = ["ad ad", "ad ad", "ad ad", "faq faq", "faq faq"]  # site, then ad or faq
+    >>> rows = [(j, tp_) for j, s in enumerate(journeys) for t in s.split()
+    ...         for tp_ in ("site", t)]
+    >>> log = tp.EventLog.from_arrays([j for j, _ in rows], [t for _, t in rows],
+    ...                               [float(i) for i in range(len(rows))])
     >>> cl = tp.cluster_journeys(log, k=2, n_resamples=0)
-    >>> cl.labels.tolist()
-    [1, 1, 2, 2]
+    >>> cl.labels.tolist()  # clusters are numbered by size
+    [1, 1, 1, 2, 2]
     """
     if log.n_journeys < 2:
         msg = f"cluster_journeys() needs at least 2 journeys (the log has {log.n_journeys})."

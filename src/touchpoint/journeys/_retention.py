@@ -217,10 +217,10 @@ def retention(
     >>> import touchpoint as tp
     >>> day = 86_400.0
     >>> log = tp.EventLog.from_arrays([1, 1, 2, 3, 3], ["a", "a", "a", "a", "a"],
-    ...                               [0.0, 1.5 * day, 0.0, 2 * day, 2.5 * day])
+    ...                               [0.0, 1.5 * day, 0.0, 2 * day, 4 * day])
     >>> r = tp.retention(log, cohort="day", max_periods=2)
     >>> [(x["cohort"], x["period"], x["at_risk"], x["retained"]) for x in r.table.to_records()]
-    [('0', 1, 2, 1), ('0', 2, 1, 0)]
+    [('0', 1, 2, 1), ('0', 2, 2, 0), ('2', 1, 1, 0)]
     """
     period = period or cohort
     if kind == "bracket":
