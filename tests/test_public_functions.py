@@ -123,6 +123,11 @@ ARGS = {
     "repeat_rate": lambda t: (_log(), "y"),
     "response_times": lambda t: (_log(), "x", "y"),
     "select_order": lambda t: (_log(),),
+    "step_matrix": lambda t: (_log(),),
+    "process_map": lambda t: (_log(),),
+    "cluster_journeys": lambda t: (_log(),),
+    "retention": lambda t: (_log(),),
+    "path_prefixes": lambda t: (_log(),),
 }
 
 

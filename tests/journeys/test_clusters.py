@@ -61,7 +61,9 @@ def test_ari_by_hand():
     assert adjusted_rand_index([1, 1, 2, 2], [5, 5, 7, 7]) == 1.0
     # independent labelings average 0
     rng = np.random.default_rng(1)
-    vals = [adjusted_rand_index(rng.integers(0, 3, 300), rng.integers(0, 3, 300)) for _ in range(50)]
+    vals = [
+        adjusted_rand_index(rng.integers(0, 3, 300), rng.integers(0, 3, 300)) for _ in range(50)
+    ]
     assert abs(np.mean(vals)) < 0.01
 
 
@@ -105,7 +107,9 @@ def test_conversion_interval_per_cluster():
     names = [t for s in seqs for t in s]
     outcome = [0.0] * len(names)
     outcome[3] = outcome[7] = 1.0
-    log = tp.EventLog.from_arrays(journey, names, [float(i) for i in range(len(names))], outcome=outcome)
+    log = tp.EventLog.from_arrays(
+        journey, names, [float(i) for i in range(len(names))], outcome=outcome
+    )
     cl = tp.cluster_journeys(log, k=2, n_resamples=0)
     rec = {r["cluster"]: r for r in cl.table.to_records()}
     ab = next(r for r in cl.table.to_records() if "a > b" in r["characteristic"])
@@ -115,5 +119,7 @@ def test_conversion_interval_per_cluster():
     p, n = 2 / 3, 3
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    assert ab["ci_low"] == pytest.approx(centre - half) and ab["ci_high"] == pytest.approx(centre + half)
+    assert ab["ci_low"] == pytest.approx(centre - half) and ab["ci_high"] == pytest.approx(
+        centre + half
+    )
     assert rec

@@ -66,6 +66,7 @@ def test_event_filter_equals_pm4py_on_the_filtered_log(sample_log):
     inner, starts, ends = _split(pm)
     assert inner == {k: int(v) for k, v in dfg.items()}
     assert starts == {k: int(v) for k, v in start.items()}
+    assert ends == {k: int(v) for k, v in end.items()}
 
 
 def test_path_filter_keeps_the_share_and_no_dangling_node(sample_log):
@@ -83,7 +84,9 @@ def test_path_filter_keeps_the_share_and_no_dangling_node(sample_log):
 
 def test_nodes_and_end_split_by_conversion():
     log = tp.EventLog.from_arrays(
-        [1, 1, 1, 2, 2, 3], ["ad", "site", "buy", "ad", "site", "site"], [0.0, 1, 2, 0, 1, 0],
+        [1, 1, 1, 2, 2, 3],
+        ["ad", "site", "buy", "ad", "site", "site"],
+        [0.0, 1, 2, 0, 1, 0],
         conversions=["buy"],
     )
     pm = tp.process_map(log)

@@ -21,12 +21,17 @@ def _log():
     """
     t0 = np.datetime64("2026-01-05T00:00")
     rows = [
-        ("a", "visit", t0), ("a", "visit", t0 + 36 * np.timedelta64(1, "h")), ("a", "buy", t0 + 8 * DAY),
-        ("b", "visit", t0 + DAY), ("b", "visit", t0 + DAY + np.timedelta64(53, "h")),
+        ("a", "visit", t0),
+        ("a", "visit", t0 + 36 * np.timedelta64(1, "h")),
+        ("a", "buy", t0 + 8 * DAY),
+        ("b", "visit", t0 + DAY),
+        ("b", "visit", t0 + DAY + np.timedelta64(53, "h")),
         ("c", "visit", t0 + 6 * DAY),
-        ("d", "visit", t0 + 7 * DAY), ("d", "buy", t0 + 7 * DAY + np.timedelta64(29, "h")),
+        ("d", "visit", t0 + 7 * DAY),
+        ("d", "buy", t0 + 7 * DAY + np.timedelta64(29, "h")),
         ("d", "visit", t0 + 7 * DAY + np.timedelta64(180, "h")),
-        ("e", "visit", t0 + 14 * DAY), ("e", "visit", t0 + 15 * DAY),
+        ("e", "visit", t0 + 14 * DAY),
+        ("e", "visit", t0 + 15 * DAY),
     ]
     j, t, times = zip(*rows, strict=True)
     return tp.EventLog.from_arrays(list(j), list(t), np.array(times, dtype="datetime64[ns]"))
@@ -68,7 +73,9 @@ def test_unbounded_and_bracket():
     # unbounded day 2: returned on day 2 or later: a (8 d), b (2.2 d); c no
     assert cells[("2026-01-05", 2)] == (3, 2)
     # at risk once day 2 itself is observed (lived >= 3): a, b, c
-    b = tp.retention(_log(), cohort="week", period="day", kind="bracket", brackets=[(1, 3), (3, 10)])
+    b = tp.retention(
+        _log(), cohort="week", period="day", kind="bracket", brackets=[(1, 3), (3, 10)]
+    )
     cells = _cells(b)
     assert cells[("2026-01-05", 1)] == (3, 2)  # a (1.5), b (2.2) within [1, 3)
     assert cells[("2026-01-05", 3)] == (2, 1)  # [3, 10) needs 10 lived days: a, b; a at 8 d
@@ -105,7 +112,9 @@ def test_numeric_times_and_plot():
     import matplotlib.pyplot as plt
 
     day = 86_400.0
-    log = tp.EventLog.from_arrays([1, 1, 2, 3, 3], ["a"] * 5, [0.0, 1.5 * day, 0.0, 2 * day, 4 * day])
+    log = tp.EventLog.from_arrays(
+        [1, 1, 2, 3, 3], ["a"] * 5, [0.0, 1.5 * day, 0.0, 2 * day, 4 * day]
+    )
     r = tp.retention(log, cohort="day", max_periods=2)
     # data end at 4 d; lived 4, 4, 2 days; journey 3 returns 2 d after its start (period 2)
     assert _cells(r) == {("0", 1): (2, 1), ("0", 2): (2, 0), ("2", 1): (1, 0)}

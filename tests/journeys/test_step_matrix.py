@@ -38,7 +38,10 @@ def sample_log():
 
 def _ours(sm, table=None):
     table = sm.table if table is None else table
-    return {("path_end" if r["touchpoint"] == "ENDED" else r["touchpoint"]): r for r in table.to_records()}
+    return {
+        ("path_end" if r["touchpoint"] == "ENDED" else r["touchpoint"]): r
+        for r in table.to_records()
+    }
 
 
 def test_equals_retentioneering_on_the_sample(sample_log):

@@ -128,12 +128,16 @@ class JourneyClusters(TableResult):
         Touchpoints the fitted log never had are treated as unseen transitions
         (the smallest probability of the fit).
         """
-        return np.argmax(self.probabilities(log), axis=1).astype(np.int64) + 1
+        out: NDArray[np.int64] = np.argmax(self.probabilities(log), axis=1).astype(np.int64) + 1
+        return out
 
     def probabilities(self, log: EventLog) -> NDArray[np.float64]:
         """Membership probabilities of each journey of ``log`` (journeys x clusters)."""
         n_states = len(self._names) + 2
-        remap = np.array([self._names.index(t) if t in self._names else -1 for t in log.touchpoint_names], dtype=np.int64)
+        remap = np.array(
+            [self._names.index(t) if t in self._names else -1 for t in log.touchpoint_names],
+            dtype=np.int64,
+        )
         counts = _count_matrix(log, n_states, remap)
         floor = float(self._log_theta[np.isfinite(self._log_theta)].min())
         lt = np.where(np.isfinite(self._log_theta), self._log_theta, floor)
@@ -146,7 +150,9 @@ class JourneyClusters(TableResult):
         return cluster_bars(self, ax=ax)
 
 
-def _count_matrix(log: EventLog, n_states: int, remap: NDArray[np.int64] | None = None) -> csr_matrix:
+def _count_matrix(
+    log: EventLog, n_states: int, remap: NDArray[np.int64] | None = None
+) -> csr_matrix:
     """Journeys x (state pairs) transition counts; states: touchpoints, start, end.
 
     ``remap`` maps the log's touchpoint codes to the model's (-1: unknown, counted
@@ -195,7 +201,10 @@ def _dedupe(counts: csr_matrix) -> tuple[csr_matrix, NDArray[np.float64], NDArra
 
 
 def _m_step(
-    counts: csr_matrix, resp: NDArray[np.float64], prior: NDArray[np.float64], n_states: int,
+    counts: csr_matrix,
+    resp: NDArray[np.float64],
+    prior: NDArray[np.float64],
+    n_states: int,
     prior_weight: float = PRIOR_WEIGHT,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``resp`` already carries each row's journey weight."""
@@ -209,7 +218,9 @@ def _m_step(
     return log_theta, np.log(sizes / sizes.sum())
 
 
-def _scores(counts: csr_matrix, log_theta: NDArray[np.float64], log_pi: NDArray[np.float64]) -> NDArray[np.float64]:
+def _scores(
+    counts: csr_matrix, log_theta: NDArray[np.float64], log_pi: NDArray[np.float64]
+) -> NDArray[np.float64]:
     finite = np.where(np.isfinite(log_theta), log_theta, 0.0)  # zero cells are never counted
     return np.asarray(counts @ finite.T) + log_pi
 
@@ -226,8 +237,13 @@ def _posterior(s: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
 
 
 def _seed(
-    counts: csr_matrix, weights: NDArray[np.float64], k: int, prior: NDArray[np.float64],
-    n_states: int, rng: np.random.Generator,
+    counts: csr_matrix,
+    weights: NDArray[np.float64],
+    k: int,
+    *,
+    prior: NDArray[np.float64],
+    n_states: int,
+    rng: np.random.Generator,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Starting chains, k-means++ style: each seed journey is drawn with probability
     growing with how badly the seeds so far explain it (per transition)."""
@@ -253,11 +269,16 @@ def _seed(
 
 
 def _em(
-    counts: csr_matrix, weights: NDArray[np.float64], k: int, prior: NDArray[np.float64],
-    n_states: int, rng: np.random.Generator,
+    counts: csr_matrix,
+    weights: NDArray[np.float64],
+    k: int,
+    *,
+    prior: NDArray[np.float64],
+    n_states: int,
+    rng: np.random.Generator,
 ) -> Fit:
     """One EM run from a random start (:func:`_seed`)."""
-    log_theta, log_pi = _seed(counts, weights, k, prior, n_states, rng)
+    log_theta, log_pi = _seed(counts, weights, k, prior=prior, n_states=n_states, rng=rng)
     prev = -np.inf
     ll = prev
     for _ in range(MAX_ITER):
@@ -271,12 +292,18 @@ def _em(
 
 
 def _fit(
-    counts: csr_matrix, weights: NDArray[np.float64], k: int, prior: NDArray[np.float64],
-    n_states: int, rng: np.random.Generator, n_init: int,
+    counts: csr_matrix,
+    weights: NDArray[np.float64],
+    k: int,
+    *,
+    prior: NDArray[np.float64],
+    n_states: int,
+    rng: np.random.Generator,
+    n_init: int,
 ) -> Fit:
     best: Fit | None = None
     for _ in range(n_init if k > 1 else 1):
-        out = _em(counts, weights, k, prior, n_states, rng)
+        out = _em(counts, weights, k, prior=prior, n_states=n_states, rng=rng)
         if best is None or out[2] > best[2]:
             best = out
     assert best is not None
@@ -284,15 +311,23 @@ def _fit(
 
 
 def _held_out(
-    counts: csr_matrix, weights: NDArray[np.float64], ks: list[int], prior: NDArray[np.float64],
-    n_states: int, rng: np.random.Generator, n_init: int,
+    counts: csr_matrix,
+    weights: NDArray[np.float64],
+    ks: list[int],
+    *,
+    prior: NDArray[np.float64],
+    n_states: int,
+    rng: np.random.Generator,
+    n_init: int,
 ) -> tuple[list[int], NDArray[np.float64], NDArray[np.float64]]:
     """Per candidate k and distinct row, the held-out log-likelihood (3-fold over journeys:
     each row's journeys are split among the folds at random) and the held-out weights.
 
     Stops early once two successive k fail to beat the best so far.
     """
-    split = np.stack([rng.multinomial(int(w), [1 / FOLDS] * FOLDS) for w in weights])  # rows x folds
+    split = np.stack(
+        [rng.multinomial(int(w), [1 / FOLDS] * FOLDS) for w in weights]
+    )  # rows x folds
     out = []
     done: list[int] = []
     best, misses = -np.inf, 0
@@ -301,7 +336,15 @@ def _held_out(
         for f in range(FOLDS):
             train_w = weights - split[:, f]
             keep = train_w > 0
-            lt, lp, _ = _fit(counts[keep], train_w[keep], k, prior, n_states, rng, n_init)
+            lt, lp, _ = _fit(
+                counts[keep],
+                train_w[keep],
+                k,
+                prior=prior,
+                n_states=n_states,
+                rng=rng,
+                n_init=n_init,
+            )
             ll[:, f] = _posterior(_scores(counts, lt, lp))[0]
         out.append(ll)
         done.append(k)
@@ -313,7 +356,9 @@ def _held_out(
     return done, np.stack(out), split.astype(np.float64)
 
 
-def _choose_k(ll: NDArray[np.float64], split: NDArray[np.float64], ks: list[int]) -> tuple[int, Table]:
+def _choose_k(
+    ll: NDArray[np.float64], split: NDArray[np.float64], ks: list[int]
+) -> tuple[int, Table]:
     """The smallest k within ``SE_RULE`` paired standard errors of the best held-out fit."""
     n = split.sum()
     per = ll * split[None]  # k x rows x folds: summed log-lik of the held-out journeys
@@ -329,8 +374,12 @@ def _choose_k(ll: NDArray[np.float64], split: NDArray[np.float64], ks: list[int]
     ok = [i for i in range(len(ks)) if means[best] - means[i] <= SE_RULE * se[i]]
     chosen = ks[min(ok)]
     table = Table(
-        {"k": np.array(ks, dtype=np.int64), "heldout_loglik": means, "se_vs_best": se,
-         "chosen": np.array([k == chosen for k in ks])},
+        {
+            "k": np.array(ks, dtype=np.int64),
+            "heldout_loglik": means,
+            "se_vs_best": se,
+            "chosen": np.array([k == chosen for k in ks]),
+        },
         title="choice of k (held-out log-likelihood per journey)",
     )
     return chosen, table
@@ -338,7 +387,9 @@ def _choose_k(ll: NDArray[np.float64], split: NDArray[np.float64], ks: list[int]
 
 @ck.validate_params(
     {
-        "k": ck.Custom(lambda n, v: v == "auto" or ck.integer(n, v, low=1, high=50), "no such option", 0, 1.5),
+        "k": ck.Custom(
+            lambda n, v: v == "auto" or ck.integer(n, v, low=1, high=50), "no such option", 0, 1.5
+        ),
         "max_k": ck.Integer(1, 50),
         "seed": ck.Seed(),
         "n_init": ck.Integer(1, 100),
@@ -402,35 +453,76 @@ def cluster_journeys(
     prior = _prior(full, n_states)
     counts, weights, row_of = _dedupe(full)
     if sample is not None and log.n_journeys > sample:
-        s_counts, s_weights, _ = _dedupe(full[np.sort(rng.choice(log.n_journeys, sample, replace=False))])
+        s_counts, s_weights, _ = _dedupe(
+            full[np.sort(rng.choice(log.n_journeys, sample, replace=False))]
+        )
     else:
         s_counts, s_weights = counts, weights
-    if k == "auto":
+    if k == "auto" and log.n_journeys < 5 * FOLDS:
+        chosen = 1  # too few journeys to hold any out
+        selection = Table({"k": np.array([1]), "chosen": np.array([True])}, title="choice of k")
+    elif k == "auto":
         ks = list(range(1, min(max_k, log.n_journeys) + 1))
-        ks, ll_k, split = _held_out(s_counts, s_weights, ks, prior, n_states, rng, max(2, n_init // 2))
+        ks, ll_k, split = _held_out(
+            s_counts,
+            s_weights,
+            ks,
+            prior=prior,
+            n_states=n_states,
+            rng=rng,
+            n_init=max(2, n_init // 2),
+        )
         chosen, selection = _choose_k(ll_k, split, ks)
     else:
         chosen = int(k)
-        selection = Table({"k": np.array([chosen]), "chosen": np.array([True])}, title="choice of k")
-    log_theta, log_pi, ll = _fit(counts, weights, chosen, prior, n_states, rng, n_init)
+        selection = Table(
+            {"k": np.array([chosen]), "chosen": np.array([True])}, title="choice of k"
+        )
+    log_theta, log_pi, ll = _fit(
+        counts, weights, chosen, prior=prior, n_states=n_states, rng=rng, n_init=n_init
+    )
     row_member = _posterior(_scores(counts, log_theta, log_pi))[1]
     order = np.argsort(-(row_member * weights[:, None]).sum(axis=0), kind="stable")  # by size
     log_theta, log_pi, row_member = log_theta[order], log_pi[order], row_member[:, order]
     member = row_member[row_of]
     labels = np.argmax(member, axis=1).astype(np.int64) + 1
     s_member = _posterior(_scores(s_counts, log_theta, log_pi))[1]
-    stability = _stability(s_counts, s_weights, chosen, prior, n_states, rng, s_member, n_resamples)
+    stability = _stability(
+        s_counts,
+        s_weights,
+        chosen,
+        prior=prior,
+        n_states=n_states,
+        rng=rng,
+        member=s_member,
+        n_resamples=n_resamples,
+    )
     table = _cluster_table(log, full, member, labels, n_states)
     return JourneyClusters(
-        k=chosen, labels=labels, membership=member, table=table, stability=stability,
-        selection=selection, log_likelihood=ll, journey_ids=log.journey_ids,
-        log_theta=log_theta, log_pi=log_pi, names=log.touchpoint_names,
+        k=chosen,
+        labels=labels,
+        membership=member,
+        table=table,
+        stability=stability,
+        selection=selection,
+        log_likelihood=ll,
+        journey_ids=log.journey_ids,
+        log_theta=log_theta,
+        log_pi=log_pi,
+        names=log.touchpoint_names,
     )
 
 
 def _stability(
-    counts: csr_matrix, weights: NDArray[np.float64], k: int, prior: NDArray[np.float64],
-    n_states: int, rng: np.random.Generator, member: NDArray[np.float64], n_resamples: int,
+    counts: csr_matrix,
+    weights: NDArray[np.float64],
+    k: int,
+    *,
+    prior: NDArray[np.float64],
+    n_states: int,
+    rng: np.random.Generator,
+    member: NDArray[np.float64],
+    n_resamples: int,
 ) -> float:
     """Mean ARI (over journeys) between the clustering and fits to bootstrap resamples."""
     if n_resamples == 0:
@@ -443,14 +535,20 @@ def _stability(
     for _ in range(n_resamples):
         w = rng.multinomial(n, weights / n).astype(np.float64)  # journeys drawn with replacement
         keep = w > 0
-        lt, lp, _ = _fit(counts[keep], w[keep], k, prior, n_states, rng, 2)
+        lt, lp, _ = _fit(
+            counts[keep], w[keep], k, prior=prior, n_states=n_states, rng=rng, n_init=2
+        )
         again = np.argmax(_scores(counts, lt, lp), axis=1)
         aris.append(adjusted_rand_index(labels, np.repeat(again, weights.astype(np.int64))))
     return float(np.mean(aris))
 
 
 def _cluster_table(
-    log: EventLog, counts: csr_matrix, member: NDArray[np.float64], labels: NDArray[np.int64], n_states: int
+    log: EventLog,
+    counts: csr_matrix,
+    member: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    n_states: int,
 ) -> Table:
     from touchpoint._lib.stats import proportion_ci
 
@@ -462,26 +560,37 @@ def _cluster_table(
     won = np.bincount(labels - 1, weights=conv.astype(np.float64), minlength=k)
     lo, hi = proportion_ci(won, size)
     lengths = np.diff(log.offsets)
-    mean_events = np.bincount(labels - 1, weights=lengths.astype(np.float64), minlength=k) / np.maximum(size, 1)
-    certainty = np.bincount(labels - 1, weights=member.max(axis=1), minlength=k) / np.maximum(size, 1)
+    mean_events = np.bincount(
+        labels - 1, weights=lengths.astype(np.float64), minlength=k
+    ) / np.maximum(size, 1)
+    certainty = np.bincount(labels - 1, weights=member.max(axis=1), minlength=k) / np.maximum(
+        size, 1
+    )
     trans = np.asarray(counts.T @ member).T  # k x pairs, expected transitions
     overall = trans.sum(axis=0) / max(trans.sum(), 1e-12)
     chars = []
     for c in range(k):
         share = trans[c] / max(trans[c].sum(), 1e-12)
         with np.errstate(divide="ignore", invalid="ignore"):
-            score = np.where((share > overall) & (share > 0.01), share * np.log(share / overall), 0.0)
+            score = np.where(
+                (share > overall) & (share > 0.01), share * np.log(share / overall), 0.0
+            )
         top = [i for i in np.argsort(-score)[:3].tolist() if score[i] > 0]
-        chars.append("; ".join(
-            f"{names[i // n_states]} > {names[i % n_states]} ({share[i]:.0%} vs {overall[i]:.0%})" for i in top
-        ))
+        chars.append(
+            "; ".join(
+                f"{names[i // n_states]} > {names[i % n_states]} ({share[i]:.0%} vs {overall[i]:.0%})"
+                for i in top
+            )
+        )
     return Table(
         {
             "cluster": np.arange(1, k + 1, dtype=np.int64),
             "journeys": size.astype(np.int64),
             "share": size / max(len(labels), 1),
             "converted": won.astype(np.int64),
-            "conversion": np.where(size > 0, won / np.maximum(size, 1), np.nan) if has_conv else np.full(k, np.nan),
+            "conversion": np.where(size > 0, won / np.maximum(size, 1), np.nan)
+            if has_conv
+            else np.full(k, np.nan),
             "ci_low": lo if has_conv else np.full(k, np.nan),
             "ci_high": hi if has_conv else np.full(k, np.nan),
             "mean_events": mean_events,

@@ -77,3 +77,14 @@ def as_names(values: Any) -> list[str]:
     if isinstance(values, str):
         return [values]
     return [str(v) for v in values]
+
+
+def check_names(name: str, value: Any) -> None:
+    """A parameter naming touchpoints: None, one name, or a list of names."""
+    from touchpoint._lib import checks as ck
+
+    if value is None or (isinstance(value, str) and value):
+        return
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v for v in value):
+        return
+    ck.fail(name, "None, a touchpoint name or a list of names", value)

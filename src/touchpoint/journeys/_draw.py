@@ -6,7 +6,8 @@ directly (the journeys family sits below :mod:`touchpoint.plot`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import itertools
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from touchpoint.journeys._clusters import JourneyClusters
     from touchpoint.journeys._process_map import ProcessMap
-    from touchpoint.journeys._retention import Retention
+    from touchpoint.journeys._retention import Retention, RetentionView
     from touchpoint.journeys._step_matrix import StepMatrix
 
 __all__ = ["cluster_bars", "process_map_graph", "retention_chart", "step_matrix_heatmap"]
@@ -48,7 +49,9 @@ def step_matrix_heatmap(sm: StepMatrix, ax: Axes | None = None, *, annotate: boo
         top = float(np.nanmax(np.abs(m))) or 1.0
         im = ax.imshow(m, cmap="RdBu", vmin=-top, vmax=top, aspect="auto")
     else:
-        im = ax.imshow(m, cmap="Blues", vmin=0.0, vmax=max(float(np.nanmax(m)), 1e-9), aspect="auto")
+        im = ax.imshow(
+            m, cmap="Blues", vmin=0.0, vmax=max(float(np.nanmax(m)), 1e-9), aspect="auto"
+        )
     ax.set_xticks(range(cols), list(sm.steps), fontsize=8)
     ax.set_yticks(range(rows), labels, fontsize=8)
     ax.set_xlabel("step" + (f" (0 = first {sm.target!r})" if sm.target else ""))
@@ -66,8 +69,15 @@ def step_matrix_heatmap(sm: StepMatrix, ax: Axes | None = None, *, annotate: boo
                 r, g, b, _ = cmap(norm(v))
                 dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.55
                 txt = f"{v:.2f}".replace("0.", ".") if abs(v) < 1 else f"{v:.1f}"
-                ax.text(j, i, txt, ha="center", va="center", fontsize=6.5,
-                        color="white" if dark else "#222222")
+                ax.text(
+                    j,
+                    i,
+                    txt,
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if dark else "#222222",
+                )
     ended = labels.index("ENDED") if "ENDED" in labels else None
     if ended is not None:
         ax.axhline(ended - 0.5, color="#444444", lw=0.8)
@@ -96,7 +106,7 @@ def _dag(nodes: list[str], edges: list[tuple[str, str, int]]) -> tuple[Any, set[
     """A DAG of the edges, most frequent first; edges closing a cycle are reversed."""
     import networkx as nx
 
-    g = nx.DiGraph()
+    g: Any = nx.DiGraph()
     g.add_nodes_from(nodes)
     back: set[tuple[str, str]] = set()
     for u, v, _ in sorted(edges, key=lambda e: -e[2]):
@@ -171,7 +181,7 @@ def _routes(
             dummy_layer[d] = li
             chain.append(d)
         chain.append(b)
-        links.extend(zip(chain[:-1], chain[1:], strict=True))
+        links.extend(itertools.pairwise(chain))
         routes[(u, v)] = chain
     return routes, dummy_layer, links
 
@@ -182,7 +192,7 @@ def _bezier(points: list[tuple[float, float]]) -> Any:
 
     verts = [points[0]]
     codes = [Path.MOVETO]
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:], strict=True):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         dx = (x1 - x0) / 2
         verts += [(x0 + dx, y0), (x1 - dx, y1), (x1, y1)]
         codes += [Path.CURVE4] * 3
@@ -231,17 +241,44 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
         lw = 0.4 + 5.5 * c / top
         colour = _BACK if (u, v) in back else "#6d83b8"
         path = _bezier([pos[n] for n in chain])
-        ax.add_patch(PathPatch(path, fill=False, lw=lw, ec=colour, alpha=0.55, zorder=1,
-                               ls="--" if (u, v) in back else "-"))
+        ax.add_patch(
+            PathPatch(
+                path,
+                fill=False,
+                lw=lw,
+                ec=colour,
+                alpha=0.55,
+                zorder=1,
+                ls="--" if (u, v) in back else "-",
+            )
+        )
         end, before = pts[-1], pts[-2]
-        ax.add_patch(FancyArrowPatch(
-            (end[0] - 0.45 * np.sign(end[0] - before[0] or 1), end[1]), end,
-            arrowstyle="-|>", mutation_scale=6 + 2 * lw, color=colour, lw=0, alpha=0.8, zorder=2,
-            shrinkB=7))
+        ax.add_patch(
+            FancyArrowPatch(
+                (end[0] - 0.45 * np.sign(end[0] - before[0] or 1), end[1]),
+                end,
+                arrowstyle="-|>",
+                mutation_scale=6 + 2 * lw,
+                color=colour,
+                lw=0,
+                alpha=0.8,
+                zorder=2,
+                shrinkB=7,
+            )
+        )
         if (u, v) in label_edges:
             mid = path.interpolated(20).vertices[len(path.interpolated(20).vertices) // 2]
-            ax.text(mid[0], mid[1], f"{c:,}", fontsize=6.5, color="#33477a", ha="center", va="center",
-                    zorder=3, bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+            ax.text(
+                mid[0],
+                mid[1],
+                f"{c:,}",
+                fontsize=6.5,
+                color="#33477a",
+                ha="center",
+                va="center",
+                zorder=3,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
     n_j = max(pm.n_journeys, 1)
     for n, r in info.items():
         x, y = pos[n]
@@ -258,9 +295,17 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
                 extra += f" · {conv:.0%} conv."
             if n in loops:
                 extra += f" · ↻{loops[n]:,}"
-        ax.text(x, y + 0.2 + 0.004 * size ** 0.5, f"{_short(n, 26)}\n{extra}", ha="center", va="bottom",
-                fontsize=6.8, zorder=5, linespacing=1.1,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+        ax.text(
+            x,
+            y + 0.2 + 0.004 * size**0.5,
+            f"{_short(n, 26)}\n{extra}",
+            ha="center",
+            va="bottom",
+            fontsize=6.8,
+            zorder=5,
+            linespacing=1.1,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
     ax.set_xlim(-dx * 0.6, (n_layers - 1) * dx + dx * 0.6)
     ys = [p[1] for p in pos.values()]
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.9)
@@ -271,9 +316,7 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
 
 # ------------------------------------------------------------------ retention and clusters
 @plain_text
-def retention_chart(
-    r: Retention, ax: Axes | None = None, *, kind: Literal["curve", "cohorts"] = "curve"
-) -> Axes:
+def retention_chart(r: Retention, ax: Axes | None = None, *, kind: RetentionView = "curve") -> Axes:
     """The retention curve with its interval band, or the cohort x period table as a heatmap
     (blank where a cohort has not lived the period yet)."""
     unit = {"day": "days", "week": "weeks", "month": "months"}.get(r.period, r.period)
@@ -297,7 +340,13 @@ def retention_chart(
     for rec in r.table.to_records():
         m[cohorts.index(str(rec["cohort"])), periods.index(int(rec["period"]))] = rec["rate"]
     ax = new_axes(ax, (max(5.0, 0.55 * len(periods) + 2.5), max(2.5, 0.3 * len(cohorts) + 1.4)))
-    ax.imshow(np.ma.masked_invalid(m), cmap="Blues", vmin=0, vmax=max(float(np.nanmax(m)) if np.isfinite(m).any() else 1, 1e-9), aspect="auto")
+    ax.imshow(
+        np.ma.masked_invalid(m),
+        cmap="Blues",
+        vmin=0,
+        vmax=max(float(np.nanmax(m)) if np.isfinite(m).any() else 1, 1e-9),
+        aspect="auto",
+    )
     sizes = dict(zip(cohorts, r.cohorts["journeys"].tolist(), strict=True))
     ax.set_yticks(range(len(cohorts)), [f"{c} ({sizes[c]:,})" for c in cohorts], fontsize=7.5)
     ax.set_xticks(range(len(periods)), [str(p) for p in periods], fontsize=7.5)
@@ -305,11 +354,18 @@ def retention_chart(
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
             if np.isfinite(m[i, j]):
-                ax.text(j, i, f"{m[i, j]:.0%}", ha="center", va="center", fontsize=6.5,
-                        color="white" if m[i, j] > 0.6 * np.nanmax(m) else "#222222")
+                ax.text(
+                    j,
+                    i,
+                    f"{m[i, j]:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if m[i, j] > 0.6 * np.nanmax(m) else "#222222",
+                )
     ax.tick_params(length=0)
-    for s in ax.spines.values():
-        s.set_visible(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     return ax
 
 
@@ -332,7 +388,14 @@ def cluster_bars(cl: JourneyClusters, ax: Axes | None = None) -> Axes:
         ax.barh(y, vals, color=BAR, height=0.6)
         ax.set_xlabel("share of journeys")
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_yticks(y, [f"cluster {c} ({n:,})" for c, n in zip(t["cluster"].tolist(), t["journeys"].tolist(), strict=True)], fontsize=8)
+    ax.set_yticks(
+        y,
+        [
+            f"cluster {c} ({n:,})"
+            for c, n in zip(t["cluster"].tolist(), t["journeys"].tolist(), strict=True)
+        ],
+        fontsize=8,
+    )
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
     del vals

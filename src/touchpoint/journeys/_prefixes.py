@@ -68,7 +68,9 @@ def path_prefixes(log: EventLog, max_steps: int = 5, *, collapse_repeats: bool =
     codes = log.touchpoint.tolist()
     hits = hit.tolist()
     groups: dict[tuple[tuple[str, ...], bool], list[int]] = {}
-    for j, (a, b) in enumerate(zip(log.offsets[:-1].tolist(), log.offsets[1:].tolist(), strict=True)):
+    for j, (a, b) in enumerate(
+        zip(log.offsets[:-1].tolist(), log.offsets[1:].tolist(), strict=True)
+    ):
         steps: list[int] = []
         converted = False
         cut = False
@@ -107,4 +109,3 @@ def path_prefixes(log: EventLog, max_steps: int = 5, *, collapse_repeats: bool =
         },
         title=f"path prefixes (first {max_steps} steps or up to the conversion)",
     )
-

@@ -100,11 +100,15 @@ class ProcessMap(TableResult):
         """The map as a ``networkx.DiGraph`` (node and edge attributes from the tables)."""
         import networkx as nx
 
-        g = nx.DiGraph()
+        g: Any = nx.DiGraph()
         for r in self.nodes.to_records():
             g.add_node(r["node"], **{k: v for k, v in r.items() if k != "node"})
         for r in self.edges.to_records():
-            g.add_edge(r["source"], r["target"], **{k: v for k, v in r.items() if k not in ("source", "target")})
+            g.add_edge(
+                r["source"],
+                r["target"],
+                **{k: v for k, v in r.items() if k not in ("source", "target")},
+            )
         return g
 
     def plot(self, ax: Axes | None = None, *, title: str | None = None) -> Axes:
@@ -131,7 +135,9 @@ def _keep_touchpoints(log: EventLog, events: float) -> NDArray[np.bool_]:
     return keep
 
 
-def _edge_arrays(log: EventLog, converted: NDArray[np.bool_] | None) -> tuple[NDArray[np.int64], ...]:
+def _edge_arrays(
+    log: EventLog, converted: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.int64], ...]:
     """Per transition (start and end edges included): source, target, journey codes.
 
     Codes: touchpoints ``0..k-1``, start ``k``, converted (or end) ``k+1``, lost ``k+2``.
@@ -141,7 +147,10 @@ def _edge_arrays(log: EventLog, converted: NDArray[np.bool_] | None) -> tuple[ND
     nonempty = np.flatnonzero(np.diff(off) > 0)
     same = log.journey[1:] == log.journey[:-1]
     src = [log.touchpoint[:-1][same].astype(np.int64), np.full(len(nonempty), k, dtype=np.int64)]
-    dst = [log.touchpoint[1:][same].astype(np.int64), log.touchpoint[off[nonempty]].astype(np.int64)]
+    dst = [
+        log.touchpoint[1:][same].astype(np.int64),
+        log.touchpoint[off[nonempty]].astype(np.int64),
+    ]
     jour = [log.journey[1:][same].astype(np.int64), nonempty.astype(np.int64)]
     last = log.touchpoint[off[nonempty + 1] - 1].astype(np.int64)
     end = np.full(len(nonempty), k + 1, dtype=np.int64)
@@ -225,7 +234,9 @@ def process_map(log: EventLog, *, events: float = 1.0, paths: float = 1.0) -> Pr
     pair = src * n_nodes + dst
     uniq, counts = np.unique(pair, return_counts=True)
     jpair = np.unique(jour * (n_nodes * n_nodes) + pair)
-    journeys_per = np.bincount(np.searchsorted(uniq, jpair % (n_nodes * n_nodes)), minlength=len(uniq))
+    journeys_per = np.bincount(
+        np.searchsorted(uniq, jpair % (n_nodes * n_nodes)), minlength=len(uniq)
+    )
     keep = _filter_edges(uniq, counts, n_nodes, paths)
     paths_kept = float(counts[keep].sum()) / max(int(counts.sum()), 1)
     names = [*log.touchpoint_names, START, CONVERTED if conv is not None else END, LOST]
@@ -244,15 +255,26 @@ def process_map(log: EventLog, *, events: float = 1.0, paths: float = 1.0) -> Pr
     )
     nodes = _nodes_table(sub, conv, names, s, d)
     return ProcessMap(
-        nodes=nodes, edges=edges, n_journeys=log.n_journeys, n_events=log.n_events,
-        events_kept=events_kept, paths_kept=paths_kept,
-        touchpoints_kept=int(keep_tp.sum()), touchpoints_total=int((np.bincount(log.touchpoint, minlength=k) > 0).sum()),
-        edges_kept=int(keep.sum()), edges_total=len(uniq), converts=conv is not None,
+        nodes=nodes,
+        edges=edges,
+        n_journeys=log.n_journeys,
+        n_events=log.n_events,
+        events_kept=events_kept,
+        paths_kept=paths_kept,
+        touchpoints_kept=int(keep_tp.sum()),
+        touchpoints_total=int((np.bincount(log.touchpoint, minlength=k) > 0).sum()),
+        edges_kept=int(keep.sum()),
+        edges_total=len(uniq),
+        converts=conv is not None,
     )
 
 
 def _nodes_table(
-    sub: EventLog, conv: NDArray[np.bool_] | None, names: list[str], s: NDArray[np.int64], d: NDArray[np.int64]
+    sub: EventLog,
+    conv: NDArray[np.bool_] | None,
+    names: list[str],
+    s: NDArray[np.int64],
+    d: NDArray[np.int64],
 ) -> Table:
     """One row per node on a kept edge."""
     k = sub.n_touchpoints
@@ -261,9 +283,11 @@ def _nodes_table(
     pairs = np.unique(sub.journey.astype(np.int64) * k + sub.touchpoint)
     jr = np.bincount(pairs % k, minlength=k)
     n = max(sub.n_journeys, 1)
-    conv_j = np.zeros(k)
+    conv_j: NDArray[np.float64] = np.zeros(k)
     if conv is not None:
-        conv_j = np.bincount(pairs % k, weights=conv[pairs // k].astype(np.float64), minlength=k)
+        conv_j = np.bincount(
+            pairs % k, weights=conv[pairs // k].astype(np.float64), minlength=k
+        ).astype(np.float64)
     n_conv = int(conv.sum()) if conv is not None else 0
     rows: list[tuple[str, str, int, int, float]] = []
     for i in shown.tolist():
@@ -274,7 +298,11 @@ def _nodes_table(
             rate = n_conv / n if conv is not None else float("nan")
             rows.append((names[i], "start", sub.n_journeys, sub.n_journeys, rate))
         else:
-            m = (n_conv if i == k + 1 else sub.n_journeys - n_conv) if conv is not None else sub.n_journeys
+            m = (
+                (n_conv if i == k + 1 else sub.n_journeys - n_conv)
+                if conv is not None
+                else sub.n_journeys
+            )
             rate = (1.0 if i == k + 1 else 0.0) if conv is not None else float("nan")
             rows.append((names[i], "end", m, m, rate))
     rows.sort(key=lambda r: (r[1] != "start", r[1] == "end", -r[2]))

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from touchpoint._lib import checks as ck
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
-from touchpoint.journeys._common import as_names
+from touchpoint.journeys._common import as_names, check_names
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["Retention", "retention"]
 
 RetentionKind = Literal["n_day", "unbounded", "bracket"]
+RetentionView = Literal["curve", "cohorts"]
 Period = Literal["day", "week", "month"]
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
 _NS_PER_DAY = 86_400 * 10**9
@@ -117,7 +118,7 @@ class Retention(TableResult):
             title=f"retention: {first} vs {second}",
         )
 
-    def plot(self, ax: Axes | None = None, *, kind: Literal["curve", "cohorts"] = "curve") -> Axes:
+    def plot(self, ax: Axes | None = None, *, kind: RetentionView = "curve") -> Axes:
         """The retention curve with its band, or the cohort x period heatmap. Needs matplotlib."""
         from touchpoint.journeys._draw import retention_chart
 
@@ -159,8 +160,42 @@ def _cohort_labels(start: NDArray[np.float64], cohort: str, is_dt: bool) -> NDAr
     return np.array(period_labels(uniq, cohort), dtype=object)[inv.ravel()]
 
 
+def _check_brackets(name: str, value: Any) -> None:
+    if value is None:
+        return
+    ok = isinstance(value, list | tuple) and len(value) > 0
+    for pair in value if ok else ():
+        if not (
+            isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
+            and 0 <= pair[0] < pair[1]
+        ):
+            ok = False
+    if not ok:
+        ck.fail(name, "None or a list of (start, stop) periods with 0 <= start < stop", value)
+
+
+def _check_end(name: str, value: Any) -> None:
+    import datetime as dt
+
+    if value is None or isinstance(value, dt.datetime | np.datetime64):
+        return
+    if isinstance(value, str):
+        try:
+            np.datetime64(value, "ns")
+        except ValueError:
+            ck.fail(name, "None, a time or a number", value)
+        return
+    ck.number(name, value)
+
+
 @ck.validate_params(
     {
+        "start": ck.Custom(check_names, 5, ("a", 3), ""),
+        "return_": ck.Custom(check_names, 5, ("a", 3), ""),
+        "brackets": ck.Custom(_check_brackets, [(2, 1)], "x", [(0.5, 2)]),
+        "end": ck.Custom(_check_end, "not a time", float("nan"), True),
         "cohort": ck.Options("day", "week", "month"),
         "period": ck.Options("day", "week", "month", None),
         "kind": ck.Options("n_day", "unbounded", "bracket"),
@@ -237,7 +272,7 @@ def retention(
     first = _first_hit(log, as_names(start) if start is not None else None)
     has = first >= 0
     t0 = np.where(has, t[np.maximum(first, 0)], np.nan)
-    t_end = _end(log, end, t, is_dt)
+    t_end = _end(end, t, is_dt)
     # returns: events after the start, of the return touchpoints
     ret = np.ones(log.n_events, dtype=bool)
     if return_ is not None:
@@ -265,10 +300,19 @@ def retention(
             n = int((risk & in_c).sum())
             if n:
                 rows.append((c, a, n, int((got & risk & in_c).sum())))
-    return _result(rows, spans, retained_by_span, names, cohort_of, kind, period, confidence_level)
+    return _result(
+        rows,
+        spans,
+        retained_by_span,
+        names,
+        cohort_of,
+        kind=kind,
+        period=period,
+        conf=confidence_level,
+    )
 
 
-def _end(log: EventLog, end: Any, t: NDArray[np.float64], is_dt: bool) -> float:
+def _end(end: Any, t: NDArray[np.float64], is_dt: bool) -> float:
     if end is None:
         return float(np.max(t)) if len(t) else 0.0
     if is_dt:
@@ -277,9 +321,15 @@ def _end(log: EventLog, end: Any, t: NDArray[np.float64], is_dt: bool) -> float:
 
 
 def _result(
-    rows: list[tuple[str, int, int, int]], spans: list[tuple[int, int]],
-    by_span: list[tuple[NDArray[np.bool_], NDArray[np.bool_]]], names: list[str],
-    cohort_of: NDArray[Any], kind: str, period: str, conf: float,
+    rows: list[tuple[str, int, int, int]],
+    spans: list[tuple[int, int]],
+    by_span: list[tuple[NDArray[np.bool_], NDArray[np.bool_]]],
+    names: list[str],
+    cohort_of: NDArray[Any],
+    *,
+    kind: str,
+    period: str,
+    conf: float,
 ) -> Retention:
     from touchpoint._lib.stats import proportion_ci
 
@@ -290,8 +340,11 @@ def _result(
         {
             "cohort": np.array([r[0] for r in rows], dtype=object),
             "period": np.array([r[1] for r in rows], dtype=np.int64),
-            "at_risk": at, "retained": kept,
-            "rate": kept / np.maximum(at, 1), "ci_low": lo, "ci_high": hi,
+            "at_risk": at,
+            "retained": kept,
+            "rate": kept / np.maximum(at, 1),
+            "ci_low": lo,
+            "ci_high": hi,
         },
         title="retention by cohort",
     )
@@ -302,14 +355,21 @@ def _result(
     curve = Table(
         {
             "period": np.array([a for a, _ in spans], dtype=np.int64)[live],
-            "at_risk": c_at[live], "retained": c_kept[live],
-            "rate": c_kept[live] / c_at[live], "ci_low": clo, "ci_high": chi,
+            "at_risk": c_at[live],
+            "retained": c_kept[live],
+            "rate": c_kept[live] / c_at[live],
+            "ci_low": clo,
+            "ci_high": chi,
         },
         title="retention curve",
     )
     cohorts = Table(
-        {"cohort": np.array(names, dtype=object),
-         "journeys": np.array([int((cohort_of == c).sum()) for c in names], dtype=np.int64)},
+        {
+            "cohort": np.array(names, dtype=object),
+            "journeys": np.array([int((cohort_of == c).sum()) for c in names], dtype=np.int64),
+        },
         title="cohorts",
     )
-    return Retention(table=table, curve=curve, cohorts=cohorts, kind=kind, period=period, confidence_level=conf)
+    return Retention(
+        table=table, curve=curve, cohorts=cohorts, kind=kind, period=period, confidence_level=conf
+    )

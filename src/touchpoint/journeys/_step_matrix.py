@@ -128,7 +128,11 @@ def _positions(
 
 
 def _counts(
-    log: EventLog, step: NDArray[np.int64], end: NDArray[np.int64], journeys: NDArray[np.bool_], n_steps: int
+    log: EventLog,
+    step: NDArray[np.int64],
+    end: NDArray[np.int64],
+    journeys: NDArray[np.bool_],
+    n_steps: int,
 ) -> NDArray[np.int64]:
     """Counts (touchpoints + ENDED) x steps for the journeys where ``journeys`` holds."""
     k = log.n_touchpoints
@@ -171,7 +175,7 @@ def _cell_tests(
     _, p = two_proportion_z(a / max(na, 1), na, b / max(nb, 1), nb)
     p = np.array(p, dtype=np.float64)
     for i in np.flatnonzero(small & ((a + b) > 0)).tolist():
-        table = [[int(a[i]), na - int(a[i])], [int(b[i]), nb - int(b[i])]]
+        table = np.array([[a[i], na - a[i]], [b[i], nb - b[i]]], dtype=np.int64)
         p[i] = float(fisher_exact(table).pvalue)
     p[(a + b) == 0] = np.nan
     return p.reshape(ca.shape), small.reshape(ca.shape)
@@ -200,7 +204,10 @@ def _rows(
     out = [m[rows] for m in mats]
     if n_rare:
         out_labels.append(f"(other {n_rare})")
-        out = [np.vstack([o, m[rare].sum(axis=0, keepdims=True)]) for o, m in zip(out, mats, strict=True)]
+        out = [
+            np.vstack([o, m[rare].sum(axis=0, keepdims=True)])
+            for o, m in zip(out, mats, strict=True)
+        ]
     return out_labels, out
 
 
@@ -302,8 +309,10 @@ def step_matrix(
         shares = c / max(n, 1)
         out_labels, (m,) = _rows(labels, shares, threshold, [])
         return StepMatrix(
-            table=_table(out_labels, steps, m, "step matrix"), steps=tuple(steps),
-            n_journeys=n, target=target,
+            table=_table(out_labels, steps, m, "step matrix"),
+            steps=tuple(steps),
+            n_journeys=n,
+            target=target,
         )
     group, names = journey_groups(log, by, groups)
     ga, gb = counted & (group == 0), counted & (group == 1)
@@ -318,11 +327,15 @@ def step_matrix(
     out_labels, (diff, ma, mb) = _rows(labels, sa - sb, threshold, [sa, sb])
     tests = _tests_table(labels, steps, (ca, cb, sa, sb, p, q, small), names)
     return StepMatrix(
-        table=_table(out_labels, steps, diff, "differential step matrix"), steps=tuple(steps),
-        n_journeys=na + nb, groups=names, group_sizes=(na, nb),
+        table=_table(out_labels, steps, diff, "differential step matrix"),
+        steps=tuple(steps),
+        n_journeys=na + nb,
+        groups=names,
+        group_sizes=(na, nb),
         first=_table(out_labels, steps, ma, f"step matrix: {names[0]}"),
         second=_table(out_labels, steps, mb, f"step matrix: {names[1]}"),
-        tests=tests, target=target,
+        tests=tests,
+        target=target,
     )
 
 
