@@ -102,22 +102,28 @@ def _frame_significant(ax: Axes, sm: StepMatrix, labels: list[str]) -> None:
 
 
 # ------------------------------------------------------------------ process map
-def _dag(nodes: list[str], edges: list[tuple[str, str, int]]) -> tuple[Any, set[tuple[str, str]]]:
-    """A DAG of the edges, most frequent first; edges closing a cycle are reversed."""
+def _dag(
+    position: dict[str, float], edges: list[tuple[str, str, int]], weight: dict[str, float]
+) -> tuple[Any, set[tuple[str, str]]]:
+    """Forward edges (to a later typical position; ties by frequency) form a DAG; the
+    others go back and are drawn reversed."""
     import networkx as nx
 
+    rank = {
+        n: i
+        for i, n in enumerate(sorted(position, key=lambda n: (position[n], -weight.get(n, 0.0), n)))
+    }
     g: Any = nx.DiGraph()
-    g.add_nodes_from(nodes)
+    g.add_nodes_from(position)
     back: set[tuple[str, str]] = set()
-    for u, v, _ in sorted(edges, key=lambda e: -e[2]):
+    for u, v, _ in edges:
         if u == v:
             continue
-        if nx.has_path(g, v, u):
-            back.add((u, v))
-            if not g.has_edge(v, u):
-                g.add_edge(v, u)
-        else:
+        if rank[u] < rank[v]:
             g.add_edge(u, v)
+        else:
+            back.add((u, v))
+            g.add_edge(v, u)
     return g, back
 
 
@@ -209,12 +215,12 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
     edges = [(r["source"], r["target"], int(r["count"])) for r in pm.edges.to_records()]
     starts = [r["node"] for r in nodes if r["kind"] == "start"]
     ends = [r["node"] for r in nodes if r["kind"] == "end"]
-    g, back = _dag(list(info), edges)
+    weight = {n: float(r["journeys"]) for n, r in info.items()}
+    g, back = _dag({n: float(r["position"]) for n, r in info.items()}, edges, weight)
     layer = _layers(g, starts, ends)
     routes, dummy_layer, links = _routes(edges, layer, back)
-    weight = {n: float(r["journeys"]) for n, r in info.items()}
     cols = _order_layers({**layer, **dummy_layer}, links, weight)
-    dx, slot, dslot = 3.0, 1.0, 0.35
+    dx, slot, dslot = 3.0, 1.25, 0.3
     pos: dict[str, tuple[float, float]] = {}
     height = 0.0
     for li, col in enumerate(cols):
@@ -227,10 +233,10 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
             pos[n] = (li * dx, yy - shift)
         height = max(height, -ys[-1] if ys else 0.0)
     n_layers = len(cols)
-    ax = new_axes(ax, (max(6.0, 1.55 * n_layers + 1.5), max(3.5, 0.62 * height + 1.2)))
+    ax = new_axes(ax, (max(6.0, 1.45 * n_layers + 1.0), max(3.5, 0.72 * height + 1.2)))
     top = max((c for _, _, c in edges), default=1)
     loops = {u: c for u, v, c in edges if u == v}
-    label_edges = {e[:2] for e in sorted(edges, key=lambda e: -e[2])[:12] if e[0] != e[1]}
+    label_edges = {e[:2] for e in sorted(edges, key=lambda e: -e[2])[:8] if e[0] != e[1]}
     for u, v, c in sorted(edges, key=lambda e: e[2]):
         if u == v:
             continue
@@ -288,23 +294,26 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
         size = 40 + 900 * (r["journeys"] / n_j) ** 0.5
         ax.scatter([x], [y], s=size, c=colour, zorder=4, edgecolors="white", linewidths=1.0)
         conv = r["conversion"]
-        extra = f"{r['journeys']:,} journeys ({r['journeys'] / n_j:.0%})"
+        lines = [_short(n, 20), f"{r['journeys'] / n_j:.0%} of journeys"]
         if r["kind"] == "touchpoint":
-            extra = f"{r['events']:,} events · {r['journeys'] / n_j:.0%} of journeys"
-            if np.isfinite(conv):
-                extra += f" · {conv:.0%} conv."
+            lines[1] = f"{r['events']:,} ev. · {r['journeys'] / n_j:.0%}"
+            extra = f"{conv:.0%} convert" if np.isfinite(conv) else ""
             if n in loops:
-                extra += f" · ↻{loops[n]:,}"
+                extra += f"{' · ' if extra else ''}↻{loops[n]:,}"
+            if extra:
+                lines.append(extra)
+        else:
+            lines[1] = f"{r['journeys']:,} ({r['journeys'] / n_j:.0%})"
         ax.text(
             x,
-            y + 0.2 + 0.004 * size**0.5,
-            f"{_short(n, 26)}\n{extra}",
+            y + 0.16 + 0.004 * size**0.5,
+            "\n".join(lines),
             ha="center",
             va="bottom",
-            fontsize=6.8,
+            fontsize=6.5,
             zorder=5,
-            linespacing=1.1,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            linespacing=1.05,
+            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85},
         )
     ax.set_xlim(-dx * 0.6, (n_layers - 1) * dx + dx * 0.6)
     ys = [p[1] for p in pos.values()]

@@ -289,14 +289,15 @@ def _nodes_table(
             pairs % k, weights=conv[pairs // k].astype(np.float64), minlength=k
         ).astype(np.float64)
     n_conv = int(conv.sum()) if conv is not None else 0
-    rows: list[tuple[str, str, int, int, float]] = []
+    position = _typical_position(sub, pairs)
+    rows: list[tuple[str, str, int, int, float, float]] = []
     for i in shown.tolist():
         if i < k:
             rate = conv_j[i] / jr[i] if conv is not None and jr[i] else float("nan")
-            rows.append((names[i], "touchpoint", int(ev[i]), int(jr[i]), rate))
+            rows.append((names[i], "touchpoint", int(ev[i]), int(jr[i]), rate, position[i]))
         elif i == k:
             rate = n_conv / n if conv is not None else float("nan")
-            rows.append((names[i], "start", sub.n_journeys, sub.n_journeys, rate))
+            rows.append((names[i], "start", sub.n_journeys, sub.n_journeys, rate, 0.0))
         else:
             m = (
                 (n_conv if i == k + 1 else sub.n_journeys - n_conv)
@@ -304,7 +305,7 @@ def _nodes_table(
                 else sub.n_journeys
             )
             rate = (1.0 if i == k + 1 else 0.0) if conv is not None else float("nan")
-            rows.append((names[i], "end", m, m, rate))
+            rows.append((names[i], "end", m, m, rate, float("inf")))
     rows.sort(key=lambda r: (r[1] != "start", r[1] == "end", -r[2]))
     return Table(
         {
@@ -314,6 +315,24 @@ def _nodes_table(
             "journeys": np.array([r[3] for r in rows], dtype=np.int64),
             "share": np.array([r[3] / n for r in rows]),
             "conversion": np.array([r[4] for r in rows]),
+            "position": np.array([r[5] for r in rows]),
         },
         title="process map nodes",
     )
+
+
+def _typical_position(sub: EventLog, pairs: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Per touchpoint, the mean step (1-based) of its first event in the journeys it is in."""
+    k = sub.n_touchpoints
+    key = sub.journey.astype(np.int64) * k + sub.touchpoint
+    _, first = np.unique(key, return_index=True)  # sorted like ``pairs``
+    rank = first - sub.offsets[:-1][pairs // k] + 1
+    tp_of = pairs % k
+    order = np.lexsort((rank, tp_of))
+    bounds = np.searchsorted(tp_of[order], np.arange(k + 1))
+    out = np.full(k, np.inf)
+    for t in range(k):
+        a, b = bounds[t], bounds[t + 1]
+        if b > a:
+            out[t] = float(np.mean(rank[order][a:b]))
+    return out
