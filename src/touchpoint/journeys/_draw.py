@@ -29,6 +29,7 @@ _START = "#8a8a8a"
 _WON = "#3a9a5b"
 _LOST = "#c0504d"
 _BACK = "#d08a3c"
+_DX = 3.0
 
 
 def _short(name: str, width: int = 22) -> str:
@@ -44,7 +45,7 @@ def step_matrix_heatmap(sm: StepMatrix, ax: Axes | None = None, *, annotate: boo
     m = sm.values()
     labels = [_short(str(x)) for x in sm.table["touchpoint"].tolist()]
     rows, cols = m.shape
-    ax = new_axes(ax, (max(5.0, 0.5 * cols + 2.6), max(2.5, 0.32 * rows + 1.4)))
+    ax = new_axes(ax, figure_size(sm))
     if sm.groups:
         top = float(np.nanmax(np.abs(m))) or 1.0
         im = ax.imshow(m, cmap="RdBu", vmin=-top, vmax=top, aspect="auto")
@@ -205,11 +206,8 @@ def _bezier(points: list[tuple[float, float]]) -> Any:
     return Path(verts, codes)
 
 
-@plain_text
-def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | None = None) -> Axes:
-    """The process map, layered left to right; see :meth:`ProcessMap.plot`."""
-    from matplotlib.patches import FancyArrowPatch, PathPatch
-
+def _map_layout(pm: ProcessMap) -> dict[str, Any]:
+    """Node and dummy positions, edge routes and the figure size of a process map."""
     nodes = pm.nodes.to_records()
     info = {r["node"]: r for r in nodes}
     edges = [(r["source"], r["target"], int(r["count"])) for r in pm.edges.to_records()]
@@ -220,7 +218,7 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
     layer = _layers(g, starts, ends)
     routes, dummy_layer, links = _routes(edges, layer, back)
     cols = _order_layers({**layer, **dummy_layer}, links, weight)
-    dx, slot, dslot = 3.0, 1.25, 0.3
+    slot, dslot = 1.25, 0.3
     pos: dict[str, tuple[float, float]] = {}
     height = 0.0
     for li, col in enumerate(cols):
@@ -230,10 +228,49 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
             ys.append(y)
         shift = (ys[-1] / 2) if ys else 0.0
         for n, yy in zip(col, ys, strict=True):
-            pos[n] = (li * dx, yy - shift)
+            pos[n] = (li * _DX, yy - shift)
         height = max(height, -ys[-1] if ys else 0.0)
-    n_layers = len(cols)
-    ax = new_axes(ax, (max(6.0, 1.45 * n_layers + 1.0), max(3.5, 0.72 * height + 1.2)))
+    size = (max(6.0, 1.45 * len(cols) + 1.0), max(3.5, 0.72 * height + 1.2))
+    return {
+        "info": info,
+        "edges": edges,
+        "routes": routes,
+        "back": back,
+        "pos": pos,
+        "n_layers": len(cols),
+        "size": size,
+    }
+
+
+def figure_size(result: Any, kind: str = "curve") -> tuple[float, float]:
+    """The size (inches) a design-less chart of ``result`` is drawn at on its own."""
+    from touchpoint.journeys._clusters import JourneyClusters
+    from touchpoint.journeys._process_map import ProcessMap
+    from touchpoint.journeys._step_matrix import StepMatrix
+
+    if isinstance(result, ProcessMap):
+        size: tuple[float, float] = _map_layout(result)["size"]
+        return size
+    if isinstance(result, StepMatrix):
+        rows, cols = len(result.table), len(result.steps)
+        return (max(5.0, 0.5 * cols + 2.6), max(2.5, 0.32 * rows + 1.4))
+    if isinstance(result, JourneyClusters):
+        return (6.4, max(2.2, 0.45 * result.k + 1.0))
+    if kind == "cohorts":  # a Retention's cohort table
+        periods = len({int(p) for p in result.table["period"].tolist()})
+        return (max(5.0, 0.55 * periods + 2.5), max(2.5, 0.3 * len(result.cohorts) + 1.4))
+    return (6.4, 3.6)
+
+
+@plain_text
+def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+    """The process map, layered left to right; see :meth:`ProcessMap.plot`."""
+    from matplotlib.patches import FancyArrowPatch, PathPatch
+
+    lay = _map_layout(pm)
+    info, edges, routes, back, pos = (lay[k] for k in ("info", "edges", "routes", "back", "pos"))
+    n_layers, dx = lay["n_layers"], _DX
+    ax = new_axes(ax, lay["size"])
     top = max((c for _, _, c in edges), default=1)
     loops = {u: c for u, v, c in edges if u == v}
     label_edges = {e[:2] for e in sorted(edges, key=lambda e: -e[2])[:8] if e[0] != e[1]}
@@ -348,7 +385,7 @@ def retention_chart(r: Retention, ax: Axes | None = None, *, kind: RetentionView
     m = np.full((len(cohorts), len(periods)), np.nan)
     for rec in r.table.to_records():
         m[cohorts.index(str(rec["cohort"])), periods.index(int(rec["period"]))] = rec["rate"]
-    ax = new_axes(ax, (max(5.0, 0.55 * len(periods) + 2.5), max(2.5, 0.3 * len(cohorts) + 1.4)))
+    ax = new_axes(ax, figure_size(r, "cohorts"))
     ax.imshow(
         np.ma.masked_invalid(m),
         cmap="Blues",
@@ -383,7 +420,7 @@ def cluster_bars(cl: JourneyClusters, ax: Axes | None = None) -> Axes:
     """Per cluster, conversion with its interval (or the share of journeys without conversions)."""
     t = cl.table
     k = len(t)
-    ax = new_axes(ax, (6.4, max(2.2, 0.45 * k + 1.0)))
+    ax = new_axes(ax, figure_size(cl))
     y = np.arange(k)[::-1]
     conv: NDArray[np.float64] = np.asarray(t["conversion"], dtype=np.float64)
     if np.isfinite(conv).any():
