@@ -128,14 +128,26 @@ def _dag(
     return g, back
 
 
-def _layers(g: Any, starts: list[str], ends: list[str]) -> dict[str, int]:
-    """Longest-path layers from the start; end nodes share the last layer."""
+def _layers(
+    g: Any, starts: list[str], ends: list[str], position: dict[str, float]
+) -> dict[str, int]:
+    """Layers: at least one after every forward predecessor, and no earlier than the
+    touchpoint's typical step allows (spread over at most 10 columns), so touchpoints
+    that all follow one hub do not pile up in one column. End nodes share the last layer."""
     import networkx as nx
 
+    finite = [p for p in position.values() if np.isfinite(p)]
+    top = max(finite, default=1.0)
+    scale = min(1.0, 9.0 / max(top - 1.0, 1e-9))
     layer: dict[str, int] = {}
     for n in nx.topological_sort(g):
         preds = [layer[p] + 1 for p in g.predecessors(n) if p in layer]
-        layer[n] = max(preds, default=0 if n in starts else 1)
+        spread = (
+            int((position[n] - 1.0) * scale) + 1
+            if np.isfinite(position[n]) and n not in starts
+            else 0
+        )
+        layer[n] = max([*preds, spread, 0 if n in starts else 1])
     last = max([layer[n] for n in layer if n not in ends], default=0) + 1
     for n in ends:
         if n in layer:
@@ -214,8 +226,9 @@ def _map_layout(pm: ProcessMap) -> dict[str, Any]:
     starts = [r["node"] for r in nodes if r["kind"] == "start"]
     ends = [r["node"] for r in nodes if r["kind"] == "end"]
     weight = {n: float(r["journeys"]) for n, r in info.items()}
-    g, back = _dag({n: float(r["position"]) for n, r in info.items()}, edges, weight)
-    layer = _layers(g, starts, ends)
+    position = {n: float(r["position"]) for n, r in info.items()}
+    g, back = _dag(position, edges, weight)
+    layer = _layers(g, starts, ends, position)
     routes, dummy_layer, links = _routes(edges, layer, back)
     cols = _order_layers({**layer, **dummy_layer}, links, weight)
     slot, dslot = 1.25, 0.3

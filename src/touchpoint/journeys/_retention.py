@@ -201,6 +201,7 @@ def _check_end(name: str, value: Any) -> None:
         "kind": ck.Options("n_day", "unbounded", "bracket"),
         "max_periods": ck.Integer(1, 10_000),
         "confidence_level": ck.CONFIDENCE,
+        "customer": ck.Text(none=True),
     }
 )
 def retention(
@@ -215,6 +216,7 @@ def retention(
     max_periods: int = 12,
     end: Any = None,
     confidence_level: float = 0.95,
+    customer: str | None = None,
 ) -> Retention:
     """Retention by cohort and period, with at-risk counts and Wilson intervals.
 
@@ -242,6 +244,10 @@ def retention(
         When the data end (default: the last event).
     confidence_level : float
         Of the Wilson intervals.
+    customer : str, optional
+        A per-event column naming the customer (``"customer"`` after
+        :meth:`~touchpoint.EventLog.sessionize`): retention is then per customer,
+        over all their journeys, instead of per journey.
 
     Returns
     -------
@@ -258,6 +264,11 @@ def retention(
     [('0', 1, 2, 1), ('0', 2, 2, 0), ('2', 1, 1, 0)]
     """
     period = period or cohort
+    if customer is not None:
+        from touchpoint.core._eventlog import EventLog
+
+        names = np.array(log.touchpoint_names, dtype=object)
+        log = EventLog.from_arrays(log.column(customer), names[log.touchpoint], log.timestamp)
     if kind == "bracket":
         if not brackets:
             msg = "`kind='bracket'` needs `brackets`, e.g. [(1, 2), (2, 8)]."

@@ -336,15 +336,20 @@ def section_process_map(ctx: ReportContext) -> Section | None:
         note=note,
         caption="The most frequent transitions",
     )
+    text_section = section
     if not ctx.figures:
-        return section
+        return text_section
     caption = (
         "Process map, left to right by each touchpoint's typical step. Node size: journeys "
         "through it; labels: events, share of journeys, conversion and repeats (↻); edge "
         "width: times one follows the other; dashed orange: going back. " + pm.caption
     )
-    return section.with_figures(
-        Figure(caption=caption, html=_svg(pm, process_map_graph, title=""), wide=True)
+    figure = Figure(caption=caption, html=_svg(pm, process_map_graph, title=""), wide=True)
+    return Section(
+        title="Process map",
+        text=text_section.text,
+        html=f"<p>{html.escape(note)}</p>",
+        figures=(figure,),
     )
 
 
@@ -498,6 +503,25 @@ def section_clusters(ctx: ReportContext) -> Section | None:
     )
 
 
+def _customer_column(ctx: ReportContext) -> str | None:
+    """An extra column naming customers with several journeys each (sessions of a user),
+    if the log has one: ``customer`` (from ``sessionize``), or a column constant within
+    journeys with many values, each spanning more than one journey on average."""
+    log = ctx.log
+    if "customer" in log.extra:
+        return "customer"
+    for name in log.extra:
+        col = log.column(name)
+        values = col[log.offsets[:-1]] if log.n_journeys else col
+        n_values = len(set(values.tolist()))
+        if not (0.02 * log.n_journeys <= n_values <= log.n_journeys / 1.2):
+            continue
+        first = np.repeat(values, np.diff(log.offsets))
+        if bool(np.all(first == col)):
+            return name
+    return None
+
+
 def section_retention(ctx: ReportContext) -> Section | None:
     """Cohort retention when the log spans enough time (design-less)."""
     if not designless(ctx) or not ctx.log.is_datetime or ctx.log.n_events == 0:
@@ -509,7 +533,8 @@ def section_retention(ctx: ReportContext) -> Section | None:
     if days < 4:
         return None
     cohort = "week" if days >= 28 else "day"
-    r = retention(ctx.log, cohort=cohort, max_periods=8 if cohort == "week" else 7)
+    who = _customer_column(ctx)
+    r = retention(ctx.log, cohort=cohort, max_periods=8 if cohort == "week" else 7, customer=who)
     if len(r.curve) == 0 or int(np.sum(r.curve["retained"])) == 0:
         return None
     rows = [
@@ -523,12 +548,13 @@ def section_retention(ctx: ReportContext) -> Section | None:
         for rec in r.curve.to_records()
     ]
     unit = f"{cohort}s"
+    unit_name = f"customers (column {who!r})" if who else "journeys"
     note = (
-        f"Share of journeys with another event in each {cohort} after their first one, over "
+        f"Share of {unit_name} with another event in each {cohort} after their first one, over "
         f"the {len(r.cohorts)} {cohort}ly cohorts. At risk: journeys whose {cohort} had fully "
         "passed when the data end (a cohort that has not lived a period yet is left out, "
         "not counted as lost)."
-    )
+    ).replace("journeys whose", f"{unit_name.split(' ')[0]} whose")
     section = Section.from_table(
         "Retention",
         [f"{unit} after", "at risk", "returned", "retention", "95% CI"],
