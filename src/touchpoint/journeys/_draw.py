@@ -30,6 +30,8 @@ _WON = "#3a9a5b"
 _LOST = "#c0504d"
 _BACK = "#d08a3c"
 _DX = 3.0
+_DY = 0.85
+_MAP_FONT = 8.0
 
 
 def _short(name: str, width: int = 22) -> str:
@@ -205,20 +207,25 @@ def _routes(
     return routes, dummy_layer, links
 
 
-def _bezier(points: list[tuple[float, float]]) -> Any:
-    """A smooth path through ``points``: horizontal tangents at each (an S per layer gap)."""
+def _bezier(points: list[tuple[float, float]], vertical: bool = False) -> Any:
+    """A smooth path through ``points``: tangents along the layers' axis at each point
+    (an S per gap between layers)."""
     from matplotlib.path import Path
 
     verts = [points[0]]
     codes = [Path.MOVETO]
     for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        dx = (x1 - x0) / 2
-        verts += [(x0 + dx, y0), (x1 - dx, y1), (x1, y1)]
+        if vertical:
+            dy = (y1 - y0) / 2
+            verts += [(x0, y0 + dy), (x1, y1 - dy), (x1, y1)]
+        else:
+            dx = (x1 - x0) / 2
+            verts += [(x0 + dx, y0), (x1 - dx, y1), (x1, y1)]
         codes += [Path.CURVE4] * 3
     return Path(verts, codes)
 
 
-def _map_layout(pm: ProcessMap) -> dict[str, Any]:
+def _map_layout(pm: ProcessMap, vertical: bool = False) -> dict[str, Any]:
     """Node and dummy positions, edge routes and the figure size of a process map."""
     nodes = pm.nodes.to_records()
     info = {r["node"]: r for r in nodes}
@@ -231,7 +238,8 @@ def _map_layout(pm: ProcessMap) -> dict[str, Any]:
     layer = _layers(g, starts, ends, position)
     routes, dummy_layer, links = _routes(edges, layer, back)
     cols = _order_layers({**layer, **dummy_layer}, links, weight)
-    slot, dslot = 1.25, 0.3
+    # horizontal: units; vertical: inches (slots wide enough for a label beside each node)
+    slot, dslot = (1.2, 0.12) if vertical else (1.25, 0.3)
     pos: dict[str, tuple[float, float]] = {}
     height = 0.0
     for li, col in enumerate(cols):
@@ -241,9 +249,12 @@ def _map_layout(pm: ProcessMap) -> dict[str, Any]:
             ys.append(y)
         shift = (ys[-1] / 2) if ys else 0.0
         for n, yy in zip(col, ys, strict=True):
-            pos[n] = (li * _DX, yy - shift)
+            pos[n] = (-(yy - shift), -li * _DY) if vertical else (li * _DX, yy - shift)
         height = max(height, -ys[-1] if ys else 0.0)
-    size = (max(6.0, 1.45 * len(cols) + 1.0), max(3.5, 0.72 * height + 1.2))
+    if vertical:
+        size = (max(5.0, height - slot + 1.6), max(3.5, (len(cols) - 1) * _DY + 1.0))
+    else:
+        size = (max(6.0, 0.95 * len(cols) + 0.8), max(3.5, 0.62 * height + 1.2))
     return {
         "info": info,
         "edges": edges,
@@ -262,7 +273,7 @@ def figure_size(result: Any, kind: str = "curve") -> tuple[float, float]:
     from touchpoint.journeys._step_matrix import StepMatrix
 
     if isinstance(result, ProcessMap):
-        size: tuple[float, float] = _map_layout(result)["size"]
+        size: tuple[float, float] = _map_layout(result, kind == "vertical")["size"]
         return size
     if isinstance(result, StepMatrix):
         rows, cols = len(result.table), len(result.steps)
@@ -276,17 +287,19 @@ def figure_size(result: Any, kind: str = "curve") -> tuple[float, float]:
 
 
 @plain_text
-def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | None = None) -> Axes:
-    """The process map, layered left to right; see :meth:`ProcessMap.plot`."""
+def process_map_graph(
+    pm: ProcessMap, ax: Axes | None = None, *, title: str | None = None, vertical: bool = False
+) -> Axes:
+    """The process map, layered left to right (top to bottom with ``vertical``); see
+    :meth:`ProcessMap.plot`."""
     from matplotlib.patches import FancyArrowPatch, PathPatch
 
-    lay = _map_layout(pm)
+    lay = _map_layout(pm, vertical)
     info, edges, routes, back, pos = (lay[k] for k in ("info", "edges", "routes", "back", "pos"))
     n_layers, dx = lay["n_layers"], _DX
     ax = new_axes(ax, lay["size"])
     top = max((c for _, _, c in edges), default=1)
     loops = {u: c for u, v, c in edges if u == v}
-    label_edges = {e[:2] for e in sorted(edges, key=lambda e: -e[2])[:8] if e[0] != e[1]}
     for u, v, c in sorted(edges, key=lambda e: e[2]):
         if u == v:
             continue
@@ -296,7 +309,7 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
             pts = pts[::-1]
         lw = 0.4 + 5.5 * c / top
         colour = _BACK if (u, v) in back else "#6d83b8"
-        path = _bezier([pos[n] for n in chain])
+        path = _bezier([pos[n] for n in chain], vertical)
         ax.add_patch(
             PathPatch(
                 path,
@@ -311,7 +324,9 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
         end, before = pts[-1], pts[-2]
         ax.add_patch(
             FancyArrowPatch(
-                (end[0] - 0.45 * np.sign(end[0] - before[0] or 1), end[1]),
+                (end[0], end[1] - 0.2 * np.sign(end[1] - before[1] or 1))
+                if vertical
+                else (end[0] - 0.45 * np.sign(end[0] - before[0] or 1), end[1]),
                 end,
                 arrowstyle="-|>",
                 mutation_scale=6 + 2 * lw,
@@ -322,19 +337,6 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
                 shrinkB=7,
             )
         )
-        if (u, v) in label_edges:
-            mid = path.interpolated(20).vertices[len(path.interpolated(20).vertices) // 2]
-            ax.text(
-                mid[0],
-                mid[1],
-                f"{c:,}",
-                fontsize=6.5,
-                color="#33477a",
-                ha="center",
-                va="center",
-                zorder=3,
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
     n_j = max(pm.n_journeys, 1)
     for n, r in info.items():
         x, y = pos[n]
@@ -344,30 +346,31 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
         size = 40 + 900 * (r["journeys"] / n_j) ** 0.5
         ax.scatter([x], [y], s=size, c=colour, zorder=4, edgecolors="white", linewidths=1.0)
         conv = r["conversion"]
-        lines = [_short(n, 20), f"{r['journeys'] / n_j:.0%} of journeys"]
+        lines = [_short(n, 16), f"{r['journeys']:,} ({r['journeys'] / n_j:.0%})"]
         if r["kind"] == "touchpoint":
-            lines[1] = f"{r['events']:,} ev. · {r['journeys'] / n_j:.0%}"
-            extra = f"{conv:.0%} convert" if np.isfinite(conv) else ""
+            extra = f"{conv:.0%} conv." if np.isfinite(conv) else ""
             if n in loops:
-                extra += f"{' · ' if extra else ''}↻{loops[n]:,}"
+                extra += f"{' ' if extra else ''}↻{loops[n]:,}"
             if extra:
                 lines.append(extra)
-        else:
-            lines[1] = f"{r['journeys']:,} ({r['journeys'] / n_j:.0%})"
         ax.text(
-            x,
-            y + 0.16 + 0.004 * size**0.5,
+            x + (0.09 + 0.0025 * size**0.5 if vertical else 0.0),
+            y if vertical else y + 0.16 + 0.004 * size**0.5,
             "\n".join(lines),
-            ha="center",
-            va="bottom",
-            fontsize=6.5,
+            ha="left" if vertical else "center",
+            va="center" if vertical else "bottom",
+            fontsize=_MAP_FONT,
             zorder=5,
-            linespacing=1.05,
+            linespacing=1.3,
             bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85},
         )
-    ax.set_xlim(-dx * 0.6, (n_layers - 1) * dx + dx * 0.6)
-    ys = [p[1] for p in pos.values()]
-    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.9)
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    if vertical:  # one unit is one inch: labels keep their room
+        ax.set_xlim(min(xs) - 0.25, min(xs) - 0.25 + lay["size"][0])
+        ax.set_ylim(max(ys) + 0.45 - lay["size"][1], max(ys) + 0.45)
+    else:
+        ax.set_xlim(-dx * 0.6, (n_layers - 1) * dx + dx * 0.6)
+        ax.set_ylim(min(ys) - 0.6, max(ys) + 0.9)
     ax.set_axis_off()
     ax.set_title(title if title is not None else "process map", fontsize=10, loc="left")
     return ax
@@ -375,7 +378,9 @@ def process_map_graph(pm: ProcessMap, ax: Axes | None = None, *, title: str | No
 
 # ------------------------------------------------------------------ retention and clusters
 @plain_text
-def retention_chart(r: Retention, ax: Axes | None = None, *, kind: RetentionView = "curve") -> Axes:
+def retention_chart(
+    r: Retention, ax: Axes | None = None, *, kind: RetentionView = "curve", annotate: bool = True
+) -> Axes:
     """The retention curve with its interval band, or the cohort x period table as a heatmap
     (blank where a cohort has not lived the period yet)."""
     unit = {"day": "days", "week": "weeks", "month": "months"}.get(r.period, r.period)
@@ -407,10 +412,10 @@ def retention_chart(r: Retention, ax: Axes | None = None, *, kind: RetentionView
         aspect="auto",
     )
     sizes = dict(zip(cohorts, r.cohorts["journeys"].tolist(), strict=True))
-    ax.set_yticks(range(len(cohorts)), [f"{c} ({sizes[c]:,})" for c in cohorts], fontsize=7.5)
-    ax.set_xticks(range(len(periods)), [str(p) for p in periods], fontsize=7.5)
+    ax.set_yticks(range(len(cohorts)), [f"{c} ({sizes[c]:,})" for c in cohorts], fontsize=8)
+    ax.set_xticks(range(len(periods)), [str(p) for p in periods], fontsize=8)
     ax.set_xlabel(f"{unit} after the start")
-    for i in range(m.shape[0]):
+    for i in range(m.shape[0] if annotate else 0):
         for j in range(m.shape[1]):
             if np.isfinite(m[i, j]):
                 ax.text(

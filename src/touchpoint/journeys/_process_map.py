@@ -111,8 +111,11 @@ class ProcessMap(TableResult):
             )
         return g
 
-    def plot(self, ax: Axes | None = None, *, title: str | None = None) -> Axes:
-        """The map, layered left to right (start, touchpoints by typical step, ends).
+    def plot(
+        self, ax: Axes | None = None, *, title: str | None = None, vertical: bool = False
+    ) -> Axes:
+        """The map, layered left to right (start, touchpoints by typical step, ends), or
+        top to bottom with ``vertical=True`` (narrower when journeys have many steps).
 
         Node area and edge width follow frequency, labels beside the nodes carry
         counts and shares; edges that skip layers are routed between the nodes of
@@ -120,7 +123,7 @@ class ProcessMap(TableResult):
         """
         from touchpoint.journeys._draw import process_map_graph
 
-        return process_map_graph(self, ax=ax, title=title)
+        return process_map_graph(self, ax=ax, title=title, vertical=vertical)
 
 
 def _keep_touchpoints(log: EventLog, events: float) -> NDArray[np.bool_]:

@@ -68,7 +68,9 @@ def _svg(result: Any, draw: Callable[..., Any], **kwargs: Any) -> str:
     from touchpoint.journeys._draw import figure_size
     from touchpoint.plot import figure_svg
 
-    size = figure_size(result, kwargs.get("kind", "curve"))
+    size = figure_size(
+        result, "vertical" if kwargs.get("vertical") else kwargs.get("kind", "curve")
+    )
     ax = MplFigure(figsize=size, layout="constrained").subplots()
     draw(result, ax=ax, **kwargs)
     return figure_svg(ax)
@@ -207,23 +209,14 @@ def section_compare(ctx: ReportContext) -> Section | None:
             "journeys but cannot say which ones convert (give --outcome or --conversion)."
         )
     found = comparative_findings(ctx)
-    headers = [
-        "touchpoint",
-        "journeys with it",
-        "conversion",
-        "compared with",
-        "their conversion",
-        "difference",
-        "q",
-    ]
+    headers = ["touchpoint", "journeys", "conversion", "vs reached", "their conversion", "q"]
     rows = [
         [
             r["touchpoint"],
             r["journeys"],
             pct(r["with"]),
-            f"reached {r['against']} without it" if r["against"] else "journeys without it",
+            r["against"] or "(any)",
             pct(r["without"]),
-            f"{100 * r['difference']:+.1f} pts",
             _q(r["qvalue"]),
         ]
         for r in found["rows"][: ctx.top]
@@ -252,7 +245,8 @@ def section_compare(ctx: ReportContext) -> Section | None:
 
         caption = (
             "Conversion of journeys that include each touchpoint against comparable journeys "
-            "without it: those that reached the touchpoint usually just before it (pooled z "
+            "without it: those that reached the touchpoint usually just before it ('vs "
+            "reached'; '(any)': all journeys without it) (pooled z "
             "test; q: Benjamini-Hochberg over all touchpoints tested; conversion events, "
             "touchpoints that only follow a conversion and necessary steps left out)."
         )
@@ -340,11 +334,13 @@ def section_process_map(ctx: ReportContext) -> Section | None:
     if not ctx.figures:
         return text_section
     caption = (
-        "Process map, left to right by each touchpoint's typical step. Node size: journeys "
-        "through it; labels: events, share of journeys, conversion and repeats (↻); edge "
+        "Process map, top to bottom by each touchpoint's typical step. Node size: journeys "
+        "through it; labels: journeys (share), conversion and repeats (↻); edge "
         "width: times one follows the other; dashed orange: going back. " + pm.caption
     )
-    figure = Figure(caption=caption, html=_svg(pm, process_map_graph, title=""), wide=True)
+    figure = Figure(
+        caption=caption, html=_svg(pm, process_map_graph, title="", vertical=True), wide=True
+    )
     return Section(
         title="Process map",
         text=text_section.text,
@@ -412,12 +408,13 @@ def section_step_matrix(ctx: ReportContext) -> Section | None:
     if not ctx.figures:
         return section
     caption = (
-        "Step matrix (retentioneering's numbers): "
+        "Step matrix (retentioneering's numbers; colour: share, or difference in shares, "
+        "blue above and red below; the values are in the step_matrix result): "
         + ("converting minus other journeys, framed cells q < 0.05; " if sm.groups else "")
         + "touchpoints below 2% at every step summed into one row."
     )
     return section.with_figures(
-        Figure(caption=caption, html=_svg(sm, step_matrix_heatmap), wide=True)
+        Figure(caption=caption, html=_svg(sm, step_matrix_heatmap, annotate=False), wide=True)
     )
 
 
@@ -568,7 +565,9 @@ def section_retention(ctx: ReportContext) -> Section | None:
     return section.with_figures(
         Figure(caption="Retention curve with its 95% Wilson band.", html=_svg(r, retention_chart)),
         Figure(
-            caption=f"Retention by {cohort}ly cohort (journeys in brackets); blank: not lived yet.",
-            html=_svg(r, retention_chart, kind="cohorts"),
+            caption=f"Retention by {cohort}ly cohort (size in brackets; darker: more returned); "
+            "blank: not lived yet.",
+            html=_svg(r, retention_chart, kind="cohorts", annotate=False),
+            wide=True,
         ),
     )
