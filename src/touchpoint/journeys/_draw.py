@@ -55,8 +55,8 @@ def step_matrix_heatmap(sm: StepMatrix, ax: Axes | None = None, *, annotate: boo
         im = ax.imshow(
             m, cmap="Blues", vmin=0.0, vmax=max(float(np.nanmax(m)), 1e-9), aspect="auto"
         )
-    ax.set_xticks(range(cols), list(sm.steps), fontsize=8)
-    ax.set_yticks(range(rows), labels, fontsize=8)
+    ax.set_xticks(range(cols), list(sm.steps), fontsize=9.5)
+    ax.set_yticks(range(rows), labels, fontsize=9.5)
     ax.set_xlabel("step" + (f" (0 = first {sm.target!r})" if sm.target else ""))
     ax.tick_params(length=0)
     for s in ax.spines.values():
