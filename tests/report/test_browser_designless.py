@@ -23,7 +23,6 @@ from chromium import MISSING, Browser, find_chromium
 pytest.importorskip("matplotlib")
 
 from clickstream import write_csv
-
 from touchpoint.cli import main
 
 MEASURE = r"""(() => {

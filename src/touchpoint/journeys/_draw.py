@@ -267,18 +267,17 @@ def _map_layout(pm: ProcessMap, vertical: bool = False) -> dict[str, Any]:
 
 
 def figure_size(result: Any, kind: str = "curve") -> tuple[float, float]:
-    """The size (inches) a design-less chart of ``result`` is drawn at on its own."""
-    from touchpoint.journeys._clusters import JourneyClusters
-    from touchpoint.journeys._process_map import ProcessMap
-    from touchpoint.journeys._step_matrix import StepMatrix
+    """The size (inches) a design-less chart of ``result`` is drawn at on its own.
 
-    if isinstance(result, ProcessMap):
+    Results are told apart by their attributes (the result modules import this one).
+    """
+    if hasattr(result, "edges_kept"):  # a ProcessMap
         size: tuple[float, float] = _map_layout(result, kind == "vertical")["size"]
         return size
-    if isinstance(result, StepMatrix):
+    if hasattr(result, "steps"):  # a StepMatrix
         rows, cols = len(result.table), len(result.steps)
         return (max(5.0, 0.5 * cols + 2.6), max(2.5, 0.32 * rows + 1.4))
-    if isinstance(result, JourneyClusters):
+    if hasattr(result, "membership"):  # JourneyClusters
         return (6.4, max(2.2, 0.45 * result.k + 1.0))
     if kind == "cohorts":  # a Retention's cohort table
         periods = len({int(p) for p in result.table["period"].tolist()})
@@ -354,7 +353,7 @@ def process_map_graph(
             if extra:
                 lines.append(extra)
         ax.text(
-            x + (0.09 + 0.0025 * size**0.5 if vertical else 0.0),
+            x + (0.05 + size**0.5 / 144 if vertical else 0.0),
             y if vertical else y + 0.16 + 0.004 * size**0.5,
             "\n".join(lines),
             ha="left" if vertical else "center",

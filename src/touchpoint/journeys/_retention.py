@@ -267,8 +267,8 @@ def retention(
     if customer is not None:
         from touchpoint.core._eventlog import EventLog
 
-        names = np.array(log.touchpoint_names, dtype=object)
-        log = EventLog.from_arrays(log.column(customer), names[log.touchpoint], log.timestamp)
+        tp_names = np.array(log.touchpoint_names, dtype=object)
+        log = EventLog.from_arrays(log.column(customer), tp_names[log.touchpoint], log.timestamp)
     if kind == "bracket":
         if not brackets:
             msg = "`kind='bracket'` needs `brackets`, e.g. [(1, 2), (2, 8)]."

@@ -15,7 +15,7 @@ import functools
 import html
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -145,7 +145,8 @@ def comparative_findings(ctx: ReportContext) -> dict[str, Any]:
         necessary = has[conv].sum(axis=0) >= 0.99 * n_conv
         skip = _post_conversion(ctx) | necessary
         pred = _usual_predecessor(log)
-        rows, ps = [], []
+        rows: list[dict[str, Any]] = []
+        ps: list[float] = []
         for t in np.flatnonzero(~skip).tolist():
             with_t = has[:, t]
             base = has[:, pred[t]] if pred[t] >= 0 else np.ones(log.n_journeys, dtype=bool)
@@ -529,7 +530,7 @@ def section_retention(ctx: ReportContext) -> Section | None:
     days = float(ts.max() - ts.min()) / 86_400e9
     if days < 4:
         return None
-    cohort = "week" if days >= 28 else "day"
+    cohort: Literal["week", "day"] = "week" if days >= 28 else "day"
     who = _customer_column(ctx)
     r = retention(ctx.log, cohort=cohort, max_periods=8 if cohort == "week" else 7, customer=who)
     if len(r.curve) == 0 or int(np.sum(r.curve["retained"])) == 0:
@@ -551,7 +552,7 @@ def section_retention(ctx: ReportContext) -> Section | None:
         f"the {len(r.cohorts)} {cohort}ly cohorts. At risk: journeys whose {cohort} had fully "
         "passed when the data end (a cohort that has not lived a period yet is left out, "
         "not counted as lost)."
-    ).replace("journeys whose", f"{unit_name.split(' ')[0]} whose")
+    ).replace("journeys whose", f"{unit_name.split(' ', maxsplit=1)[0]} whose")
     section = Section.from_table(
         "Retention",
         [f"{unit} after", "at risk", "returned", "retention", "95% CI"],
