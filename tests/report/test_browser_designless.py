@@ -97,7 +97,7 @@ def test_designless_report_in_chromium(browser, report, tmp_path_factory, width)
         "Retention",
     ):
         assert title in heads, heads
-    assert "Journey map" not in heads and "Most frequent paths" not in heads, heads
+    assert "Journey map" not in heads and "Paths" not in heads, heads
     assert heads.index("What sets converting journeys apart") < heads.index("Process map")
     # the friction is found by comparison, with its test
     assert "Journeys with payment_error convert at" in info["text"]
