@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1]))
-from clickstream import clickstream
-
 import touchpoint as tp
+from clickstream import clickstream  # tests/ is on the path (pyproject: pythonpath)
 from touchpoint.report import build_report
 from touchpoint.report._base import ReportContext
 from touchpoint.report._designless import comparative_findings
@@ -20,7 +15,7 @@ from touchpoint.report._designless import comparative_findings
 @pytest.fixture(scope="module")
 def click_log():
     rows = clickstream(users=200)
-    s, u, t, e, p, c = (list(x) for x in zip(*rows, strict=True))
+    s, u, t, e, p, _channel = (list(x) for x in zip(*rows, strict=True))
     return tp.EventLog.from_arrays(
         s,
         e,
