@@ -346,8 +346,31 @@ def section_process_map(ctx: ReportContext) -> Section | None:
         title="Process map",
         text=text_section.text,
         html=f"<p>{html.escape(note)}</p>",
-        figures=(figure,),
+        figures=(figure, *_sankey(ctx)),
     )
+
+
+def _sankey(ctx: ReportContext) -> tuple[Figure, ...]:
+    """The interactive view of the first steps (plotly), as the designed map has it."""
+    if not ctx.interactive:
+        return ()
+    from touchpoint.report._interactive import journey_sankey_html
+
+    sankey = journey_sankey_html(ctx.log)
+    if sankey is None:
+        return ()
+    ends = (
+        "converted (green) or left without converting (red), within these steps (dark) or "
+        "later (light)"
+        if has_conversions(ctx)
+        else "ended within these steps or went on (grey)"
+    )
+    caption = (
+        "Interactive: the first five steps of every journey (repeats of a touchpoint "
+        f"collapsed) and how journeys ended, in the right column: {ends}. Hover for names "
+        "and counts; drag nodes."
+    )
+    return (Figure(caption=caption, html=sankey, interactive=True),)
 
 
 def _step_matrix(ctx: ReportContext) -> StepMatrix:
