@@ -101,7 +101,7 @@ def build_report(
     ...                               outcome=[0, 1, 0])
     >>> rep = build_report(log, title="Tiny", figures=False)
     >>> rep
-    Report('Tiny', 6 sections)
+    Report('Tiny', 8 sections)
     >>> rep.sections[0].title
     'Key findings'
     """

@@ -234,7 +234,12 @@ def section_compare(ctx: ReportContext) -> Section | None:
             + ", ".join(found["necessary"])
             + " (necessary steps, not compared)."
         )
-    if c is not None and c.converted not in (0, c.journeys) and not found["rows"]:
+    if (
+        c is not None
+        and c.converted not in (0, c.journeys)
+        and not found["rows"]
+        and (ctx.log.n_journeys >= 20)
+    ):
         notes.append(
             "No touchpoint's journeys convert significantly above or below comparable ones."
         )
