@@ -78,7 +78,7 @@ def step_matrix_heatmap(sm: StepMatrix, ax: Axes | None = None, *, annotate: boo
                     txt,
                     ha="center",
                     va="center",
-                    fontsize=6.5,
+                    fontsize=7.5,
                     color="white" if dark else "#222222",
                 )
     ended = labels.index("ENDED") if "ENDED" in labels else None
@@ -423,7 +423,7 @@ def retention_chart(
                     f"{m[i, j]:.0%}",
                     ha="center",
                     va="center",
-                    fontsize=6.5,
+                    fontsize=7.5,
                     color="white" if m[i, j] > 0.6 * np.nanmax(m) else "#222222",
                 )
     ax.tick_params(length=0)
