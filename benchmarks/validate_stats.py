@@ -1613,8 +1613,9 @@ def main() -> None:
 # ---------------------------------------------------------------------------
 # Journey clustering and retention (design-less analyses). Self-contained: run with
 #   python benchmarks/validate_stats.py --journeys [--reps N]
-# which prints the table and rewrites its own section at the end of docs/validation.md
-# (between the markers below); not part of EXPERIMENTS, so the fast test run skips it.
+# which prints the tables and replaces (or appends) the page's "Journey clustering" and
+# "Retention" sections; not part of EXPERIMENTS, so the fast test run skips it (about
+# 6 minutes at --reps 25). A full rewrite of the page (--full) drops them: rerun this.
 # ---------------------------------------------------------------------------
 JOURNEYS_START = "<!-- journeys:start -->"
 JOURNEYS_END = "<!-- journeys:end -->"
@@ -1806,14 +1807,16 @@ def journeys_markdown(
 
 
 def write_journeys_section(text: str, path: str = "docs/validation.md") -> None:
+    """Replace the "Journey clustering" and "Retention" sections of the page (by heading,
+    as ``merge_markdown`` does for the others) or append them."""
     page = Path(path).read_text(encoding="utf-8")
-    if JOURNEYS_START in page:
-        head, _, rest = page.partition(JOURNEYS_START)
-        _, _, tail = rest.partition(JOURNEYS_END)
-        page = head + text + tail
-    else:
-        page = page.rstrip("\n") + "\n\n" + text + "\n"
-    Path(path).write_text(page, encoding="utf-8")
+    for marker in (JOURNEYS_START, JOURNEYS_END):
+        page = page.replace(marker + "\n", "").replace(marker, "")
+    head, *sections = page.split("\n## ")
+    kept = [s for s in sections if not s.startswith(("Journey clustering", "Retention"))]
+    page = "\n## ".join([head, *kept]).rstrip("\n")
+    body = "\n".join(x for x in text.splitlines() if x not in (JOURNEYS_START, JOURNEYS_END))
+    Path(path).write_text(page + "\n\n" + body + "\n", encoding="utf-8")
 
 
 def journeys_main(reps: int) -> None:
