@@ -142,6 +142,11 @@ ARGS = {
     "stitch_identities": lambda t: (
         {"anonymous_id": ["d1", "d1"], "user_id": [None, "u1"], "time": [1.0, 2.0]},
     ),
+    "step_matrix": lambda t: (_log(),),
+    "process_map": lambda t: (_log(),),
+    "cluster_journeys": lambda t: (_log(),),
+    "retention": lambda t: (_log(),),
+    "path_prefixes": lambda t: (_log(),),
 }
 
 

@@ -37,6 +37,10 @@ NOT_RESULTS = {
 #: results (``to_dict``).
 TABLE_RESULTS = {
     "Attribution",
+    "JourneyClusters",
+    "ProcessMap",
+    "Retention",
+    "StepMatrix",
     "Conformance",
     "Consistency",
     "DropOffs",
@@ -110,6 +114,12 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
         user="user",
         time="t",
     ),
+    "StepMatrix": lambda s: tp.step_matrix(s.events, 8, by="converted"),
+    "ProcessMap": lambda s: tp.process_map(s.events, paths=0.8),
+    "JourneyClusters": lambda s: tp.cluster_journeys(
+        s.events.select_journeys(np.arange(s.events.n_journeys) < 2000), k=3, n_resamples=0
+    ),
+    "Retention": lambda s: tp.retention(s.events, cohort="week", max_periods=4),
 }
 
 

@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     from touchpoint.core._journey import Journey
     from touchpoint.sources import Stitching
 
-__all__ = ["EventLog", "Paths", "ValidationIssue", "ValidationReport"]
+__all__ = [
+    "Duplicates",  # the reading choice sets (spelt in _lib/choices), for old import paths
+    "EventLog",
+    "OnError",
+    "OutcomeLevel",
+    "Paths",
+    "ValidationIssue",
+    "ValidationReport",
+]
 
 
 class EventLog:
