@@ -77,6 +77,22 @@ KNOWN_MISSES: dict[tuple[str, str, str], str] = {
     ("CSAT interval", "jeffreys", "worst"): (
         "Jeffreys dips to 90-92% at n=10-30 for some shares (Brown, Cai and DasGupta 2001)."
     ),
+    ("CSAT interval", "modified_wilson", "worst"): (
+        "Wilson's coverage oscillates with n and p away from the ends too: the default "
+        "(Wilson with the boundary modification) reaches 92.2-92.5% at a few interior "
+        "(n, p) such as n=10, p=0.30 (its average is 95%); method='exact' never covers "
+        "less than 95%."
+    ),
+    ("Response-time median", "order_statistic", ""): (
+        "the order-statistic interval is of the answered requests' median; with slow "
+        "waits still open that is not the median wait of all requests (the default "
+        "Kaplan-Meier median is)."
+    ),
+    ("CSAT interval at the ends", "wilson", ""): (
+        "plain Wilson covers 85% at n=8, p=0.98 and 86% at n=30, p=0.005/0.995: its "
+        "lower limit at 1-2 successes lies above the truth; the default adds Brown, Cai "
+        "and DasGupta's boundary modification."
+    ),
     ("CES mean interval", "t", ""): (
         "the t-interval misses with skewed answers (80-89% at n=10 top-heavy, 73% at "
         "n=30 when 85% answer 7) and is zero-width when all answers are equal."
@@ -101,7 +117,7 @@ class Row:
     reps: int  # 0 = exact enumeration
     detail: str = ""
     sd: float | None = None  # for mean estimates: the replicates' standard deviation
-    unit: str = "share"  # "share" (shown as a percentage) or "days"
+    unit: str = "share"  # "share" (shown as a percentage), "days" or "hours"
 
     @property
     def mcse(self) -> float:
@@ -290,7 +306,7 @@ def csat_enumerated(cfg: Config) -> Iterator[Row]:
     shares = np.r_[0.01, 0.02, np.arange(0.05, 0.96, 0.05), 0.98, 0.99]
     for n in (10, 20, 50, 100) if cfg.full else (10, 30):
         k = np.arange(n + 1)
-        for m in ("wilson", "jeffreys", "agresti_coull", "exact"):
+        for m in ("modified_wilson", "wilson", "jeffreys", "agresti_coull", "exact"):
             lo, hi = np.empty(n + 1), np.empty(n + 1)
             for i in k:
                 ci = tp.csat(np.repeat([2, 5], [n - i, i])).confidence_interval(method=m)
@@ -1035,6 +1051,392 @@ def drivers(cfg: Config) -> Iterator[Row]:
 
 
 # ---------------------------------------------------------------------------
+# issue 19: shares at the ends, few clusters, paired with most unchanged,
+# weighted CES, repeat ratings in drivers, censored waits
+# ---------------------------------------------------------------------------
+END_SHARES = np.r_[np.linspace(0.0005, 0.005, 10), np.linspace(0.995, 0.9995, 10)]
+
+
+def csat_ends(cfg: Config) -> Iterator[Row]:  # noqa: ARG001  (exact: no replications)
+    """Exact CSAT coverage at n=8-30 for true shares within 0.005 of 0 or 1, and named shapes."""
+    named = {(8, 0.98), (10, 0.95), (30, 0.995), (30, 0.005)}
+    for n in (8, 10, 12, 15, 20, 25, 30):
+        k = np.arange(n + 1)
+        for m in ("modified_wilson", "wilson", "exact"):
+            lo, hi = np.empty(n + 1), np.empty(n + 1)
+            for i in k:
+                ci = tp.csat(np.repeat([2, 5], [n - i, i])).confidence_interval(method=m)
+                lo[i], hi[i] = ci.low, ci.high
+            cov = [
+                float(np.sum(stats.binom.pmf(k, n, p) * _cover(lo, hi, 100 * p)))
+                for p in END_SHARES
+            ]
+            i = int(np.argmin(cov))
+            label = "default (modified_wilson)" if m == "modified_wilson" else m
+            yield Row(
+                "CSAT interval at the ends",
+                label,
+                "true share within 0.005 of 0 or 1",
+                str(n),
+                "coverage",
+                0.95,
+                cov[i],
+                0,
+                f"worst at {END_SHARES[i]:.4f}",
+            )
+            for nn, p in sorted(named):
+                if nn == n:
+                    c = float(np.sum(stats.binom.pmf(k, n, p) * _cover(lo, hi, 100 * p)))
+                    yield Row(
+                        "CSAT interval at the ends",
+                        label,
+                        f"true share {p:g}",
+                        str(n),
+                        "coverage",
+                        0.95,
+                        c,
+                        0,
+                    )
+
+
+def _cluster_sample(
+    rng: np.random.Generator, sizes: np.ndarray, sd: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latent ``u_g + e`` per answer for respondents with ``sizes`` answers; (z, respondent)."""
+    who = np.repeat(np.arange(len(sizes)), sizes)
+    z = rng.normal(0, sd, len(sizes))[who] + rng.normal(size=len(who))
+    return z, who
+
+
+def _latent_truths(sd: float) -> dict[str, float]:
+    s = math.sqrt(1 + sd * sd)
+    csat = 100 * (1 - stats.norm.cdf(CSAT_CUTS[2] / s))
+    nps = 100 * ((1 - stats.norm.cdf(NPS_CUTS[1] / s)) - stats.norm.cdf(NPS_CUTS[0] / s))
+    # CES 1-7 from the latent with cuts at -1.5, -1, -0.5, 0, 0.5, 1: mean = 1 + sum P(z > cut)
+    ces = 1 + float(np.sum(1 - stats.norm.cdf(np.array(CES_CUTS) / s)))
+    return {"csat": float(csat), "nps": float(nps), "ces": ces}
+
+
+CES_CUTS = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0)
+
+
+def _cluster_answers(z: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "csat": (np.digitize(z, CSAT_CUTS) + 1).astype(float),
+        "nps": np.select([z < NPS_CUTS[0], z < NPS_CUTS[1]], [4, 8], 10).astype(float),
+        "ces": (np.digitize(z, CES_CUTS) + 1).astype(float),
+    }
+
+
+CLUSTER_SHAPES: dict[str, np.ndarray] = {
+    "5 respondents x 4 answers": np.full(5, 4),
+    "10 respondents x 4 answers": np.full(10, 4),
+    "20 respondents x 4 answers": np.full(20, 4),
+    "one respondent gives 41% of 34 answers": np.array([14, 2, 2, 2, 2, 2, 2, 2, 3, 3]),
+    "one respondent gives 40% of 20 answers (5 respondents)": np.array([8, 3, 3, 3, 3]),
+}
+
+
+def few_clusters(cfg: Config) -> Iterator[Row]:
+    """One-sample NPS/CSAT/CES intervals with few or unequal respondents (cluster=)."""
+    reps = cfg.reps if cfg.full else 60
+    sd = 1.0
+    truth = _latent_truths(sd)
+    fns = {"nps": tp.nps, "csat": tp.csat, "ces": tp.ces}
+    for shape, sizes in CLUSTER_SHAPES.items():
+        rng = cfg.rng("few clusters", shape)
+        hits = dict.fromkeys(fns, 0)
+        for _ in range(reps):
+            z, who = _cluster_sample(rng, sizes, sd)
+            ans = _cluster_answers(z)
+            for m, fn in fns.items():
+                ci = fn(ans[m], cluster=who).confidence_interval()
+                hits[m] += bool(_cover(ci.low, ci.high, truth[m]))
+        for m in fns:
+            yield Row(
+                f"{m.upper()} interval (few respondents)",
+                "default (cluster)",
+                f"{shape}, respondent sd {sd:g}",
+                f"{int(sizes.sum())} answers",
+                "coverage",
+                0.95,
+                hits[m] / reps,
+                reps,
+            )
+
+
+def few_clusters_breakdown(cfg: Config) -> Iterator[Row]:
+    """breakdown by a respondent attribute with 5 respondents (x 4 answers) per region."""
+    reps = cfg.reps // 2 if cfg.full else 50
+    sd = 1.0
+    truth = _latent_truths(sd)
+    for metric in ("nps", "csat"):
+        rng = cfg.rng("few clusters breakdown", metric)
+        rej = tests = cov = 0
+        for _ in range(reps):
+            z, who = _cluster_sample(rng, np.full(20, 4), sd)
+            region = np.repeat(np.array(["north", "south", "east", "west"]), 5)[who]
+            data = {"customer_id": who.astype(str), "region": region, **_cluster_answers(z)}
+            t = tp.breakdown(data, metric=metric, by="region")
+            pv = np.asarray(t["pvalue"], dtype=float)
+            rej += int(np.sum(pv < 0.05))
+            tests += len(pv)
+            cov += int(np.sum(_cover(t["ci_low"], t["ci_high"], truth[metric])))
+        shape = "4 regions x 5 respondents x 4 answers, respondent sd 1"
+        yield Row(
+            "Breakdown test (few respondents)",
+            metric,
+            shape,
+            "80 answers",
+            "size",
+            0.05,
+            rej / tests,
+            tests,
+        )
+        yield Row(
+            "Breakdown interval (few respondents)",
+            metric,
+            shape,
+            "80 answers",
+            "coverage",
+            0.95,
+            cov / tests,
+            tests,
+        )
+
+
+def _paired_draw(
+    rng: np.random.Generator, metric: str, n: int, stay: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Answers before and after: a share ``stay`` answers the same, the rest move a step or two."""
+    if metric == "nps":
+        before = rng.choice([3, 8, 10], size=n, p=[0.3, 0.3, 0.4])
+        move = rng.choice([-1, 1], size=n, p=[0.4, 0.6])
+        cat = np.clip(np.searchsorted([3, 8, 10], before) + move, 0, 2)
+        after = np.where(rng.random(n) < stay, before, np.array([3, 8, 10])[cat])
+        return after.astype(float), before.astype(float)
+    before = rng.choice(np.arange(1, 8), size=n, p=CES_SHAPES["top-heavy"])
+    move = rng.choice([-2, -1, 1, 2], size=n, p=[0.2, 0.3, 0.3, 0.2])
+    after = np.where(rng.random(n) < stay, before, np.clip(before + move, 1, 7))
+    return after.astype(float), before.astype(float)
+
+
+def _paired_truth(metric: str, stay: float) -> float:
+    rng = np.random.default_rng(0)
+    a, b = _paired_draw(rng, metric, 2_000_000, stay)
+    if metric == "nps":
+        return float(tp.nps(a).score - tp.nps(b).score)
+    return float(a.mean() - b.mean())
+
+
+def paired_unchanged(cfg: Config) -> Iterator[Row]:
+    """Paired NPS and CES intervals when most people answer the same twice."""
+    reps = cfg.reps if cfg.full else 60
+    fn = {"nps": tp.compare_nps, "ces": tp.compare_ces}
+    for metric in ("nps", "ces"):
+        for stay in (0.85, 0.5):
+            truth = _paired_truth(metric, stay)
+            for n in (10, 15, 20, 30):
+                rng = cfg.rng("paired unchanged", metric, stay, n)
+                hits = zero = 0
+                for _ in range(reps):
+                    a, b = _paired_draw(rng, metric, n, stay)
+                    ci = fn[metric](a, b, paired=True).confidence_interval()
+                    hits += bool(_cover(ci.low, ci.high, truth))
+                    zero += ci.high - ci.low <= 0
+                yield Row(
+                    "Paired interval",
+                    metric,
+                    f"{100 * stay:g}% answer the same twice",
+                    str(n),
+                    "coverage",
+                    0.95,
+                    hits / reps,
+                    reps,
+                    f"truth {truth:+.3g}; zero-width {100 * zero / reps:.0f}%",
+                )
+
+
+def ces_weighted(cfg: Config) -> Iterator[Row]:
+    """compare_ces size: weighted skewed answers at 10 vs 40, unweighted bimodal at 30 vs 300."""
+    reps = cfg.reps if cfg.full else 30
+    cases = (
+        ("top-heavy, weights 0.5-2", "top-heavy", 10, 40, True),
+        ("extreme top, weights 0.5-2", "extreme top", 10, 40, True),
+        ("bimodal", "bimodal", 30, 300, False),
+        ("bimodal, weights 0.5-2", "bimodal", 30, 300, True),
+    )
+    if not cfg.full:
+        cases = cases[::2]
+    for shape, name, na, nb, weighted in cases:
+        p = CES_SHAPES[name]
+        rng = cfg.rng("ces weighted", shape, na, nb)
+        rej = 0
+        for _ in range(reps):
+            a = rng.choice(np.arange(1, 8), size=na, p=p)
+            b = rng.choice(np.arange(1, 8), size=nb, p=p)
+            kw = {}
+            if weighted:
+                kw = {"weights_a": rng.uniform(0.5, 2, na), "weights_b": rng.uniform(0.5, 2, nb)}
+            rej += bool(tp.compare_ces(a, b, **kw).pvalue < 0.05)
+        yield Row(
+            "CES two-sample test", "default", shape, f"{na} vs {nb}", "size", 0.05, rej / reps, reps
+        )
+
+
+def repeat_driver_data(rng: np.random.Generator, customers: int) -> tuple[Any, Any]:
+    """Customers visit t0 (neutral) 1-6 times and rate each visit; a customer effect on every rating.
+
+    Conversion depends on the customer effect only, so converting customers
+    rate every touchpoint higher: t0's *rating* gap is real, but to measure
+    the null we shuffle which customers convert independently of the effect
+    (``gap`` of a neutral touchpoint is 0).
+    """
+    visits = 1 + rng.poisson(2.0, customers)
+    j = np.repeat(np.arange(customers), visits)
+    u = rng.normal(0, 1.0, customers)
+    csat = np.clip(np.round(3.3 + u[j] + 0.6 * rng.normal(size=len(j))), 1, 5)
+    conv = rng.random(customers) < 0.3
+    # events: each visit to t0, then a final "end" touch carrying the outcome
+    jj = np.concatenate([j, np.arange(customers)])
+    tps = np.concatenate([np.array(["t0"] * len(j)), np.array(["end"] * customers)])
+    t = np.concatenate([np.arange(len(j), dtype=float), np.full(customers, 1e9)])
+    outcome = np.concatenate([np.zeros(len(j)), conv.astype(float)])
+    order = np.lexsort((t, jj))
+    log = tp.EventLog.from_arrays(jj[order], tps[order], t[order], outcome=outcome[order])
+    rows = {"customer": j, "touchpoint": np.array(["t0"] * len(j), dtype=object), "csat": csat}
+    return log, tp.Table(rows)
+
+
+def drivers_repeat(cfg: Config) -> Iterator[Row]:
+    """key_touchpoints' CSAT gap test with repeat ratings per customer (neutral touchpoint)."""
+    reps = cfg.reps // 2
+    rng = cfg.rng("drivers repeat")
+    rej = cov = 0
+    for _ in range(reps):
+        log, resp = repeat_driver_data(rng, 200)
+        kt = tp.key_touchpoints(log, resp, journey="customer", n_resamples=0, min_responses=2)
+        rec = {r["touchpoint"]: r for r in kt.to_records()}["t0"]
+        rej += bool(rec["gap_pvalue"] < 0.05)
+        cov += bool(rec["gap_ci_low"] <= 0.0 <= rec["gap_ci_high"])
+    shape = "1-6 ratings per customer, customer sd 1, neutral touchpoint"
+    yield Row(
+        "Key-touchpoint CSAT gap", "test", shape, "200 customers", "size", 0.05, rej / reps, reps
+    )
+    yield Row(
+        "Key-touchpoint CSAT gap",
+        "interval",
+        shape,
+        "200 customers",
+        "coverage",
+        0.95,
+        cov / reps,
+        reps,
+    )
+
+
+def response_median(cfg: Config) -> Iterator[Row]:
+    """Median wait of all requests when slow waits are still open (200 requests over 2 weeks)."""
+    reps = cfg.reps
+    rng = cfg.rng("response median")
+    hour = 3600.0
+    span = 14 * 24.0
+    med = 48.0  # answered waits: exponential, median 48 h; 10% never answered
+    truth = med * math.log2(1 / (1 - 0.5 / 0.9))
+    cover = cover_ans = 0
+    est = []
+    for _ in range(reps):
+        m = 200
+        start = rng.uniform(0, span, m) * hour
+        delay = rng.exponential(med / math.log(2), m) * hour
+        answered = (rng.random(m) < 0.9) & (start + delay <= span * hour)
+        j = np.concatenate([np.arange(m), np.flatnonzero(answered), [m]])
+        names = np.array(["ask"] * m + ["reply"] * int(answered.sum()) + ["visit"])
+        t = np.concatenate([start, (start + delay)[answered], [span * hour]])
+        order = np.lexsort((t, j))
+        log = tp.EventLog.from_arrays(j[order], names[order], t[order])
+        rt = tp.response_times(log, request="ask", response="reply")
+        lo, hi = rt.confidence_interval()
+        hi = np.inf if np.isnan(hi) else hi
+        cover += bool(lo <= truth * hour <= hi)
+        a_lo, a_hi = rt.confidence_interval(method="order_statistic")
+        cover_ans += bool(a_lo <= truth * hour <= a_hi)
+        est.append(rt.median / hour)
+    shape = "2-week log, 90% answered, median answered wait 48 h"
+    n = "200 requests"
+    fam = "Response-time median"
+    yield Row(
+        fam,
+        "default (Kaplan-Meier)",
+        shape,
+        n,
+        "coverage",
+        0.95,
+        cover / reps,
+        reps,
+        f"truth {truth:.1f} h",
+    )
+    yield Row(
+        fam, "order_statistic (answered only)", shape, n, "coverage", 0.95, cover_ans / reps, reps
+    )
+    x = np.asarray(est)
+    yield Row(
+        fam,
+        "default (Kaplan-Meier)",
+        shape,
+        n,
+        f"mean estimate (h), truth {truth:.1f}",
+        None,
+        float(np.nanmean(x)),
+        reps,
+        sd=float(np.nanstd(x)),
+        unit="hours",
+    )
+
+
+def weights_and_resamples(cfg: Config) -> Iterator[Row]:  # noqa: ARG001
+    """A huge weight and an absurd n_resamples: what comes back, and the time and memory."""
+    import resource
+    import warnings
+
+    r = tp.csat([5, 4, 2, 5], weights=[1, 1, 1, 1e300])
+    lo, hi = r.confidence_interval()
+    yield Row(
+        "Robustness",
+        "one weight of 1e300",
+        "csat of 4 answers",
+        "4",
+        "finite interval",
+        None,
+        float(np.isfinite(lo) and np.isfinite(hi)),
+        0,
+        f"({lo:.1f}, {hi:.1f})",
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tp.nps([10, 9, 3, 8, 7]).confidence_interval(method="bayes", n_resamples=10**9)
+        outcome = "ran"
+    except tp.ValidationError:
+        outcome = "refused"
+    dt = time.perf_counter() - t0
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    yield Row(
+        "Robustness",
+        "n_resamples=10**9",
+        "nps bayes interval",
+        "5",
+        "refused",
+        None,
+        float(outcome == "refused"),
+        0,
+        f"{outcome} in {1000 * dt:.1f} ms, peak memory +{grown:.0f} MiB",
+    )
+
+
+# ---------------------------------------------------------------------------
 # registry and page
 # ---------------------------------------------------------------------------
 # ---------------------------------------------------------------------------
@@ -1136,6 +1538,14 @@ EXPERIMENTS: dict[str, Callable[[Config], Iterator[Row]]] = {
     "order_selection": order_selection,
     "censoring": censoring,
     "drivers": drivers,
+    "csat_ends": csat_ends,
+    "few_clusters": few_clusters,
+    "few_clusters_breakdown": few_clusters_breakdown,
+    "paired_unchanged": paired_unchanged,
+    "ces_weighted": ces_weighted,
+    "drivers_repeat": drivers_repeat,
+    "response_median": response_median,
+    "robustness": weights_and_resamples,
     "order_lr": order_lr,
     "incrementality": incrementality_intervals,
 }
@@ -1162,11 +1572,11 @@ def _pct(v: float) -> str:
 
 def _value(r: Row) -> str:
     """The measured figure in its unit."""
-    return f"{r.value:.2f} days" if r.unit == "days" else _pct(r.value)
+    return f"{r.value:.2f} {r.unit}" if r.unit != "share" else _pct(r.value)
 
 
 def _mcse(r: Row) -> str:
-    return f"{r.mcse:.2f}" if r.unit == "days" else f"{100 * r.mcse:.1f}"
+    return f"{r.mcse:.2f}" if r.unit != "share" else f"{100 * r.mcse:.1f}"
 
 
 def verdict(r: Row) -> str:
@@ -1222,6 +1632,50 @@ def render_markdown(rows: list[Row], full: bool = True) -> str:
     return "\n".join(out)
 
 
+def merge_markdown(page: str, rows: list[Row], full: bool) -> str:
+    """``page`` with the rows of ``rows`` replaced or added, section by section.
+
+    For re-running some experiments (``--only ... --write``) without the rest:
+    a table row is keyed by (method, data shape, n, measure); rows of a family
+    that the re-run did not produce (another experiment feeds the same family)
+    are kept. Each touched section says which mode generated its new rows.
+    """
+    mode = "full mode" if full else "fast mode"
+    note = f"*(rows of this section re-run in {mode} with --only)*"
+    fresh: dict[str, list[str]] = {}
+    for sec in render_markdown(rows, full).split("\n## ")[1:]:
+        name, body = sec.split("\n", 1)
+        fresh[name] = body.rstrip().split("\n")
+    head, *sections = page.split("\n## ")
+    out = [head.rstrip() + "\n"]
+    for sec in sections:
+        name, body = sec.split("\n", 1)
+        lines = body.rstrip().split("\n")
+        if name in fresh:
+            lines = _merge_rows(lines, fresh.pop(name), note)
+        out.append(f"## {name}\n" + "\n".join(lines) + "\n")
+    for name, lines in fresh.items():
+        out.append(f"## {name}\n" + "\n".join([*lines, "", note]) + "\n")
+    return "\n".join(out)
+
+
+def _merge_rows(old: list[str], new: list[str], note: str) -> list[str]:
+    """A section's lines: the old table with the new rows in place, then the new notes."""
+
+    def key(line: str) -> tuple[str, ...] | None:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| ") or len(cells) < 4 or cells[0] == "method":
+            return None
+        return tuple(cells[:4])
+
+    new_rows = {k: ln for ln in new if (k := key(ln)) is not None}
+    table = [ln for ln in old if ln.startswith("|")]
+    merged = [new_rows.pop(k, ln) if (k := key(ln)) is not None else ln for ln in table]
+    merged += list(new_rows.values())
+    notes = [ln for ln in new if ln and not ln.startswith("|")]
+    return ["", *merged, "", *[n for ln in notes for n in (ln, "")], note]
+
+
 def print_table(rows: list[Row]) -> None:
     print(
         f"{'family':<22}{'method':<26}{'shape':<40}{'n':>14} {'measure':<24}{'nom':>6}{'value':>8}{'mcse':>6}  verdict"
@@ -1248,7 +1702,233 @@ def main() -> None:
     if (args.full or args.write) and not args.only:
         Path(args.out).write_text(render_markdown(rows, args.full) + "\n", encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
+    elif args.write and args.only:
+        page = Path(args.out)
+        page.write_text(merge_markdown(page.read_text(encoding="utf-8"), rows, args.full))
+        print(f"updated the sections of {args.only} in {args.out}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Journey clustering and retention (design-less analyses). Self-contained: run with
+#   python benchmarks/validate_stats.py --journeys [--reps N]
+# which prints the tables and replaces (or appends) the page's "Journey clustering" and
+# "Retention" sections; not part of EXPERIMENTS, so the fast test run skips it (about
+# 6 minutes at --reps 25). A full rewrite of the page (--full) drops them: rerun this.
+# ---------------------------------------------------------------------------
+JOURNEYS_START = "<!-- journeys:start -->"
+JOURNEYS_END = "<!-- journeys:end -->"
+
+
+def _markov_mixture(
+    rng: np.random.Generator, n: int, k: int, states: int = 8, stop: float = 0.15
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """``n`` journeys from ``k`` random chains (Dirichlet(0.4) rows); returns the log, the
+    true cluster and the labels the true chains give (the best any method can do)."""
+    import touchpoint as tp
+
+    trans = rng.dirichlet(np.full(states, 0.4), size=(k, states))
+    starts = rng.dirichlet(np.full(states, 0.4), size=k)
+    truth = rng.integers(0, k, size=n)
+    jour, names, times, score = [], [], [], np.zeros((n, k))
+    for j in range(n):
+        c = truth[j]
+        s = rng.choice(states, p=starts[c])
+        score[j] += np.log(starts[:, s])
+        for step in range(60):
+            jour.append(j)
+            names.append(f"t{s}")
+            times.append(float(step))
+            if rng.random() < stop:
+                break
+            nxt = rng.choice(states, p=trans[c, s])
+            score[j] += np.log(trans[:, s, nxt])
+            s = nxt
+    return tp.EventLog.from_arrays(jour, names, times), truth, np.argmax(score, axis=1)
+
+
+def validate_journey_clusters(reps: int = 25, seed: int = 20261206) -> list[dict[str, Any]]:
+    """Planted mixtures of Markov chains: k recovered, adjusted Rand index against the
+    truth and against the true chains' own labels; one chain: spurious clusters."""
+    import touchpoint as tp
+    from touchpoint.journeys._clusters import adjusted_rand_index
+
+    out = []
+    for n in (500, 1500):
+        for k in (1, 2, 3, 4):
+            rng = np.random.default_rng([seed, n, k])
+            hits, ari, ari_oracle, oracle, ks = 0, [], [], [], []
+            t0 = time.perf_counter()
+            for r in range(reps):
+                log, truth, best = _markov_mixture(rng, n, k)
+                cl = tp.cluster_journeys(log, seed=r, max_k=6, n_resamples=0)
+                ks.append(cl.k)
+                hits += cl.k == k
+                if k > 1:
+                    ari.append(adjusted_rand_index(truth, cl.labels))
+                    ari_oracle.append(adjusted_rand_index(best, cl.labels))
+                    oracle.append(adjusted_rand_index(truth, best))
+            out.append(
+                {
+                    "n": n,
+                    "k": k,
+                    "reps": reps,
+                    "k_recovered": hits / reps,
+                    "k_mean": float(np.mean(ks)),
+                    "k_max": int(np.max(ks)),
+                    "ari": float(np.mean(ari)) if ari else float("nan"),
+                    "ari_vs_true_chains": float(np.mean(ari_oracle)) if ari else float("nan"),
+                    "oracle_ari": float(np.mean(oracle)) if oracle else float("nan"),
+                    "seconds": (time.perf_counter() - t0) / reps,
+                }
+            )
+            print(out[-1], file=sys.stderr)
+    return out
+
+
+def validate_cluster_stability(reps: int = 10, seed: int = 20261207) -> list[dict[str, Any]]:
+    """The bootstrap stability (mean ARI of refits) on planted mixtures and on one chain."""
+    import touchpoint as tp
+
+    out = []
+    for k in (1, 3):
+        rng = np.random.default_rng([seed, k])
+        vals = []
+        for r in range(reps):
+            log, _, _ = _markov_mixture(rng, 1500, k)
+            vals.append(tp.cluster_journeys(log, k=3, seed=r, n_resamples=10).stability)
+        out.append({"k_true": k, "k_fitted": 3, "stability": float(np.mean(vals)), "reps": reps})
+        print(out[-1], file=sys.stderr)
+    return out
+
+
+def validate_retention(reps: int = 400, seed: int = 20261208) -> list[dict[str, Any]]:
+    """Weekly retention with staggered starts: a customer returns in each week with
+    probability 0.3, starts fall over 12 weeks and the data end at week 12, so late
+    cohorts are censored. Censoring-aware cells against the truth (coverage of the Wilson
+    interval, bias), and the naive rate that counts unlived weeks as not returned."""
+    import touchpoint as tp
+
+    day = 86_400.0
+    rng = np.random.default_rng(seed)
+    p, users, weeks = 0.3, 300, 12
+    cover, est, naive = [], [], []
+    for _ in range(reps):
+        start = rng.uniform(0, weeks * 7, users) * day
+        j, t = [], []
+        for u in range(users):
+            j.append(u)
+            t.append(start[u])
+            for w in range(1, weeks + 1):
+                if rng.random() < p:
+                    when = start[u] + (w + rng.uniform(0.05, 0.95)) * 7 * day
+                    if when <= weeks * 7 * day:
+                        j.append(u)
+                        t.append(when)
+        j.append(users)  # one event at the end of the data: the observation window
+        t.append(weeks * 7 * day)
+        log = tp.EventLog.from_arrays(j, ["visit"] * len(j), t)
+        r = tp.retention(log, cohort="week", period="week", max_periods=4)
+        c = r.curve.to_records()
+        w2 = next(x for x in c if x["period"] == 2)
+        cover.append(w2["ci_low"] <= p <= w2["ci_high"])
+        est.append(w2["rate"])
+        naive.append(w2["retained"] / (users + 1))
+    return [
+        {
+            "measure": "coverage of the 95% interval, week 2 (pooled cohorts)",
+            "value": float(np.mean(cover)),
+            "mcse": float(np.sqrt(np.mean(cover) * (1 - np.mean(cover)) / reps)),
+        },
+        {
+            "measure": "mean estimate, week 2 (truth 30%)",
+            "value": float(np.mean(est)),
+            "mcse": float(np.std(est) / np.sqrt(reps)),
+        },
+        {
+            "measure": "naive estimate (unlived weeks counted as lost)",
+            "value": float(np.mean(naive)),
+            "mcse": float(np.std(naive) / np.sqrt(reps)),
+        },
+    ]
+
+
+def journeys_markdown(
+    clusters: list[dict[str, Any]], stability: list[dict[str, Any]], retention: list[dict[str, Any]]
+) -> str:
+    lines = [
+        JOURNEYS_START,
+        "## Journey clustering",
+        "",
+        '`tp.cluster_journeys(log, k="auto")` on planted mixtures of first-order Markov chains '
+        "(8 touchpoints, transition rows drawn from Dirichlet(0.4), a 15% chance to stop after each "
+        "event, so journeys average about 7 events; `max_k=6`). *k recovered*: share of "
+        "replications where the chosen k is the planted one (for k = 1: no spurious clusters). "
+        "*ARI*: adjusted Rand index of the clusters against the planted ones; *ARI vs true chains*: "
+        "against the labels the planted chains themselves give (the best any method can do, whose "
+        "own ARI against the truth is *oracle ARI*: short journeys cannot all be told apart).",
+        "",
+        "| journeys | planted k | k recovered | mean k | largest k | ARI | ARI vs true chains | oracle ARI | reps | s per fit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in clusters:
+        f = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731
+        lines.append(
+            f"| {r['n']:,} | {r['k']} | {100 * r['k_recovered']:.0f}% | {r['k_mean']:.2f} | "
+            f"{r['k_max']} | {f(r['ari'])} | {f(r['ari_vs_true_chains'])} | {f(r['oracle_ari'])} | "
+            f"{r['reps']} | {r['seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "Stability (`JourneyClusters.stability`, mean ARI between the fit and fits to 10 bootstrap "
+        "resamples), fitting k = 3 to 1,500 journeys:",
+        "",
+        "| planted k | fitted k | mean stability | reps |",
+        "|---|---|---|---|",
+    ]
+    for r in stability:
+        lines.append(f"| {r['k_true']} | {r['k_fitted']} | {r['stability']:.2f} | {r['reps']} |")
+    lines += [
+        "",
+        "## Retention",
+        "",
+        '`tp.retention(log, cohort="week", period="week")` on 300 customers starting '
+        "uniformly over 12 weeks, each returning in any week with probability 30%, the data "
+        "ending at week 12 (late cohorts have not lived week 2).",
+        "",
+        "| measure | value | MC SE |",
+        "|---|---|---|",
+    ]
+    for r in retention:
+        lines.append(f"| {r['measure']} | {100 * r['value']:.1f}% | {100 * r['mcse']:.1f} |")
+    lines.append(JOURNEYS_END)
+    return "\n".join(lines)
+
+
+def write_journeys_section(text: str, path: str = "docs/validation.md") -> None:
+    """Replace the "Journey clustering" and "Retention" sections of the page (by heading,
+    as ``merge_markdown`` does for the others) or append them."""
+    page = Path(path).read_text(encoding="utf-8")
+    for marker in (JOURNEYS_START, JOURNEYS_END):
+        page = page.replace(marker + "\n", "").replace(marker, "")
+    head, *sections = page.split("\n## ")
+    kept = [s for s in sections if not s.startswith(("Journey clustering", "Retention"))]
+    page = "\n## ".join([head, *kept]).rstrip("\n")
+    body = "\n".join(x for x in text.splitlines() if x not in (JOURNEYS_START, JOURNEYS_END))
+    Path(path).write_text(page + "\n\n" + body + "\n", encoding="utf-8")
+
+
+def journeys_main(reps: int) -> None:
+    clusters = validate_journey_clusters(reps)
+    stability = validate_cluster_stability(max(3, reps // 3))
+    retention = validate_retention(max(100, reps * 16))
+    text = journeys_markdown(clusters, stability, retention)
+    print(text)
+    write_journeys_section(text)
 
 
 if __name__ == "__main__":
-    main()
+    if "--journeys" in sys.argv:
+        i = sys.argv.index("--reps") if "--reps" in sys.argv else -1
+        journeys_main(int(sys.argv[i + 1]) if i >= 0 else 25)
+    else:
+        main()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -51,6 +52,7 @@ DATA = {
     "conversions",
     "source",
     "cluster",
+    "table",
     "spend",
     "holdout",
     "group",
@@ -110,6 +112,13 @@ def _parquet(tmp_path):
     return p
 
 
+def _ibis_table(tmp_path):
+    ibis = pytest.importorskip("ibis")
+    with warnings.catch_warnings():  # ibis 12 calls a method DuckDB 2 deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ibis.read_parquet(_parquet(tmp_path))
+
+
 #: Valid positional data for each public function.
 ARGS = {
     "attribution": lambda t: (_log(),),
@@ -138,7 +147,26 @@ ARGS = {
     "repeat_rate": lambda t: (_log(), "y"),
     "response_times": lambda t: (_log(), "x", "y"),
     "select_order": lambda t: (_log(),),
+    "scan_parquet": lambda t: (_parquet(t),),
+    "scan_table": lambda t: (_ibis_table(t),),
+    "read_ga4": lambda t: (_export("ga4"),),
+    "read_segment": lambda t: (_export("segment.jsonl"),),
+    "read_snowplow": lambda t: (_export("snowplow_events.parquet"),),
+    "read_amplitude": lambda t: (_export("amplitude_export.zip"),),
+    "read_mixpanel": lambda t: (_export("mixpanel_export.jsonl.gz"),),
+    "stitch_identities": lambda t: (
+        {"anonymous_id": ["d1", "d1"], "user_id": [None, "u1"], "time": [1.0, 2.0]},
+    ),
+    "step_matrix": lambda t: (_log(),),
+    "process_map": lambda t: (_log(),),
+    "cluster_journeys": lambda t: (_log(),),
+    "retention": lambda t: (_log(),),
+    "path_prefixes": lambda t: (_log(),),
 }
+
+
+def _export(name):
+    return tp.datasets.sample_path(f"exports/{name}")
 
 
 def _public_functions():

@@ -11,6 +11,7 @@ from touchpoint._version import __version__ as __version__
 from touchpoint.core import (
     EventLog as EventLog,
     Journey as Journey,
+    LogSpec as LogSpec,
     Paths as Paths,
     Stage as Stage,
     Touchpoint as Touchpoint,
@@ -26,7 +27,9 @@ from touchpoint.drivers import (
 from touchpoint.exceptions import (
     DroppedRowsWarning as DroppedRowsWarning,
     InvalidParameterError as InvalidParameterError,
+    MissingFileError as MissingFileError,
     OutcomeLevelWarning as OutcomeLevelWarning,
+    ScaleWarning as ScaleWarning,
     StatisticalWarning as StatisticalWarning,
     TouchpointError as TouchpointError,
     TouchpointWarning as TouchpointWarning,
@@ -51,6 +54,17 @@ from touchpoint.io import (
     read_csv as read_csv,
     read_journey as read_journey,
     read_parquet as read_parquet,
+)
+from touchpoint.journeys import (
+    JourneyClusters as JourneyClusters,
+    ProcessMap as ProcessMap,
+    Retention as Retention,
+    StepMatrix as StepMatrix,
+    cluster_journeys as cluster_journeys,
+    path_prefixes as path_prefixes,
+    process_map as process_map,
+    retention as retention,
+    step_matrix as step_matrix,
 )
 from touchpoint.markov import (
     ATTRIBUTION_METHODS as ATTRIBUTION_METHODS,
@@ -90,5 +104,21 @@ from touchpoint.metrics import (
     nps as nps,
     repeat_rate as repeat_rate,
     response_times as response_times,
+)
+from touchpoint.scan import (
+    LogScan as LogScan,
+    scan_parquet as scan_parquet,
+    scan_table as scan_table,
+)
+from touchpoint.sources import (
+    CHANNEL_RULES as CHANNEL_RULES,
+    ChannelRule as ChannelRule,
+    Stitching as Stitching,
+    read_amplitude as read_amplitude,
+    read_ga4 as read_ga4,
+    read_mixpanel as read_mixpanel,
+    read_segment as read_segment,
+    read_snowplow as read_snowplow,
+    stitch_identities as stitch_identities,
 )
 from touchpoint.table import Table as Table

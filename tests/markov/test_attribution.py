@@ -81,7 +81,7 @@ def test_markov_attribution_splits_by_removal_effect():
         assert total[name][0] == pytest.approx(2 * s)
     mv = dict(zip(re.table["touchpoint"].tolist(), re.table["markov_value"].tolist()))
     assert sum(mv.values()) == pytest.approx(140)
-    for name, v in mv.items():  # value spread by the value-weighted removal effect
+    for name, v in mv.items():  # value spread by the same shares
         assert total[name][1] == pytest.approx(v)
     # per journey: each converting journey's credit sums to 1 and its value
     pj = tp.attribution(log, "markov", allocation="journey", per_journey=True).per_journey

@@ -63,6 +63,7 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint._lib.time import required_duration
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.markov import _absorbing as _ab, _encoding as _tr
@@ -410,11 +411,6 @@ def removal_effects(
     direct = float(r[0])  # (start) > (conversion): no removal changes it
     effect = _effect(base, direct, without)
     tc = model.transition_counts
-    value_effect = None
-    rewards = value_rewards(model) if max_steps is None and tc.value > 0 else None
-    if rewards is not None:
-        base_v, without_v = _ab.removal_probabilities(q, rewards, masks)
-        value_effect = _effect(base_v, float(rewards[0]), without_v)
     replicates = None
     if n_resamples:
         replicates = _bootstrap(model, masks, n_resamples, seed)
@@ -429,7 +425,6 @@ def removal_effects(
         replicates=replicates,
         direct_probability=direct,
         n_direct=tc.n_direct,
-        value_effect=value_effect,
     )
 
 
@@ -482,7 +477,8 @@ def _bootstrap(
     if model.source is None:
         msg = (
             "bootstrap intervals need the journeys: fit the model with tp.fit_markov(log) "
-            "(a model built from counts alone cannot be resampled by journey)."
+            "(a model built from counts alone, or from a lazy scan, cannot be resampled by "
+            "journey: fit it to scan.collect())."
         )
         raise ValidationError(msg)
     log, params = model.source
@@ -756,10 +752,10 @@ def attribution(
     With the default ``allocation="total"`` the Markov credit of a
     touchpoint equals the ``markov_credit`` and ``markov_value`` columns of
     :func:`removal_effects` and, on logs without direct conversions,
-    ChannelAttribution's Markov attribution (exactly: it simulates, this
-    solves the chain) and DP6's removal effects. Value is spread by the value
-    removal effect (the chain of expected value, as ChannelAttribution's
-    ``total_conversion_value``), conversions by the conversion removal effect.
+    ChannelAttribution's Markov conversions (exactly: it simulates, this
+    solves the chain) and DP6's removal effects. Value is spread by the same
+    shares (ChannelAttribution's value column uses a value-weighted removal
+    effect instead).
 
     The simplified Shapley value (Zhao et al. 2018) takes the coalition
     value ``v(S)`` to be the conversions of journeys whose set of touched
@@ -784,12 +780,16 @@ def attribution(
     >>> att = tp.attribution(log, "markov")
     >>> print(att.table.to_text())
     touchpoint  conversions  value  share
-    ad                0.857  27.39  42.9%
-    email             0.571  12.17  28.6%
-    site              0.571  30.43  28.6%
+    ad                0.857     30  42.9%
+    email             0.571     20  28.6%
+    site              0.571     20  28.6%
     >>> att.allocation, att.conversion
     ('total', "a positive 'outcome' on an event")
     """
+    if is_scan(data):  # a lazy scan (touchpoint.scan) counts in its engine
+        opts = {k: v for k, v in locals().items() if k != "data"}
+        opts["model"] = opts.pop("method")
+        return pushdown(data, "attribution", Attribution, opts)
     log, spec = _resolve(
         data,
         _Spec(

@@ -30,7 +30,6 @@ from touchpoint.markov._attribution import (
     _effect,
     _items,
     attribution,
-    value_rewards,
     within_lookback,
 )
 from touchpoint.markov._heuristics import CREDIT_FUNCTIONS, CreditOptions
@@ -371,11 +370,7 @@ def _markov_replicator(log: EventLog, enc: _tr.EncodedJourneys, unit: str) -> Re
         q, r, _ = _ab.transient_blocks(m_b.transition_matrix, m_b.n_transient)
         base, without = _ab.removal_probabilities(q, r, masks)
         share = _shares(_effect(base, float(r[0]), without), pos, k)
-        v_share = share
-        rewards = value_rewards(model, weights=w, r=r)
-        if rewards is not None:
-            base_v, without_v = _ab.removal_probabilities(q, rewards, masks)
-            v_share = _shares(_effect(base_v, float(rewards[0]), without_v), pos, k)
+        v_share = share  # value is spread by the conversion removal effect
         c = float(np.sum(w * touched))
         v = float(np.sum(w * np.where(touched, enc.value, 0.0)))
         return share * c, v_share * v
