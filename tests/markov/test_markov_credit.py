@@ -49,30 +49,21 @@ def as_log(paths: list[list[str]], conv: list[bool], value: list[float]) -> tp.E
 def dense_total_credit(
     paths: list[list[str]], conv: list[bool], value: list[float]
 ) -> dict[str, tuple[float, float]]:
-    """Removal effects from a dense absorbing chain, then conversions x RE / sum RE.
-
-    Value uses the removal effect of the expected-value chain (each state's
-    conversion probability times the mean value of the conversions from it).
-    """
+    """Removal effects from a dense absorbing chain, then conversions (and value) x RE / sum RE."""
     names = sorted({s for p in paths for s in p})
     idx = {s: i + 1 for i, s in enumerate(names)}
     m = len(names) + 1
     conv_i, null_i = m, m + 1
     counts = np.zeros((m + 2, m + 2))
-    v_from = np.zeros(m)
-    for p, c, v in zip(paths, conv, value, strict=True):
+    for p, c in zip(paths, conv, strict=True):
         states = [0] + [idx[s] for s in p] + [conv_i if c else null_i]
         for a, b in zip(states[:-1], states[1:], strict=True):
             counts[a, b] += 1
-        if c:
-            v_from[states[-2]] += v
     p_mat = counts[:m] / counts[:m].sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_v = np.where(counts[:m, conv_i] > 0, v_from / counts[:m, conv_i], 0.0)
 
-    def p_conv(removed: int | None, reward: np.ndarray | None = None) -> float:
+    def p_conv(removed: int | None) -> float:
         q = p_mat[:, :m].copy()
-        r = p_mat[:, conv_i].copy() if reward is None else reward.copy()
+        r = p_mat[:, conv_i].copy()
         if removed is not None:
             q[:, removed] = 0.0  # into the removed state: to (null)
             r[removed] = 0.0
@@ -81,12 +72,7 @@ def dense_total_credit(
     base = p_conv(None)
     re = np.array([1.0 - p_conv(idx[s]) / base for s in names])
     share = re / re.sum()
-    reward = p_mat[:, conv_i] * mean_v
-    base_v = p_conv(None, reward)
-    re_v = np.array([1.0 - p_conv(idx[s], reward) / base_v for s in names])
-    v_share = re_v / re_v.sum()
     n_conv, total_value = float(sum(conv)), float(sum(value))
-    del v_share  # the value removal effect: kept for reference, value is spread by `share`
     return {s: (n_conv * share[i], total_value * share[i]) for i, s in enumerate(names)}
 
 

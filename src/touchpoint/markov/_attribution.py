@@ -86,7 +86,6 @@ __all__ = [
     "RemovalEffects",
     "attribution",
     "removal_effects",
-    "value_rewards",
     "within_lookback",
 ]
 
@@ -134,20 +133,6 @@ class RemovalEffects(TableResult):
     replicates: NDArray[np.float64] | None = attrs.field(default=None, repr=False)
     direct_probability: float = 0.0
     n_direct: int = 0
-    value_effect: NDArray[np.float64] | None = attrs.field(default=None, repr=False)
-
-    @property
-    def value_share(self) -> NDArray[np.float64]:
-        """``value_effect / sum(value_effect)``: the shares of the touched value.
-
-        The value removal effect weighs each conversion by its value (the chain
-        of expected value, ChannelAttribution's ``removal_effects_conversion_value``);
-        without the model's log (counts only) it falls back to :attr:`share`.
-        """
-        if self.value_effect is None:
-            return self.share
-        tot = self.value_effect.sum()
-        return self.value_effect / tot if tot > 0 else np.zeros_like(self.value_effect)
 
     @property
     def by(self) -> str:
@@ -199,7 +184,7 @@ class RemovalEffects(TableResult):
             "conversion_without": self.without,
             "share": self.share,
             "markov_credit": self.share * self.n_conversions,
-            "markov_value": self.value_share * self.value,
+            "markov_value": self.share * self.value,
         }
         if self.replicates is not None:
             conf = check_confidence(confidence_level)
@@ -426,41 +411,6 @@ def removal_effects(
         direct_probability=direct,
         n_direct=tc.n_direct,
     )
-
-
-def value_rewards(
-    model: MarkovModel,
-    weights: NDArray[np.float64] | None = None,
-    r: NDArray[np.float64] | None = None,
-) -> NDArray[np.float64] | None:
-    """Per transient state: ``P(s > conversion)`` times the mean value of conversions from ``s``.
-
-    Scaled so that the expected value solved from them lies in [0, 1] (removal
-    effects are ratios, so the scale cancels). Needs the model's log (None
-    without it); ``weights`` (per journey) weigh the journeys and ``r`` replaces
-    the model's one-step conversion probabilities, for the bootstrap.
-    """
-    if model.source is None:
-        return None
-    log, params = model.source
-    enc = _tr.encode(log, **params)
-    ends = np.cumsum(enc.lengths) + np.arange(enc.n_journeys)  # each journey's last transition
-    conv = enc.converted
-    w = np.ones(enc.n_journeys) if weights is None else weights
-    src = enc.src[ends[conv]]
-    start = (len(enc.alphabet) + 1) ** enc.order - 1
-    idx = np.where(src == start, 0, np.searchsorted(model.codes, src) + 1)
-    m = model.n_transient + 1
-    v_sum = np.bincount(idx, weights=(enc.value * w)[conv], minlength=m)
-    c_sum = np.bincount(idx, weights=w[conv], minlength=m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(c_sum > 0, v_sum / c_sum, 0.0)
-    top = mean.max() if mean.size else 0.0
-    if not top > 0:
-        return None
-    if r is None:
-        _, r, _ = _ab.transient_blocks(model.transition_matrix, model.n_transient)
-    return np.asarray(r * mean / top, dtype=np.float64)
 
 
 def _effect(base: float, direct: float, without: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -932,13 +882,11 @@ def _markov_credit(
         return _Credit(conv, val, weights, note, re)
     tot = by_sym.sum()
     share = by_sym / tot if tot > 0 else np.zeros_like(by_sym)
-    v_eff = dict(zip(re.names, re.value_share.tolist(), strict=True))
-    v_share = np.array([v_eff.get(s, 0.0) for s in enc.alphabet])
     note = (
         "Markov credit, total allocation: touched conversions x RE / sum RE (Anderson 2013; "
         "ChannelAttribution, DP6); conversions with no touchpoint before are unattributed"
     )
-    return _Credit(share * re.n_conversions, v_share * re.value, None, note, re)
+    return _Credit(share * re.n_conversions, share * re.value, None, note, re)
 
 
 def _result(

@@ -370,9 +370,8 @@ def _markov_replicator(log: EventLog, enc: _tr.EncodedJourneys, unit: str) -> Re
         q, r, _ = _ab.transient_blocks(m_b.transition_matrix, m_b.n_transient)
         base, without = _ab.removal_probabilities(q, r, masks)
         share = _shares(_effect(base, float(r[0]), without), pos, k)
-        v_share = share  # value is spread by the conversion removal effect
         c = float(np.sum(w * touched))
         v = float(np.sum(w * np.where(touched, enc.value, 0.0)))
-        return share * c, v_share * v
+        return share * c, share * v
 
     return markov
