@@ -37,20 +37,23 @@ def test_lookback_drops_touches_older_than_the_window_before_conversion():
     full = credit(tp.attribution(log, "first_touch"))
     assert full == {"display": 1.0, "email": 1.0, "search": 0.0}
     # 10 days: j1 keeps only search (5 days before), j2 keeps email and search
-    short = credit(tp.attribution(log, "first_touch", lookback=dt.timedelta(days=10)))
+    short = credit(tp.attribution(log, "first_touch", lookback=10 * DAY))
     assert short == {"search": 1.0, "email": 1.0, "display": 0.0}
     lin = credit(tp.attribution(log, "linear", lookback=10 * DAY))
     assert lin == pytest.approx({"search": 1.5, "email": 0.5, "display": 0.0})
     # a window shorter than every gap leaves j1 and j2 without touches: unattributed
-    tiny = tp.attribution(log, "last_touch", lookback=dt.timedelta(hours=1))
+    tiny = tp.attribution(log, "last_touch", lookback=3600.0)
     assert tiny.unattributed == 2 and tiny.unattributed_value == 150
     assert tiny.lookback == 3600.0
     # every method takes it, the Markov chain is fitted on the windowed journeys
-    mk = tp.attribution(log, lookback=dt.timedelta(days=10))
+    mk = tp.attribution(log, lookback=10 * DAY)
     assert mk.table["conversions"].sum() == pytest.approx(2)
     assert credit(mk)["display"] == 0.0
     with pytest.raises(ValidationError, match="lookback"):
         tp.attribution(log, lookback=-1.0)
+    # plain-number times (seconds here) take plain numbers, not a timedelta
+    with pytest.raises(ValidationError, match="plain numbers"):
+        tp.attribution(log, lookback=dt.timedelta(days=10))
 
 
 def test_compare_attribution_columns_equal_attribution():

@@ -752,10 +752,13 @@ def attribution(
             max_steps=max_steps,
             shapley_value=shapley_value,
             options=CreditOptions(half_life=half_life, position_weights=position_weights),
-            lookback=None if lookback is None else required_duration(lookback, "lookback"),
+            lookback=None,
         ),
         per_journey,
     )
+    if lookback is not None:
+        window = required_duration(lookback, "lookback", datetime=log.is_datetime)
+        spec = attrs.evolve(spec, lookback=window)
     if spec.lookback is not None:
         log = within_lookback(log, spec.lookback)
     enc = spec.encode(log)

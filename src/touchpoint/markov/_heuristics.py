@@ -104,7 +104,11 @@ def _time_decay(enc: EncodedJourneys, log: EventLog, opt: CreditOptions) -> NDAr
     from touchpoint._lib.time import required_duration, seconds
 
     default: Any = dt.timedelta(days=7) if log.is_datetime else 7.0
-    hl = required_duration(opt.half_life if opt.half_life is not None else default, "half_life")
+    hl = required_duration(
+        opt.half_life if opt.half_life is not None else default,
+        "half_life",
+        datetime=log.is_datetime,
+    )
     j = enc.event_journey
     tk = seconds(log.timestamp[enc.event_index])
     last = np.full(enc.n_journeys, -np.inf)
