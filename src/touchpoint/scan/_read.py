@@ -11,28 +11,17 @@ from typing import Any
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import (
-    DUPLICATES,
-    ON_ERROR,
-    OUTCOME_LEVELS,
     Duplicates,
     OnError,
     OutcomeLevel,
 )
-from touchpoint.core._spec import LogSpec
+from touchpoint.core._spec import SPEC_CHECKS, LogSpec
 from touchpoint.exceptions import ValidationError
 from touchpoint.scan._scan import RN, LogScan, engine_error, quiet_engine
 
 __all__ = ["scan_parquet", "scan_table"]
 
-_CHECKS = {
-    "journey": ck.Text(),
-    "touchpoint": ck.Text(),
-    "time": ck.Text(),
-    "outcome": ck.Text(none=True),
-    "on_error": ck.Options(*ON_ERROR),
-    "outcome_level": ck.Options(*OUTCOME_LEVELS),
-    "duplicates": ck.Options(*DUPLICATES),
-}
+_CHECKS = SPEC_CHECKS  # the reading keywords' checks, as every reader's
 
 
 def _check_connection(name: str, value: Any) -> None:
