@@ -86,4 +86,5 @@ from touchpoint.metrics import (
     repeat_rate as repeat_rate,
     response_times as response_times,
 )
+from touchpoint.monitoring import Monitor as Monitor, monitor as monitor
 from touchpoint.table import Table as Table
