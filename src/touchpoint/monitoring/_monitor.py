@@ -406,12 +406,16 @@ def _baseline(
     if len(counts) < m.baseline:
         return len(counts), None, 0.0, math.inf
     base = counts[: m.baseline]
-    low, high = seq.betting_cs(base, support, m.alpha / 2.0)
-    nb = base.sum()
+    edges = seq.baseline_interval(base, support, m.alpha / 2.0)
+    return m.baseline, edges, _variance(base, support), math.log(2.0 / m.alpha)
+
+
+def _variance(base: NDArray[np.float64], support: NDArray[np.float64]) -> float:
+    """The baseline answers' variance (at least that of one success in n Bernoulli trials)."""
+    nb = float(base.sum())
     mean = float((base @ support).sum() / nb)
     var = float((base @ support**2).sum() / nb - mean**2)
-    var = max(var, 1.0 / (4.0 * nb))
-    return m.baseline, (float(low[-1]), float(high[-1])), var, math.log(2.0 / m.alpha)
+    return max(var, 1.0 / (4.0 * nb))
 
 
 # ---------------------------------------------------------------------- public

@@ -29,13 +29,16 @@ _C = 0.5
 _SIZES = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
-def bets(counts: FloatArray, support: FloatArray, alpha: float) -> FloatArray:
+def bets(
+    counts: FloatArray, support: FloatArray, alpha: float, *, horizon: float | None = None
+) -> FloatArray:
     """Per look, the predictable plug-in bet: fixed from the looks before it.
 
     ``lambda_k = sqrt(2 log(2/alpha) / (s2 N_k log(1 + N_k)))`` capped at 1/2, where
     ``N_k`` counts the observations up to and including look ``k`` and ``s2`` is the
     regularised variance of the observations before it,
-    ``(1/4 + sum (x - mean)^2) / (N_{k-1} + 1)``.
+    ``(1/4 + sum (x - mean)^2) / (N_{k-1} + 1)``. With a ``horizon`` (a known total
+    sample size) the fixed-n bet ``sqrt(2 log(2/alpha) / (s2 horizon))``.
     """
     n = counts.sum(axis=1)
     s1 = counts @ support
@@ -47,7 +50,8 @@ def bets(counts: FloatArray, support: FloatArray, alpha: float) -> FloatArray:
     ss = np.maximum(s2_before - n_before * mean**2, 0.0)
     var = (0.25 + ss) / (n_before + 1.0)
     n_now = np.maximum(n_before + n, 1.0)
-    lam = np.sqrt(2.0 * np.log(2.0 / alpha) / (var * n_now * np.log1p(n_now)))
+    spread = n_now * np.log1p(n_now) if horizon is None else np.full_like(n_now, horizon)
+    lam = np.sqrt(2.0 * np.log(2.0 / alpha) / (var * spread))
     return np.asarray(np.minimum(lam, _C), dtype=np.float64)
 
 
@@ -167,9 +171,9 @@ def covers_everywhere(
 def change_evidence(
     counts: FloatArray,
     support: FloatArray,
-    low: float,
-    high: float,
-    variance: float,
+    low: float | FloatArray,
+    high: float | FloatArray,
+    variance: float | FloatArray,
     look_size: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Per look, the e-process against "the mean stays in [low, high]"; log scale.
@@ -182,34 +186,54 @@ def change_evidence(
     starting at look ``j`` (counted from 1) gets weight ``1/(j (j+1))``; the
     unstarted weight counts at face value, so each process starts at 1 and is a
     supermartingale under the null. The five sizes are averaged.
-    ``counts`` may be (runs, looks, values).
+    ``counts`` may be (runs, looks, values), with ``low``, ``high`` and ``variance``
+    then one per run (or shared).
     """
     c = np.asarray(counts, dtype=np.float64)
     squeeze = c.ndim == 2
     if squeeze:
         c = c[None]
-    n_looks = c.shape[1]
+    runs, n_looks = c.shape[0], c.shape[1]
     j = np.arange(1, n_looks + 1, dtype=np.float64)
     log_w = -np.log(j * (j + 1.0))
     log_rest = -np.log(j + 1.0)  # weight of changes not started yet: 1/(j+1)
-    var = max(variance, 1e-6)
-    se = np.sqrt(var / np.maximum(np.asarray(look_size, dtype=np.float64), 1.0))
+    var = np.maximum(np.broadcast_to(np.asarray(variance, dtype=np.float64), (runs,)), 1e-6)
+    size = np.maximum(np.asarray(look_size, dtype=np.float64), 1.0)
+    se = np.sqrt(var[:, None] / np.broadcast_to(size, (runs, n_looks)))  # (runs, looks)
     out = []
-    for sign, edge in ((-1.0, low), (1.0, high)):
-        # per observation factor 1 + lam * sign * (x - edge); lam >= 0
-        cap = 0.9 / max(edge if sign > 0 else 1.0 - edge, 1e-9)
+    for sign, edge_in in ((-1.0, low), (1.0, high)):
+        edge = np.broadcast_to(np.asarray(edge_in, dtype=np.float64), (runs,))
+        # per observation factor 1 + lam * sign * (x - edge), lam >= 0, factor >= 1/10
+        room = edge if sign > 0 else 1.0 - edge
+        cap = 0.9 / np.maximum(room, 1e-9)
+        dev = sign * (support[None, :] - edge[:, None])  # (runs, values)
         logs = []
         for z in _SIZES:
-            lam = np.minimum(z * se / var, cap)  # Kelly-like: (distance to the alternative) / var
-            f = np.log1p(lam[None, :, None] * sign * (support[None, None, :] - edge))
-            log_e = (c * f).sum(axis=2)  # (runs, looks)
-            log_a = np.full(c.shape[0], -np.inf)
-            series = np.empty(c.shape[:2])
+            lam = np.minimum(z * se / var[:, None], cap[:, None])  # (distance to p1) / var
+            log_e = (c * np.log1p(lam[:, :, None] * dev[:, None, :])).sum(axis=2)
+            log_a = np.full(runs, -np.inf)
+            series = np.empty((runs, n_looks))
             for k in range(n_looks):
                 log_a = log_e[:, k] + np.logaddexp(log_a, log_w[k])
                 series[:, k] = np.logaddexp(log_a, log_rest[k])
             logs.append(series)
-        stacked = np.stack(logs)
-        mixed = np.logaddexp.reduce(stacked, axis=0) - np.log(len(_SIZES))
+        mixed = np.logaddexp.reduce(np.stack(logs), axis=0) - np.log(len(_SIZES))
         out.append(mixed[0] if squeeze else mixed)
     return out[0], out[1]
+
+
+def baseline_interval(counts: FloatArray, support: FloatArray, alpha: float) -> tuple[float, float]:
+    """A (1 - alpha) interval for the mean of a fixed number of looks (the baseline).
+
+    The hedged-capital interval of Waudby-Smith & Ramdas for a known sample size
+    (their fixed-n bet ``sqrt(2 log(2/alpha) / (n s2))``, held within a look), which
+    is narrower there than the sequence; valid because the baseline's length is
+    fixed in advance and the look sizes do not depend on the answers.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    support = np.asarray(support, dtype=np.float64)
+    lam = bets(counts, support, alpha, horizon=float(counts.sum()))
+    level = float(np.log(2.0 / alpha))
+    low = _crossing(counts, support, lam, +1.0, level)
+    high = _crossing(counts, support, lam, -1.0, level)
+    return float(low.max()), float(max(high.min(), low.max()))
