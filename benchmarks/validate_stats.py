@@ -1089,7 +1089,12 @@ def _alarm_looks(counts: np.ndarray, support: np.ndarray, alpha: float) -> np.nd
     var = np.array([_monitor._variance(c[:b], support) for c in counts])
     after = counts[:, b:]
     fall, rise = seq.change_evidence(
-        after, support, edges[:, 0], edges[:, 1], var, after[0].sum(axis=1)
+        after,
+        support,
+        low=edges[:, 0],
+        high=edges[:, 1],
+        variance=var,
+        look_size=after[0].sum(axis=1),
     )
     hit = np.logaddexp(fall, rise) - np.log(2) >= np.log(2 / alpha)
     return np.where(hit.any(axis=1), b + hit.argmax(axis=1) + 1, 0)

@@ -39,6 +39,7 @@ TABLE_RESULTS = {
     "DropOffs",
     "Funnel",
     "MarkovModel",
+    "Monitor",
     "OrderSelection",
     "RemovalEffects",
     "TransitionComparison",
@@ -100,6 +101,7 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
         else tp.conformance(s.journey, s.events)
     ),
     "ValidationReport": lambda s: s.events.validation,
+    "Monitor": lambda s: tp.monitor(s.events, baseline=7),
 }
 
 

@@ -1114,9 +1114,11 @@ def figure_svg(ax_or_fig: Any) -> str:
 def monitor_chart(monitor: Any, ax: Axes | None = None) -> Axes:
     """A :class:`~touchpoint.Monitor`'s looks: each look's rate, the confidence sequence, the alarm.
 
-    Points are each look's own value; the band is the anytime-valid confidence
-    sequence of the value so far (its line the estimate); dashed lines mark the
-    baseline's range and a red line the look at which the alarm sounded.
+    The same chart as :meth:`touchpoint.Monitor.plot` (drawn by
+    ``touchpoint._lib.charts.monitor_chart``): points are each look's own
+    value, the band the anytime-valid confidence sequence of the value so far
+    (its line the estimate), dashed lines the baseline's range and a red line
+    the look at which the alarm sounded.
 
     Examples
     --------
@@ -1128,30 +1130,7 @@ def monitor_chart(monitor: Any, ax: Axes | None = None) -> Axes:
     >>> monitor_chart(m).get_ylabel()
     'csat'
     """
-    t = monitor.table
-    ax = _axes(ax, (8.0, 3.6))
-    x = np.asarray(t["look"], dtype=np.float64)
-    ax.fill_between(
-        x, t["low"], t["high"], color=_BAR, alpha=0.25, linewidth=0, label="confidence sequence"
-    )
-    ax.plot(x, t["estimate"], color=_EDGE, linewidth=1.5, label="estimate so far")
-    ax.plot(x, t["rate"], "o", color="#555555", markersize=2.5, label="each look")
-    band = monitor.baseline_interval
-    if band is not None:
-        for y in band:
-            ax.axhline(y, color="#888888", linestyle="--", linewidth=0.8)
-    if monitor.alarm_look is not None:
-        ax.axvline(
-            monitor.alarm_look,
-            color="#c0392b",
-            linewidth=1.2,
-            label=f"alarm (look {monitor.alarm_look}, {monitor.direction})",
-        )
-    ax.set_xlabel("look")
-    ax.set_ylabel(monitor.metric)
-    ax.set_title(f"{monitor.metric}: {1 - monitor.alpha:.0%} confidence sequence")
-    ax.legend(loc="best", fontsize="small", frameon=False)
-    return ax
+    return monitor.plot(ax=ax)  # type: ignore[no-any-return]
 
 
-__all__ += ["monitor_chart"]  # noqa: PLE0605 - appended here to keep this addition in one place
+__all__ += ["monitor_chart"]

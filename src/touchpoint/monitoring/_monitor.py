@@ -19,7 +19,6 @@ from touchpoint.table import Table
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from touchpoint.core._eventlog import EventLog
 
 MonitorMetric = Literal["conversion", "step", "csat", "nps", "ces"]
 _METRICS = ("conversion", "step", "csat", "nps", "ces")
@@ -208,11 +207,19 @@ class Monitor(TableResult):
     def plot(self, ax: Axes | None = None) -> Axes:
         """Each look's rate, the confidence sequence as a band, the baseline and the alarm.
 
-        Draws through :func:`touchpoint.plot.monitor_chart`; needs matplotlib.
+        The chart of :func:`touchpoint.plot.monitor_chart`; needs matplotlib.
         """
-        from touchpoint.plot import monitor_chart
+        from touchpoint._lib.charts import monitor_chart
 
-        return monitor_chart(self, ax=ax)
+        return monitor_chart(
+            self.table.to_dict(),
+            metric=self.metric,
+            alpha=self.alpha,
+            baseline=self.baseline_interval,
+            alarm_look=self.alarm_look,
+            direction=self.direction,
+            ax=ax,
+        )
 
 
 # ---------------------------------------------------------------------- reading
@@ -249,7 +256,7 @@ def _aggregate(
     return uniq.astype(np.int64), counts.reshape(len(uniq), n_values).astype(np.int64)
 
 
-def _log_outcomes(log: EventLog, metric: str, opts: Mapping[str, Any]) -> tuple[Any, Any]:
+def _log_outcomes(log: Any, metric: str, opts: Mapping[str, Any]) -> tuple[Any, Any]:
     """Per unit: a 0/1 outcome and the time that dates it (journey start or step entry)."""
     from touchpoint.core._eventlog import EventLog
 
@@ -278,9 +285,7 @@ def _log_outcomes(log: EventLog, metric: str, opts: Mapping[str, Any]) -> tuple[
     return p.match.reached[entered, -1].astype(np.int64), t
 
 
-def _score_codes(
-    data: Any, metric: str, opts: Mapping[str, Any], support: tuple[float, ...]
-) -> tuple[Any, Any]:
+def _score_codes(data: Any, metric: str, opts: Mapping[str, Any]) -> tuple[Any, Any]:
     """Per answer: the index of its value in ``support`` and its time; missing answers skipped."""
     from touchpoint.metrics._breakdown import as_table
 
@@ -319,7 +324,7 @@ def _looks(data: Any, m: Monitor | _Settings) -> tuple[NDArray[np.int64], NDArra
         code, times = _log_outcomes(data, m.metric, m.options)
         what = "journey times"
     else:
-        code, times = _score_codes(data, m.metric, m.options, m.support)
+        code, times = _score_codes(data, m.metric, m.options)
         what = f"{m.options['time']!r} times"
     times = np.asarray(times)
     if times.dtype.kind == "M":
@@ -364,7 +369,12 @@ def _compute(m: Monitor) -> dict[str, Any]:
         start, edges, var, threshold = _baseline(m, counts, support)
         if edges is not None and start < len(n):
             fall, rise = seq.change_evidence(
-                counts[start:], support, edges[0], edges[1], var, n[start:]
+                counts[start:],
+                support,
+                low=edges[0],
+                high=edges[1],
+                variance=var,
+                look_size=n[start:],
             )
             log_e = np.logaddexp(fall, rise) - np.log(2.0)
             evidence[start:] = np.exp(np.minimum(log_e, 700.0))

@@ -171,6 +171,7 @@ def covers_everywhere(
 def change_evidence(
     counts: FloatArray,
     support: FloatArray,
+    *,
     low: float | FloatArray,
     high: float | FloatArray,
     variance: float | FloatArray,
