@@ -1194,7 +1194,7 @@ def monitoring(cfg: Config) -> Iterator[Row]:
                 None,
                 float((z_first > 0).mean()),
                 reps,
-                detail="each look vs the baseline, two-sided 5%: for comparison",
+                detail=f"each look vs the baseline, two-sided 5%, for comparison; first false alarm at look {np.median(z_first[z_first > 0]):.0f} (median)",
             )
     # planted changes at look 300
     start = 300
