@@ -5,8 +5,8 @@ Every analysis that splits by a segment column (``funnel``, ``breakdown``,
 
 - ``by`` is a column name or a list of them; with several, each column is its own
   segmentation (never crossed) and its groups are labelled ``"column=value"``;
-- rows whose value is missing (None, NaN, NaT, pandas NA) form the group
-  ``"(missing)"``: counted, never dropped;
+- rows whose value is missing (None, NaN, NaT, pandas NA, empty or blank text)
+  form the group ``"(missing)"``: counted, never dropped;
 - groups come out in one order: numbers by value, then other values by their text,
   then ``"(missing)"`` last. An explicit ``order`` (a design's stage order) goes first.
 """
@@ -22,7 +22,16 @@ from numpy.typing import NDArray
 from touchpoint._lib import checks as ck
 from touchpoint._lib.frames import MISSING, segment_values
 
-__all__ = ["BY", "MISSING", "by_columns", "check_by", "group_codes", "group_key", "groupings"]
+__all__ = [
+    "BY",
+    "MISSING",
+    "by_columns",
+    "check_by",
+    "group_codes",
+    "group_key",
+    "groupings",
+    "label_array",
+]
 
 _MUST = "a column name, a non-empty list of them, or None"
 
@@ -57,7 +66,7 @@ def group_key(value: Any, order: Mapping[Any, int] | None = None) -> tuple[int, 
         return (3, 0.0, "")
     if order and value in order:
         return (0, float(order[value]), "")
-    if isinstance(value, bool | int | float | np.number) and not isinstance(value, np.datetime64):
+    if isinstance(value, bool | int | float | np.number):
         return (1, float(value), "")
     return (2, 0.0, str(value))
 
@@ -66,7 +75,7 @@ def group_codes(
     values: Any, order: Mapping[Any, int] | None = None
 ) -> tuple[NDArray[np.int64], list[Any]]:
     """Per row, the index of its group, and the group labels in the one group order."""
-    arr = segment_values(np.asarray(values))
+    arr = _blank_is_missing(segment_values(np.asarray(values)))
     if arr.dtype.kind != "O":
         uniq, inv = np.unique(arr, return_inverse=True)
         first = uniq.tolist()
@@ -81,6 +90,23 @@ def group_codes(
     new = np.empty(len(first), dtype=np.int64)
     new[rank] = np.arange(len(first))
     return new[codes] if first else codes, [first[i] for i in rank]
+
+
+def _blank_is_missing(arr: NDArray[Any]) -> NDArray[Any]:
+    """Empty or all-blank text values replaced by ``"(missing)"``, like None and NaN."""
+    if arr.dtype.kind == "U":
+        blank = np.char.str_len(np.char.strip(arr)) == 0
+    elif arr.dtype.kind == "O":
+        blank = np.fromiter(
+            (isinstance(v, str) and not v.strip() for v in arr.tolist()), dtype=bool, count=len(arr)
+        )
+    else:
+        return arr
+    if not blank.any():
+        return arr
+    out = arr.astype(object)
+    out[blank] = MISSING
+    return out
 
 
 def groupings(
@@ -102,4 +128,13 @@ def groupings(
         if len(cols) > 1:
             labels = [f"{col}={g}" for g in labels]
         out.append((col, codes, labels))
+    return out
+
+
+def label_array(labels: Sequence[Any]) -> NDArray[Any]:
+    """Group labels as a column: their own dtype when they share one type, else objects."""
+    if len({type(v) for v in labels}) <= 1:
+        return np.asarray(labels)
+    out = np.empty(len(labels), dtype=object)
+    out[:] = list(labels)
     return out

@@ -511,7 +511,7 @@ def detect_dropoffs(
 _TESTERS = {"z": _ztest, "exact": _fisher, "midp": _fisher_midp}
 
 
-def _resolve_baseline(baseline: str, period: Any, by: Any) -> str:
+def _resolve_baseline(baseline: Baseline, period: Any, by: Any) -> Baseline:
     """``"auto"`` made concrete, and the baselines that need periods or groups checked."""
     if baseline == "auto":
         baseline = "past" if period is not None else "others"
@@ -702,7 +702,7 @@ def _change_points(
     step_labels: Sequence[str],
     sig: NDArray[np.bool_],
     *,
-    alternative: str,
+    alternative: Alternative,
     n_resamples: int,
     seed: int | None,
 ) -> list[ChangePoint]:

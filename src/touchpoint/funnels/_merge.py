@@ -302,7 +302,9 @@ class SegmentedCounts:
         total = self.total.to_funnel()
         if by is None:
             return total
-        groups = sorted(self.segments, key=lambda v: (str(type(v)), v))
+        from touchpoint._lib.groups import group_key
+
+        groups = sorted(self.segments, key=group_key)
         segs = {}
         for g in groups:
             seg = self.segments[g].rebased(self.total.origin)
