@@ -24,9 +24,11 @@ from touchpoint._lib.frames import MISSING, segment_values
 
 __all__ = [
     "BY",
+    "BY_REQUIRED",
     "MISSING",
     "by_columns",
     "check_by",
+    "check_by_required",
     "group_codes",
     "group_key",
     "groupings",
@@ -48,8 +50,17 @@ def check_by(name: str, value: Any) -> None:
             ck.fail(name, _MUST, value)
 
 
-#: The parameter check of every ``by=``.
+def check_by_required(name: str, value: Any) -> None:
+    """``by`` is a column name or a non-empty list of names (None refused)."""
+    if value is None:
+        ck.fail(name, "a column name or a non-empty list of them", value)
+    check_by(name, value)
+
+
+#: The parameter check of every optional ``by=``.
 BY = ck.Custom(check_by, 5, "", [], ["a", 5])
+#: The same for a ``by=`` that must name a column (``breakdown``).
+BY_REQUIRED = ck.Custom(check_by_required, None, 5, "", [], ["a", 5])
 
 
 def by_columns(by: str | Sequence[str] | None) -> list[str]:

@@ -25,7 +25,7 @@ from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import Period
 from touchpoint._lib.columns import factorize, parse_time
 from touchpoint._lib.compat import deprecated_params
-from touchpoint._lib.groups import BY, by_columns, group_codes, label_array
+from touchpoint._lib.groups import BY_REQUIRED, by_columns, group_codes, label_array
 from touchpoint._lib.stats import (
     benjamini_hochberg,
     check_confidence,
@@ -340,7 +340,7 @@ def cluster_codes(table: Table, cluster: str | None) -> NDArray[np.int64] | None
 @ck.validate_params(
     {
         "metric": ck.Options("nps", "csat", "ces"),
-        "by": BY,
+        "by": BY_REQUIRED,
         "period": ck.Options("week", "month", None),
         "column": ck.Text(none=True),
         "weights": ck.Text(none=True),
