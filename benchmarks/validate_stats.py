@@ -1113,6 +1113,22 @@ def _z_alarm_looks(counts: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(rej.any(axis=1), b + rej.argmax(axis=1) + 1, 0)
 
 
+def _widths(cs: tuple[np.ndarray, np.ndarray]) -> str:
+    """The sequence's width at looks 10, 100 and 1,000 (one run), in points."""
+    lo, hi = cs
+    return "/".join(f"{100 * (hi[k] - lo[k]):.2f}" for k in (9, 99, 999)) + " points"
+
+
+def _beta_binomial_covers(counts: np.ndarray, alpha: float, p: float) -> np.ndarray:
+    """Per run: the beta-binomial mixture stays below 1/alpha at ``p`` at every look."""
+    from scipy.special import betaln
+
+    s = np.cumsum(counts[:, :, 1], axis=1)
+    n = np.cumsum(counts.sum(axis=2), axis=1)
+    log_m = betaln(0.5 + s, 0.5 + n - s) - betaln(0.5, 0.5) - s * np.log(p) - (n - s) * np.log1p(-p)
+    return np.all(log_m < np.log(1 / alpha), axis=1)
+
+
 def monitoring(cfg: Config) -> Iterator[Row]:
     """Monitor: coverage at every one of 1,000 looks, false alarms, detection of planted changes."""
     from touchpoint.monitoring import _sequences as seq
@@ -1142,6 +1158,11 @@ def monitoring(cfg: Config) -> Iterator[Row]:
         counts = _monitor_counts(rng, reps, np.tile(probs, (looks, 1)), size)
         truth = float(probs @ support)
         cover = seq.covers_everywhere(counts, support, alpha, truth)
+        widths = ""
+        if len(probs) == 2:
+            widths = "; width at looks 10/100/1,000: " + _widths(
+                seq.betting_cs(counts[0], support, alpha)
+            )
         yield Row(
             "Monitoring sequence",
             "betting CS",
@@ -1151,8 +1172,21 @@ def monitoring(cfg: Config) -> Iterator[Row]:
             0.95,
             float(cover.mean()),
             reps,
-            detail="at every look at once",
+            detail="at every look at once" + widths,
         )
+        if len(probs) == 2:
+            yield Row(
+                "Monitoring sequence",
+                "beta-binomial mixture CS",
+                shape,
+                n_looks,
+                "coverage",
+                0.95,
+                float(_beta_binomial_covers(counts, alpha, truth).mean()),
+                reps,
+                detail="at every look at once; width at looks 10/100/1,000: "
+                + _widths(seq.beta_binomial_cs(counts[0], alpha)),
+            )
         # a fixed-horizon 95% interval of the running rate, looked at every day
         cum = np.cumsum(counts, axis=1)
         cn = cum.sum(axis=2)

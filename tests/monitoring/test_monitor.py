@@ -288,3 +288,36 @@ def test_plot_marks_the_alarm():
     ax = m.plot()
     assert any("alarm" in t.get_text() for t in ax.get_legend().get_texts())
     plt.close(ax.figure)
+
+
+def test_beta_binomial_sequence_equals_the_integrated_mixture():
+    from scipy import integrate, optimize, stats
+
+    counts = np.array([[22.0, 8.0]])  # one look: 8 successes in 30
+    low, high = seq.beta_binomial_cs(counts, 0.1)
+
+    def log_m(p):  # the mixture of likelihood ratios over the Beta(1/2, 1/2) prior
+        f = lambda q: (q / p) ** 8 * ((1 - q) / (1 - p)) ** 22 * stats.beta.pdf(q, 0.5, 0.5)  # noqa: E731
+        return math.log(integrate.quad(f, 0, 1, points=[8 / 30], limit=200)[0]) - math.log(10)
+
+    assert low[0] == pytest.approx(optimize.brentq(log_m, 1e-6, 8 / 30), abs=1e-6)
+    assert high[0] == pytest.approx(optimize.brentq(log_m, 8 / 30, 1 - 1e-6), abs=1e-6)
+
+
+def test_beta_binomial_monitor_covers_and_refuses_scores():
+    rng = np.random.default_rng(21)
+    runs = 150
+    miss = 0
+    for _ in range(runs):
+        c = _counts(rng, 150, 100, 0.2)
+        lo, hi = seq.beta_binomial_cs(c, 0.05)
+        miss += bool(np.any((lo > 0.2) | (hi < 0.2)))
+    assert miss / runs <= 0.08
+    log = _daily_log([0.1] * 30, 300, seed=4)
+    m = tp.monitor(log, period=DAY, method="beta-binomial")
+    assert m.method == "beta-binomial"
+    assert tp.Monitor.from_dict(json.loads(json.dumps(m.to_dict()))).method == "beta-binomial"
+    lo, hi = seq.beta_binomial_cs(np.asarray(m.counts, dtype=float), 0.05)
+    np.testing.assert_allclose(m.table["low"], lo)
+    with pytest.raises(ValidationError, match="for rates"):
+        tp.monitor({"score": [1, 5], "time": [0.0, 1.0]}, "ces", period=1.0, method="beta-binomial")

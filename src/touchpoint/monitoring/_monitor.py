@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 MonitorMetric = Literal["conversion", "step", "csat", "nps", "ces"]
 _METRICS = ("conversion", "step", "csat", "nps", "ces")
+MonitorMethod = Literal["betting", "beta-binomial"]
+_METHODS = ("betting", "beta-binomial")
 _CALENDAR = ("day", "week", "month")
 #: Version of the ``to_dict`` layout.
 _FORMAT = 1
@@ -57,6 +59,8 @@ class Monitor(TableResult):
         ``evidence`` (the e-value against "no change since the baseline"; NaN
         during the baseline) and ``alarm`` (True from the first look whose
         evidence reached the threshold on).
+    method : str
+        The confidence sequence: ``"betting"`` or ``"beta-binomial"``.
     alarm : bool
         Whether the change alarm has sounded.
     alarm_look : int or None
@@ -80,6 +84,7 @@ class Monitor(TableResult):
     scale: tuple[float, float]
     codes: tuple[int, ...]
     counts: tuple[tuple[int, ...], ...]
+    method: str = "betting"
     _state: dict[str, Any] = attrs.field(init=False, factory=dict, repr=False)
 
     # ------------------------------------------------------------------ computed
@@ -178,6 +183,7 @@ class Monitor(TableResult):
             "scale": list(self.scale),
             "codes": list(self.codes),
             "counts": [list(r) for r in self.counts],
+            "method": self.method,
         }
 
     @classmethod
@@ -202,6 +208,7 @@ class Monitor(TableResult):
             scale=(float(state["scale"][0]), float(state["scale"][1])),
             codes=tuple(int(c) for c in state["codes"]),
             counts=tuple(tuple(int(v) for v in r) for r in state["counts"]),
+            method=str(state.get("method", "betting")),
         )
 
     def plot(self, ax: Axes | None = None) -> Axes:
@@ -365,7 +372,10 @@ def _compute(m: Monitor) -> dict[str, Any]:
     alarm = np.zeros(len(n), dtype=bool)
     out: dict[str, Any] = {"alarm_look": None, "direction": None, "baseline_interval": None}
     if len(n):
-        low, high = seq.betting_cs(counts, support, m.alpha)
+        if m.method == "beta-binomial":
+            low, high = seq.beta_binomial_cs(counts, m.alpha)
+        else:
+            low, high = seq.betting_cs(counts, support, m.alpha)
         start, edges, var, threshold = _baseline(m, counts, support)
         if edges is not None and start < len(n):
             fall, rise = seq.change_evidence(
@@ -475,6 +485,7 @@ def _settings(
         "score": ck.Text(),
         "time": ck.Text(),
         "tz": ck.TZ,
+        "method": ck.Options(*_METHODS),
     }
 )
 def monitor(
@@ -492,6 +503,7 @@ def monitor(
     score: str = "score",
     time: str = "time",
     tz: str = "UTC",
+    method: MonitorMethod = "betting",
 ) -> Monitor:
     """Watch a rate or a score look by look, with intervals and an alarm valid at every look.
 
@@ -540,6 +552,12 @@ def monitor(
         For answers: the columns holding the score and its time.
     tz : str
         Time zone of the calendar periods.
+    method : {"betting", "beta-binomial"}
+        The confidence sequence: ``"betting"`` (any metric; Waudby-Smith &
+        Ramdas 2023) or, for the rates (conversion, step, CSAT), the
+        ``"beta-binomial"`` mixture (Howard et al. 2021, prior Beta(1/2, 1/2)),
+        narrower over the first looks and about as wide later (see the
+        Validation page). The alarm is the same for both.
 
     Returns
     -------
@@ -607,6 +625,9 @@ def monitor(
             f"(got {reference})."
         )
         raise ValidationError(msg)
+    if method == "beta-binomial" and support != (0.0, 1.0):
+        msg = f"method='beta-binomial' is for rates (conversion, step, csat), not {metric!r}."
+        raise ValidationError(msg)
     s = _Settings(metric=metric, options=opts, support=support, period=period, tz=tz)
     codes, counts = _looks(data, s)
     return Monitor(
@@ -621,4 +642,5 @@ def monitor(
         scale=value_scale,
         codes=tuple(codes.tolist()),
         counts=tuple(tuple(r) for r in counts.tolist()),
+        method=method,
     )

@@ -238,3 +238,47 @@ def baseline_interval(counts: FloatArray, support: FloatArray, alpha: float) -> 
     low = _crossing(counts, support, lam, +1.0, level)
     high = _crossing(counts, support, lam, -1.0, level)
     return float(low.max()), float(max(high.min(), low.max()))
+
+
+def beta_binomial_cs(
+    counts: FloatArray, alpha: float, prior: tuple[float, float] = (0.5, 0.5)
+) -> tuple[FloatArray, FloatArray]:
+    """Per look, the beta-binomial mixture confidence sequence for a rate; running intersection.
+
+    ``counts`` is (looks, 2): failures and successes. With ``S`` successes in ``N``
+    trials so far, ``p`` is excluded when the mixture martingale
+    ``B(a + S, b + N - S) / (B(a, b) p^S (1 - p)^(N - S))`` reaches ``1/alpha``
+    (Howard, Ramdas, McAuliffe & Sekhon 2021, the conjugate mixture for Bernoulli
+    observations; Robbins 1970). The prior ``Beta(a, b)`` only shapes the width.
+    """
+    from scipy.special import betaln
+
+    c = np.asarray(counts, dtype=np.float64)
+    s = np.cumsum(c[:, 1])
+    n = np.cumsum(c.sum(axis=1))
+    a, b = prior
+    level = float(np.log(1.0 / alpha))
+    const = betaln(a + s, b + n - s) - betaln(a, b)
+
+    def log_m(p: FloatArray) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = np.where(s > 0, s * np.log(p), 0.0) + np.where(
+                n - s > 0, (n - s) * np.log1p(-p), 0.0
+            )
+        return np.asarray(const - ll, dtype=np.float64)
+
+    centre = np.where(n > 0, s / np.maximum(n, 1), 0.5)
+    ends = []
+    for edge in (0.0, 1.0):  # bisection between the estimate (inside) and the edge
+        inside, outside = centre.copy(), np.full_like(centre, edge)
+        for _ in range(60):
+            mid = 0.5 * (inside + outside)
+            out = log_m(mid) >= level
+            outside = np.where(out, mid, outside)
+            inside = np.where(out, inside, mid)
+        # the outer end of the bracket, or the edge when nothing there is excluded
+        edge_in = log_m(np.full_like(centre, edge)) < level
+        ends.append(np.where(edge_in, edge, outside))
+    low = np.maximum.accumulate(ends[0])
+    high = np.minimum.accumulate(ends[1])
+    return low, np.maximum(high, low)
