@@ -556,8 +556,8 @@ def monitor(
         The confidence sequence: ``"betting"`` (any metric; Waudby-Smith &
         Ramdas 2023) or, for the rates (conversion, step, CSAT), the
         ``"beta-binomial"`` mixture (Howard et al. 2021, prior Beta(1/2, 1/2)),
-        narrower over the first looks and about as wide later (see the
-        Validation page). The alarm is the same for both.
+        narrower at the very first look, 5-10% wider from the tenth on (see
+        the Validation page). The alarm is the same for both.
 
     Returns
     -------
