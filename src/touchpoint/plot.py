@@ -1111,7 +1111,11 @@ def figure_svg(ax_or_fig: Any) -> str:
     return text[start:] if start >= 0 else text
 
 
-def monitor_chart(monitor: Any, ax: Axes | None = None) -> Axes:
+if TYPE_CHECKING:  # beside the one function that needs it (plot.py is edited in parallel)
+    from touchpoint.monitoring import Monitor
+
+
+def monitor_chart(monitor: Monitor, ax: Axes | None = None) -> Axes:
     """A :class:`~touchpoint.Monitor`'s looks: each look's rate, the confidence sequence, the alarm.
 
     The same chart as :meth:`touchpoint.Monitor.plot` (drawn by
@@ -1130,7 +1134,7 @@ def monitor_chart(monitor: Any, ax: Axes | None = None) -> Axes:
     >>> monitor_chart(m).get_ylabel()
     'csat'
     """
-    return monitor.plot(ax=ax)  # type: ignore[no-any-return]
+    return monitor.plot(ax=ax)
 
 
 __all__ += ["monitor_chart"]
