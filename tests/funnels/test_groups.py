@@ -129,3 +129,20 @@ def test_by_check_is_one_message(fn):
         InvalidParameterError, match=r"^`by` must be a column name, a non-empty list"
     ):
         getattr(tp, fn)(_log(), ["a", "b"], by=[])
+
+
+def test_merged_counts_group_like_the_in_memory_funnel():
+    from touchpoint.funnels._merge import segmented_counts
+
+    seg = np.array(["u", "", None, "v", "  ", "u"], dtype=object)
+    log = tp.EventLog.from_arrays(
+        ["a", "b", "c", "d", "e", "f"],
+        ["x", "x", "x", "x", "x", "x"],
+        [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        extra={"seg": seg},
+    )
+    merged = segmented_counts(log, by="seg", steps=["x"]).to_funnel("seg")
+    direct = tp.funnel(log, ["x"], by="seg")
+    assert list(merged.segments) == list(direct.segments) == ["u", "v", MISSING]
+    assert [f.steps[0].reached for f in merged.segments.values()] == [2, 1, 3]
+    assert [f.steps[0].reached for f in direct.segments.values()] == [2, 1, 3]

@@ -333,6 +333,13 @@ def segmented_counts(
     total = funnel_counts(log, **kw)
     if by is None:
         return SegmentedCounts(total=total)
+    from touchpoint._lib.groups import group_codes
+
+    # the in-memory funnel's grouping: the value at each journey's first event, one kernel
+    codes, labels = group_codes(log.journey_column(by))
     return SegmentedCounts(
-        total=total, segments={g: funnel_counts(part, **kw) for g, part in log.split(by).items()}
+        total=total,
+        segments={
+            g: funnel_counts(log.select_journeys(codes == i), **kw) for i, g in enumerate(labels)
+        },
     )
