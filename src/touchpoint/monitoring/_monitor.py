@@ -25,6 +25,8 @@ _METRICS = ("conversion", "step", "csat", "nps", "ces")
 MonitorMethod = Literal["betting", "beta-binomial"]
 _METHODS = ("betting", "beta-binomial")
 _CALENDAR = ("day", "week", "month")
+#: Largest e-value shown in ``table["evidence"]`` (the alarm uses the exact value).
+EVIDENCE_CAP = 1e6
 #: Version of the ``to_dict`` layout.
 _FORMAT = 1
 
@@ -56,8 +58,8 @@ class Monitor(TableResult):
         One row per look: ``look``, ``time`` (the period's label), ``n``,
         ``rate`` (that look alone), ``estimate`` (all looks so far), ``low`` and
         ``high`` (the anytime-valid confidence sequence for the value),
-        ``evidence`` (the e-value against "no change since the baseline"; NaN
-        during the baseline) and ``alarm`` (True from the first look whose
+        ``evidence`` (the e-value against "no change since the baseline",
+        shown up to 10^6; NaN during the baseline) and ``alarm`` (True from the first look whose
         evidence reached the threshold on).
     method : str
         The confidence sequence: ``"betting"`` or ``"beta-binomial"``.
@@ -387,7 +389,7 @@ def _compute(m: Monitor) -> dict[str, Any]:
                 look_size=n[start:],
             )
             log_e = np.logaddexp(fall, rise) - np.log(2.0)
-            evidence[start:] = np.exp(np.minimum(log_e, 700.0))
+            evidence[start:] = np.exp(np.minimum(log_e, np.log(EVIDENCE_CAP)))
             hit = np.flatnonzero(log_e >= threshold)
             if len(hit):
                 first = int(hit[0])
