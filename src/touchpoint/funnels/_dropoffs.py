@@ -444,6 +444,7 @@ def detect_dropoffs(
     tester = _TESTERS[test]
     tz = check_tz(tz)
     cells = _Cells()
+    spec = _TestSpec(baseline, min_count, tester, alternative, keep_series=period is not None)
     _count_and_test(
         cells,
         p,
@@ -451,11 +452,8 @@ def detect_dropoffs(
         is_datetime=log.is_datetime,
         period=period,
         tz=tz,
-        baseline=baseline,
-        min_count=min_count,
         horizon=horizon,
-        tester=tester,
-        alternative=alternative,
+        spec=spec,
     )
     recs = cells.recs
     pvalues = np.asarray(recs["pvalue"], dtype=np.float64)
@@ -524,6 +522,18 @@ def _resolve_baseline(baseline: Baseline, period: Any, by: Any) -> Baseline:
     return baseline
 
 
+@attrs.frozen
+class _TestSpec:
+    """How every cell is tested: its baseline, the smallest cell, the test and its side."""
+
+    baseline: str
+    min_count: int
+    tester: Any
+    alternative: str
+    #: keep each group's per-period series (for the change points; with periods only)
+    keep_series: bool
+
+
 @attrs.define
 class _Cells:
     """What the step x group x period counting collects for the later phases."""
@@ -585,11 +595,8 @@ def _count_and_test(
     is_datetime: bool,
     period: Any,
     tz: str,
-    baseline: str,
-    min_count: int,
     horizon: Any,
-    tester: Any,
-    alternative: str,
+    spec: _TestSpec,
 ) -> None:
     """Per step after the first: date the entries, then count and test every segment's cells."""
     m = p.match
@@ -618,47 +625,39 @@ def _count_and_test(
             )
         for si, (gcode, groups) in enumerate(segments):
             cell_all = gcode[entered] * len(labels) + pcode_all
+            n_all = np.bincount(cell_all, minlength=len(groups) * len(labels))
             _test_segment(
                 cells,
                 (k, si, p.steps.labels[j], p.steps.labels[k]),
-                gcode[ent],
-                groups,
+                (gcode[ent], groups),
                 conv[ent],
-                pcode=pcode,
-                labels=labels,
-                n_all=np.bincount(cell_all, minlength=len(groups) * len(labels)).reshape(
-                    len(groups), len(labels)
-                ),
-                keep_series=period is not None,
-                baseline=baseline,
-                min_count=min_count,
-                tester=tester,
-                alternative=alternative,
+                periods=(pcode, labels),
+                n_all=n_all.reshape(len(groups), len(labels)),
+                spec=spec,
             )
 
 
 def _test_segment(
     cells: _Cells,
     at: tuple[int, int, str, str],
-    gcode: NDArray[np.int64],
-    groups: list[Any],
+    segment: tuple[NDArray[np.int64], list[Any]],
     conv: NDArray[np.bool_],
     *,
-    pcode: NDArray[np.int64],
-    labels: list[Any],
+    periods: tuple[NDArray[np.int64], list[Any]],
     n_all: NDArray[np.int64],
-    keep_series: bool,
-    baseline: str,
-    min_count: int,
-    tester: Any,
-    alternative: str,
+    spec: _TestSpec,
 ) -> None:
     """One step x segment column: the left-out cells, the series and the tests of every cell.
 
     ``at`` is (step index, segment column index, previous step label, step label);
-    ``n_all`` counts every entry (mature or not) per group x period.
+    ``segment`` the mature units' group codes and the group labels, ``periods`` their
+    period codes and the period labels; ``n_all`` counts every entry (mature or not)
+    per group x period.
     """
     k, si, previous, step = at
+    gcode, groups = segment
+    pcode, labels = periods
+    baseline, min_count = spec.baseline, spec.min_count
     n, x, nb, xb = _cell_counts(gcode, pcode, conv, G=len(groups), P=len(labels), baseline=baseline)
     testable = (n >= min_count) & (nb >= min_count)
     left = cells.left
@@ -671,13 +670,13 @@ def _test_segment(
         left["mature"].append(int(n[g_, p_]))
         left["baseline_mature"].append(int(nb[g_, p_]))
         left["reason"].append(_left_out_reason(n[g_, p_], nb[g_, p_], min_count, baseline))
-    if keep_series:
+    if spec.keep_series:
         for g in range(len(groups)):
             cells.series[(k, groups[g])] = (x[g], n[g])
     gi, pi = np.nonzero(testable)
     if len(gi) == 0:
         return
-    pv = tester(x[gi, pi], n[gi, pi], xb[gi, pi], nb[gi, pi], alternative)
+    pv = spec.tester(x[gi, pi], n[gi, pi], xb[gi, pi], nb[gi, pi], spec.alternative)
     rate = x[gi, pi] / n[gi, pi]
     exp = xb[gi, pi] / nb[gi, pi]
     recs = cells.recs
