@@ -38,6 +38,7 @@ LAYERS = {
     "plot": 7,
     "dask": 7,
     "monitoring": 7,
+    "scan": 7,
     "report": 8,
     "cli": 9,
     "__main__": 10,

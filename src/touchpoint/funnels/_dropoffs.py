@@ -26,6 +26,7 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.groups import BY
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import StatisticalWarning, ValidationError
 from touchpoint.funnels._dropoff_stats import (
@@ -436,6 +437,8 @@ def detect_dropoffs(
     >>> found.changes[0].start == 5 * 7 * 86400.0, found.changes[0].end
     (True, None)
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "detect_dropoffs", DropOffs, locals())
     baseline = _resolve_baseline(baseline, period, by)
     p = _prepare(
         log, steps, window=window, mode=mode, exclude=exclude, optional=optional, count=count
@@ -601,7 +604,9 @@ def _count_and_test(
     """Per step after the first: date the entries, then count and test every segment's cells."""
     m = p.match
     t_end = float(p.t.max()) if len(p.t) else 0.0
-    fixed_horizon = None if horizon in (None, "auto") else _duration(horizon, "horizon")
+    fixed_horizon = (
+        None if horizon in (None, "auto") else _duration(horizon, "horizon", datetime=is_datetime)
+    )
     for k in range(1, m.reached.shape[1]):
         j, entered, ent, conv, h = _step_entries(p, k, fixed_horizon, horizon, t_end)
         cells.used_horizon[p.steps.labels[k]] = h
