@@ -30,12 +30,17 @@ NOT_RESULTS = {
     "Table",
     "Touchpoint",
     "ValidationIssue",
+    "ChannelRule",
 }
 
 #: Results whose main output is a table (``.table`` and ``to_records``); the others are scalar
 #: results (``to_dict``).
 TABLE_RESULTS = {
     "Attribution",
+    "JourneyClusters",
+    "ProcessMap",
+    "Retention",
+    "StepMatrix",
     "Conformance",
     "Consistency",
     "DropOffs",
@@ -44,6 +49,7 @@ TABLE_RESULTS = {
     "Monitor",
     "OrderSelection",
     "RemovalEffects",
+    "Stitching",
     "TransitionComparison",
     "TransitionCounts",
 }
@@ -104,6 +110,18 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
     ),
     "ValidationReport": lambda s: s.events.validation,
     "Monitor": lambda s: tp.monitor(s.events, baseline=7),
+    "Stitching": lambda s: tp.stitch_identities(
+        {"anon": ["d1", "d1", "d2"], "user": [None, "u1", None], "t": [1.0, 2.0, 3.0]},
+        anonymous="anon",
+        user="user",
+        time="t",
+    ),
+    "StepMatrix": lambda s: tp.step_matrix(s.events, 8, by="converted"),
+    "ProcessMap": lambda s: tp.process_map(s.events, paths=0.8),
+    "JourneyClusters": lambda s: tp.cluster_journeys(
+        s.events.select_journeys(np.arange(s.events.n_journeys) < 2000), k=3, n_resamples=0
+    ),
+    "Retention": lambda s: tp.retention(s.events, cohort="week", max_periods=4),
 }
 
 

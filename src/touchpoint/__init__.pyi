@@ -55,6 +55,17 @@ from touchpoint.io import (
     read_journey as read_journey,
     read_parquet as read_parquet,
 )
+from touchpoint.journeys import (
+    JourneyClusters as JourneyClusters,
+    ProcessMap as ProcessMap,
+    Retention as Retention,
+    StepMatrix as StepMatrix,
+    cluster_journeys as cluster_journeys,
+    path_prefixes as path_prefixes,
+    process_map as process_map,
+    retention as retention,
+    step_matrix as step_matrix,
+)
 from touchpoint.markov import (
     Attribution as Attribution,
     MarkovModel as MarkovModel,
@@ -94,5 +105,16 @@ from touchpoint.scan import (
     LogScan as LogScan,
     scan_parquet as scan_parquet,
     scan_table as scan_table,
+)
+from touchpoint.sources import (
+    CHANNEL_RULES as CHANNEL_RULES,
+    ChannelRule as ChannelRule,
+    Stitching as Stitching,
+    read_amplitude as read_amplitude,
+    read_ga4 as read_ga4,
+    read_mixpanel as read_mixpanel,
+    read_segment as read_segment,
+    read_snowplow as read_snowplow,
+    stitch_identities as stitch_identities,
 )
 from touchpoint.table import Table as Table
