@@ -123,6 +123,7 @@ ARGS = {
     "fit_markov": lambda t: (_log(),),
     "funnel": lambda t: (_log(), ["x", "y"]),
     "key_touchpoints": lambda t: (_log(),),
+    "monitor": lambda t: (_log(),),
     "next_steps": lambda t: (_log(), "x"),
     "nps": lambda t: ([9, 10, 3],),
     "previous_steps": lambda t: (_log(), "y"),

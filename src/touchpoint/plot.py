@@ -1147,3 +1147,32 @@ def cluster_bars(cl: Any, ax: Axes | None = None) -> Axes:
 
 
 __all__ += ["cluster_bars", "process_map_graph", "retention_chart", "step_matrix_heatmap"]
+
+
+if TYPE_CHECKING:  # beside the one function that needs it (plot.py is edited in parallel)
+    from touchpoint.monitoring import Monitor
+
+
+def monitor_chart(monitor: Monitor, ax: Axes | None = None) -> Axes:
+    """A :class:`~touchpoint.Monitor`'s looks: each look's rate, the confidence sequence, the alarm.
+
+    The same chart as :meth:`touchpoint.Monitor.plot` (drawn by
+    ``touchpoint._lib.charts.monitor_chart``): points are each look's own
+    value, the band the anytime-valid confidence sequence of the value so far
+    (its line the estimate), dashed lines the baseline's range and a red line
+    the look at which the alarm sounded.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import touchpoint as tp
+    >>> m = tp.monitor({"score": [5, 4, 2, 5] * 50, "time": [0.0, 1.0] * 100},
+    ...                metric="csat", period=1.0, baseline=1)
+    >>> monitor_chart(m).get_ylabel()
+    'csat'
+    """
+    return monitor.plot(ax=ax)
+
+
+__all__ += ["monitor_chart"]

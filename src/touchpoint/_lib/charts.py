@@ -139,3 +139,47 @@ def funnel_segments_chart(
     ax.legend(title=legend_title, fontsize=8)
     ax.set_title(title)
     return ax
+
+
+def monitor_chart(
+    table: Mapping[str, Any],
+    *,
+    metric: str,
+    alpha: float,
+    baseline: tuple[float, float] | None,
+    alarm_look: int | None,
+    direction: str | None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A monitor's looks (``look``, ``rate``, ``estimate``, ``low``, ``high`` columns).
+
+    Points: each look's own value; band and line: the confidence sequence and the
+    estimate so far; dashed lines: the baseline's range; red line: the alarm.
+    """
+    ax = new_axes(ax, (8.0, 3.6))
+    x = np.asarray(table["look"], dtype=np.float64)
+    ax.fill_between(
+        x,
+        table["low"],
+        table["high"],
+        color=BAR,
+        alpha=0.25,
+        linewidth=0,
+        label="confidence sequence",
+    )
+    ax.plot(x, table["estimate"], color="#3b5ba5", linewidth=1.5, label="estimate so far")
+    ax.plot(x, table["rate"], "o", color="#555555", markersize=2.5, label="each look")
+    for y in baseline or ():
+        ax.axhline(y, color="#888888", linestyle="--", linewidth=0.8)
+    if alarm_look is not None:
+        ax.axvline(
+            alarm_look,
+            color="#c0392b",
+            linewidth=1.2,
+            label=f"alarm (look {alarm_look}, {direction})",
+        )
+    ax.set_xlabel("look")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric}: {1 - alpha:.0%} confidence sequence")
+    ax.legend(loc="best", fontsize="small", frameon=False)
+    return ax

@@ -21,6 +21,7 @@ from touchpoint.table import format_html, format_text
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
     from touchpoint.core._journey import Journey
+    from touchpoint.monitoring import Monitor
     from touchpoint.table import Table
 
 __all__ = ["Report", "ReportContext", "Section", "pct"]
@@ -93,6 +94,8 @@ class ReportContext:
     top: int = 10
     figures: bool = False
     interactive: bool = False
+    #: A :class:`touchpoint.Monitor` to show (``build_report(monitor=...)``), else None.
+    monitor: Monitor | None = None
     cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
 
