@@ -19,7 +19,16 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BAR", "errorbars", "funnel_chart", "funnel_segments_chart", "new_axes", "plain_text"]
+__all__ = [
+    "BAR",
+    "errorbars",
+    "funnel_chart",
+    "funnel_segments_chart",
+    "new_axes",
+    "plain_text",
+    "weekly_lines",
+    "weekly_series",
+]
 
 BAR = "#5b7bc0"
 
@@ -139,3 +148,62 @@ def funnel_segments_chart(
     ax.legend(title=legend_title, fontsize=8)
     ax.set_title(title)
     return ax
+
+
+@plain_text
+def weekly_lines(
+    periods: Sequence[str],
+    rates: Mapping[str, Sequence[float]],
+    *,
+    flagged: Mapping[str, Sequence[str]] | None = None,
+    ax: Axes | None = None,
+    title: str = "",
+    ylabel: str = "conversion",
+) -> Axes:
+    """One line per group of a rate by period; flagged periods marked with a red ring.
+
+    ``rates[group][i]`` is the group's rate in ``periods[i]`` (NaN: not measured).
+    """
+    from matplotlib.ticker import PercentFormatter
+
+    ax = new_axes(ax, (6.5, 3.4))
+    x = np.arange(len(periods))
+    marked = False
+    for group, vals in rates.items():
+        y = np.asarray(vals, dtype=np.float64)
+        ax.plot(x, y, marker="o", ms=3, lw=1.4, label=str(group))
+        hit = [i for i, p in enumerate(periods) if p in set((flagged or {}).get(group, ()))]
+        if hit:
+            ax.scatter(
+                x[hit], y[hit], s=70, facecolors="none", edgecolors="#c0392b", lw=1.6, zorder=3
+            )
+            marked = True
+    if marked:
+        ax.scatter(
+            [], [], s=70, facecolors="none", edgecolors="#c0392b", lw=1.6, label="flagged week"
+        )
+    step = max(1, len(periods) // 8)
+    ax.set_xticks(x[::step], labels=[str(p) for p in periods][::step], rotation=30, ha="right")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("week")
+    ax.legend(fontsize=8, ncol=2)
+    ax.set_title(title)
+    ax.grid(axis="y", color="#e3e6ee", lw=0.6)
+    return ax
+
+
+def weekly_series(
+    tests: Sequence[Mapping[str, Any]],
+) -> tuple[list[str], dict[str, list[float]], dict[str, list[str]]]:
+    """Periods, each group's rate per period and its flagged periods, from test rows."""
+    periods = sorted({str(r["period"]) for r in tests})
+    at = {p: i for i, p in enumerate(periods)}
+    rates: dict[str, list[float]] = {}
+    flagged: dict[str, list[str]] = {}
+    for r in tests:
+        g = str(r["group"])
+        rates.setdefault(g, [float("nan")] * len(periods))[at[str(r["period"])]] = float(r["rate"])
+        if r.get("flagged"):
+            flagged.setdefault(g, []).append(str(r["period"]))
+    return periods, rates, flagged

@@ -13,7 +13,12 @@ from touchpoint.report._figures import section_journey_map
 from touchpoint.report._findings import section_findings
 from touchpoint.report._funnels import section_dropoffs, section_funnel, section_key_touchpoints
 from touchpoint.report._markov import section_markov
-from touchpoint.report._overview import section_overview, section_paths, section_transitions
+from touchpoint.report._overview import (
+    section_overview,
+    section_paths,
+    section_segments,
+    section_transitions,
+)
 
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
@@ -28,6 +33,7 @@ __all__ = ["SECTION_BUILDERS", "build_report"]
 #: analyses these sections computed, and shown first.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
+    section_segments,
     section_journey_map,
     section_funnel,
     section_dropoffs,

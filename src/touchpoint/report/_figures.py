@@ -21,9 +21,11 @@ from touchpoint.report._base import Figure, Section
 if TYPE_CHECKING:
     from touchpoint.funnels import Funnel
     from touchpoint.report._base import ReportContext
+    from touchpoint.report._shared import DropOffFindings
 
 __all__ = [
     "csat_figure",
+    "dropoff_figure",
     "funnel_figure",
     "heatmap_figure",
     "removal_figure",
@@ -52,13 +54,25 @@ def section_journey_map(ctx: ReportContext) -> Section | None:
     if not ctx.figures or ctx.log.n_events == 0:
         return None
     from touchpoint.core import Journey
-    from touchpoint.plot import _journey_layout, _journey_size, journey_graph, step_positions
+    from touchpoint.plot import journey_graph, journey_size, step_positions
 
     log = ctx.log
     observed = Journey.from_events(log, design=ctx.design)
     steps = step_positions(log)
-    ax = _new_axes(_journey_size(*_journey_layout(observed, steps)))
-    journey_graph(observed, ax=ax, min_probability=0.05, edge_labels=True, title="", steps=steps)
+    ax = _new_axes(journey_size(observed, steps))
+    from touchpoint.report._shared import key_touchpoint_rows
+
+    keys = [str(next(iter(r.values()))) for r in key_touchpoint_rows(ctx)]
+    journey_graph(
+        observed,
+        ax=ax,
+        min_probability=0.05,
+        edge_labels=True,
+        title="",
+        steps=steps,
+        highlight=keys,
+        highlight_label="key touchpoint",
+    )
     by = "stage" if ctx.design is not None and ctx.design.stages else "typical step"
     figures = [
         Figure(
@@ -68,7 +82,9 @@ def section_journey_map(ctx: ReportContext) -> Section | None:
                 if by == "typical step"
                 else ""
             )
-            + ". Edge width and labels: the share of a touchpoint's next steps going "
+            + ". Node area: traffic. Coloured: the key touchpoints of the key findings "
+            "(largest removal effects). Edge width and labels: the share of a touchpoint's "
+            "next steps going "
             "there (below 5% hidden; labels where they fit); ↻ marks the share that repeats "
             "the touchpoint.",
             html=_svg(ax),
@@ -171,5 +187,39 @@ def csat_figure(ctx: ReportContext) -> Figure | None:
     breakdown(table, ax=ax, title="")
     return Figure(
         caption=f"CSAT (share answering 4 or 5) by {by}, with 95% Wilson intervals.",
+        html=_svg(ax),
+    )
+
+
+def dropoff_figure(ctx: ReportContext, d: DropOffFindings) -> Figure | None:
+    """The weekly step conversion of every group of the first finding's segment column.
+
+    Drawn from the same test rows as the Drop-offs table and the key finding; the
+    flagged weeks (q <= 5%) are ringed.
+    """
+    quoted = d.quoted()
+    if not ctx.figures or not quoted:
+        return None
+    from touchpoint._lib.charts import weekly_lines, weekly_series
+
+    first = quoted[0]
+    same = (first["previous"], first["step"], first["segment"])
+    rows = [
+        t | {"flagged": t["qvalue"] <= 0.05}
+        for t in d.tests
+        if (t["previous"], t["step"], t["segment"]) == same
+    ]
+    periods, rates, flagged = weekly_series(rows)
+    ax = _new_axes((SIDE, 3.6))
+    weekly_lines(
+        periods,
+        rates,
+        flagged=flagged,
+        ax=ax,
+        ylabel=f"{first['previous']} > {first['step']}",
+    )
+    return Figure(
+        caption=f"Weekly conversion from {first['previous']} to {first['step']} (the next "
+        f"event) by {first['segment']}; ringed: weeks flagged in the table (q <= 5%).",
         html=_svg(ax),
     )

@@ -18,7 +18,7 @@ from touchpoint.report._base import Section
 from touchpoint.report._shared import (
     conversion,
     dropoff_findings,
-    removal,
+    key_touchpoint_rows,
     stage_funnel,
     survey_nps,
 )
@@ -67,19 +67,21 @@ def _biggest_dropoff(ctx: ReportContext) -> tuple[str, str] | None:
 
 
 def _top_removal(ctx: ReportContext) -> tuple[str, str] | None:
-    effects = removal(ctx)
-    if effects is None:
-        return None
-    table = effects.table
-    label = table.columns[0]
-    recs = [r for r in table.to_records() if r["removal_effect"] > 0][:3]
+    from touchpoint.report._shared import degenerate_conversion
+
+    why = degenerate_conversion(ctx)
+    if why:
+        return ("Attribution", why)
+    recs = key_touchpoint_rows(ctx)
     if not recs:
         return None
+    label = next(iter(recs[0]))
     names = ", ".join(f"{r[label]} ({_pct(r['removal_effect'], 0)})" for r in recs)
     return (
-        "Touchpoints that matter most",
+        "Key touchpoints",
         f"{names}: the share of conversions lost if the touchpoint were removed "
-        "(first-order Markov model).",
+        "(removal effect, first-order Markov model; touchpoints seen only at or after "
+        "the conversion left out). Highlighted on the journey map.",
     )
 
 
@@ -93,21 +95,19 @@ def _dropoffs(ctx: ReportContext) -> tuple[str, str] | None:
             f"none significant in {d.n_tests:,} weekly tests by segment (FDR 5%).",
         )
     parts = []
-    shown: set[tuple[str, str, str]] = set()
-    ordered = sorted(d.found, key=lambda t: bool(t.get("explained_by")))  # own drops first
-    for t in ordered:
-        key = (f"{t['previous']} > {t['step']}", str(t["segment"]), str(t["group"]))
-        if key in shown:
-            continue  # one line per transition and group; the table lists every week
-        shown.add(key)
-        since = f" since the week of {t['since']}" if t.get("since") else ""
+    for t in d.quoted()[:3]:
+        week = str(t["period"])
+        when = (
+            f" since the week of {week}"
+            if t.get("since") and str(t["since"]) == week
+            else f" in the week of {week}"
+        )
         why = f" (explained by {t['explained_by']})" if t.get("explained_by") else ""
         parts.append(
-            f"{t['previous']} to {t['step']} for {t['segment']}={t['group']}{since}: "
-            f"{_pct(t['rate'])} against {_pct(t['expected'])} expected{why}"
+            f"{t['previous']} to {t['step']} for {t['segment']}={t['group']}{when}: "
+            f"{_pct(t['rate'])} against {_pct(t['expected'])} in the other "
+            f"{t['segment']} groups that week{why}"
         )
-        if len(parts) == 3:
-            break
     more = len({(f"{t['previous']} > {t['step']}", t["segment"], t["group"]) for t in d.found})
     tail = f"; {more - len(parts)} more in the Drop-offs section" if more > len(parts) else ""
     return (
