@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib.charts import plain_text as _plain_text
+from touchpoint._lib.charts import errorbars as _charts_errorbars, plain_text as _plain_text
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
     from touchpoint.core._eventlog import EventLog
     from touchpoint.core._journey import Journey
-    from touchpoint.funnels import DropOffs
+    from touchpoint.core._results import TableResult
+    from touchpoint.funnels import DropOffs, Funnel
+    from touchpoint.markov import Attribution, MarkovModel, RemovalEffects
+    from touchpoint.table import Table
 
 __all__ = [
     "attribution_bars",
@@ -222,9 +225,7 @@ def _journey_size(
     )
 
 
-def journey_size(
-    journey: Journey, steps: Mapping[str, float] | None = None
-) -> tuple[float, float]:
+def journey_size(journey: Journey, steps: Mapping[str, float] | None = None) -> tuple[float, float]:
     """The figure size :func:`journey_graph` uses by default for ``journey`` (inches).
 
     Examples
@@ -751,7 +752,7 @@ def _place_edge_labels(
 
 @_plain_text
 def transition_heatmap(
-    source: Any,
+    source: EventLog | Journey | MarkovModel,
     *,
     ax: Axes | None = None,
     normalize: bool = True,
@@ -912,16 +913,6 @@ def _pick(cols: Mapping[str, NDArray[Any]], names: Sequence[str], what: str) -> 
     raise ValidationError(msg)
 
 
-def _errorbars(
-    values: NDArray[np.float64], low: NDArray[np.float64] | None, high: NDArray[np.float64] | None
-) -> NDArray[np.float64] | None:
-    if low is None or high is None:
-        return None
-    lo = np.clip(values - low, 0, None)
-    hi = np.clip(high - values, 0, None)
-    return np.nan_to_num(np.vstack([lo, hi]))
-
-
 def _ci_cols(
     cols: Mapping[str, NDArray[Any]], value: str
 ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
@@ -960,7 +951,7 @@ def _barh(
     ax.barh(
         y,
         values,
-        xerr=_errorbars(values, low, high),
+        xerr=_charts_errorbars(values, low, high),
         color=_BAR,
         ecolor="#223",
         capsize=3,
@@ -981,7 +972,7 @@ def _ci_note(low: NDArray[np.float64] | None, level: float = 0.95) -> str:
 
 @_plain_text
 def breakdown(
-    result: Any,
+    result: Table | TableResult | Mapping[str, Any],
     *,
     ax: Axes | None = None,
     value: str | None = None,
@@ -1040,6 +1031,11 @@ def breakdown(
     if value == "score" and titled in _METRIC_AXIS:  # breakdown tables: "CSAT by channel"
         metric = titled
     ax.set_xlabel(_METRIC_AXIS.get(metric.lower(), _words(metric)) + _ci_note(low))
+    if metric.lower() == "csat":  # a share: 0-100% whatever the data's range
+        from matplotlib.ticker import PercentFormatter
+
+        ax.set_xlim(0, 100)
+        ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     ax.set_ylabel("" if label == "group" else _words(label))
     ax.axvline(0, color="#888", linewidth=0.8)
     default = getattr(result, "title", "") or f"{_words(metric)} by {_words(label)}"
@@ -1049,7 +1045,7 @@ def breakdown(
 
 @_plain_text
 def funnel_bars(
-    funnel: Any,
+    funnel: Funnel | Table | Mapping[str, Any],
     *,
     ax: Axes | None = None,
     title: str | None = None,
@@ -1185,7 +1181,7 @@ def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, s
 
 @_plain_text
 def attribution_bars(
-    result: Any,
+    result: Attribution | RemovalEffects | Mapping[str, Attribution] | Table | Mapping[str, Any],
     *,
     ax: Axes | None = None,
     value: str | None = None,
@@ -1266,7 +1262,7 @@ def attribution_bars(
             vals,
             height=height,
             label=_words(c),
-            xerr=_errorbars(vals, low, high),
+            xerr=_charts_errorbars(vals, low, high),
             capsize=2,
             color=_BAR if k == 1 else None,
         )
@@ -1338,30 +1334,9 @@ def dropoff_lines(
     >>> sorted(t.get_text() for t in ax.get_legend().get_texts())
     ['a', 'b']
     """
-    from touchpoint._lib.charts import weekly_lines, weekly_series
+    from touchpoint._lib.charts import dropoff_chart
 
-    rows = result.tests.to_records()
-    steps = [str(r["step"]) for r in rows]
-    if step is None:
-        step = str(result.dropoffs[0].step) if len(result) else (steps[0] if steps else "")
-    elif step not in steps:
-        msg = f"step {step!r} was not tested; the tested steps are {sorted(set(steps))}."
-        raise ValidationError(msg)
-    found = {(str(d.step), str(d.group), str(d.period)) for d in result.dropoffs}
-    mine = [
-        r | {"flagged": (step, str(r["group"]), str(r["period"])) in found}
-        for r in rows
-        if str(r["step"]) == step
-    ]
-    periods, rates, flagged = weekly_series(mine)
-    return weekly_lines(
-        periods,
-        rates,
-        flagged=flagged,
-        ax=ax,
-        title=title if title is not None else f"Conversion to {step} by period",
-        ylabel=f"conversion to {step}",
-    )
+    return dropoff_chart(result, step=step, ax=ax, title=title)
 
 
 _CREDIT_AXIS = {

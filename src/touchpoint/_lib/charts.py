@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BAR",
+    "credit_bars",
+    "dropoff_chart",
     "errorbars",
     "funnel_chart",
     "funnel_segments_chart",
@@ -207,3 +209,60 @@ def weekly_series(
         if r.get("flagged"):
             flagged.setdefault(g, []).append(str(r["period"]))
     return periods, rates, flagged
+
+
+@plain_text
+def credit_bars(
+    labels: Sequence[str],
+    values: NDArray[np.float64],
+    *,
+    low: NDArray[np.float64] | None = None,
+    high: NDArray[np.float64] | None = None,
+    ax: Axes | None = None,
+    xlabel: str = "",
+    title: str = "",
+    percent: bool = True,
+) -> Axes:
+    """Horizontal bars, largest on top, with optional intervals (credit, removal effects)."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax = new_axes(ax, (6.5, max(2.5, 0.3 * len(labels) + 1.3)))
+    y = np.arange(len(labels))[::-1].astype(float)
+    ax.barh(y, values, xerr=errorbars(values, low, high), color=BAR, ecolor="#223", capsize=3)
+    ax.set_yticks(y, labels=list(labels))
+    ax.axvline(0, color="#888", linewidth=0.8)
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax
+
+
+def dropoff_chart(
+    result: Any, *, step: str | None = None, ax: Axes | None = None, title: str | None = None
+) -> Axes:
+    """:func:`weekly_lines` of a ``DropOffs`` result (its ``tests`` rows) for one step."""
+    from touchpoint.exceptions import ValidationError
+
+    rows = result.tests.to_records()
+    steps = [str(r["step"]) for r in rows]
+    if step is None:
+        step = str(result.dropoffs[0].step) if len(result) else (steps[0] if steps else "")
+    elif step not in steps:
+        msg = f"step {step!r} was not tested; the tested steps are {sorted(set(steps))}."
+        raise ValidationError(msg)
+    found = {(str(d.step), str(d.group), str(d.period)) for d in result.dropoffs}
+    mine = [
+        r | {"flagged": (step, str(r["group"]), str(r["period"])) in found}
+        for r in rows
+        if str(r["step"]) == step
+    ]
+    periods, rates, flagged = weekly_series(mine)
+    return weekly_lines(
+        periods,
+        rates,
+        flagged=flagged,
+        ax=ax,
+        title=title if title is not None else f"Conversion to {step} by period",
+        ylabel=f"conversion to {step}",
+    )

@@ -40,6 +40,8 @@ from touchpoint.funnels._match import CountUnit, StepSpec, _prepare
 from touchpoint.table import Table, format_cell, format_html, format_text
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from touchpoint.core._eventlog import EventLog
 
 __all__ = [
@@ -197,6 +199,16 @@ class DropOffs(TableResult, Sequence[DropOff]):
     left_out: Table = attrs.field(factory=lambda: Table({c: [] for c in _LEFT_OUT}))
     periods_left_out: tuple[tuple[str, Any], ...] = ()
     tz: str = "UTC"
+
+    def plot(self, ax: Axes | None = None, *, step: str | None = None) -> Axes:
+        """Each group's conversion per period, the flagged periods ringed.
+
+        The chart :func:`touchpoint.plot.dropoff_lines` draws (``step``: which
+        step, by default the one of the largest drop); needs matplotlib.
+        """
+        from touchpoint._lib.charts import dropoff_chart
+
+        return dropoff_chart(self, step=step, ax=ax)
 
     def __len__(self) -> int:
         return len(self.dropoffs)

@@ -68,6 +68,8 @@ from touchpoint.markov._model import MarkovModel, encoded_edges, fit_markov
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from touchpoint.core._eventlog import EventLog
 
 __all__ = ["ATTRIBUTION_MODELS", "Attribution", "RemovalEffects", "attribution", "removal_effects"]
@@ -166,6 +168,25 @@ class RemovalEffects(TableResult):
     def table(self) -> Table:
         """:meth:`to_table` at 95%."""
         return self.to_table()
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Bars of the positive removal effects, with intervals when bootstrapped.
+
+        The chart :func:`touchpoint.plot.attribution_bars` draws; needs matplotlib.
+        """
+        from touchpoint._lib.charts import credit_bars
+
+        t = self.table
+        keep = np.asarray(t["removal_effect"], dtype=float) > 0
+        ci = {c: np.asarray(t[c], dtype=float)[keep] for c in ("ci_low", "ci_high") if c in t}
+        return credit_bars(
+            [str(x) for x in np.asarray(t[t.columns[0]])[keep].tolist()],
+            np.asarray(t["removal_effect"], dtype=float)[keep],
+            low=ci.get("ci_low"),
+            high=ci.get("ci_high"),
+            ax=ax,
+            xlabel="conversions lost without the touchpoint (removal effect)",
+        )
 
     def __repr__(self) -> str:
         top = ", ".join(
@@ -381,6 +402,19 @@ class Attribution(TableResult):
     note: str = ""
     unattributed_value: float = 0.0
     conversion: str = ""
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Bars of each touchpoint's share of the credit (needs matplotlib)."""
+        from touchpoint._lib.charts import credit_bars
+
+        t = self.table
+        keep = np.asarray(t["share"], dtype=float) != 0
+        return credit_bars(
+            [str(x) for x in np.asarray(t[t.columns[0]])[keep].tolist()],
+            np.asarray(t["share"], dtype=float)[keep],
+            ax=ax,
+            xlabel=f"share of the credit ({self.model})",
+        )
 
     def __repr__(self) -> str:
         col = self.table.columns[0]

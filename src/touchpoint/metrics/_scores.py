@@ -628,7 +628,9 @@ class CESResult(_ScoreResult):
         return _proportion_interval(self.agree, n, confidence_level, method)
 
     def _repr_head(self) -> tuple[str, str]:
-        return f"CES {self.version}.0", "{:.2f}"
+        lo, hi = (f"{v:g}" for v in self.scale)
+        # "CES 2.0 5.02" read as two numbers: the version and scale go in words
+        return f"CES (version {self.version}, {lo}-{hi} scale)", "{:.2f}"
 
 
 _CES_VERSIONS = {1: ((1.0, 5.0), (1.0, 2.0), False), 2: ((1.0, 7.0), (5.0, 7.0), True)}
@@ -681,7 +683,7 @@ def ces(
     >>> round(r.score, 3), round(r.agree, 3)
     (5.667, 0.833)
     >>> r
-    CES 2.0 5.67 (95% CI 4.04 to 6.49, n=6)
+    CES (version 2, 1-7 scale) 5.67 (95% CI 4.04 to 6.49, n=6)
     >>> ces([1, 2, 2, 4], version=1).higher_is_better
     False
     """

@@ -90,7 +90,13 @@ def section_cx(ctx: ReportContext) -> Section | None:
         headers = ["touchpoint", "stage", "channel"]
         for m in present:
             if m != "nps":
-                headers += [f"{m.upper()} n", m.upper(), "95% CI", "vs rest"]
+                unit = " (% satisfied)" if m == "csat" else " (mean, 1-7)"
+                headers += [
+                    f"{m.upper()} n",
+                    m.upper() + unit,
+                    f"{m.upper()} 95% CI",
+                    f"{m.upper()} vs rest",
+                ]
         parts_text.append(format_text(headers, table_rows))
         parts_html.append(format_html(headers, table_rows, caption="CX by touchpoint"))
     if weakest:
@@ -102,7 +108,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
         )
     seg_rows = _nps_segments(surveys, present, breakdown)
     if seg_rows:
-        headers = ["segment", "group", "n", "NPS", "95% CI", "vs rest"]
+        headers = ["segment", "group", "n", "NPS", "NPS 95% CI", "NPS vs rest"]
         parts_text.append(format_text(headers, seg_rows))
         parts_html.append(format_html(headers, seg_rows, caption="NPS by segment"))
     cons = _consistency_line(surveys, present, ctx, consistency)

@@ -166,7 +166,7 @@ def removal_figure(ctx: ReportContext) -> Figure | None:
 
 
 def csat_figure(ctx: ReportContext) -> Figure | None:
-    """CSAT by channel (or touchpoint) with intervals."""
+    """CSAT by touchpoint with intervals: the same groups as the CX table beside it."""
     surveys = ctx.responses
     if not ctx.figures or surveys is None or "csat" not in surveys.columns:
         return None
@@ -174,7 +174,7 @@ def csat_figure(ctx: ReportContext) -> Figure | None:
     from touchpoint.metrics import breakdown as metric_breakdown
     from touchpoint.plot import breakdown
 
-    by = "channel" if "channel" in surveys.columns else "touchpoint"
+    by = "touchpoint" if "touchpoint" in surveys.columns else "channel"
     if by not in surveys.columns:
         return None
     try:
@@ -183,10 +183,11 @@ def csat_figure(ctx: ReportContext) -> Figure | None:
         return None
     if not len(table):
         return None
-    ax = _new_axes((SIDE, 0.3 * len(table) + 1.5))
+    ax = _new_axes((SIDE, 0.28 * len(table) + 1.5))
     breakdown(table, ax=ax, title="")
     return Figure(
-        caption=f"CSAT (share answering 4 or 5) by {by}, with 95% Wilson intervals.",
+        caption=f"CSAT (share answering 4 or 5) by {by}, the rows of the table, with 95% "
+        "Wilson intervals.",
         html=_svg(ax),
     )
 
@@ -194,8 +195,9 @@ def csat_figure(ctx: ReportContext) -> Figure | None:
 def dropoff_figure(ctx: ReportContext, d: DropOffFindings) -> Figure | None:
     """The weekly step conversion of every group of the first finding's segment column.
 
-    Drawn from the same test rows as the Drop-offs table and the key finding; the
-    flagged weeks (q <= 5%) are ringed.
+    Drawn from the same test rows as the Drop-offs table and the key finding, with
+    the same chart kit as :meth:`touchpoint.DropOffs.plot`; the flagged weeks
+    (q <= 5%) are ringed.
     """
     quoted = d.quoted()
     if not ctx.figures or not quoted:
@@ -212,11 +214,7 @@ def dropoff_figure(ctx: ReportContext, d: DropOffFindings) -> Figure | None:
     periods, rates, flagged = weekly_series(rows)
     ax = _new_axes((SIDE, 3.6))
     weekly_lines(
-        periods,
-        rates,
-        flagged=flagged,
-        ax=ax,
-        ylabel=f"{first['previous']} > {first['step']}",
+        periods, rates, flagged=flagged, ax=ax, ylabel=f"{first['previous']} > {first['step']}"
     )
     return Figure(
         caption=f"Weekly conversion from {first['previous']} to {first['step']} (the next "
