@@ -513,7 +513,7 @@ def _draw_node_labels(ax: Axes, nodes: Sequence[_Node], geo: _MapGeometry) -> No
         ax.annotate(
             _wrap(n.name, chars),
             (n.x, n.y),
-            xytext=(n.diameter / 2 + 2, 0),
+            xytext=(n.diameter / 2 + 3.5, 0),
             textcoords="offset points",
             ha="left",
             va="center",
@@ -695,6 +695,9 @@ def _place_loop_marks(
             (-r - 1, r - 2, "right", "bottom"),
             (r + 1, -r - 2, "left", "top"),
             (-r - 2, 0, "right", "center"),
+            (0, -r - 2, "center", "top"),
+            (0, r + 2, "center", "bottom"),
+            (-r - 1, -r - 2, "right", "top"),
         ]
         for i, (dx, dy, ha, va) in enumerate(spots):
             t = ax.annotate(

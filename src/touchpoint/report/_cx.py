@@ -90,13 +90,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
         headers = ["touchpoint", "stage", "channel"]
         for m in present:
             if m != "nps":
-                unit = " (% satisfied)" if m == "csat" else " (mean, 1-7)"
-                headers += [
-                    f"{m.upper()} n",
-                    m.upper() + unit,
-                    f"{m.upper()} 95% CI",
-                    f"{m.upper()} vs rest",
-                ]
+                headers += [f"{m.upper()} n", m.upper(), f"{m.upper()} 95% CI", "vs rest"]
         parts_text.append(format_text(headers, table_rows))
         parts_html.append(format_html(headers, table_rows, caption="CX by touchpoint"))
     if weakest:
