@@ -365,13 +365,13 @@ def journey_graph(
             "key in the design" if highlight_label == "key touchpoint" else highlight_label
         )
     nodes = _draw_nodes(ax, g, pos, geo, set(highlight))
-    if labels:
-        _draw_node_labels(ax, nodes, geo)
     loops = {
         a: float(d.get("probability", 0.0))
         for a, b, d in g.edges(data=True)
         if a == b and float(d.get("probability", 0.0)) >= max(min_probability, 1e-12)
     }
+    if labels:  # the share that repeats is the label's last line
+        _draw_node_labels(ax, nodes, geo, loops)
     if legend:
         _draw_legend(
             ax,
@@ -383,9 +383,12 @@ def journey_graph(
         )
     geo.root.draw_without_rendering()
     _fit_headers(ax, heads)
-    placed = [t.get_window_extent() for t in ax.texts] + _node_boxes(ax, nodes)
+    # texts measured with a margin: a browser draws the SVG's text in its own font
+    placed = [t.get_window_extent().expanded(1.12, 1.1) for t in ax.texts]
+    placed += _node_boxes(ax, nodes)
     edges = _draw_edges(ax, g, nodes, placed, min_probability=min_probability, max_width=max_width)
-    _place_loop_marks(ax, loops, nodes, geo, placed)
+    if not labels:
+        _place_loop_marks(ax, loops, nodes, geo, placed)
     if edge_labels:
         _place_edge_labels(ax, edges, geo, placed)
     return ax
@@ -505,13 +508,19 @@ def _draw_nodes(
     return nodes
 
 
-def _draw_node_labels(ax: Axes, nodes: Sequence[_Node], geo: _MapGeometry) -> None:
-    """Names beside their nodes, wrapped to the room left in the column."""
+def _draw_node_labels(
+    ax: Axes, nodes: Sequence[_Node], geo: _MapGeometry, loops: Mapping[str, float]
+) -> None:
+    """Names beside their nodes, wrapped to the room left in the column; a repeating
+    touchpoint's share of repeats (``↻ 40%``) on the label's last line."""
     for n in nodes:
         room = (0.45 - _NODE_DX) * geo.col_pt - n.diameter / 2 - 3
         chars = max(5, int(room / (0.6 * geo.fs)))
+        text = _wrap(n.name, chars)
+        if n.name in loops:
+            text += f"\n↻ {100 * loops[n.name]:.0f}%"
         ax.annotate(
-            _wrap(n.name, chars),
+            text,
             (n.x, n.y),
             xytext=(n.diameter / 2 + 3.5, 0),
             textcoords="offset points",
@@ -711,7 +720,7 @@ def _place_loop_marks(
                 color=_EDGE,
                 zorder=5,
             )
-            extent = t.get_window_extent()
+            extent = t.get_window_extent().expanded(1.15, 1.2)  # a browser's font is wider
             if not _overlaps(extent, placed) or i == len(spots) - 1:
                 break  # nowhere free: keep the last place (the share matters more)
             t.remove()

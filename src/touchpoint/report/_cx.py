@@ -90,7 +90,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
         headers = ["touchpoint", "stage", "channel"]
         for m in present:
             if m != "nps":
-                headers += [f"{m.upper()} n", m.upper(), f"{m.upper()} 95% CI", "vs rest"]
+                headers += [f"{m.upper()} n", f"{m.upper()} (95% CI)", f"{m.upper()} vs rest"]
         parts_text.append(format_text(headers, table_rows))
         parts_html.append(format_html(headers, table_rows, caption="CX by touchpoint"))
     if weakest:
@@ -102,7 +102,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
         )
     seg_rows = _nps_segments(surveys, present, breakdown)
     if seg_rows:
-        headers = ["segment", "group", "n", "NPS", "NPS 95% CI", "NPS vs rest"]
+        headers = ["segment", "group", "n", "NPS", "NPS 95% CI", "vs rest"]
         parts_text.append(format_text(headers, seg_rows))
         parts_html.append(format_html(headers, seg_rows, caption="NPS by segment"))
     cons = _consistency_line(surveys, present, ctx, consistency)
@@ -175,7 +175,7 @@ def _per_touchpoint(
                 continue
             r = per[name].get(m)
             if r is None:
-                row += ["", "", "", ""]
+                row += ["", "", ""]
                 continue
             flag = ""
             if r["significant"]:
@@ -191,8 +191,8 @@ def _per_touchpoint(
                     )
             row += [
                 int(r["n"]),
-                _fmt(m, r["score"]),
-                f"{_fmt(m, r['ci_low']).rstrip('%')}–{_fmt(m, r['ci_high'])}",
+                f"{_fmt(m, r['score'])} ({_fmt(m, r['ci_low']).rstrip('%')}–"
+                f"{_fmt(m, r['ci_high'])})",
                 flag,
             ]
         rows.append(row)
