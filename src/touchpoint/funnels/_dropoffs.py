@@ -25,6 +25,7 @@ from touchpoint._lib.choices import Alternative, MatchMode, ProportionMethod
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import StatisticalWarning, ValidationError
 from touchpoint.funnels._dropoff_stats import (
@@ -343,7 +344,7 @@ def detect_dropoffs(
     test: Literal["midp", "exact", "z"] = "midp",
     horizon: Any = "auto",
     mode: MatchMode = "ordered",
-    window: Any = None,
+    window: DurationLike | None = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
     count: CountUnit = "journeys",

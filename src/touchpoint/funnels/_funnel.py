@@ -32,6 +32,7 @@ from touchpoint._lib.stats import (
     proportion_ci,
 )
 from touchpoint._lib.time import duration as _duration, format_duration, required_duration
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError
 from touchpoint.funnels._match import (
@@ -522,7 +523,7 @@ def funnel(
     log: EventLog,
     steps: Sequence[StepSpec] | None = None,
     *,
-    window: Any = None,
+    window: DurationLike | None = None,
     mode: MatchMode = "ordered",
     by: str | None = None,
     exclude: Iterable[str] = (),

@@ -61,6 +61,7 @@ from touchpoint._lib.choices import CreditUnit, StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.markov import _absorbing as _ab, _encoding as _tr
@@ -464,7 +465,7 @@ def attribution(
     per_journey: bool = False,
     n_resamples: int = 0,
     seed: int | None = 0,
-    half_life: Any = None,
+    half_life: DurationLike | None = None,
     position_weights: tuple[float, float] = (0.4, 0.4),
     collapse_repeats: bool = False,
     until_conversion: bool = True,

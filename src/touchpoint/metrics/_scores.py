@@ -15,6 +15,7 @@ from touchpoint._lib.stats import (
     check_confidence,
     design_n,
 )
+from touchpoint._lib.types import ArrayLike
 from touchpoint.core._results import ScalarResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.metrics._core import (
@@ -215,10 +216,10 @@ def _nps_y(x: FloatArray, detractors: tuple[float, float], promoters: tuple[floa
 
 @ck.validate_params({"promoters": ck.Pair(), "detractors": ck.Pair(), "scale": ck.Pair()})
 def nps(
-    scores: Any,
-    weights: Any = None,
+    scores: ArrayLike,
+    weights: ArrayLike | None = None,
     *,
-    cluster: Any = None,
+    cluster: ArrayLike | None = None,
     promoters: tuple[float, float] = (9, 10),
     detractors: tuple[float, float] = (0, 6),
     scale: tuple[float, float] = (0, 10),
@@ -489,10 +490,10 @@ def _rating(
 
 @ck.validate_params({"scale": ck.Pair(), "satisfied": ck.Pair()})
 def csat(
-    scores: Any,
-    weights: Any = None,
+    scores: ArrayLike,
+    weights: ArrayLike | None = None,
     *,
-    cluster: Any = None,
+    cluster: ArrayLike | None = None,
     scale: tuple[float, float] = (1, 5),
     satisfied: tuple[float, float] = (4, 5),
 ) -> CSATResult:
@@ -644,10 +645,10 @@ _CES_VERSIONS = {1: ((1.0, 5.0), (1.0, 2.0), False), 2: ((1.0, 7.0), (5.0, 7.0),
     }
 )
 def ces(
-    scores: Any,
-    weights: Any = None,
+    scores: ArrayLike,
+    weights: ArrayLike | None = None,
     *,
-    cluster: Any = None,
+    cluster: ArrayLike | None = None,
     scale: tuple[float, float] | None = None,
     version: CESVersion = 2,
     agree: tuple[float, float] | None = None,
