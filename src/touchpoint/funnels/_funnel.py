@@ -301,7 +301,7 @@ class Funnel(TableResult):
     def _rows(self, km: bool = True) -> tuple[list[str], list[list[Any]]]:
         """Headers and rows of the text / HTML view (``km``: the Kaplan-Meier column)."""
         headers = ["step", "entered", "reached", "conversion (95% CI)", "from first", "dropped"]
-        headers += ["median time", *(["eventual (KM)"] if km else []), "top exit"]
+        headers += ["median time", *(["eventually (KM)"] if km else []), "top exit"]
         rows = []
         for s in self.steps:
             lo, hi = s.confidence_interval()
@@ -353,7 +353,7 @@ class Funnel(TableResult):
         from touchpoint.table import format_text
 
         headers, rows = self._rows()
-        out = [format_text(headers, rows)]
+        out = [format_text(headers, rows), _KM_NOTE]
         if self.tests is not None:
             out += ["", f"conversion by {self.by}:", format_text(*self._segment_rows())]
         return "\n".join(out)
@@ -363,7 +363,7 @@ class Funnel(TableResult):
 
         headers, rows = self._rows()
         cap = f"Funnel ({self.mode}, {self.n_units:,} {self.count})"
-        out = format_html(headers, rows, caption=cap)
+        out = format_html(headers, rows, caption=cap) + f"<p><small>{_KM_NOTE}</small></p>"
         if self.tests is not None:
             out += format_html(*self._segment_rows(), caption=f"Conversion by {self.by}")
         return out
@@ -407,6 +407,13 @@ class Funnel(TableResult):
             ax=ax,
             confidence_level=confidence_level,
         )
+
+
+#: The footnote of the funnel's text and HTML views.
+_KM_NOTE = (
+    "eventually (KM): the share expected to reach the step in the end, journeys still "
+    "under way counted as censored (Kaplan-Meier); conversion (95% CI): Wilson interval."
+)
 
 
 def _ranked_table(items: tuple[tuple[str, int], ...], name: str) -> Table:

@@ -114,7 +114,7 @@ def build_report(
         s = builder(ctx)
         if s is not None:
             sections.append(s)
-    headline = section_findings(ctx)
+    headline = section_findings(ctx, sections)
     if headline is not None:
         sections.insert(0, headline)
     return Report(title=title, sections=tuple(sections))

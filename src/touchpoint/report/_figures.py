@@ -14,6 +14,7 @@ matplotlib).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from touchpoint.report._base import Figure, Section
@@ -28,6 +29,7 @@ __all__ = [
     "dropoff_figure",
     "funnel_figure",
     "heatmap_figure",
+    "interval_figure",
     "removal_figure",
     "section_journey_map",
 ]
@@ -221,3 +223,35 @@ def dropoff_figure(ctx: ReportContext, d: DropOffFindings) -> Figure | None:
         f"event) by {first['segment']}; ringed: weeks flagged in the table (q <= 5%).",
         html=_svg(ax),
     )
+
+
+def interval_figure(
+    ctx: ReportContext,
+    bars: Sequence[tuple[str, float, float, float]],
+    *,
+    xlabel: str,
+    caption: str,
+    percent: bool = True,
+    reference: float | None = None,
+) -> Figure | None:
+    """Bars of ``(label, value, low, high)`` rows with their intervals (chart kit's
+    :func:`~touchpoint._lib.charts.credit_bars`), in the table's order."""
+    if not ctx.figures or not bars:
+        return None
+    import numpy as np
+
+    from touchpoint._lib.charts import credit_bars
+
+    ax = _new_axes((SIDE, 0.3 * len(bars) + 1.4))
+    credit_bars(
+        [b[0] for b in bars],
+        np.array([b[1] for b in bars]),
+        low=np.array([b[2] for b in bars]),
+        high=np.array([b[3] for b in bars]),
+        ax=ax,
+        xlabel=xlabel,
+        percent=percent,
+    )
+    if reference is not None:
+        ax.axvline(reference, color="#c0392b", ls="--", lw=1)
+    return Figure(caption=caption, html=_svg(ax))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from touchpoint.report._base import Section
@@ -121,7 +122,12 @@ def _nps(ctx: ReportContext) -> tuple[str, str] | None:
     if r is None:
         return None
     lo, hi = r.ci
-    return ("NPS", f"{r.score:+.1f} (95% CI {lo:+.1f} to {hi:+.1f}; {r.n:,} answers).")
+    warned = "".join(f" Warning: {w}" for w in ctx.cache.get("nps_warnings", []))
+    return (
+        "NPS",
+        f"{r.score:+.1f} (95% CI {lo:+.1f} to {hi:+.1f}; {r.n:,} answers; by segment in "
+        f"the Customer experience section).{warned}",
+    )
 
 
 def findings(ctx: ReportContext) -> list[tuple[str, str]]:
@@ -134,14 +140,37 @@ def findings(ctx: ReportContext) -> list[tuple[str, str]]:
     return out
 
 
-def section_findings(ctx: ReportContext) -> Section | None:
-    """The "Key findings" section (None when there is nothing to say)."""
+#: Where each finding's chart is: the section drawing it.
+CHART_OF = {
+    "Conversion": "Conversion by segment",
+    "Biggest drop-off": "Funnel by stage",
+    "Key touchpoints": "Journey map",
+    "Significant drop-offs": "Drop-offs",
+    "Drop-offs over time": "Drop-offs",
+    "NPS": "Customer experience (NPS, CSAT, CES)",
+}
+
+
+def section_findings(ctx: ReportContext, sections: Sequence[Section] = ()) -> Section | None:
+    """The "Key findings" section (None when there is nothing to say).
+
+    Each finding links to the section whose chart shows it (when that section is in
+    ``sections`` and has a figure).
+    """
+    from touchpoint.report._base import _slug
+
     items = findings(ctx)
     if not items:
         return None
+    drawn = {s.title for s in sections if s.figures}
     text = "\n".join(f"- {label}: {sentence}" for label, sentence in items)
-    body = "".join(
-        f"<li><strong>{html.escape(label)}:</strong> {html.escape(sentence)}</li>"
-        for label, sentence in items
-    )
+    body = ""
+    for label, sentence in items:
+        where = CHART_OF.get(label)
+        link = (
+            f' <a class="chart-link" href="#{_slug(where)}">(chart: {html.escape(where)})</a>'
+            if where in drawn
+            else ""
+        )
+        body += f"<li><strong>{html.escape(label)}:</strong> {html.escape(sentence)}{link}</li>"
     return Section(title="Key findings", text=text, html=f'<ul class="findings">{body}</ul>')

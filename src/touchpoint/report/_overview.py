@@ -84,6 +84,7 @@ def section_segments(ctx: ReportContext) -> Section | None:
         return None
     conv = np.asarray(log.converted(), dtype=bool) if has_conversions(ctx) else None
     rows: list[list[Any]] = []
+    bars: list[tuple[str, float, float, float]] = []  # label, rate, low, high
     for col in cols:
         vals = np.asarray([str(v) for v in log.journey_column(col).tolist()], dtype=object)
         groups, codes = np.unique(vals, return_inverse=True)
@@ -97,6 +98,7 @@ def section_segments(ctx: ReportContext) -> Section | None:
             for r, k, m in zip(row0, won.tolist(), n.tolist(), strict=True):
                 lo, hi = proportion_ci(np.array([k]), m, 0.95, "wilson")
                 r += [k / m, f"{pct(float(lo[0]))} to {pct(float(hi[0]))}"]
+                bars.append((f"{col}={r[1]}", k / m, float(lo[0]), float(hi[0])))
         rows.extend(row0)
     headers = ["segment", "group", "journeys", "share of journeys"]
     if conv is not None:
@@ -105,7 +107,19 @@ def section_segments(ctx: ReportContext) -> Section | None:
         "Journeys by segment (the group of a journey's first event); conversion rates "
         "with 95% Wilson intervals."
     )
-    return Section.from_table("Conversion by segment", headers, rows, note=note)
+    from touchpoint.report._figures import interval_figure
+
+    figure = interval_figure(
+        ctx,
+        bars,
+        xlabel="conversion rate (95% Wilson CI)",
+        caption="Conversion rate by segment, the rows of the table, with 95% Wilson "
+        "intervals; the dashed line is the overall rate.",
+        reference=float(conv.mean()) if conv is not None else None,
+    )
+    return Section.from_table(
+        "Conversion by segment", headers, rows, note=note, figures=[figure] if figure else []
+    )
 
 
 def _paths_to_conversion(ctx: ReportContext) -> list[tuple[str, ...]]:

@@ -209,10 +209,18 @@ def survey_nps(ctx: ReportContext) -> NPSResult | None:
         col = np.asarray(s["nps"])
         if col.dtype.kind not in "biuf" or not np.any(~np.isnan(col.astype(float))):
             return None
+        from touchpoint.exceptions import TouchpointWarning
+
         try:
-            return nps(col)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", TouchpointWarning)
+                out = nps(col)
         except TouchpointError:
             return None
+        ctx.cache["nps_warnings"] = [
+            str(w.message) for w in caught if issubclass(w.category, TouchpointWarning)
+        ]
+        return out
 
     out: NPSResult | None = _cached(ctx, "nps", make)
     return out
