@@ -248,7 +248,7 @@ def duration(name: str, value: Any, *, allow_none: bool = False) -> float | None
     if value is None and allow_none:
         return None
     if isinstance(value, str):
-        from touchpoint._lib.time import parse_duration
+        from touchpoint._lib.durations import parse_duration
 
         parsed = parse_duration(value)
         if parsed is None:
