@@ -402,7 +402,7 @@ def Duration(*, none: bool = False, auto: bool = False) -> Constraint:  # noqa: 
 
     return Constraint(
         run,
-        (math.nan, math.inf, 0, -1.0, "1 day", True, np.timedelta64("NaT")),
+        (math.nan, math.inf, 0, -1.0, "soon", True, np.timedelta64("NaT")),
         "duration",
     )
 
