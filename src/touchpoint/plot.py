@@ -803,36 +803,17 @@ def transition_heatmap(
     'touchpoint (from)'
     """
     names, matrix = _transition_matrix(source, normalize=normalize)
-    k = len(names)
-    # at most 8 x 7.5 in: an 800 px page shows it at about its natural size
-    ax = _axes(ax, (min(8.0, max(4.0, 0.3 * k + 2.5)), min(7.5, max(3.5, 0.3 * k + 1.5))))
-    im = ax.imshow(matrix, cmap=cmap, aspect="auto", vmin=0.0)
-    ax.set_xticks(range(k), labels=list(names), rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(k), labels=list(names), fontsize=8)
-    ax.set_xlabel("next touchpoint (to)")
-    ax.set_ylabel("touchpoint (from)")
-    if annotate is None:
-        annotate = k <= 15
-    if annotate and k:
-        hi = float(matrix.max()) or 1.0
-        for i in range(k):
-            for jj in range(k):
-                v = float(matrix[i, jj])
-                if v:
-                    ax.text(
-                        jj,
-                        i,
-                        f"{v:.2f}" if normalize else f"{v:.0f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if v > hi / 2 else "black",
-                    )
-    ax.figure.colorbar(
-        im, ax=ax, label="share of next steps" if normalize else "transitions", shrink=0.8
+    from touchpoint._lib.charts import heatmap
+
+    return heatmap(
+        names,
+        matrix,
+        ax=ax,
+        normalize=normalize,
+        annotate=annotate,
+        cmap=cmap,
+        title=title if title is not None else "Transitions",
     )
-    ax.set_title(title if title is not None else "Transitions")
-    return ax
 
 
 def _dense(m: Any) -> NDArray[np.float64]:

@@ -26,6 +26,7 @@ __all__ = [
     "errorbars",
     "funnel_chart",
     "funnel_segments_chart",
+    "heatmap",
     "new_axes",
     "plain_text",
     "weekly_lines",
@@ -266,3 +267,47 @@ def dropoff_chart(
         title=title if title is not None else f"Conversion to {step} by period",
         ylabel=f"conversion to {step}",
     )
+
+
+@plain_text
+def heatmap(
+    names: Sequence[str],
+    matrix: NDArray[np.float64],
+    *,
+    ax: Axes | None = None,
+    normalize: bool = True,
+    annotate: bool | None = None,
+    cmap: str = "Blues",
+    title: str = "Transitions",
+) -> Axes:
+    """Transition shares (or counts) from row to column, annotated when small."""
+    k = len(names)
+    # at most 8 x 7.5 in: an 800 px page shows it at about its natural size
+    ax = new_axes(ax, (min(8.0, max(4.0, 0.3 * k + 2.5)), min(7.5, max(3.5, 0.3 * k + 1.5))))
+    im = ax.imshow(matrix, cmap=cmap, aspect="auto", vmin=0.0)
+    ax.set_xticks(range(k), labels=list(names), rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(k), labels=list(names), fontsize=8)
+    ax.set_xlabel("next touchpoint (to)")
+    ax.set_ylabel("touchpoint (from)")
+    if annotate is None:
+        annotate = k <= 15
+    if annotate and k:
+        hi = float(matrix.max()) or 1.0
+        for i in range(k):
+            for j in range(k):
+                v = float(matrix[i, j])
+                if v:
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.2f}" if normalize else f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if v > hi / 2 else "black",
+                    )
+    ax.figure.colorbar(
+        im, ax=ax, label="share of next steps" if normalize else "transitions", shrink=0.8
+    )
+    ax.set_title(title)
+    return ax
