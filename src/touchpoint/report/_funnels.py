@@ -118,8 +118,12 @@ def section_key_touchpoints(ctx: ReportContext) -> Section | None:
     """Key touchpoints: conversion impact, exits and experience drivers."""
     from touchpoint.drivers import key_touchpoints
 
+    from touchpoint.report._shared import degenerate_conversion
+
     log = ctx.log
     if log.n_journeys == 0 or (log.outcome is None and not log.conversions):
+        return None
+    if degenerate_conversion(ctx):  # said once, in the findings and the Markov section
         return None
     responses = ctx.responses
     if responses is not None and (
