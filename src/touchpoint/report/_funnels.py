@@ -117,7 +117,6 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
 def section_key_touchpoints(ctx: ReportContext) -> Section | None:
     """Key touchpoints: conversion impact, exits and experience drivers."""
     from touchpoint.drivers import key_touchpoints
-
     from touchpoint.report._shared import degenerate_conversion
 
     log = ctx.log
