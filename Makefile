@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck pytest bench docs dist data clean
+.PHONY: demo test test-spark lint typecheck pytest bench docs dist data clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.demo-installed: $(BIN)/activate pyproject.toml
 
 # Development environment: every optional extra the test-suite exercises.
 $(VENV)/.dev-installed: $(BIN)/activate pyproject.toml
-	$(PIP) install -e ".[dev,dask,docs,progress,interactive]" build twine
+	$(PIP) install -e ".[dev,dask,docs,progress,interactive,sql]" build twine
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
@@ -34,6 +34,17 @@ pytest: $(VENV)/.dev-installed
 	$(PY) -m pytest -q
 
 test: lint typecheck pytest
+
+# Lazy scans on a local Spark session (needs Java: Debian's default-jre-headless when
+# `java` is missing and we may install it as root).
+test-spark: $(VENV)/.dev-installed
+	@if ! command -v java >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Java for the Spark tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	fi
+	$(PIP) install -e ".[spark]"
+	$(PY) -m pytest tests/scan -m spark -q -p no:cacheprovider
 
 bench: $(VENV)/.dev-installed
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

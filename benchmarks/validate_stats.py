@@ -77,6 +77,11 @@ KNOWN_MISSES: dict[tuple[str, str, str], str] = {
     ("CSAT interval", "jeffreys", "worst"): (
         "Jeffreys dips to 90-92% at n=10-30 for some shares (Brown, Cai and DasGupta 2001)."
     ),
+    ("CSAT interval at the ends", "wilson", ""): (
+        "plain Wilson covers 85% at n=8, p=0.98 and 86% at n=30, p=0.005/0.995: its "
+        "lower limit at 1-2 successes lies above the truth; the default adds Brown, Cai "
+        "and DasGupta's boundary modification."
+    ),
     ("CES mean interval", "t", ""): (
         "the t-interval misses with skewed answers (80-89% at n=10 top-heavy, 73% at "
         "n=30 when 85% answer 7) and is zero-width when all answers are equal."
@@ -105,7 +110,7 @@ class Row:
     reps: int  # 0 = exact enumeration
     detail: str = ""
     sd: float | None = None  # for mean estimates: the replicates' standard deviation
-    unit: str = "share"  # "share" (shown as a percentage) or "days"
+    unit: str = "share"  # "share" (shown as a percentage), "days" or "hours"
 
     @property
     def mcse(self) -> float:
@@ -294,7 +299,7 @@ def csat_enumerated(cfg: Config) -> Iterator[Row]:
     shares = np.r_[0.01, 0.02, np.arange(0.05, 0.96, 0.05), 0.98, 0.99]
     for n in (10, 20, 50, 100) if cfg.full else (10, 30):
         k = np.arange(n + 1)
-        for m in ("wilson", "jeffreys", "agresti_coull", "exact"):
+        for m in ("modified_wilson", "wilson", "jeffreys", "agresti_coull", "exact"):
             lo, hi = np.empty(n + 1), np.empty(n + 1)
             for i in k:
                 ci = tp.csat(np.repeat([2, 5], [n - i, i])).confidence_interval(method=m)
@@ -1059,6 +1064,392 @@ def drivers(cfg: Config) -> Iterator[Row]:
 
 
 # ---------------------------------------------------------------------------
+# issue 19: shares at the ends, few clusters, paired with most unchanged,
+# weighted CES, repeat ratings in drivers, censored waits
+# ---------------------------------------------------------------------------
+END_SHARES = np.r_[np.linspace(0.0005, 0.005, 10), np.linspace(0.995, 0.9995, 10)]
+
+
+def csat_ends(cfg: Config) -> Iterator[Row]:  # noqa: ARG001  (exact: no replications)
+    """Exact CSAT coverage at n=8-30 for true shares within 0.005 of 0 or 1, and named shapes."""
+    named = {(8, 0.98), (10, 0.95), (30, 0.995), (30, 0.005)}
+    for n in (8, 10, 12, 15, 20, 25, 30):
+        k = np.arange(n + 1)
+        for m in ("modified_wilson", "wilson", "exact"):
+            lo, hi = np.empty(n + 1), np.empty(n + 1)
+            for i in k:
+                ci = tp.csat(np.repeat([2, 5], [n - i, i])).confidence_interval(method=m)
+                lo[i], hi[i] = ci.low, ci.high
+            cov = [
+                float(np.sum(stats.binom.pmf(k, n, p) * _cover(lo, hi, 100 * p)))
+                for p in END_SHARES
+            ]
+            i = int(np.argmin(cov))
+            label = "default (modified_wilson)" if m == "modified_wilson" else m
+            yield Row(
+                "CSAT interval at the ends",
+                label,
+                "true share within 0.005 of 0 or 1",
+                str(n),
+                "coverage",
+                0.95,
+                cov[i],
+                0,
+                f"worst at {END_SHARES[i]:.4f}",
+            )
+            for nn, p in sorted(named):
+                if nn == n:
+                    c = float(np.sum(stats.binom.pmf(k, n, p) * _cover(lo, hi, 100 * p)))
+                    yield Row(
+                        "CSAT interval at the ends",
+                        label,
+                        f"true share {p:g}",
+                        str(n),
+                        "coverage",
+                        0.95,
+                        c,
+                        0,
+                    )
+
+
+def _cluster_sample(
+    rng: np.random.Generator, sizes: np.ndarray, sd: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latent ``u_g + e`` per answer for respondents with ``sizes`` answers; (z, respondent)."""
+    who = np.repeat(np.arange(len(sizes)), sizes)
+    z = rng.normal(0, sd, len(sizes))[who] + rng.normal(size=len(who))
+    return z, who
+
+
+def _latent_truths(sd: float) -> dict[str, float]:
+    s = math.sqrt(1 + sd * sd)
+    csat = 100 * (1 - stats.norm.cdf(CSAT_CUTS[2] / s))
+    nps = 100 * ((1 - stats.norm.cdf(NPS_CUTS[1] / s)) - stats.norm.cdf(NPS_CUTS[0] / s))
+    # CES 1-7 from the latent with cuts at -1.5, -1, -0.5, 0, 0.5, 1: mean = 1 + sum P(z > cut)
+    ces = 1 + float(np.sum(1 - stats.norm.cdf(np.array(CES_CUTS) / s)))
+    return {"csat": float(csat), "nps": float(nps), "ces": ces}
+
+
+CES_CUTS = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0)
+
+
+def _cluster_answers(z: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "csat": (np.digitize(z, CSAT_CUTS) + 1).astype(float),
+        "nps": np.select([z < NPS_CUTS[0], z < NPS_CUTS[1]], [4, 8], 10).astype(float),
+        "ces": (np.digitize(z, CES_CUTS) + 1).astype(float),
+    }
+
+
+CLUSTER_SHAPES: dict[str, np.ndarray] = {
+    "5 respondents x 4 answers": np.full(5, 4),
+    "10 respondents x 4 answers": np.full(10, 4),
+    "20 respondents x 4 answers": np.full(20, 4),
+    "one respondent gives 41% of 34 answers": np.array([14, 2, 2, 2, 2, 2, 2, 2, 3, 3]),
+    "one respondent gives 40% of 20 answers (5 respondents)": np.array([8, 3, 3, 3, 3]),
+}
+
+
+def few_clusters(cfg: Config) -> Iterator[Row]:
+    """One-sample NPS/CSAT/CES intervals with few or unequal respondents (cluster=)."""
+    reps = cfg.reps if cfg.full else 60
+    sd = 1.0
+    truth = _latent_truths(sd)
+    fns = {"nps": tp.nps, "csat": tp.csat, "ces": tp.ces}
+    for shape, sizes in CLUSTER_SHAPES.items():
+        rng = cfg.rng("few clusters", shape)
+        hits = dict.fromkeys(fns, 0)
+        for _ in range(reps):
+            z, who = _cluster_sample(rng, sizes, sd)
+            ans = _cluster_answers(z)
+            for m, fn in fns.items():
+                ci = fn(ans[m], cluster=who).confidence_interval()
+                hits[m] += bool(_cover(ci.low, ci.high, truth[m]))
+        for m in fns:
+            yield Row(
+                f"{m.upper()} interval (few respondents)",
+                "default (cluster)",
+                f"{shape}, respondent sd {sd:g}",
+                f"{int(sizes.sum())} answers",
+                "coverage",
+                0.95,
+                hits[m] / reps,
+                reps,
+            )
+
+
+def few_clusters_breakdown(cfg: Config) -> Iterator[Row]:
+    """breakdown by a respondent attribute with 5 respondents (x 4 answers) per region."""
+    reps = cfg.reps // 2 if cfg.full else 50
+    sd = 1.0
+    truth = _latent_truths(sd)
+    for metric in ("nps", "csat"):
+        rng = cfg.rng("few clusters breakdown", metric)
+        rej = tests = cov = 0
+        for _ in range(reps):
+            z, who = _cluster_sample(rng, np.full(20, 4), sd)
+            region = np.repeat(np.array(["north", "south", "east", "west"]), 5)[who]
+            data = {"customer_id": who.astype(str), "region": region, **_cluster_answers(z)}
+            t = tp.breakdown(data, metric=metric, by="region")
+            pv = np.asarray(t["pvalue"], dtype=float)
+            rej += int(np.sum(pv < 0.05))
+            tests += len(pv)
+            cov += int(np.sum(_cover(t["ci_low"], t["ci_high"], truth[metric])))
+        shape = "4 regions x 5 respondents x 4 answers, respondent sd 1"
+        yield Row(
+            "Breakdown test (few respondents)",
+            metric,
+            shape,
+            "80 answers",
+            "size",
+            0.05,
+            rej / tests,
+            tests,
+        )
+        yield Row(
+            "Breakdown interval (few respondents)",
+            metric,
+            shape,
+            "80 answers",
+            "coverage",
+            0.95,
+            cov / tests,
+            tests,
+        )
+
+
+def _paired_draw(
+    rng: np.random.Generator, metric: str, n: int, stay: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Answers before and after: a share ``stay`` answers the same, the rest move a step or two."""
+    if metric == "nps":
+        before = rng.choice([3, 8, 10], size=n, p=[0.3, 0.3, 0.4])
+        move = rng.choice([-1, 1], size=n, p=[0.4, 0.6])
+        cat = np.clip(np.searchsorted([3, 8, 10], before) + move, 0, 2)
+        after = np.where(rng.random(n) < stay, before, np.array([3, 8, 10])[cat])
+        return after.astype(float), before.astype(float)
+    before = rng.choice(np.arange(1, 8), size=n, p=CES_SHAPES["top-heavy"])
+    move = rng.choice([-2, -1, 1, 2], size=n, p=[0.2, 0.3, 0.3, 0.2])
+    after = np.where(rng.random(n) < stay, before, np.clip(before + move, 1, 7))
+    return after.astype(float), before.astype(float)
+
+
+def _paired_truth(metric: str, stay: float) -> float:
+    rng = np.random.default_rng(0)
+    a, b = _paired_draw(rng, metric, 2_000_000, stay)
+    if metric == "nps":
+        return float(tp.nps(a).score - tp.nps(b).score)
+    return float(a.mean() - b.mean())
+
+
+def paired_unchanged(cfg: Config) -> Iterator[Row]:
+    """Paired NPS and CES intervals when most people answer the same twice."""
+    reps = cfg.reps if cfg.full else 60
+    fn = {"nps": tp.compare_nps, "ces": tp.compare_ces}
+    for metric in ("nps", "ces"):
+        for stay in (0.85, 0.5):
+            truth = _paired_truth(metric, stay)
+            for n in (10, 15, 20, 30):
+                rng = cfg.rng("paired unchanged", metric, stay, n)
+                hits = zero = 0
+                for _ in range(reps):
+                    a, b = _paired_draw(rng, metric, n, stay)
+                    ci = fn[metric](a, b, paired=True).confidence_interval()
+                    hits += bool(_cover(ci.low, ci.high, truth))
+                    zero += ci.high - ci.low <= 0
+                yield Row(
+                    "Paired interval",
+                    metric,
+                    f"{100 * stay:g}% answer the same twice",
+                    str(n),
+                    "coverage",
+                    0.95,
+                    hits / reps,
+                    reps,
+                    f"truth {truth:+.3g}; zero-width {100 * zero / reps:.0f}%",
+                )
+
+
+def ces_weighted(cfg: Config) -> Iterator[Row]:
+    """compare_ces size: weighted skewed answers at 10 vs 40, unweighted bimodal at 30 vs 300."""
+    reps = cfg.reps if cfg.full else 30
+    cases = (
+        ("top-heavy, weights 0.5-2", "top-heavy", 10, 40, True),
+        ("extreme top, weights 0.5-2", "extreme top", 10, 40, True),
+        ("bimodal", "bimodal", 30, 300, False),
+        ("bimodal, weights 0.5-2", "bimodal", 30, 300, True),
+    )
+    if not cfg.full:
+        cases = cases[::2]
+    for shape, name, na, nb, weighted in cases:
+        p = CES_SHAPES[name]
+        rng = cfg.rng("ces weighted", shape, na, nb)
+        rej = 0
+        for _ in range(reps):
+            a = rng.choice(np.arange(1, 8), size=na, p=p)
+            b = rng.choice(np.arange(1, 8), size=nb, p=p)
+            kw = {}
+            if weighted:
+                kw = {"weights_a": rng.uniform(0.5, 2, na), "weights_b": rng.uniform(0.5, 2, nb)}
+            rej += bool(tp.compare_ces(a, b, **kw).pvalue < 0.05)
+        yield Row(
+            "CES two-sample test", "default", shape, f"{na} vs {nb}", "size", 0.05, rej / reps, reps
+        )
+
+
+def repeat_driver_data(rng: np.random.Generator, customers: int) -> tuple[Any, Any]:
+    """Customers visit t0 (neutral) 1-6 times and rate each visit; a customer effect on every rating.
+
+    Conversion depends on the customer effect only, so converting customers
+    rate every touchpoint higher: t0's *rating* gap is real, but to measure
+    the null we shuffle which customers convert independently of the effect
+    (``gap`` of a neutral touchpoint is 0).
+    """
+    visits = 1 + rng.poisson(2.0, customers)
+    j = np.repeat(np.arange(customers), visits)
+    u = rng.normal(0, 1.0, customers)
+    csat = np.clip(np.round(3.3 + u[j] + 0.6 * rng.normal(size=len(j))), 1, 5)
+    conv = rng.random(customers) < 0.3
+    # events: each visit to t0, then a final "end" touch carrying the outcome
+    jj = np.concatenate([j, np.arange(customers)])
+    tps = np.concatenate([np.array(["t0"] * len(j)), np.array(["end"] * customers)])
+    t = np.concatenate([np.arange(len(j), dtype=float), np.full(customers, 1e9)])
+    outcome = np.concatenate([np.zeros(len(j)), conv.astype(float)])
+    order = np.lexsort((t, jj))
+    log = tp.EventLog.from_arrays(jj[order], tps[order], t[order], outcome=outcome[order])
+    rows = {"customer": j, "touchpoint": np.array(["t0"] * len(j), dtype=object), "csat": csat}
+    return log, tp.Table(rows)
+
+
+def drivers_repeat(cfg: Config) -> Iterator[Row]:
+    """key_touchpoints' CSAT gap test with repeat ratings per customer (neutral touchpoint)."""
+    reps = cfg.reps // 2
+    rng = cfg.rng("drivers repeat")
+    rej = cov = 0
+    for _ in range(reps):
+        log, resp = repeat_driver_data(rng, 200)
+        kt = tp.key_touchpoints(log, resp, journey="customer", n_resamples=0, min_responses=2)
+        rec = {r["touchpoint"]: r for r in kt.to_records()}["t0"]
+        rej += bool(rec["gap_pvalue"] < 0.05)
+        cov += bool(rec["gap_ci_low"] <= 0.0 <= rec["gap_ci_high"])
+    shape = "1-6 ratings per customer, customer sd 1, neutral touchpoint"
+    yield Row(
+        "Key-touchpoint CSAT gap", "test", shape, "200 customers", "size", 0.05, rej / reps, reps
+    )
+    yield Row(
+        "Key-touchpoint CSAT gap",
+        "interval",
+        shape,
+        "200 customers",
+        "coverage",
+        0.95,
+        cov / reps,
+        reps,
+    )
+
+
+def response_median(cfg: Config) -> Iterator[Row]:
+    """Median wait of all requests when slow waits are still open (200 requests over 2 weeks)."""
+    reps = cfg.reps
+    rng = cfg.rng("response median")
+    hour = 3600.0
+    span = 14 * 24.0
+    med = 48.0  # answered waits: exponential, median 48 h; 10% never answered
+    truth = med * math.log2(1 / (1 - 0.5 / 0.9))
+    cover = cover_ans = 0
+    est = []
+    for _ in range(reps):
+        m = 200
+        start = rng.uniform(0, span, m) * hour
+        delay = rng.exponential(med / math.log(2), m) * hour
+        answered = (rng.random(m) < 0.9) & (start + delay <= span * hour)
+        j = np.concatenate([np.arange(m), np.flatnonzero(answered), [m]])
+        names = np.array(["ask"] * m + ["reply"] * int(answered.sum()) + ["visit"])
+        t = np.concatenate([start, (start + delay)[answered], [span * hour]])
+        order = np.lexsort((t, j))
+        log = tp.EventLog.from_arrays(j[order], names[order], t[order])
+        rt = tp.response_times(log, request="ask", response="reply")
+        lo, hi = rt.confidence_interval()
+        hi = np.inf if np.isnan(hi) else hi
+        cover += bool(lo <= truth * hour <= hi)
+        a_lo, a_hi = rt.confidence_interval(method="order_statistic")
+        cover_ans += bool(a_lo <= truth * hour <= a_hi)
+        est.append(rt.median / hour)
+    shape = "2-week log, 90% answered, median answered wait 48 h"
+    n = "200 requests"
+    fam = "Response-time median"
+    yield Row(
+        fam,
+        "default (Kaplan-Meier)",
+        shape,
+        n,
+        "coverage",
+        0.95,
+        cover / reps,
+        reps,
+        f"truth {truth:.1f} h",
+    )
+    yield Row(
+        fam, "order_statistic (answered only)", shape, n, "coverage", 0.95, cover_ans / reps, reps
+    )
+    x = np.asarray(est)
+    yield Row(
+        fam,
+        "default (Kaplan-Meier)",
+        shape,
+        n,
+        f"mean estimate (h), truth {truth:.1f}",
+        None,
+        float(np.nanmean(x)),
+        reps,
+        sd=float(np.nanstd(x)),
+        unit="hours",
+    )
+
+
+def weights_and_resamples(cfg: Config) -> Iterator[Row]:  # noqa: ARG001
+    """A huge weight and an absurd n_resamples: what comes back, and the time and memory."""
+    import resource
+    import warnings
+
+    r = tp.csat([5, 4, 2, 5], weights=[1, 1, 1, 1e300])
+    lo, hi = r.confidence_interval()
+    yield Row(
+        "Robustness",
+        "one weight of 1e300",
+        "csat of 4 answers",
+        "4",
+        "finite interval",
+        None,
+        float(np.isfinite(lo) and np.isfinite(hi)),
+        0,
+        f"({lo:.1f}, {hi:.1f})",
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tp.nps([10, 9, 3, 8, 7]).confidence_interval(method="bayes", n_resamples=10**9)
+        outcome = "ran"
+    except tp.ValidationError:
+        outcome = "refused"
+    dt = time.perf_counter() - t0
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    yield Row(
+        "Robustness",
+        "n_resamples=10**9",
+        "nps bayes interval",
+        "5",
+        "refused",
+        None,
+        float(outcome == "refused"),
+        0,
+        f"{outcome} in {1000 * dt:.1f} ms, peak memory +{grown:.0f} MiB",
+    )
+
+
+# ---------------------------------------------------------------------------
 # registry and page
 # ---------------------------------------------------------------------------
 EXPERIMENTS: dict[str, Callable[[Config], Iterator[Row]]] = {
@@ -1074,6 +1465,14 @@ EXPERIMENTS: dict[str, Callable[[Config], Iterator[Row]]] = {
     "order_selection": order_selection,
     "censoring": censoring,
     "drivers": drivers,
+    "csat_ends": csat_ends,
+    "few_clusters": few_clusters,
+    "few_clusters_breakdown": few_clusters_breakdown,
+    "paired_unchanged": paired_unchanged,
+    "ces_weighted": ces_weighted,
+    "drivers_repeat": drivers_repeat,
+    "response_median": response_median,
+    "robustness": weights_and_resamples,
 }
 
 
@@ -1098,11 +1497,11 @@ def _pct(v: float) -> str:
 
 def _value(r: Row) -> str:
     """The measured figure in its unit."""
-    return f"{r.value:.2f} days" if r.unit == "days" else _pct(r.value)
+    return f"{r.value:.2f} {r.unit}" if r.unit != "share" else _pct(r.value)
 
 
 def _mcse(r: Row) -> str:
-    return f"{r.mcse:.2f}" if r.unit == "days" else f"{100 * r.mcse:.1f}"
+    return f"{r.mcse:.2f}" if r.unit != "share" else f"{100 * r.mcse:.1f}"
 
 
 def verdict(r: Row) -> str:
@@ -1158,6 +1557,27 @@ def render_markdown(rows: list[Row], full: bool = True) -> str:
     return "\n".join(out)
 
 
+def merge_markdown(page: str, rows: list[Row], full: bool) -> str:
+    """``page`` with the sections of the families in ``rows`` replaced (new ones appended).
+
+    For re-running some experiments (``--only ... --write``) without the rest;
+    each replaced section says which mode generated it.
+    """
+    fresh = render_markdown(rows, full).split("\n## ")[1:]
+    mode = "full mode" if full else "fast mode"
+    new = {
+        sec.split("\n", 1)[0]: f"## {sec.rstrip()}\n\n*(this section: {mode}, run with --only)*\n"
+        for sec in fresh
+    }
+    head, *sections = page.split("\n## ")
+    out = [head.rstrip() + "\n"]
+    for sec in sections:
+        name = sec.split("\n", 1)[0]
+        out.append(new.pop(name) if name in new else "## " + sec.rstrip() + "\n")
+    out.extend(new.values())
+    return "\n".join(out)
+
+
 def print_table(rows: list[Row]) -> None:
     print(
         f"{'family':<22}{'method':<26}{'shape':<40}{'n':>14} {'measure':<24}{'nom':>6}{'value':>8}{'mcse':>6}  verdict"
@@ -1184,6 +1604,10 @@ def main() -> None:
     if (args.full or args.write) and not args.only:
         Path(args.out).write_text(render_markdown(rows, args.full) + "\n", encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
+    elif args.write and args.only:
+        page = Path(args.out)
+        page.write_text(merge_markdown(page.read_text(encoding="utf-8"), rows, args.full))
+        print(f"updated the sections of {args.only} in {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

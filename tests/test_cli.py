@@ -120,3 +120,27 @@ def test_conversions_outcome_level_and_duplicates_flags(tmp_path, capsys):
     assert "1 tie kept" in out  # c2's two ads at one time are real events
     assert main([*args, "--duplicates", "raise"]) == 2
     assert "same journey, touchpoint, time and outcome" in capsys.readouterr().err
+
+
+def test_journey_given_a_column_name_hints_at_journey_col(events_csv, capsys):
+    """21-11: ``--journey customer_id`` (a design-file option) said only "no such file"."""
+    assert main(["report", str(events_csv), "--journey", "customer_id"]) == 2
+    err = capsys.readouterr().err
+    assert "no such file" in err and "--journey-col customer_id" in err
+
+
+def test_conversions_split_on_commas_with_spaces_trimmed(tmp_path, capsys):
+    """19-22: ``--conversions "order, paid"`` kept the space, naming no touchpoint."""
+    p = tmp_path / "e.csv"
+    p.write_text("journey_id,touchpoint,timestamp\n1,ad,1\n1,order,2\n2,ad,1\n2,paid,2\n3,ad,1\n")
+    assert main(["report", str(p), "--conversions", "order, paid"]) == 0
+    assert "touchpoint: error" not in capsys.readouterr().err
+
+
+def test_bad_choice_says_what_the_library_says(events_csv, capsys):
+    assert main(["report", str(events_csv), "--duplicates", "kep"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "`duplicates` must be one of 'keep', 'drop' or 'raise' (got 'kep'; did you mean 'keep'?)"
+        in err
+    )

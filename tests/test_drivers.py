@@ -171,7 +171,12 @@ def test_key_touchpoints_experience_drivers():
     rating = 3 + support + conv
     a, b = rating[conv], rating[~conv]
     assert r["support"]["ease_gap"] == pytest.approx(a.mean() - b.mean())
-    half = 1.959964 * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    # one rating per customer: the cluster-robust (CR2) se is s / sqrt(n) and the t
+    # quantile is on the smaller side's n - 1 degrees of freedom
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, min(len(a), len(b)) - 1)
+    half = q * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     assert r["support"]["gap_ci_high"] == pytest.approx(a.mean() - b.mean() + half, rel=1e-5)
     assert r["support"]["gap_qvalue"] < 1e-6
     assert r["support"]["driver_share"] > 0.9
@@ -302,3 +307,41 @@ def test_driver_pvalue_needs_resamples():
     kt = tp.key_touchpoints(log, responses, n_resamples=0)
     assert np.isnan(kt["driver_pvalue"]).all()
     assert np.isfinite(kt["driver_weight"][np.isin(kt["touchpoint"], ["t0"])]).all()
+
+
+def test_key_touchpoints_csat_gap_is_clustered_by_customer():
+    # repeat ratings of one customer are one respondent: the gap and its test are
+    # compare_csat of csat(..., cluster=customer) on each side
+    rng = np.random.default_rng(4)
+    customers = 120
+    visits = 1 + rng.poisson(2.0, customers)
+    j = np.repeat(np.arange(customers), visits)
+    u = rng.normal(size=customers)
+    score = np.clip(np.round(3.3 + u[j] + 0.6 * rng.normal(size=len(j))), 1, 5)
+    conv = rng.random(customers) < 0.4
+    jj = np.concatenate([j, np.arange(customers)])
+    names = np.concatenate([["t0"] * len(j), ["end"] * customers])
+    t = np.concatenate([np.arange(len(j), dtype=float), np.full(customers, 1e9)])
+    out = np.concatenate([np.zeros(len(j)), conv.astype(float)])
+    order = np.lexsort((t, jj))
+    log = EventLog.from_arrays(jj[order], names[order], t[order], outcome=out[order])
+    resp = tp.Table(
+        {"customer": j, "touchpoint": np.array(["t0"] * len(j), dtype=object), "csat": score}
+    )
+    kt = tp.key_touchpoints(log, resp, journey="customer", n_resamples=0, min_responses=2)
+    row = {r["touchpoint"]: r for r in kt.to_records()}["t0"]
+    a, b = conv[j], ~conv[j]
+    ref = tp.compare_csat(tp.csat(score[a], cluster=j[a]), tp.csat(score[b], cluster=j[b]))
+    assert row["csat_gap"] == pytest.approx(ref.difference)
+    assert row["gap_pvalue"] == pytest.approx(ref.pvalue)
+    assert (row["gap_ci_low"], row["gap_ci_high"]) == pytest.approx(
+        tuple(ref.confidence_interval())
+    )
+    # independent check of the CR2 se of one side: sum_g u_g^2 / (1 - n_g / N) / N^2
+    s = (score[a] >= 4).astype(float)
+    _, inv, n_g = np.unique(j[a], return_inverse=True, return_counts=True)
+    res = np.bincount(inv, weights=s - s.mean())
+    cr2 = np.sqrt(np.sum(res * res / (1 - n_g / len(s)))) / len(s)
+    assert tp.csat(score[a], cluster=j[a]).se == pytest.approx(100 * cr2)
+    # the Markov removal effect is computed (a plain import, never a silent NaN column)
+    assert np.isfinite(kt["removal_effect"]).all()

@@ -37,6 +37,7 @@ LAYERS = {
     "drivers": 7,
     "plot": 7,
     "dask": 7,
+    "scan": 7,
     "report": 8,
     "cli": 9,
     "__main__": 10,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -51,6 +52,7 @@ DATA = {
     "conversions",
     "source",
     "cluster",
+    "table",
 }
 #: Public functions whose every parameter is data (nothing to declare).
 ALL_DATA = {"conformance", "read_journey", "relative_weights", "shapley_r2"}
@@ -97,6 +99,13 @@ def _parquet(tmp_path):
     return p
 
 
+def _ibis_table(tmp_path):
+    ibis = pytest.importorskip("ibis")
+    with warnings.catch_warnings():  # ibis 12 calls a method DuckDB 2 deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ibis.read_parquet(_parquet(tmp_path))
+
+
 #: Valid positional data for each public function.
 ARGS = {
     "attribution": lambda t: (_log(),),
@@ -123,6 +132,8 @@ ARGS = {
     "repeat_rate": lambda t: (_log(), "y"),
     "response_times": lambda t: (_log(), "x", "y"),
     "select_order": lambda t: (_log(),),
+    "scan_parquet": lambda t: (_parquet(t),),
+    "scan_table": lambda t: (_ibis_table(t),),
 }
 
 

@@ -22,7 +22,9 @@ import touchpoint as tp
 NOT_RESULTS = {
     "ConfidenceInterval",
     "EventLog",
+    "LogScan",
     "Journey",
+    "LogSpec",
     "Paths",
     "Stage",
     "Table",

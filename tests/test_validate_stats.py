@@ -70,8 +70,30 @@ def test_the_key_figures_are_measured(rows: list[Any]) -> None:
         "Response within target",
         "Key-driver test",
         "Key-driver interval",
+        "CSAT interval at the ends",
+        "NPS interval (few respondents)",
+        "Breakdown test (few respondents)",
+        "Paired interval",
+        "Key-touchpoint CSAT gap",
+        "Response-time median",
     ):
         assert fam in families
+    # the CSAT default holds 95% within 0.005 of the ends at n = 8-30 (exact)
+    ends = [
+        r
+        for r in rows
+        if r.family == "CSAT interval at the ends" and r.method.startswith("default")
+    ]
+    assert len(ends) >= 7
+    assert min(r.value for r in ends) >= 0.95 - 1e-9
+    plain = {
+        r.n: r.value
+        for r in rows
+        if r.family == "CSAT interval at the ends"
+        and r.method == "wilson"
+        and r.shape == "true share 0.98"
+    }
+    assert plain["8"] == pytest.approx(0.851, abs=0.001)  # the dip the default repairs
     # the NPS default: >= 93% at every n >= 10 and every share (exact enumeration)
     default = [
         r
@@ -110,7 +132,7 @@ def test_enumeration_matches_statsmodels() -> None:
     expected = float(np.sum(binom.pmf(k, n, p) * ((lo <= p) & (p <= hi))))
     comps = vs.compositions(n, 2)  # (not satisfied, satisfied)
     pr = vs.multinomial_pmf(comps, np.array([1 - p, p]))
-    cis = [tp.csat(np.repeat([2, 5], c)).ci for c in comps]
+    cis = [tp.csat(np.repeat([2, 5], c)).confidence_interval(method="wilson") for c in comps]
     got = float(np.sum(pr * vs._cover([c.low for c in cis], [c.high for c in cis], 100 * p)))
     assert got == pytest.approx(expected, abs=1e-12)
 
@@ -138,3 +160,15 @@ def test_the_page_lists_every_family(rows: list[Any]) -> None:
     assert page.startswith("# Validation")
     for fam in {r.family for r in rows}:
         assert f"## {fam}" in page
+
+
+def test_merge_replaces_only_the_rerun_sections() -> None:
+    page = "# Validation\n\nintro\n\n## A\n\nold a\n\n## B\n\nold b\n"
+    rows = [vs.Row("B", "m", "s", "1", "coverage", 0.95, 0.96, 10)]
+    out = vs.merge_markdown(page, rows, full=True)
+    assert "old a" in out
+    assert "old b" not in out
+    assert "| m | s | 1 | coverage | 95.0% | 96.0% |" in out
+    assert out.index("## A") < out.index("## B")
+    new = vs.merge_markdown(out, [vs.Row("C", "m", "s", "1", "size", 0.05, 0.04, 10)], full=False)
+    assert new.rstrip().split("## ")[-1].startswith("C")

@@ -26,6 +26,7 @@ from typing import Any
 from touchpoint._version import __version__
 from touchpoint.exceptions import (
     DroppedRowsWarning,
+    ScaleWarning,
     StatisticalWarning,
     TouchpointError,
     TouchpointWarning,
@@ -76,6 +77,7 @@ __all__ = sorted(_PUBLIC)  # noqa: PLE0605  (the names live once, in __init__.py
 # The eager names are re-exported through __all__ (ruff's F401 cannot see a computed one).
 _EAGER = (
     DroppedRowsWarning,
+    ScaleWarning,
     StatisticalWarning,
     TouchpointError,
     TouchpointWarning,

@@ -11,6 +11,7 @@ from touchpoint._version import __version__ as __version__
 from touchpoint.core import (
     EventLog as EventLog,
     Journey as Journey,
+    LogSpec as LogSpec,
     Paths as Paths,
     Stage as Stage,
     Touchpoint as Touchpoint,
@@ -26,7 +27,9 @@ from touchpoint.drivers import (
 from touchpoint.exceptions import (
     DroppedRowsWarning as DroppedRowsWarning,
     InvalidParameterError as InvalidParameterError,
+    MissingFileError as MissingFileError,
     OutcomeLevelWarning as OutcomeLevelWarning,
+    ScaleWarning as ScaleWarning,
     StatisticalWarning as StatisticalWarning,
     TouchpointError as TouchpointError,
     TouchpointWarning as TouchpointWarning,
@@ -85,5 +88,10 @@ from touchpoint.metrics import (
     nps as nps,
     repeat_rate as repeat_rate,
     response_times as response_times,
+)
+from touchpoint.scan import (
+    LogScan as LogScan,
+    scan_parquet as scan_parquet,
+    scan_table as scan_table,
 )
 from touchpoint.table import Table as Table

@@ -11,14 +11,17 @@ import argparse
 import importlib.util
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from touchpoint._lib.checks import choice
+from touchpoint._lib.choices import DUPLICATES, ON_ERROR, OUTCOME_LEVELS
 from touchpoint._version import __version__
 from touchpoint.exceptions import TouchpointError, TouchpointWarning, ValidationError
 
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
+    from touchpoint.core._journey import Journey
     from touchpoint.table import Table
 
 __all__ = ["main"]
@@ -60,6 +63,41 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _choice(name: str, options: Sequence[str]) -> Callable[[str], str]:
+    """An argparse ``type=`` refusing a value with the library's own message.
+
+    ``--outcome-level journy`` then says what ``read_csv(outcome_level="journy")``
+    says (the options come from ``_lib/choices``, spelt once).
+    """
+
+    def parse(text: str) -> str:
+        try:
+            return choice(name, text, options)
+        except TouchpointError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name  # argparse names the type in some messages
+    return parse
+
+
+def _add_choice(
+    parser: argparse.ArgumentParser, name: str, options: Sequence[str], *, default: str, help: str
+) -> None:
+    """``--name`` taking one of ``options`` (from ``_lib/choices``), refused in the library's words."""
+    parser.add_argument(
+        "--" + name.replace("_", "-"),
+        type=_choice(name, options),
+        metavar="{" + ",".join(options) + "}",
+        default=default,
+        help=help,
+    )
+
+
+def _conversions(values: Sequence[str]) -> list[str]:
+    """``--conversions`` values: each may list names separated by commas (spaces trimmed)."""
+    return [c.strip() for arg in values for c in arg.split(",") if c.strip()]
+
+
 def _os_message(exc: OSError) -> str:
     if exc.filename is not None and exc.strerror:
         return f"{exc.strerror}: {exc.filename!r}."
@@ -83,9 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--touchpoint-col", default="touchpoint", help="touchpoint column [touchpoint]")
     r.add_argument("--time-col", default="timestamp", help="timestamp column [timestamp]")
     r.add_argument("--outcome-col", help="conversion flag or value column")
-    r.add_argument(
-        "--outcome-level",
-        choices=("event", "journey"),
+    _add_choice(
+        r,
+        "outcome_level",
+        OUTCOME_LEVELS,
         default="event",
         help="the outcome sits on the converting event, or is a journey flag/value "
         "repeated on each of its rows (counted once, converting at the journey's end) [event]",
@@ -95,11 +134,13 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="touchpoint whose occurrence is the conversion itself (not credited; "
-        "repeatable, or comma-separated)",
+        "repeatable, or comma-separated: 'order, paid' is two names, spaces around a "
+        "comma ignored)",
     )
-    r.add_argument(
-        "--duplicates",
-        choices=("keep", "drop", "raise"),
+    _add_choice(
+        r,
+        "duplicates",
+        DUPLICATES,
         default="keep",
         help="rows with the same journey, touchpoint, time and outcome as an earlier row: "
         "keep as real events, drop and count, or stop [keep]",
@@ -133,9 +174,10 @@ def _parser() -> argparse.ArgumentParser:
         help="progress bars while reading and building [when stderr is a terminal]",
     )
     r.add_argument("--extra", action="append", default=[], help="extra column to keep (repeatable)")
-    r.add_argument(
-        "--on-error",
-        choices=("raise", "drop"),
+    _add_choice(
+        r,
+        "on_error",
+        ON_ERROR,
         default="raise",
         help="stop at the first bad row, or drop and count bad rows [raise]",
     )
@@ -248,6 +290,21 @@ def _read_surveys(args: argparse.Namespace, delimiter: str) -> Table:
     return Table(out, title=str(args.surveys))
 
 
+def _read_design(path: str) -> Journey:
+    """``--journey``: a design file; a column name given by mistake gets a hint."""
+    import os
+
+    from touchpoint.io import read_journey
+
+    if not os.path.exists(path) and not os.path.splitext(path)[1]:
+        msg = (
+            f"--journey {path!r}: no such file. --journey takes a journey design file "
+            f"(JSON or GraphML); to name the journey id column use --journey-col {path}."
+        )
+        raise ValidationError(msg)
+    return read_journey(path)
+
+
 def _interactive(args: argparse.Namespace) -> bool | None:
     """``--interactive``: asked for without plotly is an error, not a silent omission."""
     if args.interactive and importlib.util.find_spec("plotly") is None:
@@ -278,9 +335,9 @@ def _run(args: argparse.Namespace) -> int:
             progress=args.progress,
         )
     else:
-        from touchpoint.io import read_csv, read_journey
+        from touchpoint.io import read_csv
 
-        design = read_journey(args.journey) if args.journey else None
+        design = _read_design(args.journey) if args.journey else None
         delimiter = _delimiter(args.delimiter)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TouchpointWarning)
@@ -292,7 +349,7 @@ def _run(args: argparse.Namespace) -> int:
                 outcome=args.outcome_col,
                 extra=tuple(args.extra),
                 design=design,
-                conversions=[c for arg in args.conversions for c in arg.split(",") if c],
+                conversions=_conversions(args.conversions),
                 on_error=args.on_error,
                 outcome_level=args.outcome_level,
                 duplicates=args.duplicates,

@@ -46,9 +46,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck, parallel
-from touchpoint._lib.choices import MatchMode, StateKind
-from touchpoint._lib.frames import _check_columns
-from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
+from touchpoint._lib.choices import Duplicates, MatchMode, OnError, OutcomeLevel, StateKind
+from touchpoint._lib.frames import _check_columns, frame_columns
+from touchpoint.core._eventlog import EventLog
+from touchpoint.core._ingest import user_stacklevel
+from touchpoint.core._spec import LogSpec
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
 if TYPE_CHECKING:
@@ -67,20 +69,6 @@ __all__ = [
 
 T = TypeVar("T")
 Shuffle = Literal["auto"] | bool
-
-
-@attrs.frozen(kw_only=True)
-class _Columns:
-    journey: str
-    touchpoint: str
-    time: str
-    outcome: str | None = None
-    extra: tuple[str, ...] = ()
-    design: Journey | None = None
-    conversions: tuple[str, ...] = ()
-    on_error: OnError = "raise"
-    outcome_level: OutcomeLevel = "event"
-    duplicates: Duplicates = "keep"
 
 
 @attrs.frozen(kw_only=True)
@@ -185,18 +173,18 @@ def _merge_ids(a: _Part, b: _Part) -> tuple[Any, Any]:
     return keys[order], np.concatenate([ia, ib])[order]
 
 
-def _log_of(frame: Any, cols: _Columns) -> EventLog:
+def _log_of(frame: Any, spec: LogSpec) -> EventLog:
     """The EventLog of one pandas partition (validation warnings are tallied, not raised)."""
-    if cols.journey not in frame.columns and frame.index.name == cols.journey:
+    if spec.journey not in frame.columns and frame.index.name == spec.journey:
         frame = frame.reset_index()
     # (Dask runs partitions side by side already: no threads of our own inside one)
     with warnings.catch_warnings(), parallel.inline():
         warnings.simplefilter("ignore", DroppedRowsWarning)
-        return EventLog.from_frame(frame, **attrs.asdict(cols, recurse=False))
+        return EventLog._from_spec(frame_columns(frame, spec), spec)
 
 
 def _apply(
-    frame: Any, fn: Callable[[EventLog], Any], cols: _Columns, index: int, check_ids: bool = False
+    frame: Any, fn: Callable[[EventLog], Any], spec: LogSpec, index: int, check_ids: bool = False
 ) -> _Part:
     if len(frame) == 0:
         return _Part(value=None, n_input=0, dropped={})
@@ -208,7 +196,7 @@ def _apply(
         return f"index {label!r} (partition {index}, row {i})"
 
     try:
-        log = _log_of(frame, cols)
+        log = _log_of(frame, spec)
     except ValidationError as exc:  # rows are numbered within the partition: name the index
         text = re.sub(r"\brow (\d+)\b", lambda m: where(int(m.group(1))), str(exc), count=1)
         raise ValidationError(text) from None
@@ -227,13 +215,15 @@ def _apply(
     )
 
 
-def _prepare_frame(ddf: Any, journey: str, shuffle: Shuffle, scheduler: str | None) -> Any:
+def _prepare_frame(ddf: Any, spec: LogSpec, shuffle: Shuffle, scheduler: str | None) -> Any:
     if shuffle not in ("auto", True, False):
         raise ck.error("shuffle", "'auto', True or False", shuffle)
-    columns = list(ddf.columns)
+    journey = spec.journey
+    columns = [str(c) for c in ddf.columns]
     index_name = getattr(ddf.index, "name", None)
-    if index_name != journey:
-        _check_columns({"journey": journey}, set(map(str, columns)), True, "the Dask DataFrame")
+    if index_name == journey:
+        columns.append(journey)
+    spec.check_columns(columns, where="the Dask DataFrame")
     if shuffle is False:
         return ddf
     if index_name == journey and (shuffle == "auto" and ddf.known_divisions):
@@ -310,23 +300,33 @@ def map_logs(
     T
         The combined result.
     """
+    spec = LogSpec.pick(locals())  # checked here, at the call: before any shuffle or compute
+    return _map_spec(ddf, fn, spec, _Run(shuffle, scheduler, progress), combine)
+
+
+@attrs.frozen
+class _Run:
+    """How to run on the cluster: the shuffle, the scheduler, the progress bar."""
+
+    shuffle: Shuffle = "auto"
+    scheduler: str | None = None
+    progress: bool | None = None
+
+
+def _map_spec(
+    ddf: Any,
+    fn: Callable[[EventLog], T],
+    spec: LogSpec,
+    run: _Run,
+    combine: Callable[[T, T], T] = operator.add,
+) -> T:
+    """:func:`map_logs` once the reading keywords are a spec."""
+    shuffle, scheduler, progress = run.shuffle, run.scheduler, run.progress
     dask = _dask()
-    cols = _Columns(
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=tuple(extra),
-        design=design,
-        conversions=tuple(conversions),
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-    )
-    frame = _prepare_frame(ddf, journey, shuffle, scheduler)
+    frame = _prepare_frame(ddf, spec, shuffle, scheduler)
     apply = dask.delayed(_apply, pure=True)
     check_ids = shuffle is False  # the caller vouches for it: check, it is cheap to count
-    parts = [apply(p, fn, cols, i, check_ids) for i, p in enumerate(frame.to_delayed())]
+    parts = [apply(p, fn, spec, i, check_ids) for i, p in enumerate(frame.to_delayed())]
     if not parts:
         msg = "the Dask DataFrame has no partitions."
         raise ValidationError(msg)
@@ -338,7 +338,7 @@ def map_logs(
         warnings.warn(
             f"dropped {n_dropped} of {result.n_input} rows ({kinds}); first: {result.example}.",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if result.value is None:
         msg = "the Dask DataFrame has no rows."
@@ -407,36 +407,29 @@ def count_transitions(
     TransitionCounts
         Equal to ``tp.count_transitions`` of the same rows in one EventLog.
     """
-    import functools
 
     from touchpoint.markov._encoding import check_order
 
     check_order(order)
-    fn = functools.partial(
-        _count_fn,
+    spec = LogSpec.pick(locals())
+    return _count_spec(
+        ddf,
+        spec,
+        _Run(shuffle, scheduler, progress),
         order=order,
         states=states,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
     )
-    counts: TransitionCounts = map_logs(
-        ddf,
-        fn,
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        shuffle=shuffle,
-        scheduler=scheduler,
-        progress=progress,
-    )
-    return _canonical(counts, design)
+
+
+def _count_spec(ddf: Any, spec: LogSpec, run: _Run, **counting: Any) -> TransitionCounts:
+    """:func:`count_transitions` once the reading keywords are a spec."""
+    import functools
+
+    fn = functools.partial(_count_fn, **counting)
+    counts: TransitionCounts = _map_spec(ddf, fn, spec, run)
+    return _canonical(counts, spec.design)
 
 
 def _canonical(counts: TransitionCounts, design: Journey | None) -> TransitionCounts:
@@ -504,27 +497,19 @@ def fit_markov(
     --------
     touchpoint.fit_markov, touchpoint.MarkovModel.from_counts
     """
+    from touchpoint.markov._encoding import check_order
     from touchpoint.markov._model import MarkovModel
 
-    counts = count_transitions(
+    check_order(order)
+    spec = LogSpec.pick(locals())
+    counts = _count_spec(
         ddf,
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
+        spec,
+        _Run(shuffle, scheduler, progress),
         order=order,
         states=states,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
         collapse_repeats=collapse_repeats,
         until_conversion=until_conversion,
-        shuffle=shuffle,
-        scheduler=scheduler,
-        progress=progress,
     )
     channels: dict[str, str] = {}
     if design is not None:
@@ -595,23 +580,9 @@ def funnel(
         exclude=tuple(exclude),
         optional=tuple(optional),
     )
-    counts: fm.SegmentedCounts = map_logs(
-        ddf,
-        fn,
-        journey=journey,
-        touchpoint=touchpoint,
-        time=time,
-        outcome=outcome,
-        extra=extra,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        shuffle=shuffle,
-        scheduler=scheduler,
-        progress=progress,
-    )
+    spec = LogSpec.pick(locals())
+    run = _Run(shuffle, scheduler, progress)
+    counts: fm.SegmentedCounts = _map_spec(ddf, fn, spec, run)
     return counts.to_funnel(by)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 __all__ = [
     "DroppedRowsWarning",
     "InvalidParameterError",
+    "MissingFileError",
     "OutcomeLevelWarning",
+    "ScaleWarning",
     "StatisticalWarning",
     "TouchpointError",
     "TouchpointWarning",
@@ -33,6 +35,17 @@ class InvalidParameterError(ValidationError, TypeError):
     Both a ``ValueError`` and a ``TypeError`` (as scikit-learn's
     ``InvalidParameterError``), so callers may catch either.
     """
+
+
+class MissingFileError(ValidationError, FileNotFoundError):
+    """A file to read does not exist.
+
+    A ``FileNotFoundError`` (so ``except FileNotFoundError`` and ``except OSError``
+    catch it) and a :class:`ValidationError`, as before.
+    """
+
+    def __str__(self) -> str:  # OSError would print "[Errno None] None: ..."
+        return str(self.args[0]) if self.args else ""
 
 
 class UnknownTouchpointError(TouchpointError, KeyError):
@@ -68,3 +81,13 @@ class OutcomeLevelWarning(TouchpointWarning):
 
 class StatisticalWarning(TouchpointWarning, RuntimeWarning):
     """A statistic may be unreliable (tiny samples, sparse cells, non-convergence)."""
+
+
+class ScaleWarning(StatisticalWarning):
+    """The answers do not look like the scale the metric was asked on.
+
+    For example NPS of answers that all lie within 0-5 (a 1-5 satisfaction
+    question given to :func:`~touchpoint.nps`: every answer is a detractor),
+    or CES on a 0-10 scale (a likelihood question, not an effort one). The
+    message names the likely mistake and the keyword that fixes it.
+    """

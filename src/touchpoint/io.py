@@ -9,24 +9,39 @@ from __future__ import annotations
 
 import importlib
 import os
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import (
+    CSV_ENGINES,
+    DUPLICATES,
+    ON_ERROR,
+    OUTCOME_LEVELS,
+    CsvEngine,
+    Duplicates,
+    OnError,
+    OutcomeLevel,
+)
 from touchpoint._lib.csv import (
+    READ_ERRORS,
     FileLines,
+    as_path,
     blank_records,
     check_path as _check_path,
+    local_copy,
     python_blocks as _python_blocks,
     read_header as _read_header,
     read_table_columns,
     require_unique,
     structure_error as _structure_error,
 )
-from touchpoint._lib.frames import column_roles
-from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
+from touchpoint.core._eventlog import EventLog
+from touchpoint.core._ingest import ChunkGuard
+from touchpoint.core._spec import LogSpec, did_you_mean
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -34,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_csv", "read_journey", "read_parquet", "read_table_columns"]
 
-Engine = Literal["auto", "python", "pyarrow", "polars"]
+Engine = CsvEngine
 
 
 def _check_delimiter(name: str, value: Any) -> None:
@@ -48,9 +63,9 @@ _READER_CHECKS = {
     "touchpoint": ck.Text(),
     "time": ck.Text(),
     "outcome": ck.Text(none=True),
-    "on_error": ck.Options("raise", "drop"),
-    "outcome_level": ck.Options("event", "journey"),
-    "duplicates": ck.Options("keep", "drop", "raise"),
+    "on_error": ck.Options(*ON_ERROR),
+    "outcome_level": ck.Options(*OUTCOME_LEVELS),
+    "duplicates": ck.Options(*DUPLICATES),
     "chunksize": ck.Integer(1, none=True),
     "progress": ck.Options(True, False, None),
 }
@@ -103,7 +118,7 @@ def read_csv(
         **_READER_CHECKS,
         "delimiter": ck.Custom(_check_delimiter, "", ";;", '"', "\n", 5),
         "time_format": ck.Text(none=True),
-        "engine": ck.Options("auto", "python", "pyarrow", "polars"),
+        "engine": ck.Options(*CSV_ENGINES),
     }
 )
 def read_csv(
@@ -194,40 +209,45 @@ string ''. Fix the data or pass on_error='drop' to drop and count bad rows.
     >>> log.validation.counts
     {'empty_string': 1}
     """
-    names = column_roles(journey, touchpoint, time, outcome, extra)
+    spec = LogSpec.pick(locals())
+    source = _CsvSource(path, delimiter, engine, time_format)
+    source.check_header(spec)
     if chunksize is not None:
-        if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
-            raise ck.error("chunksize", "a positive integer", chunksize)
-        return _read_csv_chunks(
-            path,
-            names,
-            design=design,
-            conversions=tuple(conversions),
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-            delimiter=delimiter,
-            time_format=time_format,
-            engine=engine,
-            chunksize=chunksize,
-            progress=progress,
+        return _read_csv_chunks(source, spec, chunksize=chunksize, progress=progress)
+    columns = _read_all(source.path, delimiter, engine, progress, spec.columns)
+    return source.log(columns, spec, start=0)
+
+
+class _CsvSource:
+    """A CSV file and how to read it; the path is checked when made.
+
+    A pipe or stream (``<(zcat f.csv.gz)``) is copied to a temporary file first
+    (every engine reads the file more than once); the copy is removed when
+    the source is no longer used.
+    """
+
+    def __init__(self, path: Any, delimiter: str, engine: Engine, time_format: str | None) -> None:
+        self.path, cleanup = local_copy(as_path(path))
+        if cleanup is not None:
+            weakref.finalize(self, cleanup)
+        self.delimiter, self.engine, self.time_format = delimiter, engine, time_format
+        self.lines = FileLines(self.path, delimiter)
+
+    def check_header(self, spec: LogSpec) -> None:
+        _check_file_columns(
+            self.path, spec, _read_header(self.path, self.delimiter), self.delimiter
         )
-    _check_engine(engine)
-    _check_path(path)
-    _check_file_columns(path, names, _read_header(path, delimiter), delimiter)
-    columns = _read_all(path, delimiter, engine, progress, list(dict.fromkeys(names.values())))
-    return _log_of(
-        columns,
-        names,
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        start=0,
-        time_format=time_format,
-        lines=FileLines(path, delimiter),
-    )
+
+    def log(self, cols: dict[str, np.ndarray[Any, Any]], spec: LogSpec, *, start: int) -> EventLog:
+        """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
+        if self.time_format is not None:
+            cols = {**cols, spec.time: _parse_time_format(cols[spec.time], self.time_format)}
+        lines = self.lines
+        return EventLog._from_spec(
+            cols,
+            spec,
+            row_label=lambda i: f"row {start + i} (file line {lines.line_of(start + i)})",
+        )
 
 
 def _read_all(
@@ -276,45 +296,6 @@ def _parse_time_format(values: np.ndarray[Any, Any], fmt: str) -> np.ndarray[Any
     return parsed[inverse.reshape(-1)]
 
 
-def _log_of(
-    cols: dict[str, np.ndarray[Any, Any]],
-    names: dict[str, str],
-    *,
-    design: Journey | None,
-    conversions: Iterable[str],
-    on_error: OnError,
-    outcome_level: OutcomeLevel = "event",
-    duplicates: Duplicates = "keep",
-    start: int,
-    time_format: str | None = None,
-    lines: FileLines,
-) -> EventLog:
-    """The EventLog of file columns ``cols``, whose first row is file row ``start``."""
-    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
-    times = cols[names["time"]]
-    if time_format is not None:
-        times = _parse_time_format(times, time_format)
-    return EventLog.from_arrays(
-        cols[names["journey"]],
-        cols[names["touchpoint"]],
-        times,
-        cols[names["outcome"]] if "outcome" in names else None,
-        {e: cols[names[e]] for e in extra},
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        columns=names,
-        row_label=lambda i: f"row {start + i} (file line {lines.line_of(start + i)})",
-    )
-
-
-def _check_engine(engine: Engine) -> None:
-    if engine not in ("auto", "python", "pyarrow", "polars"):
-        raise ck.error("engine", "'auto', 'python', 'pyarrow' or 'polars'", engine)
-
-
 def _engine_module(engine: Engine, name: str, module: str) -> Any:
     """``module`` when ``engine`` is ``name`` or "auto" and it is installed, else None."""
     if engine not in ("auto", name):
@@ -329,7 +310,7 @@ def _engine_module(engine: Engine, name: str, module: str) -> Any:
 
 def _check_file_columns(
     path: str | os.PathLike[str],
-    names: dict[str, str],
+    spec: LogSpec,
     columns: Iterable[str],
     delimiter: str = ",",
 ) -> None:
@@ -338,132 +319,59 @@ def _check_file_columns(
     if not have:
         msg = f"{os.fspath(path)!r} is empty: expected a header row."
         raise ValidationError(msg)
-    missing = [c for c in names.values() if c not in have]
+    missing = [c for c in spec.columns if c not in have]
     if missing:
-        hint = ""
+        hint = did_you_mean(missing[0], have)
         if len(have) == 1 and delimiter == ",":
             other = next((d for d in (";", "\t", "|") if d in have[0]), None)
             if other is not None:
                 hint = f" (pass delimiter={other!r}: the header looks {other!r}-separated)"
         msg = (
-            f"{os.fspath(path)!r}: unknown column {missing[0]!r}; the file has columns "
-            f"{have}{hint}."
+            f"{os.fspath(path)!r}: unknown column {missing[0]!r}{hint}; the file has columns "
+            f"{have}."
         )
         raise ValidationError(msg)
-    require_unique(path, have, names.values())
+    require_unique(path, have, spec.columns)
 
 
 def _read_csv_chunks(
-    path: str | os.PathLike[str],
-    names: dict[str, str],
-    *,
-    design: Journey | None,
-    conversions: tuple[str, ...],
-    on_error: OnError,
-    outcome_level: OutcomeLevel,
-    duplicates: Duplicates,
-    delimiter: str,
-    time_format: str | None,
-    engine: Engine,
-    chunksize: int,
-    progress: bool | None,
+    source: _CsvSource, spec: LogSpec, *, chunksize: int, progress: bool | None
 ) -> Iterator[EventLog]:
-    """Validate eagerly (file, columns), then return the lazy chunk generator."""
+    """The lazy chunk generator (the file and header were checked already)."""
     from touchpoint._lib.progress import progress_bar
 
-    _check_engine(engine)
-    _check_path(path)
-    _check_file_columns(path, names, _read_header(path, delimiter), delimiter)
-    blocks = _raw_blocks(path, delimiter, engine, chunksize)
+    blocks = _raw_blocks(source.path, source.delimiter, source.engine, chunksize)
     next(blocks)  # the header
-    roles = list(names.items())
-    lines = FileLines(path, delimiter)
-    seen = _SeenJourneys(names["journey"])
+    columns, jname = spec.columns, spec.journey
+    lines = source.lines
+    guard = ChunkGuard(
+        repr(os.fspath(source.path)), jname, lambda r: f"row {r} (file line {lines.line_of(r)})"
+    )
 
     def build(cols: dict[str, np.ndarray[Any, Any]], start: int) -> EventLog:
-        seen.add(cols[names["journey"]], start, lines)
-        return _log_of(
-            cols,
-            names,
-            design=design,
-            conversions=conversions,
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-            start=start,
-            time_format=time_format,
-            lines=lines,
-        )
+        guard.add(cols[jname], start=start)
+        return source.log(cols, spec, start=start)
 
     def gen() -> Iterator[EventLog]:
         carry: dict[str, np.ndarray[Any, Any]] | None = None
         start = 0  # file row of the first row in `carry`
         with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
             for block in blocks:
-                cols = {name: block[name] for _, name in roles}
+                cols = {name: block[name] for name in columns}
                 if carry is not None:
                     cols = {k: np.concatenate([carry[k], v]) for k, v in cols.items()}
-                bar.update(len(block[names["journey"]]))
-                jid = cols[names["journey"]]
-                cut = _tail_start(jid)
+                bar.update(len(block[jname]))
+                cut = _tail_start(cols[jname])
                 if cut == 0:  # one journey so far: keep collecting
                     carry = cols
                     continue
                 carry = {k: v[cut:] for k, v in cols.items()}
                 yield build({k: v[:cut] for k, v in cols.items()}, start)
                 start += cut
-            if carry is not None and len(carry[names["journey"]]):
+            if carry is not None and len(carry[jname]):
                 yield build(carry, start)
 
     return gen()
-
-
-class _SeenJourneys:
-    """Refuses a chunked file that is not grouped by journey (a journey in two runs).
-
-    Within a piece the runs of each id are counted; across pieces a sorted array
-    of 64-bit hashes of the ids seen so far (8 bytes per journey, merged in
-    doubling levels) finds an id that comes back.
-    """
-
-    def __init__(self, column: str) -> None:
-        self.column = column
-        self.levels: list[np.ndarray[Any, Any]] = []
-
-    def add(self, jid: np.ndarray[Any, Any], start: int, lines: FileLines) -> None:
-        if not len(jid):
-            return
-        change = np.ones(len(jid), dtype=bool)
-        change[1:] = jid[1:] != jid[:-1]
-        run_ids = jid[change]
-        run_rows = np.flatnonzero(change)
-        hashes = np.fromiter(
-            (hash(x) for x in run_ids.tolist()), dtype=np.int64, count=len(run_ids)
-        )
-        order = np.argsort(hashes, kind="stable")
-        srt = hashes[order]
-        again = np.flatnonzero(srt[1:] == srt[:-1])
-        if len(again):  # a later run of an id already seen in this piece
-            later = int(max(order[again[0]], order[again[0] + 1]))
-            self._fail(run_ids[later], start + int(run_rows[later]), lines)
-        for level in self.levels:
-            pos = np.searchsorted(level, srt)
-            hit = (pos < len(level)) & (level[np.minimum(pos, len(level) - 1)] == srt)
-            if hit.any():
-                i = int(order[np.flatnonzero(hit)[0]])
-                self._fail(run_ids[i], start + int(run_rows[i]), lines)
-        self.levels.append(srt)
-        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
-            top = self.levels.pop()
-            self.levels[-1] = np.sort(np.concatenate([self.levels[-1], top]))
-
-    def _fail(self, jid: Any, row: int, lines: FileLines) -> None:
-        msg = (
-            f"column {self.column!r}, row {row} (file line {lines.line_of(row)}): journey "
-            f"{jid!r} reappears after other journeys; reading in chunks needs a file grouped "
-            "by journey (sort it by journey, or read it without chunksize)."
-        )
-        raise ValidationError(msg)
 
 
 def _tail_start(jid: np.ndarray[Any, Any]) -> int:
@@ -504,7 +412,7 @@ def _arrow_blocks(
             batch = reader.read_next_batch()
         except StopIteration:
             break
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        except (pa.ArrowInvalid, *READ_ERRORS) as exc:
             raise _structure_error(path, delimiter, exc) from None
         pending.append(batch)
         n_pending += batch.num_rows
@@ -541,7 +449,7 @@ def _arrow_csv(
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=opts,
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except (pa.ArrowInvalid, *READ_ERRORS) as exc:
         raise _structure_error(path, delimiter, exc) from None
 
 
@@ -580,7 +488,7 @@ def _polars_columns(
         df = pl.read_csv(
             os.fspath(path), separator=delimiter, infer_schema=False, raise_if_empty=True
         )
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+    except (pl.exceptions.PolarsError, *READ_ERRORS) as exc:
         raise _structure_error(path, delimiter, exc) from None
     header = list(df.columns)
     if df.height and df.null_count().sum_horizontal().item():
@@ -607,13 +515,9 @@ def read_journey(path: str | os.PathLike[str]) -> Journey:
         raise ValidationError(msg)
     if os.fspath(path).lower().endswith(".graphml"):
         return Journey.from_graphml(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except UnicodeDecodeError as exc:
-        msg = f"{os.fspath(path)!r} is not a UTF-8 JSON journey file: {exc}."
-        raise ValidationError(msg) from None
-    return Journey.from_json(text)
+    import pathlib
+
+    return Journey.from_json(pathlib.Path(os.fsdecode(os.fspath(path))))
 
 
 # -------------------------------------------------------------------- Parquet
@@ -715,161 +619,10 @@ def read_parquet(
     >>> [log.n_journeys for log in read_parquet(p, chunksize=2)]
     [1, 1]
     """
-    names = column_roles(journey, touchpoint, time, outcome, extra)
-    dataset, label = _parquet_dataset(source)
-    have = list(dataset.schema.names)
-    missing = [c for c in names.values() if c not in have]
-    if missing:
-        msg = f"{label}: unknown column {missing[0]!r}; the data has columns {have}."
-        raise ValidationError(msg)
-    columns = list(dict.fromkeys(names.values()))
-    opts: dict[str, Any] = {
-        "design": design,
-        "conversions": tuple(conversions),
-        "on_error": on_error,
-        "outcome_level": outcome_level,
-        "duplicates": duplicates,
-    }
+    spec = LogSpec.pick(locals())
+    from touchpoint.core import _parquet
+
+    dataset, label = _parquet.dataset_of(source, spec)
     if chunksize is None:
-        table = _arrow_read(label, lambda: dataset.to_table(columns=columns))
-        return _log_of_table(table, names, start=0, **opts)
-    return _parquet_chunks(
-        dataset,
-        label=label,
-        names=names,
-        columns=columns,
-        chunksize=chunksize,
-        progress=progress,
-        opts=opts,
-    )
-
-
-def _parquet_dataset(source: Any) -> tuple[Any, str]:
-    """The ``pyarrow.dataset.Dataset`` of ``source`` and a label for messages."""
-    try:
-        import pyarrow.dataset as ds
-    except ImportError:  # pragma: no cover - pyarrow is in the test environment
-        msg = 'read_parquet needs pyarrow: pip install "touchpoint-journeys[pandas]".'
-        raise ValidationError(msg) from None
-    if isinstance(source, ds.Dataset):
-        return source, "the dataset"
-    paths = [source] if isinstance(source, str | os.PathLike) else list(source)
-    for p in paths:
-        _check_path(p)
-    label = repr(os.fspath(paths[0])) if len(paths) == 1 else f"{len(paths)} Parquet files"
-    target = os.fspath(paths[0]) if len(paths) == 1 else [os.fspath(p) for p in paths]
-    return _arrow_read(label, lambda: ds.dataset(target, format="parquet")), label
-
-
-def _arrow_read(label: str, read: Any) -> Any:
-    import pyarrow as pa
-
-    try:
-        return read()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
-        msg = f"{label} is not readable as Parquet: {exc}."
-        raise ValidationError(msg) from None
-
-
-def _log_of_table(
-    table: Any,
-    names: dict[str, str],
-    *,
-    start: int,
-    design: Journey | None,
-    conversions: tuple[str, ...],
-    on_error: OnError,
-    outcome_level: OutcomeLevel,
-    duplicates: Duplicates,
-) -> EventLog:
-    """The EventLog of a pyarrow table whose first row is row ``start`` of the dataset."""
-    extra = [r for r in names if r not in ("journey", "touchpoint", "time", "outcome")]
-    col = table.column
-    return EventLog.from_arrays(
-        col(names["journey"]),
-        col(names["touchpoint"]),
-        col(names["time"]),
-        col(names["outcome"]) if "outcome" in names else None,
-        {e: col(names[e]) for e in extra},
-        design=design,
-        conversions=conversions,
-        on_error=on_error,
-        outcome_level=outcome_level,
-        duplicates=duplicates,
-        columns=names,
-        row_label=lambda i: f"row {start + i}",
-    )
-
-
-def _parquet_chunks(
-    dataset: Any,
-    *,
-    label: str,
-    names: dict[str, str],
-    columns: list[str],
-    chunksize: int,
-    progress: bool | None,
-    opts: dict[str, Any],
-) -> Iterator[EventLog]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from touchpoint._lib.progress import progress_bar
-
-    jname = names["journey"]
-
-    def tail_start(table: Any) -> int:
-        """Row where the run of the table's last journey id starts (0: one journey)."""
-        jcol = table.column(jname)
-        last = jcol[len(jcol) - 1]
-        if not last.is_valid:
-            differs = pc.is_valid(jcol)
-        else:
-            differs = pc.fill_null(pc.not_equal(jcol, last), True)
-        idx = np.flatnonzero(np.asarray(differs.to_numpy(zero_copy_only=False)))
-        return int(idx[-1]) + 1 if len(idx) else 0
-
-    def gen() -> Iterator[EventLog]:
-        seen: dict[Any, int] = {}
-        pending: list[Any] = []
-        n_pending = 0
-        start = 0  # dataset row of the first pending row
-
-        def emit(table: Any) -> EventLog:
-            log = _log_of_table(table, names, start=start, **opts)
-            ids = log.journey_ids.tolist()
-            for k, jid in enumerate(ids):
-                first = seen.setdefault(jid, start)
-                if first != start:
-                    row = start + int(log.offsets[k])
-                    msg = (
-                        f"{label}: journey {jid!r} reappears at row {row} or later after "
-                        f"an earlier chunk (from row {first}): with chunksize= the rows "
-                        "must be grouped by journey (sort by journey, or read without "
-                        "chunksize)."
-                    )
-                    raise ValidationError(msg)
-            return log
-
-        batches = _arrow_read(label, lambda: dataset.to_batches(columns=columns))
-        with progress_bar(desc="reading", unit="rows", enabled=progress) as bar:
-            for batch in batches:
-                if not batch.num_rows:
-                    continue
-                pending.append(batch)
-                n_pending += batch.num_rows
-                bar.update(batch.num_rows)
-                if n_pending < chunksize:
-                    continue
-                table = pa.Table.from_batches(pending)
-                cut = tail_start(table)
-                if cut == 0:  # one journey so far: keep collecting
-                    continue
-                yield emit(table.slice(0, cut))
-                start += cut
-                rest = table.slice(cut)
-                pending, n_pending = rest.to_batches(), rest.num_rows
-            if n_pending:
-                yield emit(pa.Table.from_batches(pending))
-
-    return gen()
+        return _parquet.read_log(dataset, spec, label)
+    return _parquet.chunks(dataset, spec, label=label, chunksize=chunksize, progress=progress)

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import touchpoint as tp
-from touchpoint._lib.columns import factorize, order_by_journey_time, parse_time
+from touchpoint._lib.columns import factorize
+from touchpoint._lib.order import order_by_journey_time
+from touchpoint._lib.timeparse import parse_time
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
 pd = pytest.importorskip("pandas")

@@ -9,6 +9,7 @@ checked against an independent computation (a dict loop, ``np.unique``,
 from __future__ import annotations
 
 import decimal
+import os
 import sys
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import touchpoint as tp
-from touchpoint._lib import columns as C, parallel
+from touchpoint._lib import columns as C, fastpaths, order as O, parallel
 
 pd = pytest.importorskip("pandas")
 
@@ -189,7 +190,7 @@ def test_order_in_blocks_equals_lexsort_with_many_journeys(threads: pytest.Monke
     n = 300_000
     j = rng.integers(0, 90_000, n)
     t = rng.integers(-(2**62), 2**62, n) >> rng.integers(0, 62, n)  # wide: key ties re-sorted
-    order, js, ts = C.order_by_journey_time(j, t, 90_000)
+    order, js, ts = O.order_by_journey_time(j, t, 90_000)
     ref = np.lexsort((t, j))
     assert order is not None and order.tolist() == ref.tolist()
     assert js.tolist() == j[ref].tolist() and ts.tolist() == t[ref].tolist()
@@ -202,8 +203,8 @@ def test_sort_without_pandas_counting_sort(monkeypatch: pytest.MonkeyPatch) -> N
     n = 200_000
     j = rng.integers(0, 80_000, n)
     t = rng.integers(0, 1_000, n)
-    assert C._counting_sort(j, 80_000) is None
-    order, js, ts = C.order_by_journey_time(j, t, 80_000)
+    assert fastpaths.counting_sort(j, 80_000) is None
+    order, js, ts = O.order_by_journey_time(j, t, 80_000)
     ref = np.lexsort((t, j))
     assert order is not None and order.tolist() == ref.tolist()
     assert js.tolist() == j[ref].tolist() and ts.tolist() == t[ref].tolist()
@@ -227,12 +228,26 @@ def test_run_keeps_order_and_raises_the_first_error_in_list_order(
     assert nested == [[4, 5], 6]
 
 
-@pytest.mark.parametrize(("env", "expected"), [("1", 1), ("3", 3), ("0", 1), ("x", 1)])
+@pytest.mark.parametrize(("env", "expected"), [("1", 1), ("3", 3), ("0", 1)])
 def test_thread_count_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, env: str, expected: int
 ) -> None:
     monkeypatch.setenv("TOUCHPOINT_NUM_THREADS", env)
     assert parallel.n_threads() == expected
+
+
+@pytest.mark.parametrize("env", ["10000", "x"])
+def test_thread_count_beyond_the_machine_or_not_a_number_warns(
+    monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    """``TOUCHPOINT_NUM_THREADS=10000`` used to start hundreds of threads."""
+    parallel._env_threads.cache_clear()
+    monkeypatch.setenv("TOUCHPOINT_NUM_THREADS", env)
+    with pytest.warns(tp.TouchpointWarning, match="TOUCHPOINT_NUM_THREADS"):
+        n = parallel.n_threads()
+    cores = len(os.sched_getaffinity(0))
+    assert n == (1 if env == "x" else max(cores, parallel.MAX_ENV_THREADS))
+    assert parallel.n_threads() == n  # warned once per value
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.uint32, np.uint64])

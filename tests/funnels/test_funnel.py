@@ -117,7 +117,9 @@ def test_window_known_answers():
     f = tp.funnel(log, ["a", "b", "c"], window=10.0)
     # journey 2 reaches b (5 <= 10) but not c (50 > 10); journey 3's second attempt reaches b
     assert [s.reached for s in f.steps] == [3, 3, 1]
-    assert tp.funnel(log, ["a", "b"], window=dt.timedelta(seconds=0.5))["b"].reached == 0
+    assert tp.funnel(log, ["a", "b"], window=0.5)["b"].reached == 0
+    with pytest.raises(tp.InvalidParameterError, match="plain numbers, not datetimes"):
+        tp.funnel(log, ["a", "b"], window=dt.timedelta(seconds=0.5))  # no unit to convert to
     assert tp.funnel(log, ["a", "b", "c"])["c"].reached == 2
 
 

@@ -51,10 +51,18 @@ def test_breakdown_matches_one_group_metrics(metric):
         assert row["score"] == pytest.approx(r.score)
         ci = r.confidence_interval()
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
-        c = cmp(t[metric][mine], t[metric][~mine])
-        assert row["difference"] == pytest.approx(c.difference)
-        assert row["pvalue"] == pytest.approx(c.pvalue, rel=1e-9)
-        pvals.append(c.pvalue)
+        if metric == "ces":  # breakdown keeps Welch's t distribution (compare_ces permutes)
+            from scipy import stats
+
+            a, b = t[metric][mine], t[metric][~mine]
+            assert row["difference"] == pytest.approx(np.nanmean(a) - np.nanmean(b))
+            p = stats.ttest_ind(a, b, equal_var=False, nan_policy="omit").pvalue
+        else:
+            c = cmp(t[metric][mine], t[metric][~mine])
+            assert row["difference"] == pytest.approx(c.difference)
+            p = c.pvalue
+        assert row["pvalue"] == pytest.approx(p, rel=1e-9)
+        pvals.append(p)
     np.testing.assert_allclose(res["qvalue"], benjamini_hochberg(pvals))
     assert res.title == f"{metric.upper()} by touchpoint"
 
@@ -249,7 +257,16 @@ def test_breakdown_cluster_rest_of_period_matches_statsmodels():
         cov_type="cluster", cov_kwds={"groups": t["customer_id"][rest]}
     )
     r = tp.csat(t["csat"][rest], cluster=t["customer_id"][rest])
-    assert r.se == pytest.approx(100 * fit.bse[0])
+    # CR2 (bias-reduced) is statsmodels' CR1 sandwich without its G/(G-1) factor and
+    # with each respondent's residual sum scaled by 1/sqrt(1 - n_g/N)
+    ids = t["customer_id"][rest]
+    _, inv, n_g = np.unique(ids, return_inverse=True, return_counts=True)
+    u = np.bincount(inv, weights=s - s.mean())
+    cr2 = np.sqrt(np.sum(u * u / (1 - n_g / len(s)))) / len(s)
+    g = len(n_g)
+    cr1 = np.sqrt(np.sum(u * u) * g / (g - 1) * (len(s) - 1) / (len(s) - 1)) / len(s)
+    assert cr1 == pytest.approx(fit.bse[0], rel=1e-3)  # the residual sums are statsmodels'
+    assert r.se == pytest.approx(100 * cr2)
     assert row["rest_score"] == pytest.approx(r.score)
     mine = (t["region"] == row["group"]) & (t["week"] == row["period"])
     c = tp.compare_csat(tp.csat(t["csat"][mine], cluster=t["customer_id"][mine]), r)
@@ -260,3 +277,29 @@ def test_breakdown_cluster_column_errors():
     t = _clustered_survey()
     with pytest.raises(tp.ValidationError, match="'respondent'"):
         tp.breakdown(t, metric="csat", by="region", cluster="respondent")
+
+
+def test_blank_group_labels_join_the_missing_group():
+    # blank or whitespace labels are missing: counted in "(missing)", never dropped
+    t = {
+        "touchpoint": ["web", "", "  ", None, "web", "app", "\t"],
+        "csat": [5, 4, 2, 5, 1, 5, 3],
+    }
+    res = tp.breakdown(t, metric="csat")
+    got = dict(zip(res["group"].tolist(), res["n"].tolist(), strict=True))
+    assert got == {"(missing)": 4, "app": 1, "web": 2}
+    assert sum(got.values()) == len(t["csat"])
+    # numpy string arrays too
+    arr = {"touchpoint": np.array(["web", " ", "app"]), "csat": [5, 4, 2]}
+    got = dict(
+        zip(*(tp.breakdown(arr, metric="csat")[c].tolist() for c in ("group", "n")), strict=True)
+    )
+    assert got == {"(missing)": 1, "app": 1, "web": 1}
+
+
+def test_breakdown_intervals_contain_their_estimates():
+    t = {"touchpoint": ["a", "a", "b", "b", "b"], "ces": [1, 1, 7, 6, 7], "csat": [5, 5, 1, 1, 2]}
+    for metric in ("ces", "csat"):
+        res = tp.breakdown(t, metric=metric)
+        assert (res["ci_low"] <= res["score"]).all()
+        assert (res["score"] <= res["ci_high"]).all()

@@ -105,7 +105,14 @@ def test_consistency_divides_by_the_design_effect_with_respondents():
     robust = tp.consistency(t, metric="csat").to_records()[0]  # customer_id found
     s = (t["csat"] >= 4).astype(float)
     fit = sm.OLS(s, np.ones(len(s))).fit(cov_type="cluster", cov_kwds={"groups": who})
-    deff = fit.bse[0] ** 2 / (s.var() / len(s))
+    # the CR2 (bias-reduced) variance: statsmodels' residual sums without G/(G-1), each
+    # respondent's scaled by 1/(1 - n_g/N)
+    _, inv, n_g = np.unique(who, return_inverse=True, return_counts=True)
+    u = np.bincount(inv, weights=s - s.mean())
+    assert np.sum(u * u) * len(n_g) / (len(n_g) - 1) / len(s) ** 2 == pytest.approx(
+        fit.bse[0] ** 2, rel=1e-2
+    )
+    deff = np.sum(u * u / (1 - n_g / len(s))) / len(s) ** 2 / (s.var() / len(s))
     assert deff > 1.5
     assert robust["statistic"] == pytest.approx(plain["statistic"] / deff)
     from scipy.stats import chi2

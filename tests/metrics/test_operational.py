@@ -62,13 +62,22 @@ def product_limit(events: list[float], censored: list[float], t: float) -> float
 @pytest.mark.parametrize("datetime", [True, False])
 def test_response_times_match_brute_force(datetime):
     log = random_log(datetime=datetime)
-    rt = tp.response_times(log, request="ticket", response="reply", target=dt.timedelta(days=3))
+    target = dt.timedelta(days=3) if datetime else 3 * 86400  # a number in a numeric log's unit
+    rt = tp.response_times(log, request="ticket", response="reply", target=target)
     ref, unanswered, waited = brute_response(log, "ticket", "reply")
     np.testing.assert_allclose(rt.durations, ref)
     assert rt.n == len(ref)
     assert rt.n_unanswered == unanswered
-    assert rt.median == pytest.approx(np.median(ref))
-    assert rt.percentiles[90] == pytest.approx(np.percentile(ref, 90))
+    assert rt.median_answered == pytest.approx(np.median(ref))
+    # with open requests the percentiles are product-limit ones: the first answered
+    # wait by which the hand-computed Kaplan-Meier share reaches q (NaN if never)
+    for q in (50, 90):
+        reach = [u for u in sorted(set(ref)) if product_limit(ref, waited, u) >= q / 100 - 1e-12]
+        want = reach[0] if reach else float("nan")
+        assert rt.percentile(q) == pytest.approx(want, nan_ok=True)
+    lo, hi = rt.confidence_interval()
+    assert lo <= rt.median
+    assert np.isnan(hi) or rt.median <= hi
     assert rt.within_target_answered == pytest.approx(np.mean(np.array(ref) <= 3 * 86400))
     # open requests censored at their waiting time when the log ends
     assert unanswered > 0

@@ -11,6 +11,10 @@ from hypothesis import given, settings, strategies as st
 import touchpoint as tp
 from touchpoint.exceptions import TouchpointError, ValidationError
 
+#: samples that all lie in 1-5 (drawn or enumerated) raise a ScaleWarning (a 1-5
+#: question given to nps); pytest.warns still sees it where a test asks for it
+pytestmark = pytest.mark.filterwarnings("ignore::touchpoint.exceptions.ScaleWarning")
+
 Z95 = 1.959963984540054
 
 
@@ -375,8 +379,23 @@ def test_compare_ces_matches_scipy_welch_and_paired():
     res = tp.compare_ces(a, b)
     ref = stats.ttest_ind(a, b, equal_var=False)
     assert res.statistic == pytest.approx(ref.statistic)
-    assert res.pvalue == pytest.approx(ref.pvalue)
     assert res.df == pytest.approx(ref.df)
+    # the p-value: the studentized permutation test, against scipy's (Monte Carlo)
+    mc = stats.permutation_test(
+        (a, b),
+        lambda x, y, axis=-1: np.abs(stats.ttest_ind(x, y, equal_var=False, axis=axis).statistic),
+        n_resamples=20_000,
+        vectorized=True,
+        alternative="greater",  # P(|T*| >= |t|)
+        random_state=1,
+    )
+    assert res.test == "Welch t (permutation)"
+    assert res.pvalue == pytest.approx(mc.pvalue, abs=0.015)
+    # beyond PERMUTATION_MAX answers: Welch's t distribution, as scipy
+    big_a, big_b = rng.integers(1, 8, 3000).astype(float), rng.integers(2, 8, 2500).astype(float)
+    big = tp.compare_ces(big_a, big_b)
+    assert big.test == "Welch t"
+    assert big.pvalue == pytest.approx(stats.ttest_ind(big_a, big_b, equal_var=False).pvalue)
     # the interval: MOVER (Zou & Donner 2008) from the two Dirichlet intervals
     (la, ua), (lb, ub) = tp.ces(a).ci, tp.ces(b).ci
     d = a.mean() - b.mean()
@@ -579,18 +598,44 @@ def test_cluster_se_matches_statsmodels() -> None:
     r = tp.nps(x, cluster=who)
     y = (x >= 9).astype(float) - (x <= 6)
     fit = sm.OLS(y, np.ones(len(y))).fit(cov_type="cluster", cov_kwds={"groups": who})
-    assert r.se == pytest.approx(100 * fit.bse[0], rel=1e-10)
+    # statsmodels' CR1 = G/(G-1) sum_g u_g^2 / N^2; the CR2 (bias-reduced) variance
+    # scales each respondent's u_g^2 by 1/(1 - n_g/N) instead of the G/(G-1) factor
+    _, inv, n_g = np.unique(who, return_inverse=True, return_counts=True)
+    res = np.bincount(inv, weights=y - y.mean())
+    n, g = len(y), len(n_g)
+    assert np.sqrt(g / (g - 1) * np.sum(res * res)) / n == pytest.approx(fit.bse[0], rel=1e-10)
+    assert r.se == pytest.approx(100 * np.sqrt(np.sum(res * res / (1 - n_g / n))) / n, rel=1e-10)
     assert r.n_clusters == 60
     assert r.design_n < r.n
     c = tp.csat(np.clip(np.round(3 + u + rng.normal(size=len(who))), 1, 5), cluster=who)
     s = (c._mean_part._x >= 4).astype(float)
     fit = sm.OLS(s, np.ones(len(s))).fit(cov_type="cluster", cov_kwds={"groups": who})
-    assert c.se == pytest.approx(100 * fit.bse[0], rel=1e-10)
+    cr1, cr2 = _cr1_cr2(s, np.ones(len(s)), who)
+    assert cr1 == pytest.approx(fit.bse[0], rel=1e-10)
+    assert c.se == pytest.approx(100 * cr2, rel=1e-10)
     # weighted and clustered: statsmodels WLS with cluster-robust covariance
     w = rng.uniform(0.5, 2, len(who))
     r = tp.nps(x, weights=w, cluster=who)
     fit = sm.WLS(y, np.ones(len(y)), weights=w).fit(cov_type="cluster", cov_kwds={"groups": who})
-    assert r.se == pytest.approx(100 * fit.bse[0], rel=1e-10)
+    cr1, cr2 = _cr1_cr2(y, w, who)
+    assert cr1 == pytest.approx(fit.bse[0], rel=1e-10)
+    assert r.se == pytest.approx(100 * cr2, rel=1e-10)
+
+
+def _cr1_cr2(y: np.ndarray, w: np.ndarray, who: np.ndarray) -> tuple[float, float]:
+    """Cluster-robust se of a weighted mean: CR1 (statsmodels' G/(G-1)) and CR2.
+
+    CR2 (Bell and McCaffrey 2002) scales each respondent's weighted residual sum
+    ``u_g`` by ``1 / sqrt(1 - W_g / W)``, their leverage in the intercept fit.
+    """
+    _, inv = np.unique(who, return_inverse=True)
+    big_w = w.sum()
+    u = np.bincount(inv, weights=w * (y - np.dot(w, y) / big_w))
+    w_g = np.bincount(inv, weights=w)
+    g = len(u)
+    cr1 = np.sqrt(g / (g - 1) * np.sum(u * u)) / big_w
+    cr2 = np.sqrt(np.sum(u * u / (1 - w_g / big_w))) / big_w
+    return float(cr1), float(cr2)
 
 
 def test_cluster_of_singletons_is_the_plain_result() -> None:
@@ -635,3 +680,129 @@ def test_small_independent_ces_uses_an_exact_permutation_test():
     assert c.test == "Welch t (permutation)"
     assert c.pvalue == pytest.approx(ref.pvalue)
     assert c.statistic == pytest.approx(stats.ttest_ind(a, b, equal_var=False).statistic)
+
+
+# --------------------------------------------------------------------------- scales
+def test_csat_satisfied_band_follows_the_scale():
+    # top-2-box of the stated scale: 9-10 on 0-10, 6-7 on 1-7, 4-5 on 1-5
+    r = tp.csat([10, 9, 8, 7, 3], scale=(0, 10))
+    assert r.satisfied_band == (9.0, 10.0)
+    assert r.score == pytest.approx(40.0)
+    assert tp.csat([7, 6, 5, 1], scale=(1, 7)).score == pytest.approx(50.0)
+    assert tp.csat([5, 4, 3]).satisfied_band == (4.0, 5.0)
+    # an explicit band still wins
+    assert tp.csat([10, 9, 8, 7, 3], scale=(0, 10), satisfied=(8, 10)).score == pytest.approx(60.0)
+    c = tp.compare_csat([10, 9, 3, 3], [10, 3, 3, 3], scale=(0, 10))
+    assert c.difference == pytest.approx(25.0)
+
+
+def test_nps_of_one_to_five_answers_and_ces_on_zero_to_ten_warn():
+    with pytest.warns(tp.ScaleWarning, match="1-5 satisfaction answers"):
+        tp.nps([5, 4, 4, 3, 5, 2, 1])
+    with pytest.warns(tp.ScaleWarning, match="not a CES scale"):
+        tp.ces([0, 10, 7, 8], scale=(0, 10))
+    with pytest.warns(tp.ScaleWarning):
+        tp.breakdown({"touchpoint": ["a"] * 6, "nps": [5, 4, 4, 3, 5, 2]}, metric="nps")
+    assert issubclass(tp.ScaleWarning, tp.StatisticalWarning)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tp.nps([10, 9, 3, 8, 7, 2])  # a 0-10 sample: no warning
+        tp.nps([0, 0, 0, 0, 0])  # 0 is not on a 1-5 scale
+        tp.ces([7, 6, 5, 1])
+
+
+# --------------------------------------------------------------------------- weights
+def test_a_huge_weight_gives_a_finite_interval():
+    # every statistic is invariant to the weights' scale: 1e300 behaves as 1e300 / 1e300
+    a = tp.csat([5, 4, 2, 5], weights=[1, 1, 1, 1e300])
+    b = tp.csat([5, 4, 2, 5], weights=[1e-300, 1e-300, 1e-300, 1])
+    assert np.isfinite(tuple(a.ci)).all()
+    assert tuple(a.ci) == pytest.approx(tuple(b.ci))
+    n = tp.nps([10, 3, 8, 9], weights=[1e200, 1, 1e200, 1])
+    ref = tp.nps([10, 3, 8, 9], weights=[1, 1e-200, 1, 1e-200])
+    assert np.isfinite(tuple(n.ci)).all()
+    assert n.score == pytest.approx(ref.score)
+    assert np.isfinite(tuple(tp.ces([7, 1, 4], weights=[1e308, 1e308, 1]).ci)).all()
+
+
+def test_absurd_n_resamples_is_refused_before_allocating():
+    r = tp.nps([10, 9, 3, 8, 7])
+    with pytest.raises(tp.ValidationError, match="more than 10,000,000 resamples"):
+        r.confidence_interval(method="bayes", n_resamples=10**9)
+    with pytest.raises(tp.ValidationError, match="n_resamples"):
+        tp.ces([7, 6, 5]).confidence_interval(method="bootstrap", n_resamples=10**9)
+    with pytest.raises(tp.ValidationError, match="n_resamples"):
+        r.confidence_interval(method="bootstrap", n_resamples=0)
+
+
+# --------------------------------------------------------------------------- intervals
+def test_modified_wilson_is_wilson_with_poisson_limits_at_the_ends():
+    from scipy import stats
+    from statsmodels.stats.proportion import proportion_confint
+
+    for n in (8, 30, 80):
+        for k in range(n + 1):
+            lo, hi = proportion_confint(k, n, 0.05, "wilson")
+            xs = 2 if n <= 50 else 3
+            if 1 <= k <= xs:
+                lo = min(lo, stats.chi2.ppf(0.05, 2 * k) / (2 * n))
+            if 1 <= n - k <= xs:
+                hi = max(hi, 1 - stats.chi2.ppf(0.05, 2 * (n - k)) / (2 * n))
+            ci = tp.csat([5] * k + [2] * (n - k)).confidence_interval()
+            assert (ci.low, ci.high) == pytest.approx((100 * lo, 100 * hi), abs=1e-9)
+
+
+_METRICS = {
+    "nps": (tp.nps, ("score", "adjusted_wald", "wald", "bootstrap", "bayes")),
+    "csat": (
+        lambda x: tp.csat(np.clip(x, 1, 5)),
+        ("modified_wilson", "wilson", "jeffreys", "agresti_coull", "exact"),
+    ),
+    "ces": (lambda x: tp.ces(np.clip(x, 1, 7)), ("dirichlet", "t", "bootstrap")),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, 10), min_size=1, max_size=25),
+    st.sampled_from(sorted(_METRICS)),
+    st.floats(0.5, 0.99),
+)
+def test_every_interval_contains_its_estimate(x, metric, level):
+    fn, methods = _METRICS[metric]
+    r = fn(x)
+    for m in methods:
+        kw = {"n_resamples": 200} if m in ("bootstrap", "bayes") else {}
+        ci = r.confidence_interval(level, method=m, **kw)
+        if m == "t" and r.n < 2:  # no variance from one answer: no t-interval (NaN)
+            assert np.isnan(ci.low)
+            continue
+        assert ci.low - 1e-9 <= r.score <= ci.high + 1e-9, (m, tuple(ci))
+    if metric == "csat":
+        ci = r.mean_confidence_interval(level)
+        assert ci.low - 1e-9 <= r.mean <= ci.high + 1e-9
+    if metric == "ces":
+        ci = r.agree_confidence_interval(level)
+        assert ci.low - 1e-12 <= r.agree <= ci.high + 1e-12
+
+
+def test_ces_of_two_equal_answers_holds_its_estimate():
+    ci = tp.ces([1, 1]).ci
+    assert ci.low <= 1.0 <= ci.high
+
+
+def test_paired_intervals_are_never_zero_width():
+    # 85% unchanged: a sample of all-zero differences used to give a zero-width interval
+    from scipy import stats
+
+    same = [8] * 20
+    c = tp.compare_nps(same, same, paired=True)
+    lo, hi = c.confidence_interval()
+    # the pseudo-pairs: half a pair at +100 and half at -100 points, t on n - 1 df
+    var = (2 * 0.5 * 100**2) / (20 + 1 - 1)
+    half = stats.t.ppf(0.975, 19) * np.sqrt(var / 20)
+    assert (lo, hi) == pytest.approx((-half, half))
+    ces = tp.compare_ces([5] * 15, [5] * 15, paired=True)
+    assert ces.confidence_interval().high > 0

@@ -47,16 +47,19 @@ __all__ = [
     "Text",
     "boolean",
     "choice",
+    "did_you_mean",
     "duration",
     "error",
     "fail",
     "integer",
     "is_number",
     "known_names",
+    "name_list",
     "number",
     "pair",
     "probability",
     "seed",
+    "short_traceback",
     "time_zone",
     "validate_params",
 ]
@@ -196,7 +199,13 @@ def choice(name: str, value: T, options: Collection[Any]) -> T:
     except TypeError:  # unhashable or incomparable
         ok = False
     if not ok:
-        fail(name, ("" if len(options) == 2 else "one of ") + _or(options), value)
+        must = ("" if len(options) == 2 else "one of ") + _or(options)
+        strings = [o for o in options if isinstance(o, str)]
+        close = difflib.get_close_matches(value, strings, n=1) if isinstance(value, str) else []
+        if close:
+            hint = f"; did you mean {close[0]!r}?"
+            raise InvalidParameterError(f"`{name}` must be {must} (got {_show(value)}{hint}).")
+        fail(name, must, value)
     return value
 
 
@@ -298,6 +307,31 @@ def known_names(
             msg = f"`{name}` must be names of {what}s in the data (got {_show(v)}{hint})."
             raise error(msg)
     return tuple(items)
+
+
+def did_you_mean(name: Any, known: Iterable[Any]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``known`` to ``name``, else ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("chekout", ["ad", "checkout"])
+    "; did you mean 'checkout'?"
+    """
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def name_list(known: Iterable[Any], limit: int = 20) -> str:
+    """Known names for a message: sorted, quoted, at most ``limit`` and a count of the rest.
+
+    Examples
+    --------
+    >>> name_list(["site", "ad", "buy"], limit=2)
+    "'ad', 'buy' and 1 more"
+    """
+    names = sorted({str(k) for k in known})
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 def seed(name: str, value: Any) -> int | None:
@@ -470,6 +504,39 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _run_checks(
+    constraints: Mapping[str, Constraint], sig: inspect.Signature, arguments: Mapping[str, Any]
+) -> None:
+    for name, check in constraints.items():
+        if name in arguments:
+            check(name, arguments[name])
+        else:
+            default = sig.parameters[name].default
+            if default is not inspect.Parameter.empty:
+                check(name, default)
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def short_traceback(err: E) -> E:
+    """``err`` without the frames it has passed so far, marked for the outer wrappers.
+
+    A parameter error re-raised as ``raise short_traceback(err) from None`` shows
+    the public function's frame and the message, not the 5-7 internal frames
+    of the checks (``Constraint.__call__``, ``fail``, ...). Wrappers further out
+    (:func:`~touchpoint._lib.compat.deprecated_params`) re-raise a marked error
+    the same way, so the traceback stays short through them.
+    """
+    err.__touchpoint_short__ = True  # type: ignore[attr-defined]
+    return err.with_traceback(None)
+
+
+def is_short(err: BaseException) -> bool:
+    """Whether ``err`` came through :func:`short_traceback`."""
+    return bool(getattr(err, "__touchpoint_short__", False))
+
+
 def validate_params(
     constraints: Mapping[str, Constraint],
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -504,14 +571,10 @@ def validate_params(
                 bound = sig.bind(*args, **kwargs)
             except TypeError:
                 return func(*args, **kwargs)  # Python's own message for a wrong call
-            arguments = bound.arguments
-            for name, check in constraints.items():
-                if name in arguments:
-                    check(name, arguments[name])
-                else:
-                    default = sig.parameters[name].default
-                    if default is not inspect.Parameter.empty:
-                        check(name, default)
+            try:
+                _run_checks(constraints, sig, bound.arguments)
+            except InvalidParameterError as err:  # raised from here: no check frames above it
+                raise short_traceback(err) from None
             return func(*args, **kwargs)
 
         wrapper.__touchpoint_constraints__ = dict(constraints)  # type: ignore[attr-defined]

@@ -1,4 +1,8 @@
-"""Column conversion kernels shared by the event log and the tables.
+"""Coding id columns to integers, and reading outcome values (internal).
+
+Timestamps are parsed in :mod:`touchpoint._lib.timeparse`, rows are sorted and
+gathered in :mod:`touchpoint._lib.order`, and the CPython-pointer and
+pandas-private fast paths live in :mod:`touchpoint._lib.fastpaths`.
 
 Each converter turns one input column into a clean numpy array plus boolean
 masks of the rows that failed, so the caller can raise or drop and count.
@@ -8,68 +12,54 @@ dictionary-encoded by that library (pyarrow, pandas) and only the distinct
 values are looked at in Python. Object arrays of Python values (records, the
 standard-library CSV reader) are coded with one tight loop, or by pandas'
 hash table when pandas is installed.
-
-Times are held as int64 nanoseconds since the epoch (the values of a
-``datetime64[ns]`` array) or as numbers (int64 kept exact, or float64).
-Values a ``datetime64[ns]`` cannot hold (before 1677-09-21 or after
-2262-04-11) are never wrapped: they are flagged ``out_of_range``.
 """
 
 from __future__ import annotations
 
-import ctypes
-import datetime as _dt
 import decimal
-import functools
-import itertools
+import fractions
 import math
-import platform
-import warnings
-from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib import parallel
+from touchpoint._lib import fastpaths
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
     "Coded",
     "Encoded",
     "IdCollisionError",
-    "ParsedTime",
     "as_array",
     "as_column",
-    "aware_to_utc",
     "factorize",
-    "gather",
-    "order_by_journey_time",
     "parse_outcome",
-    "parse_time",
-    "time_key",
 ]
 
-_I64_MAX = np.iinfo(np.int64).max
-_IMPLEMENTATION = platform.python_implementation()
-#: ``np.take(..., out=)`` mode for indices known to be in range: "raise" buffers the
-#: output (several times slower); "clip" writes straight into it.
-_IN_RANGE: Literal["clip"] = "clip"
-_NAT = np.iinfo(np.int64).min
-#: Nanoseconds per numpy datetime unit.
-_NS_PER = {
-    "W": 7 * 86_400 * 10**9,
-    "D": 86_400 * 10**9,
-    "h": 3_600 * 10**9,
-    "m": 60 * 10**9,
-    "s": 10**9,
-    "ms": 10**6,
-    "us": 10**3,
-    "ns": 1,
+#: Names that moved out of this module, and where to (old import paths keep working).
+_MOVED = {
+    "ParsedTime": "touchpoint._lib.timeparse",
+    "aware_to_utc": "touchpoint._lib.timeparse",
+    "datetime_to_ns": "touchpoint._lib.timeparse",
+    "parse_time": "touchpoint._lib.timeparse",
+    "time_key": "touchpoint._lib.timeparse",
+    "gather": "touchpoint._lib.order",
+    "order_by_journey_time": "touchpoint._lib.order",
 }
-#: Largest magnitude of an exact integer in float64.
-_FLOAT_EXACT = 2**53
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+_I64_MAX = np.iinfo(np.int64).max
 
 
 @attrs.frozen
@@ -180,41 +170,6 @@ def as_column(values: Any) -> NDArray[Any] | Encoded:
         except TypeError:
             return np.asarray(to_numpy())
     return _narrow(np.asarray(values, dtype=object))
-
-
-def aware_to_utc(values: Any) -> tuple[Any, str | None]:
-    """A pandas/polars/pyarrow column of aware times as naive UTC, and its zone's name.
-
-    Anything else comes back as it is, with ``None``.
-    """
-    mod = type(values).__module__
-    if mod.startswith("pandas"):
-        tz = getattr(getattr(values, "dtype", None), "tz", None)
-        if tz is None:
-            return values, None
-        import pandas as pd
-
-        if isinstance(values, pd.Series):
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        else:
-            values = pd.DatetimeIndex(values).tz_convert("UTC").tz_localize(None)
-    elif mod.startswith("polars"):
-        tz = getattr(getattr(values, "dtype", None), "time_zone", None)
-        if tz is None:
-            return values, None
-        values = values.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    elif mod.startswith("pyarrow"):
-        typ: Any = getattr(values, "type", None)
-        tz = getattr(typ, "tz", None)
-        if tz is None:
-            return values, None
-        import pyarrow as pa
-
-        values = values.cast(pa.timestamp(typ.unit))  # the values are UTC already
-    else:
-        return values, None
-    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
-    return values, str(key or tz)
 
 
 def _arrow_encoded(arr: Any) -> Encoded | None:
@@ -431,8 +386,8 @@ def _counted_codes(values: NDArray[Any]) -> Coded | None:
     are hashed (pandas), their few uniques sorted, and the codes counting-sorted.
     None without pandas.
     """
-    groupsort_indexer = _groupsort_indexer()
-    if groupsort_indexer is None:
+    sorter = fastpaths.groupsort_indexer()
+    if sorter is None:
         return None
     import pandas as pd
 
@@ -441,7 +396,7 @@ def _counted_codes(values: NDArray[Any]) -> Coded | None:
     lo, hi = int(values.min()), int(values.max())
     if hi - lo < max(4 * n, 1 << 16):
         shifted = _offsets(values, lo)
-        order, counts = groupsort_indexer(shifted, hi - lo + 1)
+        order, counts = sorter(shifted, hi - lo + 1)
         del shifted
         sizes = counts[1:]
         pos = np.flatnonzero(sizes)
@@ -454,7 +409,7 @@ def _counted_codes(values: NDArray[Any]) -> Coded | None:
     remap = np.empty(len(uniq), dtype=np.int64)
     remap[rank] = np.arange(len(uniq), dtype=np.int64)
     codes = remap[hashed]
-    grouping = _counting_sort(codes, len(uniq))
+    grouping = fastpaths.counting_sort(codes, len(uniq))
     return Coded(codes, np.asarray(uniq)[rank], none, none, grouping=grouping)
 
 
@@ -519,13 +474,6 @@ def factorize(values: Any) -> Coded:
     return _factorize_object(values)
 
 
-def _object_identities(values: NDArray[Any]) -> NDArray[np.intp]:
-    """The object array's pointers as integers (a view: ``values`` must outlive it)."""
-    addr = values.__array_interface__["data"][0]
-    buf = (ctypes.c_ssize_t * len(values)).from_address(addr)
-    return np.ctypeslib.as_array(buf)
-
-
 def _factorize_by_identity(values: NDArray[Any], pd: Any) -> Coded | None:
     """Factorize a column whose values are few distinct objects, each held many times.
 
@@ -537,10 +485,10 @@ def _factorize_by_identity(values: NDArray[Any], pd: Any) -> Coded | None:
     rows hold many distinct objects (strings parsed one per row).
     """
     n = len(values)
-    if _IMPLEMENTATION != "CPython" or np.dtype(object).itemsize != np.dtype(np.intp).itemsize:
+    if not fastpaths.pointers_usable():
         return None  # (an object array holds the objects' addresses on CPython)
     values = np.ascontiguousarray(values)
-    ptrs = _object_identities(values)
+    ptrs = fastpaths.object_identities(values)
     head = min(n, 4096)
     if len(pd.unique(ptrs[:head])) > head // 8:
         return None
@@ -550,7 +498,7 @@ def _factorize_by_identity(values: NDArray[Any], pd: Any) -> Coded | None:
     codes = np.asarray(codes, dtype=np.int64)
     objects = np.empty(len(uniq), dtype=object)
     if len(uniq) <= 1 << 16:  # the objects at those addresses (alive: ``values`` holds them)
-        objects[:] = [ctypes.cast(p, ctypes.py_object).value for p in uniq.tolist()]
+        objects[:] = fastpaths.objects_at(uniq.tolist())
     else:  # codes come in order of first appearance: a new code is a new running maximum
         top = np.maximum.accumulate(codes)
         objects[:] = values[np.flatnonzero(np.concatenate([[True], top[1:] > top[:-1]]))]
@@ -605,292 +553,11 @@ def _factorize_object(values: NDArray[Any]) -> Coded:
     return Coded(codes, uniques, missing, empty)
 
 
-# ----------------------------------------------------------------------- time
-@attrs.frozen
-class ParsedTime:
-    """Parsed timestamps plus failure masks.
-
-    ``values`` is ``datetime64[ns]`` (int64 nanoseconds; NaT where a row
-    failed), int64 (integer numbers, exact) or float64. ``out_of_range`` flags
-    times a ``datetime64[ns]`` cannot hold (and integers a float column cannot
-    hold exactly). ``time_zone`` names the zone aware input was converted
-    from (to UTC), ``None`` for naive input; ``mixed_row`` is the first row
-    whose awareness differs from the first value's (a column mixing aware and
-    naive values), else ``None``.
-    """
-
-    values: NDArray[Any]
-    missing: NDArray[np.bool_]
-    empty: NDArray[np.bool_]
-    bad: NDArray[np.bool_]
-    out_of_range: NDArray[np.bool_] = attrs.field(
-        default=attrs.Factory(lambda self: np.zeros(len(self.values), dtype=bool), takes_self=True)
-    )
-    time_zone: str | None = None
-    mixed_row: int | None = None
-
-
-def datetime_to_ns(
-    values: NDArray[Any],
-) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
-    """int64 nanoseconds of a datetime64 array of any unit: (ns, missing, out_of_range).
-
-    Never wraps: values outside the int64-nanosecond range are flagged (and 0).
-    Units finer than nanoseconds are floored to nanoseconds.
-    """
-    unit, step = np.datetime_data(values.dtype)
-    if unit in ("Y", "M"):  # calendar units: days first (exact, always in range)
-        values = values.astype("datetime64[D]")
-        unit, step = "D", 1
-    raw = values.view(np.int64)
-    missing = raw == _NAT
-    if unit == "generic":
-        return raw.copy(), missing, np.zeros(len(raw), dtype=bool)
-    if unit not in _NS_PER:  # ps, fs, as: coarser storage, exact range
-        out = values.astype("datetime64[ns]").view(np.int64)
-        return out, missing, np.zeros(len(raw), dtype=bool)
-    factor = _NS_PER[unit] * int(step)
-    if factor == 1:
-        return raw, missing, np.zeros(len(raw), dtype=bool)
-    lim = _I64_MAX // factor
-    oor = ~missing & ((raw > lim) | (raw < -lim))
-    out = np.where(oor | missing, 0, raw) * factor
-    out[missing] = _NAT
-    out[oor] = _NAT
-    return out, missing, oor
-
-
-def _py_datetime_ns(v: _dt.datetime | _dt.date) -> tuple[int, bool]:
-    """Exact nanoseconds since the epoch (UTC for aware values), and whether v was aware."""
-    aware = isinstance(v, _dt.datetime) and v.tzinfo is not None and v.utcoffset() is not None
-    if isinstance(v, _dt.datetime):
-        if aware:
-            v = v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        delta = v - _dt.datetime(1970, 1, 1)
-    else:
-        delta = _dt.datetime(v.year, v.month, v.day) - _dt.datetime(1970, 1, 1)
-    ns = (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
-    nano = getattr(v, "nanosecond", 0)  # pandas.Timestamp
-    return ns + int(nano), aware
-
-
-def _zone_name(v: Any) -> str:
-    tz = getattr(v, "tzinfo", None)
-    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
-    if key:
-        return str(key)
-    return str(tz) if tz is not None else "UTC"
-
-
-def parse_time(values: Any) -> ParsedTime:
-    """Parse a timestamp column into int64 nanoseconds (``datetime64[ns]``) or numbers.
-
-    Accepts datetime64 of any unit, numbers (kept as they are: integers stay
-    exact int64, e.g. integer nanoseconds; floats as float64), Python and
-    pandas datetimes (aware ones converted to UTC) and ISO 8601 strings. The
-    column's type is decided by its first valid value; values of the other
-    type are bad. Times outside the ``datetime64[ns]`` range are flagged in
-    ``out_of_range``, never wrapped.
-    """
-    if isinstance(values, Encoded):
-        values = values.to_numpy()
-    n = len(values)
-    none = np.zeros(n, dtype=bool)
-    kind = values.dtype.kind
-    if kind == "M":
-        ns, missing, oor = datetime_to_ns(values)
-        return ParsedTime(ns.view("datetime64[ns]"), missing, none, none, oor)
-    if kind in "iu":
-        if kind == "u" and n and int(values.max()) > _I64_MAX:
-            oor = values > _I64_MAX
-            return ParsedTime(np.where(oor, 0, values).astype(np.int64), none, none, none, oor)
-        return ParsedTime(values.astype(np.int64, copy=False), none, none, none)
-    if kind == "f":
-        out = values.astype(np.float64)
-        return ParsedTime(out, np.isnan(out), none, ~np.isfinite(out) & ~np.isnan(out))
-    if kind == "b":
-        return ParsedTime(np.zeros(n), none, none, np.ones(n, dtype=bool))
-    first = values[0] if n else None
-    if kind in "USO" and isinstance(first, str) and len(first) >= 10 and first[4] == "-":
-        fast = _parse_iso_fast(values)
-        if fast is not None:
-            return fast
-        values = values.astype(object)
-    return _parse_time_loop(values)
-
-
-#: ``datetime64[us]`` bounds of the ``datetime64[ns]`` range.
-_US_LO = -(_I64_MAX // 1000)
-_US_HI = _I64_MAX // 1000
-
-
-def _parse_iso_fast(values: NDArray[Any]) -> ParsedTime | None:
-    """Every value an ISO 8601 date(time) string without a zone: numpy parses them.
-
-    Parsed twice: at microseconds (range-safe, to find times outside the
-    nanosecond range) and at nanoseconds (exact where in range).
-    """
-    n = len(values)
-    none = np.zeros(n, dtype=bool)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            us = values.astype("datetime64[us]")
-        except (ValueError, TypeError, OverflowError, DeprecationWarning, UserWarning):
-            return None
-        if np.isnat(us).any():
-            return None
-        raw = us.view(np.int64)
-        oor = (raw < _US_LO) | (raw > _US_HI)
-        ok = values if not oor.any() else np.where(oor, "1970-01-01", values)
-        try:
-            ns = ok.astype("datetime64[ns]")
-        except (ValueError, TypeError, OverflowError, DeprecationWarning, UserWarning):
-            return None
-    if oor.any():
-        ns[oor] = np.datetime64("NaT")
-    return ParsedTime(ns, none, none, none, oor)
-
-
-def _parse_time_loop(values: NDArray[Any]) -> ParsedTime:
-    n = len(values)
-    items: Sequence[Any] = values.tolist()
-    missing = np.zeros(n, dtype=bool)
-    empty = np.zeros(n, dtype=bool)
-    bad = np.zeros(n, dtype=bool)
-    oor = np.zeros(n, dtype=bool)
-    numeric: bool | None = None
-    all_int = True
-    nums: list[int | float] = [0] * n
-    ns = np.full(n, _NAT, dtype=np.int64)
-    aware_first: bool | None = None
-    mixed_row: int | None = None
-    zones: set[str] = set()
-    for i, v in enumerate(items):
-        if _is_missing(v):
-            missing[i] = True
-            continue
-        if isinstance(v, str) and not v.strip():
-            empty[i] = True
-            continue
-        num = _as_number(v)
-        if num is not None:
-            if numeric is None:
-                numeric = True
-            if numeric and (isinstance(num, int) or math.isfinite(num)):
-                nums[i] = num
-                all_int &= isinstance(num, int)
-            else:
-                bad[i] = True
-            continue
-        d = _datetime_ns(v)
-        if d is None:
-            bad[i] = True
-            continue
-        if numeric is None:
-            numeric = False
-        if numeric:
-            bad[i] = True
-            continue
-        value, aware = d
-        if aware_first is None:
-            aware_first = aware
-        elif aware != aware_first and mixed_row is None:
-            mixed_row = i
-        if aware:
-            zones.add(_zone_name(v) if not isinstance(v, str) else _offset_name(v))
-        if -_I64_MAX <= value <= _I64_MAX:
-            ns[i] = value
-        else:
-            oor[i] = True
-    zone = None
-    if aware_first or zones:
-        zone = zones.pop() if len(zones) == 1 else "mixed offsets"
-    if numeric:
-        ok = ~(missing | empty | bad)
-        if all_int:
-            big = [i for i in np.flatnonzero(ok).tolist() if not -_I64_MAX <= nums[i] <= _I64_MAX]
-            for i in big:
-                oor[i], nums[i] = True, 0
-            out = np.array(nums, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
-        else:
-            for i in np.flatnonzero(ok).tolist():
-                v = nums[i]
-                if isinstance(v, int) and abs(v) > _FLOAT_EXACT:
-                    oor[i], nums[i] = True, 0  # an integer a float column cannot hold exactly
-            out = np.array(nums, dtype=np.float64)
-            out[~ok | oor] = np.nan
-        return ParsedTime(out, missing, empty, bad, oor)
-    return ParsedTime(ns.view("datetime64[ns]"), missing, empty, bad, oor, zone, mixed_row)
-
-
-def _offset_name(s: str) -> str:
-    d = _dt.datetime.fromisoformat(s.strip().replace("Z", "+00:00"))
-    off = d.utcoffset()
-    if not off:
-        return "UTC"
-    minutes = int(off.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _datetime_ns(v: object) -> tuple[int, bool] | None:
-    """(exact ns since the epoch, aware) of a datetime-like value, None if it is not one."""
-    if isinstance(v, _dt.datetime | _dt.date):
-        return _py_datetime_ns(v)
-    if isinstance(v, np.datetime64):
-        ns, _, oor = datetime_to_ns(np.array([v]))
-        if oor[0]:
-            return _I64_MAX + 1, False
-        return int(ns[0]), False
-    if isinstance(v, str):
-        s = v.strip()
-        try:
-            d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        base, aware = _py_datetime_ns(d)
-        return base + _extra_nanos(s), aware
-    return None
-
-
-def _extra_nanos(s: str) -> int:
-    """Nanoseconds beyond microseconds in an ISO string's fraction (fromisoformat drops them)."""
-    dot = s.find(".")
-    if dot < 0:
-        return 0
-    j = dot + 1
-    while j < len(s) and s[j].isdigit():
-        j += 1
-    frac = s[dot + 1 : j]
-    return int(frac[6:9].ljust(3, "0")) if len(frac) > 6 else 0
-
-
-def _as_number(v: object) -> int | float | None:
-    if isinstance(v, bool | np.bool_):
-        return None
-    if isinstance(v, int | np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        return float(v)
-    if isinstance(v, str):
-        s = v.strip()
-        try:
-            return int(s)
-        except ValueError:
-            pass
-        try:
-            return float(s)
-        except ValueError:
-            return None
-    return None
-
-
 def _as_float(v: object) -> float | None:
     if isinstance(v, bool | np.bool_):
         return None
-    if isinstance(v, int | float | np.integer | np.floating):
-        return float(v)
+    if isinstance(v, int | float | np.integer | np.floating | decimal.Decimal | fractions.Fraction):
+        return float(v)  # a Decimal outcome (a Parquet decimal column) is a number
     if isinstance(v, str):
         try:
             return float(v)
@@ -957,243 +624,3 @@ def _parse_outcome(values: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[n
                 continue
         bad[i] = True
     return out, bad
-
-
-def time_key(values: NDArray[Any]) -> NDArray[Any]:
-    """A sortable numeric view of a timestamp column (int64 ns for datetimes)."""
-    if values.dtype.kind == "M":
-        return values.view(np.int64)
-    return values
-
-
-# ----------------------------------------------------------------------- sort
-def _sortable_int(t: NDArray[Any]) -> NDArray[np.int64]:
-    """int64 keys ordered like ``t`` (ints as they are, floats by their bits)."""
-    if t.dtype.kind in "iu":
-        return t.astype(np.int64, copy=False)
-    if t.dtype.kind == "M":
-        return t.view(np.int64)
-    f = np.asarray(t, dtype=np.float64) + 0.0  # -0.0 == 0.0: one key
-    b = f.view(np.int64)
-    return b ^ ((b >> 63) & np.int64(_I64_MAX))
-
-
-def _groupsort_indexer() -> Any:
-    """pandas' compiled stable counting sort (``groupsort_indexer``, O(n + groups)), or None.
-
-    ``groupsort_indexer(codes, n_groups)`` returns the order and the counts per
-    code (``counts[0]`` for code -1).
-    """
-    try:
-        from pandas._libs.algos import groupsort_indexer
-    except ImportError:  # pragma: no cover - pandas is optional
-        return None
-    return groupsort_indexer
-
-
-def _counting_sort(
-    j: NDArray[np.int64], n_groups: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
-    """Stable counting sort of codes ``0..n_groups-1``: ``(order, j[order])``; None without pandas.
-
-    The sorted codes are rebuilt from the counts, not gathered.
-    """
-    groupsort_indexer = _groupsort_indexer()
-    if groupsort_indexer is None:
-        return None
-    order, counts = groupsort_indexer(np.asarray(j, dtype=np.intp), int(n_groups))
-    sizes = counts[1:]
-    jg = np.repeat(np.arange(n_groups, dtype=np.int64), sizes)
-    if len(jg) != len(j):  # pragma: no cover - codes out of range: not ours to sort
-        return None
-    return order.astype(np.int64, copy=False), jg
-
-
-def _group_order(
-    j: NDArray[np.int64], n_groups: int
-) -> tuple[NDArray[np.int64] | None, NDArray[np.int64] | None]:
-    """A stable order that brings codes ``j`` together, in code order, and ``j[order]``.
-
-    ``(None, None)``: in order already. The second item is None when the caller
-    must gather ``j[order]`` itself. Without pandas, above ``2**16`` codes of
-    ungrouped input the order is by the top 16 bits of the code only (one
-    counting-sort pass); the caller's key sort finishes it.
-    """
-    n = len(j)
-    if bool(np.all(j[1:] >= j[:-1])):
-        return None, None
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    np.not_equal(j[1:], j[:-1], out=change[1:])
-    if int(np.count_nonzero(change)) <= n_groups:  # maybe grouped: permute the runs
-        starts = np.flatnonzero(change)
-        heads = j[starts]
-        if len(heads) == n_groups:  # maybe each code in exactly one run: invert, no sort
-            run_order = np.full(n_groups, -1, dtype=np.int64)
-            run_order[heads] = np.arange(n_groups, dtype=np.int64)
-            if bool((run_order < 0).any()):
-                run_order = np.argsort(heads, kind="stable")
-        else:
-            run_order = np.argsort(heads, kind="stable")
-        sorted_heads = heads[run_order]
-        if bool(np.all(sorted_heads[1:] > sorted_heads[:-1])):  # each code in one run
-            lens = np.diff(np.append(starts, n))
-            new_starts, new_lens = starts[run_order], lens[run_order]
-            # positions step by 1 inside a run and jump to the next run's start
-            dest = np.cumsum(new_lens) - new_lens
-            out: NDArray[np.int64] = np.ones(n, dtype=np.int64)
-            out[0] = new_starts[0]
-            out[dest[1:]] = new_starts[1:] - (new_starts[:-1] + new_lens[:-1] - 1)
-            np.cumsum(out, out=out)
-            return out, np.repeat(sorted_heads, new_lens)
-    if n_groups <= 1 << 16:
-        return np.argsort(j.astype(np.uint16), kind="stable").astype(np.int64, copy=False), None
-    exact = _counting_sort(j, n_groups)
-    if exact is not None:
-        return exact
-    # one counting pass on the top 16 bits; the packed-key sort after it finishes the job
-    top = (j >> (int(n_groups - 1).bit_length() - 16)).astype(np.uint16)
-    return np.argsort(top, kind="stable").astype(np.int64, copy=False), None
-
-
-def order_by_journey_time(
-    j: NDArray[np.int64] | None,
-    t: NDArray[Any],
-    n_journeys: int,
-    grouping: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
-) -> tuple[NDArray[np.int64] | None, NDArray[np.int64], NDArray[Any]]:
-    """Stable order of events by (journey code, time), ties in input order.
-
-    Returns ``(order, j[order], t[order])``; ``order`` is None when the events
-    are in order already (then ``j`` and ``t`` come back as they are).
-
-    ``j`` are codes in ``0..n_journeys-1``, ``t`` int64 or float64 times (no
-    NaN). Exploits grouped input (runs are permuted, not sorted), sorts journey
-    codes by counting (radix) and times inside journeys on one packed int64
-    key ``journey << b | time - journey start``, which is sorted already between
-    journeys (so the stable sort only merges short runs); exact for any times
-    (ties at the key's resolution are re-sorted exactly). ``grouping`` is
-    :attr:`Coded.grouping` of ``j`` when factorising found it.
-    """
-    if grouping is not None:
-        j = grouping[1]  # (the codes in row order need not exist)
-    elif j is None:
-        raise TypeError("order_by_journey_time needs j or grouping")
-    n = len(j)
-    if n < 2:
-        return None, j, t
-    tk = _sortable_int(t)
-    order, jg = grouping if grouping is not None else _group_order(j, n_journeys)
-    if jg is None:
-        jg = j if order is None else j[order]
-    if grouping is None and not bool(np.all(jg[1:] >= jg[:-1])):
-        # (no pandas, many codes: grouped by their top bits only) one packed-key sort
-        tg = tk if order is None else tk[order]
-        o2, jg, tg = _sort_in_journeys(jg, tg, n_journeys, grouped=False)
-        final = order if o2 is None else (o2 if order is None else order[o2])
-        return final, jg, (tg if t.dtype.kind in "iu" else t[final])
-    # grouped: sort the times inside journeys, a block of whole journeys per thread
-    final_out = np.empty(n, dtype=np.int64)
-    tg_out = np.empty(n, dtype=np.int64)
-    cuts = _journey_cuts(jg, parallel.n_blocks(n))
-
-    def block(a: int, b: int) -> bool:
-        """Sort rows ``a:b`` of the grouped order; False when they were in order already."""
-        part = None if order is None else order[a:b]
-        tp = tk[a:b] if part is None else np.take(tk, part, out=tg_out[a:b], mode=_IN_RANGE)
-        jp = jg[a:b]
-        o2, _, ts = _sort_in_journeys(jp - jp[0], tp, int(jp[-1] - jp[0]) + 1, grouped=True)
-        tg_out[a:b] = ts
-        if o2 is None:
-            final_out[a:b] = np.arange(a, b) if part is None else part
-            return False
-        if part is None:
-            np.add(o2, a, out=final_out[a:b])
-        else:
-            np.take(part, o2, out=final_out[a:b], mode=_IN_RANGE)
-        return True
-
-    moved = parallel.run([functools.partial(block, a, b) for a, b in itertools.pairwise(cuts)], n)
-    if order is None and not any(moved):
-        return None, j, t
-    return final_out, jg, (tg_out if t.dtype.kind in "iu" else t[final_out])
-
-
-def gather(arrays: Sequence[NDArray[Any]], index: NDArray[np.int64]) -> list[NDArray[Any]]:
-    """``[a[index] for a in arrays]``, in row blocks side by side on threads."""
-    n = len(index)
-    k = parallel.n_blocks(n)
-    if k < 2:
-        return [a[index] for a in arrays]
-    outs = [np.empty(n, dtype=a.dtype) for a in arrays]
-    cuts = [n * i // k for i in range(k + 1)]
-    tasks = [
-        functools.partial(np.take, a, index[lo:hi], out=out[lo:hi], mode=_IN_RANGE)
-        for a, out in zip(arrays, outs, strict=True)
-        if a.dtype != object
-        for lo, hi in itertools.pairwise(cuts)
-    ]
-    parallel.run(tasks, n)
-    for i, a in enumerate(arrays):  # object columns hold the GIL: gathered here
-        if a.dtype == object:
-            outs[i] = a[index]
-    return outs
-
-
-def _journey_cuts(jg: NDArray[np.int64], k: int) -> list[int]:
-    """``k + 1`` (or fewer) row positions splitting grouped codes ``jg`` between journeys."""
-    n = len(jg)
-    cuts = [0]
-    for i in range(1, k):
-        c = int(np.searchsorted(jg, jg[n * i // k], side="left"))
-        if c > cuts[-1]:
-            cuts.append(c)
-    cuts.append(n)
-    return cuts
-
-
-def _sort_in_journeys(
-    jg: NDArray[np.int64], tg: NDArray[np.int64], n_codes: int, *, grouped: bool
-) -> tuple[NDArray[np.int64] | None, NDArray[np.int64], NDArray[np.int64]]:
-    """Stable order of rows by (code, time) when ``jg`` is grouped (or top-bits grouped).
-
-    Returns ``(o2, jg[o2], tg[o2])``, ``o2`` None when in order already. One
-    packed int64 key ``code << b | time - journey start``; exact for any times
-    (ties at the key's resolution are re-sorted exactly).
-    """
-    n = len(jg)
-    same = jg[1:] == jg[:-1]
-    if grouped and not (same & (tg[1:] < tg[:-1])).any():
-        return None, jg, tg
-    if grouped:  # each journey's start time by runs
-        starts = np.flatnonzero(np.concatenate([[True], ~same]))
-        tmin = np.minimum.reduceat(tg, starts)
-        base = np.repeat(tmin, np.diff(np.append(starts, n)))
-    else:
-        tmin = np.full(n_codes, _I64_MAX, dtype=np.int64)
-        np.minimum.at(tmin, jg, tg)
-        base = tmin[jg]
-    rel = tg.view(np.uint64) - base.view(np.uint64)
-    del base
-    jbits = max(int(n_codes - 1).bit_length(), 1)
-    avail = 63 - jbits
-    need = int(rel.max()).bit_length()
-    shift = max(need - avail, 0)
-    if shift:
-        rel >>= np.uint64(shift)
-    rel |= jg.astype(np.uint64) << np.uint64(avail)
-    o2 = np.argsort(rel.view(np.int64), kind="stable")
-    del rel
-    if not grouped:  # (grouped: the key keeps every journey where it is)
-        jg = jg[o2]
-    tg = tg[o2]
-    if shift:
-        wrong = (jg[1:] == jg[:-1]) & (tg[1:] < tg[:-1])
-        if wrong.any():  # ties at the key's resolution: sort those journeys exactly
-            bad_j = np.zeros(n_codes, dtype=bool)
-            bad_j[jg[1:][wrong]] = True
-            sel = np.flatnonzero(bad_j[jg])
-            sub = np.lexsort((tg[sel], jg[sel]))
-            o2[sel] = o2[sel][sub]
-            tg[sel] = tg[sel][sub]
-    return o2, jg, tg

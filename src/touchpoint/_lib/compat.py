@@ -90,7 +90,14 @@ def deprecated_params(
                         f"release; use `{new}=`."
                     )
                     kwargs[new] = kwargs.pop(old)
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except Exception as err:
+                from touchpoint._lib.checks import is_short, short_traceback
+
+                if is_short(err):  # a parameter error: keep its traceback short
+                    raise short_traceback(err) from None
+                raise
 
         return wrapper
 

@@ -12,18 +12,22 @@ import gzip
 import io as _io
 import os
 import sys
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 import numpy as np
 
-from touchpoint.exceptions import ValidationError
+from touchpoint.exceptions import MissingFileError, ValidationError
 
 __all__ = [
+    "READ_ERRORS",
     "FileLines",
+    "as_path",
     "blank_records",
     "check_path",
     "columns_of",
+    "local_copy",
     "open_text",
     "parse_numbers",
     "python_blocks",
@@ -35,12 +39,31 @@ __all__ = [
 ]
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def open_text(path: str | os.PathLike[str]) -> IO[str]:
-    """The file as text; a UTF-8 byte order mark (Excel's "CSV UTF-8") is skipped."""
+    """The file as text; a UTF-8 byte order mark (Excel's "CSV UTF-8") is skipped.
+
+    A ``.gz`` file is decompressed; one whose content is not gzip is refused.
+    """
     p = os.fspath(path)
     if p.endswith(".gz"):
+        with open(p, "rb") as fh:
+            magic = fh.read(2)
+        if magic and magic != _GZIP_MAGIC:
+            msg = (
+                f"{p!r} is named .gz but is not gzip-compressed (it starts with {magic!r}); "
+                "rename it without .gz, or compress it."
+            )
+            raise ValidationError(msg)
         return _io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8-sig", newline="")
     return open(p, encoding="utf-8-sig", newline="")  # returned to caller
+
+
+#: What reading a damaged text file raises: bad UTF-8, bad CSV quoting, a truncated or
+#: corrupt gzip stream.
+READ_ERRORS = (UnicodeDecodeError, csv.Error, EOFError, gzip.BadGzipFile, zlib.error)
 
 
 def read_table_columns(
@@ -61,10 +84,72 @@ def unreadable(path: str | os.PathLike[str], exc: Exception) -> ValidationError:
     return ValidationError(msg)
 
 
-def check_path(path: str | os.PathLike[str]) -> None:
-    if not os.path.exists(path):
-        msg = f"no such file: {os.fspath(path)!r}."
+def check_path(path: Any) -> None:
+    """Refuse a path that does not exist (:class:`MissingFileError`) or is not a path."""
+    if not isinstance(path, str | bytes | os.PathLike):
+        msg = f"expected a file path (str or path-like), got a {type(path).__name__}."
         raise ValidationError(msg)
+    if not os.path.exists(path):
+        shown = os.fsdecode(os.fspath(path))
+        err = MissingFileError(f"no such file: {shown!r}.")
+        err.filename = shown
+        raise err
+
+
+def as_path(path: Any) -> str:
+    """``path`` as a ``str`` (bytes decoded as the file system does), checked to exist."""
+    check_path(path)
+    return os.fsdecode(os.fspath(path))
+
+
+def local_copy(path: str) -> tuple[str, Callable[[], None] | None]:
+    """``path`` itself, or for a pipe or stream (``<(zcat f.gz)``, ``/dev/stdin``) a copy.
+
+    A stream can be read once only, and every engine reads a file at least
+    twice (the header, then the rows), so a non-regular file is copied to a
+    temporary file first (decompressed if it is gzip); the second value
+    removes the copy (None when there is none).
+    """
+    import shutil
+    import stat
+    import tempfile
+
+    if stat.S_ISREG(os.stat(path).st_mode) or os.path.isdir(path):
+        return path, None
+    folder = tempfile.mkdtemp(prefix="touchpoint-stream-")
+    target = os.path.join(folder, os.path.basename(path).removesuffix(".gz") or "stream")
+    try:
+        with open(path, "rb") as src:
+            head = src.read(2)
+            stream: Any = _io.BufferedReader(_Prefixed(head, src))
+            if head == _GZIP_MAGIC:
+                stream = gzip.GzipFile(fileobj=stream)
+            with open(target, "wb") as out:
+                shutil.copyfileobj(stream, out)
+    except READ_ERRORS as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise unreadable(path, exc) from None
+    return target, lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+class _Prefixed(_io.RawIOBase):
+    """A raw stream: ``head`` then the rest of ``rest`` (to re-read a peeked header)."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
@@ -72,7 +157,7 @@ def read_header(path: str | os.PathLike[str], delimiter: str) -> list[str]:
     try:
         with open_text(path) as fh:
             return next(csv.reader(fh, delimiter=delimiter), [])
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except READ_ERRORS as exc:
         raise unreadable(path, exc) from None
 
 
@@ -117,7 +202,7 @@ def python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) 
         except StopIteration:
             msg = f"{os.fspath(path)!r} is empty: expected a header row."
             raise ValidationError(msg) from None
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except READ_ERRORS as exc:
             raise unreadable(path, exc) from None
         yield header
         width = len(header)
@@ -138,7 +223,7 @@ def python_blocks(path: str | os.PathLike[str], delimiter: str, chunksize: int) 
                 if len(rows) == chunksize:
                     yield columns_of(header, rows)
                     rows = []
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except READ_ERRORS as exc:
             raise unreadable(path, exc) from None
         if rows:
             yield columns_of(header, rows)
@@ -240,7 +325,7 @@ class FileLines:
                             break
                 else:
                     self._more = False
-            except (StopIteration, UnicodeDecodeError, csv.Error):
+            except (StopIteration, *READ_ERRORS):
                 self._more = False
         self.starts = starts
 
@@ -266,6 +351,6 @@ def blank_records(
                 blank.append(not row)
         except StopIteration:
             return None
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except READ_ERRORS as exc:
             raise unreadable(path, exc) from None
     return np.array(blank, dtype=bool)

@@ -32,6 +32,7 @@ __all__ = [
     "format_pvalue",
     "format_text",
     "human_label",
+    "printable",
 ]
 
 #: Header words that mark a column of shares in [0, 1], shown as percentages.
@@ -62,6 +63,29 @@ _LABELS = {
 }
 
 
+#: Characters that would break a text line or hide/reorder text: C0/C1 controls (newline,
+#: tab, escape...), zero-width and bidirectional marks, line and paragraph separators.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\n``, ``\\x1b``), other text as is.
+
+    A name holding a newline could otherwise forge a line of a text report, and
+    an escape sequence could recolour a terminal; accents and other scripts stay.
+
+    Examples
+    --------
+    >>> print(printable("ad\\nfake line"), printable("café"))
+    ad\\nfake line café
+    """
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def human_label(header: str) -> str:
     """A readable column label: ``removal_effect`` -> ``removal effect``, ``pvalue`` -> ``p``.
 
@@ -70,7 +94,7 @@ def human_label(header: str) -> str:
     >>> human_label("removal_effect"), human_label("pvalue"), human_label("csat_gap")
     ('removal effect', 'p', 'CSAT gap')
     """
-    h = str(header)
+    h = printable(str(header))
     if h.lower() in _LABELS:
         return _LABELS[h.lower()]
     if " " in h or "_" not in h:
@@ -155,7 +179,7 @@ def format_cell(v: Any) -> str:
         if v != 0 and abs(v) < 1e-3:
             return f"{v:.2g}"
         return format_number(v, _decimals([v]))
-    return str(v)
+    return printable(str(v))
 
 
 def format_columns(

@@ -11,24 +11,39 @@ from numpy.typing import NDArray
 from touchpoint._lib.columns import Encoded, as_array, as_column
 from touchpoint.exceptions import ValidationError
 
-__all__ = ["MISSING", "PATH_SEPARATOR", "column_roles", "format_path", "segment_values"]
+__all__ = [
+    "MISSING",
+    "PATH_SEPARATOR",
+    "column_roles",
+    "format_path",
+    "frame_columns",
+    "segment_values",
+]
 
 #: How a path prints: touchpoints joined by this.
 PATH_SEPARATOR = " > "
 
 
 def format_path(path: Iterable[object]) -> str:
-    """A path as text, ``"ad > site > buy"``; a name containing the separator is
-    quoted (``"'x > y' > buy"``), so two different paths never print the same.
+    """A path as text, ``"ad > site > buy"``; a name containing the separator's
+    ``>``, a quote or a control character (a newline) is quoted with its
+    escapes (``"'x > y' > buy"``), so two different paths never print the same
+    and no name breaks the line.
 
     Examples
     --------
-    >>> format_path(["x > y"]), format_path(["x", "y"])
-    ("'x > y'", 'x > y')
+    >>> format_path(["x > y"]), format_path(["x", "y"]), format_path(["a\\nb", "c"])
+    ("'x > y'", 'x > y', "'a\\\\nb' > c")
     """
-    return PATH_SEPARATOR.join(
-        repr(n) if PATH_SEPARATOR.strip() in str(n) else str(n) for n in path
-    )
+    return PATH_SEPARATOR.join(_path_name(str(n)) for n in path)
+
+
+def _path_name(name: str) -> str:
+    from touchpoint._lib.format import printable
+
+    if PATH_SEPARATOR.strip() in name or printable(name) != name or name[:1] in "'\"":
+        return repr(name)
+    return name
 
 
 #: The group of rows whose segment (``by=``) value is missing: counted, never dropped.
@@ -36,11 +51,12 @@ MISSING = "(missing)"
 
 
 def segment_values(values: NDArray[Any]) -> NDArray[Any]:
-    """``values`` with every missing value (None, NaN, NaT, pandas NA) replaced by ``MISSING``.
+    """``values`` with every missing value (None, NaN, NaT, pandas NA, blank text) replaced by ``MISSING``.
 
     Segment analyses (``split``, ``funnel(by=)``, ``breakdown``, ``detect_dropoffs``)
     group on the result, so rows without a segment form a counted ``"(missing)"``
-    group instead of vanishing (NaN never equals itself).
+    group instead of vanishing (NaN never equals itself). A label that is empty
+    or only whitespace is missing too (it used to vanish from ``breakdown``).
     """
     arr = np.asarray(values)
     kind = arr.dtype.kind
@@ -48,11 +64,16 @@ def segment_values(values: NDArray[Any]) -> NDArray[Any]:
         miss = np.isnan(arr)
     elif kind in "mM":
         miss = np.isnat(arr)
+    elif kind == "U":
+        miss = np.char.str_len(np.char.strip(arr)) == 0
     elif kind == "O":
         try:
             miss = np.asarray((arr == None) | (arr != arr), dtype=bool)  # noqa: E711, PLR0124
         except (TypeError, ValueError):  # pandas NA refuses to be a bool
             miss = np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=len(arr))
+        miss |= np.fromiter(
+            (isinstance(v, str) and not v.strip() for v in arr.tolist()), dtype=bool, count=len(arr)
+        )
     else:
         return arr
     if not miss.any():
@@ -126,6 +147,43 @@ def _check_columns(
             + f"; {where} has columns {sorted(available)}."
         )
         raise ValidationError(msg)
+
+
+def frame_columns(frame: Any, spec: Any) -> dict[str, Any]:
+    """The columns ``spec`` (a LogSpec) names, from a pandas/polars frame or pyarrow table.
+
+    Id columns come coded by the frame's library where it can
+    (:class:`~touchpoint._lib.columns.Encoded`); the time column as the frame holds
+    it, so its time zone is recorded. Column labels that are not strings
+    (``0``, ``1``) are matched by their text; a label given to two columns, or
+    a polars ``LazyFrame`` (collected here, only the named columns), are
+    handled rather than failing deep inside.
+    """
+    if type(frame).__name__ == "LazyFrame" and hasattr(frame, "collect"):
+        have = list(frame.collect_schema().names())
+        spec.check_columns(have)
+        frame = frame.select(spec.columns).collect()
+    labels = _frame_columns(frame)
+    by_text: dict[str, Any] = {}
+    for label in labels:
+        text = str(label)
+        if text in by_text and text in spec.columns:
+            msg = (
+                f"the frame has two columns named {text!r}; rename one so that "
+                f"{text!r} names one column."
+            )
+            raise ValidationError(msg)
+        by_text[text] = label
+    spec.check_columns(list(by_text))
+    table = hasattr(frame, "column_names")  # pyarrow
+    out: dict[str, Any] = {}
+    for role, col in spec.roles.items():
+        key = by_text[col]
+        if role == "time":  # as the frame holds it: its time zone is recorded
+            out[col] = frame.column(key) if table else frame[key]
+        else:
+            out[col] = _frame_column(frame, key, encoded=role in ("journey", "touchpoint"))
+    return out
 
 
 def _frame_columns(frame: Any) -> list[Any]:

@@ -8,20 +8,22 @@ machines with one core run everything inline, in order.
 
 The number of threads is the number of cores this process may use, capped
 at 4; the environment variable ``TOUCHPOINT_NUM_THREADS`` overrides it
-(``1`` turns threading off). Only pure array work goes to a thread: nothing
+(``1`` turns threading off; values beyond the machine are capped, with a
+warning). Only pure array work goes to a thread: nothing
 there warns, reads warning filters or calls back into user code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-__all__ = ["MIN_EVENTS", "inline", "n_blocks", "n_threads", "run"]
+__all__ = ["MAX_ENV_THREADS", "MIN_EVENTS", "inline", "n_blocks", "n_threads", "run"]
 
 T = TypeVar("T")
 
@@ -46,18 +48,56 @@ if hasattr(os, "register_at_fork"):
 
 
 def n_threads() -> int:
-    """Threads the kernels may use (``TOUCHPOINT_NUM_THREADS``, else the usable cores, <= 4)."""
+    """Threads the kernels may use (``TOUCHPOINT_NUM_THREADS``, else the usable cores, <= 4).
+
+    ``TOUCHPOINT_NUM_THREADS`` above :data:`MAX_ENV_THREADS` or the usable cores
+    (whichever is larger) is capped there, with a warning: more threads than
+    cores only add start-up cost and memory.
+    """
+    cores = _usable_cores()
     env = os.environ.get("TOUCHPOINT_NUM_THREADS", "").strip()
     if env:
-        try:
-            return max(int(env), 1)
-        except ValueError:
-            return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
+        return _env_threads(env, cores)
     return max(min(cores, _MAX_THREADS), 1)
+
+
+#: The most threads ``TOUCHPOINT_NUM_THREADS`` may ask for on a machine of few cores.
+MAX_ENV_THREADS = 16
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@functools.lru_cache(maxsize=8)
+def _env_threads(env: str, cores: int) -> int:
+    """``TOUCHPOINT_NUM_THREADS`` as a thread count (warned about once per value)."""
+    import warnings
+
+    from touchpoint.exceptions import TouchpointWarning
+
+    try:
+        asked = int(env)
+    except ValueError:
+        warnings.warn(
+            f"TOUCHPOINT_NUM_THREADS={env!r} is not an integer; using 1 thread.",
+            TouchpointWarning,
+            stacklevel=4,
+        )
+        return 1
+    cap = max(cores, MAX_ENV_THREADS)
+    if asked > cap:
+        warnings.warn(
+            f"TOUCHPOINT_NUM_THREADS={asked} is more than this machine can use; "
+            f"using {cap} threads (the larger of {MAX_ENV_THREADS} and its {cores} cores).",
+            TouchpointWarning,
+            stacklevel=4,
+        )
+        return cap
+    return max(asked, 1)
 
 
 def n_blocks(n_rows: int) -> int:

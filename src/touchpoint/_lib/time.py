@@ -38,21 +38,40 @@ __all__ = [
 ]
 
 
-def duration(value: Any, name: str) -> float | None:
+def duration(value: Any, name: str, *, datetime: bool | None = None) -> float | None:
     """A window or period in the analysis time unit (seconds for datetime logs).
 
     None stays None; anything else must be a positive, finite timedelta or number
-    of seconds (checked by :func:`touchpoint._lib.checks.duration`).
-    """
-    from touchpoint._lib.checks import duration as checked
+    of seconds (checked by :func:`touchpoint._lib.checks.duration`). Pass
+    ``datetime=log.is_datetime``: a ``timedelta`` for a log whose times are
+    plain numbers (steps, days since an origin) is refused, since it has no
+    meaning in that log's unit (it used to be taken as that many seconds).
 
+    Examples
+    --------
+    >>> duration(_dt.timedelta(minutes=2), "window", datetime=True)
+    120.0
+    >>> duration(_dt.timedelta(minutes=2), "window", datetime=False)
+    Traceback (most recent call last):
+    ...
+    touchpoint.exceptions.InvalidParameterError: `window` must be a number in the log's own time unit: the log's times are plain numbers, not datetimes (got datetime.timedelta(seconds=120)).
+    """
+    from touchpoint._lib.checks import duration as checked, fail
+
+    if datetime is False and isinstance(value, _dt.timedelta | np.timedelta64):
+        fail(
+            name,
+            "a number in the log's own time unit: the log's times are plain numbers, not datetimes",
+            value,
+        )
     return checked(name, value, allow_none=True)
 
 
-def required_duration(value: Any, name: str) -> float:
+def required_duration(value: Any, name: str, *, datetime: bool | None = None) -> float:
     """Like :func:`duration`, but ``None`` is refused too."""
     from touchpoint._lib.checks import duration as checked
 
+    duration(value, name, datetime=datetime)
     out = checked(name, value)
     assert out is not None
     return out

@@ -9,52 +9,22 @@ integer-coded columns without a Python loop per event.
 from __future__ import annotations
 
 import html
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib import checks as ck, parallel
-from touchpoint._lib.choices import Backend
-from touchpoint._lib.columns import (
-    Coded,
-    IdCollisionError,
-    ParsedTime,
-    as_array,
-    as_column,
-    aware_to_utc,
-    factorize,
-    gather,
-    order_by_journey_time,
-    parse_outcome,
-    parse_time,
-    time_key,
-)
-from touchpoint._lib.frames import (
-    _check_columns,
-    _frame_column,
-    _frame_columns,
-    _unique_in_order,
-    column_roles,
-)
+from touchpoint._lib import checks as ck
+from touchpoint._lib.choices import Backend, Duplicates, OnError, OutcomeLevel
+from touchpoint._lib.frames import _unique_in_order, frame_columns
 from touchpoint._lib.time import required_duration
+from touchpoint._lib.timeparse import time_key
+from touchpoint.core import _ingest
 from touchpoint.core._paths import Paths
-from touchpoint.core._validation import (
-    DUPLICATE_RULE,
-    KINDS,
-    ValidationIssue,
-    ValidationReport,
-    _compact,
-    _duplicates,
-)
-from touchpoint.exceptions import (
-    DroppedRowsWarning,
-    OutcomeLevelWarning,
-    UnknownTouchpointError,
-    ValidationError,
-)
+from touchpoint.core._spec import LogSpec
+from touchpoint.core._validation import ValidationIssue, ValidationReport, _compact
+from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,12 +34,6 @@ if TYPE_CHECKING:
     from touchpoint.core._journey import Journey
 
 __all__ = ["EventLog", "Paths", "ValidationIssue", "ValidationReport"]
-
-OnError = Literal["raise", "drop"]
-OutcomeLevel = Literal["event", "journey"]
-Duplicates = Literal["keep", "drop", "raise"]
-OUTCOME_LEVELS: tuple[str, ...] = ("event", "journey")
-DUPLICATES: tuple[str, ...] = ("keep", "drop", "raise")
 
 
 class EventLog:
@@ -153,9 +117,11 @@ class EventLog:
         self.columns = dict(
             columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"}
         )
-        for arr in (journey, journey_ids, touchpoint, timestamp, outcome, *self.extra.values()):
-            if arr is not None:
-                arr.setflags(write=False)
+        # read-only views: the caller's own arrays (kept when no row moved) stay writable
+        self.journey, self.journey_ids = _frozen(journey), _frozen(journey_ids)
+        self.touchpoint, self.timestamp = _frozen(touchpoint), _frozen(timestamp)
+        self.outcome = None if outcome is None else _frozen(outcome)
+        self.extra = {k: _frozen(v) for k, v in self.extra.items()}
         unknown_conv = [c for c in self.conversions if c not in self.touchpoint_names]
         if unknown_conv and design is not None:
             unknown_conv = [c for c in unknown_conv if c not in design]
@@ -237,212 +203,45 @@ class EventLog:
         >>> list(log.paths())
         [('ad',), ('ad', 'buy')]
         """
-        if on_error not in ("raise", "drop"):
-            raise ck.error("on_error", "'raise' or 'drop'", on_error)
-        if outcome_level not in OUTCOME_LEVELS:
-            raise ck.error("outcome_level", "'event' or 'journey'", outcome_level)
-        if duplicates not in DUPLICATES:
-            raise ck.error("duplicates", "'keep', 'drop' or 'raise'", duplicates)
-        conversions = (conversions,) if isinstance(conversions, str) else tuple(conversions)
-        cols = dict(columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"})
-        if outcome is not None:
-            cols.setdefault("outcome", "outcome")
-        label = row_label or (lambda i: f"row {i}")
-        arrays: dict[str, Any] = {
-            "journey": as_column(journey),
-            "touchpoint": as_column(touchpoint),
-        }
-        time, zone = aware_to_utc(time)
-        arrays["time"] = as_array(time)
-        if outcome is not None:
-            arrays["outcome"] = as_array(outcome)
-        from touchpoint._lib.frames import check_extra_names
-
-        check_extra_names(list(extra or {}), {r: c for r, c in cols.items() if r in arrays})
-        extra_arrays = {k: as_array(v) for k, v in (extra or {}).items()}
-        n = len(arrays["journey"])
-        for role, arr in [*arrays.items(), *extra_arrays.items()]:
-            if arr.ndim != 1 or len(arr) != n:
-                name = cols.get(role, role)
-                msg = f"column {name!r} has {len(arr)} values but 'journey' has {n}."
-                raise ValidationError(msg)
-
-        def other_columns() -> tuple[Coded, ParsedTime, _Outcome]:
-            tc = _factorize_role(arrays, "touchpoint", cols, label)
-            tparsed = parse_time(arrays["time"])
-            parsed: _Outcome = (None, None)
-            if outcome is not None:
-                parsed = parse_outcome(arrays["outcome"])
-            return tc, tparsed, parsed
-
-        # the journey ids are coded on a thread while the other columns are parsed here
-        jc, (tc, tparsed, (out_vals, out_bad)) = parallel.run(
-            [lambda: _factorize_role(arrays, "journey", cols, label), other_columns], n, inline=1
-        )
-        if tparsed.mixed_row is not None:
-            row = tparsed.mixed_row
-            msg = (
-                f"column {cols['time']!r}, {label(row)}: {arrays['time'][row]!r} mixes "
-                "time-zone aware and naive times in one column; make them all aware "
-                "(they are converted to UTC) or all naive."
-            )
-            raise ValidationError(msg)
-        zone = zone or tparsed.time_zone
-        tp_names = [str(x) for x in tc.uniques.tolist()]
-
-        # masks in checking order; a row is counted under its first failing kind
-        masks: list[tuple[str, str, NDArray[np.bool_]]] = [
-            ("missing", "journey", jc.missing),
-            ("missing", "touchpoint", tc.missing),
-            ("missing", "time", tparsed.missing),
-            ("empty_string", "journey", jc.empty),
-            ("empty_string", "touchpoint", tc.empty),
-            ("empty_string", "time", tparsed.empty),
-            ("unparseable_time", "time", tparsed.bad),
-            ("out_of_range_time", "time", tparsed.out_of_range),
-        ]
-        if out_bad is not None:
-            masks.append(("invalid_outcome", "outcome", out_bad))
-        if design is not None:
-            conv_names = set(conversions)
-            unknown_codes = np.array(
-                [t not in design and t not in conv_names for t in tp_names] + [False]
-            )
-            masks.append(("unknown_touchpoint", "touchpoint", unknown_codes[tc.codes]))
-        bad = np.zeros(n, dtype=bool)
-        counts = dict.fromkeys(KINDS, 0)
-        examples: list[ValidationIssue] = []
-        raw = {"outcome": arrays.get("outcome"), **arrays}
-        for kind, role, mask in masks:
-            if not mask.any():
-                continue
-            new = mask & ~bad
-            k = int(new.sum())
-            if k:
-                counts[kind] += k
-                row = int(np.argmax(new))
-                col = raw[role]
-                value = col[row] if col is not None else None
-                examples.append(ValidationIssue(kind, cols.get(role, role), row, value))
-                bad |= new
-
-        times = tparsed.values
-        tpcodes = tc.codes
-        # sort by (journey, time); stable, so ties keep input order
-        tkey = time_key(times)
-        idx = np.flatnonzero(~bad) if bad.any() else None
-        if idx is None and jc.grouping is not None:  # the journey codes came grouped
-            order, jk, tk = order_by_journey_time(None, tkey, len(jc.uniques), jc.grouping)
-        else:
-            jk = jc.codes if idx is None else jc.codes[idx]
-            tk = tkey if idx is None else tkey[idx]
-            order, jk, tk = order_by_journey_time(jk, tk, len(jc.uniques))
-        if order is not None:
-            idx = order if idx is None else idx[order]
-        # duplicates: same journey, touchpoint, time and outcome as an earlier row
-        dup_rows, dup_of = _duplicates(jk, tk, tpcodes, out_vals, idx)
-        n_ties = 0
-        if dup_rows.size and duplicates == "keep":
-            n_ties = int(dup_rows.size)
-        elif dup_rows.size:
-            first_dup = int(dup_rows[0])
-            issue = ValidationIssue(
-                "duplicate",
-                cols["journey"],
-                first_dup,
-                arrays["journey"][first_dup],
-                detail=f"{DUPLICATE_RULE} as {label(int(dup_of[0]))}",
-            )
-            if duplicates == "raise":
-                more = f" ({dup_rows.size - 1} more)" if dup_rows.size > 1 else ""
-                msg = (
-                    f"{issue.message(label)}{more}. Pass duplicates='keep' to keep them as "
-                    "real events or duplicates='drop' to drop and count them."
-                )
-                raise ValidationError(msg)
-            counts["duplicate"] += int(dup_rows.size)
-            examples.append(issue)
-            positions = np.arange(n) if idx is None else idx
-            keep = ~np.isin(positions, dup_rows)
-            idx = positions[keep]
-            jk, tk = jk[keep], tk[keep]
-            bad[dup_rows] = True
-        n_bad = int(bad.sum())
-        only_dups = n_bad == int(counts["duplicate"])
-        if n_bad:
-            ordered = sorted(examples, key=lambda e: e.row)
-            if on_error == "raise" and not only_dups:
-                more = f" ({n_bad - 1} more bad rows)" if n_bad > 1 else ""
-                msg = (
-                    f"{ordered[0].message(label)}{more}. "
-                    "Fix the data or pass on_error='drop' to drop and count bad rows."
-                )
-                raise ValidationError(msg)
-            dropped_value = 0.0
-            if out_vals is not None and out_bad is not None:
-                dropped_value = float(np.nansum(np.where(bad & ~out_bad, out_vals, np.nan)))
-            report = ValidationReport(
-                n_input=n,
-                n_kept=n - n_bad,
-                counts={k: v for k, v in counts.items() if v},
-                examples=tuple(ordered),
-                n_ties=n_ties,
-                dropped_value=dropped_value,
-            )
-            warnings.warn(
-                f"dropped {n_bad} of {n} rows: {report}; first: {ordered[0].message(label)}. "
-                "See log.validation.",
-                DroppedRowsWarning,
-                stacklevel=2,
-            )
-        else:
-            report = ValidationReport(n_input=n, n_kept=n, n_ties=n_ties)
-
-        # the per-event columns are gathered into the new order, in blocks side by side
-        tpcodes = _narrow_codes(tpcodes, len(tc.uniques))
-        gathered = [tpcodes, *extra_arrays.values(), *([] if out_vals is None else [out_vals])]
-        taken = gathered if idx is None else gather(gathered, idx)
-        jcodes, tpcodes = jk, taken[0]  # jk, tk: sorted already
-        for k, role in enumerate(extra_arrays):
-            cols.setdefault(role, role)
-            extra_arrays[role] = taken[1 + k]
-        outcome_sorted = None if out_vals is None else taken[-1]
-        jids = jc.uniques
-        names = tp_names
-        if n_bad:  # compact code tables to what survived
-            jcodes, jids = _compact(jcodes, jids)
-            tpcodes, tp_arr = _compact(tpcodes, np.array(names, dtype=object))
-            names = [str(x) for x in tp_arr.tolist()]
-        if outcome_sorted is not None and len(jcodes):
-            rows = np.arange(n) if idx is None else idx
-            starts = np.flatnonzero(np.r_[True, jcodes[1:] != jcodes[:-1]])
-            if outcome_level == "journey":
-                outcome_sorted = _journey_level(
-                    outcome_sorted,
-                    starts,
-                    rows=rows,
-                    journey_ids=jids,
-                    raw=arrays["outcome"],
-                    column=cols["outcome"],
-                    label=label,
-                )
-            else:
-                _warn_if_journey_level(outcome_sorted, starts, jids, cols["outcome"])
-        return cls(
-            journey=jcodes.astype(np.int32, copy=False),
-            journey_ids=jids,
-            touchpoint=tpcodes.astype(np.int32, copy=False),
-            touchpoint_names=names,
-            timestamp=tk.view(times.dtype) if times.dtype.kind == "M" else tk,
-            outcome=outcome_sorted,
-            extra=extra_arrays,
-            validation=report,
+        spec = LogSpec.from_roles(
+            _array_roles(columns, outcome is not None),
+            extra=tuple(extra or {}),
             design=design,
             conversions=conversions,
-            columns=cols,
+            on_error=on_error,
             outcome_level=outcome_level,
-            time_zone=zone,
+            duplicates=duplicates,
         )
+        arrays = {"journey": journey, "touchpoint": touchpoint, "time": time}
+        if outcome is not None:
+            arrays["outcome"] = outcome
+        return cls._from_spec(arrays | dict(extra or {}), spec, roles=True, row_label=row_label)
+
+    @classmethod
+    def _from_spec(
+        cls,
+        columns: Mapping[str, Any],
+        spec: LogSpec,
+        *,
+        roles: bool = False,
+        row_label: Callable[[int], str] | None = None,
+    ) -> EventLog:
+        """The log of ``columns`` read as ``spec`` says: the one way in for every reader.
+
+        ``columns`` maps column names to arrays (or, with ``roles=True``, role
+        names - journey, touchpoint, time, outcome, extras - to arrays).
+        Readers of other sources (vendor exports, SQL scans) build a
+        :class:`~touchpoint.core._spec.LogSpec` from their keywords and call
+        this; see :mod:`touchpoint.core._ingest` for the stages.
+
+        Examples
+        --------
+        >>> spec = LogSpec(journey="id", touchpoint="tp", time="t", conversions="buy")
+        >>> EventLog._from_spec({"id": [1, 1], "tp": ["ad", "buy"], "t": [0.0, 1.0]}, spec)
+        EventLog(events=2, journeys=1, touchpoints=2, time=float 0..1)
+        """
+        arrays = columns if roles else _ingest.role_arrays(columns, spec)
+        return cls(**_ingest.ingest(arrays, spec, row_label=row_label))
 
     @classmethod
     def from_records(
@@ -481,32 +280,8 @@ class EventLog:
         touchpoint.exceptions.ValidationError: column 'ts', row 0: unparseable timestamp \
 'yesterday'. Fix the data or pass on_error='drop' to drop and count bad rows.
         """
-        names = column_roles(journey, touchpoint, time, outcome, extra)
-        data: dict[str, list[Any]] = {role: [] for role in names}
-        seen: set[str] = set()
-        items = list(names.items())
-        for rec in records:
-            if not isinstance(rec, Mapping):
-                row = len(data["journey"])  # type: ignore[unreachable]
-                msg = f"row {row}: expected a mapping, got {type(rec).__name__}."
-                raise ValidationError(msg)
-            for role, col in items:
-                data[role].append(rec.get(col))
-            seen.update(rec.keys())
-        _check_columns(names, seen, bool(data["journey"]))
-        return cls.from_arrays(
-            data["journey"],
-            data["touchpoint"],
-            data["time"],
-            data["outcome"] if outcome is not None else None,
-            {e: data[e] for e in extra},
-            design=design,
-            conversions=conversions,
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-            columns=names,
-        )
+        spec = LogSpec.pick(locals())
+        return cls._from_spec(_record_columns(records, spec), spec)
 
     @classmethod
     def from_frame(
@@ -539,32 +314,37 @@ class EventLog:
         >>> EventLog.from_frame(df, journey="id", touchpoint="tp", time="t").n_journeys
         2
         """
-        names = column_roles(journey, touchpoint, time, outcome, extra)
-        available = [str(c) for c in _frame_columns(frame)]
-        _check_columns(names, set(available), True)
-        table = hasattr(frame, "column_names")  # pyarrow
-        get = {
-            role: (
-                # the time column as the frame holds it: its time zone is recorded
-                (frame.column(col) if table else frame[col])
-                if role == "time"
-                else _frame_column(frame, col, encoded=role in ("journey", "touchpoint"))
-            )
-            for role, col in names.items()
-        }
-        return cls.from_arrays(
-            get["journey"],
-            get["touchpoint"],
-            get["time"],
-            get.get("outcome"),
-            {e: get[e] for e in extra},
-            design=design,
-            conversions=conversions,
-            on_error=on_error,
-            outcome_level=outcome_level,
-            duplicates=duplicates,
-            columns=names,
-        )
+        spec = LogSpec.pick(locals())
+        return cls._from_spec(frame_columns(frame, spec), spec)
+
+    _FIELDS = (
+        "journey",
+        "journey_ids",
+        "touchpoint",
+        "touchpoint_names",
+        "timestamp",
+        "outcome",
+        "extra",
+        "validation",
+        "design",
+        "conversions",
+        "columns",
+        "outcome_level",
+        "time_zone",
+    )
+
+    def _derive(self, **changes: Any) -> EventLog:
+        """A new log with some fields changed and the rest shared (the one way to derive one).
+
+        ``select``, ``sessionize``, ``_replace_design`` and the readers' helpers
+        build their logs here, so a new field is added in one place.
+        """
+        unknown = set(changes) - set(self._FIELDS)
+        if unknown:
+            msg = f"unknown EventLog fields {sorted(unknown)}"
+            raise TypeError(msg)
+        fields = {f: getattr(self, f) for f in self._FIELDS} | changes
+        return type(self)(**fields)
 
     # -------------------------------------------------------------- structure
     def __len__(self) -> int:
@@ -607,8 +387,9 @@ class EventLog:
         try:
             return self.touchpoint_names.index(name)
         except ValueError:
-            known = ", ".join(repr(t) for t in self.touchpoint_names[:20])
-            msg = f"unknown touchpoint {name!r}; the log has {known}."
+            hint = ck.did_you_mean(name, self.touchpoint_names)
+            known = ck.name_list(self.touchpoint_names)
+            msg = f"unknown touchpoint {name!r}{hint}; the log has {known}."
             raise UnknownTouchpointError(msg) from None
 
     def transition_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -682,7 +463,7 @@ class EventLog:
             codes = self.journey if name == "journey" else self.touchpoint
             return table[codes]
         known = sorted(self.extra) + (["stage", "channel"] if self.design is not None else [])
-        msg = f"unknown column {name!r}; this log has {known}."
+        msg = f"unknown column {name!r}{ck.did_you_mean(name, known)}; this log has {known}."
         raise ValidationError(msg)
 
     def touchpoint_attribute(self, name: str) -> NDArray[Any]:
@@ -705,20 +486,13 @@ class EventLog:
             msg = f"'events' mask must have shape ({self.n_events},) (got {events.shape})."
             raise ValidationError(msg)
         jcodes, jids = _compact(self.journey[events].astype(np.int64), self.journey_ids)
-        return EventLog(
+        return self._derive(
             journey=jcodes.astype(np.int32),
             journey_ids=jids,
             touchpoint=self.touchpoint[events],
-            touchpoint_names=self.touchpoint_names,
             timestamp=self.timestamp[events],
             outcome=None if self.outcome is None else self.outcome[events],
             extra={k: v[events] for k, v in self.extra.items()},
-            validation=self.validation,
-            design=self.design,
-            conversions=self.conversions,
-            columns=self.columns,
-            outcome_level=self.outcome_level,
-            time_zone=self.time_zone,
         )
 
     def select_journeys(self, journeys: NDArray[np.bool_]) -> EventLog:
@@ -760,7 +534,9 @@ class EventLog:
         >>> s.n_journeys, list(s.journey_ids)
         (2, ['c#1', 'c#2'])
         """
-        g = required_duration(gap, "gap") * (1e9 if self.is_datetime else 1.0)  # time_key units
+        g = required_duration(gap, "gap", datetime=self.is_datetime) * (
+            1e9 if self.is_datetime else 1.0
+        )  # time_key units
         tk = time_key(self.timestamp)
         new = np.ones(self.n_events, dtype=bool)
         if self.n_events:
@@ -785,20 +561,8 @@ class EventLog:
         cols = dict(self.columns)
         cols.setdefault("customer", "customer")
         cols.setdefault("session", "session")
-        return EventLog(
-            journey=session_code.astype(np.int32),
-            journey_ids=ids,
-            touchpoint=self.touchpoint,
-            touchpoint_names=self.touchpoint_names,
-            timestamp=self.timestamp,
-            outcome=self.outcome,
-            extra=extra,
-            validation=self.validation,
-            design=self.design,
-            conversions=self.conversions,
-            columns=cols,
-            outcome_level=self.outcome_level,
-            time_zone=self.time_zone,
+        return self._derive(
+            journey=session_code.astype(np.int32), journey_ids=ids, extra=extra, columns=cols
         )
 
     def iter_chunks(self, journeys: int) -> Iterator[EventLog]:
@@ -889,126 +653,43 @@ class EventLog:
         )
 
 
+def _frozen(arr: NDArray[Any]) -> NDArray[Any]:
+    """A read-only view of ``arr`` (``arr`` itself stays as writable as it was)."""
+    view = arr.view()
+    view.setflags(write=False)
+    return view
+
+
 def _replace_design(log: EventLog, design: Journey | None) -> EventLog:
     """``log`` with another design (same columns, validation and conversions)."""
-    return EventLog(
-        journey=log.journey,
-        journey_ids=log.journey_ids,
-        touchpoint=log.touchpoint,
-        touchpoint_names=log.touchpoint_names,
-        timestamp=log.timestamp,
-        outcome=log.outcome,
-        extra=log.extra,
-        validation=log.validation,
-        design=design,
-        conversions=log.conversions,
-        columns=log.columns,
-        outcome_level=log.outcome_level,
-        time_zone=log.time_zone,
-    )
+    return log._derive(design=design)
 
 
-def _journey_level(
-    values: NDArray[np.float64],
-    starts: NDArray[np.intp],
-    *,
-    rows: NDArray[np.int64],
-    journey_ids: NDArray[Any],
-    raw: NDArray[Any],
-    column: str,
-    label: Callable[[int], str],
-) -> NDArray[np.float64]:
-    """One value per journey, moved onto its last event (NaN elsewhere).
-
-    ``values`` are sorted by journey; ``rows`` gives each value's input row.
-    Rows of a journey must agree (missing values aside).
-    """
-    lo = np.fmin.reduceat(values, starts)
-    hi = np.fmax.reduceat(values, starts)
-    clash = np.flatnonzero(lo != hi)  # NaN != NaN never: fmin/fmax skip missing values
-    clash = clash[~np.isnan(lo[clash])]
-    if clash.size:
-        k = int(clash[0])
-        stop = int(starts[k + 1]) if k + 1 < len(starts) else len(values)
-        seg = values[starts[k] : stop]
-        r_lo = int(rows[starts[k] + int(np.flatnonzero(seg == lo[k])[0])])
-        r_hi = int(rows[starts[k] + int(np.flatnonzero(seg == hi[k])[0])])
-        a, b = sorted((r_lo, r_hi))
-        jid = journey_ids[k]
-        jid = jid.item() if isinstance(jid, np.generic) else jid
-        msg = (
-            f"column {column!r}: outcome_level='journey' needs one value per journey, but "
-            f"journey {jid!r} has {raw[a]!r} ({label(a)}) and {raw[b]!r} "
-            f"({label(b)}). Use outcome_level='event' if the values belong to events."
-        )
-        raise ValidationError(msg)
-    out = np.full(len(values), np.nan)
-    last = np.r_[starts[1:], len(values)] - 1
-    out[last] = lo
-    return out
+def _record_columns(records: Iterable[Mapping[str, Any]], spec: LogSpec) -> dict[str, list[Any]]:
+    """The spec's columns of ``records`` (a missing key is a missing value)."""
+    names = spec.columns
+    data: dict[str, list[Any]] = {c: [] for c in names}
+    seen: set[str] = set()
+    lists = [(c, data[c]) for c in names]
+    n = 0
+    for rec in records:
+        if not isinstance(rec, Mapping):
+            msg = f"row {n}: expected a mapping, got {type(rec).__name__}."  # type: ignore[unreachable]
+            raise ValidationError(msg)
+        for col, values in lists:
+            values.append(rec.get(col))
+        seen.update(rec.keys())
+        n += 1
+    if n:
+        spec.check_columns(seen)
+    return data
 
 
-def _warn_if_journey_level(
-    values: NDArray[np.float64],
-    starts: NDArray[np.intp],
-    journey_ids: NDArray[Any],
-    column: str,
-) -> None:
-    """Warn when every event of each converting journey carries the same positive value.
-
-    Needs at least two converting journeys of two or more events, so an
-    ordinary event-level log (one purchase among other events) never warns.
-    """
-    hi = np.fmax.reduceat(values, starts)
-    converting = hi > 0
-    if not converting.any():
-        return
-    lengths = np.diff(np.r_[starts, len(values)])
-    multi = converting & (lengths > 1)
-    for k in np.flatnonzero(multi)[:64].tolist():  # event-level logs fail here, cheaply
-        if not bool(np.all(values[starts[k] : starts[k] + lengths[k]] == hi[k])):
-            return
-    lo = np.minimum.reduceat(values, starts)  # NaN when any event has no value
-    same = lo == hi
-    if int(multi.sum()) < 2 or not bool(np.all(same[converting])):
-        return
-    k = int(np.flatnonzero(multi)[0])
-    jid = journey_ids[k]
-    jid = jid.item() if isinstance(jid, np.generic) else jid
-    msg = (
-        f"column {column!r} looks journey-level: every event of each converting journey "
-        f"carries the same positive value (journey {jid!r}: {int(lengths[k])} "
-        f"events, {hi[k]:g} on each). Under outcome_level='event' each of them converts at "
-        "its first event, the rest of its path is cut and the value is summed per event; "
-        "pass outcome_level='journey' to count the value once and convert at the journey's end."
-    )
-    warnings.warn(msg, OutcomeLevelWarning, stacklevel=3)
-
-
-#: Parsed outcome values and their bad-value mask (None, None: no outcome column).
-_Outcome = tuple[NDArray[np.float64], NDArray[np.bool_]] | tuple[None, None]
-
-
-def _narrow_codes(codes: NDArray[np.int64], k: int) -> NDArray[np.signedinteger[Any]]:
-    """``codes`` (``-1`` .. ``k-1``) in the narrowest signed type: a gather of them is cheaper."""
-    for typ in (np.int8, np.int16, np.int32):
-        if k <= np.iinfo(typ).max:
-            return codes.astype(typ)
-    return codes
-
-
-def _factorize_role(
-    arrays: Mapping[str, Any], role: str, cols: Mapping[str, str], label: Callable[[int], str]
-) -> Coded:
-    """Factorize an id column; two different values that print the same are an error."""
-    try:
-        return factorize(arrays[role])
-    except IdCollisionError as exc:
-        a, b = exc.values
-        ra, rb = exc.rows
-        msg = (
-            f"column {cols.get(role, role)!r}: {a!r} ({label(ra)}) and {b!r} ({label(rb)}) "
-            f"are different values that print the same, so they would be two {role}s "
-            "shown as one; give the column one type (all text or all numbers)."
-        )
-        raise ValidationError(msg) from None
+def _array_roles(columns: Mapping[str, str] | None, has_outcome: bool) -> dict[str, str]:
+    """Role -> column name for :meth:`EventLog.from_arrays` (the roles' own names by default)."""
+    roles = dict(columns or {"journey": "journey", "touchpoint": "touchpoint", "time": "time"})
+    if has_outcome:
+        roles.setdefault("outcome", "outcome")
+    else:
+        roles.pop("outcome", None)
+    return {r: c for r, c in roles.items() if r in ("journey", "touchpoint", "time", "outcome")}

@@ -23,6 +23,7 @@ import attrs
 import networkx as nx
 
 from touchpoint._lib import checks as ck
+from touchpoint.core._journey_files import load_json, read_graphml, read_text
 from touchpoint.exceptions import (
     UnknownStageError,
     UnknownTouchpointError,
@@ -828,18 +829,21 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
         JSON is read: ``NaN``/``Infinity``, nesting deeper than Python can parse
         and malformed fields are a :class:`~touchpoint.ValidationError`.
         """
+        source = None
         if isinstance(text_or_path, os.PathLike):
-            try:
-                with open(text_or_path, encoding="utf-8") as fh:
-                    text = fh.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                msg = f"cannot read journey file {os.fspath(text_or_path)!r}: {exc}."
-                raise ValidationError(msg) from exc
+            source = os.fspath(text_or_path)
+            text = read_text(text_or_path)
         elif isinstance(text_or_path, str):
             text = text_or_path
         else:
             raise ck.error("text_or_path", "JSON text (a str) or a path object", text_or_path)
-        return cls.from_dict(_load_json(text))
+        doc = load_json(text, source)
+        if source is None:
+            return cls.from_dict(doc)
+        try:
+            return cls.from_dict(doc)
+        except ValidationError as exc:  # name the file too
+            raise type(exc)(f"journey file {source!r}: {exc}") from None
 
     def to_graphml(self, path: str | os.PathLike[str]) -> None:
         """Write the journey as GraphML; :meth:`from_graphml` reads it back whole.
@@ -892,7 +896,7 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
         >>> Journey.from_graphml(p) == j
         True
         """
-        g = nx.read_graphml(path)
+        g = read_graphml(path)
         stages_text = g.graph.get("stages")
         try:
             stage_docs = json.loads(stages_text) if isinstance(stages_text, str) else []
@@ -947,21 +951,3 @@ known touchpoints: 'ad', 'site', 'checkout'. Add it first with add_touchpoint().
             "<table><thead><tr><th>touchpoint</th><th>stage</th><th>channel</th><th>kind</th>"
             f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )
-
-
-def _refuse_constant(name: str) -> float:
-    msg = f"journey JSON is not plain JSON: {name} is not a number there."
-    raise ValidationError(msg)
-
-
-def _load_json(text: str) -> Any:
-    """``json.loads`` that refuses NaN/Infinity and reports too-deep nesting as invalid."""
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        hint = ""
-        if not text.lstrip().startswith(("{", "[")):
-            hint = " (a str is JSON text; to read a file use tp.read_journey(path))"
-        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        msg = f"journey JSON is not valid JSON: {why}{hint}."
-        raise ValidationError(msg) from None

@@ -73,7 +73,7 @@ def _periods(
         _check_n_periods(hi - lo + 1, period)
         labels: list[Any] = period_labels(np.arange(lo, hi + 1), period)
         return code - lo, labels
-    size = _duration(period, "period")
+    size = _duration(period, "period", datetime=is_datetime)
     assert size is not None
     scaled = np.floor(abs_t / size)
     _check_n_periods(float(scaled.max() - scaled.min()) + 1, period)

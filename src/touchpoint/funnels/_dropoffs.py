@@ -26,6 +26,7 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
 from touchpoint._lib.types import DurationLike
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import StatisticalWarning, ValidationError
 from touchpoint.funnels._dropoff_stats import (
@@ -459,6 +460,8 @@ def detect_dropoffs(
     >>> found.changes[0].start == 5 * 7 * 86400.0, found.changes[0].end
     (True, None)
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "detect_dropoffs", DropOffs, locals())
     if baseline == "auto":
         baseline = "past" if period is not None else "others"
     if baseline in ("past", "rest") and period is None:
@@ -489,7 +492,11 @@ def detect_dropoffs(
     step_units: dict[int, tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]] = {}
     t_end = float(p.t.max()) if len(p.t) else 0.0
     tz = check_tz(tz)
-    fixed_horizon = None if horizon in (None, "auto") else _duration(horizon, "horizon")
+    fixed_horizon = (
+        None
+        if horizon in (None, "auto")
+        else _duration(horizon, "horizon", datetime=log.is_datetime)
+    )
     used_horizon: dict[str, float | None] = {}
     left = _row_columns("mature", "baseline_mature", "reason")
     periods_left: list[tuple[str, Any]] = []

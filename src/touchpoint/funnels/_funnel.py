@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.checks import did_you_mean
 from touchpoint._lib.choices import MatchMode, ProportionMethod
 from touchpoint._lib.stats import (
     ConfidenceInterval,
@@ -33,6 +34,7 @@ from touchpoint._lib.stats import (
 )
 from touchpoint._lib.time import duration as _duration, format_duration, required_duration
 from touchpoint._lib.types import DurationLike
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError
 from touchpoint.funnels._match import (
@@ -243,7 +245,8 @@ class Funnel(TableResult):
             for s in self.steps:
                 if s.label == key:
                     return s
-            msg = f"unknown step {key!r}; steps are {[s.label for s in self.steps]}."
+            labels = [s.label for s in self.steps]
+            msg = f"unknown step {key!r}{did_you_mean(key, labels)}; steps are {labels}."
             raise UnknownTouchpointError(msg)
         return self.steps[key]
 
@@ -611,13 +614,15 @@ def funnel(
     >>> funnel(log, ["ad", "buy"], mode="strict")["buy"].reached
     0
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "funnel", Funnel, locals())
     p = _prepare(
         log, steps, window=window, mode=mode, exclude=exclude, optional=optional, count=count
     )
     names = log.touchpoint_names
     meta: dict[str, Any] = {
         "mode": mode,
-        "window": _duration(window, "window"),
+        "window": _duration(window, "window", datetime=log.is_datetime),
         "count": count,
         "time_unit": "s" if log.is_datetime else "",
     }

@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from touchpoint._lib.checks import did_you_mean, name_list
 from touchpoint._lib.time import duration as _duration, seconds
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 
@@ -68,10 +69,11 @@ def _resolve_steps(
             elif design is not None and spec in design:
                 group = (spec,)  # designed but never observed: nobody reaches it
             else:
-                known = ", ".join(repr(n) for n in names[:20])
+                stages = [s.name for s in design.stages] if design is not None else []
+                hint = did_you_mean(spec, [*names, *stages])
                 msg = (
                     f"step {k} ({spec!r}) is neither a touchpoint of the log nor a stage of "
-                    f"its design; the log has {known}."
+                    f"its design{hint}; the log has {name_list(names)}."
                 )
                 raise UnknownTouchpointError(msg)
             label = spec
@@ -84,7 +86,8 @@ def _resolve_steps(
                 t for t in group if t not in code and not (design is not None and t in design)
             ]
             if unknown:
-                msg = f"step {k} names unknown touchpoint(s) {unknown}."
+                hint = did_you_mean(unknown[0], names)
+                msg = f"step {k} names unknown touchpoint(s) {unknown}{hint}."
                 raise UnknownTouchpointError(msg)
             label = " | ".join(group)
         for t in group:
@@ -137,7 +140,8 @@ def _units(log: EventLog, count: str) -> _Units:
         )
         raise ValidationError(msg)
     if count == "customers" and "customer" in log.extra:
-        from touchpoint._lib.columns import factorize, time_key
+        from touchpoint._lib.columns import factorize
+        from touchpoint._lib.timeparse import time_key
 
         cust = factorize(log.extra["customer"]).codes
         order: NDArray[np.int64] | None = None
@@ -346,6 +350,6 @@ def _prepare(
     t, origin = _time_seconds(log)
     if units.order is not None:
         t = t[units.order]
-    win = _duration(window, "window")
+    win = _duration(window, "window", datetime=log.is_datetime)
     m = _match(codes, t, units=units, steps=st, mode=mode, window=win, exclude=excl)
     return _Prepared(steps=st, units=units, match=m, codes=codes, t=t, origin=origin)

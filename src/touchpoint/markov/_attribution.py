@@ -62,6 +62,7 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint._lib.types import DurationLike
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
 from touchpoint.markov import _absorbing as _ab, _encoding as _tr
@@ -367,7 +368,8 @@ def _bootstrap(
     if model.source is None:
         msg = (
             "bootstrap intervals need the journeys: fit the model with tp.fit_markov(log) "
-            "(a model built from counts alone cannot be resampled by journey)."
+            "(a model built from counts alone, or from a lazy scan, cannot be resampled by "
+            "journey: fit it to scan.collect())."
         )
         raise ValidationError(msg)
     log, params = model.source
@@ -560,6 +562,8 @@ def attribution(
     >>> att.conversion
     "a positive 'outcome' on an event"
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "attribution", Attribution, locals())
     enc = _tr.encode(
         log,
         order=1,
@@ -669,7 +673,9 @@ def _event_weights(
         from touchpoint._lib.time import required_duration, seconds
 
         hl = required_duration(
-            half_life if half_life is not None else _default_half_life(log), "half_life"
+            half_life if half_life is not None else _default_half_life(log),
+            "half_life",
+            datetime=log.is_datetime,
         )
         tk = seconds(log.timestamp[enc.event_index])
         last = np.full(enc.n_journeys, -np.inf)

@@ -40,6 +40,7 @@ from touchpoint._lib.choices import StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
+from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError, ValidationError
 from touchpoint.markov import _absorbing as _ab, _encoding as _tr
@@ -312,6 +313,8 @@ def count_transitions(
     >>> tp.count_transitions(log)
     TransitionCounts(order=1, states='touchpoint', symbols=2, distinct=4, transitions=5, journeys=2)
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "count_transitions", TransitionCounts, locals())
     keys, alphabet, converted, lengths = _tr.transition_keys(
         log,
         order=order,
@@ -1216,6 +1219,8 @@ def fit_markov(
     >>> m.conversion_probability()
     0.5
     """
+    if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
+        return pushdown(log, "fit_markov", MarkovModel, locals())
     counts = count_transitions(
         log,
         order=order,

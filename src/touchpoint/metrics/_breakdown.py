@@ -23,17 +23,19 @@ from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import Period
-from touchpoint._lib.columns import factorize, parse_time
+from touchpoint._lib.columns import factorize
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import segment_values
 from touchpoint._lib.stats import (
     benjamini_hochberg,
     check_confidence,
     proportion_ci,
+    rest_cluster_cr2,
     rest_cluster_sums,
     two_sided_pvalue,
 )
 from touchpoint._lib.time import calendar_labels, check_tz
+from touchpoint._lib.timeparse import parse_time
 from touchpoint.exceptions import ValidationError
 from touchpoint.metrics._core import (
     Moments,
@@ -48,7 +50,12 @@ from touchpoint.metrics._core import (
     two_proportion_z,
     welch,
 )
-from touchpoint.metrics._scores import _CES_VERSIONS
+from touchpoint.metrics._scores import (
+    _CES_VERSIONS,
+    _check_ces_scale,
+    _check_nps_answers,
+    top_two_box,
+)
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
@@ -125,7 +132,8 @@ def metric_spec(metric: str, options: Mapping[str, Any]) -> MetricSpec:
         return MetricSpec(metric=metric, scale=sc, band=pro, detractors=det)
     if metric == "csat":
         sc = _pair(options.get("scale", (1, 5)))
-        band = _check_band(options.get("satisfied", (4, 5)), sc, "satisfied")
+        sat = options.get("satisfied")
+        band = _check_band(top_two_box(sc) if sat is None else sat, sc, "satisfied")
         return MetricSpec(metric=metric, scale=sc, band=band)
     version = options.get("version", 2)
     if version not in _CES_VERSIONS:
@@ -156,6 +164,10 @@ def _metric_values(table: Table, spec: MetricSpec, column: str | None) -> FloatA
         raise ValidationError(msg)
     x = as_scores(table[col], col)
     _check_scale(x, spec.scale, col, integer=spec.metric == "nps")
+    if spec.metric == "nps":
+        _check_nps_answers(x[~np.isnan(x)], spec.scale)
+    elif spec.metric == "ces":
+        _check_ces_scale(spec.scale)
     return x
 
 
@@ -213,7 +225,12 @@ def period_labels(table: Table, period: str, time: str, tz: str = "UTC") -> NDAr
 
 @attrs.frozen(kw_only=True)
 class _CellStats:
-    """Metric per cell (vectorised): score, interval, and what the tests need."""
+    """Metric per cell (vectorised): score, interval, and what the tests need.
+
+    ``df`` is the t degrees of freedom of clustered cells (few respondents:
+    Bell-McCaffrey df of the CR2 variance, or ``G - 1``) and infinite without
+    clusters, where the tests are z tests (Welch for CES).
+    """
 
     n: FloatArray
     effective_n: FloatArray
@@ -224,6 +241,11 @@ class _CellStats:
     test_se: FloatArray
     share: FloatArray  # share satisfied/promoters (for tests of proportions)
     extra: dict[str, FloatArray]
+    df: FloatArray
+
+
+def _cell_df(mom: Moments) -> FloatArray:
+    return mom.df if mom.clustered else np.full(len(mom.n), np.inf)
 
 
 def _cell_stats(
@@ -251,7 +273,10 @@ def _nps_cells(mom: Moments, absmom: Moments, c: float) -> _CellStats:
         m, a = mom.mean, absmom.swv / absmom.sw
     pp, pd = (a + m) / 2, (a - m) / 2
     neff = mom.design_n(mom.variance)
-    lo, hi = nps_interval(pp, pd, neff, mom.se(ddof=False), confidence_level=c, method="score")
+    shrink = mom.small_sample(c)
+    lo, hi = nps_interval(
+        pp, pd, neff * shrink, mom.se(ddof=False), confidence_level=c, method="score"
+    )
     centre, se_adj = nps_adjusted(pp, pd, neff)
     return _CellStats(
         n=mom.n,
@@ -263,13 +288,15 @@ def _nps_cells(mom: Moments, absmom: Moments, c: float) -> _CellStats:
         test_se=se_adj,
         share=pp,
         extra={"promoters": pp, "detractors": pd},
+        df=_cell_df(mom),
     )
 
 
 def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
     share = mom.mean
     neff = mom.design_n(mom.variance)
-    lo, hi = proportion_ci(np.nan_to_num(share) * neff, neff, c, "wilson")
+    n_ci = neff * mom.small_sample(c)
+    lo, hi = proportion_ci(np.nan_to_num(share) * n_ci, n_ci, c, "modified_wilson")
     return _CellStats(
         n=mom.n,
         effective_n=neff,
@@ -280,11 +307,14 @@ def _share_cells(mom: Moments, c: float, rating: FloatArray) -> _CellStats:
         test_se=mom.se(ddof=False),
         share=share,
         extra={"mean_rating": rating},
+        df=_cell_df(mom),
     )
 
 
 def _mean_cells(mom: Moments, c: float, scale: tuple[float, float]) -> _CellStats:
     lo, hi = rating_interval(mom, scale, c, "dirichlet")
+    with np.errstate(invalid="ignore"):  # an estimate lies inside its own interval
+        lo, hi = np.fmin(lo, mom.mean), np.fmax(hi, mom.mean)
     return _CellStats(
         n=mom.n,
         effective_n=mom.n_clusters if mom.clustered else mom.effective_n,
@@ -295,23 +325,33 @@ def _mean_cells(mom: Moments, c: float, scale: tuple[float, float]) -> _CellStat
         test_se=mom.se(ddof=True),
         share=mom.mean,
         extra={},
+        df=_cell_df(mom),
     )
 
 
 def _test(metric: str, a: _CellStats, ia: Any, b: _CellStats, ib: Any) -> FloatArray:
-    """Two-sided p-values of cell ``a[ia]`` against cell ``b[ib]`` (independent samples)."""
+    """Two-sided p-values of cell ``a[ia]`` against cell ``b[ib]`` (independent samples).
+
+    With clusters the statistic is referred to t on the smaller side's degrees
+    of freedom (few respondents: a z test flagged 8% of true nulls with 5
+    respondents per group).
+    """
     if metric == "csat":
-        _, p = two_proportion_z(a.share[ia], a.effective_n[ia], b.share[ib], b.effective_n[ib])
+        stat, p = two_proportion_z(a.share[ia], a.effective_n[ia], b.share[ib], b.effective_n[ib])
     elif metric == "nps":
         se = np.hypot(a.test_se[ia], b.test_se[ib])
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(se > 0, (a.test_centre[ia] - b.test_centre[ib]) / se, 0.0)
-        p = two_sided_pvalue(z)
+            stat = np.where(se > 0, (a.test_centre[ia] - b.test_centre[ib]) / se, 0.0)
+        p = two_sided_pvalue(stat)
     else:
-        _, _, _, p = welch(
+        _, stat, _, p = welch(
             (a.test_centre[ia], a.test_se[ia], a.effective_n[ia]),
             (b.test_centre[ib], b.test_se[ib], b.effective_n[ib]),
         )
+    df = np.minimum(a.df[ia], b.df[ib])
+    few = np.isfinite(df)
+    if np.any(few):
+        p = np.where(few, two_sided_pvalue(stat, np.where(few, df, 1.0)), p)
     out = np.asarray(p, dtype=np.float64)
     bad = (a.n[ia] < 2) | (b.n[ib] < 2) | ~np.isfinite(out)
     return np.where(bad, np.nan, out)
@@ -373,9 +413,9 @@ def breakdown(
     responses : Table, mapping of columns, or pandas/polars DataFrame
         Survey answers, one row per answer (e.g. the sample's ``surveys``).
     metric : {"nps", "csat", "ces"}
-        NPS (0-10, bands 9-10/0-6, adjusted-Wald intervals), CSAT (1-5,
-        share 4-5, Wilson) or CES 2.0 (1-7, mean, t-interval). Rows with no
-        answer for the metric are skipped.
+        NPS (0-10, bands 9-10/0-6, score intervals), CSAT (1-5, share of
+        the top-2-box, modified Wilson) or CES 2.0 (1-7, mean, Dirichlet
+        interval). Rows with no answer for the metric are skipped.
     by : str
         ``"touchpoint"``, ``"stage"``, ``"channel"`` or any column. With a
         ``design``, stage and channel are looked up from each row's
@@ -392,7 +432,11 @@ def breakdown(
         cluster-robust (sandwich over respondents), so several answers of one
         customer do not count as independent. ``"auto"`` (default) uses the
         first of :data:`RESPONDENT_COLUMNS` the responses have, if any; None
-        treats every answer as independent. A respondent with answers in both
+        treats every answer as independent. The variance is the bias-reduced
+        CR2 sandwich and the tests and intervals use t on its Bell-McCaffrey
+        degrees of freedom, so 5 respondents per group flag 2-3% of true
+        nulls (a z test on the plain sandwich: 8.8%). Group labels that are
+        missing, empty or whitespace form the ``"(missing)"`` group. A respondent with answers in both
         a group and the rest makes that group's test conservative.
     design : Journey, optional
         The design that maps touchpoints to stages/channels.
@@ -432,6 +476,56 @@ def breakdown(
     x = _metric_values(table, spec, column)
     w = as_weights(table[weights], len(table), weights) if weights else None
     cl = cluster_codes(table, cluster)
+    cells = _cells(table, x, w, cl, by=by, design=design, period=period, time=time, tz=tz)
+    st = _cell_stats(
+        spec,
+        cells.x,
+        cells.w,
+        cells.codes,
+        cells.k,
+        confidence_level=confidence_level,
+        cluster=cells.cluster,
+    )
+    rest = _rest_stats(spec, cells, confidence_level)
+    cols = _columns(spec.metric, cells, st, rest, with_period=period is not None)
+    title = f"{metric.upper()} by {by}" + (f" and {period} ({check_tz(tz)})" if period else "")
+    return Table(_with_qvalues(cols, st.n > 0, alpha), title=title)
+
+
+@attrs.frozen(kw_only=True)
+class _Cells:
+    """The answered rows coded by cell (group x period), and the names of both."""
+
+    x: FloatArray
+    w: FloatArray | None
+    cluster: NDArray[np.int64] | None
+    codes: NDArray[np.int64]  # cell of each row: group * n_periods + period
+    periods: NDArray[np.int64]
+    group_names: NDArray[Any]
+    period_names: NDArray[Any]
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.period_names)
+
+    @property
+    def k(self) -> int:
+        return len(self.group_names) * self.n_periods
+
+
+def _cells(
+    table: Table,
+    x: FloatArray,
+    w: FloatArray | None,
+    cl: NDArray[np.int64] | None,
+    *,
+    by: str,
+    design: Journey | None,
+    period: str | None,
+    time: str,
+    tz: str,
+) -> _Cells:
+    """Code the answered rows by group (sorted; blank labels join "(missing)") and period."""
     labels = segment_values(group_labels(table, by, design))
     g = factorize(np.asarray(labels) if labels.dtype != object else labels)
     keep = (g.codes >= 0) & ~np.isnan(x)
@@ -446,43 +540,84 @@ def breakdown(
     else:
         pcodes = np.zeros(int(keep.sum()), dtype=np.int64)
         p_names = np.array([None], dtype=object)
-    n_groups, n_periods = len(g.uniques), len(p_names)
     g_order = _sorted_groups(g.uniques, by, design)
-    g_rank = np.empty(n_groups, dtype=np.int64)
-    g_rank[g_order] = np.arange(n_groups)
-    gcodes = g_rank[g.codes[keep]]
-    g_names = g.uniques[g_order]
-    xs, ws = x[keep], (None if w is None else w[keep])
+    g_rank = np.empty(len(g.uniques), dtype=np.int64)
+    g_rank[g_order] = np.arange(len(g.uniques))
     cs = None if cl is None else np.unique(cl[keep], return_inverse=True)[1].astype(np.int64)
-    cells = gcodes * n_periods + pcodes
-    k = n_groups * n_periods
-    st = _cell_stats(spec, xs, ws, cells, k, confidence_level=confidence_level, cluster=cs)
-    # the rest of each cell's period = period total - cell
+    return _Cells(
+        x=x[keep],
+        w=None if w is None else w[keep],
+        cluster=cs,
+        codes=g_rank[g.codes[keep]] * len(p_names) + pcodes,
+        periods=pcodes,
+        group_names=g.uniques[g_order],
+        period_names=p_names,
+    )
+
+
+def _rest_moments(v: FloatArray, cells: _Cells, *, clustered: bool) -> Moments:
+    """Moments of each cell's rest (its period minus the cell), CR2 with respondents."""
+    k, n_periods = cells.k, cells.n_periods
     pidx = np.arange(k) % n_periods
+    cell = Moments.grouped(v, cells.w, cells.codes, k)
+    rest = Moments.grouped(v, cells.w, cells.periods, n_periods).take(pidx) - cell
+    cs = cells.cluster
+    if not clustered or cs is None:
+        return rest
+    per = cells.periods
+    saa, sab, sbb, g = rest_cluster_sums(
+        v,
+        cells.w,
+        cells.codes,
+        k,
+        periods=per,
+        n_periods=n_periods,
+        period_of_cell=pidx,
+        cluster=cs,
+    )
+    got = rest_cluster_cr2(
+        v,
+        cells.w,
+        cells.codes,
+        k,
+        periods=per,
+        period_of_cell=pidx,
+        cluster=cs,
+        max_pairs=REST_CR2_PAIRS,
+    )
+    cr2, df = (None, None) if got is None else got
+    return attrs.evolve(
+        rest, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True, cr2=cr2, cr2_df=df
+    )
 
-    def rest_of(v: FloatArray, clustered: bool = False) -> Moments:
-        cell = Moments.grouped(v, ws, cells, k)
-        rest = Moments.grouped(v, ws, pcodes, n_periods).take(pidx) - cell
-        if not clustered or cs is None:
-            return rest
-        saa, sab, sbb, g = rest_cluster_sums(
-            v, ws, cells, k, periods=pcodes, n_periods=n_periods, period_of_cell=pidx, cluster=cs
-        )
-        return attrs.evolve(rest, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True)
 
-    v = spec.value(xs)
+#: Above this many (cell, respondent) pairs the rests' variance is the plain
+#: ``G / (G - 1)`` sandwich with ``G - 1`` df instead of CR2 (every rest then has
+#: thousands of respondents, where the two agree; CR2 of the rests took 5 s of 6.4
+#: on 200,000 answers of 50,000 customers in 240 cells)
+REST_CR2_PAIRS = 500_000
+
+
+def _rest_stats(spec: MetricSpec, cells: _Cells, c: float) -> _CellStats:
+    """The metric of each cell's rest, as :func:`_cell_stats` gives the cells'."""
+    v = spec.value(cells.x)
+    rest = _rest_moments(v, cells, clustered=True)
     if spec.metric == "nps":
-        rest = _nps_cells(rest_of(v, True), rest_of(np.abs(v)), confidence_level)
-    elif spec.metric == "csat":
-        rest = _share_cells(rest_of(v, True), confidence_level, rest_of(xs).mean)
-    else:
-        rest = _mean_cells(rest_of(v, True), confidence_level, spec.scale)
+        return _nps_cells(rest, _rest_moments(np.abs(v), cells, clustered=False), c)
+    if spec.metric == "csat":
+        return _share_cells(rest, c, _rest_moments(cells.x, cells, clustered=False).mean)
+    return _mean_cells(rest, c, spec.scale)
+
+
+def _columns(
+    metric: str, cells: _Cells, st: _CellStats, rest: _CellStats, *, with_period: bool
+) -> dict[str, Any]:
+    """The table's columns per cell: score, interval, parts, test against the rest, change."""
+    k, n_periods = cells.k, cells.n_periods
     idx = np.arange(k)
-    p_rest = _test(spec.metric, st, idx, rest, idx)
-    present = st.n > 0
-    cols: dict[str, Any] = {"group": g_names[idx // n_periods]}
-    if period is not None:
-        cols["period"] = p_names[idx % n_periods]
+    cols: dict[str, Any] = {"group": cells.group_names[idx // n_periods]}
+    if with_period:
+        cols["period"] = cells.period_names[idx % n_periods]
     cols.update(
         {
             "n": st.n.astype(np.int64),
@@ -492,27 +627,31 @@ def breakdown(
             **st.extra,
             "rest_score": rest.score,
             "difference": st.score - rest.score,
-            "pvalue": p_rest,
+            "pvalue": _test(metric, st, idx, rest, idx),
         }
     )
-    if period is not None:
+    if with_period:
         prev = idx - 1
-        has_prev = (idx % n_periods > 0) & present
+        has_prev = (idx % n_periods > 0) & (st.n > 0)
         has_prev[has_prev] &= st.n[prev[has_prev]] > 0
         change = np.full(k, np.nan)
         change[has_prev] = st.score[has_prev] - st.score[prev[has_prev]]
         p_change = np.full(k, np.nan)
-        p_change[has_prev] = _test(spec.metric, st, idx[has_prev], st, prev[has_prev])
+        p_change[has_prev] = _test(metric, st, idx[has_prev], st, prev[has_prev])
         cols["change"] = change
         cols["change_pvalue"] = p_change
-    sel = {name: np.asarray(v)[present] for name, v in cols.items()}
+    return cols
+
+
+def _with_qvalues(cols: dict[str, Any], present: NDArray[np.bool_], alpha: float) -> dict[str, Any]:
+    """The present cells' columns, each p-value followed by its BH q-value and flag."""
     out: dict[str, Any] = {}
-    for name, v in sel.items():
+    for name, col in cols.items():
+        v = np.asarray(col)[present]
         out[name] = v
         if name in ("pvalue", "change_pvalue"):
             q = benjamini_hochberg(v)
             prefix = name[: -len("pvalue")]
             out[prefix + "qvalue"] = q
             out[prefix + "significant"] = np.nan_to_num(q, nan=1.0) < alpha
-    title = f"{metric.upper()} by {by}" + (f" and {period} ({check_tz(tz)})" if period else "")
-    return Table(out, title=title)
+    return out

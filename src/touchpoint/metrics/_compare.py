@@ -17,6 +17,7 @@ from touchpoint._lib.stats import (
     normal_quantile,
     nps_score_interval,
     sign_flip_pvalue,
+    small_sample_factor,
     t_quantile,
     two_sided_pvalue,
 )
@@ -41,6 +42,7 @@ from touchpoint.metrics._scores import (
     ces,
     csat,
     nps,
+    top_two_box,
 )
 
 __all__ = [
@@ -169,7 +171,7 @@ def _paired(
     else:
         p = float(two_sided_pvalue(stat, df))
         test = "paired t" if use_t else "paired z"
-    ci = None
+    ci = _paired_t_interval(d, step=100.0 if metric == "nps" else _lattice_step(d))
     if metric == "csat":  # Tango's score interval for a paired difference of proportions
         up, down = float(np.mean(d > 0)), float(np.mean(d < 0))
 
@@ -194,6 +196,44 @@ def _paired(
     )
 
 
+#: Pseudo-pairs added to a paired t-interval: half a pair changing by one step up,
+#: half a pair by one step down (mean unchanged, variance never zero)
+PAIRED_PSEUDO = 0.5
+
+
+def _lattice_step(d: FloatArray) -> float:
+    """The smallest non-zero absolute difference (1 when every difference is 0)."""
+    nz = np.abs(d[d != 0])
+    return float(nz.min()) if len(nz) else 1.0
+
+
+def _paired_t_interval(d: FloatArray, *, step: float) -> Any:
+    """t-interval (df = n - 1) of the mean difference with a pseudo-count adjustment.
+
+    The variance is that of the differences plus :data:`PAIRED_PSEUDO` pseudo-pairs
+    at ``+step`` and as many at ``-step`` (``step``: one lattice step, 100 NPS
+    points or one scale point); the centre stays the observed mean. When most
+    people do not change, ``mean +- z * se`` was zero-width at 0 for a sample of
+    all-zero differences (83% coverage at n=20 for NPS, 81% at n=15 for CES);
+    this interval covers at least 95% from n=10 with 85% unchanged (see the
+    Validation page).
+    """
+    n = len(d)
+    k = PAIRED_PSEUDO
+    vals = np.r_[d, step, -step]
+    wts = np.r_[np.ones(n), k, k]
+    mu = float(np.average(vals, weights=wts))
+    var = float(np.average((vals - mu) ** 2, weights=wts)) * (n + 2 * k) / (n + 2 * k - 1)
+    se = np.sqrt(var / n)
+    centre = float(d.mean())
+
+    def ci(c: float) -> tuple[float, float]:
+        q = float(t_quantile(n - 1, 1 - (1 - c) / 2))
+        return centre - q * se, centre + q * se
+
+    return ci
+
+
 def _results(a: Any, b: Any, kind: type, fn: Any, weights: tuple[Any, Any], **kw: Any) -> Any:
     """The one-sample results of ``a`` and ``b`` (results of ``kind`` are used as given)."""
     return tuple(
@@ -206,6 +246,25 @@ def _independent(metric: str, ra: Any, rb: Any, **fields: Any) -> Comparison:
     return Comparison(
         metric=metric, difference=ra.score - rb.score, n=ra.n + rb.n, a=ra, b=rb, **fields
     )
+
+
+def _cluster_df(*results: Any) -> float | None:
+    """The smaller t degrees of freedom of clustered results (None when neither is clustered).
+
+    With few respondents a z (or Welch on respondents) test is liberal; the
+    statistic is referred to t on the Bell-McCaffrey df of the CR2 variance of
+    the side with fewer effective respondents, as :func:`breakdown` does.
+    """
+    dfs = []
+    for r in results:
+        if isinstance(r, CESResult):
+            part = r._mean_part
+            if part is not None and part._mom.clustered:
+                dfs.append(float(part._mom.df[0]))
+        elif getattr(r, "cluster_df", None) is not None:
+            dfs.append(float(r.cluster_df))
+    finite = [d for d in dfs if np.isfinite(d)]
+    return min(finite) if finite else None
 
 
 def _df_n(r: CESResult) -> float:
@@ -240,8 +299,10 @@ def compare_nps(
         The two samples (raw answers or :func:`nps` results).
     paired : bool
         The same respondents answered twice (``a[i]`` and ``b[i]`` belong to
-        one person): a z test on the per-person change of ``y`` in
-        {-1, 0, 1}; pairs with a missing answer are dropped.
+        one person): the exact sign-flip test on the per-person change of
+        ``y`` in {-1, 0, 1} and a t-interval of the changes with half a
+        pseudo-pair at +100 and half at -100 points (never zero-width when
+        nobody changed); pairs with a missing answer are dropped.
     method : {"adjusted_wald", "wald"}
         Independent samples: both NPS and variances from the adjusted counts
         (Rocks 2016; as ``NPS::nps_test(test = "adjusted.wald")`` in R) or
@@ -283,9 +344,11 @@ def compare_nps(
     centre = float(sa - sb)
     se = float(np.hypot(sea, seb))
     stat = centre / se if se > 0 else 0.0
+    df = _cluster_df(ra, rb)
 
     def ci(c: float) -> tuple[float, float]:
-        q = float(normal_quantile(1 - (1 - c) / 2))
+        a = 1 - (1 - c) / 2
+        q = float(normal_quantile(a) if df is None else t_quantile(df, a))
         return max(centre - q * se, -200.0), min(centre + q * se, 200.0)
 
     return _independent(
@@ -295,9 +358,9 @@ def compare_nps(
         ci=ci,
         se=se,
         statistic=stat,
-        pvalue=float(two_sided_pvalue(stat)),
-        df=None,
-        test=f"z ({method.replace('_', ' ')})",
+        pvalue=float(two_sided_pvalue(stat, df)),
+        df=df,
+        test=f"{'z' if df is None else 't'} ({method.replace('_', ' ')})",
     )
 
 
@@ -307,7 +370,7 @@ def compare_nps(
         "paired": ck.Boolean(),
         "method": ck.Options("newcombe", "wald"),
         "scale": ck.Pair(),
-        "satisfied": ck.Pair(),
+        "satisfied": ck.Pair(none=True),
     }
 )
 def compare_csat(
@@ -319,13 +382,14 @@ def compare_csat(
     weights_a: Any = None,
     weights_b: Any = None,
     scale: tuple[float, float] = (1, 5),
-    satisfied: tuple[float, float] = (4, 5),
+    satisfied: tuple[float, float] | None = None,
 ) -> Comparison:
     """Test whether two CSAT shares differ (percentage points, ``a - b``).
 
     Independent samples: pooled two-proportion z test, and a Newcombe
     (hybrid Wilson score, ``method="newcombe"``) or Wald (``"wald"``) interval; weighted samples use effective
-    counts. Paired: z test on the per-person change of the satisfied flag.
+    counts (t on the Bell-McCaffrey df for results with ``cluster``). Paired:
+    exact McNemar test and Tango's score interval.
 
     Examples
     --------
@@ -333,7 +397,8 @@ def compare_csat(
     >>> round(c.difference, 1), round(c.pvalue, 4)
     (15.0, 0.0175)
     """
-    band = _check_band(satisfied, (float(scale[0]), float(scale[1])), "satisfied")
+    sc0 = (float(scale[0]), float(scale[1]))
+    band = _check_band(top_two_box(sc0) if satisfied is None else satisfied, sc0, "satisfied")
     if paired:
 
         def s(x: FloatArray) -> FloatArray:
@@ -347,11 +412,15 @@ def compare_csat(
     pa, pb = np.array([ra.satisfied]), np.array([rb.satisfied])
     na, nb = np.array([ra.design_n]), np.array([rb.design_n])
     z, p = two_proportion_z(pa, na, pb, nb)
+    df = _cluster_df(ra, rb)
+    if df is not None:
+        p = two_sided_pvalue(z, df)
     se = float(np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)[0])
 
     def ci(c: float) -> tuple[float, float]:
         if method == "newcombe":
-            lo, hi = newcombe_interval(pa, na, pb, nb, c)
+            shrink = 1.0 if df is None else small_sample_factor(df, c)
+            lo, hi = newcombe_interval(pa, na * shrink, pb, nb * shrink, c)
         else:
             q = normal_quantile(1 - (1 - c) / 2)
             lo, hi = pa - pb - q * se, pa - pb + q * se
@@ -366,8 +435,8 @@ def compare_csat(
         se=100 * se,
         statistic=float(z[0]),
         pvalue=float(p[0]),
-        df=None,
-        test="two-proportion z",
+        df=df,
+        test="two-proportion z" if df is None else "two-proportion t",
         ci=ci,
     )
 
@@ -387,12 +456,16 @@ def compare_ces(
 ) -> Comparison:
     """Test whether two mean CES differ (scale points, ``a - b``).
 
-    Independent samples: Welch's t statistic; when either sample has fewer
-    than :data:`PERMUTATION_BELOW` answers (unweighted, one answer per
-    respondent) its p-value is the permutation p-value of that statistic
-    (exact under the null of one distribution; 9,999 seeded resamples or all
-    splits when fewer), since the t distribution misses with skewed answers
-    and unequal sizes (19% size at 10 vs 40 top-heavy answers). The interval
+    Independent samples: Welch's t statistic (weighted: the difference of
+    weighted means over their linearisation standard errors); up to
+    :data:`PERMUTATION_MAX` answers in all (one answer per respondent, with or
+    without weights) its p-value is the permutation p-value of that statistic
+    (the answers and their weights shuffled between the samples; exact under
+    the null of one distribution; 9,999 seeded resamples or all splits when
+    fewer), since the t distribution misses with skewed answers and unequal
+    sizes (19% size at 10 vs 40 top-heavy answers, 9.5% at 10 vs 40 weighted
+    skewed answers and at 30 vs 300 bimodal ones). With ``cluster`` results
+    Welch's t is referred to t on the Bell-McCaffrey df of the CR2 variance. The interval
     combines the two samples' Dirichlet intervals (MOVER, Zou and Donner
     2008). Paired: the exact sign-flip permutation test on the per-person
     differences (t test beyond 20 million sign patterns' worth of work).
@@ -414,9 +487,16 @@ def compare_ces(
         (np.array([rb.score]), np.array([rb.se]), np.array([_df_n(rb)])),
     )
     stat, pval, test = float(t[0]), float(p[0]), "Welch t"
-    xa, xb = _plain_answers(ra), _plain_answers(rb)
-    if xa is not None and xb is not None and min(len(xa), len(xb)) < PERMUTATION_BELOW:
-        stat, pval = _welch_permutation(xa, xb)
+    cdf = _cluster_df(ra, rb)
+    if cdf is not None:
+        pval, df = float(two_sided_pvalue(stat, cdf)), np.array([cdf])
+    pa, pb = _plain_answers(ra), _plain_answers(rb)
+    if pa is not None and pb is not None and len(pa[0]) + len(pb[0]) <= PERMUTATION_MAX:
+        (xa, wa), (xb, wb) = pa, pb
+        if (wa is None) != (wb is None):  # one side weighted: the other has unit weights
+            wa = np.ones(len(xa)) if wa is None else wa
+            wb = np.ones(len(xb)) if wb is None else wb
+        stat, pval = _welch_permutation(xa, xb, wa=wa, wb=wb)
         test = "Welch t (permutation)"
     ia, ib = ra.ci, rb.ci
 
@@ -441,56 +521,97 @@ def compare_ces(
     )
 
 
-#: Independent CES samples smaller than this get a permutation p-value.
+#: Independent CES samples up to this many answers in all get a permutation p-value
+#: (beyond it Welch's t, whose size holds at such sizes)
+PERMUTATION_MAX = 5000
+#: Kept for compatibility: before 0.5 only samples smaller than this were permuted.
 PERMUTATION_BELOW = 30
 
 
-def _plain_answers(r: CESResult) -> FloatArray | None:
-    """The answers of an unweighted, unclustered result (None otherwise)."""
+def _plain_answers(r: CESResult) -> tuple[FloatArray, FloatArray | None] | None:
+    """The answers and weights of a result without respondents (None otherwise)."""
     part = r._mean_part
-    if part is None or part._w is not None or part._g is not None:
+    if part is None or part._g is not None or part._x is None:
         return None
-    return part._x
+    return part._x, part._w
 
 
-def _welch_permutation(
-    xa: FloatArray, xb: FloatArray, n_resamples: int = 9999, seed: int = 0
-) -> tuple[float, float]:
-    """Welch's t and its two-sided permutation p-value.
+def _welch_t(
+    pooled: FloatArray, w: FloatArray | None, idx: NDArray[np.int64], na: int
+) -> FloatArray:
+    """Welch's t of the answers at ``idx`` (rows) against the rest of ``pooled``.
 
-    Exact (every split of the pooled answers) when there are at most
-    ``n_resamples`` splits, else Monte Carlo with ``(1 + hits) / (1 + n_resamples)``.
+    Unweighted: the textbook t (variances with ``n - 1``). Weighted: the
+    difference of weighted means over the root of the two linearisation
+    variances ``sum w^2 (x - m)^2 / (sum w)^2``.
     """
-    from itertools import combinations
-    from math import comb
-
-    pooled = np.concatenate([xa, xb])
-    n, na = len(pooled), len(xa)
-    if np.ptp(pooled) == 0:
-        return 0.0, 1.0
-
+    n = len(pooled)
     nb = n - na
-    tot, tot2 = float(pooled.sum()), float(np.dot(pooled, pooled))
-
-    def welch_t(idx: NDArray[np.int64]) -> FloatArray:
+    if w is None:
+        tot, tot2 = float(pooled.sum()), float(np.dot(pooled, pooled))
         sa = pooled[idx].sum(axis=1)
         sa2 = (pooled[idx] ** 2).sum(axis=1)
         sb, sb2 = tot - sa, tot2 - sa2
         va = np.maximum(sa2 - sa * sa / na, 0.0) / (na - 1) / na
         vb = np.maximum(sb2 - sb * sb / nb, 0.0) / (nb - 1) / nb
         diff = sa / na - sb / nb
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(va + vb > 1e-14, diff / np.sqrt(va + vb), np.sign(diff) * np.inf)
-        out: FloatArray = np.nan_to_num(t, nan=0.0, posinf=np.inf, neginf=-np.inf)
-        return out
+    else:
+        cols = (w, w * pooled, w * w, w * w * pooled, w * w * pooled * pooled)
+        tots = [float(c.sum()) for c in cols]
+        a = [c[idx].sum(axis=1) for c in cols]
+        b = [t - x for t, x in zip(tots, a, strict=True)]
 
-    observed = float(welch_t(np.arange(na)[None, :])[0])
+        def mean_var(s: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = s[1] / s[0]
+                v = np.maximum(s[4] - 2 * m * s[3] + m * m * s[2], 0.0) / s[0] ** 2
+            return m, v
+
+        (ma, va), (mb, vb) = mean_var(a), mean_var(b)
+        diff = ma - mb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(va + vb > 1e-14, diff / np.sqrt(va + vb), np.sign(diff) * np.inf)
+    out: FloatArray = np.nan_to_num(t, nan=0.0, posinf=np.inf, neginf=-np.inf)
+    return out
+
+
+def _welch_permutation(
+    xa: FloatArray,
+    xb: FloatArray,
+    n_resamples: int = 9999,
+    seed: int = 0,
+    *,
+    wa: FloatArray | None = None,
+    wb: FloatArray | None = None,
+) -> tuple[float, float]:
+    """Welch's t and its two-sided permutation p-value (studentized permutation test).
+
+    The answers (with their weights) are exchangeable under the null of one
+    distribution; studentizing keeps the test's size near nominal when the
+    variances differ too (Janssen 1997). Exact (every split of the pooled
+    answers) when there are at most ``n_resamples`` splits, else Monte Carlo
+    with ``(1 + hits) / (1 + n_resamples)``, in blocks of bounded memory.
+    """
+    from itertools import combinations
+    from math import comb
+
+    pooled = np.concatenate([xa, xb])
+    w = None if wa is None or wb is None else np.concatenate([wa, wb])
+    n, na = len(pooled), len(xa)
+    if np.ptp(pooled) == 0:
+        return 0.0, 1.0
+    observed = float(_welch_t(pooled, w, np.arange(na)[None, :], na)[0])
+    target = abs(observed) * (1 - 1e-12)
     total = comb(n, na)
     if total <= n_resamples:
         idx = np.array(list(combinations(range(n), na)), dtype=np.int64)
-        hits = int(np.sum(np.abs(welch_t(idx)) >= abs(observed) * (1 - 1e-12)))
+        hits = int(np.sum(np.abs(_welch_t(pooled, w, idx, na)) >= target))
         return observed, hits / total
     rng = np.random.default_rng(seed)
-    idx = np.argsort(rng.random((n_resamples, n)), axis=1)[:, :na]
-    hits = int(np.sum(np.abs(welch_t(idx)) >= abs(observed) * (1 - 1e-12)))
+    block = max(1, 2_000_000 // n)
+    hits = 0
+    for start in range(0, n_resamples, block):
+        b = min(block, n_resamples - start)
+        idx = np.argsort(rng.random((b, n)), axis=1)[:, :na]
+        hits += int(np.sum(np.abs(_welch_t(pooled, w, idx, na)) >= target))
     return observed, (1 + hits) / (1 + n_resamples)

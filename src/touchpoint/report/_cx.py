@@ -41,6 +41,7 @@ _METHOD_NAMES = {
     "bootstrap": "percentile bootstrap",
     "bayes": "Dirichlet posterior interval",
     "wilson": "Wilson interval",
+    "modified_wilson": "Wilson interval (Brown-Cai-DasGupta boundary modification)",
     "jeffreys": "Jeffreys interval",
     "agresti_coull": "Agresti-Coull interval",
     "exact": "Clopper-Pearson interval",
