@@ -13,6 +13,7 @@ import inspect
 import sys
 import typing
 
+import numpy as np
 import pytest
 
 import touchpoint as tp
@@ -108,8 +109,10 @@ def test_results_with_a_picture_have_plot(cls):
 def test_window_text_is_a_duration():
     import datetime
 
+    day = np.timedelta64(86400, "s")
+    t0 = np.datetime64("2026-01-05T00:00", "s")
     log = tp.EventLog.from_arrays(
-        [1, 1, 2, 2], ["a", "b", "a", "b"], [0.0, 3 * 86400.0, 0.0, 9 * 86400.0]
+        [1, 1, 2, 2], ["a", "b", "a", "b"], [t0, t0 + 3 * day, t0, t0 + 9 * day]
     )
     week = [s.reached for s in tp.funnel(log, ["a", "b"], window="7D").steps]
     assert week == [s.reached for s in tp.funnel(log, ["a", "b"], window="7 days").steps]
