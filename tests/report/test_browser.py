@@ -242,6 +242,13 @@ DEFECTS = r"""(() => {
     cxText: (section('Customer experience (NPS, CSAT, CES)') || {}).innerText || '',
     sankeyEnds: (document.querySelector('.sankey-ends') || {}).textContent || '',
     factsAlign: facts ? getComputedStyle(facts).textAlign : null,
+    chartLinks: [...document.querySelectorAll('ul.findings li')].map(li => {
+      const a = li.querySelector('a.chart-link');
+      const target = a ? document.getElementById(a.getAttribute('href').slice(1)) : null;
+      const sec = target ? target.closest('section') : null;
+      return {finding: li.querySelector('strong').textContent,
+              figures: sec ? sec.querySelectorAll('figure svg').length : 0};
+    }),
   };
 })()"""
 
@@ -271,6 +278,9 @@ def test_report_defects_stay_fixed(browser, reports, tmp_path):
     assert "checkout_store" in csat["ticks"] and "100%" in csat["ticks"], csat["ticks"]
     # the interactive view names its end nodes
     assert "converted" in d["sankeyEnds"] and "left" in d["sankeyEnds"], d["sankeyEnds"]
+    # a chart for every finding: each links to a section that draws one
+    assert len(d["chartLinks"]) >= 5, d["chartLinks"]
+    assert all(c["figures"] >= 1 for c in d["chartLinks"]), d["chartLinks"]
     # findings: the key touchpoints are named as the map colours them
     assert any(f.startswith("Key touchpoints:") for f in d["findings"]), d["findings"]
 
