@@ -227,6 +227,8 @@ class NPSResult(_ScoreResult):
             return _around(_percentile_ci(100 * (p[:, 2] - p[:, 0]), c), self.score)
         raise ck.error("method", f"one of {NPS_METHODS}", method)
 
+    _SHARES = ("promoters", "passives", "detractors")
+
     def _repr_head(self) -> tuple[str, str]:
         return "NPS", "{:+.1f}"
 
