@@ -78,4 +78,4 @@ def test_scalar_notebook_view_names_rows_as_the_frame_and_shares_as_percent():
         k for k, v in r.to_dict().items() if v is not None
     ]
     promoters = sum(a >= 9 for a in answers) / len(answers)  # 4 of 8, counted here
-    assert f"<th>promoters</th><td class=\"num\">{100 * promoters:.1f}% of answers" in page
+    assert f'<th>promoters</th><td class="num">{100 * promoters:.1f}% of answers' in page

@@ -115,8 +115,7 @@ class ScalarResult:
             return format_cell(v)
 
         rows = "".join(
-            f"<tr><th>{html.escape(k)}</th>"
-            f'<td class="num">{html.escape(cell(k, v))}</td></tr>'
+            f'<tr><th>{html.escape(k)}</th><td class="num">{html.escape(cell(k, v))}</td></tr>'
             for k, v in self.to_dict().items()
             if v is not None
         )
