@@ -108,6 +108,7 @@ def run_child(method: str, task: str, directory: str, memory_limit: str) -> dict
         con = ibis.duckdb.connect(
             memory_limit=memory_limit, threads=2, temp_directory=tempfile.gettempdir()
         )
+        con.raw_sql("SET enable_progress_bar = false")
         data = tp.scan_parquet(directory, connection=con, **ROLES)
     elif method == "memory":
         data = tp.read_parquet(directory, **ROLES)

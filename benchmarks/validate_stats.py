@@ -77,6 +77,17 @@ KNOWN_MISSES: dict[tuple[str, str, str], str] = {
     ("CSAT interval", "jeffreys", "worst"): (
         "Jeffreys dips to 90-92% at n=10-30 for some shares (Brown, Cai and DasGupta 2001)."
     ),
+    ("CSAT interval", "modified_wilson", "worst"): (
+        "Wilson's coverage oscillates with n and p away from the ends too: the default "
+        "(Wilson with the boundary modification) reaches 92.2-92.5% at a few interior "
+        "(n, p) such as n=10, p=0.30 (its average is 95%); method='exact' never covers "
+        "less than 95%."
+    ),
+    ("Response-time median", "order_statistic", ""): (
+        "the order-statistic interval is of the answered requests' median; with slow "
+        "waits still open that is not the median wait of all requests (the default "
+        "Kaplan-Meier median is)."
+    ),
     ("CSAT interval at the ends", "wilson", ""): (
         "plain Wilson covers 85% at n=8, p=0.98 and 86% at n=30, p=0.005/0.995: its "
         "lower limit at 1-2 successes lies above the truth; the default adds Brown, Cai "
@@ -1558,24 +1569,47 @@ def render_markdown(rows: list[Row], full: bool = True) -> str:
 
 
 def merge_markdown(page: str, rows: list[Row], full: bool) -> str:
-    """``page`` with the sections of the families in ``rows`` replaced (new ones appended).
+    """``page`` with the rows of ``rows`` replaced or added, section by section.
 
-    For re-running some experiments (``--only ... --write``) without the rest;
-    each replaced section says which mode generated it.
+    For re-running some experiments (``--only ... --write``) without the rest:
+    a table row is keyed by (method, data shape, n, measure); rows of a family
+    that the re-run did not produce (another experiment feeds the same family)
+    are kept. Each touched section says which mode generated its new rows.
     """
-    fresh = render_markdown(rows, full).split("\n## ")[1:]
     mode = "full mode" if full else "fast mode"
-    new = {
-        sec.split("\n", 1)[0]: f"## {sec.rstrip()}\n\n*(this section: {mode}, run with --only)*\n"
-        for sec in fresh
-    }
+    note = f"*(rows of this section re-run in {mode} with --only)*"
+    fresh: dict[str, list[str]] = {}
+    for sec in render_markdown(rows, full).split("\n## ")[1:]:
+        name, body = sec.split("\n", 1)
+        fresh[name] = body.rstrip().split("\n")
     head, *sections = page.split("\n## ")
     out = [head.rstrip() + "\n"]
     for sec in sections:
-        name = sec.split("\n", 1)[0]
-        out.append(new.pop(name) if name in new else "## " + sec.rstrip() + "\n")
-    out.extend(new.values())
+        name, body = sec.split("\n", 1)
+        lines = body.rstrip().split("\n")
+        if name in fresh:
+            lines = _merge_rows(lines, fresh.pop(name), note)
+        out.append(f"## {name}\n" + "\n".join(lines) + "\n")
+    for name, lines in fresh.items():
+        out.append(f"## {name}\n" + "\n".join([*lines, "", note]) + "\n")
     return "\n".join(out)
+
+
+def _merge_rows(old: list[str], new: list[str], note: str) -> list[str]:
+    """A section's lines: the old table with the new rows in place, then the new notes."""
+
+    def key(line: str) -> tuple[str, ...] | None:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| ") or len(cells) < 4 or cells[0] == "method":
+            return None
+        return tuple(cells[:4])
+
+    new_rows = {k: ln for ln in new if (k := key(ln)) is not None}
+    table = [ln for ln in old if ln.startswith("|")]
+    merged = [new_rows.pop(k, ln) if (k := key(ln)) is not None else ln for ln in table]
+    merged += list(new_rows.values())
+    notes = [ln for ln in new if ln and not ln.startswith("|")]
+    return ["", *merged, "", *[n for ln in notes for n in (ln, "")], note]
 
 
 def print_table(rows: list[Row]) -> None:
@@ -1610,5 +1644,227 @@ def main() -> None:
         print(f"updated the sections of {args.only} in {args.out}", file=sys.stderr)
 
 
+# ---------------------------------------------------------------------------
+# Journey clustering and retention (design-less analyses). Self-contained: run with
+#   python benchmarks/validate_stats.py --journeys [--reps N]
+# which prints the tables and replaces (or appends) the page's "Journey clustering" and
+# "Retention" sections; not part of EXPERIMENTS, so the fast test run skips it (about
+# 6 minutes at --reps 25). A full rewrite of the page (--full) drops them: rerun this.
+# ---------------------------------------------------------------------------
+JOURNEYS_START = "<!-- journeys:start -->"
+JOURNEYS_END = "<!-- journeys:end -->"
+
+
+def _markov_mixture(
+    rng: np.random.Generator, n: int, k: int, states: int = 8, stop: float = 0.15
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """``n`` journeys from ``k`` random chains (Dirichlet(0.4) rows); returns the log, the
+    true cluster and the labels the true chains give (the best any method can do)."""
+    import touchpoint as tp
+
+    trans = rng.dirichlet(np.full(states, 0.4), size=(k, states))
+    starts = rng.dirichlet(np.full(states, 0.4), size=k)
+    truth = rng.integers(0, k, size=n)
+    jour, names, times, score = [], [], [], np.zeros((n, k))
+    for j in range(n):
+        c = truth[j]
+        s = rng.choice(states, p=starts[c])
+        score[j] += np.log(starts[:, s])
+        for step in range(60):
+            jour.append(j)
+            names.append(f"t{s}")
+            times.append(float(step))
+            if rng.random() < stop:
+                break
+            nxt = rng.choice(states, p=trans[c, s])
+            score[j] += np.log(trans[:, s, nxt])
+            s = nxt
+    return tp.EventLog.from_arrays(jour, names, times), truth, np.argmax(score, axis=1)
+
+
+def validate_journey_clusters(reps: int = 25, seed: int = 20261206) -> list[dict[str, Any]]:
+    """Planted mixtures of Markov chains: k recovered, adjusted Rand index against the
+    truth and against the true chains' own labels; one chain: spurious clusters."""
+    import touchpoint as tp
+    from touchpoint.journeys._clusters import adjusted_rand_index
+
+    out = []
+    for n in (500, 1500):
+        for k in (1, 2, 3, 4):
+            rng = np.random.default_rng([seed, n, k])
+            hits, ari, ari_oracle, oracle, ks = 0, [], [], [], []
+            t0 = time.perf_counter()
+            for r in range(reps):
+                log, truth, best = _markov_mixture(rng, n, k)
+                cl = tp.cluster_journeys(log, seed=r, max_k=6, n_resamples=0)
+                ks.append(cl.k)
+                hits += cl.k == k
+                if k > 1:
+                    ari.append(adjusted_rand_index(truth, cl.labels))
+                    ari_oracle.append(adjusted_rand_index(best, cl.labels))
+                    oracle.append(adjusted_rand_index(truth, best))
+            out.append(
+                {
+                    "n": n,
+                    "k": k,
+                    "reps": reps,
+                    "k_recovered": hits / reps,
+                    "k_mean": float(np.mean(ks)),
+                    "k_max": int(np.max(ks)),
+                    "ari": float(np.mean(ari)) if ari else float("nan"),
+                    "ari_vs_true_chains": float(np.mean(ari_oracle)) if ari else float("nan"),
+                    "oracle_ari": float(np.mean(oracle)) if oracle else float("nan"),
+                    "seconds": (time.perf_counter() - t0) / reps,
+                }
+            )
+            print(out[-1], file=sys.stderr)
+    return out
+
+
+def validate_cluster_stability(reps: int = 10, seed: int = 20261207) -> list[dict[str, Any]]:
+    """The bootstrap stability (mean ARI of refits) on planted mixtures and on one chain."""
+    import touchpoint as tp
+
+    out = []
+    for k in (1, 3):
+        rng = np.random.default_rng([seed, k])
+        vals = []
+        for r in range(reps):
+            log, _, _ = _markov_mixture(rng, 1500, k)
+            vals.append(tp.cluster_journeys(log, k=3, seed=r, n_resamples=10).stability)
+        out.append({"k_true": k, "k_fitted": 3, "stability": float(np.mean(vals)), "reps": reps})
+        print(out[-1], file=sys.stderr)
+    return out
+
+
+def validate_retention(reps: int = 400, seed: int = 20261208) -> list[dict[str, Any]]:
+    """Weekly retention with staggered starts: a customer returns in each week with
+    probability 0.3, starts fall over 12 weeks and the data end at week 12, so late
+    cohorts are censored. Censoring-aware cells against the truth (coverage of the Wilson
+    interval, bias), and the naive rate that counts unlived weeks as not returned."""
+    import touchpoint as tp
+
+    day = 86_400.0
+    rng = np.random.default_rng(seed)
+    p, users, weeks = 0.3, 300, 12
+    cover, est, naive = [], [], []
+    for _ in range(reps):
+        start = rng.uniform(0, weeks * 7, users) * day
+        j, t = [], []
+        for u in range(users):
+            j.append(u)
+            t.append(start[u])
+            for w in range(1, weeks + 1):
+                if rng.random() < p:
+                    when = start[u] + (w + rng.uniform(0.05, 0.95)) * 7 * day
+                    if when <= weeks * 7 * day:
+                        j.append(u)
+                        t.append(when)
+        j.append(users)  # one event at the end of the data: the observation window
+        t.append(weeks * 7 * day)
+        log = tp.EventLog.from_arrays(j, ["visit"] * len(j), t)
+        r = tp.retention(log, cohort="week", period="week", max_periods=4)
+        c = r.curve.to_records()
+        w2 = next(x for x in c if x["period"] == 2)
+        cover.append(w2["ci_low"] <= p <= w2["ci_high"])
+        est.append(w2["rate"])
+        naive.append(w2["retained"] / (users + 1))
+    return [
+        {
+            "measure": "coverage of the 95% interval, week 2 (pooled cohorts)",
+            "value": float(np.mean(cover)),
+            "mcse": float(np.sqrt(np.mean(cover) * (1 - np.mean(cover)) / reps)),
+        },
+        {
+            "measure": "mean estimate, week 2 (truth 30%)",
+            "value": float(np.mean(est)),
+            "mcse": float(np.std(est) / np.sqrt(reps)),
+        },
+        {
+            "measure": "naive estimate (unlived weeks counted as lost)",
+            "value": float(np.mean(naive)),
+            "mcse": float(np.std(naive) / np.sqrt(reps)),
+        },
+    ]
+
+
+def journeys_markdown(
+    clusters: list[dict[str, Any]], stability: list[dict[str, Any]], retention: list[dict[str, Any]]
+) -> str:
+    lines = [
+        JOURNEYS_START,
+        "## Journey clustering",
+        "",
+        '`tp.cluster_journeys(log, k="auto")` on planted mixtures of first-order Markov chains '
+        "(8 touchpoints, transition rows drawn from Dirichlet(0.4), a 15% chance to stop after each "
+        "event, so journeys average about 7 events; `max_k=6`). *k recovered*: share of "
+        "replications where the chosen k is the planted one (for k = 1: no spurious clusters). "
+        "*ARI*: adjusted Rand index of the clusters against the planted ones; *ARI vs true chains*: "
+        "against the labels the planted chains themselves give (the best any method can do, whose "
+        "own ARI against the truth is *oracle ARI*: short journeys cannot all be told apart).",
+        "",
+        "| journeys | planted k | k recovered | mean k | largest k | ARI | ARI vs true chains | oracle ARI | reps | s per fit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in clusters:
+        f = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731
+        lines.append(
+            f"| {r['n']:,} | {r['k']} | {100 * r['k_recovered']:.0f}% | {r['k_mean']:.2f} | "
+            f"{r['k_max']} | {f(r['ari'])} | {f(r['ari_vs_true_chains'])} | {f(r['oracle_ari'])} | "
+            f"{r['reps']} | {r['seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "Stability (`JourneyClusters.stability`, mean ARI between the fit and fits to 10 bootstrap "
+        "resamples), fitting k = 3 to 1,500 journeys:",
+        "",
+        "| planted k | fitted k | mean stability | reps |",
+        "|---|---|---|---|",
+    ]
+    for r in stability:
+        lines.append(f"| {r['k_true']} | {r['k_fitted']} | {r['stability']:.2f} | {r['reps']} |")
+    lines += [
+        "",
+        "## Retention",
+        "",
+        '`tp.retention(log, cohort="week", period="week")` on 300 customers starting '
+        "uniformly over 12 weeks, each returning in any week with probability 30%, the data "
+        "ending at week 12 (late cohorts have not lived week 2).",
+        "",
+        "| measure | value | MC SE |",
+        "|---|---|---|",
+    ]
+    for r in retention:
+        lines.append(f"| {r['measure']} | {100 * r['value']:.1f}% | {100 * r['mcse']:.1f} |")
+    lines.append(JOURNEYS_END)
+    return "\n".join(lines)
+
+
+def write_journeys_section(text: str, path: str = "docs/validation.md") -> None:
+    """Replace the "Journey clustering" and "Retention" sections of the page (by heading,
+    as ``merge_markdown`` does for the others) or append them."""
+    page = Path(path).read_text(encoding="utf-8")
+    for marker in (JOURNEYS_START, JOURNEYS_END):
+        page = page.replace(marker + "\n", "").replace(marker, "")
+    head, *sections = page.split("\n## ")
+    kept = [s for s in sections if not s.startswith(("Journey clustering", "Retention"))]
+    page = "\n## ".join([head, *kept]).rstrip("\n")
+    body = "\n".join(x for x in text.splitlines() if x not in (JOURNEYS_START, JOURNEYS_END))
+    Path(path).write_text(page + "\n\n" + body + "\n", encoding="utf-8")
+
+
+def journeys_main(reps: int) -> None:
+    clusters = validate_journey_clusters(reps)
+    stability = validate_cluster_stability(max(3, reps // 3))
+    retention = validate_retention(max(100, reps * 16))
+    text = journeys_markdown(clusters, stability, retention)
+    print(text)
+    write_journeys_section(text)
+
+
 if __name__ == "__main__":
-    main()
+    if "--journeys" in sys.argv:
+        i = sys.argv.index("--reps") if "--reps" in sys.argv else -1
+        journeys_main(int(sys.argv[i + 1]) if i >= 0 else 25)
+    else:
+        main()

@@ -34,6 +34,7 @@ LAYERS = {
     "metrics": 6,
     "markov": 6,
     "funnels": 6,
+    "journeys": 6,
     "drivers": 7,
     "plot": 7,
     "dask": 7,

@@ -211,8 +211,9 @@ def test_html_report_embeds_svg_figures(log, tmp_path):
 
     rep = build_report(log, interactive=False)
     page = rep.to_html()
-    assert page.count("<svg") == 2  # journey map and transition heatmap
-    assert "<figcaption>The observed journey" in page
+    # no design: the process map and the step matrix stand in for the journey map
+    assert page.count("<svg") == 3  # process map, step matrix, transition heatmap
+    assert "<figcaption>Process map" in page and "The observed journey" not in page
     assert "Figures" not in rep.to_text()  # HTML only
     assert plt.get_fignums() == []  # report figures never touch pyplot
 

@@ -134,6 +134,11 @@ ARGS = {
     "select_order": lambda t: (_log(),),
     "scan_parquet": lambda t: (_parquet(t),),
     "scan_table": lambda t: (_ibis_table(t),),
+    "step_matrix": lambda t: (_log(),),
+    "process_map": lambda t: (_log(),),
+    "cluster_journeys": lambda t: (_log(),),
+    "retention": lambda t: (_log(),),
+    "path_prefixes": lambda t: (_log(),),
 }
 
 

@@ -36,6 +36,10 @@ NOT_RESULTS = {
 #: results (``to_dict``).
 TABLE_RESULTS = {
     "Attribution",
+    "JourneyClusters",
+    "ProcessMap",
+    "Retention",
+    "StepMatrix",
     "Conformance",
     "Consistency",
     "DropOffs",
@@ -102,6 +106,12 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
         else tp.conformance(s.journey, s.events)
     ),
     "ValidationReport": lambda s: s.events.validation,
+    "StepMatrix": lambda s: tp.step_matrix(s.events, 8, by="converted"),
+    "ProcessMap": lambda s: tp.process_map(s.events, paths=0.8),
+    "JourneyClusters": lambda s: tp.cluster_journeys(
+        s.events.select_journeys(np.arange(s.events.n_journeys) < 2000), k=3, n_resamples=0
+    ),
+    "Retention": lambda s: tp.retention(s.events, cohort="week", max_periods=4),
 }
 
 

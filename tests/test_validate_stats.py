@@ -162,13 +162,21 @@ def test_the_page_lists_every_family(rows: list[Any]) -> None:
         assert f"## {fam}" in page
 
 
-def test_merge_replaces_only_the_rerun_sections() -> None:
-    page = "# Validation\n\nintro\n\n## A\n\nold a\n\n## B\n\nold b\n"
+def test_merge_replaces_only_the_rerun_rows() -> None:
+    head = "| method | data shape | n | measure | nominal | measured | MC SE | reps | verdict | detail |"
+    page = (
+        "# Validation\n\nintro\n\n## A\n\n"
+        + head
+        + "\n|---|\n| x | s | 1 | coverage | 95.0% | 90.0% |"
+        " 0.0 | 0 | meets |  |\n\n## B\n\n" + head + "\n|---|\n| m | s | 1 | coverage | 95.0% |"
+        " 80.0% | 0.0 | 0 | meets |  |\n| other | s | 1 | coverage | 95.0% | 94.0% | 0.0 | 0 | meets |  |\n"
+    )
     rows = [vs.Row("B", "m", "s", "1", "coverage", 0.95, 0.96, 10)]
     out = vs.merge_markdown(page, rows, full=True)
-    assert "old a" in out
-    assert "old b" not in out
+    assert "| x | s | 1 | coverage | 95.0% | 90.0% |" in out  # family A untouched
+    assert "80.0%" not in out  # the re-run row replaced
     assert "| m | s | 1 | coverage | 95.0% | 96.0% |" in out
+    assert "| other | s | 1 | coverage | 95.0% | 94.0% |" in out  # another experiment's row kept
     assert out.index("## A") < out.index("## B")
     new = vs.merge_markdown(out, [vs.Row("C", "m", "s", "1", "size", 0.05, 0.04, 10)], full=False)
     assert new.rstrip().split("## ")[-1].startswith("C")

@@ -55,6 +55,17 @@ from touchpoint.io import (
     read_journey as read_journey,
     read_parquet as read_parquet,
 )
+from touchpoint.journeys import (
+    JourneyClusters as JourneyClusters,
+    ProcessMap as ProcessMap,
+    Retention as Retention,
+    StepMatrix as StepMatrix,
+    cluster_journeys as cluster_journeys,
+    path_prefixes as path_prefixes,
+    process_map as process_map,
+    retention as retention,
+    step_matrix as step_matrix,
+)
 from touchpoint.markov import (
     Attribution as Attribution,
     MarkovModel as MarkovModel,

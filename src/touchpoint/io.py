@@ -18,9 +18,6 @@ import numpy as np
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import (
     CSV_ENGINES,
-    DUPLICATES,
-    ON_ERROR,
-    OUTCOME_LEVELS,
     CsvEngine,
     Duplicates,
     OnError,
@@ -41,7 +38,7 @@ from touchpoint._lib.csv import (
 )
 from touchpoint.core._eventlog import EventLog
 from touchpoint.core._ingest import ChunkGuard
-from touchpoint.core._spec import LogSpec, did_you_mean
+from touchpoint.core._spec import SPEC_CHECKS, LogSpec, did_you_mean
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -59,13 +56,7 @@ def _check_delimiter(name: str, value: Any) -> None:
 
 #: Parameter checks shared by the file readers (column roles, validation, chunks).
 _READER_CHECKS = {
-    "journey": ck.Text(),
-    "touchpoint": ck.Text(),
-    "time": ck.Text(),
-    "outcome": ck.Text(none=True),
-    "on_error": ck.Options(*ON_ERROR),
-    "outcome_level": ck.Options(*OUTCOME_LEVELS),
-    "duplicates": ck.Options(*DUPLICATES),
+    **SPEC_CHECKS,
     "chunksize": ck.Integer(1, none=True),
     "progress": ck.Options(True, False, None),
 }

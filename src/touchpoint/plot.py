@@ -1368,3 +1368,41 @@ def figure_svg(ax_or_fig: Any) -> str:
     text = buf.getvalue()
     start = text.find("<svg")
     return text[start:] if start >= 0 else text
+
+
+# ---------------------------------------------------------------------------
+# design-less charts (drawn in touchpoint.journeys._draw; the results' .plot() call them)
+# ---------------------------------------------------------------------------
+def step_matrix_heatmap(sm: Any, ax: Axes | None = None, *, annotate: bool = True) -> Axes:
+    """A :class:`~touchpoint.StepMatrix` as a heatmap (see :meth:`touchpoint.StepMatrix.plot`)."""
+    from touchpoint.journeys._draw import step_matrix_heatmap as draw
+
+    return draw(sm, ax=ax, annotate=annotate)
+
+
+def process_map_graph(
+    pm: Any, ax: Axes | None = None, *, title: str | None = None, vertical: bool = False
+) -> Axes:
+    """A :class:`~touchpoint.ProcessMap`, layered (see :meth:`touchpoint.ProcessMap.plot`)."""
+    from touchpoint.journeys._draw import process_map_graph as draw
+
+    return draw(pm, ax=ax, title=title, vertical=vertical)
+
+
+def retention_chart(
+    r: Any, ax: Axes | None = None, *, kind: str = "curve", annotate: bool = True
+) -> Axes:
+    """A :class:`~touchpoint.Retention`: the curve with its band, or the cohort table."""
+    from touchpoint.journeys._draw import retention_chart as draw
+
+    return draw(r, ax=ax, kind=kind, annotate=annotate)  # type: ignore[arg-type]  # checked there
+
+
+def cluster_bars(cl: Any, ax: Axes | None = None) -> Axes:
+    """Conversion per cluster of a :class:`~touchpoint.JourneyClusters`, with intervals."""
+    from touchpoint.journeys._draw import cluster_bars as draw
+
+    return draw(cl, ax=ax)
+
+
+__all__ += ["cluster_bars", "process_map_graph", "retention_chart", "step_matrix_heatmap"]

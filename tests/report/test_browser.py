@@ -202,8 +202,9 @@ def test_report_renders_in_chromium(browser, reports, shots, name, width):
         if f["texts"]:
             assert f["smallest"] >= 9.0, (f["caption"][:40], f["smallest"])
     # the journey map's labels (were 5.1 px at 800 px: 7.5 pt in a 13-inch figure)
-    journey = next(f for f in figures if f["caption"].startswith("The observed journey"))
-    assert journey["texts"] >= 20 and journey["smallest"] >= 11.0, journey["smallest"]
+    if name == "sample":  # without a design the process map takes its place (test_designless)
+        journey = next(f for f in figures if f["caption"].startswith("The observed journey"))
+        assert journey["texts"] >= 20 and journey["smallest"] >= 11.0, journey["smallest"]
 
 
 def test_report_interactive_view_when_installed(browser, reports, tmp_path):

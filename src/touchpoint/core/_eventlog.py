@@ -33,7 +33,15 @@ if TYPE_CHECKING:
 
     from touchpoint.core._journey import Journey
 
-__all__ = ["EventLog", "Paths", "ValidationIssue", "ValidationReport"]
+__all__ = [
+    "Duplicates",  # the reading choice sets (spelt in _lib/choices), for old import paths
+    "EventLog",
+    "OnError",
+    "OutcomeLevel",
+    "Paths",
+    "ValidationIssue",
+    "ValidationReport",
+]
 
 
 class EventLog:

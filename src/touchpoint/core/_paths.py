@@ -74,6 +74,25 @@ class Paths(Sequence[tuple[str, ...]]):
         """The ``n`` most frequent paths with their counts."""
         return Counter(self).most_common(n)
 
+    def prefixes(self, k: int) -> list[tuple[tuple[str, ...], int]]:
+        """The first ``k`` steps of every path, counted, most frequent first.
+
+        Unique long paths group by how they begin; :func:`touchpoint.path_prefixes`
+        adds the cut at the first conversion and conversion rates with intervals.
+
+        Examples
+        --------
+        >>> from touchpoint import EventLog
+        >>> log = EventLog.from_arrays([1, 1, 1, 2, 2], ["ad", "site", "buy", "ad", "site"],
+        ...                            [0.0, 1, 2, 0, 1])
+        >>> log.paths().prefixes(2)
+        [(('ad', 'site'), 2)]
+        """
+        from touchpoint._lib import checks as ck
+
+        k = ck.integer("k", k, low=1)
+        return Counter(p[:k] for p in self).most_common()
+
     def __repr__(self) -> str:
         """The counts and the three most common paths (``a > b: 12``)."""
         top = "; ".join(

@@ -32,10 +32,23 @@ from touchpoint.exceptions import ValidationError
 if TYPE_CHECKING:
     from touchpoint.core._journey import Journey
 
-__all__ = ["ROLES", "LogSpec", "did_you_mean"]
+__all__ = ["ROLES", "SPEC_CHECKS", "LogSpec", "did_you_mean"]
 
 #: The column roles besides the extras, in the order columns are reported.
 ROLES = ("journey", "touchpoint", "time", "outcome")
+
+
+#: The ``validate_params`` checks of the reading keywords, for every public reader's
+#: decorator (the same refusals :class:`LogSpec` makes, listed for the API tests).
+SPEC_CHECKS: dict[str, ck.Constraint] = {
+    "journey": ck.Text(),
+    "touchpoint": ck.Text(),
+    "time": ck.Text(),
+    "outcome": ck.Text(none=True),
+    "on_error": ck.Options(*ON_ERROR),
+    "outcome_level": ck.Options(*OUTCOME_LEVELS),
+    "duplicates": ck.Options(*DUPLICATES),
+}
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -78,8 +91,17 @@ class LogSpec:
         The designed journey the log is checked against.
     conversions : str or sequence of str
         Touchpoints whose occurrence is a conversion; a string is one name.
-    on_error, outcome_level, duplicates
-        As in :meth:`EventLog.from_arrays`.
+    on_error : {"raise", "drop"}
+        Stop at the first bad row, or drop and count bad rows.
+    outcome_level : {"event", "journey"}
+        Where an outcome value sits: on the converting event, or repeated on a
+        journey's rows (counted once).
+    duplicates : {"keep", "drop", "raise"}
+        Rows equal on journey, touchpoint, time and outcome: keep, drop and count, or stop.
+
+    See Also
+    --------
+    touchpoint.EventLog.from_arrays : the meaning of each field in full.
 
     Examples
     --------

@@ -9,6 +9,15 @@ from typing import TYPE_CHECKING
 from touchpoint._lib.compat import deprecated_params
 from touchpoint.report._base import Report, ReportContext, Section
 from touchpoint.report._cx import section_cx
+from touchpoint.report._designless import (
+    designed_only,
+    section_clusters,
+    section_compare,
+    section_prefixes,
+    section_process_map,
+    section_retention,
+    section_step_matrix,
+)
 from touchpoint.report._figures import section_journey_map
 from touchpoint.report._findings import section_findings
 from touchpoint.report._funnels import section_dropoffs, section_funnel, section_key_touchpoints
@@ -33,11 +42,17 @@ __all__ = ["SECTION_BUILDERS", "build_report"]
 #: analyses these sections computed, and shown first.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
-    section_segments,
-    section_journey_map,
+    section_segments,  # the --extra columns: conversion by segment
+    section_compare,  # without a design: comparative findings and segments
+    designed_only(section_journey_map),
+    section_process_map,  # without a design, in place of the designed map
     section_funnel,
     section_dropoffs,
-    section_paths,
+    designed_only(section_paths),
+    section_prefixes,  # without a design: how journeys begin
+    section_step_matrix,
+    section_clusters,
+    section_retention,
     section_transitions,
     section_markov,
     section_key_touchpoints,
@@ -92,7 +107,7 @@ def build_report(
     ...                               outcome=[0, 1, 0])
     >>> rep = build_report(log, title="Tiny", figures=False)
     >>> rep
-    Report('Tiny', 6 sections)
+    Report('Tiny', 8 sections)
     >>> rep.sections[0].title
     'Key findings'
     """

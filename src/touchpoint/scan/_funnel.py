@@ -68,26 +68,33 @@ def _marked(scan: LogScan, names: set[str], columns: Sequence[str]) -> Any:
     import ibis
 
     ev = scan._clean()
-    w = ibis.window(group_by=ev[J], order_by=scan._order_keys(ev))
-    jw = ibis.window(group_by=ev[J])
+    w = ibis.window(group_by=ev[J], order_by=scan._order_keys(ev))  # one ordering, one sort
     step = ev[TP].isin(sorted(names))
-    ev = ev.mutate(
-        _tp_pos=ibis.row_number().over(w),
-        _tp_n=ev[J].count().over(jw),
-        _tp_after=step.lag(1).over(w).fill_null(False),
-        _tp_step=step,
-    )
-    first = {}
-    for c in columns:  # the value at position 0 (null stays null on every engine)
+    cols: dict[str, Any] = {
+        "_tp_pos": ibis.row_number().over(w),
+        "_tp_n": ev[J].count().over(w),
+        "_tp_after": step.lag(1).over(w).fill_null(False),
+        "_tp_step": step,
+        "_tp_has": step.cast("int64").max().over(w) > 0,
+    }
+    later = {}
+    for c in columns:  # the value at the journey's first event (null stays null)
         x = ev[extra_name(c)]
-        first[extra_name(c)] = (
-            ibis.ifelse(ev["_tp_pos"] == 0, x, ibis.null(x.type())).max().over(jw)
-        )
-    ev = ev.mutate(_tp_has=ev["_tp_step"].cast("int64").max().over(jw) > 0, **first)
+        if scan.engine == "duckdb":  # FIRST_VALUE respects nulls there
+            cols[extra_name(c)] = x.first().over(w)
+        else:  # Spark's first() skips nulls: the value at position 0, in a second pass
+            later[extra_name(c)] = x
     if scan._row_order is not None and scan._schema[scan.spec.journey].is_string():
         # string ids are coded in order of first appearance in memory: keep that order
-        return ev.mutate(_tp_jkey=ev[RN].min().over(jw))
-    return ev.mutate(_tp_jkey=ev[J])
+        cols["_tp_jkey"] = ev[RN].min().over(w)
+    else:
+        cols["_tp_jkey"] = ev[J]
+    ev = ev.mutate(**cols)
+    if later:
+        w = ibis.window(group_by=ev[J], order_by=ev["_tp_pos"])
+        at0 = {k: ibis.ifelse(ev["_tp_pos"] == 0, ev[k], ibis.null(ev[k].type())) for k in later}
+        ev = ev.mutate(**{k: v.max().over(w) for k, v in at0.items()})
+    return ev
 
 
 def reduced(

@@ -63,9 +63,15 @@ def _hits(scan: LogScan, ev: Any, full: Any) -> tuple[Any, Any, Any, Any]:
     return conv_tp, conv_tp, any_tp | (jv > 0).fill_null(False), jv.fill_null(0.0)
 
 
-def events(scan: LogScan, states: str, *, until_conversion: bool) -> Any:
+def events(scan: LogScan, states: str, *, until_conversion: bool, lags: int = 0) -> Any:
     """Numbered events with their symbol, kept mark and their journey's conversion and
-    value (a table expression; one window pass: every window shares one ordering)."""
+    value (a table expression; one window pass: every window shares one ordering).
+
+    With ``lags`` (only without conversion touchpoints, whose events are dropped from
+    the middle of a path), the kept events are a prefix of each journey, so the symbols
+    before them (``_tp_l1``...) and whether each is the last kept one (``_tp_last``) come
+    from the same pass.
+    """
     import ibis
 
     ev = scan._clean()
@@ -78,13 +84,24 @@ def events(scan: LogScan, states: str, *, until_conversion: bool) -> Any:
     event_hits = s.conversions or (s.outcome is not None and s.outcome_level == "event")
     if until_conversion and event_hits:  # nothing after the first converting event
         h = hit.cast("int64")
-        kept = kept & ((h.sum().over(cum) - h) == 0)
+        upto = h.sum().over(cum)
+        kept = kept & ((upto - h) == 0)
+    sym = _symbol(scan, ev, states)
+    extra: dict[str, Any] = {}
+    if lags:
+        for m in range(1, lags + 1):
+            extra[f"_tp_l{m}"] = sym.lag(m).over(full)
+        last = ev[TP].lead(1).over(full).isnull()
+        if until_conversion and event_hits:  # the next event is cut
+            last = last | (upto > 0)
+        extra["_tp_last"] = last
     return ev.mutate(
         _tp_pos=ibis.row_number().over(full),
-        _tp_sym=_symbol(scan, ev, states),
+        _tp_sym=sym,
         _tp_kept=kept,
         _tp_conv=conv,
         _tp_val=value,
+        **extra,
     )
 
 
@@ -122,14 +139,19 @@ def _grouped(scan: LogScan, ev: Any, order: int, collapse_repeats: bool) -> list
     count and the summed journey value of the last ones."""
     import ibis
 
-    k = ev.filter(ev["_tp_kept"]).select(J, "_tp_pos", "_tp_sym", "_tp_conv", "_tp_val")
-    w = ibis.window(group_by=k[J], order_by=k["_tp_pos"])
-    if collapse_repeats:
-        prev = k["_tp_sym"].lag(1).over(w)
-        k = k.filter(prev.isnull() | (prev != k["_tp_sym"]))
+    lags: dict[str, Any]
+    if "_tp_last" in ev.columns:  # one pass: lags and ends came with the events
+        k = ev.filter(ev["_tp_kept"])
+        lags = {f"_tp_l{m}": k[f"_tp_l{m}"] for m in range(1, order + 1)}
+    else:
+        k = ev.filter(ev["_tp_kept"]).select(J, "_tp_pos", "_tp_sym", "_tp_conv", "_tp_val")
         w = ibis.window(group_by=k[J], order_by=k["_tp_pos"])
-    lags = {f"_tp_l{m}": k["_tp_sym"].lag(m).over(w) for m in range(1, order + 1)}
-    k = k.mutate(**lags, _tp_last=k["_tp_sym"].lead(1).over(w).isnull())
+        if collapse_repeats:
+            prev = k["_tp_sym"].lag(1).over(w)
+            k = k.filter(prev.isnull() | (prev != k["_tp_sym"]))
+            w = ibis.window(group_by=k[J], order_by=k["_tp_pos"])
+        lags = {f"_tp_l{m}": k["_tp_sym"].lag(m).over(w) for m in range(1, order + 1)}
+        k = k.mutate(**lags, _tp_last=k["_tp_sym"].lead(1).over(w).isnull())
     last = k["_tp_last"]
     k = k.mutate(
         _tp_end=ibis.ifelse(last, k["_tp_conv"].cast("int64"), -1),
@@ -195,9 +217,19 @@ def count_transitions(
         raise ValidationError(msg)
     n_sym = len(names)
     _tr.check_space(n_sym, order)
-    ev = events(scan, states, until_conversion=until_conversion)
+    one_pass = not scan.spec.conversions and not collapse_repeats
+    ev = events(scan, states, until_conversion=until_conversion, lags=order if one_pass else 0)
     rows = _grouped(scan, ev, order, collapse_repeats)
-    tot = _totals(scan)
+    if one_pass:  # every journey keeps its first event: each has one end transition
+        ends = [r for r in rows if r["_tp_end"] >= 0]
+        n_conv = sum(int(r["_tp_n"]) for r in ends if r["_tp_end"] == 1)
+        tot = {
+            "n": sum(int(r["_tp_n"]) for r in ends),
+            "n_conv": n_conv,
+            "value": sum(float(r["_tp_value"] or 0.0) for r in ends),
+        }
+    else:
+        tot = _totals(scan)
     code = {s: i for i, s in enumerate(names)}
     radix, width = n_sym + 1, n_sym + 2
     keys: list[int] = []

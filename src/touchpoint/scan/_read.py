@@ -10,21 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from touchpoint._lib import checks as ck
-from touchpoint.core._eventlog import Duplicates, OnError, OutcomeLevel
+from touchpoint._lib.choices import (
+    Duplicates,
+    OnError,
+    OutcomeLevel,
+)
+from touchpoint.core._spec import SPEC_CHECKS, LogSpec
 from touchpoint.exceptions import ValidationError
-from touchpoint.scan._scan import RN, LogScan, ScanSpec, engine_error, quiet_engine
+from touchpoint.scan._scan import RN, LogScan, engine_error, quiet_engine
 
 __all__ = ["scan_parquet", "scan_table"]
 
-_CHECKS = {
-    "journey": ck.Text(),
-    "touchpoint": ck.Text(),
-    "time": ck.Text(),
-    "outcome": ck.Text(none=True),
-    "on_error": ck.Options("raise", "drop"),
-    "outcome_level": ck.Options("event", "journey"),
-    "duplicates": ck.Options("keep", "drop", "raise"),
-}
+_CHECKS = SPEC_CHECKS  # the reading keywords' checks, as every reader's
 
 
 def _check_connection(name: str, value: Any) -> None:
@@ -59,22 +56,14 @@ def _spec(
     on_error: OnError,
     outcome_level: OutcomeLevel,
     duplicates: Duplicates,
-) -> ScanSpec:
-    extra = (extra,) if isinstance(extra, str) else tuple(extra)
-    for e in extra:
-        if not isinstance(e, str) or not e:
-            raise ck.error("extra", "column names", extra)
-    conv = (conversions,) if isinstance(conversions, str) else tuple(conversions)
-    for c in conv:
-        if not isinstance(c, str) or not c:
-            raise ck.error("conversions", "touchpoint names", conversions)
-    return ScanSpec(
+) -> LogSpec:
+    return LogSpec(
         journey=journey,
         touchpoint=touchpoint,
         time=time,
         outcome=outcome,
         extra=extra,
-        conversions=conv,
+        conversions=conversions,
         on_error=on_error,
         outcome_level=outcome_level,
         duplicates=duplicates,
@@ -183,7 +172,10 @@ def scan_parquet(
     files = _files(path)
     try:
         with quiet_engine():
-            con = ibis.duckdb.connect() if connection is None else connection
+            con = connection
+            if con is None:  # no progress bar on stderr in the middle of a user's output
+                con = ibis.duckdb.connect()
+                con.raw_sql("SET enable_progress_bar = false")
             table = con.read_parquet(files, file_row_number=True, filename=len(files) > 1)
     except Exception as exc:
         raise engine_error("duckdb", exc, f"opening {files[0]!r}") from exc
@@ -268,7 +260,7 @@ def scan_table(
     if row_order is not None:
         table = (
             table.rename({RN: row_order})
-            if row_order not in spec.roles().values()
+            if row_order not in spec.roles.values()
             else (table.mutate(**{RN: table[row_order]}))
         )
     try:

@@ -17,10 +17,11 @@ from typing import Any
 
 import attrs
 
-from touchpoint.core._eventlog import Duplicates, EventLog, OnError, OutcomeLevel
+from touchpoint.core._eventlog import EventLog
+from touchpoint.core._spec import LogSpec
 from touchpoint.exceptions import DroppedRowsWarning, ValidationError
 
-__all__ = ["OUT", "RN", "TP", "J", "LogScan", "ScanSpec", "T", "engine_error", "quiet_engine"]
+__all__ = ["OUT", "RN", "TP", "J", "LogScan", "T", "engine_error", "quiet_engine"]
 
 #: internal column names of the normalised scan (journey, touchpoint, time, outcome, row order)
 J, TP, T, OUT, RN = "_tp_journey", "_tp_touchpoint", "_tp_time", "_tp_outcome", "_tp_row"
@@ -28,29 +29,6 @@ _EXTRA = "_tp_x_"
 
 #: analysis name -> its engine version (filled by ``touchpoint.scan._pushdown``)
 PUSHED: dict[str, Callable[..., Any]] = {}
-
-
-@attrs.frozen(kw_only=True)
-class ScanSpec:
-    """How to read the scanned table: column roles and validation policies (internal)."""
-
-    journey: str
-    touchpoint: str
-    time: str
-    outcome: str | None = None
-    extra: tuple[str, ...] = ()
-    conversions: tuple[str, ...] = ()
-    on_error: OnError = "raise"
-    outcome_level: OutcomeLevel = "event"
-    duplicates: Duplicates = "keep"
-
-    def roles(self) -> dict[str, str]:
-        """Role -> column name, in checking order."""
-        out = {"journey": self.journey, "touchpoint": self.touchpoint, "time": self.time}
-        if self.outcome is not None:
-            out["outcome"] = self.outcome
-        out.update({e: e for e in self.extra})
-        return out
 
 
 class ScanError(ValidationError):
@@ -109,7 +87,7 @@ class LogScan:
     _touchpoint_scan_ = True
 
     def __init__(
-        self, table: Any, spec: ScanSpec, *, row_order: str | None, engine: str, source: str
+        self, table: Any, spec: LogSpec, *, row_order: str | None, engine: str, source: str
     ) -> None:
         self._table = table
         self._spec = spec
@@ -134,7 +112,7 @@ class LogScan:
         raise AttributeError(name)
 
     @property
-    def spec(self) -> ScanSpec:
+    def spec(self) -> LogSpec:
         """The reading spec (column roles and validation policies)."""
         return self._spec
 
@@ -147,7 +125,7 @@ class LogScan:
 
     def _check_columns(self) -> None:
         available = [c for c in self.columns if c != RN]
-        for role, col in self._spec.roles().items():
+        for role, col in self._spec.roles.items():
             if col not in available:
                 close = difflib.get_close_matches(col, available, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -156,12 +134,12 @@ class LogScan:
                     f"columns {sorted(available)}."
                 )
                 raise ValidationError(msg)
-        types = {role: self._schema[col] for role, col in self._spec.roles().items()}
+        types = {role: self._schema[col] for role, col in self._spec.roles.items()}
         for role in ("journey", "touchpoint"):
             dt = types[role]
             if not (dt.is_string() or dt.is_integer()):
                 msg = (
-                    f"column {self._spec.roles()[role]!r} ({role}) has type {dt}, which "
+                    f"column {self._spec.roles[role]!r} ({role}) has type {dt}, which "
                     f"{self.engine} cannot use as an id here; give it text or integers."
                 )
                 raise ValidationError(msg)
@@ -360,7 +338,7 @@ class LogScan:
         EventLog
         """
         s = self._spec
-        cols = list(dict.fromkeys(s.roles().values()))
+        cols = list(dict.fromkeys(s.roles.values()))
         t = self._table
         q = t.select(*cols, *([RN] if self._row_order is not None else []))
         if self._row_order is not None:
