@@ -232,6 +232,8 @@ def journey_size(journey: Journey, steps: Mapping[str, float] | None = None) -> 
     --------
     >>> import touchpoint as tp
     >>> j = tp.Journey(stages=["awareness", "purchase"])
+    >>> j.add_touchpoint(tp.Touchpoint("ad", stage="awareness"))
+    >>> j.add_touchpoint(tp.Touchpoint("checkout", stage="purchase"))
     >>> j.add_transition("ad", "checkout", count=4)
     >>> journey_size(j)
     (5.5, 4.0)
