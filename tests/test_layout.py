@@ -30,6 +30,7 @@ LAYERS = {
     "core": 3,
     "stages": 4,
     "io": 4,
+    "sources": 4,
     "datasets": 5,
     "metrics": 6,
     "markov": 6,

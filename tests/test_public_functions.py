@@ -134,12 +134,24 @@ ARGS = {
     "select_order": lambda t: (_log(),),
     "scan_parquet": lambda t: (_parquet(t),),
     "scan_table": lambda t: (_ibis_table(t),),
+    "read_ga4": lambda t: (_export("ga4"),),
+    "read_segment": lambda t: (_export("segment.jsonl"),),
+    "read_snowplow": lambda t: (_export("snowplow_events.parquet"),),
+    "read_amplitude": lambda t: (_export("amplitude_export.zip"),),
+    "read_mixpanel": lambda t: (_export("mixpanel_export.jsonl.gz"),),
+    "stitch_identities": lambda t: (
+        {"anonymous_id": ["d1", "d1"], "user_id": [None, "u1"], "time": [1.0, 2.0]},
+    ),
     "step_matrix": lambda t: (_log(),),
     "process_map": lambda t: (_log(),),
     "cluster_journeys": lambda t: (_log(),),
     "retention": lambda t: (_log(),),
     "path_prefixes": lambda t: (_log(),),
 }
+
+
+def _export(name):
+    return tp.datasets.sample_path(f"exports/{name}")
 
 
 def _public_functions():

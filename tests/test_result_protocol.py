@@ -30,6 +30,7 @@ NOT_RESULTS = {
     "Table",
     "Touchpoint",
     "ValidationIssue",
+    "ChannelRule",
 }
 
 #: Results whose main output is a table (``.table`` and ``to_records``); the others are scalar
@@ -47,6 +48,7 @@ TABLE_RESULTS = {
     "MarkovModel",
     "OrderSelection",
     "RemovalEffects",
+    "Stitching",
     "TransitionComparison",
     "TransitionCounts",
 }
@@ -106,6 +108,12 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
         else tp.conformance(s.journey, s.events)
     ),
     "ValidationReport": lambda s: s.events.validation,
+    "Stitching": lambda s: tp.stitch_identities(
+        {"anon": ["d1", "d1", "d2"], "user": [None, "u1", None], "t": [1.0, 2.0, 3.0]},
+        anonymous="anon",
+        user="user",
+        time="t",
+    ),
     "StepMatrix": lambda s: tp.step_matrix(s.events, 8, by="converted"),
     "ProcessMap": lambda s: tp.process_map(s.events, paths=0.8),
     "JourneyClusters": lambda s: tp.cluster_journeys(

@@ -105,4 +105,15 @@ from touchpoint.scan import (
     scan_parquet as scan_parquet,
     scan_table as scan_table,
 )
+from touchpoint.sources import (
+    CHANNEL_RULES as CHANNEL_RULES,
+    ChannelRule as ChannelRule,
+    Stitching as Stitching,
+    read_amplitude as read_amplitude,
+    read_ga4 as read_ga4,
+    read_mixpanel as read_mixpanel,
+    read_segment as read_segment,
+    read_snowplow as read_snowplow,
+    stitch_identities as stitch_identities,
+)
 from touchpoint.table import Table as Table

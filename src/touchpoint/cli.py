@@ -20,7 +20,7 @@ from touchpoint._version import __version__
 from touchpoint.exceptions import TouchpointError, TouchpointWarning, ValidationError
 
 if TYPE_CHECKING:
-    from touchpoint.core._eventlog import EventLog
+    from touchpoint.core import EventLog
     from touchpoint.core._journey import Journey
     from touchpoint.table import Table
 
@@ -153,6 +153,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--time-format",
         help="strptime format of the time column, e.g. '%%m/%%d/%%Y %%H:%%M' [ISO 8601]",
+    )
+    r.add_argument(
+        "--source",
+        choices=("ga4", "segment", "snowplow", "amplitude", "mixpanel"),
+        help="EVENTS is that vendor's export (file, folder or glob; channel journeys of "
+        "stitched users, conversions from --conversions or the vendor's default)",
     )
     r.add_argument("--title", default="Journey report", help="report title [Journey report]")
     r.add_argument("--nps-col", default="nps", help="NPS (0-10) column of --surveys [nps]")
@@ -318,6 +324,17 @@ def _interactive(args: argparse.Namespace) -> bool | None:
     return bool(args.interactive) if args.interactive is not None else None
 
 
+def _read_source(args: argparse.Namespace) -> EventLog:
+    """``--source``: read EVENTS with that vendor's export reader."""
+    from touchpoint import sources
+
+    read = getattr(sources, f"read_{args.source}")
+    conversions = _conversions(args.conversions)
+    options = {"conversions": conversions} if conversions else {}
+    log: EventLog = read(args.events, on_error=args.on_error, **options)
+    return log
+
+
 def _run(args: argparse.Namespace) -> int:
     from touchpoint.report import build_report
 
@@ -341,21 +358,25 @@ def _run(args: argparse.Namespace) -> int:
         delimiter = _delimiter(args.delimiter)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TouchpointWarning)
-            log = read_csv(
-                args.events,
-                journey=args.journey_col,
-                touchpoint=args.touchpoint_col,
-                time=args.time_col,
-                outcome=args.outcome_col,
-                extra=tuple(args.extra),
-                design=design,
-                conversions=_conversions(args.conversions),
-                on_error=args.on_error,
-                outcome_level=args.outcome_level,
-                duplicates=args.duplicates,
-                delimiter=delimiter,
-                time_format=args.time_format,
-                progress=args.progress,
+            log = (
+                _read_source(args)
+                if args.source
+                else read_csv(
+                    args.events,
+                    journey=args.journey_col,
+                    touchpoint=args.touchpoint_col,
+                    time=args.time_col,
+                    outcome=args.outcome_col,
+                    extra=tuple(args.extra),
+                    design=design,
+                    conversions=_conversions(args.conversions),
+                    on_error=args.on_error,
+                    outcome_level=args.outcome_level,
+                    duplicates=args.duplicates,
+                    delimiter=delimiter,
+                    time_format=args.time_format,
+                    progress=args.progress,
+                )
             )
         for w in caught:
             print(f"touchpoint: warning: {_flags(str(w.message))}", file=sys.stderr)

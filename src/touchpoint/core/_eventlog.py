@@ -18,8 +18,6 @@ from numpy.typing import NDArray
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import Backend, Duplicates, OnError, OutcomeLevel
 from touchpoint._lib.frames import _unique_in_order, frame_columns
-from touchpoint._lib.time import required_duration
-from touchpoint._lib.timeparse import time_key
 from touchpoint.core import _ingest
 from touchpoint.core._paths import Paths
 from touchpoint.core._spec import LogSpec
@@ -32,6 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from touchpoint.core._journey import Journey
+    from touchpoint.sources import Stitching
 
 __all__ = [
     "Duplicates",  # the reading choice sets (spelt in _lib/choices), for old import paths
@@ -354,6 +353,44 @@ class EventLog:
         fields = {f: getattr(self, f) for f in self._FIELDS} | changes
         return type(self)(**fields)
 
+    @classmethod
+    def from_paths(
+        cls,
+        table: Any,
+        *,
+        path: str = "path",
+        conversions: str | None = "total_conversions",
+        nulls: str | None = "total_null",
+        value: str | None = None,
+        sep: str = ">",
+    ) -> EventLog:
+        """Build a log from grouped paths, the input of ChannelAttribution and DP6.
+
+        One row per distinct path (``"email > search > display"``) with its
+        number of converting and non-converting journeys; each row is expanded
+        into that many journeys (memory grows with the total count of
+        journeys, about 30 bytes per event). See
+        :func:`touchpoint.core._grouped.from_paths`.
+
+        Examples
+        --------
+        >>> log = EventLog.from_paths({"path": ["a > b", "b"], "total_conversions": [2, 0],
+        ...                            "total_null": [1, 3]})
+        >>> log.n_journeys, int(log.converted().sum())
+        (6, 2)
+        """
+        from touchpoint.core._grouped import from_paths
+
+        return from_paths(
+            cls, table, path=path, conversions=conversions, nulls=nulls, value=value, sep=sep
+        )
+
+    @property
+    def identity(self) -> Stitching | None:
+        """Identity-stitching diagnostics of the export reader that built the log (else None)."""
+        stitching: Stitching | None = self.__dict__.get("_identity")
+        return stitching
+
     # -------------------------------------------------------------- structure
     def __len__(self) -> int:
         return len(self.journey)
@@ -522,18 +559,37 @@ class EventLog:
         values = segment_values(self.journey_column(by))
         return {v: self.select_journeys(values == v) for v in _unique_in_order(values)}
 
-    def sessionize(self, gap: Any) -> EventLog:
-        """Split journeys into sessions wherever two events are more than ``gap`` apart.
+    def sessionize(
+        self,
+        gap: Any = None,
+        *,
+        start: str | Iterable[str] | None = None,
+        end: str | Iterable[str] | None = None,
+        calendar: str | None = None,
+        column: str | None = None,
+    ) -> EventLog:
+        """Split journeys into sessions: by time gap, start/end events, calendar day or an id column.
 
         The new log's journeys are sessions with ids ``"<journey>#<k>"`` (k from
-        1); the original id is kept in the extra column ``"customer"`` and the
-        session number in ``"session"``.
+        1, in time order); the original id is kept in the extra column
+        ``"customer"`` and the session number in ``"session"``.
 
         Parameters
         ----------
-        gap : timedelta, numpy.timedelta64 or float
-            Largest gap inside one session; a float is in the log's time unit
-            (seconds for datetime logs).
+        gap : timedelta, numpy.timedelta64 or float, optional
+            A new session where two events are more than ``gap`` apart; a float
+            is in the log's time unit (seconds for datetime logs).
+        start, end : str or list of str, optional
+            Touchpoints that open a session (a new one begins at them) or close
+            one (a new one begins after them), as retentioneering's
+            ``split_sessions``. Combine with ``gap`` and ``calendar``.
+        calendar : str, optional
+            A time-zone name (``"UTC"``, ``"Europe/Berlin"``): a new session at
+            each local midnight in that zone (datetime logs).
+        column : str, optional
+            A per-event session id column (GA4 ``ga_session_id``, Snowplow
+            ``domain_sessionid``): one session per journey and id value, the
+            events of a session need not be contiguous in time. Alone only.
 
         Examples
         --------
@@ -541,37 +597,12 @@ class EventLog:
         >>> s = log.sessionize(gap=1800)
         >>> s.n_journeys, list(s.journey_ids)
         (2, ['c#1', 'c#2'])
+        >>> list(log.sessionize(start="ad").paths())
+        [('ad', 'site'), ('ad',)]
         """
-        g = required_duration(gap, "gap", datetime=self.is_datetime) * (
-            1e9 if self.is_datetime else 1.0
-        )  # time_key units
-        tk = time_key(self.timestamp)
-        new = np.ones(self.n_events, dtype=bool)
-        if self.n_events:
-            new[1:] = (self.journey[1:] != self.journey[:-1]) | (np.diff(tk) > g)
-        session_code = np.cumsum(new) - 1
-        first = np.flatnonzero(new)
-        # session number within its journey
-        jfirst = self.offsets[:-1][self.journey[first]]
-        number = np.arange(len(first)) - np.searchsorted(first, jfirst) + 1
-        ids = np.array(
-            [
-                f"{j}#{k}"
-                for j, k in zip(
-                    self.journey_ids[self.journey[first]].tolist(), number.tolist(), strict=True
-                )
-            ],
-            dtype=object,
-        )
-        extra = dict(self.extra)
-        extra["customer"] = self.journey_ids[self.journey]
-        extra["session"] = number[session_code]
-        cols = dict(self.columns)
-        cols.setdefault("customer", "customer")
-        cols.setdefault("session", "session")
-        return self._derive(
-            journey=session_code.astype(np.int32), journey_ids=ids, extra=extra, columns=cols
-        )
+        from touchpoint.core._sessions import sessionize
+
+        return sessionize(self, gap=gap, start=start, end=end, calendar=calendar, column=column)
 
     def iter_chunks(self, journeys: int) -> Iterator[EventLog]:
         """Yield logs of at most ``journeys`` whole journeys each."""

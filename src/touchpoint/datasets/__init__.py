@@ -46,7 +46,13 @@ class SampleData(NamedTuple):
 
 
 def sample_path(name: str) -> str:
-    """Filesystem path of a bundled file (``events.csv.gz``, ``surveys.csv.gz``, ``journey.json``)."""
+    """Filesystem path of a bundled file (``events.csv.gz``, ``surveys.csv.gz``, ``journey.json``).
+
+    ``exports/`` holds small vendor exports for the export readers: ``exports/ga4``
+    (two daily Parquet files), ``exports/segment.jsonl``,
+    ``exports/snowplow_events.parquet``, ``exports/amplitude_export.zip``,
+    ``exports/mixpanel_export.jsonl.gz``.
+    """
     from importlib import resources  # lazily: keeps `import touchpoint` light
 
     return str(resources.files("touchpoint.datasets").joinpath("data", name))
