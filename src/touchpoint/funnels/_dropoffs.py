@@ -26,6 +26,7 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.groups import BY
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import StatisticalWarning, ValidationError
@@ -42,6 +43,8 @@ from touchpoint.funnels._match import CountUnit, StepSpec, _prepare
 from touchpoint.table import Table, format_cell, format_html, format_text
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from touchpoint.core._eventlog import EventLog
 
 __all__ = [
@@ -200,6 +203,16 @@ class DropOffs(TableResult, Sequence[DropOff]):
     periods_left_out: tuple[tuple[str, Any], ...] = ()
     tz: str = "UTC"
 
+    def plot(self, ax: Axes | None = None, *, step: str | None = None) -> Axes:
+        """Each group's conversion per period, the flagged periods ringed.
+
+        The chart :func:`touchpoint.plot.dropoff_lines` draws (``step``: which
+        step, by default the one of the largest drop); needs matplotlib.
+        """
+        from touchpoint._lib.charts import dropoff_chart
+
+        return dropoff_chart(self, step=step, ax=ax)
+
     def __len__(self) -> int:
         return len(self.dropoffs)
 
@@ -322,7 +335,7 @@ def detect_dropoffs(
     test: Literal["midp", "exact", "z"] = "midp",
     horizon: Any = "auto",
     mode: MatchMode = "ordered",
-    window: Any = None,
+    window: DurationLike | None = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
     count: CountUnit = "journeys",

@@ -34,6 +34,7 @@ from touchpoint._lib.stats import (
     proportion_ci,
 )
 from touchpoint._lib.time import duration as _duration, format_duration, required_duration
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError
@@ -304,7 +305,7 @@ class Funnel(TableResult):
     def _rows(self, km: bool = True) -> tuple[list[str], list[list[Any]]]:
         """Headers and rows of the text / HTML view (``km``: the Kaplan-Meier column)."""
         headers = ["step", "entered", "reached", "conversion (95% CI)", "from first", "dropped"]
-        headers += ["median time", *(["eventual (KM)"] if km else []), "top exit"]
+        headers += ["median time", *(["eventually (KM)"] if km else []), "top exit"]
         rows = []
         for s in self.steps:
             lo, hi = s.confidence_interval()
@@ -365,7 +366,7 @@ class Funnel(TableResult):
         from touchpoint.table import format_text
 
         headers, rows = self._rows()
-        out = [format_text(headers, rows)]
+        out = [format_text(headers, rows), _KM_NOTE]
         if self.tests is not None:
             for col, groups, rows_of in self._segment_parts():
                 out += [
@@ -380,7 +381,7 @@ class Funnel(TableResult):
 
         headers, rows = self._rows()
         cap = f"Funnel ({self.mode}, {self.n_units:,} {self.count})"
-        out = format_html(headers, rows, caption=cap)
+        out = format_html(headers, rows, caption=cap) + f"<p><small>{_KM_NOTE}</small></p>"
         if self.tests is not None:
             for col, groups, rows_of in self._segment_parts():
                 out += format_html(
@@ -432,6 +433,13 @@ class Funnel(TableResult):
             ax=ax,
             confidence_level=confidence_level,
         )
+
+
+#: The footnote of the funnel's text and HTML views.
+_KM_NOTE = (
+    "eventually (KM): the share expected to reach the step in the end, journeys still "
+    "under way counted as censored (Kaplan-Meier); conversion (95% CI): Wilson interval."
+)
 
 
 def _ranked_table(items: tuple[tuple[str, int], ...], name: str) -> Table:
@@ -548,7 +556,7 @@ def funnel(
     log: EventLog,
     steps: Sequence[StepSpec] | None = None,
     *,
-    window: Any = None,
+    window: DurationLike | None = None,
     mode: MatchMode = "ordered",
     by: str | Sequence[str] | None = None,
     exclude: Iterable[str] = (),

@@ -61,6 +61,7 @@ from touchpoint._lib.choices import CreditUnit, StateKind
 from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
@@ -69,6 +70,8 @@ from touchpoint.markov._model import MarkovModel, encoded_edges, fit_markov
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from touchpoint.core._eventlog import EventLog
 
 __all__ = ["ATTRIBUTION_MODELS", "Attribution", "RemovalEffects", "attribution", "removal_effects"]
@@ -167,6 +170,25 @@ class RemovalEffects(TableResult):
     def table(self) -> Table:
         """:meth:`to_table` at 95%."""
         return self.to_table()
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Bars of the positive removal effects, with intervals when bootstrapped.
+
+        The chart :func:`touchpoint.plot.attribution_bars` draws; needs matplotlib.
+        """
+        from touchpoint._lib.charts import credit_bars
+
+        t = self.table
+        keep = np.asarray(t["removal_effect"], dtype=float) > 0
+        ci = {c: np.asarray(t[c], dtype=float)[keep] for c in ("ci_low", "ci_high") if c in t}
+        return credit_bars(
+            [str(x) for x in np.asarray(t[t.columns[0]])[keep].tolist()],
+            np.asarray(t["removal_effect"], dtype=float)[keep],
+            low=ci.get("ci_low"),
+            high=ci.get("ci_high"),
+            ax=ax,
+            xlabel="conversions lost without the touchpoint (removal effect)",
+        )
 
     def __repr__(self) -> str:
         top = ", ".join(
@@ -384,6 +406,19 @@ class Attribution(TableResult):
     unattributed_value: float = 0.0
     conversion: str = ""
 
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Bars of each touchpoint's share of the credit (needs matplotlib)."""
+        from touchpoint._lib.charts import credit_bars
+
+        t = self.table
+        keep = np.asarray(t["share"], dtype=float) != 0
+        return credit_bars(
+            [str(x) for x in np.asarray(t[t.columns[0]])[keep].tolist()],
+            np.asarray(t["share"], dtype=float)[keep],
+            ax=ax,
+            xlabel=f"share of the credit ({self.model})",
+        )
+
     def __repr__(self) -> str:
         col = self.table.columns[0]
         top = ", ".join(
@@ -432,7 +467,7 @@ def attribution(
     per_journey: bool = False,
     n_resamples: int = 0,
     seed: int | None = 0,
-    half_life: Any = None,
+    half_life: DurationLike | None = None,
     position_weights: tuple[float, float] = (0.4, 0.4),
     collapse_repeats: bool = False,
     until_conversion: bool = True,

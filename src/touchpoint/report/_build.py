@@ -23,7 +23,12 @@ from touchpoint.report._findings import section_findings
 from touchpoint.report._funnels import section_dropoffs, section_funnel, section_key_touchpoints
 from touchpoint.report._markov import section_markov
 from touchpoint.report._monitor import section_monitor
-from touchpoint.report._overview import section_overview, section_paths, section_transitions
+from touchpoint.report._overview import (
+    section_overview,
+    section_paths,
+    section_segments,
+    section_transitions,
+)
 
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
@@ -39,6 +44,7 @@ __all__ = ["SECTION_BUILDERS", "build_report"]
 #: analyses these sections computed, and shown first.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
+    section_segments,  # the --extra columns: conversion by segment
     section_compare,  # without a design: comparative findings and segments
     designed_only(section_journey_map),
     section_process_map,  # without a design, in place of the designed map
@@ -131,7 +137,7 @@ def build_report(
         s = builder(ctx)
         if s is not None:
             sections.append(s)
-    headline = section_findings(ctx)
+    headline = section_findings(ctx, sections)
     if headline is not None:
         sections.insert(0, headline)
     return Report(title=title, sections=tuple(sections))
