@@ -1437,6 +1437,246 @@ def weights_and_resamples(cfg: Config) -> Iterator[Row]:  # noqa: ARG001
 
 
 # ---------------------------------------------------------------------------
+# monitoring: anytime-valid sequences and the change alarm over 1,000 looks
+# ---------------------------------------------------------------------------
+MONITOR_LOOKS = 1000
+MONITOR_BASELINE = 28
+
+
+def _monitor_counts(
+    rng: np.random.Generator, reps: int, probs: np.ndarray, size: int
+) -> np.ndarray:
+    """(reps, looks, values) counts: ``size`` answers a look from per-look value shares."""
+    out = np.empty((reps, len(probs), probs.shape[1]), dtype=np.float64)
+    for k in range(len(probs)):
+        out[:, k, :] = rng.multinomial(size, probs[k], size=reps)
+    return out
+
+
+def _alarm_looks(counts: np.ndarray, support: np.ndarray, alpha: float) -> np.ndarray:
+    """Per run, the look (1-based) at which the monitor's alarm sounds (0 = never).
+
+    The same arithmetic as ``Monitor`` (checked equal in tests/monitoring): the
+    baseline interval at alpha/2 from the first ``MONITOR_BASELINE`` looks, then the
+    change e-process at threshold 2/alpha, vectorised over runs.
+    """
+    from touchpoint.monitoring import _monitor, _sequences as seq
+
+    b = MONITOR_BASELINE
+    edges = np.array([seq.baseline_interval(c[:b], support, alpha / 2) for c in counts])
+    var = np.array([_monitor._variance(c[:b], support) for c in counts])
+    after = counts[:, b:]
+    fall, rise = seq.change_evidence(
+        after,
+        support,
+        low=edges[:, 0],
+        high=edges[:, 1],
+        variance=var,
+        look_size=after[0].sum(axis=1),
+    )
+    hit = np.logaddexp(fall, rise) - np.log(2) >= np.log(2 / alpha)
+    return np.where(hit.any(axis=1), b + hit.argmax(axis=1) + 1, 0)
+
+
+def _z_alarm_looks(counts: np.ndarray, alpha: float) -> np.ndarray:
+    """Per run, the first look whose pooled two-proportion z test against the baseline rejects."""
+    b = MONITOR_BASELINE
+    x, n = counts[:, :, 1], counts.sum(axis=2)
+    xb, nb = x[:, :b].sum(axis=1, keepdims=True), n[:, :b].sum(axis=1, keepdims=True)
+    xa, na = x[:, b:], n[:, b:]
+    pool = (xa + xb) / (na + nb)
+    se = np.sqrt(pool * (1 - pool) * (1 / na + 1 / nb))
+    z = (xa / na - xb / nb) / np.where(se > 0, se, np.inf)
+    rej = np.abs(z) >= stats.norm.isf(alpha / 2)
+    return np.where(rej.any(axis=1), b + rej.argmax(axis=1) + 1, 0)
+
+
+def _widths(cs: tuple[np.ndarray, np.ndarray]) -> str:
+    """The sequence's width at looks 10, 100 and 1,000 (one run), in points."""
+    lo, hi = cs
+    return "/".join(f"{100 * (hi[k] - lo[k]):.2f}" for k in (9, 99, 999)) + " points"
+
+
+def _beta_binomial_covers(counts: np.ndarray, alpha: float, p: float) -> np.ndarray:
+    """Per run: the beta-binomial mixture stays below 1/alpha at ``p`` at every look."""
+    from scipy.special import betaln
+
+    s = np.cumsum(counts[:, :, 1], axis=1)
+    n = np.cumsum(counts.sum(axis=2), axis=1)
+    log_m = betaln(0.5 + s, 0.5 + n - s) - betaln(0.5, 0.5) - s * np.log(p) - (n - s) * np.log1p(-p)
+    return np.all(log_m < np.log(1 / alpha), axis=1)
+
+
+def monitoring(cfg: Config) -> Iterator[Row]:
+    """Monitor: coverage at every one of 1,000 looks, false alarms, detection of planted changes."""
+    from touchpoint.monitoring import _sequences as seq
+
+    reps = cfg.reps
+    looks = MONITOR_LOOKS
+    alpha = 0.05
+    rng = cfg.rng("monitoring")
+    n_looks = f"{looks} looks"
+    shapes = [
+        ("conversion 5%, 1,000 journeys a look", np.array([0.95, 0.05]), 1000, np.array([0, 1.0])),
+        ("conversion 0.5%, 200 journeys a look", np.array([0.995, 0.005]), 200, np.array([0, 1.0])),
+        (
+            "NPS 20 (50/20/30%), 200 answers a look",
+            np.array([0.3, 0.2, 0.5]),
+            200,
+            np.array([0, 0.5, 1]),
+        ),
+        (
+            "CES 1-7 top-heavy, 100 answers a look",
+            np.array([0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.3]),
+            100,
+            np.arange(7) / 6,
+        ),
+    ]
+    for shape, probs, size, support in shapes:
+        counts = _monitor_counts(rng, reps, np.tile(probs, (looks, 1)), size)
+        truth = float(probs @ support)
+        cover = seq.covers_everywhere(counts, support, alpha, truth)
+        widths = ""
+        if len(probs) == 2:
+            widths = "; width at looks 10/100/1,000: " + _widths(
+                seq.betting_cs(counts[0], support, alpha)
+            )
+        yield Row(
+            "Monitoring sequence",
+            "betting CS",
+            shape,
+            n_looks,
+            "coverage",
+            0.95,
+            float(cover.mean()),
+            reps,
+            detail="at every look at once" + widths,
+        )
+        if len(probs) == 2:
+            yield Row(
+                "Monitoring sequence",
+                "beta-binomial mixture CS",
+                shape,
+                n_looks,
+                "coverage",
+                0.95,
+                float(_beta_binomial_covers(counts, alpha, truth).mean()),
+                reps,
+                detail="at every look at once; width at looks 10/100/1,000: "
+                + _widths(seq.beta_binomial_cs(counts[0], alpha)),
+            )
+        # a fixed-horizon 95% interval of the running rate, looked at every day
+        cum = np.cumsum(counts, axis=1)
+        cn = cum.sum(axis=2)
+        mean = (cum @ support) / cn
+        var = (cum @ support**2) / cn - mean**2
+        half = 1.96 * np.sqrt(np.maximum(var, 1e-12) / cn)
+        fixed = np.all(np.abs(mean - truth) <= half, axis=1)
+        yield Row(
+            "Monitoring sequence",
+            "daily 95% Wald interval",
+            shape,
+            n_looks,
+            "coverage at every look",
+            None,
+            float(fixed.mean()),
+            reps,
+            detail="fixed-horizon interval looked at every day, for comparison",
+        )
+        first = _alarm_looks(counts, support, alpha)
+        yield Row(
+            "Monitoring alarm",
+            "change e-process",
+            shape,
+            n_looks,
+            "size",
+            alpha,
+            float((first > 0).mean()),
+            reps,
+            detail="any false alarm over all looks",
+        )
+        if len(probs) == 2:
+            z_first = _z_alarm_looks(counts, alpha)
+            yield Row(
+                "Monitoring alarm",
+                "daily two-proportion z test",
+                shape,
+                n_looks,
+                "any false alarm",
+                None,
+                float((z_first > 0).mean()),
+                reps,
+                detail=f"each look vs the baseline, two-sided 5%, for comparison; first false alarm at look {np.median(z_first[z_first > 0]):.0f} (median)",
+            )
+    # planted changes at look 300
+    start = 300
+    changes = [
+        (
+            "conversion 5% -> 4% at look 300, 1,000 a look",
+            np.array([0.95, 0.05]),
+            np.array([0.96, 0.04]),
+            1000,
+            np.array([0, 1.0]),
+        ),
+        (
+            "conversion 5% -> 6% at look 300, 1,000 a look",
+            np.array([0.95, 0.05]),
+            np.array([0.94, 0.06]),
+            1000,
+            np.array([0, 1.0]),
+        ),
+        (
+            "conversion 5% -> 4.5% at look 300, 1,000 a look",
+            np.array([0.95, 0.05]),
+            np.array([0.955, 0.045]),
+            1000,
+            np.array([0, 1.0]),
+        ),
+        (
+            "NPS 20 -> 10 at look 300, 200 a look",
+            np.array([0.3, 0.2, 0.5]),
+            np.array([0.35, 0.2, 0.45]),
+            200,
+            np.array([0, 0.5, 1]),
+        ),
+    ]
+    for shape, before, after, size, support in changes:
+        probs = np.vstack([np.tile(before, (start - 1, 1)), np.tile(after, (looks - start + 1, 1))])
+        counts = _monitor_counts(rng, reps, probs, size)
+        first = _alarm_looks(counts, support, alpha)
+        early = (first > 0) & (first < start)
+        found = first >= start
+        delay = first[found] - start
+        med = float(np.median(delay)) if found.any() else float("nan")
+        q1, q3 = np.percentile(delay, [25, 75]) if found.any() else (math.nan, math.nan)
+        yield Row(
+            "Monitoring detection",
+            "change e-process",
+            shape,
+            n_looks,
+            "detected",
+            None,
+            float(found.mean()),
+            reps,
+            detail=f"median delay {med:.0f} looks (quartiles {q1:.0f}-{q3:.0f}); alarm before the change in {early.mean():.1%} of runs",
+        )
+        if len(before) == 2:
+            z_first = _z_alarm_looks(counts, alpha)
+            z_early = (z_first > 0) & (z_first < start)
+            yield Row(
+                "Monitoring detection",
+                "daily two-proportion z test",
+                shape,
+                n_looks,
+                "alarm before the change",
+                None,
+                float(z_early.mean()),
+                reps,
+                detail="first alarm falls before the change (false) in this share of runs",
+            )
+
+
+# ---------------------------------------------------------------------------
 # registry and page
 # ---------------------------------------------------------------------------
 # ---------------------------------------------------------------------------
@@ -1546,6 +1786,7 @@ EXPERIMENTS: dict[str, Callable[[Config], Iterator[Row]]] = {
     "drivers_repeat": drivers_repeat,
     "response_median": response_median,
     "robustness": weights_and_resamples,
+    "monitoring": monitoring,
     "order_lr": order_lr,
     "incrementality": incrementality_intervals,
 }

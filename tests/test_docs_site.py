@@ -144,3 +144,54 @@ def test_docs_figures_readable_at_800px(browser, site, page, tmp_path):
     small = [f for f in figures if f["smallest"] < 9.0]
     assert small == [], small
     assert tab.evaluate("document.documentElement.scrollWidth") <= 800
+
+
+def test_no_page_loads_from_a_cdn_or_has_math(site):
+    """Offline readers saw MathJax errors on every page, though no page has math."""
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 10
+    for p in pages:
+        text = p.read_text(encoding="utf-8")
+        scripts = re.findall(r"<script[^>]*>", text)
+        assert not [t for t in scripts if "mathjax" in t.lower()], p
+        assert not [t for t in scripts if re.search(r'src="(https?:)?//', t)], p
+        assert 'class="arithmatex"' not in text, p
+
+
+def test_report_picture_on_the_home_page_and_in_the_tour(site):
+    image = site / "images" / "report.png"
+    assert image.is_file() and 10_000 < image.stat().st_size < 300_000
+    for page in ("", "tour"):
+        html = (site / page / "index.html").read_text(encoding="utf-8")
+        assert re.search(r'<img[^>]+src="(\.\./)?images/report\.png"', html), page
+
+
+def test_tour_source_has_no_assert():
+    source = (ROOT / "docs" / "tour.md").read_text(encoding="utf-8")
+    assert not re.search(r"^\s*assert\b", source, flags=re.M)
+
+
+# Each table's last header and the right edge of its longest row, at 1280 px; a
+# table may scroll inside its own box (the page itself never does).
+TABLE_EDGES = r"""(() => [...document.querySelectorAll('article table')].map(t => {
+  const ths = t.querySelectorAll('thead th');
+  const last = ths[ths.length - 1];
+  const box = t.getBoundingClientRect();
+  return {head: last ? last.textContent : '', right: last ? last.getBoundingClientRect().right : 0,
+          boxRight: box.right, scrolls: t.scrollWidth > t.clientWidth + 1,
+          rowHeight: Math.max(...[...t.querySelectorAll('tbody tr')].map(
+            r => r.getBoundingClientRect().height), 0)};
+}))()"""
+
+
+def test_validation_verdicts_visible_at_1280(browser, site, tmp_path):
+    tab = browser.page(1280, 900)
+    tab.goto((site / "validation" / "index.html").as_uri())
+    tab.screenshot(tmp_path / "validation-1280.png")
+    tables = tab.evaluate(TABLE_EDGES)
+    assert tables
+    width = tab.evaluate("document.documentElement.clientWidth")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    for t in tables:
+        assert t["boxRight"] <= width, t
+        assert t["right"] <= width and not t["scrolls"], t  # the verdict column is on screen

@@ -39,6 +39,7 @@ LAYERS = {
     "drivers": 7,
     "plot": 7,
     "dask": 7,
+    "monitoring": 7,
     "scan": 7,
     "report": 8,
     "cli": 9,

@@ -75,10 +75,12 @@ def test_journey_map_has_no_text_on_text_or_nodes(maps, kind):
     assert len(boxes) > len(observed.nodes)  # names, headers and edge labels
     for (a, ba), (b, bb) in itertools.combinations(boxes, 2):
         assert not ba.overlaps(bb), (a, b)
-    # no text covers a node (each label sits below its own circle)
+    # no text covers a node (each label sits beside its own circle; node area: traffic)
     offsets = ax.collections[0].get_offsets()
-    r = float(ax.collections[0].get_sizes()[0]) ** 0.5 / 2 * fig.dpi / 72
-    for x, y in ax.transData.transform(offsets):
+    sizes = ax.collections[0].get_sizes()
+    assert len(set(sizes.tolist())) > 3  # nodes differ in size (every node was one size)
+    for (x, y), s in zip(ax.transData.transform(offsets), sizes.tolist()):
+        r = s**0.5 / 2 * fig.dpi / 72
         circle = Bbox.from_extents(x - r, y - r, x + r, y + r)
         for text, box in boxes:
             assert not box.overlaps(circle), text

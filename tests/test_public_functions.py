@@ -138,6 +138,7 @@ ARGS = {
     "funnel": lambda t: (_log(), ["x", "y"]),
     "incrementality": lambda t: (_arm_log(), "arm"),
     "key_touchpoints": lambda t: (_log(),),
+    "monitor": lambda t: (_log(),),
     "next_steps": lambda t: (_log(), "x"),
     "nps": lambda t: ([9, 10, 3],),
     "previous_steps": lambda t: (_log(), "y"),

@@ -62,3 +62,20 @@ def test_separators_do_not_hide_the_values(objects):
     assert int(re.search(r"events=([\d,]+)", repr(log)).group(1).replace(",", "")) == len(
         np.asarray(log.journey)
     )
+
+
+def test_scalar_notebook_view_names_rows_as_the_frame_and_shares_as_percent():
+    """The NPS view showed 0.335 next to a score of 8.5 points, under headers that were
+    not the frame's column names."""
+    import re
+
+    import touchpoint as tp
+
+    answers = [10, 10, 9, 8, 7, 3, 0, 9]
+    r = tp.nps(answers)
+    page = r._repr_html_()
+    assert re.findall(r"<th>([^<]+)</th>", page) == [
+        k for k, v in r.to_dict().items() if v is not None
+    ]
+    promoters = sum(a >= 9 for a in answers) / len(answers)  # 4 of 8, counted here
+    assert f'<th>promoters</th><td class="num">{100 * promoters:.1f}% of answers' in page

@@ -48,6 +48,7 @@ TABLE_RESULTS = {
     "DropOffs",
     "Funnel",
     "MarkovModel",
+    "Monitor",
     "OrderSelection",
     "RemovalEffects",
     "Stitching",
@@ -116,6 +117,7 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
         else tp.conformance(s.journey, s.events)
     ),
     "ValidationReport": lambda s: s.events.validation,
+    "Monitor": lambda s: tp.monitor(s.events, baseline=7),
     "Stitching": lambda s: tp.stitch_identities(
         {"anon": ["d1", "d1", "d2"], "user": [None, "u1", None], "t": [1.0, 2.0, 3.0]},
         anonymous="anon",

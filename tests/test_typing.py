@@ -13,6 +13,7 @@ import inspect
 import sys
 import typing
 
+import numpy as np
 import pytest
 
 import touchpoint as tp
@@ -57,3 +58,67 @@ def test_to_frame_is_typed_per_backend(method):
         ("Literal['polars']", "pl.DataFrame"),
         ("Literal['pyarrow']", "pa.Table"),
     ]
+
+
+def test_interval_unpacks_to_floats():
+    """``lo, hi = r.confidence_interval()`` was untyped: ``__iter__`` returned Any."""
+    from touchpoint._lib.stats import ConfidenceInterval
+
+    assert inspect.signature(ConfidenceInterval.__iter__).return_annotation == "Iterator[float]"
+    lo, hi = tp.nps([9, 10, 3, 8]).confidence_interval()
+    assert isinstance(lo, float) and isinstance(hi, float)
+
+
+@pytest.mark.parametrize(
+    ("fn", "param", "alias"),
+    [
+        (tp.funnel, "window", "DurationLike"),
+        (tp.detect_dropoffs, "window", "DurationLike"),
+        (tp.attribution, "half_life", "DurationLike"),
+        (tp.nps, "scores", "ArrayLike"),
+        (tp.nps, "weights", "ArrayLike"),
+        (tp.csat, "cluster", "ArrayLike"),
+        (tp.ces, "weights", "ArrayLike"),
+    ],
+)
+def test_public_parameters_have_a_type_not_any(fn, param, alias):
+    hint = str(inspect.signature(fn).parameters[param].annotation)
+    assert alias in hint and "Any" not in hint, hint
+
+
+@pytest.mark.parametrize(
+    ("name", "result"),
+    [
+        ("funnel_bars", "Funnel"),
+        ("attribution_bars", "Attribution"),
+        ("attribution_bars", "RemovalEffects"),
+        ("dropoff_lines", "DropOffs"),
+        ("transition_heatmap", "MarkovModel"),
+    ],
+)
+def test_plot_functions_take_the_result_types(name, result):
+    first = next(iter(inspect.signature(getattr(plot, name)).parameters.values()))
+    assert result in str(first.annotation) and first.annotation != "Any", first.annotation
+
+
+@pytest.mark.parametrize("cls", [tp.Funnel, tp.DropOffs, tp.Attribution, tp.RemovalEffects])
+def test_results_with_a_picture_have_plot(cls):
+    assert inspect.signature(cls.plot).return_annotation == "Axes"
+
+
+def test_window_text_is_a_duration():
+    import datetime
+
+    day = np.timedelta64(86400, "s")
+    t0 = np.datetime64("2026-01-05T00:00", "s")
+    log = tp.EventLog.from_arrays(
+        [1, 1, 2, 2], ["a", "b", "a", "b"], [t0, t0 + 3 * day, t0, t0 + 9 * day]
+    )
+    week = [s.reached for s in tp.funnel(log, ["a", "b"], window="7D").steps]
+    assert week == [s.reached for s in tp.funnel(log, ["a", "b"], window="7 days").steps]
+    assert week == [
+        s.reached for s in tp.funnel(log, ["a", "b"], window=datetime.timedelta(days=7)).steps
+    ]
+    assert week == [2, 1]  # 3 days in, 9 days out
+    with pytest.raises(tp.ValidationError, match="'7D' or '7 days'"):
+        tp.funnel(log, ["a", "b"], window="soon")

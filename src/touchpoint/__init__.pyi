@@ -105,6 +105,7 @@ from touchpoint.metrics import (
     repeat_rate as repeat_rate,
     response_times as response_times,
 )
+from touchpoint.monitoring import Monitor as Monitor, monitor as monitor
 from touchpoint.scan import (
     LogScan as LogScan,
     scan_parquet as scan_parquet,

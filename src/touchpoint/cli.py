@@ -346,7 +346,7 @@ def _run(args: argparse.Namespace) -> int:
             sample.events,
             responses=sample.responses,
             design=sample.design,
-            title="Journey report: touchpoint sample brand",
+            title="Journey report: Lumen Home (touchpoint sample brand)",
             top=args.top,
             interactive=_interactive(args),
             progress=args.progress,
@@ -385,6 +385,7 @@ def _run(args: argparse.Namespace) -> int:
             msg = f"no usable rows remain in {args.events!r}{kept}; nothing to report."
             raise ValidationError(msg)
         surveys = _read_surveys(args, delimiter) if args.surveys else None
+        _warn_report_inputs(log, args.extra)
         rep = build_report(
             log,
             responses=surveys,
@@ -399,6 +400,32 @@ def _run(args: argparse.Namespace) -> int:
         rep.write_html(args.html)
         print(f"HTML report written to {args.html}")
     return 0
+
+
+def _warn_report_inputs(log: EventLog, extra: Sequence[str]) -> None:
+    """Say on stderr what the report will not use: a conversion rate of 0% or 100%
+    (no attribution), ``--extra`` columns that cannot segment journeys."""
+    import numpy as np
+
+    from touchpoint.report import segment_columns
+
+    if log.outcome is not None or log.conversions:
+        rate = float(np.mean(log.converted())) if log.n_journeys else 0.5
+        if rate in (0.0, 1.0):
+            print(
+                f"touchpoint: warning: every journey {'converted' if rate else 'did not convert'}"
+                f" (conversion rate {rate:.0%}); attribution and removal effects are left out "
+                f"of the report. Check the conversion rule: {log.conversion_rule}.",
+                file=sys.stderr,
+            )
+    used = set(segment_columns(log))
+    for name in extra:
+        if name not in used:
+            print(
+                f"touchpoint: warning: --extra {name}: not used as a segment (it needs 2 to 12 "
+                "distinct values, one per journey); kept in the data only.",
+                file=sys.stderr,
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,13 +12,14 @@ an :class:`~touchpoint.EventLog`, a fitted Markov model, a funnel, a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from touchpoint._lib.charts import plain_text as _plain_text
+from touchpoint._lib.charts import errorbars as _charts_errorbars, plain_text as _plain_text
 from touchpoint.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -26,13 +27,19 @@ if TYPE_CHECKING:
 
     from touchpoint.core._eventlog import EventLog
     from touchpoint.core._journey import Journey
+    from touchpoint.core._results import TableResult
+    from touchpoint.funnels import DropOffs, Funnel
+    from touchpoint.markov import Attribution, MarkovModel, RemovalEffects
+    from touchpoint.table import Table
 
 __all__ = [
     "attribution_bars",
     "breakdown",
+    "dropoff_lines",
     "figure_svg",
     "funnel_bars",
     "journey_graph",
+    "journey_size",
     "step_positions",
     "transition_heatmap",
 ]
@@ -218,6 +225,22 @@ def _journey_size(
     )
 
 
+def journey_size(journey: Journey, steps: Mapping[str, float] | None = None) -> tuple[float, float]:
+    """The figure size :func:`journey_graph` uses by default for ``journey`` (inches).
+
+    Examples
+    --------
+    >>> import touchpoint as tp
+    >>> j = tp.Journey(stages=["awareness", "purchase"])
+    >>> j.add_touchpoint(tp.Touchpoint("ad", stage="awareness"))
+    >>> j.add_touchpoint(tp.Touchpoint("checkout", stage="purchase"))
+    >>> j.add_transition("ad", "checkout", count=4)
+    >>> journey_size(j)
+    (5.5, 4.0)
+    """
+    return _journey_size(*_journey_layout(journey, steps))
+
+
 def _wrap(name: str, width: int, max_lines: int = 3, *, cut: bool = True) -> str:
     """A touchpoint name on lines of at most ``width`` characters, broken after ``_ - `` or spaces."""
     if len(name) <= width:
@@ -252,8 +275,15 @@ def journey_graph(
     legend: bool = True,
     steps: Mapping[str, float] | EventLog | None = None,
     title: str | None = None,
+    highlight: Collection[str] | None = None,
+    highlight_label: str = "key touchpoint",
 ) -> Axes:
     """Draw a journey: one column per stage (or typical step), edge width by probability.
+
+    Drawn in steps, networkx ``draw_networkx`` style: a layout
+    (:func:`_journey_layout`), then columns, nodes (area by traffic), labels
+    beside the nodes, the legend, edges routed around nodes and labels, and
+    last the repeat marks and edge labels where they cover nothing.
 
     Parameters
     ----------
@@ -267,11 +297,11 @@ def journey_graph(
     max_width : float
         Line width of an edge with probability 1.
     labels, edge_labels : bool
-        Write touchpoint names under nodes (long names wrapped to the column's
+        Write touchpoint names beside nodes (long names wrapped to the column's
         width) / probabilities on the edges (at the middle of each curve; a label
         that would cover other text or a node is left out, likeliest edges first).
     legend : bool
-        Explain node colours, edge widths and the repeat marker below the graph.
+        Explain node colours and sizes, edge widths and the repeat marker below the graph.
     steps : mapping or EventLog, optional
         Without stages, the column of each touchpoint: its typical step (a
         mapping of touchpoint to step, or an event log to take the median
@@ -281,6 +311,12 @@ def journey_graph(
         share the last one (``step 8+``).
     title : str, optional
         Axes title (default: the journey's name, or "Journey").
+    highlight : collection of str, optional
+        Touchpoints to colour (the report passes its key touchpoints, the largest
+        removal effects). By default the touchpoints the design marks ``key``.
+    highlight_label : str
+        The legend's name for the coloured touchpoints (default "key touchpoint";
+        for the design's own flags "key in the design").
 
     Returns
     -------
@@ -288,11 +324,13 @@ def journey_graph(
 
     Notes
     -----
-    Self-loops (a touchpoint followed by itself) are not drawn as edges: the
-    share that repeats is written next to the node (``↻ 40%``). Text sizes
-    follow the space a node has (10 pt at the default size, at least 6.5 pt);
-    the default size is at most 8 inches wide, so an 800 px page shows the
-    figure at about its natural size.
+    Node area follows traffic (the transitions into or out of the touchpoint,
+    whichever is larger). Self-loops (a touchpoint followed by itself) are not
+    drawn as edges: the share that repeats is written next to the node
+    (``↻ 40%``). An edge bends away from nodes and labels it would cross. Text
+    sizes follow the space a node has (10 pt at the default size, at least
+    6.5 pt); the default size is at most 8 inches wide, so an 800 px page shows
+    the figure at about its natural size.
 
     Examples
     --------
@@ -307,9 +345,6 @@ def journey_graph(
     >>> ax.get_title(), [t.get_text() for t in ax.texts if t.get_text().endswith("%")]
     ('Journey', ['100%'])
     """
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyArrowPatch
-
     from touchpoint.core._eventlog import EventLog
 
     if steps is None and isinstance(journey, EventLog):
@@ -324,13 +359,80 @@ def journey_graph(
     ax.set_axis_off()
     if not pos:
         return ax
+    geo = _map_geometry(ax, pos, headers)
+    heads = _draw_columns(ax, headers, geo)
+    if highlight is None:
+        highlight = [n for n in pos if g.nodes[n].get("key", False)]
+        highlight_label = (
+            "key in the design" if highlight_label == "key touchpoint" else highlight_label
+        )
+    nodes = _draw_nodes(ax, g, pos, geo, set(highlight))
+    loops = {
+        a: float(d.get("probability", 0.0))
+        for a, b, d in g.edges(data=True)
+        if a == b and float(d.get("probability", 0.0)) >= max(min_probability, 1e-12)
+    }
+    if labels:  # the share that repeats is the label's last line
+        _draw_node_labels(ax, nodes, geo, loops)
+    if legend:
+        _draw_legend(
+            ax,
+            nodes,
+            geo=geo,
+            max_width=max_width,
+            loops=bool(loops),
+            highlight_label=highlight_label,
+        )
+    geo.root.draw_without_rendering()
+    _fit_headers(ax, heads)
+    # texts measured with a margin: a browser draws the SVG's text in its own font
+    placed = [t.get_window_extent().expanded(1.12, 1.1) for t in ax.texts]
+    placed += _node_boxes(ax, nodes)
+    edges = _draw_edges(ax, g, nodes, placed, min_probability=min_probability, max_width=max_width)
+    if not labels:
+        _place_loop_marks(ax, loops, nodes, geo, placed)
+    if edge_labels:
+        _place_edge_labels(ax, edges, geo, placed)
+    return ax
+
+
+@attrs.frozen
+class _MapGeometry:
+    """Sizes of one journey map, in data units and points (after the axes are placed)."""
+
+    root: Any
+    n_cols: int
+    top: float
+    unit: float  # points per data unit
+    col_pt: float
+    diameter: float  # the largest node, points
+    fs: float
+    small: float
+
+
+@attrs.frozen
+class _Node:
+    name: str
+    x: float
+    y: float
+    diameter: float  # points
+    key: bool
+
+
+#: Nodes sit left of their column's centre; the label takes the space to their right.
+_NODE_DX = -0.22
+
+
+def _map_geometry(
+    ax: Axes, pos: Mapping[str, tuple[float, float]], headers: Sequence[str]
+) -> _MapGeometry:
+    """Axis limits, then sizes from the axes' real box: nodes 0.4 units across at most,
+    text relative to a unit (10 pt at the report's size, never below 6.5 pt)."""
     n_cols = len(headers)
     half = max(abs(y) for _, y in pos.values())
     top, bottom = half + 0.75, -half - 0.75
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(bottom, top + 0.5)
-    # sizes from the axes' size in points: circles 0.36 units across (never overlapping),
-    # text relative to a unit (10 pt at the report's size, never below 6.5 pt)
     root: Any = ax.figure
     root = getattr(root, "figure", root)  # a subfigure's root figure holds the size
     if root.get_layout_engine() is not None:
@@ -340,198 +442,331 @@ def journey_graph(
     height_pt = float(root.get_figheight()) * box.height * 72
     col_pt = width_pt / n_cols
     unit = min(col_pt, height_pt / (top + 0.5 - bottom))
-    diameter = float(np.clip(0.36 * unit, 6.0, 22.0))
     fs = float(np.clip(0.2 * unit, 6.5, 10.0))
-    small = max(6.0, fs - 1.0)
-    chars = max(6, int(0.9 * col_pt / (0.6 * fs)))  # label width: most of a column
+    return _MapGeometry(
+        root=root,
+        n_cols=n_cols,
+        top=top,
+        unit=unit,
+        col_pt=col_pt,
+        diameter=float(np.clip(0.34 * unit, 7.0, 24.0)),
+        fs=fs,
+        small=max(6.0, fs - 1.0),
+    )
+
+
+def _draw_columns(ax: Axes, headers: Sequence[str], geo: _MapGeometry) -> list[Any]:
+    """A shaded band per column with its header on top."""
+    chars = max(6, int(0.9 * geo.col_pt / (0.6 * geo.fs)))
     heads = []
     for x, head in enumerate(headers):
         ax.axvspan(x - 0.45, x + 0.45, color="#eef0f6" if x % 2 == 0 else "#f7f7fb", zorder=0)
-        t = ax.text(
-            x,
-            top,
-            _wrap(head, chars, 2, cut=False),
-            ha="center",
-            va="bottom",
-            fontsize=fs + 0.5,
-            fontweight="bold",
-            color="#334",
-        )
-        heads.append(t)
-    loops: dict[str, float] = {}
-    edges = []
-    for a, b, d in g.edges(data=True):
-        p = float(d.get("probability", 0.0))
-        if p <= 0 or p < min_probability:
-            continue
-        if a == b:
-            loops[a] = p
-            continue
-        (x0, y0), (x1, y1) = pos[a], pos[b]
-        if x1 == x0:  # within a column: bulge at most 0.4 units, staying in the column
-            rad = min(0.5, 0.4 / max(abs(y1 - y0), 1e-9))
-        else:
-            rad = 0.3 if x1 < x0 else (0.12 if x1 - x0 > 1 else 0.05)
-        edges.append((x0, y0, x1, y1, rad, p))
-        ax.add_patch(
-            FancyArrowPatch(
-                (x0, y0),
-                (x1, y1),
-                arrowstyle="-|>",
-                mutation_scale=7 + 6 * p,
-                connectionstyle=f"arc3,rad={rad}",
-                linewidth=max(0.4, max_width * p),
-                color=_EDGE,
-                alpha=0.3 + 0.55 * p,
-                shrinkA=diameter / 2 + 1,
-                shrinkB=diameter / 2 + 1,
-                zorder=1,
+        heads.append(
+            ax.text(
+                x,
+                geo.top,
+                _wrap(head, chars, 2, cut=False),
+                ha="center",
+                va="bottom",
+                fontsize=geo.fs + 0.5,
+                fontweight="bold",
+                color="#334",
             )
         )
-    names = list(pos)
-    xy = np.array([pos[n] for n in names])
-    key = np.array([bool(g.nodes[n].get("key", False)) for n in names])
+    return heads
+
+
+def _traffic(g: Any, n: str) -> float:
+    """Transitions into or out of ``n`` (the larger), repeats included."""
+    return float(max(g.in_degree(n, weight="count"), g.out_degree(n, weight="count"), 0))
+
+
+def _draw_nodes(
+    ax: Axes, g: Any, pos: Mapping[str, tuple[float, float]], geo: _MapGeometry, key: set[str]
+) -> list[_Node]:
+    """Circles with area proportional to traffic (the busiest ``geo.diameter`` across)."""
+    traffic = {n: _traffic(g, n) for n in pos}
+    most = max(traffic.values(), default=0.0) or 1.0
+    low = max(6.0, 0.3 * geo.diameter)
+    nodes = [
+        _Node(
+            name=n,
+            x=x + _NODE_DX,
+            y=y,
+            diameter=float(low + (geo.diameter - low) * np.sqrt(traffic[n] / most)),
+            key=n in key,
+        )
+        for n, (x, y) in pos.items()
+    ]
     ax.scatter(
-        xy[:, 0],
-        xy[:, 1],
-        s=diameter**2,
-        c=np.where(key, _KEY, "#ffffff"),
+        [n.x for n in nodes],
+        [n.y for n in nodes],
+        s=[n.diameter**2 for n in nodes],
+        c=[_KEY if n.key else "#ffffff" for n in nodes],
         edgecolors="#223",
         linewidths=1.1,
         zorder=2,
     )
-    if labels:
-        for n, (x, y) in zip(names, xy.tolist(), strict=True):
-            ax.annotate(
-                _wrap(n, chars),
-                (x, y),
-                xytext=(0, -diameter / 2 - 1.5),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=fs,
-                zorder=5,
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
-            )
-    if legend:
-        handles = [
-            Line2D([], [], marker="o", ls="", mfc="#ffffff", mec="#223", ms=8, label="touchpoint")
-        ]
-        if key.any():
-            handles.append(
-                Line2D(
-                    [], [], marker="o", ls="", mfc=_KEY, mec="#223", ms=8, label="key touchpoint"
-                )
-            )
-        handles += [
-            Line2D(
-                [],
-                [],
-                color=_EDGE,
-                lw=max(0.4, max_width * p),
-                alpha=0.3 + 0.55 * p,
-                label=f"{100 * p:.0f}% of next steps",
-            )
-            for p in (0.25, 0.5, 1.0)
-        ]
-        if loops:
-            handles.append(Line2D([], [], ls="", label="↻ share that repeats"))
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=min(len(handles), 3),
-            fontsize=small + 0.5,
-            frameon=False,
+    return nodes
+
+
+def _draw_node_labels(
+    ax: Axes, nodes: Sequence[_Node], geo: _MapGeometry, loops: Mapping[str, float]
+) -> None:
+    """Names beside their nodes, wrapped to the room left in the column; a repeating
+    touchpoint's share of repeats (``↻ 40%``) on the label's last line."""
+    for n in nodes:
+        room = (0.45 - _NODE_DX) * geo.col_pt - n.diameter / 2 - 3
+        chars = max(5, int(room / (0.6 * geo.fs)))
+        text = _wrap(n.name, chars)
+        if n.name in loops:
+            text += f"\n↻ {100 * loops[n.name]:.0f}%"
+        ax.annotate(
+            text,
+            (n.x, n.y),
+            xytext=(n.diameter / 2 + 3.5, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=geo.fs,
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
         )
-    # lay the figure out, then fit what must not collide: a header wider than its
-    # band ("consideration") gets smaller type; repeat marks and edge labels go where
-    # they cover no other text and no node, most important first, moving (repeat
-    # marks) or skipping (edge labels) one that would collide
-    root.draw_without_rendering()
+
+
+def _draw_legend(
+    ax: Axes,
+    nodes: Sequence[_Node],
+    *,
+    geo: _MapGeometry,
+    max_width: float,
+    loops: bool,
+    highlight_label: str,
+) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            mfc="#ffffff",
+            mec="#223",
+            ms=8,
+            label="touchpoint (area: traffic)",
+        )
+    ]
+    if any(n.key for n in nodes):
+        handles.append(
+            Line2D([], [], marker="o", ls="", mfc=_KEY, mec="#223", ms=8, label=highlight_label)
+        )
+    handles += [
+        Line2D(
+            [],
+            [],
+            color=_EDGE,
+            lw=max(0.4, max_width * p),
+            alpha=0.3 + 0.55 * p,
+            label=f"{100 * p:.0f}% of next steps",
+        )
+        for p in (0.25, 0.5, 1.0)
+    ]
+    if loops:
+        handles.append(Line2D([], [], ls="", label="↻ share that repeats"))
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=min(len(handles), 3 if float(geo.root.get_figwidth()) >= 7 else 2),
+        fontsize=geo.small + 0.5,
+        frameon=False,
+    )
+
+
+def _fit_headers(ax: Axes, heads: Sequence[Any]) -> None:
+    """A header wider than its band ("consideration") gets smaller type."""
     trans = ax.transData
     band = abs(trans.transform((0.88, 0))[0] - trans.transform((0, 0))[0])
     for t in heads:
         wide = t.get_window_extent().width / band
         if wide > 1:
             t.set_fontsize(max(6.5, t.get_fontsize() / wide))
-    px = root.dpi / 72
-    placed = [t.get_window_extent() for t in ax.texts]
+
+
+def _node_boxes(ax: Axes, nodes: Sequence[_Node]) -> list[Any]:
     from matplotlib.transforms import Bbox
 
-    r = diameter / 2 * px
-    placed += [Bbox.from_extents(X - r, Y - r, X + r, Y + r) for X, Y in trans.transform(xy)]
-    where = {n: (x, y) for n, (x, y) in zip(names, xy.tolist(), strict=True)}
-    inside = ax.get_window_extent()
-    for n, share in sorted(loops.items(), key=lambda kv: -kv[1]):
-        x, y = where[n]
-        for dx, dy, ha, va in (
-            (diameter / 2 + 1, diameter / 2 - 2, "left", "bottom"),
-            (diameter / 2 + 2, 0, "left", "center"),
-            (-diameter / 2 - 1, diameter / 2 - 2, "right", "bottom"),
-            (-diameter / 2 - 2, 0, "right", "center"),
-        ):
+    px = ax.figure.dpi / 72
+    out = []
+    for n in nodes:
+        X, Y = ax.transData.transform((n.x, n.y))
+        r = n.diameter / 2 * px
+        out.append(Bbox.from_extents(X - r, Y - r, X + r, Y + r))
+    return out
+
+
+def _bezier(p0: Any, p1: Any, rad: float, t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Points of matplotlib's ``arc3,rad=`` curve (display space) at parameters ``t``."""
+    (x0, y0), (x1, y1) = p0, p1
+    cx = (x0 + x1) / 2 + rad * (y1 - y0)
+    cy = (y0 + y1) / 2 - rad * (x1 - x0)
+    a, b, c = (1 - t) ** 2, 2 * t * (1 - t), t**2
+    out: NDArray[np.float64] = np.c_[a * x0 + b * cx + c * x1, a * y0 + b * cy + c * y1]
+    return out
+
+
+def _route(p0: Any, p1: Any, first: float, obstacles: Sequence[Any]) -> float:
+    """The bend (``arc3`` rad) closest to ``first`` whose curve crosses the fewest obstacles."""
+    t = np.linspace(0.06, 0.94, 40)
+    best, best_hits = first, None
+    for step in (0.0, 0.15, -0.15, 0.3, -0.3, 0.45, -0.45, 0.6, -0.6):
+        rad = first + step
+        pts = _bezier(p0, p1, rad, t)
+        hits = 0
+        for box in obstacles:
+            inside = (
+                (pts[:, 0] > box.x0 - 2)
+                & (pts[:, 0] < box.x1 + 2)
+                & (pts[:, 1] > box.y0 - 2)
+                & (pts[:, 1] < box.y1 + 2)
+            )
+            hits += int(inside.any())
+        if best_hits is None or hits < best_hits:
+            best, best_hits = rad, hits
+        if hits == 0:
+            break
+    return best
+
+
+def _draw_edges(
+    ax: Axes,
+    g: Any,
+    nodes: Sequence[_Node],
+    placed: Sequence[Any],
+    *,
+    min_probability: float,
+    max_width: float,
+) -> list[tuple[float, float, float, float, float, float]]:
+    """Arrows between nodes, width and opacity by probability, bent around what they cross."""
+    from matplotlib.patches import FancyArrowPatch
+
+    at = {n.name: n for n in nodes}
+    boxes = dict(zip([n.name for n in nodes], _node_boxes(ax, nodes), strict=True))
+    labels = list(placed[: len(placed) - len(nodes)])
+    trans = ax.transData
+    edges = []
+    for a, b, d in sorted(g.edges(data=True), key=lambda e: -float(e[2].get("probability", 0))):
+        p = float(d.get("probability", 0.0))
+        if p <= 0 or p < min_probability or a == b:
+            continue
+        na, nb = at[a], at[b]
+        if nb.x == na.x:  # within a column: bulge at most 0.4 units, staying in the column
+            first = min(0.5, 0.4 / max(abs(nb.y - na.y), 1e-9))
+        else:
+            first = 0.3 if nb.x < na.x else (0.12 if nb.x - na.x > 1 else 0.05)
+        p0, p1 = trans.transform([(na.x, na.y), (nb.x, nb.y)])
+        others = [box for n, box in boxes.items() if n not in (a, b)] + labels
+        rad = _route(p0, p1, first, others)
+        edges.append((na.x, na.y, nb.x, nb.y, rad, p))
+        ax.add_patch(
+            FancyArrowPatch(
+                (na.x, na.y),
+                (nb.x, nb.y),
+                arrowstyle="-|>",
+                mutation_scale=7 + 6 * p,
+                connectionstyle=f"arc3,rad={rad}",
+                linewidth=max(0.4, max_width * p),
+                color=_EDGE,
+                alpha=0.3 + 0.55 * p,
+                shrinkA=na.diameter / 2 + 1,
+                shrinkB=nb.diameter / 2 + 1,
+                zorder=1,
+            )
+        )
+    return edges
+
+
+def _place_loop_marks(
+    ax: Axes,
+    loops: Mapping[str, float],
+    nodes: Sequence[_Node],
+    geo: _MapGeometry,
+    placed: list[Any],
+) -> None:
+    """``↻ 40%`` beside each repeating node, where it covers no other text or node."""
+    at = {n.name: n for n in nodes}
+    for name, share in sorted(loops.items(), key=lambda kv: -kv[1]):
+        if name not in at:
+            continue
+        n = at[name]
+        r = n.diameter / 2
+        spots = [
+            (r + 1, r - 2, "left", "bottom"),
+            (-r - 1, r - 2, "right", "bottom"),
+            (r + 1, -r - 2, "left", "top"),
+            (-r - 2, 0, "right", "center"),
+            (0, -r - 2, "center", "top"),
+            (0, r + 2, "center", "bottom"),
+            (-r - 1, -r - 2, "right", "top"),
+        ]
+        for i, (dx, dy, ha, va) in enumerate(spots):
             t = ax.annotate(
                 f"↻ {100 * share:.0f}%",
-                (x, y),
+                (n.x, n.y),
                 xytext=(dx, dy),
                 textcoords="offset points",
                 ha=ha,
                 va=va,
-                fontsize=small,
+                fontsize=geo.small,
                 color=_EDGE,
                 zorder=5,
             )
-            extent = t.get_window_extent()
-            if not _overlaps(extent, placed):
-                break
+            extent = t.get_window_extent().expanded(1.15, 1.2)  # a browser's font is wider
+            if not _overlaps(extent, placed) or i == len(spots) - 1:
+                break  # nowhere free: keep the last place (the share matters more)
             t.remove()
-        else:  # nowhere free: keep the first place (the share matters more than the gap)
-            t = ax.annotate(
-                f"↻ {100 * share:.0f}%",
-                (x, y),
-                xytext=(diameter / 2 + 1, diameter / 2 - 2),
-                textcoords="offset points",
-                fontsize=small,
-                color=_EDGE,
-                zorder=5,
-            )
-            extent = t.get_window_extent()
         placed.append(extent)
-    if edge_labels:
-        # arc3 curves are quadratic Beziers in display space: the label sits at t = 1/2
-        for x0, y0, x1, y1, rad, p in sorted(edges, key=lambda e: -e[-1]):
-            (X0, Y0), (X1, Y1) = trans.transform([(x0, y0), (x1, y1)])
-            cx = (X0 + X1) / 2 + rad * (Y1 - Y0)
-            cy = (Y0 + Y1) / 2 - rad * (X1 - X0)
-            mid = (0.25 * X0 + 0.5 * cx + 0.25 * X1, 0.25 * Y0 + 0.5 * cy + 0.25 * Y1)
-            lx, ly = trans.inverted().transform(mid)
-            t = ax.text(
-                lx,
-                ly,
-                f"{100 * p:.0f}%",
-                fontsize=small,
-                ha="center",
-                va="center",
-                color=_EDGE,
-                zorder=4,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-            )
-            extent = t.get_window_extent().expanded(1.1, 1.2)
-            if (
-                _overlaps(extent, placed)
-                or not inside.contains(*extent.min)
-                or not inside.contains(*extent.max)
-            ):
-                t.remove()  # the edge's width still shows its share
-            else:
-                placed.append(extent)
-    return ax
+
+
+def _place_edge_labels(
+    ax: Axes,
+    edges: Sequence[tuple[float, float, float, float, float, float]],
+    geo: _MapGeometry,
+    placed: list[Any],
+) -> None:
+    """Probabilities at the middle of each curve, likeliest first, skipped where they'd collide."""
+    trans = ax.transData
+    inside = ax.get_window_extent()
+    for x0, y0, x1, y1, rad, p in sorted(edges, key=lambda e: -e[-1]):
+        p0, p1 = trans.transform([(x0, y0), (x1, y1)])
+        mid = _bezier(p0, p1, rad, np.array([0.5]))[0]
+        lx, ly = trans.inverted().transform(mid)
+        t = ax.text(
+            lx,
+            ly,
+            f"{100 * p:.0f}%",
+            fontsize=geo.small,
+            ha="center",
+            va="center",
+            color=_EDGE,
+            zorder=4,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+        extent = t.get_window_extent().expanded(1.1, 1.2)
+        if (
+            _overlaps(extent, placed)
+            or not inside.contains(*extent.min)
+            or not inside.contains(*extent.max)
+        ):
+            t.remove()  # the edge's width still shows its share
+        else:
+            placed.append(extent)
 
 
 @_plain_text
 def transition_heatmap(
-    source: Any,
+    source: EventLog | Journey | MarkovModel,
     *,
     ax: Axes | None = None,
     normalize: bool = True,
@@ -570,36 +805,17 @@ def transition_heatmap(
     'touchpoint (from)'
     """
     names, matrix = _transition_matrix(source, normalize=normalize)
-    k = len(names)
-    # at most 8 x 7.5 in: an 800 px page shows it at about its natural size
-    ax = _axes(ax, (min(8.0, max(4.0, 0.3 * k + 2.5)), min(7.5, max(3.5, 0.3 * k + 1.5))))
-    im = ax.imshow(matrix, cmap=cmap, aspect="auto", vmin=0.0)
-    ax.set_xticks(range(k), labels=list(names), rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(k), labels=list(names), fontsize=8)
-    ax.set_xlabel("next touchpoint (to)")
-    ax.set_ylabel("touchpoint (from)")
-    if annotate is None:
-        annotate = k <= 15
-    if annotate and k:
-        hi = float(matrix.max()) or 1.0
-        for i in range(k):
-            for jj in range(k):
-                v = float(matrix[i, jj])
-                if v:
-                    ax.text(
-                        jj,
-                        i,
-                        f"{v:.2f}" if normalize else f"{v:.0f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if v > hi / 2 else "black",
-                    )
-    ax.figure.colorbar(
-        im, ax=ax, label="share of next steps" if normalize else "transitions", shrink=0.8
+    from touchpoint._lib.charts import heatmap
+
+    return heatmap(
+        names,
+        matrix,
+        ax=ax,
+        normalize=normalize,
+        annotate=annotate,
+        cmap=cmap,
+        title=title if title is not None else "Transitions",
     )
-    ax.set_title(title if title is not None else "Transitions")
-    return ax
 
 
 def _dense(m: Any) -> NDArray[np.float64]:
@@ -692,16 +908,6 @@ def _pick(cols: Mapping[str, NDArray[Any]], names: Sequence[str], what: str) -> 
     raise ValidationError(msg)
 
 
-def _errorbars(
-    values: NDArray[np.float64], low: NDArray[np.float64] | None, high: NDArray[np.float64] | None
-) -> NDArray[np.float64] | None:
-    if low is None or high is None:
-        return None
-    lo = np.clip(values - low, 0, None)
-    hi = np.clip(high - values, 0, None)
-    return np.nan_to_num(np.vstack([lo, hi]))
-
-
 def _ci_cols(
     cols: Mapping[str, NDArray[Any]], value: str
 ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
@@ -740,7 +946,7 @@ def _barh(
     ax.barh(
         y,
         values,
-        xerr=_errorbars(values, low, high),
+        xerr=_charts_errorbars(values, low, high),
         color=_BAR,
         ecolor="#223",
         capsize=3,
@@ -761,7 +967,7 @@ def _ci_note(low: NDArray[np.float64] | None, level: float = 0.95) -> str:
 
 @_plain_text
 def breakdown(
-    result: Any,
+    result: Table | TableResult | Mapping[str, Any],
     *,
     ax: Axes | None = None,
     value: str | None = None,
@@ -820,6 +1026,11 @@ def breakdown(
     if value == "score" and titled in _METRIC_AXIS:  # breakdown tables: "CSAT by channel"
         metric = titled
     ax.set_xlabel(_METRIC_AXIS.get(metric.lower(), _words(metric)) + _ci_note(low))
+    if metric.lower() == "csat":  # a share: 0-100% whatever the data's range
+        from matplotlib.ticker import PercentFormatter
+
+        ax.set_xlim(0, 100)
+        ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     ax.set_ylabel("" if label == "group" else _words(label))
     ax.axvline(0, color="#888", linewidth=0.8)
     default = getattr(result, "title", "") or f"{_words(metric)} by {_words(label)}"
@@ -829,7 +1040,7 @@ def breakdown(
 
 @_plain_text
 def funnel_bars(
-    funnel: Any,
+    funnel: Funnel | Table | Mapping[str, Any],
     *,
     ax: Axes | None = None,
     title: str | None = None,
@@ -965,7 +1176,7 @@ def _credit_columns(result: Any) -> tuple[dict[str, NDArray[Any]], str | None, s
 
 @_plain_text
 def attribution_bars(
-    result: Any,
+    result: Attribution | RemovalEffects | Mapping[str, Attribution] | Table | Mapping[str, Any],
     *,
     ax: Axes | None = None,
     value: str | None = None,
@@ -1046,7 +1257,7 @@ def attribution_bars(
             vals,
             height=height,
             label=_words(c),
-            xerr=_errorbars(vals, low, high),
+            xerr=_charts_errorbars(vals, low, high),
             capsize=2,
             color=_BAR if k == 1 else None,
         )
@@ -1071,6 +1282,56 @@ def attribution_bars(
         ax.legend(title="model", fontsize=8)
     ax.set_title(title if title is not None else default_title)
     return ax
+
+
+@_plain_text
+def dropoff_lines(
+    result: DropOffs,
+    *,
+    step: str | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Weekly (per period) step conversion of every group, the flagged periods ringed.
+
+    Parameters
+    ----------
+    result : DropOffs
+        A :func:`touchpoint.detect_dropoffs` result; its ``tests`` table holds
+        every group's rate per period.
+    step : str, optional
+        The step to draw (default: the step of the largest drop, else the first).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, touchpoint as tp
+    >>> rng = np.random.default_rng(0)
+    >>> n = 800
+    >>> t0 = np.datetime64("2026-01-05T00:00", "s")
+    >>> start = t0 + (rng.integers(0, 28, n) * 86400).astype("timedelta64[s]")
+    >>> seg = rng.choice(["a", "b"], n)
+    >>> go = rng.random(n) < 0.6
+    >>> j = np.r_[np.arange(n), np.flatnonzero(go)]
+    >>> tps = np.r_[np.full(n, "view"), np.full(go.sum(), "buy")]
+    >>> ts = np.r_[start, start[go] + np.timedelta64(60, "s")]
+    >>> log = tp.EventLog.from_arrays(j, tps, ts, extra={"seg": seg[j]})
+    >>> res = tp.detect_dropoffs(log, ["view", "buy"], by="seg", period="week",
+    ...                          baseline="others", n_resamples=0)
+    >>> ax = dropoff_lines(res)
+    >>> sorted(t.get_text() for t in ax.get_legend().get_texts())
+    ['a', 'b']
+    """
+    from touchpoint._lib.charts import dropoff_chart
+
+    return dropoff_chart(result, step=step, ax=ax, title=title)
 
 
 _CREDIT_AXIS = {
@@ -1147,3 +1408,32 @@ def cluster_bars(cl: Any, ax: Axes | None = None) -> Axes:
 
 
 __all__ += ["cluster_bars", "process_map_graph", "retention_chart", "step_matrix_heatmap"]
+
+
+if TYPE_CHECKING:  # beside the one function that needs it (plot.py is edited in parallel)
+    from touchpoint.monitoring import Monitor
+
+
+def monitor_chart(monitor: Monitor, ax: Axes | None = None) -> Axes:
+    """A :class:`~touchpoint.Monitor`'s looks: each look's rate, the confidence sequence, the alarm.
+
+    The same chart as :meth:`touchpoint.Monitor.plot` (drawn by
+    ``touchpoint._lib.charts.monitor_chart``): points are each look's own
+    value, the band the anytime-valid confidence sequence of the value so far
+    (its line the estimate), dashed lines the baseline's range and a red line
+    the look at which the alarm sounded.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import touchpoint as tp
+    >>> m = tp.monitor({"score": [5, 4, 2, 5] * 50, "time": [0.0, 1.0] * 100},
+    ...                metric="csat", period=1.0, baseline=1)
+    >>> monitor_chart(m).get_ylabel()
+    'csat'
+    """
+    return monitor.plot(ax=ax)
+
+
+__all__ += ["monitor_chart"]

@@ -182,7 +182,7 @@ def test_first_and_optional_steps_have_no_estimate_and_the_table_has_the_columns
     assert t["censored"].tolist() == [0, 0, 1]
     d = f["buy"].to_dict()
     assert d["conversion_km"] == f["buy"].conversion_km and d["censored"] == 1
-    assert "eventual (KM)" in f.to_text()
+    assert "eventually (KM)" in f.to_text() and "Kaplan-Meier" in f.to_text()
     with pytest.raises(tp.ValidationError, match="within"):
         f["buy"].conversion_within(-1.0)
     with pytest.raises(tp.ValidationError, match="within"):

@@ -302,7 +302,7 @@ def test_reprs():
     x = [10] * 90 + [8] * 50 + [2] * 60
     assert repr(tp.nps(x)) == "NPS +15.0 (95% CI +2.8 to +26.8, n=200)"
     assert repr(tp.csat([5, 4, 4, 3, 2, 5, 5, 4, 1, 5])).startswith("CSAT 70.0% (95% CI 39.7%")
-    assert repr(tp.ces([7, 6, 6, 5, 3, 7])).startswith("CES 2.0 5.67 (95% CI")
+    assert repr(tp.ces([7, 6, 6, 5, 3, 7])).startswith("CES (version 2, 1-7 scale) 5.67 (95% CI")
 
 
 # --------------------------------------------------------------------------- input

@@ -19,9 +19,11 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,7 +31,9 @@ from chromium import MISSING, Browser, find_chromium
 
 pytest.importorskip("matplotlib")  # figures need the plot extra (part of the dev install)
 
+import touchpoint as tp
 from touchpoint.cli import main
+from touchpoint.report import build_report
 
 # What the page reports about itself: size, overflow, figures and anything wider
 # than the window (the culprit when there is overflow).
@@ -214,3 +218,89 @@ def test_report_interactive_view_when_installed(browser, reports, tmp_path):
     # drawn from the compressed plotly.js: node labels are there, not the fallback note
     assert sankey["texts"] >= 10 and sankey["overlaps"] == [], sankey
     assert info["errors"] == []
+
+
+# What a reader of the sample report saw and tripped on (issue 21), measured in the page.
+DEFECTS = r"""(() => {
+  const section = t => [...document.querySelectorAll('section')]
+    .find(s => (s.querySelector('h2') || {}).textContent === t);
+  const tables = s => [...(s ? s.querySelectorAll('table') : [])].map(t => {
+    const head = [...t.querySelectorAll('thead th')].map(h => h.textContent);
+    const rows = [...t.querySelectorAll('tbody tr')].map(
+      r => [...r.querySelectorAll('td')].map(d => d.textContent));
+    return {caption: (t.querySelector('caption') || {}).textContent || '', head, rows};
+  });
+  const figs = s => [...(s ? s.querySelectorAll('figure') : [])].map(f => ({
+    caption: (f.querySelector('figcaption') || {}).textContent || '',
+    ticks: [...f.querySelectorAll('svg text')].map(t => t.textContent)}));
+  const facts = document.querySelector('table.facts td');
+  return {
+    headings: [...document.querySelectorAll('section h2')].map(h => h.textContent),
+    findings: [...document.querySelectorAll('ul.findings li')].map(l => l.textContent),
+    paths: tables(section('Paths')), dropoffs: tables(section('Drop-offs')),
+    dropFigs: figs(section('Drop-offs')), cx: tables(section('Customer experience (NPS, CSAT, CES)')),
+    cxFigs: figs(section('Customer experience (NPS, CSAT, CES)')),
+    cxText: (section('Customer experience (NPS, CSAT, CES)') || {}).innerText || '',
+    sankeyEnds: (document.querySelector('.sankey-ends') || {}).textContent || '',
+    factsAlign: facts ? getComputedStyle(facts).textAlign : null,
+    chartLinks: [...document.querySelectorAll('ul.findings li')].map(li => {
+      const a = li.querySelector('a.chart-link');
+      const target = a ? document.getElementById(a.getAttribute('href').slice(1)) : null;
+      const sec = target ? target.closest('section') : null;
+      return {finding: li.querySelector('strong').textContent,
+              figures: sec ? sec.querySelectorAll('figure svg').length : 0};
+    }),
+  };
+})()"""
+
+
+def test_report_defects_stay_fixed(browser, reports, tmp_path):
+    page = browser.page(1280, 900)
+    page.goto(reports["sample"].as_uri())
+    page.evaluate(WAIT_FOR_PLOTS)
+    d = page.evaluate(DEFECTS)
+    # a drop-off finding has its chart: weekly conversion per segment, flagged weeks ringed
+    assert any(f["caption"].startswith("Weekly conversion") for f in d["dropFigs"]), d["dropFigs"]
+    # no column that says the same thing on every row (0.0% / 100.0% conversion)
+    for t in d["paths"]:
+        assert len(t["rows"]) >= 5, t
+        for i, h in enumerate(t["head"][1:], start=1):
+            assert len({r[i] for r in t["rows"]}) > 1, (t["caption"], h)
+    # no header twice in one table ("95% CI", "95% CI"); CES reads as one number
+    for t in [*d["cx"], *d["dropoffs"], *d["paths"]]:
+        assert len(t["head"]) == len(set(t["head"])), t["head"]
+    assert "CES 2.0 5" not in d["cxText"] and "CES (version 2, 1-7 scale)" in d["cxText"]
+    # q-values in one format: two significant digits, exponent for the small ones
+    qs = [r[t["head"].index("q-value")] for t in d["dropoffs"] for r in t["rows"]]
+    assert qs and all(re.fullmatch(r"0\.0*[1-9]\d?|\d\.\de-\d+", q) for q in qs), qs
+    # the CSAT chart shows the table's rows (touchpoints) on a percent axis
+    csat = next(f for f in d["cxFigs"] if f["caption"].startswith("CSAT"))
+    assert "by touchpoint" in csat["caption"]
+    assert "checkout_store" in csat["ticks"] and "100%" in csat["ticks"], csat["ticks"]
+    # the interactive view names its end nodes
+    assert "converted" in d["sankeyEnds"] and "left" in d["sankeyEnds"], d["sankeyEnds"]
+    # a chart for every finding: each links to a section that draws one
+    assert len(d["chartLinks"]) >= 5, d["chartLinks"]
+    assert all(c["figures"] >= 1 for c in d["chartLinks"]), d["chartLinks"]
+    # findings: the key touchpoints are named as the map colours them
+    assert any(f.startswith("Key touchpoints:") for f in d["findings"]), d["findings"]
+
+
+def test_report_in_a_notebook_keeps_its_alignment(browser, tmp_path):
+    """JupyterLab's CSS right-aligns every table cell; the report's overview stays left."""
+    log, _, design = tp.datasets.load_sample()
+    small = log.select_journeys(np.arange(log.n_journeys) < 2000)
+    rep = build_report(small, design=design, figures=False, progress=False)
+    page_html = (
+        "<html><head><style>.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
+        "{text-align:right;padding:.5em}</style></head><body>"
+        f'<div class="jp-RenderedHTMLCommon">{rep._repr_html_()}</div></body></html>'
+    )
+    path = tmp_path / "notebook.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = browser.page(1280, 900)
+    page.goto(path.as_uri())
+    align = page.evaluate(
+        "[...document.querySelectorAll('table.facts td')].map(t => getComputedStyle(t).textAlign)"
+    )
+    assert align and set(align) == {"left"}, align

@@ -113,16 +113,75 @@ def test_funnel_table_and_chart_show_the_same_steps(sample_report):
     assert [s for s in table_steps if s in labels] == table_steps
 
 
-def test_removal_finding_names_the_top_touchpoints(sample_report):
+def _before_conversion(rows: list[dict[str, str]]) -> set[str]:
+    """Touchpoints with an event before its journey's first purchase, or in a journey
+    without one (from the raw file: events ordered by time within each customer)."""
+    by_journey: dict[str, list[tuple[str, str, str]]] = {}
+    for r in rows:
+        by_journey.setdefault(r["customer_id"], []).append(
+            (r["timestamp"], r["touchpoint"], r["revenue"])
+        )
+    seen: set[str] = set()
+    for events in by_journey.values():
+        for _, name, revenue in sorted(events, key=lambda e: e[0]):
+            if revenue not in ("", "0"):
+                break
+            seen.add(name)
+    return seen
+
+
+def test_key_touchpoints_are_one_set_in_findings_map_and_table(sample_report):
+    """One definition: the three largest removal effects among touchpoints seen before a
+    conversion. The finding names them, the map colours them, the table marks the rest."""
     log = tp.datasets.load_sample().events
     effects = tp.removal_effects(tp.fit_markov(log)).table
-    top = [str(x) for x in effects[effects.columns[0]][:3].tolist()]
+    before = _before_conversion(_rows("events.csv.gz"))
+    top = [
+        str(x)
+        for x, e in zip(effects[effects.columns[0]].tolist(), effects["removal_effect"].tolist())
+        if x in before and e > 0
+    ][:3]
     line = next(
         ln
         for ln in _section(sample_report, "Key findings").text.splitlines()
-        if "matter most" in ln
+        if "Key touchpoints:" in ln
     )
-    assert list(re.findall(r"(\w+) \(\d+%\)", line)) == top
+    assert re.findall(r"(\w+) \(\d+%\)", line) == top
+    # touchpoints only seen at or after a purchase: marked, never shown as drivers
+    table = _section(sample_report, "Key touchpoints").text.splitlines()
+    names = set(log.touchpoint_names)
+    shown = {ln.split()[0]: ln for ln in table if ln.split() and ln.split()[0] in names}
+    assert len(shown) >= 10
+    after = [n for n in shown if n not in before]
+    assert "checkout_web" in after  # every checkout_web event is a purchase
+    for name in after:
+        row = shown[name]
+        assert "conversion)" in row and "100.0%" not in row, row
+    assert "(conversion)" in shown["checkout_web"]
+    # listed after every touchpoint that is seen before a conversion
+    order = list(shown)
+    assert max(order.index(n) for n in shown if n in before) < min(order.index(n) for n in after)
+
+
+def test_dropoff_finding_quotes_its_own_table_row(sample_report):
+    """The week a drop-off finding names and the rates it quotes come from one row of
+    the Drop-offs table (it once named 02-23 and quoted 03-02's figures)."""
+    headline = _section(sample_report, "Key findings").text
+    found = re.findall(
+        r"(\w+) to (\w+) for (\w+)=(\w+) (?:since|in) the week of (\S+): "
+        r"([\d.]+%) against ([\d.]+%)",
+        headline,
+    )
+    assert found
+    table = _section(sample_report, "Drop-offs").text.splitlines()
+    for prev, step, seg, group, week, rate, expected in found:
+        rows = [
+            ln
+            for ln in table
+            if f"{prev} > {step}" in ln and f"{seg}={group}" in ln and f" {week} " in ln
+        ]
+        assert len(rows) == 1, (week, rows)
+        assert f"{rate} vs {expected}" in rows[0], rows[0]
 
 
 def test_design_less_report_still_leads_with_findings():
@@ -153,7 +212,7 @@ def test_dropoff_findings_are_the_planted_drop(sample_report):
 
 def test_report_reprs_are_short(sample_report):
     text = repr(sample_report)
-    assert "\n" not in text and text.startswith("Report('Journey report', 10 sections")
+    assert "\n" not in text and text.startswith("Report('Journey report', 11 sections")
     page = sample_report._repr_html_()
     assert "Key findings" in page and page.count("<svg") >= 4
     assert "plotly" not in page.lower()  # the interactive view stays in to_html

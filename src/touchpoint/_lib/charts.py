@@ -19,7 +19,19 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BAR", "errorbars", "funnel_chart", "funnel_segments_chart", "new_axes", "plain_text"]
+__all__ = [
+    "BAR",
+    "credit_bars",
+    "dropoff_chart",
+    "errorbars",
+    "funnel_chart",
+    "funnel_segments_chart",
+    "heatmap",
+    "new_axes",
+    "plain_text",
+    "weekly_lines",
+    "weekly_series",
+]
 
 BAR = "#5b7bc0"
 
@@ -137,5 +149,209 @@ def funnel_segments_chart(
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("share of the segment's first step reaching each step")
     ax.legend(title=legend_title, fontsize=8)
+    ax.set_title(title)
+    return ax
+
+
+def monitor_chart(
+    table: Mapping[str, Any],
+    *,
+    metric: str,
+    alpha: float,
+    baseline: tuple[float, float] | None,
+    alarm_look: int | None,
+    direction: str | None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A monitor's looks (``look``, ``rate``, ``estimate``, ``low``, ``high`` columns).
+
+    Points: each look's own value; band and line: the confidence sequence and the
+    estimate so far; dashed lines: the baseline's range; red line: the alarm.
+    """
+    ax = new_axes(ax, (8.0, 3.6))
+    x = np.asarray(table["look"], dtype=np.float64)
+    ax.fill_between(
+        x,
+        table["low"],
+        table["high"],
+        color=BAR,
+        alpha=0.25,
+        linewidth=0,
+        label="confidence sequence",
+    )
+    ax.plot(x, table["estimate"], color="#3b5ba5", linewidth=1.5, label="estimate so far")
+    ax.plot(x, table["rate"], "o", color="#555555", markersize=2.5, label="each look")
+    for y in baseline or ():
+        ax.axhline(y, color="#888888", linestyle="--", linewidth=0.8)
+    if alarm_look is not None:
+        ax.axvline(
+            alarm_look,
+            color="#c0392b",
+            linewidth=1.2,
+            label=f"alarm (look {alarm_look}, {direction})",
+        )
+    ax.set_xlabel("look")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric}: {1 - alpha:.0%} confidence sequence")
+    ax.legend(loc="best", fontsize="small", frameon=False)
+    return ax
+
+
+@plain_text
+def weekly_lines(
+    periods: Sequence[str],
+    rates: Mapping[str, Sequence[float]],
+    *,
+    flagged: Mapping[str, Sequence[str]] | None = None,
+    ax: Axes | None = None,
+    title: str = "",
+    ylabel: str = "conversion",
+) -> Axes:
+    """One line per group of a rate by period; flagged periods marked with a red ring.
+
+    ``rates[group][i]`` is the group's rate in ``periods[i]`` (NaN: not measured).
+    """
+    from matplotlib.ticker import PercentFormatter
+
+    ax = new_axes(ax, (6.5, 3.4))
+    x = np.arange(len(periods))
+    marked = False
+    for group, vals in rates.items():
+        y = np.asarray(vals, dtype=np.float64)
+        ax.plot(x, y, marker="o", ms=3, lw=1.4, label=str(group))
+        hit = [i for i, p in enumerate(periods) if p in set((flagged or {}).get(group, ()))]
+        if hit:
+            ax.scatter(
+                x[hit], y[hit], s=70, facecolors="none", edgecolors="#c0392b", lw=1.6, zorder=3
+            )
+            marked = True
+    if marked:
+        ax.scatter(
+            [], [], s=70, facecolors="none", edgecolors="#c0392b", lw=1.6, label="flagged week"
+        )
+    step = max(1, len(periods) // 8)
+    ax.set_xticks(x[::step], labels=[str(p) for p in periods][::step], rotation=30, ha="right")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("week")
+    ax.legend(fontsize=8, ncol=2)
+    ax.set_title(title)
+    ax.grid(axis="y", color="#e3e6ee", lw=0.6)
+    return ax
+
+
+def weekly_series(
+    tests: Sequence[Mapping[str, Any]],
+) -> tuple[list[str], dict[str, list[float]], dict[str, list[str]]]:
+    """Periods, each group's rate per period and its flagged periods, from test rows."""
+    periods = sorted({str(r["period"]) for r in tests})
+    at = {p: i for i, p in enumerate(periods)}
+    rates: dict[str, list[float]] = {}
+    flagged: dict[str, list[str]] = {}
+    for r in tests:
+        g = str(r["group"])
+        rates.setdefault(g, [float("nan")] * len(periods))[at[str(r["period"])]] = float(r["rate"])
+        if r.get("flagged"):
+            flagged.setdefault(g, []).append(str(r["period"]))
+    return periods, rates, flagged
+
+
+@plain_text
+def credit_bars(
+    labels: Sequence[str],
+    values: NDArray[np.float64],
+    *,
+    low: NDArray[np.float64] | None = None,
+    high: NDArray[np.float64] | None = None,
+    ax: Axes | None = None,
+    xlabel: str = "",
+    title: str = "",
+    percent: bool = True,
+) -> Axes:
+    """Horizontal bars, largest on top, with optional intervals (credit, removal effects)."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax = new_axes(ax, (6.5, max(2.5, 0.3 * len(labels) + 1.3)))
+    y = np.arange(len(labels))[::-1].astype(float)
+    ax.barh(y, values, xerr=errorbars(values, low, high), color=BAR, ecolor="#223", capsize=3)
+    ax.set_yticks(y, labels=list(labels))
+    ax.axvline(0, color="#888", linewidth=0.8)
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax
+
+
+def dropoff_chart(
+    result: Any, *, step: str | None = None, ax: Axes | None = None, title: str | None = None
+) -> Axes:
+    """:func:`weekly_lines` of a ``DropOffs`` result (its ``tests`` rows) for one step."""
+    from touchpoint.exceptions import ValidationError
+
+    rows = result.tests.to_records()
+    steps = [str(r["step"]) for r in rows]
+    if step is None:
+        step = str(result.dropoffs[0].step) if len(result) else (steps[0] if steps else "")
+    elif step not in steps:
+        msg = f"step {step!r} was not tested; the tested steps are {sorted(set(steps))}."
+        raise ValidationError(msg)
+    found = {(str(d.step), str(d.group), str(d.period)) for d in result.dropoffs}
+    mine = [
+        r | {"flagged": (step, str(r["group"]), str(r["period"])) in found}
+        for r in rows
+        if str(r["step"]) == step
+    ]
+    periods, rates, flagged = weekly_series(mine)
+    return weekly_lines(
+        periods,
+        rates,
+        flagged=flagged,
+        ax=ax,
+        title=title if title is not None else f"Conversion to {step} by period",
+        ylabel=f"conversion to {step}",
+    )
+
+
+@plain_text
+def heatmap(
+    names: Sequence[str],
+    matrix: NDArray[np.float64],
+    *,
+    ax: Axes | None = None,
+    normalize: bool = True,
+    annotate: bool | None = None,
+    cmap: str = "Blues",
+    title: str = "Transitions",
+) -> Axes:
+    """Transition shares (or counts) from row to column, annotated when small."""
+    k = len(names)
+    # at most 8 x 7.5 in: an 800 px page shows it at about its natural size
+    ax = new_axes(ax, (min(8.0, max(4.0, 0.3 * k + 2.5)), min(7.5, max(3.5, 0.3 * k + 1.5))))
+    im = ax.imshow(matrix, cmap=cmap, aspect="auto", vmin=0.0)
+    ax.set_xticks(range(k), labels=list(names), rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(k), labels=list(names), fontsize=8)
+    ax.set_xlabel("next touchpoint (to)")
+    ax.set_ylabel("touchpoint (from)")
+    if annotate is None:
+        annotate = k <= 15
+    if annotate and k:
+        hi = float(matrix.max()) or 1.0
+        for i in range(k):
+            for j in range(k):
+                v = float(matrix[i, j])
+                if v:
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.2f}" if normalize else f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if v > hi / 2 else "black",
+                    )
+    ax.figure.colorbar(
+        im, ax=ax, label="share of next steps" if normalize else "transitions", shrink=0.8
+    )
     ax.set_title(title)
     return ax

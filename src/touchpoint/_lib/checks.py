@@ -251,11 +251,18 @@ def duration(name: str, value: Any, *, allow_none: bool = False) -> float | None
     >>> duration("gap", float("nan"))
     Traceback (most recent call last):
     ...
-    touchpoint.exceptions.InvalidParameterError: `gap` must be a positive finite timedelta or number of seconds (got nan).
+    touchpoint.exceptions.InvalidParameterError: `gap` must be a positive finite timedelta, number of seconds or text such as '7D' or '7 days' (got nan).
     """
-    must = "a positive finite timedelta or number of seconds"
+    must = "a positive finite timedelta, number of seconds or text such as '7D' or '7 days'"
     if value is None and allow_none:
         return None
+    if isinstance(value, str):
+        from touchpoint._lib.durations import parse_duration
+
+        parsed = parse_duration(value)
+        if parsed is None:
+            fail(name, must, value)
+        value = parsed
     if isinstance(value, _dt.timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, np.timedelta64):
@@ -429,7 +436,7 @@ def Duration(*, none: bool = False, auto: bool = False) -> Constraint:  # noqa: 
 
     return Constraint(
         run,
-        (math.nan, math.inf, 0, -1.0, "1 day", True, np.timedelta64("NaT")),
+        (math.nan, math.inf, 0, -1.0, "soon", True, np.timedelta64("NaT")),
         "duration",
     )
 

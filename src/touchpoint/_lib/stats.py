@@ -36,6 +36,7 @@ from any populations. JRSS Suppl. 4(1), 119-130 (the paired sign-flip test).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, get_args
 
 import attrs
@@ -90,7 +91,8 @@ class ConfidenceInterval:
     low: float
     high: float
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[float]:
+        """``low, high = ci``: both typed ``float`` for a type checker."""
         return iter((self.low, self.high))
 
     def contains(self, value: float) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchpoint._lib.choices import CalendarPeriod
+from touchpoint._lib.durations import parse_duration
 from touchpoint.exceptions import ValidationError
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "duration",
     "format_duration",
     "local_days",
+    "parse_duration",
     "period_codes",
     "period_labels",
     "required_duration",

@@ -667,8 +667,9 @@ class EventLog:
             f"touchpoints={self.n_touchpoints:,}",
             f"time={self._time_range()}",
         ]
-        if self.outcome is not None:
-            parts.append("outcome=yes")
+        if self.outcome is not None:  # which column, and per event or per journey
+            col = self.columns.get("outcome", "outcome")
+            parts.append(f"outcome={col!r} per {self.outcome_level}")
         if self.extra:
             parts.append(f"extra={list(self.extra)}")
         if self.validation.n_dropped:

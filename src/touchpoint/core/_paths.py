@@ -94,4 +94,11 @@ class Paths(Sequence[tuple[str, ...]]):
         return Counter(p[:k] for p in self).most_common()
 
     def __repr__(self) -> str:
-        return f"Paths(journeys={len(self):,}, events={len(self.codes):,})"
+        """The counts and the three most common paths (``a > b: 12``)."""
+        top = "; ".join(
+            f"{' > '.join(p) if len(p) <= 6 else ' > '.join(p[:5]) + ' > ...'}: {k:,}"
+            for p, k in self.most_common(3)
+        )
+        return f"Paths(journeys={len(self):,}, events={len(self.codes):,}" + (
+            f"; most common: {top})" if top else ")"
+        )

@@ -100,12 +100,22 @@ class ScalarResult:
         """A one-row DataFrame of :meth:`to_dict`."""
         return Table({k: [v] for k, v in self.to_dict().items()}).to_frame(backend)
 
+    #: Fields that are shares (0-1) of the answers, shown as percentages in the
+    #: notebook view so they do not read as points next to a score.
+    _SHARES: tuple[str, ...] = ()
+
     def _repr_html_(self) -> str:
-        from touchpoint._lib.format import format_cell, human_label
+        """The repr, then one row per field; each row is named exactly as the
+        :meth:`to_frame` column, shares shown as percentages."""
+        from touchpoint._lib.format import format_cell
+
+        def cell(k: str, v: Any) -> str:
+            if k in self._SHARES and isinstance(v, float):
+                return f"{100 * v:.1f}% of answers"
+            return format_cell(v)
 
         rows = "".join(
-            f"<tr><th>{html.escape(human_label(k))}</th>"
-            f'<td class="num">{html.escape(format_cell(v))}</td></tr>'
+            f'<tr><th>{html.escape(k)}</th><td class="num">{html.escape(cell(k, v))}</td></tr>'
             for k, v in self.to_dict().items()
             if v is not None
         )

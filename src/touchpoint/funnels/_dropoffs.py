@@ -23,8 +23,10 @@ from numpy.typing import NDArray
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import Alternative, MatchMode, ProportionMethod
 from touchpoint._lib.compat import deprecated_params
+from touchpoint._lib.groups import BY
 from touchpoint._lib.stats import ConfidenceInterval, benjamini_hochberg, proportion_ci
 from touchpoint._lib.time import check_tz, duration as _duration
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import ScalarResult, TableResult, short_repr
 from touchpoint.exceptions import StatisticalWarning, ValidationError
@@ -41,6 +43,8 @@ from touchpoint.funnels._match import CountUnit, StepSpec, _prepare
 from touchpoint.table import Table, format_cell, format_html, format_text
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from touchpoint.core._eventlog import EventLog
 
 __all__ = [
@@ -199,6 +203,16 @@ class DropOffs(TableResult, Sequence[DropOff]):
     periods_left_out: tuple[tuple[str, Any], ...] = ()
     tz: str = "UTC"
 
+    def plot(self, ax: Axes | None = None, *, step: str | None = None) -> Axes:
+        """Each group's conversion per period, the flagged periods ringed.
+
+        The chart :func:`touchpoint.plot.dropoff_lines` draws (``step``: which
+        step, by default the one of the largest drop); needs matplotlib.
+        """
+        from touchpoint._lib.charts import dropoff_chart
+
+        return dropoff_chart(self, step=step, ax=ax)
+
     def __len__(self) -> int:
         return len(self.dropoffs)
 
@@ -289,21 +303,10 @@ def _check_period(name: str, value: Any) -> None:
     ck.duration(name, value)
 
 
-def _check_by(name: str, value: Any) -> None:
-    if value is None or (isinstance(value, str) and value):
-        return
-    items = None if isinstance(value, str | bytes) else value
-    if not isinstance(items, list | tuple) or not items:
-        ck.fail(name, "a column name, a non-empty list of them, or None", value)
-    for v in items:
-        if not isinstance(v, str) or not v:
-            ck.fail(name, "a column name, a non-empty list of them, or None", value)
-
-
 @deprecated_params(renamed={"changepoint_resamples": "n_resamples"})
 @ck.validate_params(
     {
-        "by": ck.Custom(_check_by, 5, "", [], ["a", 5]),
+        "by": BY,
         "period": ck.Custom(_check_period, "fortnight", math.nan, -1.0, 0),
         "baseline": ck.Options(*_BASELINES),
         "alpha": ck.ALPHA,
@@ -332,7 +335,7 @@ def detect_dropoffs(
     test: Literal["midp", "exact", "z"] = "midp",
     horizon: Any = "auto",
     mode: MatchMode = "ordered",
-    window: Any = None,
+    window: DurationLike | None = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
     count: CountUnit = "journeys",
@@ -449,125 +452,35 @@ def detect_dropoffs(
     """
     if is_scan(log):  # a lazy scan (touchpoint.scan) counts in its engine
         return pushdown(log, "detect_dropoffs", DropOffs, locals())
-    if baseline == "auto":
-        baseline = "past" if period is not None else "others"
-    if baseline in ("past", "rest") and period is None:
-        msg = f"baseline={baseline!r} compares periods; give 'period'."
-        raise ValidationError(msg)
-    if baseline == "others" and by is None:
-        msg = "baseline='others' compares groups; give 'by'."
-        raise ValidationError(msg)
+    baseline = _resolve_baseline(baseline, period, by)
     p = _prepare(
-        log,
-        steps,
-        window=window,
-        mode=mode,
-        exclude=exclude,
-        optional=optional,
-        count=count,
+        log, steps, window=window, mode=mode, exclude=exclude, optional=optional, count=count
     )
-    m = p.match
-    n_units, K = m.reached.shape
-    segments = _segments(log, p.units.first_event, by, n_units)
-    tester = {"z": _ztest, "exact": _fisher, "midp": _fisher_midp}[test]
-
-    recs = _row_columns("baseline_entered", "baseline_reached", "expected", "effect", "pvalue")
-    where: list[tuple[int, int, int, int]] = []  # (step k, segment, group, period) per test
-    series: dict[tuple[int, Any], tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
-    labels: list[Any] = [None]
-    step_periods: dict[int, list[Any]] = {}
-    step_units: dict[int, tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]] = {}
-    t_end = float(p.t.max()) if len(p.t) else 0.0
+    segments = _segments(log, p.units.first_event, by, len(p.match.reached))
+    tester = _TESTERS[test]
     tz = check_tz(tz)
-    fixed_horizon = (
-        None
-        if horizon in (None, "auto")
-        else _duration(horizon, "horizon", datetime=log.is_datetime)
+    cells = _Cells()
+    spec = _TestSpec(baseline, min_count, tester, alternative, keep_series=period is not None)
+    _count_and_test(
+        cells,
+        p,
+        segments,
+        is_datetime=log.is_datetime,
+        period=period,
+        tz=tz,
+        horizon=horizon,
+        spec=spec,
     )
-    used_horizon: dict[str, float | None] = {}
-    left = _row_columns("mature", "baseline_mature", "reason")
-    periods_left: list[tuple[str, Any]] = []
-    for k in range(1, K):
-        j = int(m.prev[k])
-        entered = m.reached[:, j].copy()
-        ent = entered.copy()
-        conv = m.reached[:, k].copy()
-        h: float | None = None
-        if horizon is not None:  # mature cohorts only, conversions within the horizon
-            delay = m.time[:, k] - m.time[:, j]
-            if fixed_horizon is None:
-                ok = conv & ent
-                h = float(np.quantile(delay[ok], 0.95)) if ok.any() else 0.0
-            else:
-                h = fixed_horizon
-            ent &= m.time[:, j] <= t_end - h
-            conv &= delay <= h
-        used_horizon[p.steps.labels[k]] = h
-        if not entered.any():
-            continue
-        # periods over every entry (mature or not), so the cells left out can be named
-        if period is not None:
-            t_entry = m.time[entered, j]
-            abs_t = (p.origin / 1e9 + t_entry) if log.is_datetime else t_entry
-            pcode_all, labels = _periods(abs_t, log.is_datetime, period, tz)
-        else:
-            pcode_all, labels = np.zeros(int(entered.sum()), dtype=np.int64), [None]
-        pcode = pcode_all[ent[entered]]
-        P = len(labels)
-        step_periods[k] = labels
-        step_units[k] = (ent, conv[ent], pcode)
-        if period is not None:
-            seen_p = np.bincount(pcode_all, minlength=P) > 0
-            mature_p = np.bincount(pcode, minlength=P) > 0
-            periods_left.extend(
-                (p.steps.labels[k], labels[i]) for i in np.flatnonzero(seen_p & ~mature_p)
-            )
-        for si, (gcode, groups) in enumerate(segments):
-            G = len(groups)
-            n, x, nb, xb = _cell_counts(gcode[ent], pcode, conv[ent], G=G, P=P, baseline=baseline)
-            testable = (n >= min_count) & (nb >= min_count)
-            cell_all = gcode[entered] * P + pcode_all
-            n_all = np.bincount(cell_all, minlength=G * P).reshape(G, P)
-            for g_, p_ in zip(*np.nonzero((n_all > 0) & ~testable), strict=True):
-                left["previous"].append(p.steps.labels[j])
-                left["step"].append(p.steps.labels[k])
-                left["group"].append(groups[g_])
-                left["period"].append(labels[p_])
-                left["entered"].append(int(n_all[g_, p_]))
-                left["mature"].append(int(n[g_, p_]))
-                left["baseline_mature"].append(int(nb[g_, p_]))
-                left["reason"].append(_left_out_reason(n[g_, p_], nb[g_, p_], min_count, baseline))
-            gi, pi = np.nonzero(testable)
-            if period is not None:
-                for g in range(G):
-                    series[(k, groups[g])] = (x[g], n[g])
-            if len(gi) == 0:
-                continue
-            pv = tester(x[gi, pi], n[gi, pi], xb[gi, pi], nb[gi, pi], alternative)
-            rate = x[gi, pi] / n[gi, pi]
-            exp = xb[gi, pi] / nb[gi, pi]
-            for i in range(len(gi)):
-                recs["previous"].append(p.steps.labels[j])
-                recs["step"].append(p.steps.labels[k])
-                recs["group"].append(groups[gi[i]])
-                recs["period"].append(labels[pi[i]])
-                where.append((k, si, int(gi[i]), int(pi[i])))
-            recs["entered"].extend(n[gi, pi].astype(np.int64).tolist())
-            recs["reached"].extend(x[gi, pi].astype(np.int64).tolist())
-            recs["rate"].extend(rate.tolist())
-            recs["baseline_entered"].extend(nb[gi, pi].astype(np.int64).tolist())
-            recs["baseline_reached"].extend(xb[gi, pi].astype(np.int64).tolist())
-            recs["expected"].extend(exp.tolist())
-            recs["effect"].extend((rate - exp).tolist())
-            recs["pvalue"].extend(pv.tolist())
-    q = benjamini_hochberg(np.asarray(recs["pvalue"], dtype=np.float64))
+    recs = cells.recs
+    pvalues = np.asarray(recs["pvalue"], dtype=np.float64)
+    q = benjamini_hochberg(pvalues)
     sig = q <= alpha
     explained_by = _explain(
         np.flatnonzero(sig),
-        where,
+        cells.where,
         recs["group"],
-        np.asarray(recs["pvalue"], dtype=np.float64),
-        step_units=step_units,
+        pvalues,
+        step_units=cells.step_units,
         segments=segments,
         baseline=baseline,
         tester=tester,
@@ -577,39 +490,271 @@ def detect_dropoffs(
         recs | {"qvalue": q, "significant": sig, "explained_by": explained_by},
         title="drop-off tests",
     )
+    changes = (
+        _change_points(
+            cells,
+            p.steps.labels,
+            sig,
+            alternative=alternative,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+        if period is not None
+        else []
+    )
+    found = _findings(
+        recs, q, sig, explained_by=explained_by, changes=changes, alternative=alternative
+    )
+    left_out = Table({c: cells.left[c] for c in _LEFT_OUT}, title="drop-off cells not tested")
+    _warn_left_out(cells.left["reason"], len(tests), cells.used_horizon, log.is_datetime)
+    return DropOffs(
+        dropoffs=tuple(d for d in found if d.explained_by is None),
+        tests=tests,
+        changes=tuple(changes),
+        alpha=alpha,
+        baseline=baseline,
+        period=period,
+        explained=tuple(d for d in found if d.explained_by is not None),
+        horizon=cells.used_horizon,
+        left_out=left_out,
+        periods_left_out=tuple(cells.periods_left),
+        tz=tz,
+    )
 
-    # change points for the series with a discovery
-    changes: list[ChangePoint] = []
-    start_of: dict[tuple[str, Any], Any] = {}
-    if period is not None:
-        step_index = {lab: i for i, lab in enumerate(p.steps.labels)}
-        done: set[tuple[int, Any]] = set()
-        for i in np.flatnonzero(sig).tolist():
-            key = (step_index[recs["step"][i]], recs["group"][i])
-            if key in done or key not in series:
-                continue
-            done.add(key)
-            xs, ns = series[key]
-            used = np.flatnonzero(ns > 0)
-            if len(used) < 3:
-                continue
-            k, g = key
-            lo, hi = int(used[0]), int(used[-1])
-            a, b, stat, pval = binomial_changepoint(
-                xs[lo : hi + 1],
-                ns[lo : hi + 1],
-                direction=alternative,
-                n_resamples=n_resamples,
-                seed=seed,
+
+_TESTERS = {"z": _ztest, "exact": _fisher, "midp": _fisher_midp}
+
+
+def _resolve_baseline(baseline: Baseline, period: Any, by: Any) -> Baseline:
+    """``"auto"`` made concrete, and the baselines that need periods or groups checked."""
+    if baseline == "auto":
+        baseline = "past" if period is not None else "others"
+    if baseline in ("past", "rest") and period is None:
+        msg = f"baseline={baseline!r} compares periods; give 'period'."
+        raise ValidationError(msg)
+    if baseline == "others" and by is None:
+        msg = "baseline='others' compares groups; give 'by'."
+        raise ValidationError(msg)
+    return baseline
+
+
+@attrs.frozen
+class _TestSpec:
+    """How every cell is tested: its baseline, the smallest cell, the test and its side."""
+
+    baseline: str
+    min_count: int
+    tester: Any
+    alternative: str
+    #: keep each group's per-period series (for the change points; with periods only)
+    keep_series: bool
+
+
+@attrs.define
+class _Cells:
+    """What the step x group x period counting collects for the later phases."""
+
+    recs: dict[str, list[Any]] = attrs.field(
+        factory=lambda: _row_columns(
+            "baseline_entered", "baseline_reached", "expected", "effect", "pvalue"
+        )
+    )
+    #: (step k, segment column, group, period) of every test, in ``recs`` order
+    where: list[tuple[int, int, int, int]] = attrs.field(factory=list)
+    #: (step k, group label) -> per-period reached and entered counts
+    series: dict[tuple[int, Any], tuple[NDArray[np.float64], NDArray[np.float64]]] = attrs.field(
+        factory=dict
+    )
+    step_periods: dict[int, list[Any]] = attrs.field(factory=dict)
+    step_units: dict[int, tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]] = (
+        attrs.field(factory=dict)
+    )
+    used_horizon: dict[str, float | None] = attrs.field(factory=dict)
+    left: dict[str, list[Any]] = attrs.field(
+        factory=lambda: _row_columns("mature", "baseline_mature", "reason")
+    )
+    periods_left: list[tuple[str, Any]] = attrs.field(factory=list)
+
+
+def _step_entries(
+    p: Any, k: int, fixed_horizon: float | None, horizon: Any, t_end: float
+) -> tuple[int, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], float | None]:
+    """Step ``k``: its previous required step, who entered, who entered mature, who converted.
+
+    With a horizon only units that entered at least ``h`` before the end count as
+    mature, and only conversions within ``h`` count (``"auto"``: the 95th percentile
+    of the step's observed delays).
+    """
+    m = p.match
+    j = int(m.prev[k])
+    entered = m.reached[:, j].copy()
+    ent = entered.copy()
+    conv = m.reached[:, k].copy()
+    h: float | None = None
+    if horizon is not None:
+        delay = m.time[:, k] - m.time[:, j]
+        if fixed_horizon is None:
+            ok = conv & ent
+            h = float(np.quantile(delay[ok], 0.95)) if ok.any() else 0.0
+        else:
+            h = fixed_horizon
+        ent &= m.time[:, j] <= t_end - h
+        conv &= delay <= h
+    return j, entered, ent, conv, h
+
+
+def _count_and_test(
+    cells: _Cells,
+    p: Any,
+    segments: list[tuple[NDArray[np.int64], list[Any]]],
+    *,
+    is_datetime: bool,
+    period: Any,
+    tz: str,
+    horizon: Any,
+    spec: _TestSpec,
+) -> None:
+    """Per step after the first: date the entries, then count and test every segment's cells."""
+    m = p.match
+    t_end = float(p.t.max()) if len(p.t) else 0.0
+    fixed_horizon = (
+        None if horizon in (None, "auto") else _duration(horizon, "horizon", datetime=is_datetime)
+    )
+    for k in range(1, m.reached.shape[1]):
+        j, entered, ent, conv, h = _step_entries(p, k, fixed_horizon, horizon, t_end)
+        cells.used_horizon[p.steps.labels[k]] = h
+        if not entered.any():
+            continue
+        # periods over every entry (mature or not), so the cells left out can be named
+        if period is not None:
+            t_entry = m.time[entered, j]
+            abs_t = (p.origin / 1e9 + t_entry) if is_datetime else t_entry
+            pcode_all, labels = _periods(abs_t, is_datetime, period, tz)
+        else:
+            pcode_all, labels = np.zeros(int(entered.sum()), dtype=np.int64), [None]
+        pcode = pcode_all[ent[entered]]
+        cells.step_periods[k] = labels
+        cells.step_units[k] = (ent, conv[ent], pcode)
+        if period is not None:
+            seen_p = np.bincount(pcode_all, minlength=len(labels)) > 0
+            mature_p = np.bincount(pcode, minlength=len(labels)) > 0
+            cells.periods_left.extend(
+                (p.steps.labels[k], labels[i]) for i in np.flatnonzero(seen_p & ~mature_p)
             )
-            plabels = step_periods[k]
-            a, b = a + lo, b + lo
-            inside = np.zeros(len(xs), dtype=bool)
-            inside[a : b + 1] = True
-            rate_in = xs[inside].sum() / max(ns[inside].sum(), 1)
-            rate_out = xs[~inside].sum() / max(ns[~inside].sum(), 1)
-            cp = ChangePoint(
-                step=p.steps.labels[k],
+        for si, (gcode, groups) in enumerate(segments):
+            cell_all = gcode[entered] * len(labels) + pcode_all
+            n_all = np.bincount(cell_all, minlength=len(groups) * len(labels))
+            _test_segment(
+                cells,
+                (k, si, p.steps.labels[j], p.steps.labels[k]),
+                (gcode[ent], groups),
+                conv[ent],
+                periods=(pcode, labels),
+                n_all=n_all.reshape(len(groups), len(labels)),
+                spec=spec,
+            )
+
+
+def _test_segment(
+    cells: _Cells,
+    at: tuple[int, int, str, str],
+    segment: tuple[NDArray[np.int64], list[Any]],
+    conv: NDArray[np.bool_],
+    *,
+    periods: tuple[NDArray[np.int64], list[Any]],
+    n_all: NDArray[np.int64],
+    spec: _TestSpec,
+) -> None:
+    """One step x segment column: the left-out cells, the series and the tests of every cell.
+
+    ``at`` is (step index, segment column index, previous step label, step label);
+    ``segment`` the mature units' group codes and the group labels, ``periods`` their
+    period codes and the period labels; ``n_all`` counts every entry (mature or not)
+    per group x period.
+    """
+    k, si, previous, step = at
+    gcode, groups = segment
+    pcode, labels = periods
+    baseline, min_count = spec.baseline, spec.min_count
+    n, x, nb, xb = _cell_counts(gcode, pcode, conv, G=len(groups), P=len(labels), baseline=baseline)
+    testable = (n >= min_count) & (nb >= min_count)
+    left = cells.left
+    for g_, p_ in zip(*np.nonzero((n_all > 0) & ~testable), strict=True):
+        left["previous"].append(previous)
+        left["step"].append(step)
+        left["group"].append(groups[g_])
+        left["period"].append(labels[p_])
+        left["entered"].append(int(n_all[g_, p_]))
+        left["mature"].append(int(n[g_, p_]))
+        left["baseline_mature"].append(int(nb[g_, p_]))
+        left["reason"].append(_left_out_reason(n[g_, p_], nb[g_, p_], min_count, baseline))
+    if spec.keep_series:
+        for g in range(len(groups)):
+            cells.series[(k, groups[g])] = (x[g], n[g])
+    gi, pi = np.nonzero(testable)
+    if len(gi) == 0:
+        return
+    pv = spec.tester(x[gi, pi], n[gi, pi], xb[gi, pi], nb[gi, pi], spec.alternative)
+    rate = x[gi, pi] / n[gi, pi]
+    exp = xb[gi, pi] / nb[gi, pi]
+    recs = cells.recs
+    for i in range(len(gi)):
+        recs["previous"].append(previous)
+        recs["step"].append(step)
+        recs["group"].append(groups[gi[i]])
+        recs["period"].append(labels[pi[i]])
+        cells.where.append((k, si, int(gi[i]), int(pi[i])))
+    recs["entered"].extend(n[gi, pi].astype(np.int64).tolist())
+    recs["reached"].extend(x[gi, pi].astype(np.int64).tolist())
+    recs["rate"].extend(rate.tolist())
+    recs["baseline_entered"].extend(nb[gi, pi].astype(np.int64).tolist())
+    recs["baseline_reached"].extend(xb[gi, pi].astype(np.int64).tolist())
+    recs["expected"].extend(exp.tolist())
+    recs["effect"].extend((rate - exp).tolist())
+    recs["pvalue"].extend(pv.tolist())
+
+
+def _change_points(
+    cells: _Cells,
+    step_labels: Sequence[str],
+    sig: NDArray[np.bool_],
+    *,
+    alternative: Alternative,
+    n_resamples: int,
+    seed: int | None,
+) -> list[ChangePoint]:
+    """For every step x group with a discovery and three periods or more, where its drop began."""
+    recs = cells.recs
+    step_index = {lab: i for i, lab in enumerate(step_labels)}
+    done: set[tuple[int, Any]] = set()
+    changes: list[ChangePoint] = []
+    for i in np.flatnonzero(sig).tolist():
+        key = (step_index[recs["step"][i]], recs["group"][i])
+        if key in done or key not in cells.series:
+            continue
+        done.add(key)
+        xs, ns = cells.series[key]
+        used = np.flatnonzero(ns > 0)
+        if len(used) < 3:
+            continue
+        k, g = key
+        lo, hi = int(used[0]), int(used[-1])
+        a, b, stat, pval = binomial_changepoint(
+            xs[lo : hi + 1],
+            ns[lo : hi + 1],
+            direction=alternative,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+        plabels = cells.step_periods[k]
+        a, b = a + lo, b + lo
+        inside = np.zeros(len(xs), dtype=bool)
+        inside[a : b + 1] = True
+        rate_in = xs[inside].sum() / max(ns[inside].sum(), 1)
+        rate_out = xs[~inside].sum() / max(ns[~inside].sum(), 1)
+        changes.append(
+            ChangePoint(
+                step=step_labels[k],
                 group=g,
                 start=plabels[a],
                 end=None if b >= hi else plabels[b],
@@ -618,8 +763,21 @@ def detect_dropoffs(
                 statistic=stat,
                 pvalue=pval,
             )
-            changes.append(cp)
-            start_of[(cp.step, cp.group)] = cp.start
+        )
+    return changes
+
+
+def _findings(
+    recs: dict[str, list[Any]],
+    q: NDArray[np.float64],
+    sig: NDArray[np.bool_],
+    *,
+    explained_by: list[Any],
+    changes: list[ChangePoint],
+    alternative: str,
+) -> list[DropOff]:
+    """The significant cells as :class:`DropOff`, the largest effect (in ``alternative``) first."""
+    start_of = {(cp.step, cp.group): cp.start for cp in changes}
     z = _zstat(
         *(
             np.asarray(recs[c], dtype=np.float64)
@@ -654,21 +812,7 @@ def detect_dropoffs(
         found.sort(key=lambda d: -d.effect)
     else:
         found.sort(key=lambda d: -abs(d.effect))
-    left_out = Table({c: left[c] for c in _LEFT_OUT}, title="drop-off cells not tested")
-    _warn_left_out(left["reason"], len(tests), used_horizon, log.is_datetime)
-    return DropOffs(
-        dropoffs=tuple(d for d in found if d.explained_by is None),
-        tests=tests,
-        changes=tuple(changes),
-        alpha=alpha,
-        baseline=baseline,
-        period=period,
-        explained=tuple(d for d in found if d.explained_by is not None),
-        horizon=used_horizon,
-        left_out=left_out,
-        periods_left_out=tuple(periods_left),
-        tz=tz,
-    )
+    return found
 
 
 def _left_out_reason(n: float, nb: float, min_count: int, baseline: str) -> str:
@@ -722,31 +866,17 @@ def _segments(
     by: str | Sequence[str] | None,
     n_units: int,
 ) -> list[tuple[NDArray[np.int64], list[Any]]]:
-    """Per segment column: each unit's group code and the group labels.
+    """Per segment column: each unit's group code and the group labels (the one group order).
 
     Several columns label their groups ``"column=value"`` so they stay apart.
     """
     if by is None:
         return [(np.zeros(n_units, dtype=np.int64), ["all"])]
-    from touchpoint._lib.columns import factorize
-    from touchpoint._lib.frames import segment_values
+    from touchpoint._lib.groups import groupings
 
-    cols = [by] if isinstance(by, str) else list(by)
-    if not cols or not all(isinstance(c, str) for c in cols):
-        msg = f"'by' must be a column name or a list of them (got {by!r})."
-        raise ValidationError(msg)
-    out = []
-    for col in cols:
-        fc = factorize(segment_values(log.column(col)[first_event]))
-        gcode = fc.codes
-        groups: list[Any] = fc.uniques.tolist()
-        if (gcode < 0).any():
-            groups.append(None)
-            gcode = np.where(gcode < 0, len(groups) - 1, gcode)
-        if len(cols) > 1:
-            groups = [f"{col}={g}" for g in groups]
-        out.append((gcode, groups))
-    return out
+    return [
+        (codes, labels) for _, codes, labels in groupings(by, lambda c: log.column(c)[first_event])
+    ]
 
 
 def _cell_counts(

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from touchpoint._lib import checks as ck
 from touchpoint._lib.checks import did_you_mean
 from touchpoint._lib.choices import MatchMode, ProportionMethod
+from touchpoint._lib.groups import BY
 from touchpoint._lib.stats import (
     ConfidenceInterval,
     KaplanMeier,
@@ -33,6 +34,7 @@ from touchpoint._lib.stats import (
     proportion_ci,
 )
 from touchpoint._lib.time import duration as _duration, format_duration, required_duration
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import IntervalResult, ScalarResult, TableResult
 from touchpoint.exceptions import UnknownTouchpointError
@@ -232,7 +234,7 @@ class Funnel(TableResult):
     count: str
     n_units: int
     time_unit: str
-    by: str | None = None
+    by: str | tuple[str, ...] | None = None
     segments: Mapping[Any, Funnel] = attrs.field(factory=dict)
     tests: Table | None = None
 
@@ -303,7 +305,7 @@ class Funnel(TableResult):
     def _rows(self, km: bool = True) -> tuple[list[str], list[list[Any]]]:
         """Headers and rows of the text / HTML view (``km``: the Kaplan-Meier column)."""
         headers = ["step", "entered", "reached", "conversion (95% CI)", "from first", "dropped"]
-        headers += ["median time", *(["eventual (KM)"] if km else []), "top exit"]
+        headers += ["median time", *(["eventually (KM)"] if km else []), "top exit"]
         rows = []
         for s in self.steps:
             lo, hi = s.confidence_interval()
@@ -328,26 +330,35 @@ class Funnel(TableResult):
             )
         return headers, rows
 
-    def _segment_rows(self) -> tuple[list[str], list[list[Any]]]:
+    def _segment_parts(self) -> list[tuple[str, list[Any], list[int]]]:
+        """Per ``by`` column: its name, its segments and its rows of ``tests``."""
+        assert self.tests is not None
+        if isinstance(self.by, str) or self.by is None:
+            return [(str(self.by), list(self.segments), list(range(len(self.steps))))]
+        cols = self.tests["by"].tolist()
+        return [
+            (
+                col,
+                [g for g in self.segments if str(g).startswith(f"{col}=")],
+                [i for i, c in enumerate(cols) if c == col],
+            )
+            for col in self.by
+        ]
+
+    def _segment_rows(
+        self, groups: list[Any], rows_of: list[int]
+    ) -> tuple[list[str], list[list[Any]]]:
         """Per step: each segment's conversion from the previous step, and the test."""
         assert self.tests is not None
-        headers = ["step", *(str(g) for g in self.segments), "chi2", "p", "q"]
+        headers = ["step", *(str(g) for g in groups), "chi2", "p", "q"]
         rows = []
         for k, s in enumerate(self.steps):
             rates = [
                 f"{100 * f.steps[k].conversion:.1f}%" if f.steps[k].entered else ""
-                for f in self.segments.values()
+                for f in (self.segments[g] for g in groups)
             ]
-            test = self.tests.row(k)
-            rows.append(
-                [
-                    s.label,
-                    *rates,
-                    test["statistic"],
-                    test["pvalue"],
-                    test["qvalue"],
-                ]
-            )
+            test = self.tests.row(rows_of[k])
+            rows.append([s.label, *rates, test["statistic"], test["pvalue"], test["qvalue"]])
         return headers, rows
 
     def to_text(self) -> str:
@@ -355,9 +366,14 @@ class Funnel(TableResult):
         from touchpoint.table import format_text
 
         headers, rows = self._rows()
-        out = [format_text(headers, rows)]
+        out = [format_text(headers, rows), _KM_NOTE]
         if self.tests is not None:
-            out += ["", f"conversion by {self.by}:", format_text(*self._segment_rows())]
+            for col, groups, rows_of in self._segment_parts():
+                out += [
+                    "",
+                    f"conversion by {col}:",
+                    format_text(*self._segment_rows(groups, rows_of)),
+                ]
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
@@ -365,9 +381,12 @@ class Funnel(TableResult):
 
         headers, rows = self._rows()
         cap = f"Funnel ({self.mode}, {self.n_units:,} {self.count})"
-        out = format_html(headers, rows, caption=cap)
+        out = format_html(headers, rows, caption=cap) + f"<p><small>{_KM_NOTE}</small></p>"
         if self.tests is not None:
-            out += format_html(*self._segment_rows(), caption=f"Conversion by {self.by}")
+            for col, groups, rows_of in self._segment_parts():
+                out += format_html(
+                    *self._segment_rows(groups, rows_of), caption=f"Conversion by {col}"
+                )
         return out
 
     def __repr__(self) -> str:
@@ -397,7 +416,12 @@ class Funnel(TableResult):
                 for seg, f in self.segments.items()
             }
             return funnel_segments_chart(
-                labels, shares, ax=ax, legend_title=str(self.by or "segment")
+                labels,
+                shares,
+                ax=ax,
+                legend_title=(
+                    self.by if isinstance(self.by, str) else ", ".join(self.by or ["segment"])
+                ),
             )
         t = self.to_table(confidence_level=confidence_level)
         return funnel_chart(
@@ -409,6 +433,13 @@ class Funnel(TableResult):
             ax=ax,
             confidence_level=confidence_level,
         )
+
+
+#: The footnote of the funnel's text and HTML views.
+_KM_NOTE = (
+    "eventually (KM): the share expected to reach the step in the end, journeys still "
+    "under way counted as censored (Kaplan-Meier); conversion (95% CI): Wilson interval."
+)
 
 
 def _ranked_table(items: tuple[tuple[str, int], ...], name: str) -> Table:
@@ -517,7 +548,7 @@ def _homogeneity(reached: NDArray[np.float64], entered: NDArray[np.float64]) -> 
     {
         "window": ck.Duration(none=True),
         "mode": ck.Options("strict", "ordered", "any"),
-        "by": ck.Text(none=True),
+        "by": BY,
         "count": ck.Options("journeys", "customers", "sessions"),
     }
 )
@@ -525,9 +556,9 @@ def funnel(
     log: EventLog,
     steps: Sequence[StepSpec] | None = None,
     *,
-    window: Any = None,
+    window: DurationLike | None = None,
     mode: MatchMode = "ordered",
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     exclude: Iterable[str] = (),
     optional: Iterable[int | str] = (),
     count: CountUnit = "journeys",
@@ -550,9 +581,13 @@ def funnel(
         ``"strict"``: the steps as consecutive events; ``"any"``: steps in any
         order (step ``k`` is reached once steps ``1..k`` all happened; the steps
         must be disjoint).
-    by : str, optional
-        A column (value at each unit's first event): one funnel per segment
-        and a chi-square test of each step's conversion across segments.
+    by : str or list of str, optional
+        A column (value at each unit's first event), or several: one funnel
+        per segment and a chi-square test of each step's conversion across
+        the segments of each column (one Benjamini-Hochberg family). Segments
+        are sorted (numbers by value, then text; ``"(missing)"``, the units
+        without a value, last); with several columns each is its own
+        segmentation and its segments are labelled ``"column=value"``.
     exclude : iterable of str
         Touchpoints that disqualify an attempt when they happen between two
         steps (the attempt stops at the earlier step). No effect in
@@ -621,31 +656,52 @@ def funnel(
     total = _build(p, None, names, **meta)
     if by is None:
         return total
-    from touchpoint._lib.frames import _unique_in_order, segment_values
+    from touchpoint._lib.groups import groupings
 
-    values = segment_values(log.column(by)[p.units.first_event])
+    found = groupings(by, lambda c: log.column(c)[p.units.first_event])
+    segs = {
+        label: _build(p, codes == i, names, **meta)
+        for _, codes, labels in found
+        for i, label in enumerate(labels)
+    }
+    columns = {col: labels for col, _, labels in found}
+    return _with_segments(total, segs, by if isinstance(by, str) else tuple(by), columns)
 
-    groups = sorted(_unique_in_order(values), key=lambda v: (str(type(v)), v))
-    segs = {g: _build(p, values == g, names, **meta) for g in groups}
-    return _with_segments(total, segs, by)
 
+def _with_segments(
+    total: Funnel,
+    segs: dict[Any, Funnel],
+    by: str | tuple[str, ...],
+    columns: Mapping[str, Sequence[Any]] | None = None,
+) -> Funnel:
+    """``total`` with per-segment funnels and a homogeneity test of each step across them.
 
-def _with_segments(total: Funnel, segs: dict[Any, Funnel], by: str) -> Funnel:
-    """``total`` with per-segment funnels and a homogeneity test of each step across them."""
+    ``columns`` names the segments of each column (default: all of ``segs``, one
+    column); with several columns each step is tested once per column, all tests one
+    Benjamini-Hochberg family, and the tests table gains a leading ``by`` column.
+    """
     from scipy.special import chdtrc
 
+    columns = columns or {str(by): list(segs)}
+    several = len(columns) > 1
     rows: dict[str, list[Any]] = {"step": [], "statistic": [], "df": [], "pvalue": []}
-    for k, s in enumerate(total.steps):
-        ent = np.array([f.steps[k].entered for f in segs.values()], dtype=np.float64)
-        rea = np.array([f.steps[k].reached for f in segs.values()], dtype=np.float64)
-        stat, dof = _homogeneity(rea, ent)
-        rows["step"].append(s.label)
-        rows["statistic"].append(stat)
-        rows["df"].append(dof)
-        rows["pvalue"].append(float(chdtrc(dof, stat)) if dof > 0 else float("nan"))
+    if several:
+        rows = {"by": [], **rows}
+    for col, labels in columns.items():
+        for k, s in enumerate(total.steps):
+            ent = np.array([segs[g].steps[k].entered for g in labels], dtype=np.float64)
+            rea = np.array([segs[g].steps[k].reached for g in labels], dtype=np.float64)
+            stat, dof = _homogeneity(rea, ent)
+            if several:
+                rows["by"].append(col)
+            rows["step"].append(s.label)
+            rows["statistic"].append(stat)
+            rows["df"].append(dof)
+            rows["pvalue"].append(float(chdtrc(dof, stat)) if dof > 0 else float("nan"))
+    title = f"by {by}" if isinstance(by, str) else "by " + ", ".join(by)
     tests = Table(
         rows | {"qvalue": benjamini_hochberg(rows["pvalue"])},
-        title=f"by {by}",
+        title=title,
         renamed={"dof": "df"},
     )
     return attrs.evolve(total, by=by, segments=segs, tests=tests)

@@ -226,69 +226,115 @@ def _match(
         keep = np.ones(len(starts), dtype=bool)
         keep[1:] = ev_unit[starts[1:]] != ev_unit[starts[:-1]]
         starts = starts[keep]
-    A = len(starts)
     a_unit = ev_unit[starts]
     a_end = end_of[a_unit]
     deadline = t[starts] + (np.inf if window is None else window)
-    pos = np.full((A, K), -1, dtype=np.int64)
-
+    attempts = (starts, a_end, deadline)
     if mode == "any":
-        first_x, has_x = (
-            _next_in(excl_pos, starts, "left")
-            if excl_pos is not None
-            else (np.zeros(A, dtype=np.int64), np.zeros(A, dtype=bool))
-        )
-        limit = np.where(has_x & (first_x < a_end), first_x, a_end)
-        cum = np.full(A, -1, dtype=np.int64)
-        alive = np.ones(A, dtype=bool)
-        for k in range(K):
-            q, ok = _next_in(np.flatnonzero(is_step[k]).astype(np.int64), starts, "left")
-            ok &= q < limit
-            ok &= t[np.minimum(q, len(t) - 1)] <= deadline
-            if opt[k]:
-                pos[ok & alive, k] = q[ok & alive]
-                continue
-            alive &= ok
-            cum = np.where(alive, np.maximum(cum, q), cum)
-            pos[alive, k] = cum[alive]
+        pos = _match_any(is_step, t, attempts, excl_pos, opt)
     else:
-        pos[:, 0] = starts
-        last = starts.copy()
-        alive_idx = np.arange(A)
-        for k in range(1, K):
-            cur = last[alive_idx]
-            if mode == "strict":
-                q = cur + 1
-                ok = q < a_end[alive_idx]
-                qc = np.minimum(q, len(codes) - 1)
-                ok &= is_step[k][qc]
-            else:
-                q, ok = _next_in(np.flatnonzero(is_step[k]).astype(np.int64), cur, "right")
-                ok &= q < a_end[alive_idx]
-                if excl_pos is not None:
-                    x, has_x = _next_in(excl_pos, cur, "right")
-                    ok &= ~(has_x & (x < q))
-            ok &= t[np.minimum(q, len(t) - 1)] <= deadline[alive_idx]
-            hit = alive_idx[ok]
-            pos[hit, k] = q[ok]
-            if opt[k]:
-                if mode == "strict":  # an optional step is consumed when it is next
-                    last[hit] = q[ok]
-                continue
-            last[hit] = q[ok]
-            alive_idx = hit
-        if mode == "ordered":  # optional matches must come before the next required one
-            for k in np.flatnonzero(opt).tolist():
-                nxt = [j for j in range(k + 1, K) if not opt[j]]
-                if nxt:
-                    j = nxt[0]
-                    late = (pos[:, j] >= 0) & (pos[:, k] > pos[:, j])
-                    pos[late, k] = -1
+        pos = _match_in_order(is_step, t, attempts, excl_pos, opt, strict=mode == "strict")
+    upos = _best_attempt(pos, starts, a_unit, opt, n_units)
+    reached = upos >= 0
+    times = np.full((n_units, K), np.nan)
+    times[reached] = t[upos[reached]]
+    return _Match(reached=reached, time=times, pos=upos, prev=prev)
 
-    # best attempt per unit: deepest, then most optional steps, then earliest start
+
+def _match_any(
+    is_step: NDArray[np.bool_],
+    t: NDArray[np.float64],
+    attempts: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
+    excl_pos: NDArray[np.int64] | None,
+    opt: NDArray[np.bool_],
+) -> NDArray[np.int64]:
+    """Mode "any": per attempt (start, unit end, deadline), the event of each step (-1: none).
+
+    Step ``k`` is reached once steps ``1..k`` all happened before an excluded event.
+    """
+    starts, a_end, deadline = attempts
+    A, K = len(starts), len(is_step)
+    pos = np.full((A, K), -1, dtype=np.int64)
+    first_x, has_x = (
+        _next_in(excl_pos, starts, "left")
+        if excl_pos is not None
+        else (np.zeros(A, dtype=np.int64), np.zeros(A, dtype=bool))
+    )
+    limit = np.where(has_x & (first_x < a_end), first_x, a_end)
+    cum = np.full(A, -1, dtype=np.int64)
+    alive = np.ones(A, dtype=bool)
+    for k in range(K):
+        q, ok = _next_in(np.flatnonzero(is_step[k]).astype(np.int64), starts, "left")
+        ok &= q < limit
+        ok &= t[np.minimum(q, len(t) - 1)] <= deadline
+        if opt[k]:
+            pos[ok & alive, k] = q[ok & alive]
+            continue
+        alive &= ok
+        cum = np.where(alive, np.maximum(cum, q), cum)
+        pos[alive, k] = cum[alive]
+    return pos
+
+
+def _match_in_order(
+    is_step: NDArray[np.bool_],
+    t: NDArray[np.float64],
+    attempts: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
+    excl_pos: NDArray[np.int64] | None,
+    opt: NDArray[np.bool_],
+    *,
+    strict: bool,
+) -> NDArray[np.int64]:
+    """Modes "ordered" and "strict": per attempt, the greedy event of each step (-1: none)."""
+    starts, a_end, deadline = attempts
+    A, K = len(starts), len(is_step)
+    n_events = is_step.shape[1]
+    pos = np.full((A, K), -1, dtype=np.int64)
+    pos[:, 0] = starts
+    last = starts.copy()
+    alive_idx = np.arange(A)
+    for k in range(1, K):
+        cur = last[alive_idx]
+        if strict:
+            q = cur + 1
+            ok = q < a_end[alive_idx]
+            ok &= is_step[k][np.minimum(q, n_events - 1)]
+        else:
+            q, ok = _next_in(np.flatnonzero(is_step[k]).astype(np.int64), cur, "right")
+            ok &= q < a_end[alive_idx]
+            if excl_pos is not None:
+                x, has_x = _next_in(excl_pos, cur, "right")
+                ok &= ~(has_x & (x < q))
+        ok &= t[np.minimum(q, len(t) - 1)] <= deadline[alive_idx]
+        hit = alive_idx[ok]
+        pos[hit, k] = q[ok]
+        if opt[k]:
+            if strict:  # an optional step is consumed when it is next
+                last[hit] = q[ok]
+            continue
+        last[hit] = q[ok]
+        alive_idx = hit
+    if not strict:  # optional matches must come before the next required one
+        for k in np.flatnonzero(opt).tolist():
+            nxt = [j for j in range(k + 1, K) if not opt[j]]
+            if nxt:
+                j = nxt[0]
+                late = (pos[:, j] >= 0) & (pos[:, k] > pos[:, j])
+                pos[late, k] = -1
+    return pos
+
+
+def _best_attempt(
+    pos: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    a_unit: NDArray[np.int64],
+    opt: NDArray[np.bool_],
+    n_units: int,
+) -> NDArray[np.int64]:
+    """Per unit, the positions of its best attempt: deepest, most optional steps, earliest."""
+    K = pos.shape[1]
     reached_a = pos >= 0
-    req = ~opt
-    depth = reached_a[:, req].sum(axis=1)
+    depth = reached_a[:, ~opt].sum(axis=1)
     score = depth * (K + 1) + reached_a[:, opt].sum(axis=1)
     order = np.lexsort((starts, -score, a_unit))
     first = np.ones(len(order), dtype=bool)
@@ -296,10 +342,7 @@ def _match(
     best = order[first]
     upos = np.full((n_units, K), -1, dtype=np.int64)
     upos[a_unit[best]] = pos[best]
-    reached = upos >= 0
-    times = np.full((n_units, K), np.nan)
-    times[reached] = t[upos[reached]]
-    return _Match(reached=reached, time=times, pos=upos, prev=prev)
+    return upos
 
 
 @attrs.frozen(kw_only=True)

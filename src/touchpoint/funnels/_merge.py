@@ -302,7 +302,9 @@ class SegmentedCounts:
         total = self.total.to_funnel()
         if by is None:
             return total
-        groups = sorted(self.segments, key=lambda v: (str(type(v)), v))
+        from touchpoint._lib.groups import group_key
+
+        groups = sorted(self.segments, key=group_key)
         segs = {}
         for g in groups:
             seg = self.segments[g].rebased(self.total.origin)
@@ -331,6 +333,13 @@ def segmented_counts(
     total = funnel_counts(log, **kw)
     if by is None:
         return SegmentedCounts(total=total)
+    from touchpoint._lib.groups import group_codes
+
+    # the in-memory funnel's grouping: the value at each journey's first event, one kernel
+    codes, labels = group_codes(log.journey_column(by))
     return SegmentedCounts(
-        total=total, segments={g: funnel_counts(part, **kw) for g, part in log.split(by).items()}
+        total=total,
+        segments={
+            g: funnel_counts(log.select_journeys(codes == i), **kw) for i, g in enumerate(labels)
+        },
     )

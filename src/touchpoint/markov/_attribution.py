@@ -63,6 +63,7 @@ from touchpoint._lib.compat import deprecated_params
 from touchpoint._lib.frames import format_path
 from touchpoint._lib.stats import ConfidenceInterval, check_confidence
 from touchpoint._lib.time import required_duration
+from touchpoint._lib.types import DurationLike
 from touchpoint.core._lazy import is_scan, pushdown
 from touchpoint.core._results import TableResult
 from touchpoint.exceptions import ValidationError
@@ -77,6 +78,8 @@ from touchpoint.markov._model import MarkovModel, encoded_edges, fit_markov
 from touchpoint.table import Table
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from touchpoint.core._eventlog import EventLog
 
 __all__ = [
@@ -200,6 +203,25 @@ class RemovalEffects(TableResult):
     def table(self) -> Table:
         """:meth:`to_table` at 95%."""
         return self.to_table()
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Bars of the positive removal effects, with intervals when bootstrapped.
+
+        The chart :func:`touchpoint.plot.attribution_bars` draws; needs matplotlib.
+        """
+        from touchpoint._lib.charts import credit_bars
+
+        t = self.table
+        keep = np.asarray(t["removal_effect"], dtype=float) > 0
+        ci = {c: np.asarray(t[c], dtype=float)[keep] for c in ("ci_low", "ci_high") if c in t}
+        return credit_bars(
+            [str(x) for x in np.asarray(t[t.columns[0]])[keep].tolist()],
+            np.asarray(t["removal_effect"], dtype=float)[keep],
+            low=ci.get("ci_low"),
+            high=ci.get("ci_high"),
+            ax=ax,
+            xlabel="conversions lost without the touchpoint (removal effect)",
+        )
 
     def __repr__(self) -> str:
         top = ", ".join(
@@ -517,6 +539,19 @@ class Attribution(TableResult):
         hit = col == name
         return float(self.table["conversions"][hit][0]) if hit.any() else 0.0
 
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Bars of each touchpoint's share of the credit (needs matplotlib)."""
+        from touchpoint._lib.charts import credit_bars
+
+        t = self.table
+        keep = np.asarray(t["share"], dtype=float) != 0
+        return credit_bars(
+            [str(x) for x in np.asarray(t[t.columns[0]])[keep].tolist()],
+            np.asarray(t["share"], dtype=float)[keep],
+            ax=ax,
+            xlabel=f"share of the credit ({self.model})",
+        )
+
     def __repr__(self) -> str:
         col = self.states
         top = ", ".join(
@@ -617,7 +652,7 @@ def attribution(
     per_journey: bool = False,
     n_resamples: int = 0,
     seed: int | None = 0,
-    half_life: Any = None,
+    half_life: DurationLike | None = None,
     position_weights: tuple[float, float] = (0.4, 0.4),
     collapse_repeats: bool = False,
     until_conversion: bool = True,
@@ -886,8 +921,8 @@ def _markov_credit(
     tot = by_sym.sum()
     share = by_sym / tot if tot > 0 else np.zeros_like(by_sym)
     note = (
-        "Markov credit, total allocation: touched conversions x RE / sum RE (Anderson 2013; "
-        "ChannelAttribution, DP6); conversions with no touchpoint before are unattributed"
+        "Markov credit, total allocation: touched conversions x RE / sum RE (as "
+        "ChannelAttribution and DP6 do); conversions with no touchpoint before are unattributed"
     )
     return _Credit(share * re.n_conversions, share * re.value, None, note, re)
 

@@ -48,6 +48,7 @@ from touchpoint.table import Table
 
 if TYPE_CHECKING:
     import networkx as nx
+    from matplotlib.axes import Axes
     from scipy import sparse
 
     from touchpoint.core._eventlog import EventLog
@@ -1104,6 +1105,17 @@ class MarkovModel(TableResult):
             note="; ".join(notes)
             or "other transitions out of each changed state rescaled proportionally",
         )
+
+    def plot(self, ax: Axes | None = None, *, annotate: bool | None = None) -> Axes:
+        """The transition matrix as a heatmap (rows: from, columns: to), states included.
+
+        The chart :func:`touchpoint.plot.transition_heatmap` draws; needs matplotlib.
+        """
+        from touchpoint._lib.charts import heatmap
+
+        names = [str(x) for x in self.states]
+        matrix = np.asarray(self.transition_matrix.todense(), dtype=np.float64)
+        return heatmap(names, matrix, ax=ax, annotate=annotate, title="Markov model")
 
     def __repr__(self) -> str:
         return (

@@ -14,7 +14,7 @@ a practical and powerful approach to multiple testing. JRSS B 57(1), 289-300.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -25,7 +25,7 @@ from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import Period
 from touchpoint._lib.columns import factorize
 from touchpoint._lib.compat import deprecated_params
-from touchpoint._lib.frames import segment_values
+from touchpoint._lib.groups import BY_REQUIRED, by_columns, group_codes, label_array
 from touchpoint._lib.stats import (
     benjamini_hochberg,
     check_confidence,
@@ -380,7 +380,7 @@ def cluster_codes(table: Table, cluster: str | None) -> NDArray[np.int64] | None
 @ck.validate_params(
     {
         "metric": ck.Options("nps", "csat", "ces"),
-        "by": ck.Text(),
+        "by": BY_REQUIRED,
         "period": ck.Options("week", "month", None),
         "column": ck.Text(none=True),
         "weights": ck.Text(none=True),
@@ -394,7 +394,7 @@ def breakdown(
     responses: Any,
     metric: Metric = "nps",
     *,
-    by: str = "touchpoint",
+    by: str | Sequence[str] = "touchpoint",
     period: Period | None = None,
     column: str | None = None,
     weights: str | None = None,
@@ -416,10 +416,14 @@ def breakdown(
         NPS (0-10, bands 9-10/0-6, score intervals), CSAT (1-5, share of
         the top-2-box, modified Wilson) or CES 2.0 (1-7, mean, Dirichlet
         interval). Rows with no answer for the metric are skipped.
-    by : str
+    by : str or list of str
         ``"touchpoint"``, ``"stage"``, ``"channel"`` or any column. With a
         ``design``, stage and channel are looked up from each row's
-        touchpoint (falling back to the table's own column).
+        touchpoint (falling back to the table's own column). Several columns
+        give one table whose groups are labelled ``"column=value"`` (each
+        tested against the rest of its own column), one Benjamini-Hochberg
+        family. Groups are sorted (numbers by value, then text, stages in the
+        design's order; ``"(missing)"`` last).
     period : {"week", "month"}, optional
         Also split by the ISO week (Monday to Sunday) or month of ``time``;
         each group's change from its previous period is then tested too.
@@ -470,6 +474,23 @@ def breakdown(
     >>> [(r["group"], r["score"], r["significant"]) for r in t.to_records()]
     [('store', 50.0, True), ('web', 90.0, True)]
     """
+    if not isinstance(by, str):  # several columns: one table, one family (the by= kernel)
+        return _by_columns(
+            breakdown,
+            responses,
+            metric,
+            by,
+            alpha=alpha,
+            period=period,
+            **options,
+            column=column,
+            weights=weights,
+            cluster=cluster,
+            design=design,
+            time=time,
+            tz=tz,
+            confidence_level=confidence_level,
+        )
     check_confidence(confidence_level)
     spec = metric_spec(metric, options)
     table = as_table(responses)
@@ -526,9 +547,9 @@ def _cells(
     tz: str,
 ) -> _Cells:
     """Code the answered rows by group (sorted; blank labels join "(missing)") and period."""
-    labels = segment_values(group_labels(table, by, design))
-    g = factorize(np.asarray(labels) if labels.dtype != object else labels)
-    keep = (g.codes >= 0) & ~np.isnan(x)
+    stage_order = _stage_order(design) if by == "stage" else None
+    g_codes, g_labels = group_codes(group_labels(table, by, design), stage_order)
+    keep = ~np.isnan(x)
     if period is not None:
         per = factorize(period_labels(table, period, time, tz))
         keep &= per.codes >= 0
@@ -540,17 +561,14 @@ def _cells(
     else:
         pcodes = np.zeros(int(keep.sum()), dtype=np.int64)
         p_names = np.array([None], dtype=object)
-    g_order = _sorted_groups(g.uniques, by, design)
-    g_rank = np.empty(len(g.uniques), dtype=np.int64)
-    g_rank[g_order] = np.arange(len(g.uniques))
     cs = None if cl is None else np.unique(cl[keep], return_inverse=True)[1].astype(np.int64)
     return _Cells(
         x=x[keep],
         w=None if w is None else w[keep],
         cluster=cs,
-        codes=g_rank[g.codes[keep]] * len(p_names) + pcodes,
+        codes=g_codes[keep] * len(p_names) + pcodes,
         periods=pcodes,
-        group_names=g.uniques[g_order],
+        group_names=label_array(g_labels),
         period_names=p_names,
     )
 
@@ -655,3 +673,33 @@ def _with_qvalues(cols: dict[str, Any], present: NDArray[np.bool_], alpha: float
             out[prefix + "qvalue"] = q
             out[prefix + "significant"] = np.nan_to_num(q, nan=1.0) < alpha
     return out
+
+
+def _by_columns(
+    one: Any, responses: Any, metric: Any, by: Sequence[str], *, alpha: float, **kw: Any
+) -> Table:
+    """:func:`breakdown` of several ``by`` columns: their tables stacked, q-values over all.
+
+    Each column's groups are labelled ``"column=value"``; the Benjamini-Hochberg
+    q-values and ``significant`` flags are recomputed over every row of the stack.
+    """
+    cols = by_columns(by)
+    if len(cols) == 1:
+        return one(responses, metric, by=cols[0], alpha=alpha, **kw)  # type: ignore[no-any-return]
+    parts = [one(responses, metric, by=c, alpha=alpha, **kw) for c in cols]
+    out: dict[str, Any] = {}
+    for name in parts[0].columns:
+        values = [np.asarray(t[name]) for t in parts]
+        if name == "group":
+            values = [
+                np.array([f"{c}={g}" for g in v.tolist()], dtype=object)
+                for c, v in zip(cols, values, strict=True)
+            ]
+        out[name] = np.concatenate(values)
+    for prefix in ("", "change_"):
+        if prefix + "pvalue" in out:
+            q = benjamini_hochberg(np.asarray(out[prefix + "pvalue"], dtype=np.float64))
+            out[prefix + "qvalue"] = q
+            out[prefix + "significant"] = np.nan_to_num(q, nan=1.0) < alpha
+    title = parts[0].title.replace(f" by {cols[0]}", " by " + ", ".join(cols), 1)
+    return Table(out, title=title)

@@ -17,6 +17,7 @@ from touchpoint._lib.stats import (
     design_n,
     small_sample_factor,
 )
+from touchpoint._lib.types import ArrayLike
 from touchpoint.core._results import ScalarResult
 from touchpoint.exceptions import ScaleWarning, ValidationError
 from touchpoint.metrics._core import (
@@ -226,6 +227,8 @@ class NPSResult(_ScoreResult):
             return _around(_percentile_ci(100 * (p[:, 2] - p[:, 0]), c), self.score)
         raise ck.error("method", f"one of {NPS_METHODS}", method)
 
+    _SHARES = ("promoters", "passives", "detractors")
+
     def _repr_head(self) -> tuple[str, str]:
         return "NPS", "{:+.1f}"
 
@@ -276,10 +279,10 @@ def _nps_y(x: FloatArray, detractors: tuple[float, float], promoters: tuple[floa
 
 @ck.validate_params({"promoters": ck.Pair(), "detractors": ck.Pair(), "scale": ck.Pair()})
 def nps(
-    scores: Any,
-    weights: Any = None,
+    scores: ArrayLike,
+    weights: ArrayLike | None = None,
     *,
-    cluster: Any = None,
+    cluster: ArrayLike | None = None,
     promoters: tuple[float, float] = (9, 10),
     detractors: tuple[float, float] = (0, 6),
     scale: tuple[float, float] = (0, 10),
@@ -575,10 +578,10 @@ def _rating(
 
 @ck.validate_params({"scale": ck.Pair(), "satisfied": ck.Pair(none=True)})
 def csat(
-    scores: Any,
-    weights: Any = None,
+    scores: ArrayLike,
+    weights: ArrayLike | None = None,
     *,
-    cluster: Any = None,
+    cluster: ArrayLike | None = None,
     scale: tuple[float, float] = (1, 5),
     satisfied: tuple[float, float] | None = None,
 ) -> CSATResult:
@@ -725,7 +728,9 @@ class CESResult(_ScoreResult):
         return _around(_proportion_interval(self.agree, n, confidence_level, method), self.agree)
 
     def _repr_head(self) -> tuple[str, str]:
-        return f"CES {self.version}.0", "{:.2f}"
+        lo, hi = (f"{v:g}" for v in self.scale)
+        # "CES 2.0 5.02" read as two numbers: the version and scale go in words
+        return f"CES (version {self.version}, {lo}-{hi} scale)", "{:.2f}"
 
 
 #: Widest CES scale (points from low to high) accepted without a ScaleWarning: 1-7
@@ -753,10 +758,10 @@ _CES_VERSIONS = {1: ((1.0, 5.0), (1.0, 2.0), False), 2: ((1.0, 7.0), (5.0, 7.0),
     }
 )
 def ces(
-    scores: Any,
-    weights: Any = None,
+    scores: ArrayLike,
+    weights: ArrayLike | None = None,
     *,
-    cluster: Any = None,
+    cluster: ArrayLike | None = None,
     scale: tuple[float, float] | None = None,
     version: CESVersion = 2,
     agree: tuple[float, float] | None = None,
@@ -792,7 +797,7 @@ def ces(
     >>> round(r.score, 3), round(r.agree, 3)
     (5.667, 0.833)
     >>> r
-    CES 2.0 5.67 (95% CI 4.04 to 6.49, n=6)
+    CES (version 2, 1-7 scale) 5.67 (95% CI 4.04 to 6.49, n=6)
     >>> ces([1, 2, 2, 4], version=1).higher_is_better
     False
     """

@@ -14,7 +14,13 @@ from touchpoint.report._figures import section_journey_map
 from touchpoint.report._findings import section_findings
 from touchpoint.report._funnels import section_dropoffs, section_funnel, section_key_touchpoints
 from touchpoint.report._markov import section_markov
-from touchpoint.report._overview import section_overview, section_paths, section_transitions
+from touchpoint.report._overview import (
+    section_overview,
+    section_paths,
+    section_segments,
+    section_transitions,
+)
+from touchpoint.report._shared import segment_columns
 
 __all__ = [
     "SECTION_BUILDERS",
@@ -32,5 +38,7 @@ __all__ = [
     "section_markov",
     "section_overview",
     "section_paths",
+    "section_segments",
     "section_transitions",
+    "segment_columns",
 ]

@@ -21,6 +21,7 @@ from touchpoint.table import format_html, format_text
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
     from touchpoint.core._journey import Journey
+    from touchpoint.monitoring import Monitor
     from touchpoint.table import Table
 
 __all__ = ["Report", "ReportContext", "Section", "pct"]
@@ -93,6 +94,8 @@ class ReportContext:
     top: int = 10
     figures: bool = False
     interactive: bool = False
+    #: A :class:`touchpoint.Monitor` to show (``build_report(monitor=...)``), else None.
+    monitor: Monitor | None = None
     cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
 
@@ -236,6 +239,10 @@ _CSS = (
     "figure.interactive{width:100%}figure.wide svg{width:100%;max-width:54rem}"
     "figcaption{color:var(--muted);font-size:.85rem;margin-top:.3rem}"
     "small{color:var(--muted)}"
+    ".sankey-ends{font-size:.85rem;color:var(--muted);margin:.3rem 0}"
+    ".sankey-ends .end{margin-left:1rem;white-space:nowrap}"
+    ".swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;"
+    "vertical-align:-.1rem;border-radius:2px}"
     "footer{color:#888;font-size:.8rem;margin-top:3rem}"
     "@media print{body{max-width:none;padding:0;font-size:10.5pt}"
     "h2{break-after:avoid;page-break-after:avoid}"
@@ -258,6 +265,12 @@ def _scoped_css() -> str:
         else:
             sel = ",".join(f".touchpoint-report {x.strip()}" for x in sel.split(","))
         parts.append(f"{sel}{{{body}}}")
+    # a notebook's own table styles (JupyterLab right-aligns every cell) must not
+    # win over the report's: alignment is stated with !important inside the report
+    parts.append(
+        ".touchpoint-report th,.touchpoint-report td{text-align:left!important}"
+        ".touchpoint-report td.num,.touchpoint-report th.num{text-align:right!important}"
+    )
     return "".join(parts)
 
 

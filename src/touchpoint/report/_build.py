@@ -22,11 +22,18 @@ from touchpoint.report._figures import section_journey_map
 from touchpoint.report._findings import section_findings
 from touchpoint.report._funnels import section_dropoffs, section_funnel, section_key_touchpoints
 from touchpoint.report._markov import section_markov
-from touchpoint.report._overview import section_overview, section_paths, section_transitions
+from touchpoint.report._monitor import section_monitor
+from touchpoint.report._overview import (
+    section_overview,
+    section_paths,
+    section_segments,
+    section_transitions,
+)
 
 if TYPE_CHECKING:
     from touchpoint.core._eventlog import EventLog
     from touchpoint.core._journey import Journey
+    from touchpoint.monitoring import Monitor
     from touchpoint.table import Table
 
 __all__ = ["SECTION_BUILDERS", "build_report"]
@@ -37,6 +44,7 @@ __all__ = ["SECTION_BUILDERS", "build_report"]
 #: analyses these sections computed, and shown first.
 SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_overview,
+    section_segments,  # the --extra columns: conversion by segment
     section_compare,  # without a design: comparative findings and segments
     designed_only(section_journey_map),
     section_process_map,  # without a design, in place of the designed map
@@ -51,6 +59,7 @@ SECTION_BUILDERS: list[Callable[[ReportContext], Section | None]] = [
     section_markov,
     section_key_touchpoints,
     section_cx,
+    section_monitor,
 ]
 
 
@@ -65,6 +74,7 @@ def build_report(
     figures: bool = True,
     interactive: bool | None = None,
     progress: bool | None = None,
+    monitor: Monitor | None = None,
 ) -> Report:
     """Build the journey report for an event log (and optional survey answers).
 
@@ -88,6 +98,9 @@ def build_report(
         extra); by default whenever plotly is installed.
     progress : bool, optional
         Show a bar over the sections (default: only in a terminal).
+    monitor : Monitor, optional
+        A :func:`touchpoint.monitor`: the report then shows its state (estimate,
+        confidence sequence, alarm) and latest looks.
 
     Returns
     -------
@@ -117,13 +130,14 @@ def build_report(
         top=top,
         figures=draw,
         interactive=bool(interactive and draw),
+        monitor=monitor,
     )
     sections = []
     for builder in track(SECTION_BUILDERS, desc="report", unit="section", enabled=progress):
         s = builder(ctx)
         if s is not None:
             sections.append(s)
-    headline = section_findings(ctx)
+    headline = section_findings(ctx, sections)
     if headline is not None:
         sections.insert(0, headline)
     return Report(title=title, sections=tuple(sections))

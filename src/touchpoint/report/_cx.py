@@ -91,7 +91,7 @@ def section_cx(ctx: ReportContext) -> Section | None:
         headers = ["touchpoint", "stage", "channel"]
         for m in present:
             if m != "nps":
-                headers += [f"{m.upper()} n", m.upper(), "95% CI", "vs rest"]
+                headers += [f"{m.upper()} n", f"{m.upper()} (95% CI)", f"{m.upper()} vs rest"]
         parts_text.append(format_text(headers, table_rows))
         parts_html.append(format_html(headers, table_rows, caption="CX by touchpoint"))
     if weakest:
@@ -102,8 +102,23 @@ def section_cx(ctx: ReportContext) -> Section | None:
             + "</p>"
         )
     seg_rows = _nps_segments(surveys, present, breakdown)
+    nps_fig = None
     if seg_rows:
-        headers = ["segment", "group", "n", "NPS", "95% CI", "vs rest"]
+        from touchpoint.report._figures import interval_figure
+
+        nps_fig = interval_figure(
+            ctx,
+            [
+                (f"{r[0]}={r[1]}", float(r[3]), float(lo), float(hi))
+                for r in seg_rows
+                for lo, hi in [r[4].split(" to ")]
+            ],
+            xlabel="NPS (points, 95% CI)",
+            caption="NPS by segment, the rows of the NPS by segment table, with 95% "
+            "score intervals.",
+            percent=False,
+        )
+        headers = ["segment", "group", "n", "NPS", "NPS 95% CI", "vs rest"]
         parts_text.append(format_text(headers, seg_rows))
         parts_html.append(format_html(headers, seg_rows, caption="NPS by segment"))
     cons = _consistency_line(surveys, present, ctx, consistency)
@@ -119,17 +134,26 @@ def section_cx(ctx: ReportContext) -> Section | None:
         text="\n\n".join(parts_text),
         html="".join(parts_html),
     )
-    return section.with_figures(csat_figure(ctx))
+    return section.with_figures(csat_figure(ctx), nps_fig)
 
 
 def _overall(metric: str, fn: Any, surveys: Table) -> str:
     """The metric over all answers; several answers of one respondent are clustered."""
+    import warnings
+
+    from touchpoint.exceptions import TouchpointWarning
     from touchpoint.metrics._breakdown import cluster_codes
 
     try:
-        return repr(fn(surveys[metric], cluster=cluster_codes(surveys, "auto")))
+        # a warning about the answers (a CSAT column on the NPS 0-10 scale, say) is
+        # shown on the metric's own line, where the reader looks at the number
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TouchpointWarning)
+            line = repr(fn(surveys[metric], cluster=cluster_codes(surveys, "auto")))
     except TouchpointError as exc:  # a malformed column is reported, not fatal
         return f"{metric.upper()}: not computed ({exc})"
+    notes = [str(w.message) for w in caught if issubclass(w.category, TouchpointWarning)]
+    return line + "".join(f" WARNING: {n}" for n in dict.fromkeys(notes))
 
 
 def _fmt(metric: str, v: float) -> str:
@@ -176,7 +200,7 @@ def _per_touchpoint(
                 continue
             r = per[name].get(m)
             if r is None:
-                row += ["", "", "", ""]
+                row += ["", "", ""]
                 continue
             flag = ""
             if r["significant"]:
@@ -192,8 +216,8 @@ def _per_touchpoint(
                     )
             row += [
                 int(r["n"]),
-                _fmt(m, r["score"]),
-                f"{_fmt(m, r['ci_low']).rstrip('%')}–{_fmt(m, r['ci_high'])}",
+                f"{_fmt(m, r['score'])} ({_fmt(m, r['ci_low']).rstrip('%')}–"
+                f"{_fmt(m, r['ci_high'])})",
                 flag,
             ]
         rows.append(row)

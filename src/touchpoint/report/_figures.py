@@ -14,6 +14,7 @@ matplotlib).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from touchpoint.report._base import Figure, Section
@@ -21,11 +22,14 @@ from touchpoint.report._base import Figure, Section
 if TYPE_CHECKING:
     from touchpoint.funnels import Funnel
     from touchpoint.report._base import ReportContext
+    from touchpoint.report._shared import DropOffFindings
 
 __all__ = [
     "csat_figure",
+    "dropoff_figure",
     "funnel_figure",
     "heatmap_figure",
+    "interval_figure",
     "removal_figure",
     "section_journey_map",
 ]
@@ -52,13 +56,25 @@ def section_journey_map(ctx: ReportContext) -> Section | None:
     if not ctx.figures or ctx.log.n_events == 0:
         return None
     from touchpoint.core import Journey
-    from touchpoint.plot import _journey_layout, _journey_size, journey_graph, step_positions
+    from touchpoint.plot import journey_graph, journey_size, step_positions
 
     log = ctx.log
     observed = Journey.from_events(log, design=ctx.design)
     steps = step_positions(log)
-    ax = _new_axes(_journey_size(*_journey_layout(observed, steps)))
-    journey_graph(observed, ax=ax, min_probability=0.05, edge_labels=True, title="", steps=steps)
+    ax = _new_axes(journey_size(observed, steps))
+    from touchpoint.report._shared import key_touchpoint_rows
+
+    keys = [str(next(iter(r.values()))) for r in key_touchpoint_rows(ctx)]
+    journey_graph(
+        observed,
+        ax=ax,
+        min_probability=0.05,
+        edge_labels=True,
+        title="",
+        steps=steps,
+        highlight=keys,
+        highlight_label="key touchpoint",
+    )
     by = "stage" if ctx.design is not None and ctx.design.stages else "typical step"
     figures = [
         Figure(
@@ -68,7 +84,9 @@ def section_journey_map(ctx: ReportContext) -> Section | None:
                 if by == "typical step"
                 else ""
             )
-            + ". Edge width and labels: the share of a touchpoint's next steps going "
+            + ". Node area: traffic. Coloured: the key touchpoints of the key findings "
+            "(largest removal effects). Edge width and labels: the share of a touchpoint's "
+            "next steps going "
             "there (below 5% hidden; labels where they fit); ↻ marks the share that repeats "
             "the touchpoint.",
             html=_svg(ax),
@@ -150,7 +168,7 @@ def removal_figure(ctx: ReportContext) -> Figure | None:
 
 
 def csat_figure(ctx: ReportContext) -> Figure | None:
-    """CSAT by channel (or touchpoint) with intervals."""
+    """CSAT by touchpoint with intervals: the same groups as the CX table beside it."""
     surveys = ctx.responses
     if not ctx.figures or surveys is None or "csat" not in surveys.columns:
         return None
@@ -158,7 +176,7 @@ def csat_figure(ctx: ReportContext) -> Figure | None:
     from touchpoint.metrics import breakdown as metric_breakdown
     from touchpoint.plot import breakdown
 
-    by = "channel" if "channel" in surveys.columns else "touchpoint"
+    by = "touchpoint" if "touchpoint" in surveys.columns else "channel"
     if by not in surveys.columns:
         return None
     try:
@@ -167,9 +185,73 @@ def csat_figure(ctx: ReportContext) -> Figure | None:
         return None
     if not len(table):
         return None
-    ax = _new_axes((SIDE, 0.3 * len(table) + 1.5))
+    ax = _new_axes((SIDE, 0.28 * len(table) + 1.5))
     breakdown(table, ax=ax, title="")
     return Figure(
-        caption=f"CSAT (share answering 4 or 5) by {by}, with 95% Wilson intervals.",
+        caption=f"CSAT (share answering 4 or 5) by {by}, the rows of the table, with 95% "
+        "Wilson intervals.",
         html=_svg(ax),
     )
+
+
+def dropoff_figure(ctx: ReportContext, d: DropOffFindings) -> Figure | None:
+    """The weekly step conversion of every group of the first finding's segment column.
+
+    Drawn from the same test rows as the Drop-offs table and the key finding, with
+    the same chart kit as :meth:`touchpoint.DropOffs.plot`; the flagged weeks
+    (q <= 5%) are ringed.
+    """
+    quoted = d.quoted()
+    if not ctx.figures or not quoted:
+        return None
+    from touchpoint._lib.charts import weekly_lines, weekly_series
+
+    first = quoted[0]
+    same = (first["previous"], first["step"], first["segment"])
+    rows = [
+        t | {"flagged": t["qvalue"] <= 0.05}
+        for t in d.tests
+        if (t["previous"], t["step"], t["segment"]) == same
+    ]
+    periods, rates, flagged = weekly_series(rows)
+    ax = _new_axes((SIDE, 3.6))
+    weekly_lines(
+        periods, rates, flagged=flagged, ax=ax, ylabel=f"{first['previous']} > {first['step']}"
+    )
+    return Figure(
+        caption=f"Weekly conversion from {first['previous']} to {first['step']} (the next "
+        f"event) by {first['segment']}; ringed: weeks flagged in the table (q <= 5%).",
+        html=_svg(ax),
+    )
+
+
+def interval_figure(
+    ctx: ReportContext,
+    bars: Sequence[tuple[str, float, float, float]],
+    *,
+    xlabel: str,
+    caption: str,
+    percent: bool = True,
+    reference: float | None = None,
+) -> Figure | None:
+    """Bars of ``(label, value, low, high)`` rows with their intervals (chart kit's
+    :func:`~touchpoint._lib.charts.credit_bars`), in the table's order."""
+    if not ctx.figures or not bars:
+        return None
+    import numpy as np
+
+    from touchpoint._lib.charts import credit_bars
+
+    ax = _new_axes((SIDE, 0.3 * len(bars) + 1.4))
+    credit_bars(
+        [b[0] for b in bars],
+        np.array([b[1] for b in bars]),
+        low=np.array([b[2] for b in bars]),
+        high=np.array([b[3] for b in bars]),
+        ax=ax,
+        xlabel=xlabel,
+        percent=percent,
+    )
+    if reference is not None:
+        ax.axvline(reference, color="#c0392b", ls="--", lw=1)
+    return Figure(caption=caption, html=_svg(ax))

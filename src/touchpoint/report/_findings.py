@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import html
 import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from touchpoint.report._base import Section
 from touchpoint.report._shared import (
     conversion,
     dropoff_findings,
-    removal,
+    key_touchpoint_rows,
     stage_funnel,
     survey_nps,
 )
@@ -67,19 +68,21 @@ def _biggest_dropoff(ctx: ReportContext) -> tuple[str, str] | None:
 
 
 def _top_removal(ctx: ReportContext) -> tuple[str, str] | None:
-    effects = removal(ctx)
-    if effects is None:
-        return None
-    table = effects.table
-    label = table.columns[0]
-    recs = [r for r in table.to_records() if r["removal_effect"] > 0][:3]
+    from touchpoint.report._shared import degenerate_conversion
+
+    why = degenerate_conversion(ctx)
+    if why:
+        return ("Attribution", why)
+    recs = key_touchpoint_rows(ctx)
     if not recs:
         return None
+    label = next(iter(recs[0]))
     names = ", ".join(f"{r[label]} ({_pct(r['removal_effect'], 0)})" for r in recs)
     return (
-        "Touchpoints that matter most",
+        "Key touchpoints",
         f"{names}: the share of conversions lost if the touchpoint were removed "
-        "(first-order Markov model).",
+        "(removal effect, first-order Markov model; touchpoints seen only at or after "
+        "the conversion left out). Highlighted on the journey map.",
     )
 
 
@@ -93,21 +96,19 @@ def _dropoffs(ctx: ReportContext) -> tuple[str, str] | None:
             f"none significant in {d.n_tests:,} weekly tests by segment (FDR 5%).",
         )
     parts = []
-    shown: set[tuple[str, str, str]] = set()
-    ordered = sorted(d.found, key=lambda t: bool(t.get("explained_by")))  # own drops first
-    for t in ordered:
-        key = (f"{t['previous']} > {t['step']}", str(t["segment"]), str(t["group"]))
-        if key in shown:
-            continue  # one line per transition and group; the table lists every week
-        shown.add(key)
-        since = f" since the week of {t['since']}" if t.get("since") else ""
+    for t in d.quoted()[:3]:
+        week = str(t["period"])
+        when = (
+            f" since the week of {week}"
+            if t.get("since") and str(t["since"]) == week
+            else f" in the week of {week}"
+        )
         why = f" (explained by {t['explained_by']})" if t.get("explained_by") else ""
         parts.append(
-            f"{t['previous']} to {t['step']} for {t['segment']}={t['group']}{since}: "
-            f"{_pct(t['rate'])} against {_pct(t['expected'])} expected{why}"
+            f"{t['previous']} to {t['step']} for {t['segment']}={t['group']}{when}: "
+            f"{_pct(t['rate'])} against {_pct(t['expected'])} in the other "
+            f"{t['segment']} groups that week{why}"
         )
-        if len(parts) == 3:
-            break
     more = len({(f"{t['previous']} > {t['step']}", t["segment"], t["group"]) for t in d.found})
     tail = f"; {more - len(parts)} more in the Drop-offs section" if more > len(parts) else ""
     return (
@@ -121,7 +122,12 @@ def _nps(ctx: ReportContext) -> tuple[str, str] | None:
     if r is None:
         return None
     lo, hi = r.ci
-    return ("NPS", f"{r.score:+.1f} (95% CI {lo:+.1f} to {hi:+.1f}; {r.n:,} answers).")
+    warned = "".join(f" Warning: {w}" for w in ctx.cache.get("nps_warnings", []))
+    return (
+        "NPS",
+        f"{r.score:+.1f} (95% CI {lo:+.1f} to {hi:+.1f}; {r.n:,} answers; by segment in "
+        f"the Customer experience section).{warned}",
+    )
 
 
 def findings(ctx: ReportContext) -> list[tuple[str, str]]:
@@ -134,14 +140,37 @@ def findings(ctx: ReportContext) -> list[tuple[str, str]]:
     return out
 
 
-def section_findings(ctx: ReportContext) -> Section | None:
-    """The "Key findings" section (None when there is nothing to say)."""
+#: Where each finding's chart is: the section drawing it.
+CHART_OF = {
+    "Conversion": "Conversion by segment",
+    "Biggest drop-off": "Funnel by stage",
+    "Key touchpoints": "Journey map",
+    "Significant drop-offs": "Drop-offs",
+    "Drop-offs over time": "Drop-offs",
+    "NPS": "Customer experience (NPS, CSAT, CES)",
+}
+
+
+def section_findings(ctx: ReportContext, sections: Sequence[Section] = ()) -> Section | None:
+    """The "Key findings" section (None when there is nothing to say).
+
+    Each finding links to the section whose chart shows it (when that section is in
+    ``sections`` and has a figure).
+    """
+    from touchpoint.report._base import _slug
+
     items = findings(ctx)
     if not items:
         return None
+    drawn = {s.title for s in sections if s.figures}
     text = "\n".join(f"- {label}: {sentence}" for label, sentence in items)
-    body = "".join(
-        f"<li><strong>{html.escape(label)}:</strong> {html.escape(sentence)}</li>"
-        for label, sentence in items
-    )
+    body = ""
+    for label, sentence in items:
+        where = CHART_OF.get(label)
+        link = (
+            f' <a class="chart-link" href="#{_slug(where)}">(chart: {html.escape(where)})</a>'
+            if where in drawn
+            else ""
+        )
+        body += f"<li><strong>{html.escape(label)}:</strong> {html.escape(sentence)}{link}</li>"
     return Section(title="Key findings", text=text, html=f'<ul class="findings">{body}</ul>')

@@ -57,11 +57,15 @@ def _explained(label: str) -> str:
 
 def section_dropoffs(ctx: ReportContext) -> Section | None:
     """Significant drop-offs on the designed transitions, by segment and week."""
+    from touchpoint._lib.format import format_pvalue
+    from touchpoint.report._figures import dropoff_figure
     from touchpoint.report._shared import dropoff_findings
 
     d = dropoff_findings(ctx)
     if d is None:
         return None
+    quoted = d.quoted()
+    rest = [t for t in d.found if not any(t is q for q in quoted)]
     rows = [
         [
             f"{t['previous']} > {t['step']}",
@@ -69,16 +73,18 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
             t["period"],
             f"{_pct(t['rate'])} vs {_pct(t['expected'])}",
             f"{100 * t['effect']:+.1f} pts",
-            t["qvalue"],
+            format_pvalue(t["qvalue"]),
             t.get("since", ""),
             _explained(t.get("explained_by", "")),
         ]
-        for t in d.found[: max(ctx.top, 10)]
+        for t in [*quoted, *rest][: max(ctx.top, 10)]
     ]
     note = (
         f"{len(d.found):,} of {d.n_tests:,} tests significant (Benjamini-Hochberg FDR 5%): each "
         "designed transition (the next event), per segment and week (week of the transition's "
-        "first event), against the other segments of the same column in that week; all "
+        "first event), against the other segments of the same column in that week (the "
+        "'expected' rate; detect_dropoffs(baseline='others'), not its default of the "
+        "segment's own past weeks); all "
         "segment columns form one family, and a drop carried by another column's segment "
         "is marked as explained by it."
     )
@@ -89,29 +95,34 @@ def section_dropoffs(ctx: ReportContext) -> Section | None:
         )
     if not rows:
         return Section(title="Drop-offs", text=note, html=f"<p>{html.escape(note)}</p>")
+    figure = dropoff_figure(ctx, d)
     return Section.from_table(
         "Drop-offs",
         [
             "transition",
             "segment",
             "week",
-            "rate vs expected",
+            "rate vs other segments",
             "effect",
-            "q",
+            "q-value",
             "since",
             "explained by",
         ],
         rows,
         note=note,
+        figures=[figure] if figure else [],
     )
 
 
 def section_key_touchpoints(ctx: ReportContext) -> Section | None:
     """Key touchpoints: conversion impact, exits and experience drivers."""
     from touchpoint.drivers import key_touchpoints
+    from touchpoint.report._shared import degenerate_conversion
 
     log = ctx.log
     if log.n_journeys == 0 or (log.outcome is None and not log.conversions):
+        return None
+    if degenerate_conversion(ctx):  # said once, in the findings and the Markov section
         return None
     responses = ctx.responses
     if responses is not None and (
@@ -127,12 +138,21 @@ def section_key_touchpoints(ctx: ReportContext) -> Section | None:
         metric = next(c[: -len("_gap")] for c in t.columns if c.endswith("_gap"))
         cols += [f"{metric}_gap", "driver_share"]
         headers += [f"{metric.upper()} gap", "NPS driver share"]
-    records = t.to_records()
+    from touchpoint.core._conversion import conversion_phase
+
+    phase = conversion_phase(log)
+    # touchpoints seen only at or after the conversion go last: their "conversion
+    # with it" is 100% by construction and they cannot drive a conversion
+    records = sorted(t.to_records(), key=lambda r: r["touchpoint"] in phase)
     n_top = max(ctx.top, 10)
     shown = records[:n_top]
     if "driver_share" in t:  # the strongest loyalty drivers, even with no conversion impact
         by_driver = sorted(
-            (r for r in records[n_top:] if not np.isnan(r["driver_share"])),
+            (
+                r
+                for r in records[n_top:]
+                if not np.isnan(r["driver_share"]) and r["touchpoint"] not in phase
+            ),
             key=lambda r: -r["driver_share"],
         )
         shown += by_driver[:3]
@@ -152,11 +172,17 @@ def section_key_touchpoints(ctx: ReportContext) -> Section | None:
                 v = f"{v} *"
             if c.endswith("_gap") and isinstance(v, float) and not np.isnan(v):
                 v = f"{v:+.1f}" + (" *" if r["gap_qvalue"] <= 0.05 else "")
+            if r["touchpoint"] in phase and c in ("conversion_with", "driver_share"):
+                v = f"({phase[r['touchpoint']]})"  # true by construction: not a driver
             row.append(v)
         rows.append(row)
     note = (
+        "Key touchpoints: the largest removal effects among touchpoints seen before a "
+        "conversion (the same ones the key findings and the journey map name). "
         "Removal effect: relative fall in the Markov conversion probability without the "
-        "touchpoint. Exit rate: share of its events ending a journey without conversion "
+        "touchpoint. Touchpoints only seen at the conversion itself or after it "
+        "(onboarding, support after a purchase) are marked and listed last: every journey "
+        "that has them converted, so they are not conversion or NPS drivers. Exit rate: share of its events ending a journey without conversion "
         "(* significantly above its stage, FDR 5%)."
     )
     if len(cols) > 5:

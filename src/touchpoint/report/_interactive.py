@@ -16,6 +16,7 @@ import base64
 import functools
 import gzip
 import hashlib
+import html
 import importlib.util
 import json
 from typing import TYPE_CHECKING, Any
@@ -161,8 +162,15 @@ def journey_sankey_html(log: EventLog, *, steps: int = 5, top: int = 8) -> str |
         "touchpoint-plot-"
         + hashlib.sha1(data.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
     )
+    ends = [lb for lb in dict.fromkeys(labels) if lb in _ENDS]
+    key = "".join(
+        f'<span class="end"><span class="swatch" style="background:{colour.get(lb, "#9aa3b5")}">'
+        f"</span>{html.escape(lb)} ({sum(c for d, c in zip(dst, counts, strict=True) if labels[d] == lb):,})</span>"
+        for lb in ends
+    )
     return (
         f'<div id="{div}" class="touchpoint-plot" style="width:100%;height:{_HEIGHT}px"></div>'
+        f'<div class="sankey-ends"><strong>Right column, how journeys ended:</strong> {key}</div>'
         f"<script>(window.touchpointPlots = window.touchpointPlots || []).push("
         f'["{div}", {data}]);</script>'
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from touchpoint.report._base import Section, pct
@@ -15,14 +16,18 @@ __all__ = ["section_markov"]
 
 def section_markov(ctx: ReportContext) -> Section | None:
     """Markov journey model: conversion probability, attribution, largest removal effects."""
+    from touchpoint.markov import attribution
+    from touchpoint.report._shared import degenerate_conversion, markov_attribution
+
     log = ctx.log
     if log.outcome is None and not log.conversions:
         return None
-    from touchpoint.markov._attribution import attribution
-
-    att = attribution(log, "markov")
-    re = att.removal_effects
-    if re is None:  # pragma: no cover - markov always has them
+    why = degenerate_conversion(ctx)
+    if why:
+        return Section(title="Markov attribution", text=why, html=f"<p>{html.escape(why)}</p>")
+    att = markov_attribution(ctx)
+    re = att.removal_effects if att is not None else None
+    if att is None or re is None:  # pragma: no cover - markov always has them
         return None
     heur = {m: attribution(log, m).table for m in ("last_touch", "linear")}
     col = att.table.columns[0]
@@ -50,9 +55,10 @@ def section_markov(ctx: ReportContext) -> Section | None:
     note = (
         f"Conversion probability from start (first-order Markov chain, exact): "
         f"{pct(re.conversion_probability)}. Largest removal effects (share of conversions "
-        f"lost if the touchpoint disappeared): {largest}. {att.label}; "
-        f"last-touch and linear shown for comparison. A conversion is "
-        f"{log.conversion_rule}."
+        f"lost if the touchpoint disappeared): {largest}. "
+        + (att.note or "")
+        + " Columns as tp.attribution(log) gives them; last-touch and linear shown for "
+        f"comparison. A conversion is {log.conversion_rule}."
     )
     if att.unattributed:
         note += (

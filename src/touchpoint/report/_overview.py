@@ -17,7 +17,7 @@ from touchpoint.table import format_html, format_text
 if TYPE_CHECKING:
     from touchpoint.report._base import ReportContext
 
-__all__ = ["section_overview", "section_paths", "section_transitions"]
+__all__ = ["section_overview", "section_paths", "section_segments", "section_transitions"]
 
 
 def section_overview(ctx: ReportContext) -> Section:
@@ -69,48 +69,115 @@ def section_overview(ctx: ReportContext) -> Section:
     )
 
 
-def _collapsed_paths(ctx: ReportContext) -> list[tuple[str, ...]]:
-    """Each journey's path with consecutive repeats of one touchpoint merged."""
-    return [tuple(t for i, t in enumerate(p) if i == 0 or t != p[i - 1]) for p in ctx.log.paths()]
+def section_segments(ctx: ReportContext) -> Section | None:
+    """Journeys and conversion by segment: every extra column with 2 to 12 values.
+
+    Columns the user keeps (``--extra income``) segment the journeys; each group's
+    conversion rate has its 95% Wilson interval.
+    """
+    from touchpoint._lib.stats import proportion_ci
+    from touchpoint.report._shared import segment_columns
+
+    log = ctx.log
+    cols = segment_columns(log)
+    if not cols or log.n_journeys == 0:
+        return None
+    conv = np.asarray(log.converted(), dtype=bool) if has_conversions(ctx) else None
+    rows: list[list[Any]] = []
+    bars: list[tuple[str, float, float, float]] = []  # label, rate, low, high
+    for col in cols:
+        vals = np.asarray([str(v) for v in log.journey_column(col).tolist()], dtype=object)
+        groups, codes = np.unique(vals, return_inverse=True)
+        n = np.bincount(codes, minlength=len(groups))
+        row0: list[list[Any]] = [
+            [col, g, int(k), k / log.n_journeys]
+            for g, k in zip(groups.tolist(), n.tolist(), strict=True)
+        ]
+        if conv is not None:
+            won = np.bincount(codes, weights=conv, minlength=len(groups)).astype(np.int64)
+            for r, k, m in zip(row0, won.tolist(), n.tolist(), strict=True):
+                lo, hi = proportion_ci(np.array([k]), m, 0.95, "wilson")
+                r += [k / m, f"{pct(float(lo[0]))} to {pct(float(hi[0]))}"]
+                bars.append((f"{col}={r[1]}", k / m, float(lo[0]), float(hi[0])))
+        rows.extend(row0)
+    headers = ["segment", "group", "journeys", "share of journeys"]
+    if conv is not None:
+        headers += ["conversion rate", "conversion 95% CI"]
+    note = (
+        "Journeys by segment (the group of a journey's first event); conversion rates "
+        "with 95% Wilson intervals."
+    )
+    from touchpoint.report._figures import interval_figure
+
+    figure = interval_figure(
+        ctx,
+        bars,
+        xlabel="conversion rate (95% Wilson CI)",
+        caption="Conversion rate by segment, the rows of the table, with 95% Wilson "
+        "intervals; the dashed line is the overall rate.",
+        reference=float(conv.mean()) if conv is not None else None,
+    )
+    return Section.from_table(
+        "Conversion by segment", headers, rows, note=note, figures=[figure] if figure else []
+    )
+
+
+def _paths_to_conversion(ctx: ReportContext) -> list[tuple[str, ...]]:
+    """Each converted journey's touchpoints up to and including its first conversion."""
+    from touchpoint.core._conversion import first_conversion
+
+    log = ctx.log
+    first = first_conversion(log)
+    names = log.touchpoint_names
+    codes = log.touchpoint.tolist()
+    offsets = log.offsets.tolist()
+    conv = np.asarray(log.converted(), dtype=bool)
+    out = []
+    for j in np.flatnonzero(conv).tolist():
+        end = first[j] + 1 if first[j] >= 0 else offsets[j + 1]  # journey-level outcome
+        out.append(tuple(names[c] for c in codes[offsets[j] : end]))
+    return out
 
 
 def section_paths(ctx: ReportContext) -> Section:
-    """The most frequent paths and, beside them, the paths that convert most often."""
-    paths = _collapsed_paths(ctx)
-    n = len(paths)
-    counts = Counter(paths)
-    top = counts.most_common(ctx.top)
+    """The most frequent paths and, beside them, the most frequent paths to a conversion.
+
+    The first table is :meth:`Paths.most_common <touchpoint.core._paths.Paths.most_common>`
+    of ``log.paths()``, the API's definition; the second cuts each converted journey at
+    its first conversion, so what came after (onboarding, support) does not split
+    paths that converted the same way. Neither has a conversion-rate column: a
+    whole journey's path already says whether it converted.
+    """
+    log = ctx.log
+    n = log.n_journeys
+    top = log.paths().most_common(ctx.top)
     note = (
-        "A path is a journey's touchpoints in order; consecutive repeats of one touchpoint "
-        "count once (product_page > product_page is product_page)."
+        "A path is a journey's touchpoints in order, repeats included (log.paths().most_common())."
     )
+    rows = [[format_path(p), k, k / max(n, 1)] for p, k in top]
+    h_all = ["path", "journeys", "share of journeys"]
     if not has_conversions(ctx):
-        rows = [[format_path(p), k, k / n] for p, k in top]
-        return Section.from_table(
-            "Paths", ["path", "journeys", "share"], rows, note=note, caption="Most frequent paths"
-        )
-    conv = np.asarray(ctx.log.converted(), dtype=bool).tolist()
-    won = Counter(p for p, c in zip(paths, conv, strict=True) if c)
+        return Section.from_table("Paths", h_all, rows, note=note, caption="Most frequent paths")
+    won = Counter(_paths_to_conversion(ctx))
     total_won = sum(won.values())
-    rows_all = [[format_path(p), k, k / n, won.get(p, 0) / k] for p, k in top]
-    rows_won = [
-        [format_path(p), k, k / max(total_won, 1), k / counts[p]]
-        for p, k in won.most_common(ctx.top)
-    ]
-    h_all = ["path", "journeys", "share", "conversion rate"]
-    h_won = ["path", "conversions", "share of conversions", "conversion rate"]
+    rows_won = [[format_path(p), k, k / max(total_won, 1)] for p, k in won.most_common(ctx.top)]
+    h_won = ["path to conversion", "conversions", "share of conversions"]
+    note += (
+        " Paths to conversion: each converted journey up to and including its first "
+        "conversion event."
+    )
     text = "\n\n".join(
         [
             note,
-            "Most frequent paths\n" + format_text(h_all, rows_all),
-            "Paths with the most conversions\n" + format_text(h_won, rows_won),
+            "Most frequent paths\n" + format_text(h_all, rows),
+            "Most frequent paths to conversion\n" + format_text(h_won, rows_won),
         ]
     )
     body = (
         f'<p>{html.escape(note)}</p><div class="pair"><div>'
-        + format_html(h_all, rows_all, caption="Most frequent paths")
+        + format_html(h_all, rows, caption="Most frequent paths")
         + "</div><div>"
-        + format_html(h_won, rows_won, caption="Paths with the most conversions")
+        + format_html(h_won, rows_won, caption="Most frequent paths to conversion")
         + "</div></div>"
     )
     return Section(title="Paths", text=text, html=body)

@@ -17,8 +17,9 @@ import numpy as np
 from touchpoint.exceptions import StatisticalWarning
 
 if TYPE_CHECKING:
+    from touchpoint.core._eventlog import EventLog
     from touchpoint.funnels import Funnel
-    from touchpoint.markov import RemovalEffects
+    from touchpoint.markov import Attribution, RemovalEffects
     from touchpoint.metrics import NPSResult
     from touchpoint.report._base import ReportContext
 
@@ -27,9 +28,13 @@ __all__ = [
     "DropOffFindings",
     "StageFunnel",
     "conversion",
+    "degenerate_conversion",
     "dropoff_findings",
     "has_conversions",
+    "key_touchpoint_rows",
+    "markov_attribution",
     "removal",
+    "segment_columns",
     "stage_funnel",
     "survey_nps",
 ]
@@ -124,18 +129,71 @@ def stage_funnel(ctx: ReportContext) -> StageFunnel | None:
     return out
 
 
-def removal(ctx: ReportContext) -> RemovalEffects | None:
-    """Exact removal effects of the first-order Markov model (None without outcomes)."""
+def degenerate_conversion(ctx: ReportContext) -> str:
+    """Why attribution says nothing here ("" when it can): every journey converted, or none.
 
-    def make() -> RemovalEffects | None:
-        from touchpoint.markov import fit_markov, removal_effects
+    With a 100% (or 0%) conversion rate no touchpoint changes the outcome, so
+    removal effects and credit shares are artefacts; the report shows this
+    sentence instead of them (and the CLI prints it as a warning).
+    """
+    c = conversion(ctx)
+    if c is None or c.journeys == 0:
+        return ""
+    if c.converted in (0, c.journeys):
+        rate = "100%" if c.converted else "0%"
+        return (
+            f"Every journey has the same outcome (conversion rate {rate} of "
+            f"{c.journeys:,}): no touchpoint can change it, so attribution and removal "
+            "effects are left out. Check the conversion rule "
+            f"({ctx.log.conversion_rule})."
+        )
+    return ""
 
-        if not has_conversions(ctx) or ctx.log.n_events == 0:
+
+def markov_attribution(ctx: ReportContext) -> Attribution | None:
+    """``tp.attribution(log)`` (Markov), as the API gives it; None without outcomes.
+
+    The report's credit table, removal-effect chart, key touchpoints and findings
+    all read this one result (its ``removal_effects`` too): nothing is recomputed.
+    """
+
+    def make() -> Attribution | None:
+        from touchpoint.markov import attribution
+
+        if not has_conversions(ctx) or ctx.log.n_events == 0 or degenerate_conversion(ctx):
             return None
-        return removal_effects(fit_markov(ctx.log))
+        return attribution(ctx.log, "markov")
 
-    out: RemovalEffects | None = _cached(ctx, "removal", make)
+    out: Attribution | None = _cached(ctx, "markov_attribution", make)
     return out
+
+
+def removal(ctx: ReportContext) -> RemovalEffects | None:
+    """The removal effects of :func:`markov_attribution` (None without outcomes)."""
+    att = markov_attribution(ctx)
+    return None if att is None else att.removal_effects
+
+
+def key_touchpoint_rows(ctx: ReportContext, n: int = 3) -> list[dict[str, Any]]:
+    """The report's key touchpoints: the ``n`` largest positive removal effects among
+    touchpoints seen before a conversion.
+
+    One definition for the key findings, the journey map's highlighted nodes and
+    the Key touchpoints section. Touchpoints only seen at the conversion itself
+    or after it (:func:`touchpoint.core._conversion.conversion_phase`) are left
+    out: removing the purchase event removes the purchase, trivially.
+    """
+    from touchpoint.core._conversion import conversion_phase
+
+    effects = removal(ctx)
+    if effects is None:
+        return []
+    phase = conversion_phase(ctx.log)
+    label = effects.table.columns[0]
+    recs = [
+        r for r in effects.table.to_records() if r["removal_effect"] > 0 and r[label] not in phase
+    ]
+    return recs[:n]
 
 
 def survey_nps(ctx: ReportContext) -> NPSResult | None:
@@ -151,10 +209,18 @@ def survey_nps(ctx: ReportContext) -> NPSResult | None:
         col = np.asarray(s["nps"])
         if col.dtype.kind not in "biuf" or not np.any(~np.isnan(col.astype(float))):
             return None
+        from touchpoint.exceptions import TouchpointWarning
+
         try:
-            return nps(col)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", TouchpointWarning)
+                out = nps(col)
         except TouchpointError:
             return None
+        ctx.cache["nps_warnings"] = [
+            str(w.message) for w in caught if issubclass(w.category, TouchpointWarning)
+        ]
+        return out
 
     out: NPSResult | None = _cached(ctx, "nps", make)
     return out
@@ -168,10 +234,36 @@ class DropOffFindings:
     n_tests: int
     explained: tuple[dict[str, Any], ...] = ()
     n_left_out: int = 0  # cells too thin or too recent to test (see DropOffs.left_out)
+    tests: tuple[dict[str, Any], ...] = ()  # every test (with its q-value), for the chart
+
+    def quoted(self) -> list[dict[str, Any]]:
+        """One flagged row per transition and group: the one the key finding quotes.
+
+        The row of the week the drop started (``since``) when that week is flagged
+        itself, else the largest drop; the finding's week and figures both come
+        from this one row, as does the table's first line for the group.
+        """
+        seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for t in sorted(self.found, key=lambda t: bool(t.get("explained_by"))):
+            key = (f"{t['previous']} > {t['step']}", str(t["segment"]), str(t["group"]))
+            if key not in seen:
+                seen[key] = t
+            elif t["period"] == t.get("since") != seen[key]["period"]:
+                seen[key] = t  # the start week, flagged itself: quote it
+        return list(seen.values())
 
 
 def _segment_columns(ctx: ReportContext) -> list[str]:
-    log = ctx.log
+    return segment_columns(ctx.log)
+
+
+def segment_columns(log: EventLog) -> list[str]:
+    """The log's extra columns the report segments journeys by: 2 to 12 values.
+
+    (``customer`` and ``session`` ids are never segments.) The Conversion by
+    segment section and the drop-off tests use these; the CLI warns about an
+    ``--extra`` column that is not one.
+    """
     out = []
     for name in log.extra:
         if name in ("customer", "session"):
@@ -245,7 +337,7 @@ def dropoff_findings(ctx: ReportContext) -> DropOffFindings | None:
         if not tests:
             return None
         q = benjamini_hochberg([t["pvalue"] for t in tests])
-        found = [
+        every = [
             t
             | {
                 "qvalue": qi,
@@ -254,10 +346,11 @@ def dropoff_findings(ctx: ReportContext) -> DropOffFindings | None:
                 ),
             }
             for t, qi in zip(tests, q.tolist(), strict=True)
-            if qi <= 0.05
         ]
-        found.sort(key=lambda t: t["effect"])
-        return DropOffFindings(found=tuple(found), n_tests=len(tests), n_left_out=n_left)
+        found = sorted((t for t in every if t["qvalue"] <= 0.05), key=lambda t: t["effect"])
+        return DropOffFindings(
+            found=tuple(found), n_tests=len(tests), n_left_out=n_left, tests=tuple(every)
+        )
 
     out: DropOffFindings | None = _cached(ctx, "dropoffs", make)
     return out
