@@ -221,6 +221,55 @@ def _check_conversions(event: pa.Array, wanted: tuple[str, ...], name: str) -> t
     return tuple(c for c in wanted if c in present)
 
 
+def _extra_columns(t: Any, vendor: Vendor, opts: Options, n: int) -> dict[str, Any]:
+    """The ``params=`` columns and the currency, as arrow columns over every row."""
+    extra_cols: dict[str, Any] = {}
+    for p in opts.params:
+        col = field(t, [vendor.params_prefix + p])
+        if col is None or col.null_count == len(col):
+            msg = f"{vendor.name}: parameter {p!r} (params=) is in none of the export's events."
+            raise ValidationError(msg)
+        extra_cols[p] = col
+    currency = field(t, vendor.currency)
+    if currency is not None:
+        extra_cols["currency"] = _strings(currency, n)
+    return extra_cols
+
+
+def _channel_touchpoints(
+    keep: Any,
+    *,
+    is_conv: Any,
+    scode: Any,
+    time: Any,
+    traffic: tuple[Any, ...],
+    event_np: Any,
+    opts: Options,
+) -> tuple[Any, Any, Any]:
+    """Rows, rows to take extra columns from, and touchpoints: a channel a session."""
+    first, src, channel = _channel_rows(keep & ~is_conv, scode, time, traffic, opts.channel_rules)
+    conv_rows = np.flatnonzero(is_conv)
+    rows = np.concatenate([first, conv_rows])
+    info_rows = np.concatenate([src, conv_rows])
+    tps = np.concatenate([channel, event_np[conv_rows]])
+    return rows, info_rows, tps
+
+
+def _event_touchpoints(
+    t: Any, vendor: Vendor, opts: Options, *, keep: Any, is_conv: Any, event_np: Any, n: int
+) -> tuple[Any, Any]:
+    """Rows and touchpoints when the touchpoint is the event name or the page."""
+    sel = keep.copy()
+    if opts.touchpoint == "page":
+        page = page_path(field(t, vendor.page), n)
+        sel &= page.is_valid().to_numpy(zero_copy_only=False) | is_conv
+        tp_all = np.where(is_conv, event_np, _shared(page))
+    else:
+        tp_all = event_np
+    rows = np.flatnonzero(sel)
+    return rows, tp_all[rows]
+
+
 def read_export(
     source: Any,
     vendor: Vendor,
@@ -275,16 +324,7 @@ def read_export(
     if vendor.name == "Amplitude":
         sid = pc.if_else(pc.equal(sid, "-1"), pa.scalar(None, pa.string()), sid)
     scode = _sessions(device_np, sid, time)
-    extra_cols: dict[str, Any] = {}
-    for p in opts.params:
-        col = field(t, [vendor.params_prefix + p])
-        if col is None or col.null_count == len(col):
-            msg = f"{vendor.name}: parameter {p!r} (params=) is in none of the export's events."
-            raise ValidationError(msg)
-        extra_cols[p] = col
-    currency = field(t, vendor.currency)
-    if currency is not None:
-        extra_cols["currency"] = _strings(currency, n)
+    extra_cols = _extra_columns(t, vendor, opts, n)
     event_np = _shared(event)
     traffic_cols: tuple[Any, ...] = ()
     if opts.touchpoint == "channel":
@@ -292,26 +332,22 @@ def read_export(
             over[role] if role in over else _strings(field(t, getattr(vendor, role)), n)
             for role in ("source", "medium", "campaign")
         )
-        first, src, channel = _channel_rows(
-            keep & ~is_conv_np, scode, time, traffic, opts.channel_rules
+        rows, info_rows, tps = _channel_touchpoints(
+            keep,
+            is_conv=is_conv_np,
+            scode=scode,
+            time=time,
+            traffic=traffic,
+            event_np=event_np,
+            opts=opts,
         )
-        conv_rows = np.flatnonzero(is_conv_np)
-        rows = np.concatenate([first, conv_rows])
-        info_rows = np.concatenate([src, conv_rows])
-        tps = np.concatenate([channel, event_np[conv_rows]])
         for name, col in zip(("source", "medium", "campaign"), traffic, strict=True):
             extra_cols.setdefault(name, col)
     else:
-        sel = keep.copy()
-        if opts.touchpoint == "page":
-            page = page_path(field(t, vendor.page), n)
-            sel &= page.is_valid().to_numpy(zero_copy_only=False) | is_conv_np
-            tp_all = np.where(is_conv_np, event_np, _shared(page))
-        else:
-            tp_all = event_np
-        rows = np.flatnonzero(sel)
+        rows, tps = _event_touchpoints(
+            t, vendor, opts, keep=keep, is_conv=is_conv_np, event_np=event_np, n=n
+        )
         info_rows = rows
-        tps = tp_all[rows]
     revenue = _floats(field(t, vendor.revenue), n) if vendor.revenue else None
     outcome = None
     if revenue is not None and conv_names:
