@@ -196,3 +196,20 @@ def test_every_public_exception_is_exported():
     public = {n for n in public if issubclass(getattr(exc, n), (Exception, Warning))}
     assert public - set(tp.__all__) == set(), "catchable as tp.X"
     assert tp.InvalidParameterError is exc.InvalidParameterError
+
+
+def test_no_function_is_over_100_lines_of_code():
+    """Short functions with named phases: a function's lines, its docstring aside."""
+    long = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno is not None
+                n = node.end_lineno - node.lineno + 1
+                first = node.body[0]
+                if ast.get_docstring(node, clean=False) and isinstance(first, ast.Expr):
+                    assert first.end_lineno is not None
+                    n -= first.end_lineno - first.lineno + 1
+                if n > 100:
+                    long.append(f"{path.relative_to(SRC)}:{node.name} ({n} lines)")
+    assert not long, long
