@@ -270,6 +270,19 @@ def _event_touchpoints(
     return rows, tp_all[rows]
 
 
+def _column_names(vendor: Vendor, opts: Options, *, outcome: bool) -> dict[str, str]:
+    """The export's field behind each role, for the log's messages."""
+    journey = {
+        "stitched": f"{vendor.user[0]}/{vendor.anonymous[0]}",
+        "device": vendor.anonymous[0],
+        "user": vendor.user[0],
+    }[opts.identity]
+    names = {"journey": journey, "touchpoint": opts.touchpoint, "time": vendor.time[0]}
+    if outcome and vendor.revenue:
+        names["outcome"] = vendor.revenue[0]
+    return names
+
+
 def read_export(
     source: Any,
     vendor: Vendor,
@@ -367,16 +380,7 @@ def read_export(
         extra,
         conversions=conv_names,
         on_error=opts.on_error,  # type: ignore[arg-type]
-        columns={
-            "journey": {
-                "stitched": f"{vendor.user[0]}/{vendor.anonymous[0]}",
-                "device": vendor.anonymous[0],
-                "user": vendor.user[0],
-            }[opts.identity],
-            "touchpoint": opts.touchpoint,
-            "time": vendor.time[0],
-            **({"outcome": vendor.revenue[0]} if outcome is not None else {}),
-        },
+        columns=_column_names(vendor, opts, outcome=outcome is not None),
         row_label=lambda i: where.label(int(info_rows[i])),
     )
     if opts.session:
