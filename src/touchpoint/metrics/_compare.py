@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 import attrs
@@ -175,9 +176,7 @@ def _paired(
     if metric == "csat":  # Tango's score interval for a paired difference of proportions
         up, down = float(np.mean(d > 0)), float(np.mean(d < 0))
 
-        def ci(c: float) -> tuple[float, float]:
-            lo, hi = nps_score_interval(up, down, n, c)
-            return float(lo), float(hi)
+        ci = partial(_paired_score_ci, up=up, down=down, n=n)
 
         if exact is not None:  # the McNemar z of the discordant pairs, for reference
             k = float(np.count_nonzero(d))
@@ -225,13 +224,7 @@ def _paired_t_interval(d: FloatArray, *, step: float) -> Any:
     mu = float(np.average(vals, weights=wts))
     var = float(np.average((vals - mu) ** 2, weights=wts)) * (n + 2 * k) / (n + 2 * k - 1)
     se = np.sqrt(var / n)
-    centre = float(d.mean())
-
-    def ci(c: float) -> tuple[float, float]:
-        q = float(t_quantile(n - 1, 1 - (1 - c) / 2))
-        return centre - q * se, centre + q * se
-
-    return ci
+    return partial(_t_ci, centre=float(d.mean()), se=float(se), df=n - 1)
 
 
 def _results(a: Any, b: Any, kind: type, fn: Any, weights: tuple[Any, Any], **kw: Any) -> Any:
@@ -345,11 +338,7 @@ def compare_nps(
     se = float(np.hypot(sea, seb))
     stat = centre / se if se > 0 else 0.0
     df = _cluster_df(ra, rb)
-
-    def ci(c: float) -> tuple[float, float]:
-        a = 1 - (1 - c) / 2
-        q = float(normal_quantile(a) if df is None else t_quantile(df, a))
-        return max(centre - q * se, -200.0), min(centre + q * se, 200.0)
+    ci = partial(_nps_diff_ci, centre=centre, se=se, df=df)
 
     return _independent(
         "nps",
@@ -417,14 +406,7 @@ def compare_csat(
         p = two_sided_pvalue(z, df)
     se = float(np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)[0])
 
-    def ci(c: float) -> tuple[float, float]:
-        if method == "newcombe":
-            shrink = 1.0 if df is None else small_sample_factor(df, c)
-            lo, hi = newcombe_interval(pa, na * shrink, pb, nb * shrink, c)
-        else:
-            q = normal_quantile(1 - (1 - c) / 2)
-            lo, hi = pa - pb - q * se, pa - pb + q * se
-        return 100 * float(lo[0]), 100 * float(hi[0])
+    ci = partial(_csat_diff_ci, method=method, df=df, pa=pa, na=na, pb=pb, nb=nb, se=se)
 
     if method not in ("newcombe", "wald"):
         raise ck.error("method", "'newcombe' or 'wald'", method)
@@ -498,15 +480,7 @@ def compare_ces(
             wb = np.ones(len(xb)) if wb is None else wb
         stat, pval = _welch_permutation(xa, xb, wa=wa, wb=wb)
         test = "Welch t (permutation)"
-    ia, ib = ra.ci, rb.ci
-
-    def ci(c: float) -> tuple[float, float]:
-        la, ua = ra.confidence_interval(c) if c != 0.95 else ia
-        lb, ub = rb.confidence_interval(c) if c != 0.95 else ib
-        d = ra.score - rb.score
-        lo = d - np.hypot(ra.score - la, ub - rb.score)
-        hi = d + np.hypot(ua - ra.score, rb.score - lb)
-        return float(lo), float(hi)
+    ci = partial(_ces_diff_ci, ra=ra, rb=rb)
 
     return _independent(
         "ces",
@@ -615,3 +589,53 @@ def _welch_permutation(
         idx = np.argsort(rng.random((b, n)), axis=1)[:, :na]
         hits += int(np.sum(np.abs(_welch_t(pooled, w, idx, na)) >= target))
     return observed, (1 + hits) / (1 + n_resamples)
+
+
+# Interval functions of the comparisons, module-level so that results pickle
+# (a ``partial`` of these is stored on the result and called with the level).
+
+
+def _paired_score_ci(c: float, *, up: float, down: float, n: int) -> tuple[float, float]:
+    """Tango's score interval for a paired difference of proportions."""
+    lo, hi = nps_score_interval(up, down, n, c)
+    return float(lo), float(hi)
+
+
+def _t_ci(c: float, *, centre: float, se: float, df: float) -> tuple[float, float]:
+    q = float(t_quantile(df, 1 - (1 - c) / 2))
+    return centre - q * se, centre + q * se
+
+
+def _nps_diff_ci(c: float, *, centre: float, se: float, df: float | None) -> tuple[float, float]:
+    a = 1 - (1 - c) / 2
+    q = float(normal_quantile(a) if df is None else t_quantile(df, a))
+    return max(centre - q * se, -200.0), min(centre + q * se, 200.0)
+
+
+def _csat_diff_ci(
+    c: float,
+    *,
+    method: str,
+    df: float | None,
+    pa: FloatArray,
+    na: FloatArray,
+    pb: FloatArray,
+    nb: FloatArray,
+    se: float,
+) -> tuple[float, float]:
+    if method == "newcombe":
+        shrink = 1.0 if df is None else small_sample_factor(df, c)
+        lo, hi = newcombe_interval(pa, na * shrink, pb, nb * shrink, c)
+    else:
+        q = normal_quantile(1 - (1 - c) / 2)
+        lo, hi = pa - pb - q * se, pa - pb + q * se
+    return 100 * float(lo[0]), 100 * float(hi[0])
+
+
+def _ces_diff_ci(c: float, *, ra: Any, rb: Any) -> tuple[float, float]:
+    la, ua = ra.confidence_interval(c) if c != 0.95 else ra.ci
+    lb, ub = rb.confidence_interval(c) if c != 0.95 else rb.ci
+    d = ra.score - rb.score
+    lo = d - np.hypot(ra.score - la, ub - rb.score)
+    hi = d + np.hypot(ua - ra.score, rb.score - lb)
+    return float(lo), float(hi)
