@@ -1342,6 +1342,32 @@ _CREDIT_AXIS = {
 }
 
 
+#: Longest text drawn in a figure as it is; a longer one (a 100,000-character
+#: touchpoint name made a canvas too large to allocate) is cut to its first
+#: ``CUT_FIGURE_TEXT - 1`` characters and an ellipsis.
+MAX_FIGURE_TEXT = 200
+CUT_FIGURE_TEXT = 40
+
+
+def _shorten_texts(fig: Any) -> None:
+    """Cut every text of ``fig`` longer than :data:`MAX_FIGURE_TEXT` characters."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    def cut(text: str) -> str:
+        return text if len(text) <= MAX_FIGURE_TEXT else text[: CUT_FIGURE_TEXT - 1] + "…"
+
+    for ax in fig.axes:  # tick labels are drawn again from their formatter
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if isinstance(fmt, (FixedFormatter, FuncFormatter)):
+                axis.set_major_formatter(FuncFormatter(lambda x, pos, f=fmt: cut(str(f(x, pos)))))
+    for t in fig.findobj(Text):
+        lines = t.get_text().split("\n")
+        if any(len(line) > MAX_FIGURE_TEXT for line in lines):
+            t.set_text("\n".join(cut(line) for line in lines))
+
+
 @_plain_text
 def figure_svg(ax_or_fig: Any) -> str:
     """The figure as an inline ``<svg>`` string (for HTML reports); closes the figure.
@@ -1359,6 +1385,7 @@ def figure_svg(ax_or_fig: Any) -> str:
     import matplotlib
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
+    _shorten_texts(fig)
     buf = io.StringIO()
     # text stays text (searchable, small; no glyph definitions repeated per figure)
     with matplotlib.rc_context({"svg.fonttype": "none"}):

@@ -47,3 +47,24 @@ def test_ok_report_figures_with_mathtext_names(name):
 
     html = build_report(log, figures=True).to_html()
     assert "<svg" in html or "<img" in html
+
+
+def test_a_100000_character_name_does_not_crash_the_report_figures():
+    """Figure texts over plot.MAX_FIGURE_TEXT characters are cut (a canvas too large
+    to allocate crashed the report before)."""
+    import numpy as np
+
+    import touchpoint as tp
+    from touchpoint.plot import CUT_FIGURE_TEXT
+    from touchpoint.report import build_report
+
+    rng = np.random.default_rng(0)
+    long = "a" * 100_000
+    names = np.array([long, "b", "c"])
+    j = np.repeat(np.arange(100), 4)
+    t = np.tile(np.arange(4), 100).astype(float)
+    out = np.where(rng.random(400) < 0.1, 1.0, np.nan)
+    log = tp.EventLog.from_arrays(j, names[rng.integers(0, 3, size=400)], t, out)
+    html = build_report(log, figures=True).to_html()
+    assert "<svg" in html
+    assert "a" * (CUT_FIGURE_TEXT - 1) + "…" in html  # the cut name, drawn
