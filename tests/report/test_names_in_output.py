@@ -49,7 +49,7 @@ def test_ok_report_figures_with_mathtext_names(name):
     assert "<svg" in html or "<img" in html
 
 
-def test_a_100000_character_name_does_not_crash_the_report_figures():
+def test_ok_a_100000_character_name_in_report_figures():
     """Figure texts over plot.MAX_FIGURE_TEXT characters are cut (a canvas too large
     to allocate crashed the report before)."""
     import numpy as np
