@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import OnError
-from touchpoint.sources._build import READER_CHECKS, check_options, read_export
+from touchpoint.sources._build import READER_CHECKS, pick_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor
 from touchpoint.sources._identity import Identity
 
@@ -111,14 +111,5 @@ def read_amplitude(
     >>> list(log.paths()), log.value().tolist()
     ([('Paid Social', 'purchase')], [12.0])
     """
-    opts = check_options(
-        touchpoint=touchpoint,
-        conversions=conversions,
-        identity=identity,
-        params=params,
-        channel_rules=channel_rules,
-        lookback=lookback,
-        session=session,
-        on_error=on_error,
-    )
+    opts = pick_options(locals())
     return read_export(source, AMPLITUDE, opts)

@@ -16,7 +16,7 @@ touchpoints (never states, never credited), with the revenue as ``outcome``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -86,6 +86,24 @@ READER_CHECKS = {
     "session": ck.Boolean(),
     "on_error": ck.Options(*ON_ERROR),
 }
+
+
+#: The keywords every export reader takes besides its source.
+READER_KEYWORDS = (
+    "touchpoint",
+    "conversions",
+    "identity",
+    "params",
+    "channel_rules",
+    "lookback",
+    "session",
+    "on_error",
+)
+
+
+def pick_options(keywords: Mapping[str, Any]) -> Options:
+    """:func:`check_options` of a reader's keywords (its ``locals()``), as ``LogSpec.pick``."""
+    return check_options(**{k: keywords[k] for k in READER_KEYWORDS})
 
 
 def check_options(

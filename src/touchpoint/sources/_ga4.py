@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import OnError
-from touchpoint.sources._build import READER_CHECKS, check_options, read_export
+from touchpoint.sources._build import READER_CHECKS, pick_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor
 from touchpoint.sources._identity import Identity
 
@@ -125,14 +125,5 @@ def read_ga4(
     >>> list(log.paths()), list(log.journey_ids)
     ([('Paid Search', 'purchase')], ['u1'])
     """
-    opts = check_options(
-        touchpoint=touchpoint,
-        conversions=conversions,
-        identity=identity,
-        params=params,
-        channel_rules=channel_rules,
-        lookback=lookback,
-        session=session,
-        on_error=on_error,
-    )
+    opts = pick_options(locals())
     return read_export(source, GA4, opts)

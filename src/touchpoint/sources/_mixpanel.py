@@ -8,7 +8,7 @@ import numpy as np
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import OnError
-from touchpoint.sources._build import READER_CHECKS, check_options, read_export
+from touchpoint.sources._build import READER_CHECKS, pick_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor, _strings, field
 from touchpoint.sources._identity import Identity
 
@@ -129,14 +129,5 @@ def read_mixpanel(
     >>> list(log.paths()), list(log.journey_ids), str(log.timestamp[0])
     ([('Organic Search', 'Purchase')], ['u1'], '2026-01-05T10:00:00.000000000')
     """
-    opts = check_options(
-        touchpoint=touchpoint,
-        conversions=conversions,
-        identity=identity,
-        params=params,
-        channel_rules=channel_rules,
-        lookback=lookback,
-        session=session,
-        on_error=on_error,
-    )
+    opts = pick_options(locals())
     return read_export(source, MIXPANEL, opts, prepare=_prepare)

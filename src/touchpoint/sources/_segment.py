@@ -8,7 +8,7 @@ import numpy as np
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import OnError
-from touchpoint.sources._build import READER_CHECKS, check_links, check_options, read_export
+from touchpoint.sources._build import READER_CHECKS, check_links, pick_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor, _strings, field
 from touchpoint.sources._identity import Identity
 
@@ -137,14 +137,5 @@ def read_segment(
     >>> list(log.paths()), list(log.journey_ids), log.value().tolist()
     ([('Email', 'Order Completed')], ['u1'], [30.0])
     """
-    opts = check_options(
-        touchpoint=touchpoint,
-        conversions=conversions,
-        identity=identity,
-        params=params,
-        channel_rules=channel_rules,
-        lookback=lookback,
-        session=session,
-        on_error=on_error,
-    )
+    opts = pick_options(locals())
     return read_export(source, SEGMENT, opts, prepare=_prepare)

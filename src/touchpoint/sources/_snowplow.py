@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from touchpoint._lib import checks as ck
 from touchpoint._lib.choices import OnError
-from touchpoint.sources._build import READER_CHECKS, check_options, read_export
+from touchpoint.sources._build import READER_CHECKS, pick_options, read_export
 from touchpoint.sources._common import TouchpointKind, Vendor, _strings, field
 from touchpoint.sources._identity import Identity
 
@@ -141,14 +141,5 @@ def read_snowplow(
     >>> list(log.paths()), log.value().tolist()
     ([('Organic Search', 'transaction')], [42.5])
     """
-    opts = check_options(
-        touchpoint=touchpoint,
-        conversions=conversions,
-        identity=identity,
-        params=params,
-        channel_rules=channel_rules,
-        lookback=lookback,
-        session=session,
-        on_error=on_error,
-    )
+    opts = pick_options(locals())
     return read_export(source, SNOWPLOW, opts, prepare=_prepare)
